@@ -1,0 +1,14 @@
+//! Members of the space: accounts, passwords, sessions and API tokens, sign-up and sign-in,
+//! profiles and avatars.
+
+pub mod api;
+pub mod model;
+pub mod password;
+pub mod profile;
+pub mod register;
+pub mod session;
+pub mod store;
+pub mod throttle;
+pub mod web;
+
+pub use model::{Account, ProfileLink};

@@ -1,0 +1,280 @@
+//! SQL for accounts, handles and sessions.
+
+use sqlx::Row as _;
+
+use super::model::{Account, ProfileLink};
+use crate::error::{Error, Result};
+use crate::storage::{is_unique_violation, now_ms, Db, Tx};
+use crate::validate::{Email, FieldErrors, Handle};
+
+/// What a new account starts with.
+pub struct NewAccount<'a> {
+    pub handle: &'a Handle,
+    pub email: &'a Email,
+    pub password_hash: &'a str,
+    pub display_name: &'a str,
+    pub is_admin: bool,
+}
+
+/// Reserves a handle in the shared member/company namespace, or reports it taken.
+pub async fn reserve_handle(tx: &mut Tx, handle: &Handle, kind: &str) -> Result<()> {
+    let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM handles WHERE handle = $1")
+        .bind(handle.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if taken.is_some() {
+        return Err(Error::invalid("handle", "is already taken"));
+    }
+    sqlx::query("INSERT INTO handles (handle, kind) VALUES ($1, $2)")
+        .bind(handle.as_str())
+        .bind(kind)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::invalid("handle", "is already taken")
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
+/// Creates an account inside a transaction; returns its id.
+pub async fn insert(tx: &mut Tx, new: NewAccount<'_>) -> Result<i64> {
+    let email_taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM accounts WHERE email = $1")
+        .bind(new.email.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let mut errors = FieldErrors::new();
+    if email_taken.is_some() {
+        errors.add("email", "is already registered");
+    }
+    if let Err(Error::Invalid(e)) = reserve_handle(tx, new.handle, "member").await {
+        errors.0.extend(e.0);
+    }
+    errors.into_result()?;
+    let now = now_ms();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (handle, email, password_hash, display_name, is_admin, \
+         discoverable, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6) RETURNING id",
+    )
+    .bind(new.handle.as_str())
+    .bind(new.email.as_str())
+    .bind(new.password_hash)
+    .bind(new.display_name)
+    .bind(new.is_admin as i64)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::invalid("email", "is already registered")
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(id)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<Account>> {
+    fetch_one_where(db, "accounts.id = $1", Value::Int(id)).await
+}
+
+pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<Account>> {
+    fetch_one_where(db, "accounts.handle = $1", Value::Text(handle.to_ascii_lowercase())).await
+}
+
+pub async fn by_email(db: &Db, email: &str) -> Result<Option<Account>> {
+    fetch_one_where(db, "accounts.email = $1", Value::Text(email.to_ascii_lowercase())).await
+}
+
+enum Value {
+    Int(i64),
+    Text(String),
+}
+
+async fn fetch_one_where(db: &Db, condition: &str, value: Value) -> Result<Option<Account>> {
+    let sql = format!("SELECT {} FROM accounts WHERE {condition}", Account::COLUMNS);
+    let query = sqlx::query(&sql);
+    let query = match value {
+        Value::Int(i) => query.bind(i),
+        Value::Text(t) => query.bind(t),
+    };
+    let row = query.fetch_optional(db.pool()).await?;
+    Ok(row.map(|r| Account::from_row(&r)).transpose()?)
+}
+
+/// The stored password hash of an account.
+pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
+pub async fn set_password_hash(db: &Db, id: i64, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now_ms())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Editable profile fields.
+pub struct ProfileUpdate {
+    pub display_name: String,
+    pub bio: String,
+    pub skills: Vec<String>,
+    pub links: Vec<ProfileLink>,
+    pub discoverable: bool,
+}
+
+pub async fn update_profile(db: &Db, id: i64, p: &ProfileUpdate) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET display_name = $1, bio = $2, skills = $3, links = $4, \
+         discoverable = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(&p.display_name)
+    .bind(&p.bio)
+    .bind(serde_json::to_string(&p.skills).map_err(anyhow::Error::from)?)
+    .bind(serde_json::to_string(&p.links).map_err(anyhow::Error::from)?)
+    .bind(p.discoverable as i64)
+    .bind(now_ms())
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Points the account at a new avatar; returns the previous key so it can be removed.
+pub async fn set_avatar(db: &Db, id: i64, key: Option<&str>) -> Result<Option<String>> {
+    let mut tx = db.begin_write().await?;
+    let old: Option<String> = sqlx::query_scalar("SELECT avatar_key FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
+    sqlx::query("UPDATE accounts SET avatar_key = $1, updated_at = $2 WHERE id = $3")
+        .bind(key)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(old)
+}
+
+pub async fn set_admin(db: &Db, id: i64, is_admin: bool) -> Result<()> {
+    sqlx::query("UPDATE accounts SET is_admin = $1, updated_at = $2 WHERE id = $3")
+        .bind(is_admin as i64)
+        .bind(now_ms())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// A page of this space's members, newest first.
+pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Account>> {
+    let sql = format!(
+        "SELECT {} FROM accounts ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
+        Account::COLUMNS
+    );
+    let rows = sqlx::query(&sql)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(Account::from_row).collect::<Result<_, _>>()?)
+}
+
+pub async fn count(db: &Db) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(db.pool())
+        .await?)
+}
+
+// --- sessions and API tokens -------------------------------------------------------------
+
+/// Stores a session under the hash of its token.
+pub async fn insert_session(
+    db: &Db,
+    token_hash: &str,
+    account_id: i64,
+    kind: &str,
+    label: &str,
+    expires_at: i64,
+) -> Result<()> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, kind, label, created_at, last_used_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+    )
+    .bind(token_hash)
+    .bind(account_id)
+    .bind(kind)
+    .bind(label)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The account of a live session, with the session's last use time.
+pub async fn session_account(db: &Db, token_hash: &str) -> Result<Option<(Account, i64)>> {
+    let sql = format!(
+        "SELECT {}, sessions.last_used_at FROM sessions JOIN accounts ON accounts.id = \
+         sessions.account_id WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
+        Account::COLUMNS
+    );
+    let row = sqlx::query(&sql)
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(db.pool())
+        .await?;
+    match row {
+        Some(r) => Ok(Some((Account::from_row(&r)?, r.try_get("last_used_at")?))),
+        None => Ok(None),
+    }
+}
+
+pub async fn touch_session(db: &Db, token_hash: &str) -> Result<()> {
+    sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE token_hash = $2")
+        .bind(now_ms())
+        .bind(token_hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of an account except `keep` (the one changing the password).
+pub async fn delete_other_sessions(db: &Db, account_id: i64, keep: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+        .bind(account_id)
+        .bind(keep)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_expired_sessions(db: &Db) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now_ms())
+        .execute(db.pool())
+        .await?
+        .rows_affected())
+}

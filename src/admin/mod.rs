@@ -1,0 +1,4 @@
+//! Administrative tasks run from the command line.
+
+pub mod seed;
+pub mod users;

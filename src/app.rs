@@ -1,0 +1,177 @@
+//! Where a request enters: the shared state, the one router that merges every feature's
+//! routes, and the server that binds its own listener (port 0 in tests).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::accounts::throttle::LoginThrottle;
+use crate::config::Config;
+use crate::media::MediaStore;
+use crate::ops::Metrics;
+use crate::storage::Db;
+use crate::{accounts, api, companies, ops, spaces, web};
+
+/// Everything a handler may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub media: MediaStore,
+    pub throttle: Arc<LoginThrottle>,
+    pub metrics: Arc<Metrics>,
+    set_up: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, media: MediaStore) -> Self {
+        AppState {
+            throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
+            config: Arc::new(config),
+            db,
+            media,
+            metrics: Arc::new(Metrics::new()),
+            set_up: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether the space exists yet; once true it is remembered.
+    pub async fn is_set_up(&self) -> bool {
+        if self.set_up.load(Ordering::Relaxed) {
+            return true;
+        }
+        let done = matches!(spaces::store::name(&self.db).await, Ok(Some(_)));
+        if done {
+            self.mark_set_up();
+        }
+        done
+    }
+
+    pub fn mark_set_up(&self) {
+        self.set_up.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(spaces::api::router())
+        .merge(accounts::api::router())
+        .merge(companies::api::router())
+        .fallback(web::not_found)
+        .layer(from_fn_with_state(state.clone(), web::csrf::protect))
+        .layer(from_fn(api::render_json));
+
+    let pages = Router::new()
+        .merge(spaces::web::router())
+        .merge(accounts::web::router())
+        .merge(companies::web::router())
+        .merge(web::router())
+        .fallback(web::not_found)
+        .layer(from_fn_with_state(state.clone(), spaces::web::require_setup))
+        .layer(from_fn_with_state(state.clone(), web::csrf::protect))
+        .layer(from_fn_with_state(state.clone(), web::errors::render_html));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(ops::router())
+        .merge(pages)
+        .layer(from_fn_with_state(state.clone(), ops::track))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A bound, migrated instance, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database, applies migrations, prepares media storage and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        if config.dev_http {
+            tracing::warn!(
+                "development mode (GUILDHALL_DEV_HTTP): plain http, explicit ports and loopback peers are allowed; never use it in production"
+            );
+        }
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let media = MediaStore::local(&config.media_dir)?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        Ok(Application {
+            listener,
+            state: AppState::new(db, config, media),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes open requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let housekeeping = tokio::spawn(housekeeping(state.clone()));
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        housekeeping.abort();
+        state.db.close().await;
+        result.map_err(Into::into)
+    }
+}
+
+/// Periodic chores: expired sessions.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match accounts::store::delete_expired_sessions(&state.db).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,172 @@
+//! The command line: `serve`, `migrate` and the admin tasks.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::admin;
+use crate::app::{shutdown_signal, Application};
+use crate::config::Config;
+use crate::storage::Db;
+
+#[derive(Parser)]
+#[command(
+    name = "guildhall",
+    version,
+    about = "Guildhall: a federated coworking network. One instance per coworking space.",
+    long_about = "Guildhall runs one coworking space: its members, companies, projects and events, \
+                  federated with other spaces over ActivityPub.\n\nConfiguration comes from \
+                  guildhall.toml (optional) and GUILDHALL_* environment variables; see the README."
+)]
+pub struct Cli {
+    /// Configuration file (default: ./guildhall.toml when present).
+    #[arg(long, global = true, env = "GUILDHALL_CONFIG")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the instance: apply migrations, then serve HTTP until stopped.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administrative tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account. On an empty instance with --admin, this also sets the space up.
+    CreateUser {
+        #[arg(long)]
+        handle: String,
+        #[arg(long)]
+        email: String,
+        /// Make the account an administrator of the space.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// Name of the space, when this command sets it up (default: the domain).
+        #[arg(long)]
+        space_name: Option<String>,
+    },
+    /// Fill an empty instance with a believable demo space. Safe to run twice.
+    SeedDemo {
+        /// Add the demo data even though the instance already has accounts.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Parses the arguments and runs the command; errors become a message and a non-zero exit.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            let addr = app.local_addr();
+            tracing::info!(%addr, "listening on http://{addr}");
+            app.run_until(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::CreateUser {
+            handle,
+            email,
+            admin: is_admin,
+            password_stdin,
+            display_name,
+            space_name,
+        }) => {
+            let password = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                Some(s.trim_end_matches(['\n', '\r']).to_string())
+            } else {
+                None
+            };
+            let db = open(&config).await?;
+            let created = admin::users::create_user(
+                &db,
+                &config,
+                admin::users::CreateUser {
+                    handle,
+                    email,
+                    is_admin,
+                    password,
+                    display_name,
+                    space_name,
+                },
+            )
+            .await?;
+            println!("created @{}", created.handle);
+            if let Some(p) = created.generated_password {
+                println!("password: {p}");
+                println!("(shown once; change it after signing in)");
+            }
+            Ok(())
+        }
+        Command::Admin(AdminCommand::SeedDemo { force }) => {
+            let db = open(&config).await?;
+            let report = admin::seed::seed_demo(&db, &config, force).await?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Logs go to standard error; `RUST_LOG` chooses the level (default: info).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

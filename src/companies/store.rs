@@ -1,0 +1,331 @@
+//! SQL for companies, memberships and company invitations.
+
+use sqlx::Row as _;
+
+use super::model::{role_from_row, Company, CompanyInvite, CompanyMember, Membership, Role};
+use crate::error::Result;
+use crate::storage::{now_ms, Db, Tx};
+
+/// Validated company fields, as created or edited.
+#[derive(Debug, Clone)]
+pub struct CompanyFields {
+    pub name: String,
+    pub description: String,
+    pub industry: String,
+    pub skills: Vec<String>,
+    pub city: String,
+    pub country: String,
+    pub website: String,
+    pub size: String,
+    pub hiring: bool,
+    pub open_to_collaborate: bool,
+    pub discoverable: bool,
+}
+
+/// Inserts a company (its handle already reserved in `tx`) with `owner` as its owner.
+pub async fn insert(tx: &mut Tx, handle: &str, f: &CompanyFields, owner: i64) -> Result<i64> {
+    let now = now_ms();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO companies (handle, name, description, industry, skills, city, country, \
+         website, size, hiring, open_to_collaborate, discoverable, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+    )
+    .bind(handle)
+    .bind(&f.name)
+    .bind(&f.description)
+    .bind(&f.industry)
+    .bind(serde_json::to_string(&f.skills).map_err(anyhow::Error::from)?)
+    .bind(&f.city)
+    .bind(&f.country)
+    .bind(&f.website)
+    .bind(&f.size)
+    .bind(f.hiring as i64)
+    .bind(f.open_to_collaborate as i64)
+    .bind(f.discoverable as i64)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO company_members (company_id, account_id, role, joined_at) VALUES ($1, $2, 'owner', $3)",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+pub async fn update(db: &Db, id: i64, f: &CompanyFields) -> Result<()> {
+    sqlx::query(
+        "UPDATE companies SET name = $1, description = $2, industry = $3, skills = $4, city = $5, \
+         country = $6, website = $7, size = $8, hiring = $9, open_to_collaborate = $10, \
+         discoverable = $11, updated_at = $12 WHERE id = $13",
+    )
+    .bind(&f.name)
+    .bind(&f.description)
+    .bind(&f.industry)
+    .bind(serde_json::to_string(&f.skills).map_err(anyhow::Error::from)?)
+    .bind(&f.city)
+    .bind(&f.country)
+    .bind(&f.website)
+    .bind(&f.size)
+    .bind(f.hiring as i64)
+    .bind(f.open_to_collaborate as i64)
+    .bind(f.discoverable as i64)
+    .bind(now_ms())
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Points the company at a new logo; returns the previous key.
+pub async fn set_logo(db: &Db, id: i64, key: Option<&str>) -> Result<Option<String>> {
+    let mut tx = db.begin_write().await?;
+    let old: Option<String> = sqlx::query_scalar("SELECT logo_key FROM companies WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
+    sqlx::query("UPDATE companies SET logo_key = $1, updated_at = $2 WHERE id = $3")
+        .bind(key)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(old)
+}
+
+pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<Company>> {
+    let sql = format!("SELECT {} FROM companies WHERE handle = $1", Company::COLUMNS);
+    let row = sqlx::query(&sql)
+        .bind(handle.to_ascii_lowercase())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| Company::from_row(&r)).transpose()?)
+}
+
+/// A page of this space's companies, by name.
+pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Company>> {
+    let sql = format!(
+        "SELECT {} FROM companies ORDER BY name, id LIMIT $1 OFFSET $2",
+        Company::COLUMNS
+    );
+    let rows = sqlx::query(&sql)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(Company::from_row).collect::<Result<_, _>>()?)
+}
+
+pub async fn count(db: &Db) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM companies")
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// The role of an account in a company, if it is a member.
+pub async fn role_of(db: &Db, company_id: i64, account_id: i64) -> Result<Option<Role>> {
+    let row = sqlx::query("SELECT role FROM company_members WHERE company_id = $1 AND account_id = $2")
+        .bind(company_id)
+        .bind(account_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| role_from_row(&r)).transpose()?)
+}
+
+pub async fn members(db: &Db, company_id: i64) -> Result<Vec<CompanyMember>> {
+    let rows = sqlx::query(
+        "SELECT accounts.handle, accounts.display_name, accounts.avatar_key, company_members.role, \
+         company_members.joined_at FROM company_members JOIN accounts ON accounts.id = \
+         company_members.account_id WHERE company_members.company_id = $1 \
+         ORDER BY CASE company_members.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, \
+         accounts.handle",
+    )
+    .bind(company_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CompanyMember {
+                handle: r.try_get("handle")?,
+                display_name: r.try_get("display_name")?,
+                avatar_key: r.try_get("avatar_key")?,
+                role: role_from_row(r)?,
+                joined_at: r.try_get("joined_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// The companies an account belongs to.
+pub async fn memberships_of(db: &Db, account_id: i64) -> Result<Vec<Membership>> {
+    let rows = sqlx::query(
+        "SELECT companies.handle, companies.name, company_members.role FROM company_members \
+         JOIN companies ON companies.id = company_members.company_id \
+         WHERE company_members.account_id = $1 ORDER BY companies.name",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Membership {
+                handle: r.try_get("handle")?,
+                name: r.try_get("name")?,
+                role: role_from_row(r)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+pub async fn count_owners(tx: &mut Tx, company_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM company_members WHERE company_id = $1 AND role = 'owner'",
+    )
+    .bind(company_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+pub async fn role_of_tx(tx: &mut Tx, company_id: i64, account_id: i64) -> Result<Option<Role>> {
+    let row = sqlx::query("SELECT role FROM company_members WHERE company_id = $1 AND account_id = $2")
+        .bind(company_id)
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|r| role_from_row(&r)).transpose()?)
+}
+
+pub async fn set_role(tx: &mut Tx, company_id: i64, account_id: i64, role: Role) -> Result<()> {
+    sqlx::query("UPDATE company_members SET role = $1 WHERE company_id = $2 AND account_id = $3")
+        .bind(role.as_str())
+        .bind(company_id)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_member(tx: &mut Tx, company_id: i64, account_id: i64) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM company_members WHERE company_id = $1 AND account_id = $2")
+        .bind(company_id)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// --- invitations --------------------------------------------------------------------------
+
+/// Records an invitation; `false` when one is already pending.
+pub async fn insert_invite(
+    tx: &mut Tx,
+    company_id: i64,
+    account_id: i64,
+    role: Role,
+    invited_by: i64,
+) -> Result<bool> {
+    let pending: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM company_invites WHERE company_id = $1 AND account_id = $2",
+    )
+    .bind(company_id)
+    .bind(account_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if pending.is_some() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO company_invites (company_id, account_id, role, invited_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(company_id)
+    .bind(account_id)
+    .bind(role.as_str())
+    .bind(invited_by)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
+const INVITE_SELECT: &str = "SELECT company_invites.id, companies.handle AS company_handle, \
+    companies.name AS company_name, accounts.handle AS member_handle, company_invites.role, \
+    company_invites.created_at FROM company_invites \
+    JOIN companies ON companies.id = company_invites.company_id \
+    JOIN accounts ON accounts.id = company_invites.account_id";
+
+fn invite_from_row(r: &crate::storage::Row) -> Result<CompanyInvite, sqlx::Error> {
+    Ok(CompanyInvite {
+        id: r.try_get("id")?,
+        company_handle: r.try_get("company_handle")?,
+        company_name: r.try_get("company_name")?,
+        member_handle: r.try_get("member_handle")?,
+        role: role_from_row(r)?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Invitations waiting for this account's answer.
+pub async fn invites_for(db: &Db, account_id: i64) -> Result<Vec<CompanyInvite>> {
+    let sql = format!("{INVITE_SELECT} WHERE company_invites.account_id = $1 ORDER BY company_invites.created_at DESC");
+    let rows = sqlx::query(&sql).bind(account_id).fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(invite_from_row).collect::<Result<_, _>>()?)
+}
+
+/// Invitations a company has sent that are still pending.
+pub async fn invites_of_company(db: &Db, company_id: i64) -> Result<Vec<CompanyInvite>> {
+    let sql = format!("{INVITE_SELECT} WHERE company_invites.company_id = $1 ORDER BY company_invites.created_at DESC");
+    let rows = sqlx::query(&sql).bind(company_id).fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(invite_from_row).collect::<Result<_, _>>()?)
+}
+
+/// Takes a pending invitation addressed to `account_id` out of the table: (company id, role).
+pub async fn take_invite(tx: &mut Tx, invite_id: i64, account_id: i64) -> Result<Option<(i64, Role)>> {
+    let row = sqlx::query(
+        "SELECT company_id, role FROM company_invites WHERE id = $1 AND account_id = $2",
+    )
+    .bind(invite_id)
+    .bind(account_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let company_id: i64 = row.try_get("company_id")?;
+    let role = role_from_row(&row)?;
+    sqlx::query("DELETE FROM company_invites WHERE id = $1")
+        .bind(invite_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Some((company_id, role)))
+}
+
+pub async fn add_member(tx: &mut Tx, company_id: i64, account_id: i64, role: Role) -> Result<()> {
+    let existing = role_of_tx(tx, company_id, account_id).await?;
+    if existing.is_none() {
+        sqlx::query(
+            "INSERT INTO company_members (company_id, account_id, role, joined_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(company_id)
+        .bind(account_id)
+        .bind(role.as_str())
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn cancel_invite(db: &Db, company_id: i64, invite_id: i64) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM company_invites WHERE id = $1 AND company_id = $2")
+        .bind(invite_id)
+        .bind(company_id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,9 @@
+//! Company pages.
+
+use axum::Router;
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}

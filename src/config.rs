@@ -1,0 +1,313 @@
+//! Configuration: an optional `guildhall.toml`, overridden key by key by `GUILDHALL_*`
+//! environment variables. Every value is validated here, so the rest of the program only ever
+//! sees a well-formed [`Config`]; a bad value stops the program with a message naming its key.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// A configuration problem, always tied to the key that caused it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration value for {key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        Self {
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The validated configuration of one instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Public host, with a port when it is not the scheme's default (`guildhall.example`,
+    /// `localhost:8080`).
+    pub domain: String,
+    /// Address the HTTP server binds to; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// `sqlite://path` or `postgres://…`.
+    pub database_url: String,
+    /// Plain http, explicit ports and loopback peers: development and tests only.
+    pub dev_http: bool,
+    /// Folder for uploaded media (avatars, logos).
+    pub media_dir: PathBuf,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Failed sign-ins allowed per account and per address within the throttle window.
+    pub login_attempts: u32,
+    /// Host name overrides for outgoing requests (development only): `alpha.test=127.0.0.1`.
+    pub resolve: Vec<(String, IpAddr)>,
+}
+
+/// Every key, its environment variable and its default, in the order of the README table.
+pub const KEYS: &[(&str, &str, &str)] = &[
+    ("domain", "GUILDHALL_DOMAIN", "localhost:8080"),
+    ("listen", "GUILDHALL_LISTEN", "127.0.0.1:8080"),
+    ("database_url", "GUILDHALL_DATABASE_URL", "sqlite://guildhall.db"),
+    ("dev_http", "GUILDHALL_DEV_HTTP", "false"),
+    ("media_dir", "GUILDHALL_MEDIA_DIR", "media"),
+    ("max_body_bytes", "GUILDHALL_MAX_BODY_BYTES", "8388608"),
+    ("login_attempts", "GUILDHALL_LOGIN_ATTEMPTS", "5"),
+    ("resolve", "GUILDHALL_RESOLVE", ""),
+];
+
+impl Config {
+    /// Loads the configuration: `path` if given (it must exist), else `guildhall.toml` in the
+    /// working directory if present; then environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let file_values = match path {
+            Some(p) => read_file(p)?,
+            None => {
+                let default = Path::new("guildhall.toml");
+                if default.exists() {
+                    read_file(default)?
+                } else {
+                    BTreeMap::new()
+                }
+            }
+        };
+        let env: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("GUILDHALL_"))
+            .collect();
+        Self::from_sources(&file_values, &env)
+    }
+
+    /// Builds a configuration from file values (keyed by TOML key) and environment values
+    /// (keyed by variable name). Environment wins.
+    pub fn from_sources(
+        file: &BTreeMap<String, String>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        for key in file.keys() {
+            if !KEYS.iter().any(|(k, _, _)| k == key) {
+                return Err(ConfigError::new(key, "unknown key in guildhall.toml"));
+            }
+        }
+        let get = |key: &str| -> (String, String) {
+            let (toml_key, env_key, default) = KEYS
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .expect("key is listed in KEYS");
+            if let Some(v) = env.get(*env_key) {
+                (env_key.to_string(), v.clone())
+            } else if let Some(v) = file.get(*toml_key) {
+                (toml_key.to_string(), v.clone())
+            } else {
+                (env_key.to_string(), default.to_string())
+            }
+        };
+
+        let (k, v) = get("dev_http");
+        let dev_http = parse_bool(&k, &v)?;
+        let (k, v) = get("domain");
+        let domain = parse_domain(&k, &v)?;
+        let (k, v) = get("listen");
+        let listen: SocketAddr = v.trim().parse().map_err(|_| {
+            ConfigError::new(&k, format!("`{v}` is not an address such as 127.0.0.1:8080"))
+        })?;
+        let (k, v) = get("database_url");
+        let database_url = parse_database_url(&k, &v)?;
+        let (k, v) = get("media_dir");
+        if v.trim().is_empty() {
+            return Err(ConfigError::new(&k, "must not be empty"));
+        }
+        let media_dir = PathBuf::from(v.trim());
+        let (k, v) = get("max_body_bytes");
+        let max_body_bytes = parse_number(&k, &v, 1024, 1 << 30)? as usize;
+        let (k, v) = get("login_attempts");
+        let login_attempts = parse_number(&k, &v, 1, 1000)? as u32;
+        let (k, v) = get("resolve");
+        let resolve = parse_resolve(&k, &v)?;
+        if !resolve.is_empty() && !dev_http {
+            return Err(ConfigError::new(
+                &k,
+                "host overrides are for development only; set GUILDHALL_DEV_HTTP=true",
+            ));
+        }
+
+        Ok(Config {
+            domain,
+            listen,
+            database_url,
+            dev_http,
+            media_dir,
+            max_body_bytes,
+            login_attempts,
+            resolve,
+        })
+    }
+
+    /// The scheme public URLs use.
+    pub fn scheme(&self) -> &'static str {
+        if self.dev_http {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
+    /// The public base URL, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme(), self.domain)
+    }
+}
+
+fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new("config file", format!("cannot read {}: {e}", path.display()))
+    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| ConfigError::new("config file", format!("{}: {e}", path.display())))?;
+    let mut out = BTreeMap::new();
+    for (key, value) in table {
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                return Err(ConfigError::new(
+                    &key,
+                    format!("expected a string, number or boolean, found {}", other.type_str()),
+                ))
+            }
+        };
+        out.insert(key, text);
+    }
+    Ok(out)
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(ConfigError::new(key, format!("`{value}` is not true or false"))),
+    }
+}
+
+fn parse_number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    let n: u64 = value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(key, format!("`{value}` is not a whole number")))?;
+    if n < min || n > max {
+        return Err(ConfigError::new(key, format!("must be between {min} and {max}")));
+    }
+    Ok(n)
+}
+
+/// A domain is a host name, optionally with a port: no scheme, path or user part.
+fn parse_domain(key: &str, value: &str) -> Result<String, ConfigError> {
+    let value = value.trim().to_ascii_lowercase();
+    let parsed = url::Url::parse(&format!("http://{value}/"))
+        .map_err(|_| ConfigError::new(key, format!("`{value}` is not a host name")))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let rebuilt = match parsed.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    if host.is_empty() || rebuilt != value {
+        return Err(ConfigError::new(
+            key,
+            format!("`{value}` must be a bare host such as guildhall.example or localhost:8080"),
+        ));
+    }
+    Ok(value)
+}
+
+fn parse_database_url(key: &str, value: &str) -> Result<String, ConfigError> {
+    let value = value.trim();
+    if value.starts_with("sqlite:") || value.starts_with("postgres://") || value.starts_with("postgresql://") {
+        Ok(value.to_string())
+    } else {
+        Err(ConfigError::new(
+            key,
+            "must start with sqlite:// or postgres://",
+        ))
+    }
+}
+
+fn parse_resolve(key: &str, value: &str) -> Result<Vec<(String, IpAddr)>, ConfigError> {
+    let mut out = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (host, ip) = part
+            .split_once('=')
+            .ok_or_else(|| ConfigError::new(key, format!("`{part}` is not host=address")))?;
+        let ip: IpAddr = ip
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::new(key, format!("`{ip}` is not an IP address")))?;
+        out.push((host.trim().to_ascii_lowercase(), ip));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::from_sources(&BTreeMap::new(), &BTreeMap::new()).unwrap();
+        assert_eq!(c.domain, "localhost:8080");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://guildhall.db");
+        assert!(!c.dev_http);
+        assert_eq!(c.base_url(), "https://localhost:8080");
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let file = env(&[("domain", "file.example"), ("dev_http", "true")]);
+        let c = Config::from_sources(&file, &env(&[("GUILDHALL_DOMAIN", "env.example")])).unwrap();
+        assert_eq!(c.domain, "env.example");
+        assert!(c.dev_http);
+        assert_eq!(c.base_url(), "http://env.example");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("GUILDHALL_LISTEN", "nowhere"),
+            ("GUILDHALL_DOMAIN", "https://x.example/path"),
+            ("GUILDHALL_DATABASE_URL", "mysql://x"),
+            ("GUILDHALL_DEV_HTTP", "maybe"),
+            ("GUILDHALL_MAX_BODY_BYTES", "-3"),
+            ("GUILDHALL_RESOLVE", "alpha.test"),
+        ];
+        for (key, value) in cases {
+            let err = Config::from_sources(&BTreeMap::new(), &env(&[(key, value)])).unwrap_err();
+            assert_eq!(err.key, key, "{value}");
+            assert!(err.to_string().contains(key));
+        }
+    }
+
+    #[test]
+    fn unknown_file_key_is_refused() {
+        let err = Config::from_sources(&env(&[("domian", "x")]), &BTreeMap::new()).unwrap_err();
+        assert_eq!(err.key, "domian");
+    }
+
+    #[test]
+    fn resolve_needs_dev_mode() {
+        let only = env(&[("GUILDHALL_RESOLVE", "alpha.test=127.0.0.1")]);
+        assert!(Config::from_sources(&BTreeMap::new(), &only).is_err());
+        let both = env(&[
+            ("GUILDHALL_RESOLVE", "alpha.test=127.0.0.1, beta.test=127.0.0.1"),
+            ("GUILDHALL_DEV_HTTP", "1"),
+        ]);
+        let c = Config::from_sources(&BTreeMap::new(), &both).unwrap();
+        assert_eq!(c.resolve.len(), 2);
+        assert_eq!(c.resolve[1].0, "beta.test");
+    }
+}

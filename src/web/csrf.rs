@@ -1,0 +1,115 @@
+//! Cross-site request forgery protection for every state-changing request made with a cookie.
+//!
+//! Double-submit: each browser gets a random `gh_csrf` cookie; every form carries the same value
+//! in a hidden `csrf` field (or, for uploads, in the `csrf` query parameter; for scripts, in the
+//! `X-CSRF-Token` header). Another site can make the browser send the cookie but cannot read it,
+//! so it cannot fill the field. Requests with a bearer token and no cookie carry no ambient
+//! authority and are not checked.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::cookies;
+use crate::accounts::session::{random_token, SESSION_COOKIE};
+use crate::app::AppState;
+use crate::error::Error;
+
+pub const CSRF_COOKIE: &str = "gh_csrf";
+pub const CSRF_FIELD: &str = "csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The token of this request, for forms to embed. Always present after the middleware.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+/// Issues the cookie when missing and checks unsafe requests.
+pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let existing = cookies::get(request.headers(), CSRF_COOKIE).filter(|t| valid_shape(t));
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => (random_token(), true),
+    };
+    let (mut parts, body) = request.into_parts();
+    let mut body = body;
+
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let has_session_cookie = cookies::get(&parts.headers, SESSION_COOKIE).is_some();
+    let bearer_only = parts.headers.contains_key(header::AUTHORIZATION) && !has_session_cookie;
+    let is_api = parts.uri.path().starts_with("/api/");
+    // The API without a session cookie has nothing to forge; web forms are always checked,
+    // so signing in and signing up cannot be forged either.
+    let must_check = unsafe_method && !bearer_only && (!is_api || has_session_cookie);
+    if must_check {
+        let mut presented = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| query_value(parts.uri.query().unwrap_or(""), CSRF_FIELD));
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if presented.is_none() && is_form {
+            let bytes = match to_bytes(body, state.config.max_body_bytes).await {
+                Ok(b) => b,
+                Err(_) => return Error::TooLarge("The form is too large.".into()).into_response(),
+            };
+            presented = query_value(&String::from_utf8_lossy(&bytes), CSRF_FIELD);
+            body = Body::from(bytes);
+        }
+        let ok = !fresh && presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes()));
+        if !ok {
+            return Error::forbidden(
+                "This form has expired or did not come from this site. Go back, reload the page and try again.",
+            )
+            .into_response();
+        }
+    }
+
+    parts.extensions.insert(CsrfToken(token.clone()));
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if fresh {
+        let cookie = cookies::build(CSRF_COOKIE, &token, None, !state.config.dev_http, true);
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+fn valid_shape(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn query_value(query: &str, key: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert_eq!(query_value("a=1&csrf=x%2By", "csrf").as_deref(), Some("x+y"));
+        assert!(valid_shape(&random_token()));
+        assert!(!valid_shape("short"));
+    }
+}

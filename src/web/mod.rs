@@ -1,0 +1,57 @@
+//! What all pages share: the layout context, CSRF protection, cookies, error pages, the
+//! stylesheet and uploaded media.
+
+pub mod cookies;
+pub mod csrf;
+pub mod errors;
+pub mod page;
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::app::AppState;
+use crate::error::{Error, Result};
+
+const STYLESHEET: &str = include_str!("../../static/style.css");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/static/style.css", get(stylesheet))
+        .route("/media/{folder}/{name}", get(media))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn media(
+    State(state): State<AppState>,
+    Path((folder, name)): Path<(String, String)>,
+) -> Result<Response> {
+    let file = state.media.get(&format!("{folder}/{name}")).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.content_type),
+            // Keys are random and never reused, so a file never changes.
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        file.bytes,
+    )
+        .into_response())
+}
+
+/// Unknown addresses.
+pub async fn not_found() -> Error {
+    Error::NotFound
+}

@@ -1,0 +1,129 @@
+//! What every page shares: the layout context (space name, who is signed in, the CSRF token,
+//! a one-time notice) and the helpers that render a template into a response.
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use base64::Engine;
+
+use super::cookies;
+use super::csrf::CsrfToken;
+use crate::accounts::{session, Account};
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::spaces;
+
+const FLASH_COOKIE: &str = "gh_flash";
+
+/// The layout's data, extracted once per page.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub space_name: String,
+    pub user: Option<Account>,
+    pub csrf: String,
+    pub flash: Option<String>,
+}
+
+impl PageCtx {
+    /// Builds the context from request headers (used by handlers and by the error pages).
+    pub async fn build(state: &AppState, headers: &HeaderMap, csrf: String) -> Result<Self> {
+        let space_name = spaces::store::name(&state.db)
+            .await?
+            .unwrap_or_else(|| "Guildhall".to_string());
+        let user = match cookies::get(headers, session::SESSION_COOKIE) {
+            Some(token) if token.len() < 200 => {
+                crate::accounts::store::session_account(&state.db, &session::token_hash(&token))
+                    .await?
+                    .map(|(a, _)| a)
+            }
+            _ => None,
+        };
+        let flash = cookies::get(headers, FLASH_COOKIE).and_then(|v| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(v)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        });
+        Ok(PageCtx {
+            space_name,
+            user,
+            csrf,
+            flash,
+        })
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.is_admin)
+    }
+
+    pub fn is_signed_in(&self) -> bool {
+        self.user.is_some()
+    }
+
+    /// The handle of the signed-in member, or "" when anonymous.
+    pub fn handle(&self) -> &str {
+        self.user.as_ref().map(|u| u.handle.as_str()).unwrap_or("")
+    }
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        PageCtx::build(state, &parts.headers, csrf).await
+    }
+}
+
+/// Renders a page with status 200.
+pub fn render<T: Template>(page: &T) -> Result<Response> {
+    render_status(StatusCode::OK, page)
+}
+
+/// Renders a page with the given status (422 for a form shown again with its errors).
+pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Result<Response> {
+    let html = page.render()?;
+    let mut response = (status, Html(html)).into_response();
+    // A page that was shown has shown its notice; drop it so a reload does not repeat it.
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("gh_flash=; Path=/; Max-Age=0; SameSite=Lax"),
+    );
+    Ok(response)
+}
+
+/// A 303 redirect that shows `notice` once on the next page.
+pub fn redirect_with_notice(to: &str, notice: &str) -> Response {
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(notice.as_bytes());
+    let mut response = Redirect::to(to).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{FLASH_COOKIE}={value}; Path=/; SameSite=Lax")) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// Keeps a redirect target on this site: a path, never another origin.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_stays_local() {
+        assert_eq!(super::safe_next(Some("/companies")), "/companies");
+        assert_eq!(super::safe_next(Some("//evil.example")), "/");
+        assert_eq!(super::safe_next(Some("https://evil.example")), "/");
+        assert_eq!(super::safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(super::safe_next(None), "/");
+    }
+}
