@@ -7,7 +7,7 @@
 //! authority and are not checked.
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -38,7 +38,12 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let has_session_cookie = cookies::get(&parts.headers, SESSION_COOKIE).is_some();
     let bearer_only = parts.headers.contains_key(header::AUTHORIZATION) && !has_session_cookie;
-    let is_api = parts.uri.path().starts_with("/api/");
+    // Inside the nested API router the path is stripped; the original URI tells.
+    let is_api = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map(|u| u.0.path().starts_with("/api/"))
+        .unwrap_or_else(|| parts.uri.path().starts_with("/api/"));
     // The API without a session cookie has nothing to forge; web forms are always checked,
     // so signing in and signing up cannot be forged either.
     let must_check = unsafe_method && !bearer_only && (!is_api || has_session_cookie);

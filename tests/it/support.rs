@@ -1,0 +1,240 @@
+//! Test harness: every test gets its own instance on a random port with a fresh database:
+//! a new SQLite file by default, a new PostgreSQL database when `GUILDHALL_TEST_DATABASE_URL`
+//! points at a server (for example `postgres://postgres@127.0.0.1:5432/postgres`).
+
+use std::collections::BTreeMap;
+use std::sync::Once;
+
+use guildhall::app::Application;
+use guildhall::config::Config;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+pub const ADMIN_PASSWORD: &str = "admin password 123";
+pub const PASSWORD: &str = "member password 123";
+
+pub struct TestApp {
+    pub base: String,
+    pub domain: String,
+    /// A client without cookies, for API calls.
+    pub api: Client,
+    _dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// Server logs only when asked: `TEST_LOG=1 cargo test`.
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// A fresh database URL for one test.
+async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("GUILDHALL_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("gh_test_{}", uuid_like());
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+                .await
+                .expect("connect to GUILDHALL_TEST_DATABASE_URL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let (base, _) = admin_url
+                .rsplit_once('/')
+                .expect("the URL names a database");
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.join("test.db").display()),
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016x}")
+}
+
+/// Whether this run uses PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("GUILDHALL_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
+impl TestApp {
+    /// A new, empty instance (not set up).
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// A new instance with extra configuration (environment-style keys).
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        init_logging();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database(dir.path()).await;
+        let mut env: BTreeMap<String, String> = BTreeMap::new();
+        env.insert("GUILDHALL_LISTEN".into(), "127.0.0.1:0".into());
+        env.insert("GUILDHALL_DEV_HTTP".into(), "true".into());
+        env.insert("GUILDHALL_DATABASE_URL".into(), database_url);
+        env.insert(
+            "GUILDHALL_MEDIA_DIR".into(),
+            dir.path().join("media").display().to_string(),
+        );
+        for (k, v) in extra {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let mut config = Config::from_sources(&BTreeMap::new(), &env).expect("test config");
+        let app = Application::build(config.clone()).await.expect("app builds");
+        let addr = app.local_addr();
+        config.domain = format!("127.0.0.1:{}", addr.port());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base: format!("http://{addr}"),
+            domain: config.domain,
+            api: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            _dir: dir,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// A new instance set up through the API, with admin `boss`; returns the admin's token.
+    pub async fn spawn_set_up() -> (TestApp, String) {
+        let app = Self::spawn().await;
+        let response = app
+            .post_json(
+                None,
+                "/api/v1/setup",
+                &json!({
+                    "name": "Harbour Works",
+                    "description": "A coworking space by the river.",
+                    "city": "Lisbon",
+                    "country": "PT",
+                    "admin_handle": "boss",
+                    "admin_email": "boss@example.org",
+                    "admin_password": ADMIN_PASSWORD,
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let token = app.token("boss", ADMIN_PASSWORD).await;
+        (app, token)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub async fn token(&self, login: &str, password: &str) -> String {
+        let response = self
+            .post_json(None, "/api/v1/tokens", &json!({"login": login, "password": password}))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "sign-in of {login}");
+        let body: Value = response.json().await.expect("json");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn get(&self, token: Option<&str>, path: &str) -> Response {
+        let mut r = self.api.get(self.url(path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.expect("request")
+    }
+
+    pub async fn post_json(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
+        self.send_json(reqwest::Method::POST, token, path, body).await
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        token: Option<&str>,
+        path: &str,
+        body: &Value,
+    ) -> Response {
+        let mut r = self.api.request(method, self.url(path)).json(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.expect("request")
+    }
+
+    /// Opens sign-up to everyone (as the admin) so tests can add members.
+    pub async fn open_registration(&self, admin_token: &str) {
+        let r = self
+            .send_json(
+                reqwest::Method::PATCH,
+                Some(admin_token),
+                "/api/v1/space",
+                &json!({"registration_mode": "open"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
+    /// Signs a member up through the API (registration must be open); returns a token.
+    pub async fn member(&self, handle: &str) -> String {
+        let r = self
+            .post_json(
+                None,
+                "/api/v1/accounts",
+                &json!({"handle": handle, "email": format!("{handle}@example.org"), "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "sign-up of {handle}");
+        self.token(handle, PASSWORD).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Reads the CSRF token a page embeds in its forms.
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..start + 43].to_string()
+}
+
+/// Asserts a JSON error answer with the status and, when given, a message for `field`.
+pub async fn assert_error(response: Response, status: StatusCode, field: Option<&str>) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert!(body["error"].is_string(), "{body}");
+    if let Some(f) = field {
+        let fields = body["fields"].as_array().expect("fields");
+        assert!(
+            fields.iter().any(|e| e["field"] == f),
+            "expected an error for {f}: {body}"
+        );
+    }
+    body
+}
