@@ -33,7 +33,9 @@ pub async fn render_json(request: Request, next: Next) -> Response {
     let (message, fields) = match response.extensions().get::<ErrorInfo>().cloned() {
         Some(info) => (info.message, info.fields),
         None => {
-            let bytes = to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+            let bytes = to_bytes(response.into_body(), 4096)
+                .await
+                .unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes).trim().to_string();
             let text = if status.is_server_error() || text.is_empty() {
                 status.canonical_reason().unwrap_or("error").to_string()
@@ -43,7 +45,11 @@ pub async fn render_json(request: Request, next: Next) -> Response {
             (text, Default::default())
         }
     };
-    let mut out = (status, axum::Json(json!({ "error": message, "fields": fields }))).into_response();
+    let mut out = (
+        status,
+        axum::Json(json!({ "error": message, "fields": fields })),
+    )
+        .into_response();
     if let Some(v) = retry_after {
         out.headers_mut().insert(header::RETRY_AFTER, v);
     }

@@ -76,7 +76,10 @@ pub fn router(state: AppState) -> Router {
         .merge(companies::web::router())
         .merge(web::router())
         .fallback(web::not_found)
-        .layer(from_fn_with_state(state.clone(), spaces::web::require_setup))
+        .layer(from_fn_with_state(
+            state.clone(),
+            spaces::web::require_setup,
+        ))
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn_with_state(state.clone(), web::errors::render_html));
 
@@ -127,7 +130,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes open requests.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let housekeeping = tokio::spawn(housekeeping(state.clone()));
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -49,7 +49,11 @@ pub struct Config {
 pub const KEYS: &[(&str, &str, &str)] = &[
     ("domain", "GUILDHALL_DOMAIN", "localhost:8080"),
     ("listen", "GUILDHALL_LISTEN", "127.0.0.1:8080"),
-    ("database_url", "GUILDHALL_DATABASE_URL", "sqlite://guildhall.db"),
+    (
+        "database_url",
+        "GUILDHALL_DATABASE_URL",
+        "sqlite://guildhall.db",
+    ),
     ("dev_http", "GUILDHALL_DEV_HTTP", "false"),
     ("media_dir", "GUILDHALL_MEDIA_DIR", "media"),
     ("max_body_bytes", "GUILDHALL_MAX_BODY_BYTES", "8388608"),
@@ -109,7 +113,10 @@ impl Config {
         let domain = parse_domain(&k, &v)?;
         let (k, v) = get("listen");
         let listen: SocketAddr = v.trim().parse().map_err(|_| {
-            ConfigError::new(&k, format!("`{v}` is not an address such as 127.0.0.1:8080"))
+            ConfigError::new(
+                &k,
+                format!("`{v}` is not an address such as 127.0.0.1:8080"),
+            )
         })?;
         let (k, v) = get("database_url");
         let database_url = parse_database_url(&k, &v)?;
@@ -160,7 +167,10 @@ impl Config {
 
 fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new("config file", format!("cannot read {}: {e}", path.display()))
+        ConfigError::new(
+            "config file",
+            format!("cannot read {}: {e}", path.display()),
+        )
     })?;
     let table: toml::Table = text
         .parse()
@@ -174,7 +184,10 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
             other => {
                 return Err(ConfigError::new(
                     &key,
-                    format!("expected a string, number or boolean, found {}", other.type_str()),
+                    format!(
+                        "expected a string, number or boolean, found {}",
+                        other.type_str()
+                    ),
                 ))
             }
         };
@@ -187,7 +200,10 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" | "" => Ok(false),
-        _ => Err(ConfigError::new(key, format!("`{value}` is not true or false"))),
+        _ => Err(ConfigError::new(
+            key,
+            format!("`{value}` is not true or false"),
+        )),
     }
 }
 
@@ -197,7 +213,10 @@ fn parse_number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, Confi
         .parse()
         .map_err(|_| ConfigError::new(key, format!("`{value}` is not a whole number")))?;
     if n < min || n > max {
-        return Err(ConfigError::new(key, format!("must be between {min} and {max}")));
+        return Err(ConfigError::new(
+            key,
+            format!("must be between {min} and {max}"),
+        ));
     }
     Ok(n)
 }
@@ -223,7 +242,10 @@ fn parse_domain(key: &str, value: &str) -> Result<String, ConfigError> {
 
 fn parse_database_url(key: &str, value: &str) -> Result<String, ConfigError> {
     let value = value.trim();
-    if value.starts_with("sqlite:") || value.starts_with("postgres://") || value.starts_with("postgresql://") {
+    if value.starts_with("sqlite:")
+        || value.starts_with("postgres://")
+        || value.starts_with("postgresql://")
+    {
         Ok(value.to_string())
     } else {
         Err(ConfigError::new(
@@ -253,7 +275,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -303,7 +328,10 @@ mod tests {
         let only = env(&[("GUILDHALL_RESOLVE", "alpha.test=127.0.0.1")]);
         assert!(Config::from_sources(&BTreeMap::new(), &only).is_err());
         let both = env(&[
-            ("GUILDHALL_RESOLVE", "alpha.test=127.0.0.1, beta.test=127.0.0.1"),
+            (
+                "GUILDHALL_RESOLVE",
+                "alpha.test=127.0.0.1, beta.test=127.0.0.1",
+            ),
             ("GUILDHALL_DEV_HTTP", "1"),
         ]);
         let c = Config::from_sources(&BTreeMap::new(), &both).unwrap();

@@ -80,11 +80,49 @@ impl std::fmt::Display for FieldErrors {
 
 /// Names that would collide with routes, well-known accounts or the space itself.
 const RESERVED_HANDLES: &[&str] = &[
-    "admin", "administrator", "api", "about", "space", "instance", "actor", "inbox", "outbox",
-    "root", "system", "guildhall", "support", "help", "settings", "login", "logout", "signup",
-    "setup", "static", "media", "members", "companies", "projects", "events", "directory",
-    "well-known", "nodeinfo", "webfinger", "healthz", "metrics", "postmaster", "abuse",
-    "webmaster", "hostmaster", "security", "null", "undefined",
+    "admin",
+    "administrator",
+    "api",
+    "about",
+    "space",
+    "instance",
+    "actor",
+    "inbox",
+    "outbox",
+    "root",
+    "system",
+    "guildhall",
+    "support",
+    "help",
+    "settings",
+    "login",
+    "logout",
+    "signup",
+    "setup",
+    "static",
+    "media",
+    "members",
+    "companies",
+    "projects",
+    "events",
+    "directory",
+    "well-known",
+    "nodeinfo",
+    "webfinger",
+    "healthz",
+    "metrics",
+    "postmaster",
+    "abuse",
+    "webmaster",
+    "hostmaster",
+    "security",
+    "null",
+    "undefined",
+    "new",
+    "edit",
+    "followers",
+    "following",
+    "tags",
 ];
 
 /// A local handle: 2–30 characters of `a-z`, `0-9` and `_`, starting with a letter.
@@ -196,8 +234,7 @@ pub fn text(raw: &str, max: usize, required: bool) -> Result<String, String> {
     if t.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    if t
-        .chars()
+    if t.chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
         return Err("contains control characters".into());
@@ -240,13 +277,18 @@ pub fn skills(raw: &str) -> Result<Vec<String>, String> {
             continue;
         }
         if s.chars().count() > 40 {
-            return Err(format!("`{}` is longer than 40 characters", truncate(&s, 40)));
+            return Err(format!(
+                "`{}` is longer than 40 characters",
+                truncate(&s, 40)
+            ));
         }
         if !s
             .chars()
             .all(|c| c.is_alphanumeric() || " +#.-_".contains(c))
         {
-            return Err(format!("`{s}` may contain only letters, digits, spaces and + # . - _"));
+            return Err(format!(
+                "`{s}` may contain only letters, digits, spaces and + # . - _"
+            ));
         }
         if !out.iter().any(|o| o.to_lowercase() == s.to_lowercase()) {
             out.push(s);
@@ -288,8 +330,20 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" Ada@Example.ORG ").unwrap().as_str(), "ada@example.org");
-        for bad in ["", "ada", "ada@", "@x.org", "a@b", "a b@c.org", "a@@b.org", "a@.org"] {
+        assert_eq!(
+            Email::parse(" Ada@Example.ORG ").unwrap().as_str(),
+            "ada@example.org"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.org",
+            "a@b",
+            "a b@c.org",
+            "a@@b.org",
+            "a@.org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -299,7 +353,10 @@ mod tests {
         assert!(NewPassword::parse("short").is_err());
         assert!(NewPassword::parse("long enough pass").is_ok());
         assert!(NewPassword::parse(&"x".repeat(257)).is_err());
-        assert_eq!(format!("{:?}", NewPassword::parse("secret secret").unwrap()), "NewPassword(..)");
+        assert_eq!(
+            format!("{:?}", NewPassword::parse("secret secret").unwrap()),
+            "NewPassword(..)"
+        );
     }
 
     #[test]
@@ -309,13 +366,24 @@ mod tests {
             vec!["Rust", "UX design", "C++"]
         );
         assert!(skills("<script>").is_err());
-        assert!(skills(&vec!["a"; 31].iter().enumerate().map(|(i, _)| format!("s{i}")).collect::<Vec<_>>().join(",")).is_err());
+        assert!(skills(
+            &vec!["a"; 31]
+                .iter()
+                .enumerate()
+                .map(|(i, _)| format!("s{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+        .is_err());
     }
 
     #[test]
     fn urls_and_text() {
         assert_eq!(web_url("").unwrap(), "");
-        assert_eq!(web_url("https://example.org").unwrap(), "https://example.org/");
+        assert_eq!(
+            web_url("https://example.org").unwrap(),
+            "https://example.org/"
+        );
         assert!(web_url("javascript:alert(1)").is_err());
         assert!(web_url("ftp://x.org").is_err());
         assert!(text("  ", 10, true).is_err());

@@ -77,7 +77,8 @@ async fn create_token(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Response> {
-    let account = register::authenticate(&state, &body.login, &body.password, Some(peer.ip())).await?;
+    let account =
+        register::authenticate(&state, &body.login, &body.password, Some(peer.ip())).await?;
     let label: String = body.label.chars().take(100).collect();
     let token = session::issue_api_token(&state, account.id, &label).await?;
     Ok((

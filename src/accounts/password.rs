@@ -1,7 +1,9 @@
 //! Password hashing with argon2id. Hashing is slow on purpose, so it runs off the async
 //! threads.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 use crate::error::{Error, Result};
@@ -50,7 +52,9 @@ mod tests {
     async fn hash_and_verify() {
         let h = super::hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(super::verify("correct horse battery".into(), h.clone()).await.unwrap());
+        assert!(super::verify("correct horse battery".into(), h.clone())
+            .await
+            .unwrap());
         assert!(!super::verify("wrong".into(), h).await.unwrap());
         assert!(!super::verify("x".into(), "garbage".into()).await.unwrap());
     }

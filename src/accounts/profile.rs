@@ -59,9 +59,18 @@ impl ProfilePatch {
         let mut errors = FieldErrors::new();
         let display_name = errors.check(
             "display_name",
-            line(self.display_name.as_deref().unwrap_or(&current.display_name), 100, false),
+            line(
+                self.display_name
+                    .as_deref()
+                    .unwrap_or(&current.display_name),
+                100,
+                false,
+            ),
         );
-        let bio = errors.check("bio", text(self.bio.as_deref().unwrap_or(&current.bio), 2000, false));
+        let bio = errors.check(
+            "bio",
+            text(self.bio.as_deref().unwrap_or(&current.bio), 2000, false),
+        );
         let skills = errors.check(
             "skills",
             skills(&self.skills.as_ref().unwrap_or(&current.skills).join(",")),
@@ -127,31 +136,33 @@ fn validate_links(links: &[ProfileLink]) -> Result<Vec<ProfileLink>, String> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn link_lines() {
-        let links = parse_link_lines("Site | https://ada.example\nhttps://code.example/ada\n").unwrap();
-        assert_eq!(links[0].label, "Site");
-        assert_eq!(links[1].label, "code.example");
-        assert!(parse_link_lines("Bad | javascript:alert(1)").is_err());
-        assert_eq!(links_to_lines(&links[..1]), "Site | https://ada.example/");
-    }
-}
-
 /// Replaces an account's avatar with an uploaded image (checked, cropped to 256 px).
 pub async fn replace_avatar(
     state: &crate::app::AppState,
     account_id: i64,
     data: Vec<u8>,
 ) -> Result<()> {
-    let image = tokio::task::spawn_blocking(move || crate::media::square_image(&data, 256)).await??;
+    let image =
+        tokio::task::spawn_blocking(move || crate::media::square_image(&data, 256)).await??;
     let key = crate::media::new_key("avatars", &image);
     state.media.put(&key, image.bytes).await?;
     if let Some(old) = super::store::set_avatar(&state.db, account_id, Some(&key)).await? {
         state.media.delete(&old).await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_lines() {
+        let links =
+            parse_link_lines("Site | https://ada.example\nhttps://code.example/ada\n").unwrap();
+        assert_eq!(links[0].label, "Site");
+        assert_eq!(links[1].label, "code.example");
+        assert!(parse_link_lines("Bad | javascript:alert(1)").is_err());
+        assert_eq!(links_to_lines(&links[..1]), "Site | https://ada.example/");
+    }
 }

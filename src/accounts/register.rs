@@ -90,11 +90,9 @@ pub async fn sign_up(db: &Db, signup: &ValidSignup, invite: Option<&str>) -> Res
         (RegistrationMode::Closed, _) => {
             return Err(Error::forbidden("This space is not accepting new members."))
         }
-        (RegistrationMode::Invite, None) => {
-            return Err(Error::forbidden(
-                "This space accepts new members by invitation only. Ask a member for an invite link.",
-            ))
-        }
+        (RegistrationMode::Invite, None) => return Err(Error::forbidden(
+            "This space accepts new members by invitation only. Ask a member for an invite link.",
+        )),
         _ => {}
     }
     let hash = password::hash(signup.password.expose().to_string()).await?;
@@ -138,7 +136,10 @@ pub async fn authenticate(
     if let Some(ip) = from {
         keys.push(format!("ip:{ip}"));
     }
-    state.throttle.check(&keys).map_err(Error::TooManyRequests)?;
+    state
+        .throttle
+        .check(&keys)
+        .map_err(Error::TooManyRequests)?;
 
     let account = if login.contains('@') {
         store::by_email(&state.db, &login).await?
@@ -147,7 +148,9 @@ pub async fn authenticate(
     };
     let ok = match &account {
         Some(a) => {
-            let stored = store::password_hash(&state.db, a.id).await?.unwrap_or_default();
+            let stored = store::password_hash(&state.db, a.id)
+                .await?
+                .unwrap_or_default();
             password::verify(secret.to_string(), stored).await?
         }
         None => {

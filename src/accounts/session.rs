@@ -5,8 +5,8 @@
 //! does not let anyone sign in.
 
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -53,7 +53,15 @@ pub struct SignedIn {
 pub async fn start_web_session(state: &AppState, account_id: i64) -> Result<String> {
     let token = random_token();
     let expires = now_ms() + WEB_SESSION_DAYS * 86_400_000;
-    store::insert_session(&state.db, &token_hash(&token), account_id, "web", "", expires).await?;
+    store::insert_session(
+        &state.db,
+        &token_hash(&token),
+        account_id,
+        "web",
+        "",
+        expires,
+    )
+    .await?;
     Ok(token)
 }
 
@@ -61,7 +69,15 @@ pub async fn start_web_session(state: &AppState, account_id: i64) -> Result<Stri
 pub async fn issue_api_token(state: &AppState, account_id: i64, label: &str) -> Result<String> {
     let token = random_token();
     let expires = now_ms() + API_TOKEN_DAYS * 86_400_000;
-    store::insert_session(&state.db, &token_hash(&token), account_id, "api", label, expires).await?;
+    store::insert_session(
+        &state.db,
+        &token_hash(&token),
+        account_id,
+        "api",
+        label,
+        expires,
+    )
+    .await?;
     Ok(token)
 }
 
@@ -139,7 +155,10 @@ impl FromRequestParts<AppState> for User {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        resolve(parts, state).await?.map(User).ok_or(Error::Unauthorized)
+        resolve(parts, state)
+            .await?
+            .map(User)
+            .ok_or(Error::Unauthorized)
     }
 }
 
@@ -152,7 +171,9 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let user = resolve(parts, state).await?.ok_or(Error::Unauthorized)?;
         if !user.account.is_admin {
-            return Err(Error::forbidden("Only administrators of this space can do this."));
+            return Err(Error::forbidden(
+                "Only administrators of this space can do this.",
+            ));
         }
         Ok(Admin(user))
     }

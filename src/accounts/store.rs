@@ -82,11 +82,21 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<Account>> {
 }
 
 pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<Account>> {
-    fetch_one_where(db, "accounts.handle = $1", Value::Text(handle.to_ascii_lowercase())).await
+    fetch_one_where(
+        db,
+        "accounts.handle = $1",
+        Value::Text(handle.to_ascii_lowercase()),
+    )
+    .await
 }
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<Account>> {
-    fetch_one_where(db, "accounts.email = $1", Value::Text(email.to_ascii_lowercase())).await
+    fetch_one_where(
+        db,
+        "accounts.email = $1",
+        Value::Text(email.to_ascii_lowercase()),
+    )
+    .await
 }
 
 enum Value {
@@ -95,7 +105,10 @@ enum Value {
 }
 
 async fn fetch_one_where(db: &Db, condition: &str, value: Value) -> Result<Option<Account>> {
-    let sql = format!("SELECT {} FROM accounts WHERE {condition}", Account::COLUMNS);
+    let sql = format!(
+        "SELECT {} FROM accounts WHERE {condition}",
+        Account::COLUMNS
+    );
     let query = sqlx::query(&sql);
     let query = match value {
         Value::Int(i) => query.bind(i),
@@ -190,7 +203,10 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Account>> {
         .bind(offset)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.iter().map(Account::from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(Account::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 pub async fn count(db: &Db) -> Result<i64> {

@@ -77,7 +77,9 @@ mod tests {
         let wait = t.check(&keys).unwrap_err();
         assert!(wait > 0 && wait <= 900);
         // Another account from the same address is blocked too.
-        assert!(t.check(&["acct:bob".into(), "ip:127.0.0.1".into()]).is_err());
+        assert!(t
+            .check(&["acct:bob".into(), "ip:127.0.0.1".into()])
+            .is_err());
         t.succeed("acct:ada");
         assert!(t.check(&["acct:ada".into()]).is_ok());
     }

@@ -29,9 +29,15 @@ pub fn router() -> Router<AppState> {
         .route("/signup", get(signup_page).post(signup))
         .route("/members", get(members))
         .route("/members/{handle}", get(profile))
-        .route("/settings/profile", get(edit_profile_page).post(edit_profile))
+        .route(
+            "/settings/profile",
+            get(edit_profile_page).post(edit_profile),
+        )
         .route("/settings/avatar", post(upload_avatar))
-        .route("/settings/password", get(password_page).post(change_password))
+        .route(
+            "/settings/password",
+            get(password_page).post(change_password),
+        )
 }
 
 // --- sign in / out ------------------------------------------------------------------------
@@ -82,7 +88,10 @@ async fn login(
     match register::authenticate(&state, &form.login, &form.password, Some(peer.ip())).await {
         Ok(account) => {
             let token = session::start_web_session(&state, account.id).await?;
-            Ok(with_cookie(Redirect::to(&next).into_response(), &session::session_cookie(&state, &token)))
+            Ok(with_cookie(
+                Redirect::to(&next).into_response(),
+                &session::session_cookie(&state, &token),
+            ))
         }
         Err(Error::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -100,7 +109,10 @@ async fn login(
 async fn logout(State(state): State<AppState>, User(user): User) -> Result<Response> {
     store::delete_session(&state.db, &user.token_hash).await?;
     let response = redirect_with_notice("/", "You are signed out.");
-    Ok(with_cookie(response, &session::clear_session_cookie(&state)))
+    Ok(with_cookie(
+        response,
+        &session::clear_session_cookie(&state),
+    ))
 }
 
 fn with_cookie(mut response: Response, cookie: &str) -> Response {
@@ -135,7 +147,9 @@ async fn signup_page(
     ctx: PageCtx,
     Query(q): Query<InviteQuery>,
 ) -> Result<Response> {
-    let space = spaces::store::get(&state.db).await?.ok_or(Error::NotFound)?;
+    let space = spaces::store::get(&state.db)
+        .await?
+        .ok_or(Error::NotFound)?;
     let invite = q.invite.unwrap_or_default();
     let invite_ok = !invite.is_empty() && spaces::store::invite_is_live(&state.db, &invite).await?;
     render(&SignupPage {
@@ -155,7 +169,9 @@ async fn signup(
     ctx: PageCtx,
     Form(form): Form<SignupForm>,
 ) -> Result<Response> {
-    let space = spaces::store::get(&state.db).await?.ok_or(Error::NotFound)?;
+    let space = spaces::store::get(&state.db)
+        .await?
+        .ok_or(Error::NotFound)?;
     let result = match form.validate() {
         Ok(valid) => register::sign_up(&state.db, &valid, form.invite.as_deref()).await,
         Err(e) => Err(e),
@@ -167,7 +183,10 @@ async fn signup(
                 "/settings/profile",
                 "Welcome! Tell the space a little about yourself.",
             );
-            Ok(with_cookie(response, &session::session_cookie(&state, &token)))
+            Ok(with_cookie(
+                response,
+                &session::session_cookie(&state, &token),
+            ))
         }
         Err(Error::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -324,7 +343,10 @@ async fn upload_avatar(
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => Ok(redirect_with_notice("/settings/profile", "Your new picture is saved.")),
+        Ok(()) => Ok(redirect_with_notice(
+            "/settings/profile",
+            "Your new picture is saved.",
+        )),
         Err(Error::Invalid(errors)) => {
             let mut page = EditProfilePage::of(ctx, user.account);
             page.errors = errors;
@@ -375,9 +397,10 @@ async fn change_password(
             "/settings/profile",
             "Your password is changed. Other devices were signed out.",
         )),
-        Err(Error::Invalid(errors)) => {
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { ctx, errors })
-        }
+        Err(Error::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordPage { ctx, errors },
+        ),
         Err(e) => Err(e),
     }
 }

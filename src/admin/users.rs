@@ -2,8 +2,8 @@
 
 use rand::distributions::{Alphanumeric, DistString};
 
-use crate::accounts::register::{create_account, SignupForm};
 use crate::accounts::password;
+use crate::accounts::register::{create_account, SignupForm};
 use crate::config::Config;
 use crate::error::Error;
 use crate::spaces::{self, SpaceForm};
@@ -31,7 +31,11 @@ pub fn generate_password() -> String {
 
 pub async fn create_user(db: &Db, config: &Config, req: CreateUser) -> anyhow::Result<Created> {
     let generated = req.password.is_none().then(generate_password);
-    let password = req.password.clone().or_else(|| generated.clone()).unwrap_or_default();
+    let password = req
+        .password
+        .clone()
+        .or_else(|| generated.clone())
+        .unwrap_or_default();
     let form = SignupForm {
         handle: req.handle,
         email: req.email,
@@ -63,7 +67,9 @@ pub async fn create_user(db: &Db, config: &Config, req: CreateUser) -> anyhow::R
             .await
             .map_err(describe)?;
     } else {
-        create_account(db, &valid, req.is_admin).await.map_err(describe)?;
+        create_account(db, &valid, req.is_admin)
+            .await
+            .map_err(describe)?;
     }
     Ok(Created {
         handle: valid.handle.to_string(),
@@ -78,7 +84,13 @@ pub fn describe(e: Error) -> anyhow::Error {
             let parts: Vec<String> = fields
                 .0
                 .iter()
-                .map(|f| format!("--{} {}", f.field.trim_start_matches("admin_").replace('_', "-"), f.message))
+                .map(|f| {
+                    format!(
+                        "--{} {}",
+                        f.field.trim_start_matches("admin_").replace('_', "-"),
+                        f.message
+                    )
+                })
                 .collect();
             anyhow::anyhow!("{}", parts.join("; "))
         }

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::model::{Company, Role, SIZES};
+use super::model::{Company, CompanyInvite, Role, SIZES};
 use super::store::{self, CompanyFields};
 use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
@@ -69,7 +69,8 @@ impl CompanyForm {
     }
 
     pub fn is_on(v: &Option<String>) -> bool {
-        v.as_deref().is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+        v.as_deref()
+            .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
     }
 
     pub fn fields(&self, errors: &mut FieldErrors) -> Option<CompanyFields> {
@@ -103,11 +104,33 @@ impl CompanyForm {
 /// Any member creates a company and becomes its owner.
 pub async fn create(db: &Db, owner: &Account, form: &CompanyForm) -> Result<Company> {
     let mut errors = FieldErrors::new();
-    let handle = errors.check("handle", Handle::parse(&form.handle));
+    let handle = errors
+        .check("handle", Handle::parse(&form.handle))
+        .and_then(|h| {
+            // `/companies/new` is the creation page; a company with this handle could not be
+            // reached.
+            if h.as_str() == "new" {
+                errors.add("handle", "is reserved; choose another");
+                None
+            } else {
+                Some(h)
+            }
+        });
     let fields = form.fields(&mut errors);
+    // Report a taken handle together with the other mistakes, not one round trip later. The
+    // reservation below stays the check that counts.
+    if !errors.is_empty() {
+        if let Some(h) = &handle {
+            if store::handle_in_use(db, h.as_str()).await? {
+                errors.add("handle", "is already taken");
+            }
+        }
+    }
     errors.into_result()?;
     let (Some(handle), Some(fields)) = (handle, fields) else {
-        return Err(Error::Internal(anyhow::anyhow!("validated company missing")));
+        return Err(Error::Internal(anyhow::anyhow!(
+            "validated company missing"
+        )));
     };
     let mut tx = db.begin_write().await?;
     accounts::store::reserve_handle(&mut tx, &handle, "company").await?;
@@ -136,7 +159,8 @@ pub async fn update(db: &Db, handle: &str, actor: &Account, form: &CompanyForm) 
     let mut errors = FieldErrors::new();
     let fields = form.fields(&mut errors);
     errors.into_result()?;
-    let fields = fields.ok_or_else(|| Error::Internal(anyhow::anyhow!("validated company missing")))?;
+    let fields =
+        fields.ok_or_else(|| Error::Internal(anyhow::anyhow!("validated company missing")))?;
     store::update(db, company.id, &fields).await?;
     store::by_handle(db, handle).await?.ok_or(Error::NotFound)
 }
@@ -149,7 +173,8 @@ pub async fn replace_logo(
     data: Vec<u8>,
 ) -> Result<()> {
     let (company, _) = managed(&state.db, handle, actor).await?;
-    let image = tokio::task::spawn_blocking(move || crate::media::square_image(&data, 256)).await??;
+    let image =
+        tokio::task::spawn_blocking(move || crate::media::square_image(&data, 256)).await??;
     let key = crate::media::new_key("logos", &image);
     state.media.put(&key, image.bytes).await?;
     if let Some(old) = store::set_logo(&state.db, company.id, Some(&key)).await? {
@@ -158,19 +183,27 @@ pub async fn replace_logo(
     Ok(())
 }
 
-/// Invites a member of this space, by handle, to join with `role` (member or admin).
+/// Invites a member of this space, by handle, to join with `role` (member or admin); returns
+/// the pending invitation.
 pub async fn invite(
     db: &Db,
     handle: &str,
     actor: &Account,
     member_handle: &str,
     role: &str,
-) -> Result<()> {
+) -> Result<CompanyInvite> {
     let (company, actor_role) = managed(db, handle, actor).await?;
-    let role = Role::parse(if role.trim().is_empty() { "member" } else { role })
-        .map_err(|m| Error::invalid("role", m))?;
+    let role = Role::parse(if role.trim().is_empty() {
+        "member"
+    } else {
+        role
+    })
+    .map_err(|m| Error::invalid("role", m))?;
     if role == Role::Owner {
-        return Err(Error::invalid("role", "must be member or admin; promote to owner after they join"));
+        return Err(Error::invalid(
+            "role",
+            "must be member or admin; promote to owner after they join",
+        ));
     }
     if role == Role::Admin && actor_role != Role::Owner {
         return Err(Error::forbidden("Only owners can invite admins."));
@@ -191,11 +224,33 @@ pub async fn invite(
     if !created {
         return Err(Error::invalid("member", "already has a pending invitation"));
     }
+    store::pending_invite(db, company.id, invitee.id)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("invitation vanished after insert")))
+}
+
+/// The invitations a company has sent that wait for an answer; for its owners and admins.
+pub async fn pending_invites(db: &Db, handle: &str, actor: &Account) -> Result<Vec<CompanyInvite>> {
+    let (company, _) = managed(db, handle, actor).await?;
+    store::invites_of_company(db, company.id).await
+}
+
+/// An owner or admin withdraws a pending invitation; 404 when it is not this company's.
+pub async fn cancel_invite(db: &Db, handle: &str, actor: &Account, invite_id: i64) -> Result<()> {
+    let (company, _) = managed(db, handle, actor).await?;
+    if !store::cancel_invite(db, company.id, invite_id).await? {
+        return Err(Error::NotFound);
+    }
     Ok(())
 }
 
 /// The invited member accepts (joins) or declines an invitation; returns the company handle.
-pub async fn answer_invite(db: &Db, invite_id: i64, actor: &Account, accept: bool) -> Result<String> {
+pub async fn answer_invite(
+    db: &Db,
+    invite_id: i64,
+    actor: &Account,
+    accept: bool,
+) -> Result<String> {
     let mut tx = db.begin_write().await?;
     let (company_id, role) = store::take_invite(&mut tx, invite_id, actor.id)
         .await?
@@ -203,10 +258,7 @@ pub async fn answer_invite(db: &Db, invite_id: i64, actor: &Account, accept: boo
     if accept {
         store::add_member(&mut tx, company_id, actor.id, role).await?;
     }
-    let handle: String = sqlx::query_scalar("SELECT handle FROM companies WHERE id = $1")
-        .bind(company_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let handle = store::handle_of(&mut tx, company_id).await?;
     tx.commit().await?;
     Ok(handle)
 }
@@ -215,6 +267,7 @@ pub async fn answer_invite(db: &Db, invite_id: i64, actor: &Account, accept: boo
 pub async fn leave(db: &Db, handle: &str, actor: &Account) -> Result<()> {
     let company = store::by_handle(db, handle).await?.ok_or(Error::NotFound)?;
     let mut tx = db.begin_write().await?;
+    store::lock_company(&mut tx, company.id).await?;
     let role = store::role_of_tx(&mut tx, company.id, actor.id)
         .await?
         .ok_or_else(|| Error::Conflict("You are not a member of this company.".into()))?;
@@ -238,11 +291,14 @@ pub async fn remove(db: &Db, handle: &str, actor: &Account, member_handle: &str)
         return leave(db, handle, actor).await;
     }
     let mut tx = db.begin_write().await?;
+    store::lock_company(&mut tx, company.id).await?;
     let target_role = store::role_of_tx(&mut tx, company.id, target.id)
         .await?
         .ok_or(Error::NotFound)?;
     if target_role >= Role::Admin && actor_role != Role::Owner {
-        return Err(Error::forbidden("Only owners can remove owners and admins."));
+        return Err(Error::forbidden(
+            "Only owners can remove owners and admins.",
+        ));
     }
     store::remove_member(&mut tx, company.id, target.id).await?;
     tx.commit().await?;
@@ -266,10 +322,14 @@ pub async fn change_role(
         .await?
         .ok_or(Error::NotFound)?;
     let mut tx = db.begin_write().await?;
+    store::lock_company(&mut tx, company.id).await?;
     let current = store::role_of_tx(&mut tx, company.id, target.id)
         .await?
         .ok_or(Error::NotFound)?;
-    if current == Role::Owner && role != Role::Owner && store::count_owners(&mut tx, company.id).await? <= 1 {
+    if current == Role::Owner
+        && role != Role::Owner
+        && store::count_owners(&mut tx, company.id).await? <= 1
+    {
         return Err(Error::Conflict(
             "A company needs at least one owner. Make someone else an owner first.".into(),
         ));

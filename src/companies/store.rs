@@ -4,7 +4,7 @@ use sqlx::Row as _;
 
 use super::model::{role_from_row, Company, CompanyInvite, CompanyMember, Membership, Role};
 use crate::error::Result;
-use crate::storage::{now_ms, Db, Tx};
+use crate::storage::{is_unique_violation, now_ms, Db, Tx};
 
 /// Validated company fields, as created or edited.
 #[derive(Debug, Clone)]
@@ -56,6 +56,15 @@ pub async fn insert(tx: &mut Tx, handle: &str, f: &CompanyFields, owner: i64) ->
     Ok(id)
 }
 
+/// Whether a member or a company already holds this handle (they share one namespace).
+pub async fn handle_in_use(db: &Db, handle: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM handles WHERE handle = $1")
+        .bind(handle)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(found.is_some())
+}
+
 pub async fn update(db: &Db, id: i64, f: &CompanyFields) -> Result<()> {
     sqlx::query(
         "UPDATE companies SET name = $1, description = $2, industry = $3, skills = $4, city = $5, \
@@ -99,12 +108,25 @@ pub async fn set_logo(db: &Db, id: i64, key: Option<&str>) -> Result<Option<Stri
 }
 
 pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<Company>> {
-    let sql = format!("SELECT {} FROM companies WHERE handle = $1", Company::COLUMNS);
+    let sql = format!(
+        "SELECT {} FROM companies WHERE handle = $1",
+        Company::COLUMNS
+    );
     let row = sqlx::query(&sql)
         .bind(handle.to_ascii_lowercase())
         .fetch_optional(db.pool())
         .await?;
     Ok(row.map(|r| Company::from_row(&r)).transpose()?)
+}
+
+/// The handle of a company, by id.
+pub async fn handle_of(tx: &mut Tx, company_id: i64) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT handle FROM companies WHERE id = $1")
+            .bind(company_id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }
 
 /// A page of this space's companies, by name.
@@ -118,7 +140,10 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Company>> {
         .bind(offset)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.iter().map(Company::from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(Company::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
@@ -129,11 +154,12 @@ pub async fn count(db: &Db) -> Result<i64> {
 
 /// The role of an account in a company, if it is a member.
 pub async fn role_of(db: &Db, company_id: i64, account_id: i64) -> Result<Option<Role>> {
-    let row = sqlx::query("SELECT role FROM company_members WHERE company_id = $1 AND account_id = $2")
-        .bind(company_id)
-        .bind(account_id)
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT role FROM company_members WHERE company_id = $1 AND account_id = $2")
+            .bind(company_id)
+            .bind(account_id)
+            .fetch_optional(db.pool())
+            .await?;
     Ok(row.map(|r| role_from_row(&r)).transpose()?)
 }
 
@@ -184,6 +210,17 @@ pub async fn memberships_of(db: &Db, account_id: i64) -> Result<Vec<Membership>>
         .map_err(Into::into)
 }
 
+/// Serialises changes to one company's membership: a no-op write on the company row takes its
+/// row lock on PostgreSQL (SQLite's `BEGIN IMMEDIATE` already serialises writers). Call it
+/// first in a transaction that checks "the last owner" before changing roles.
+pub async fn lock_company(tx: &mut Tx, company_id: i64) -> Result<()> {
+    sqlx::query("UPDATE companies SET updated_at = updated_at WHERE id = $1")
+        .bind(company_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn count_owners(tx: &mut Tx, company_id: i64) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM company_members WHERE company_id = $1 AND role = 'owner'",
@@ -194,11 +231,12 @@ pub async fn count_owners(tx: &mut Tx, company_id: i64) -> Result<i64> {
 }
 
 pub async fn role_of_tx(tx: &mut Tx, company_id: i64, account_id: i64) -> Result<Option<Role>> {
-    let row = sqlx::query("SELECT role FROM company_members WHERE company_id = $1 AND account_id = $2")
-        .bind(company_id)
-        .bind(account_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row =
+        sqlx::query("SELECT role FROM company_members WHERE company_id = $1 AND account_id = $2")
+            .bind(company_id)
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await?;
     Ok(row.map(|r| role_from_row(&r)).transpose()?)
 }
 
@@ -241,7 +279,7 @@ pub async fn insert_invite(
     if pending.is_some() {
         return Ok(false);
     }
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO company_invites (company_id, account_id, role, invited_by, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -251,8 +289,13 @@ pub async fn insert_invite(
     .bind(invited_by)
     .bind(now_ms())
     .execute(&mut **tx)
-    .await?;
-    Ok(true)
+    .await;
+    match inserted {
+        Ok(_) => Ok(true),
+        // A simultaneous identical invitation won the race: the same answer as above.
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 const INVITE_SELECT: &str = "SELECT company_invites.id, companies.handle AS company_handle, \
@@ -275,19 +318,46 @@ fn invite_from_row(r: &crate::storage::Row) -> Result<CompanyInvite, sqlx::Error
 /// Invitations waiting for this account's answer.
 pub async fn invites_for(db: &Db, account_id: i64) -> Result<Vec<CompanyInvite>> {
     let sql = format!("{INVITE_SELECT} WHERE company_invites.account_id = $1 ORDER BY company_invites.created_at DESC");
-    let rows = sqlx::query(&sql).bind(account_id).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(&sql)
+        .bind(account_id)
+        .fetch_all(db.pool())
+        .await?;
     Ok(rows.iter().map(invite_from_row).collect::<Result<_, _>>()?)
+}
+
+/// The pending invitation of one account to one company, if any.
+pub async fn pending_invite(
+    db: &Db,
+    company_id: i64,
+    account_id: i64,
+) -> Result<Option<CompanyInvite>> {
+    let sql = format!(
+        "{INVITE_SELECT} WHERE company_invites.company_id = $1 AND company_invites.account_id = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(company_id)
+        .bind(account_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| invite_from_row(&r)).transpose()?)
 }
 
 /// Invitations a company has sent that are still pending.
 pub async fn invites_of_company(db: &Db, company_id: i64) -> Result<Vec<CompanyInvite>> {
     let sql = format!("{INVITE_SELECT} WHERE company_invites.company_id = $1 ORDER BY company_invites.created_at DESC");
-    let rows = sqlx::query(&sql).bind(company_id).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(&sql)
+        .bind(company_id)
+        .fetch_all(db.pool())
+        .await?;
     Ok(rows.iter().map(invite_from_row).collect::<Result<_, _>>()?)
 }
 
 /// Takes a pending invitation addressed to `account_id` out of the table: (company id, role).
-pub async fn take_invite(tx: &mut Tx, invite_id: i64, account_id: i64) -> Result<Option<(i64, Role)>> {
+pub async fn take_invite(
+    tx: &mut Tx,
+    invite_id: i64,
+    account_id: i64,
+) -> Result<Option<(i64, Role)>> {
     let row = sqlx::query(
         "SELECT company_id, role FROM company_invites WHERE id = $1 AND account_id = $2",
     )

@@ -53,8 +53,15 @@ impl MediaStore {
             Err(object_store::Error::NotFound { .. }) => return Err(Error::NotFound),
             Err(e) => return Err(Error::Internal(e.into())),
         };
-        let bytes = result.bytes().await.map_err(|e| Error::Internal(e.into()))?;
-        let content_type = if key.ends_with(".png") { "image/png" } else { "image/jpeg" };
+        let bytes = result
+            .bytes()
+            .await
+            .map_err(|e| Error::Internal(e.into()))?;
+        let content_type = if key.ends_with(".png") {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
         Ok(MediaFile {
             bytes,
             content_type,
@@ -146,43 +153,6 @@ pub fn square_image(data: &[u8], side: u32) -> Result<ProcessedImage> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn png(w: u32, h: u32) -> Vec<u8> {
-        let img = DynamicImage::new_rgba8(w, h);
-        let mut out = Cursor::new(Vec::new());
-        img.write_to(&mut out, ImageFormat::Png).unwrap();
-        out.into_inner()
-    }
-
-    #[test]
-    fn crops_and_resizes() {
-        let p = square_image(&png(600, 300), 256).unwrap();
-        assert_eq!(p.extension, "png");
-        let back = image::load_from_memory(&p.bytes).unwrap();
-        assert_eq!((back.width(), back.height()), (256, 256));
-    }
-
-    #[test]
-    fn refuses_non_images() {
-        assert!(matches!(square_image(b"<svg></svg>", 256), Err(Error::Invalid(_))));
-        assert!(matches!(square_image(b"", 256), Err(Error::Invalid(_))));
-        let mut fake = png(10, 10);
-        fake.truncate(30);
-        assert!(matches!(square_image(&fake, 256), Err(Error::Invalid(_))));
-    }
-
-    #[test]
-    fn keys() {
-        assert!(valid_key("avatars/abc-1.png"));
-        assert!(!valid_key("../etc/passwd"));
-        assert!(!valid_key("avatars/../../x.png"));
-        assert!(!valid_key("other/x.png"));
-    }
-}
-
 /// Reads the named file field of a multipart upload, refusing anything over the image limit.
 pub async fn read_upload(mut multipart: axum::extract::Multipart, field: &str) -> Result<Vec<u8>> {
     while let Some(part) = multipart
@@ -212,5 +182,49 @@ fn upload_error(status: axum::http::StatusCode, text: String) -> Error {
 
 /// A fresh random storage key in `folder` with the image's extension.
 pub fn new_key(folder: &str, image: &ProcessedImage) -> String {
-    format!("{folder}/{}.{}", crate::accounts::session::random_token(), image.extension)
+    format!(
+        "{folder}/{}.{}",
+        crate::accounts::session::random_token(),
+        image.extension
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = DynamicImage::new_rgba8(w, h);
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn crops_and_resizes() {
+        let p = square_image(&png(600, 300), 256).unwrap();
+        assert_eq!(p.extension, "png");
+        let back = image::load_from_memory(&p.bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (256, 256));
+    }
+
+    #[test]
+    fn refuses_non_images() {
+        assert!(matches!(
+            square_image(b"<svg></svg>", 256),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(square_image(b"", 256), Err(Error::Invalid(_))));
+        let mut fake = png(10, 10);
+        fake.truncate(30);
+        assert!(matches!(square_image(&fake, 256), Err(Error::Invalid(_))));
+    }
+
+    #[test]
+    fn keys() {
+        assert!(valid_key("avatars/abc-1.png"));
+        assert!(!valid_key("../etc/passwd"));
+        assert!(!valid_key("avatars/../../x.png"));
+        assert!(!valid_key("other/x.png"));
+    }
 }

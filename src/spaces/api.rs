@@ -43,7 +43,9 @@ async fn run_setup(
 ) -> Result<Response> {
     let id = setup::run(&state.db, &form).await?;
     state.mark_set_up();
-    let admin = crate::accounts::store::by_id(&state.db, id).await?.ok_or(Error::NotFound)?;
+    let admin = crate::accounts::store::by_id(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
     Ok((StatusCode::CREATED, Json(json!({ "admin": admin.handle }))).into_response())
 }
 

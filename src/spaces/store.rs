@@ -94,7 +94,10 @@ pub async fn live_invites(db: &Db) -> Result<Vec<Invite>> {
     .bind(now_ms())
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.iter().map(Invite::from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(Invite::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Whether an invite code can be used now (without using it).

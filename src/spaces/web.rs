@@ -30,7 +30,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Until the space is set up, every page leads to the setup page.
-pub async fn require_setup(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_setup(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     let exempt = path == "/setup"
         || path.starts_with("/static/")
@@ -149,7 +153,12 @@ struct AdminPage {
 }
 
 impl AdminPage {
-    async fn build(state: &AppState, ctx: PageCtx, form: Option<SpaceForm>, errors: FieldErrors) -> Result<Self> {
+    async fn build(
+        state: &AppState,
+        ctx: PageCtx,
+        form: Option<SpaceForm>,
+        errors: FieldErrors,
+    ) -> Result<Self> {
         let space = store::get(&state.db).await?.ok_or(Error::NotFound)?;
         let form = form.unwrap_or_else(|| SpaceForm {
             name: space.name.clone(),
@@ -174,7 +183,11 @@ impl AdminPage {
     }
 }
 
-async fn admin_page(State(state): State<AppState>, ctx: PageCtx, Admin(_): Admin) -> Result<Response> {
+async fn admin_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Admin(_): Admin,
+) -> Result<Response> {
     render(&AdminPage::build(&state, ctx, None, FieldErrors::new()).await?)
 }
 
@@ -194,7 +207,10 @@ async fn admin_save(
 ) -> Result<Response> {
     let mut errors = FieldErrors::new();
     let details = form.space.validate(&mut errors);
-    let mode = errors.check("registration_mode", RegistrationMode::parse(&form.registration_mode));
+    let mode = errors.check(
+        "registration_mode",
+        RegistrationMode::parse(&form.registration_mode),
+    );
     match (details, mode) {
         (Some(d), Some(m)) if errors.is_empty() => {
             store::update(&state.db, &d, m).await?;
@@ -223,7 +239,10 @@ async fn create_invite(
     let max_uses = form.max_uses.trim().parse::<i64>().unwrap_or(1);
     let days = form.days.trim().parse::<i64>().unwrap_or(7);
     super::api::new_invite(&state, admin.account.id, max_uses, days).await?;
-    Ok(redirect_with_notice("/admin#invites", "Invite link created. Copy it and send it on."))
+    Ok(redirect_with_notice(
+        "/admin#invites",
+        "Invite link created. Copy it and send it on.",
+    ))
 }
 
 async fn revoke_invite(
@@ -232,5 +251,8 @@ async fn revoke_invite(
     Path(code): Path<String>,
 ) -> Result<Response> {
     store::revoke_invite(&state.db, &code).await?;
-    Ok(redirect_with_notice("/admin#invites", "Invite link revoked."))
+    Ok(redirect_with_notice(
+        "/admin#invites",
+        "Invite link revoked.",
+    ))
 }

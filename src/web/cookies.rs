@@ -15,7 +15,13 @@ pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// A `Set-Cookie` value. `value` must already be cookie-safe (the callers pass base64url).
-pub fn build(name: &str, value: &str, max_age: Option<i64>, secure: bool, http_only: bool) -> String {
+pub fn build(
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    secure: bool,
+    http_only: bool,
+) -> String {
     let mut c = format!("{name}={value}; Path=/; SameSite=Lax");
     if let Some(age) = max_age {
         c.push_str(&format!("; Max-Age={age}"));
@@ -37,10 +43,16 @@ mod tests {
     #[test]
     fn reads_and_builds() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; gh_session=xyz ; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; gh_session=xyz ; b=2"),
+        );
         assert_eq!(get(&h, "gh_session").as_deref(), Some("xyz"));
         assert_eq!(get(&h, "missing"), None);
         let c = build("gh_session", "v", Some(10), true, true);
-        assert_eq!(c, "gh_session=v; Path=/; SameSite=Lax; Max-Age=10; Secure; HttpOnly");
+        assert_eq!(
+            c,
+            "gh_session=v; Path=/; SameSite=Lax; Max-Age=10; Secure; HttpOnly"
+        );
     }
 }

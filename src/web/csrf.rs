@@ -67,7 +67,8 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
             presented = query_value(&String::from_utf8_lossy(&bytes), CSRF_FIELD);
             body = Body::from(bytes);
         }
-        let ok = !fresh && presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes()));
+        let ok =
+            !fresh && presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes()));
         if !ok {
             return Error::forbidden(
                 "This form has expired or did not come from this site. Go back, reload the page and try again.",
@@ -113,7 +114,10 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
-        assert_eq!(query_value("a=1&csrf=x%2By", "csrf").as_deref(), Some("x+y"));
+        assert_eq!(
+            query_value("a=1&csrf=x%2By", "csrf").as_deref(),
+            Some("x+y")
+        );
         assert!(valid_shape(&random_token()));
         assert!(!valid_shape("short"));
     }

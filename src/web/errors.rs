@@ -41,7 +41,11 @@ pub async fn render_html(State(state): State<AppState>, request: Request, next: 
         return response;
     }
     if status == StatusCode::UNAUTHORIZED {
-        let next_path = if method == Method::GET { target } else { "/".into() };
+        let next_path = if method == Method::GET {
+            target
+        } else {
+            "/".into()
+        };
         let to = format!(
             "/login?next={}",
             url::form_urlencoded::byte_serialize(next_path.as_bytes()).collect::<String>()
@@ -53,7 +57,9 @@ pub async fn render_html(State(state): State<AppState>, request: Request, next: 
     let message = match info {
         Some(i) => i.message,
         None => {
-            let bytes = to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+            let bytes = to_bytes(response.into_body(), 4096)
+                .await
+                .unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes).trim().to_string();
             if status.is_server_error() || text.is_empty() {
                 default_message(status).to_string()

@@ -16,7 +16,6 @@ pub const PASSWORD: &str = "member password 123";
 
 pub struct TestApp {
     pub base: String,
-    pub domain: String,
     /// A client without cookies, for API calls.
     pub api: Client,
     _dir: tempfile::TempDir,
@@ -64,11 +63,6 @@ fn uuid_like() -> String {
     format!("{n:016x}")
 }
 
-/// Whether this run uses PostgreSQL.
-pub fn on_postgres() -> bool {
-    std::env::var("GUILDHALL_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
-}
-
 impl TestApp {
     /// A new, empty instance (not set up).
     pub async fn spawn() -> TestApp {
@@ -91,17 +85,17 @@ impl TestApp {
         for (k, v) in extra {
             env.insert(k.to_string(), v.to_string());
         }
-        let mut config = Config::from_sources(&BTreeMap::new(), &env).expect("test config");
-        let app = Application::build(config.clone()).await.expect("app builds");
+        let config = Config::from_sources(&BTreeMap::new(), &env).expect("test config");
+        let app = Application::build(config.clone())
+            .await
+            .expect("app builds");
         let addr = app.local_addr();
-        config.domain = format!("127.0.0.1:{}", addr.port());
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             let _ = rx.await;
         }));
         TestApp {
             base: format!("http://{addr}"),
-            domain: config.domain,
             api: Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -149,7 +143,11 @@ impl TestApp {
 
     pub async fn token(&self, login: &str, password: &str) -> String {
         let response = self
-            .post_json(None, "/api/v1/tokens", &json!({"login": login, "password": password}))
+            .post_json(
+                None,
+                "/api/v1/tokens",
+                &json!({"login": login, "password": password}),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED, "sign-in of {login}");
         let body: Value = response.json().await.expect("json");
@@ -165,7 +163,8 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
-        self.send_json(reqwest::Method::POST, token, path, body).await
+        self.send_json(reqwest::Method::POST, token, path, body)
+            .await
     }
 
     pub async fn send_json(

@@ -1,0 +1,188 @@
+//! The command line, run as a real process against a fresh SQLite file.
+
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Self {
+        Cli {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_guildhall"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("GUILDHALL_DATABASE_URL")
+            .env_remove("GUILDHALL_DOMAIN")
+            .env(
+                "GUILDHALL_DATABASE_URL",
+                format!("sqlite://{}", self.dir.path().join("g.db").display()),
+            )
+            .env("RUST_LOG", "warn");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn help_version_and_bad_config() {
+    let cli = Cli::new();
+    let help = cli.run(&["--help"]);
+    assert!(help.status.success());
+    for sub in ["serve", "migrate", "admin"] {
+        assert!(text(&help).contains(sub));
+    }
+    let admin = text(&cli.run(&["admin", "--help"]));
+    assert!(admin.contains("create-user") && admin.contains("seed-demo"));
+    let version = cli.run(&["--version"]);
+    assert!(text(&version).contains(env!("CARGO_PKG_VERSION")));
+
+    let bad = cli
+        .command(&["migrate"])
+        .env("GUILDHALL_LISTEN", "not an address")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("GUILDHALL_LISTEN"), "{}", text(&bad));
+}
+
+#[test]
+fn migrate_creates_the_database() {
+    let cli = Cli::new();
+    let out = cli.run(&["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(cli.dir.path().join("g.db").exists());
+}
+
+#[test]
+fn create_user_sets_up_an_empty_space_then_adds_members() {
+    let cli = Cli::new();
+    let member_first = cli.run(&[
+        "admin",
+        "create-user",
+        "--handle",
+        "ada",
+        "--email",
+        "ada@example.org",
+    ]);
+    assert!(!member_first.status.success());
+    assert!(text(&member_first).contains("--admin"));
+
+    let out = cli.run(&[
+        "admin",
+        "create-user",
+        "--handle",
+        "marta",
+        "--email",
+        "marta@example.org",
+        "--admin",
+        "--space-name",
+        "Harbour Works",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    let password = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("password printed");
+    assert_eq!(password.len(), 20);
+
+    let mut child = cli
+        .command(&[
+            "admin",
+            "create-user",
+            "--handle",
+            "ada",
+            "--email",
+            "ada@example.org",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"ada's long password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        !text(&out).contains("password:"),
+        "no generated password when one is given"
+    );
+
+    let taken = cli.run(&[
+        "admin",
+        "create-user",
+        "--handle",
+        "ada",
+        "--email",
+        "other@example.org",
+    ]);
+    assert!(!taken.status.success());
+    assert!(
+        text(&taken).contains("--handle is already taken"),
+        "{}",
+        text(&taken)
+    );
+    let bad_mail = cli.run(&["admin", "create-user", "--handle", "bob", "--email", "nope"]);
+    assert!(text(&bad_mail).contains("--email"), "{}", text(&bad_mail));
+}
+
+#[test]
+fn seed_demo_is_idempotent_and_respects_real_data() {
+    let cli = Cli::new();
+    let out = cli.run(&["admin", "seed-demo"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("6 member(s) and 4 company(ies) added"),
+        "{}",
+        text(&out)
+    );
+    let again = cli.run(&["admin", "seed-demo"]);
+    assert!(again.status.success());
+    assert!(text(&again).contains("already present"));
+
+    let other = Cli::new();
+    let out = other.run(&[
+        "admin",
+        "create-user",
+        "--handle",
+        "owner",
+        "--email",
+        "o@example.org",
+        "--admin",
+    ]);
+    assert!(out.status.success());
+    let refused = other.run(&["admin", "seed-demo"]);
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("--force"));
+    let forced = other.run(&["admin", "seed-demo", "--force"]);
+    assert!(forced.status.success(), "{}", text(&forced));
+    assert!(
+        text(&forced).contains("6 member(s) and 4 company(ies) added"),
+        "{}",
+        text(&forced)
+    );
+}

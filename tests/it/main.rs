@@ -1,0 +1,9 @@
+//! The integration tests: one binary, one module per feature. Each test starts its own
+//! instance (see `support`).
+
+mod accounts;
+mod browser;
+mod cli;
+mod companies;
+mod spaces;
+mod support;
