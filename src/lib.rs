@@ -13,6 +13,7 @@ pub mod cli;
 pub mod companies;
 pub mod config;
 pub mod error;
+pub mod federation;
 pub mod media;
 pub mod ops;
 pub mod spaces;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::{password, store, Account};
 use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::federation::keys;
 use crate::spaces::{self, RegistrationMode};
 use crate::storage::Db;
 use crate::validate::{line, Email, FieldErrors, Handle, NewPassword};
@@ -64,6 +65,7 @@ impl SignupForm {
 /// check. Runs in its own transaction.
 pub async fn create_account(db: &Db, signup: &ValidSignup, is_admin: bool) -> Result<i64> {
     let hash = password::hash(signup.password.expose().to_string()).await?;
+    let keys = keys::generate().await?;
     let mut tx = db.begin_write().await?;
     let id = store::insert(
         &mut tx,
@@ -73,6 +75,7 @@ pub async fn create_account(db: &Db, signup: &ValidSignup, is_admin: bool) -> Re
             password_hash: &hash,
             display_name: &signup.display_name,
             is_admin,
+            keys: &keys,
         },
     )
     .await?;
@@ -96,6 +99,7 @@ pub async fn sign_up(db: &Db, signup: &ValidSignup, invite: Option<&str>) -> Res
         _ => {}
     }
     let hash = password::hash(signup.password.expose().to_string()).await?;
+    let keys = keys::generate().await?;
     let mut tx = db.begin_write().await?;
     if let Some(code) = invite {
         // An invite is used even in open mode when one is given, so its count stays honest.
@@ -113,6 +117,7 @@ pub async fn sign_up(db: &Db, signup: &ValidSignup, invite: Option<&str>) -> Res
             password_hash: &hash,
             display_name: &signup.display_name,
             is_admin: false,
+            keys: &keys,
         },
     )
     .await?;

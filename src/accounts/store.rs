@@ -4,6 +4,8 @@ use sqlx::Row as _;
 
 use super::model::{Account, ProfileLink};
 use crate::error::{Error, Result};
+use crate::federation::crypto::GeneratedKeys;
+use crate::federation::keys::{self, ActorKind};
 use crate::storage::{is_unique_violation, now_ms, Db, Tx};
 use crate::validate::{Email, FieldErrors, Handle};
 
@@ -14,6 +16,8 @@ pub struct NewAccount<'a> {
     pub password_hash: &'a str,
     pub display_name: &'a str,
     pub is_admin: bool,
+    /// The actor's key pair, made before the transaction (see `federation::keys::generate`).
+    pub keys: &'a GeneratedKeys,
 }
 
 /// Reserves a handle in the shared member/company namespace, or reports it taken.
@@ -74,6 +78,7 @@ pub async fn insert(tx: &mut Tx, new: NewAccount<'_>) -> Result<i64> {
             e.into()
         }
     })?;
+    keys::insert(tx, ActorKind::Member, id, new.keys).await?;
     Ok(id)
 }
 

@@ -193,6 +193,9 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
             Some(a) => a,
             None => {
                 let valid = signup(m)?;
+                let keys = crate::federation::keys::generate()
+                    .await
+                    .map_err(describe)?;
                 let mut tx = db.begin_write().await?;
                 accounts::store::insert(
                     &mut tx,
@@ -202,6 +205,7 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
                         password_hash: &hash,
                         display_name: m.name,
                         is_admin: false,
+                        keys: &keys,
                     },
                 )
                 .await
@@ -266,11 +270,14 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
             discoverable: true,
         };
         let handle = Handle::parse(c.handle).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let keys = crate::federation::keys::generate()
+            .await
+            .map_err(describe)?;
         let mut tx = db.begin_write().await?;
         accounts::store::reserve_handle(&mut tx, &handle, "company")
             .await
             .map_err(describe)?;
-        let company_id = companies::store::insert(&mut tx, c.handle, &fields, owner.id)
+        let company_id = companies::store::insert(&mut tx, c.handle, &fields, owner.id, &keys)
             .await
             .map_err(describe)?;
         for (member, role) in c.members.iter().filter(|(_, r)| *r != Role::Owner) {

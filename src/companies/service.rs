@@ -132,9 +132,10 @@ pub async fn create(db: &Db, owner: &Account, form: &CompanyForm) -> Result<Comp
             "validated company missing"
         )));
     };
+    let keys = crate::federation::keys::generate().await?;
     let mut tx = db.begin_write().await?;
     accounts::store::reserve_handle(&mut tx, &handle, "company").await?;
-    store::insert(&mut tx, handle.as_str(), &fields, owner.id).await?;
+    store::insert(&mut tx, handle.as_str(), &fields, owner.id, &keys).await?;
     tx.commit().await?;
     store::by_handle(db, handle.as_str())
         .await?

@@ -4,6 +4,7 @@ use sqlx::Row as _;
 
 use super::model::{role_from_row, Company, CompanyInvite, CompanyMember, Membership, Role};
 use crate::error::Result;
+use crate::federation::{self, crypto::GeneratedKeys};
 use crate::storage::{is_unique_violation, now_ms, Db, Tx};
 
 /// Validated company fields, as created or edited.
@@ -23,7 +24,13 @@ pub struct CompanyFields {
 }
 
 /// Inserts a company (its handle already reserved in `tx`) with `owner` as its owner.
-pub async fn insert(tx: &mut Tx, handle: &str, f: &CompanyFields, owner: i64) -> Result<i64> {
+pub async fn insert(
+    tx: &mut Tx,
+    handle: &str,
+    f: &CompanyFields,
+    owner: i64,
+    keys: &GeneratedKeys,
+) -> Result<i64> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO companies (handle, name, description, industry, skills, city, country, \
@@ -53,6 +60,7 @@ pub async fn insert(tx: &mut Tx, handle: &str, f: &CompanyFields, owner: i64) ->
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    federation::keys::insert(tx, federation::keys::ActorKind::Company, id, keys).await?;
     Ok(id)
 }
 

@@ -6,6 +6,7 @@ use super::model::{RegistrationMode, SpaceDetails, SpaceForm};
 use super::store;
 use crate::accounts::{self, password, register::SignupForm};
 use crate::error::{Error, Result};
+use crate::federation::keys::{self, ActorKind};
 use crate::storage::Db;
 use crate::validate::FieldErrors;
 
@@ -51,11 +52,14 @@ pub async fn create(
     admin: &accounts::register::ValidSignup,
     password_hash: &str,
 ) -> Result<i64> {
+    let space_keys = keys::generate().await?;
+    let admin_keys = keys::generate().await?;
     let mut tx = db.begin_write().await?;
     if store::exists_tx(&mut tx).await? {
         return Err(Error::Conflict("This space is already set up.".into()));
     }
     store::insert(&mut tx, details, RegistrationMode::Invite).await?;
+    keys::insert(&mut tx, ActorKind::Space, keys::SPACE_ID, &space_keys).await?;
     let id = accounts::store::insert(
         &mut tx,
         accounts::store::NewAccount {
@@ -64,6 +68,7 @@ pub async fn create(
             password_hash,
             display_name: &admin.display_name,
             is_admin: true,
+            keys: &admin_keys,
         },
     )
     .await

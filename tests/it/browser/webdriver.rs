@@ -23,7 +23,7 @@ use reqwest::{Client, Method};
 use serde_json::{json, Value};
 
 /// How long [`Browser::find`] and friends wait by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Pause between two looks at a condition.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// How long chromedriver may take to answer `/status` with `ready: true`.

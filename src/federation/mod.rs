@@ -1,0 +1,4 @@
+//! ActivityPub federation: actors, discovery, HTTP signatures, inboxes and delivery.
+
+pub mod crypto;
+pub mod keys;
