@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::media::MediaStore;
 use crate::ops::Metrics;
 use crate::storage::Db;
-use crate::{accounts, api, companies, ops, spaces, web};
+use crate::{accounts, api, companies, federation, ops, spaces, web};
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
+        .merge(federation::discovery::router())
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), ops::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

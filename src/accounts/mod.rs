@@ -1,6 +1,7 @@
 //! Members of the space: accounts, passwords, sessions and API tokens, sign-up and sign-in,
 //! profiles and avatars.
 
+pub mod actor;
 pub mod api;
 pub mod model;
 pub mod password;

@@ -26,6 +26,8 @@ pub struct Account {
     pub avatar_key: Option<String>,
     pub is_admin: bool,
     pub discoverable: bool,
+    /// Followers need approval (`manuallyApprovesFollowers`).
+    pub locked: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -34,7 +36,7 @@ impl Account {
     /// The columns [`Account::from_row`] reads, for `SELECT {COLUMNS} FROM accounts`.
     pub const COLUMNS: &'static str = "accounts.id, accounts.handle, accounts.email, \
         accounts.display_name, accounts.bio, accounts.skills, accounts.links, accounts.avatar_key, \
-        accounts.is_admin, accounts.discoverable, accounts.created_at, accounts.updated_at";
+        accounts.is_admin, accounts.discoverable, accounts.locked, accounts.created_at, accounts.updated_at";
 
     pub fn from_row(row: &Row) -> Result<Self, sqlx::Error> {
         Ok(Account {
@@ -48,6 +50,7 @@ impl Account {
             avatar_key: row.try_get("avatar_key")?,
             is_admin: row.try_get::<i64, _>("is_admin")? != 0,
             discoverable: row.try_get::<i64, _>("discoverable")? != 0,
+            locked: row.try_get::<i64, _>("locked")? != 0,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

@@ -220,6 +220,16 @@ pub async fn count(db: &Db) -> Result<i64> {
         .await?)
 }
 
+/// Accounts that used a session or token since `since` (for NodeInfo's activity figures).
+pub async fn active_since(db: &Db, since: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT account_id) FROM sessions WHERE last_used_at >= $1",
+    )
+    .bind(since)
+    .fetch_one(db.pool())
+    .await?)
+}
+
 // --- sessions and API tokens -------------------------------------------------------------
 
 /// Stores a session under the hash of its token.

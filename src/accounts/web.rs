@@ -18,6 +18,7 @@ use super::{store, Account};
 use crate::app::AppState;
 use crate::companies;
 use crate::error::{Error, Result};
+use crate::federation::negotiate;
 use crate::spaces::{self, RegistrationMode};
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, safe_next, PageCtx};
@@ -251,12 +252,18 @@ struct ProfilePage {
 
 async fn profile(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     ctx: PageCtx,
     Path(handle): Path<String>,
 ) -> Result<Response> {
     let member = store::by_handle(&state.db, &handle)
         .await?
         .ok_or(Error::NotFound)?;
+    if negotiate::wants_activity_json(&headers) {
+        return Ok(negotiate::activity_json(
+            &super::actor::person(&state, &member).await?,
+        ));
+    }
     let companies = companies::store::memberships_of(&state.db, member.id).await?;
     let is_self = ctx.user.as_ref().is_some_and(|u| u.id == member.id);
     render(&ProfilePage {
@@ -265,6 +272,7 @@ async fn profile(
         companies,
         is_self,
     })
+    .map(negotiate::vary_accept)
 }
 
 // --- settings -----------------------------------------------------------------------------

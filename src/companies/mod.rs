@@ -1,6 +1,7 @@
 //! Companies working in the space: profiles with facets (industry, skills, place, size, hiring,
 //! open to collaborate), logos, members with roles, and invitations.
 
+pub mod actor;
 pub mod api;
 pub mod model;
 pub mod service;

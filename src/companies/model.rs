@@ -67,6 +67,8 @@ pub struct Company {
     pub hiring: bool,
     pub open_to_collaborate: bool,
     pub discoverable: bool,
+    /// Followers need approval (`manuallyApprovesFollowers`).
+    pub locked: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -75,7 +77,7 @@ impl Company {
     pub const COLUMNS: &'static str = "companies.id, companies.handle, companies.name, \
         companies.description, companies.industry, companies.skills, companies.city, \
         companies.country, companies.website, companies.size, companies.logo_key, companies.hiring, \
-        companies.open_to_collaborate, companies.discoverable, companies.created_at, \
+        companies.open_to_collaborate, companies.discoverable, companies.locked, companies.created_at, \
         companies.updated_at";
 
     pub fn from_row(row: &Row) -> Result<Self, sqlx::Error> {
@@ -94,6 +96,7 @@ impl Company {
             hiring: row.try_get::<i64, _>("hiring")? != 0,
             open_to_collaborate: row.try_get::<i64, _>("open_to_collaborate")? != 0,
             discoverable: row.try_get::<i64, _>("discoverable")? != 0,
+            locked: row.try_get::<i64, _>("locked")? != 0,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

@@ -16,6 +16,7 @@ use super::{store, Company};
 use crate::accounts::session::User;
 use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::federation::negotiate;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 
@@ -196,10 +197,16 @@ impl ProfilePage {
 
 async fn profile(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     ctx: PageCtx,
     Path(handle): Path<String>,
 ) -> Result<Response> {
     let company = company_or_404(&state, &handle).await?;
+    if negotiate::wants_activity_json(&headers) {
+        return Ok(negotiate::activity_json(
+            &super::actor::organization(&state, &company).await?,
+        ));
+    }
     let viewer = viewer_role(&state, &ctx, &company).await?;
     let mut members = store::members(&state.db, company.id).await?;
     let member_count = members.len();
@@ -211,6 +218,7 @@ async fn profile(
         member_count,
         viewer,
     })
+    .map(negotiate::vary_accept)
 }
 
 // --- edit ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ use crate::accounts::{self, Account};
 use crate::app::AppState;
 use crate::companies::{self, model::CompanyInvite, Company};
 use crate::error::{Error, Result};
+use crate::federation::negotiate;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 
@@ -62,10 +63,19 @@ struct HomePage {
     my_companies: Vec<companies::Membership>,
 }
 
-async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response> {
+async fn home(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ctx: PageCtx,
+) -> Result<Response> {
     let Some(space) = store::get(&state.db).await? else {
         return Ok(Redirect::to("/setup").into_response());
     };
+    if negotiate::wants_activity_json(&headers) {
+        return Ok(negotiate::activity_json(
+            &super::actor::organization(&state, &space).await?,
+        ));
+    }
     let (invitations, my_companies) = match &ctx.user {
         Some(u) => (
             companies::store::invites_for(&state.db, u.id).await?,
@@ -83,6 +93,7 @@ async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response> {
         my_companies,
         ctx,
     })
+    .map(negotiate::vary_accept)
 }
 
 // --- setup --------------------------------------------------------------------------------

@@ -5,5 +5,6 @@ mod accounts;
 mod browser;
 mod cli;
 mod companies;
+mod federation;
 mod spaces;
 mod support;

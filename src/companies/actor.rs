@@ -1,0 +1,85 @@
+//! A company as an ActivityPub `Organization`, with its facets as Guildhall terms and, for
+//! Mastodon users, as profile fields.
+
+use super::Company;
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::federation::html::{escape, hashtag, link, paragraphs};
+use crate::federation::keys::{self, ActorKind};
+use crate::federation::protocol::{
+    context, datetime, Actor, Endpoints, Hashtag, Image, PropertyValue, PublicKey,
+};
+use crate::federation::urls::Urls;
+
+pub async fn organization(state: &AppState, company: &Company) -> Result<Actor> {
+    let urls = Urls::new(&state.config);
+    let id = urls.company(&company.handle);
+    let public_key_pem = keys::public_pem(&state.db, ActorKind::Company, company.id)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("company {} has no key", company.handle)))?;
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+
+    let mut fields = Vec::new();
+    if !company.website.is_empty() {
+        fields.push(PropertyValue::new("Website", link(&company.website)));
+    }
+    if !company.industry.is_empty() {
+        fields.push(PropertyValue::new("Industry", escape(&company.industry)));
+    }
+    if !company.place().is_empty() {
+        fields.push(PropertyValue::new("Based in", escape(&company.place())));
+    }
+    let mut status = Vec::new();
+    if company.hiring {
+        status.push("Hiring");
+    }
+    if company.open_to_collaborate {
+        status.push("Open to collaborate");
+    }
+    if !status.is_empty() {
+        fields.push(PropertyValue::new("Status", status.join(" · ")));
+    }
+
+    Ok(Actor {
+        context: Some(context()),
+        kind: "Organization".into(),
+        preferred_username: company.handle.clone(),
+        name: Some(company.name.clone()),
+        summary: Some(paragraphs(&company.description)),
+        url: Some(id.clone()),
+        icon: company.logo_key.as_ref().map(|k| Image::new(urls.media(k))),
+        image: None,
+        inbox: urls.collection(&id, "inbox"),
+        outbox: Some(urls.collection(&id, "outbox")),
+        followers: Some(urls.collection(&id, "followers")),
+        following: Some(urls.collection(&id, "following")),
+        endpoints: Some(Endpoints {
+            shared_inbox: urls.shared_inbox(),
+        }),
+        public_key: PublicKey {
+            id: urls.key_id(&id),
+            owner: id.clone(),
+            public_key_pem,
+        },
+        discoverable: Some(company.discoverable),
+        indexable: Some(company.discoverable),
+        manually_approves_followers: Some(company.locked),
+        published: Some(datetime(company.created_at)),
+        attachment: fields,
+        tag: company
+            .skills
+            .iter()
+            .map(|s| hashtag(s))
+            .filter(|t| !t.is_empty())
+            .map(Hashtag::new)
+            .collect(),
+        skills: company.skills.clone(),
+        industry: non_empty(&company.industry),
+        company_size: non_empty(&company.size),
+        hiring: Some(company.hiring),
+        open_to_collaborate: Some(company.open_to_collaborate),
+        city: non_empty(&company.city),
+        country: non_empty(&company.country),
+        id,
+    })
+}

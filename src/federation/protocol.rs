@@ -1,0 +1,193 @@
+//! Wire types: the JSON-LD documents Guildhall sends and reads. No database access here; the
+//! features build these from their own models (`accounts::actor`, `companies::actor`,
+//! `spaces::actor`).
+//!
+//! Every property we send must expand under JSON-LD, so terms outside ActivityStreams and the
+//! security vocabulary are defined inline in [`context`], as Mastodon and Mobilizon do.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub const AS_PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+pub const ACTIVITY_JSON: &str = "application/activity+json";
+/// The namespace of Guildhall's own terms.
+pub const GUILDHALL_NS: &str = "https://w3id.org/guildhall#";
+
+/// The `@context` of every document we serve.
+pub fn context() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        {
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "toot": "http://joinmastodon.org/ns#",
+            "discoverable": "toot:discoverable",
+            "indexable": "toot:indexable",
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value",
+            "Hashtag": "as:Hashtag",
+            "gh": GUILDHALL_NS,
+            "industry": "gh:industry",
+            "companySize": "gh:companySize",
+            "hiring": { "@id": "gh:hiring", "@type": "xsd:boolean" },
+            "openToCollaborate": { "@id": "gh:openToCollaborate", "@type": "xsd:boolean" },
+            "city": "gh:city",
+            "country": "gh:country",
+            "skills": "gh:skills"
+        }
+    ])
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicKey {
+    pub id: String,
+    pub owner: String,
+    pub public_key_pem: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Image {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(rename = "mediaType", skip_serializing_if = "Option::is_none", default)]
+    pub media_type: Option<String>,
+    pub url: String,
+}
+
+impl Image {
+    pub fn new(url: String) -> Self {
+        let media_type = if url.ends_with(".png") {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
+        Image {
+            kind: "Image".into(),
+            media_type: Some(media_type.into()),
+            url,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    pub shared_inbox: String,
+}
+
+/// A profile field, as Mastodon shows it: a label and an HTML value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PropertyValue {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub value: String,
+}
+
+impl PropertyValue {
+    pub fn new(name: &str, value_html: String) -> Self {
+        PropertyValue {
+            kind: "PropertyValue".into(),
+            name: name.into(),
+            value: value_html,
+        }
+    }
+}
+
+/// A hashtag: how members' and companies' skills travel.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Hashtag {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+}
+
+impl Hashtag {
+    pub fn new(name: String) -> Self {
+        Hashtag {
+            kind: "Hashtag".into(),
+            name,
+        }
+    }
+}
+
+/// An actor document: a member (`Person`), a company or the space (`Organization`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    #[serde(rename = "@context", skip_serializing_if = "Option::is_none", default)]
+    pub context: Option<Value>,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub preferred_username: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub summary: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub icon: Option<Image>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub image: Option<Image>,
+    pub inbox: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub outbox: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub followers: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub following: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub endpoints: Option<Endpoints>,
+    pub public_key: PublicKey,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub discoverable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub indexable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub manually_approves_followers: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub published: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub attachment: Vec<PropertyValue>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tag: Vec<Hashtag>,
+    /// Company facets (Guildhall terms); absent on people.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub industry: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub company_size: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hiring: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub open_to_collaborate: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub country: Option<String>,
+    /// Skills as plain strings, beside the hashtags, so peers need not parse tag names.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub skills: Vec<String>,
+}
+
+/// Milliseconds since the epoch as an `xsd:dateTime` (`2026-11-24T01:19:01Z`).
+pub fn datetime(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes() {
+        assert_eq!(datetime(0), "1970-01-01T00:00:00Z");
+        assert_eq!(datetime(1_795_000_000_000), "2026-11-18T11:06:40Z");
+    }
+}

@@ -1,0 +1,77 @@
+//! The space as an ActivityPub `Organization`: also the instance actor, which signs the
+//! instance's own fetches. Its id is the home page (FEP-d556), its name in WebFinger the domain.
+
+use super::Space;
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::federation::html::{escape, link, paragraphs};
+use crate::federation::keys::{self, ActorKind, SPACE_ID};
+use crate::federation::protocol::{context, datetime, Actor, Endpoints, PropertyValue, PublicKey};
+use crate::federation::urls::Urls;
+
+/// The space actor's `preferredUsername`: the host without port.
+pub fn username(urls: &Urls) -> String {
+    urls.domain()
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub async fn organization(state: &AppState, space: &Space) -> Result<Actor> {
+    let urls = Urls::new(&state.config);
+    let id = urls.space();
+    let public_key_pem = keys::public_pem(&state.db, ActorKind::Space, SPACE_ID)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("the space has no key")))?;
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let mut fields = Vec::new();
+    if !space.address.is_empty() || !space.place().is_empty() {
+        let address = [space.address.as_str(), &space.place()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        fields.push(PropertyValue::new("Address", escape(&address)));
+    }
+    if !space.website.is_empty() {
+        fields.push(PropertyValue::new("Website", link(&space.website)));
+    }
+    Ok(Actor {
+        context: Some(context()),
+        kind: "Organization".into(),
+        preferred_username: username(&urls),
+        name: Some(space.name.clone()),
+        summary: Some(paragraphs(&space.description)),
+        url: Some(id.clone()),
+        icon: None,
+        image: None,
+        inbox: urls.shared_inbox(),
+        outbox: Some(urls.collection(&id, "outbox")),
+        followers: Some(urls.collection(&id, "followers")),
+        following: Some(urls.collection(&id, "following")),
+        endpoints: Some(Endpoints {
+            shared_inbox: urls.shared_inbox(),
+        }),
+        public_key: PublicKey {
+            id: urls.key_id(&id),
+            owner: id.clone(),
+            public_key_pem,
+        },
+        discoverable: Some(true),
+        indexable: Some(true),
+        manually_approves_followers: Some(false),
+        published: Some(datetime(space.created_at)),
+        attachment: fields,
+        tag: Vec::new(),
+        skills: Vec::new(),
+        industry: None,
+        company_size: None,
+        hiring: None,
+        open_to_collaborate: None,
+        city: non_empty(&space.city),
+        country: non_empty(&space.country),
+        id,
+    })
+}
