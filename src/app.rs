@@ -11,10 +11,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tower_http::trace::TraceLayer;
 
 use crate::accounts::throttle::LoginThrottle;
 use crate::config::Config;
+use crate::federation::client::FedClient;
 use crate::media::MediaStore;
 use crate::ops::Metrics;
 use crate::storage::Db;
@@ -28,19 +30,28 @@ pub struct AppState {
     pub media: MediaStore,
     pub throttle: Arc<LoginThrottle>,
     pub metrics: Arc<Metrics>,
+    /// The HTTP client for other servers.
+    pub client: FedClient,
+    /// Wakes the inbox processor when an activity arrives.
+    pub inbox_wakeup: Arc<Notify>,
+    /// Wakes the delivery workers when something is queued.
+    pub delivery_wakeup: Arc<Notify>,
     set_up: Arc<AtomicBool>,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, media: MediaStore) -> Self {
-        AppState {
+    pub fn new(db: Db, config: Config, media: MediaStore) -> anyhow::Result<Self> {
+        Ok(AppState {
+            client: FedClient::new(&config)?,
+            inbox_wakeup: Arc::new(Notify::new()),
+            delivery_wakeup: Arc::new(Notify::new()),
             throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
             config: Arc::new(config),
             db,
             media,
             metrics: Arc::new(Metrics::new()),
             set_up: Arc::new(AtomicBool::new(false)),
-        }
+        })
     }
 
     /// Whether the space exists yet; once true it is remembered.
@@ -116,7 +127,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         Ok(Application {
             listener,
-            state: AppState::new(db, config, media),
+            state: AppState::new(db, config, media)?,
         })
     }
 
