@@ -77,6 +77,9 @@ pub fn router(state: AppState) -> Router {
         .merge(spaces::api::router())
         .merge(accounts::api::router())
         .merge(companies::api::router())
+        .merge(federation::policy_api::router())
+        .merge(federation::delivery_api::router())
+        .merge(federation::follows_api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
@@ -85,6 +88,9 @@ pub fn router(state: AppState) -> Router {
         .merge(spaces::web::router())
         .merge(accounts::web::router())
         .merge(companies::web::router())
+        .merge(federation::policy_web::router())
+        .merge(federation::delivery_web::router())
+        .merge(federation::follows_web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(
@@ -98,6 +104,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(ops::router())
         .merge(federation::discovery::router())
+        .merge(federation::inbox::router())
+        .merge(federation::collections::router())
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), ops::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
@@ -114,6 +122,15 @@ pub struct Application {
 impl Application {
     /// Opens the database, applies migrations, prepares media storage and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        Self::build_on(config, listener).await
+    }
+
+    /// The same on a listener bound by the caller (tests bind first to learn the port, then
+    /// name the instance after it).
+    pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         if config.dev_http {
             tracing::warn!(
                 "development mode (GUILDHALL_DEV_HTTP): plain http, explicit ports and loopback peers are allowed; never use it in production"
@@ -122,9 +139,6 @@ impl Application {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let media = MediaStore::local(&config.media_dir)?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         Ok(Application {
             listener,
             state: AppState::new(db, config, media)?,
@@ -148,11 +162,17 @@ impl Application {
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let housekeeping = tokio::spawn(housekeeping(state.clone()));
+        let inbox = federation::inbox::spawn(state.clone());
+        let delivery = federation::delivery::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         housekeeping.abort();
+        inbox.abort();
+        // Requests in flight are abandoned; their leases expire and they are sent again.
+        delivery.abort();
+        let _ = delivery.await;
         state.db.close().await;
         result.map_err(Into::into)
     }

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::admin;
 use crate::app::{shutdown_signal, Application};
 use crate::config::Config;
+use crate::federation::policy::Policy;
 use crate::storage::Db;
 
 #[derive(Parser)]
@@ -67,6 +68,44 @@ enum AdminCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Domain rules: block, silence or allow other servers, or list the rules.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Whom the space federates with: `open` (everyone not blocked) or `allowlist` (only
+    /// domains with an allow rule).
+    FederationMode {
+        #[arg(value_parser = ["open", "allowlist"])]
+        mode: String,
+    },
+}
+
+/// `guildhall admin domain …`. A rule for a domain covers its subdomains.
+#[derive(Subcommand)]
+enum DomainCommand {
+    /// Refuse the domain: no activities in, no deliveries out, no fetches; ends follows with it.
+    Block {
+        /// A bare domain such as spam.example.
+        domain: String,
+        /// Why, for other administrators.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Federate with the domain but keep its accounts out of public views.
+    Silence {
+        domain: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Mark the domain as a partner; in allowlist mode only allowed domains federate.
+    Allow {
+        domain: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Remove whatever rule the domain has (block, silence or allow).
+    Unblock { domain: String },
+    /// Show the federation mode and every rule.
+    List,
 }
 
 /// Parses the arguments and runs the command; errors become a message and a non-zero exit.
@@ -153,6 +192,30 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             let db = open(&config).await?;
             let report = admin::seed::seed_demo(&db, &config, force).await?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Domain(command)) => {
+            let db = open(&config).await?;
+            let (domain, policy, reason) = match command {
+                DomainCommand::List => {
+                    println!("{}", admin::domains::list(&db).await?);
+                    return Ok(());
+                }
+                DomainCommand::Unblock { domain } => {
+                    println!("{}", admin::domains::unblock(&db, &domain).await?);
+                    return Ok(());
+                }
+                DomainCommand::Block { domain, reason } => (domain, Policy::Block, reason),
+                DomainCommand::Silence { domain, reason } => (domain, Policy::Silence, reason),
+                DomainCommand::Allow { domain, reason } => (domain, Policy::Allow, reason),
+            };
+            let message = admin::domains::set_rule(&db, &config, &domain, policy, &reason).await?;
+            println!("{message}");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::FederationMode { mode }) => {
+            let db = open(&config).await?;
+            println!("{}", admin::domains::set_mode(&db, &mode).await?);
             Ok(())
         }
     }

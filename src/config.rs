@@ -43,6 +43,16 @@ pub struct Config {
     pub login_attempts: u32,
     /// Host name overrides for outgoing requests (development only): `alpha.test=127.0.0.1`.
     pub resolve: Vec<(String, IpAddr)>,
+    /// Deliveries in flight at once to one remote host.
+    pub delivery_per_host: usize,
+    /// Deliveries in flight at once in this process, over all hosts.
+    pub delivery_total: usize,
+    /// First retry delay of a failed delivery, in milliseconds; it doubles per attempt.
+    pub delivery_retry_base_ms: u64,
+    /// Age after which a delivery that still fails is given up, in hours.
+    pub delivery_max_age_hours: u64,
+    /// Consecutive temporary failures after which a host is parked.
+    pub delivery_park_after: u32,
 }
 
 /// Every key, its environment variable and its default, in the order of the README table.
@@ -59,6 +69,19 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("max_body_bytes", "GUILDHALL_MAX_BODY_BYTES", "8388608"),
     ("login_attempts", "GUILDHALL_LOGIN_ATTEMPTS", "5"),
     ("resolve", "GUILDHALL_RESOLVE", ""),
+    ("delivery_per_host", "GUILDHALL_DELIVERY_PER_HOST", "8"),
+    ("delivery_total", "GUILDHALL_DELIVERY_TOTAL", "64"),
+    (
+        "delivery_retry_base_ms",
+        "GUILDHALL_DELIVERY_RETRY_BASE_MS",
+        "30000",
+    ),
+    (
+        "delivery_max_age_hours",
+        "GUILDHALL_DELIVERY_MAX_AGE_HOURS",
+        "168",
+    ),
+    ("delivery_park_after", "GUILDHALL_DELIVERY_PARK_AFTER", "5"),
 ];
 
 impl Config {
@@ -137,6 +160,17 @@ impl Config {
                 "host overrides are for development only; set GUILDHALL_DEV_HTTP=true",
             ));
         }
+        let (k, v) = get("delivery_per_host");
+        let delivery_per_host = parse_number(&k, &v, 1, 256)? as usize;
+        let (k, v) = get("delivery_total");
+        let delivery_total = parse_number(&k, &v, 1, 4096)? as usize;
+        let (k, v) = get("delivery_retry_base_ms");
+        let delivery_retry_base_ms = parse_number(&k, &v, 10, 3_600_000)?;
+        // At least two days: a peer that is down for a weekend still gets everything.
+        let (k, v) = get("delivery_max_age_hours");
+        let delivery_max_age_hours = parse_number(&k, &v, 48, 8760)?;
+        let (k, v) = get("delivery_park_after");
+        let delivery_park_after = parse_number(&k, &v, 1, 1000)? as u32;
 
         Ok(Config {
             domain,
@@ -147,6 +181,11 @@ impl Config {
             max_body_bytes,
             login_attempts,
             resolve,
+            delivery_per_host,
+            delivery_total,
+            delivery_retry_base_ms,
+            delivery_max_age_hours,
+            delivery_park_after,
         })
     }
 
@@ -289,6 +328,41 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://guildhall.db");
         assert!(!c.dev_http);
         assert_eq!(c.base_url(), "https://localhost:8080");
+        assert_eq!(c.delivery_per_host, 8);
+        assert_eq!(c.delivery_total, 64);
+        assert_eq!(c.delivery_retry_base_ms, 30_000);
+        assert_eq!(c.delivery_max_age_hours, 168);
+        assert_eq!(c.delivery_park_after, 5);
+    }
+
+    #[test]
+    fn delivery_settings() {
+        let c = Config::from_sources(
+            &env(&[("delivery_per_host", "2"), ("delivery_park_after", "3")]),
+            &env(&[
+                ("GUILDHALL_DELIVERY_TOTAL", "16"),
+                ("GUILDHALL_DELIVERY_RETRY_BASE_MS", "50"),
+                ("GUILDHALL_DELIVERY_MAX_AGE_HOURS", "48"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.delivery_per_host, 2);
+        assert_eq!(c.delivery_total, 16);
+        assert_eq!(c.delivery_retry_base_ms, 50);
+        assert_eq!(c.delivery_max_age_hours, 48);
+        assert_eq!(c.delivery_park_after, 3);
+        for (key, value) in [
+            ("GUILDHALL_DELIVERY_PER_HOST", "0"),
+            ("GUILDHALL_DELIVERY_PER_HOST", "257"),
+            ("GUILDHALL_DELIVERY_TOTAL", "0"),
+            ("GUILDHALL_DELIVERY_RETRY_BASE_MS", "5"),
+            ("GUILDHALL_DELIVERY_MAX_AGE_HOURS", "47"),
+            ("GUILDHALL_DELIVERY_PARK_AFTER", "0"),
+            ("GUILDHALL_DELIVERY_PARK_AFTER", "many"),
+        ] {
+            let err = Config::from_sources(&BTreeMap::new(), &env(&[(key, value)])).unwrap_err();
+            assert_eq!(err.key, key, "{value}");
+        }
     }
 
     #[test]

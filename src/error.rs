@@ -30,6 +30,9 @@ pub enum Error {
     /// Throttled; try again after this many seconds.
     #[error("too many attempts; try again in {0} seconds")]
     TooManyRequests(u64),
+    /// It existed and was deleted.
+    #[error("This was deleted.")]
+    Gone,
     /// A state conflict that is not one field's fault (setup already done, say).
     #[error("{0}")]
     Conflict(String),
@@ -59,6 +62,7 @@ impl Error {
             Error::TooLarge(_) => 413,
             Error::TooManyRequests(_) => 429,
             Error::Conflict(_) => 409,
+            Error::Gone => 410,
             Error::Internal(_) => 500,
         }
     }

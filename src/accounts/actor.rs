@@ -66,3 +66,17 @@ pub async fn person(state: &AppState, account: &Account) -> Result<Actor> {
         country: None,
     })
 }
+
+/// Tells the member's followers about a changed profile (sends `Update`).
+pub async fn publish_update(state: &AppState, account_id: i64) -> Result<()> {
+    let account = super::store::by_id(&state.db, account_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let doc = serde_json::to_value(person(state, &account).await?).map_err(anyhow::Error::from)?;
+    crate::federation::outbound::actor_updated(
+        state,
+        &crate::federation::local::LocalActor::Member(account),
+        &doc,
+    )
+    .await
+}

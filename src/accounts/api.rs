@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", post(create_token))
         .route("/tokens/current", delete(revoke_token))
         .route("/accounts", post(sign_up))
-        .route("/me", get(me).patch(update_me))
+        .route("/me", get(me).patch(update_me).delete(delete_me))
         .route("/me/avatar", put(put_avatar))
         .route("/me/password", post(change_password))
         .route("/members", get(list_members))
@@ -43,6 +43,7 @@ pub struct MemberView {
     pub avatar_url: Option<String>,
     pub is_admin: bool,
     pub discoverable: bool,
+    pub locked: bool,
     pub created_at: i64,
 }
 
@@ -57,6 +58,7 @@ impl MemberView {
             avatar_url: a.avatar_url(),
             is_admin: a.is_admin,
             discoverable: a.discoverable,
+            locked: a.locked,
             created_at: a.created_at,
         }
     }
@@ -120,6 +122,7 @@ async fn update_me(
 ) -> Result<Json<MemberView>> {
     let update = patch.apply(&user.account)?;
     store::update_profile(&state.db, user.account.id, &update).await?;
+    super::actor::publish_update(&state, user.account.id).await?;
     let account = store::by_id(&state.db, user.account.id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -181,4 +184,20 @@ async fn get_member(
         .await?
         .ok_or(Error::NotFound)?;
     Ok(Json(MemberView::of(&account)))
+}
+
+#[derive(Deserialize)]
+struct DeleteRequest {
+    #[serde(default)]
+    password: String,
+}
+
+/// Deletes the caller's account (the password confirms it).
+async fn delete_me(
+    State(state): State<AppState>,
+    User(user): User,
+    ApiJson(body): ApiJson<DeleteRequest>,
+) -> Result<StatusCode> {
+    super::delete::delete_account(&state, &user.account, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

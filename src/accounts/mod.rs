@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod api;
+pub mod delete;
 pub mod model;
 pub mod password;
 pub mod profile;

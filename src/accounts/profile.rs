@@ -23,6 +23,8 @@ pub struct ProfileForm {
     pub links: String,
     #[serde(default)]
     pub discoverable: Option<String>,
+    #[serde(default)]
+    pub locked: Option<String>,
 }
 
 impl ProfileForm {
@@ -39,6 +41,7 @@ impl ProfileForm {
             skills: skills.unwrap_or_default(),
             links: links.unwrap_or_default(),
             discoverable: self.discoverable.is_some(),
+            locked: self.locked.is_some(),
         })
     }
 }
@@ -52,6 +55,7 @@ pub struct ProfilePatch {
     pub skills: Option<Vec<String>>,
     pub links: Option<Vec<ProfileLink>>,
     pub discoverable: Option<bool>,
+    pub locked: Option<bool>,
 }
 
 impl ProfilePatch {
@@ -86,6 +90,7 @@ impl ProfilePatch {
             skills: skills.unwrap_or_default(),
             links: links.unwrap_or_default(),
             discoverable: self.discoverable.unwrap_or(current.discoverable),
+            locked: self.locked.unwrap_or(current.locked),
         })
     }
 }
@@ -149,6 +154,7 @@ pub async fn replace_avatar(
     if let Some(old) = super::store::set_avatar(&state.db, account_id, Some(&key)).await? {
         state.media.delete(&old).await;
     }
+    super::actor::publish_update(state, account_id).await?;
     Ok(())
 }
 

@@ -150,12 +150,14 @@ pub struct ProfileUpdate {
     pub skills: Vec<String>,
     pub links: Vec<ProfileLink>,
     pub discoverable: bool,
+    /// Followers need approval.
+    pub locked: bool,
 }
 
 pub async fn update_profile(db: &Db, id: i64, p: &ProfileUpdate) -> Result<()> {
     sqlx::query(
         "UPDATE accounts SET display_name = $1, bio = $2, skills = $3, links = $4, \
-         discoverable = $5, updated_at = $6 WHERE id = $7",
+         discoverable = $5, locked = $8, updated_at = $6 WHERE id = $7",
     )
     .bind(&p.display_name)
     .bind(&p.bio)
@@ -164,6 +166,7 @@ pub async fn update_profile(db: &Db, id: i64, p: &ProfileUpdate) -> Result<()> {
     .bind(p.discoverable as i64)
     .bind(now_ms())
     .bind(id)
+    .bind(p.locked as i64)
     .execute(db.pool())
     .await?;
     Ok(())

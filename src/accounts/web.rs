@@ -18,7 +18,7 @@ use super::{store, Account};
 use crate::app::AppState;
 use crate::companies;
 use crate::error::{Error, Result};
-use crate::federation::negotiate;
+use crate::federation::{negotiate, tombstones};
 use crate::spaces::{self, RegistrationMode};
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, safe_next, PageCtx};
@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
             "/settings/password",
             get(password_page).post(change_password),
         )
+        .route("/settings/delete", get(delete_page).post(delete_account))
 }
 
 // --- sign in / out ------------------------------------------------------------------------
@@ -256,10 +257,16 @@ async fn profile(
     ctx: PageCtx,
     Path(handle): Path<String>,
 ) -> Result<Response> {
-    let member = store::by_handle(&state.db, &handle)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if negotiate::wants_activity_json(&headers) {
+    let wants_json = negotiate::wants_activity_json(&headers);
+    let Some(member) = store::by_handle(&state.db, &handle).await? else {
+        let uri =
+            crate::federation::urls::Urls::new(&state.config).member(&handle.to_ascii_lowercase());
+        return match tombstones::find(&state.db, &uri).await? {
+            Some((former, at)) => Ok(tombstones::gone(&uri, &former, at, wants_json)),
+            None => Err(Error::NotFound),
+        };
+    };
+    if wants_json {
         return Ok(negotiate::activity_json(
             &super::actor::person(&state, &member).await?,
         ));
@@ -287,6 +294,7 @@ struct EditProfilePage {
     skills: String,
     links: String,
     discoverable: bool,
+    locked: bool,
     errors: FieldErrors,
 }
 
@@ -298,6 +306,7 @@ impl EditProfilePage {
             skills: me.skills.join(", "),
             links: links_to_lines(&me.links),
             discoverable: me.discoverable,
+            locked: me.locked,
             ctx,
             me,
             errors: FieldErrors::new(),
@@ -318,6 +327,7 @@ async fn edit_profile(
     match form.validate() {
         Ok(update) => {
             store::update_profile(&state.db, user.account.id, &update).await?;
+            super::actor::publish_update(&state, user.account.id).await?;
             Ok(redirect_with_notice(
                 &format!("/members/{}", user.account.handle),
                 "Your profile is saved.",
@@ -331,6 +341,7 @@ async fn edit_profile(
                 skills: form.skills,
                 links: form.links,
                 discoverable: form.discoverable.is_some(),
+                locked: form.locked.is_some(),
                 errors,
                 ctx,
                 me: user.account,
@@ -408,6 +419,45 @@ async fn change_password(
         Err(Error::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &PasswordPage { ctx, errors },
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "accounts/delete.html")]
+struct DeletePage {
+    ctx: PageCtx,
+    errors: FieldErrors,
+}
+
+async fn delete_page(ctx: PageCtx, User(_): User) -> Result<Response> {
+    render(&DeletePage {
+        ctx,
+        errors: FieldErrors::new(),
+    })
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn delete_account(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    User(user): User,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response> {
+    match super::delete::delete_account(&state, &user.account, &form.password).await {
+        Ok(()) => Ok(with_cookie(
+            redirect_with_notice("/", "Your account is deleted. Goodbye!"),
+            &session::clear_session_cookie(&state),
+        )),
+        Err(Error::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &DeletePage { ctx, errors },
         ),
         Err(e) => Err(e),
     }

@@ -233,6 +233,7 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
                     })
                     .unwrap_or_default(),
                 discoverable: m.listed,
+                locked: false,
             };
             accounts::store::update_profile(db, account.id, &update)
                 .await

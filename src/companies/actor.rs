@@ -83,3 +83,18 @@ pub async fn organization(state: &AppState, company: &Company) -> Result<Actor> 
         id,
     })
 }
+
+/// Tells the company's followers about a changed profile (sends `Update`).
+pub async fn publish_update(state: &AppState, handle: &str) -> Result<()> {
+    let company = super::store::by_handle(&state.db, handle)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let doc =
+        serde_json::to_value(organization(state, &company).await?).map_err(anyhow::Error::from)?;
+    crate::federation::outbound::actor_updated(
+        state,
+        &crate::federation::local::LocalActor::Company(company),
+        &doc,
+    )
+    .await
+}

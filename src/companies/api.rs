@@ -20,7 +20,10 @@ use crate::error::{Error, Result};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/companies", get(list).post(create))
-        .route("/companies/{handle}", get(show).patch(update))
+        .route(
+            "/companies/{handle}",
+            get(show).patch(update).delete(delete_company),
+        )
         .route("/companies/{handle}/logo", put(put_logo))
         .route("/companies/{handle}/members", get(members))
         .route(
@@ -228,6 +231,7 @@ async fn update(
     }
     let form = input.over(CompanyForm::of(&current));
     let company = service::update(&state.db, &current.handle, &user.account, &form).await?;
+    super::actor::publish_update(&state, &company.handle).await?;
     Ok(Json(detail(&state, &company).await?))
 }
 
@@ -365,5 +369,15 @@ async fn decline(
     Path(id): Path<i64>,
 ) -> Result<StatusCode> {
     service::answer_invite(&state.db, id, &user.account, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An owner deletes the company.
+async fn delete_company(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(handle): Path<String>,
+) -> Result<StatusCode> {
+    service::delete(&state, &handle, &user.account).await?;
     Ok(StatusCode::NO_CONTENT)
 }

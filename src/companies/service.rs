@@ -181,7 +181,7 @@ pub async fn replace_logo(
     if let Some(old) = store::set_logo(&state.db, company.id, Some(&key)).await? {
         state.media.delete(&old).await;
     }
-    Ok(())
+    super::actor::publish_update(state, &company.handle).await
 }
 
 /// Invites a member of this space, by handle, to join with `role` (member or admin); returns
@@ -337,5 +337,34 @@ pub async fn change_role(
     }
     store::set_role(&mut tx, company.id, target.id, role).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// An owner deletes the company: followers are told (`Delete`), its URL answers 410, its
+/// handle stays reserved.
+pub async fn delete(state: &crate::app::AppState, handle: &str, actor: &Account) -> Result<()> {
+    let (company, role) = managed(&state.db, handle, actor).await?;
+    if role != Role::Owner {
+        return Err(Error::forbidden("Only owners can delete the company."));
+    }
+    let urls = crate::federation::urls::Urls::new(&state.config);
+    let uri = urls.company(&company.handle);
+    crate::federation::outbound::actor_deleted(
+        state,
+        &crate::federation::local::LocalActor::Company(company.clone()),
+    )
+    .await?;
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("DELETE FROM companies WHERE id = $1")
+        .bind(company.id)
+        .execute(&mut *tx)
+        .await?;
+    crate::federation::tombstones::insert(&mut tx, &uri, "Organization").await?;
+    tx.commit().await?;
+    crate::federation::follows::remove_actor(&state.db, &uri).await?;
+    if let Some(key) = &company.logo_key {
+        state.media.delete(key).await;
+    }
+    tracing::info!(handle = %company.handle, "company deleted");
     Ok(())
 }

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
             post(change_role),
         )
         .route("/companies/{handle}/leave", post(leave))
+        .route("/companies/{handle}/delete", post(delete_company))
         .route("/invitations/{id}/accept", post(accept_invitation))
         .route("/invitations/{id}/decline", post(decline_invitation))
 }
@@ -201,8 +202,18 @@ async fn profile(
     ctx: PageCtx,
     Path(handle): Path<String>,
 ) -> Result<Response> {
-    let company = company_or_404(&state, &handle).await?;
-    if negotiate::wants_activity_json(&headers) {
+    let wants_json = negotiate::wants_activity_json(&headers);
+    let Some(company) = store::by_handle(&state.db, &handle).await? else {
+        let uri =
+            crate::federation::urls::Urls::new(&state.config).company(&handle.to_ascii_lowercase());
+        return match crate::federation::tombstones::find(&state.db, &uri).await? {
+            Some((former, at)) => Ok(crate::federation::tombstones::gone(
+                &uri, &former, at, wants_json,
+            )),
+            None => Err(Error::NotFound),
+        };
+    };
+    if wants_json {
         return Ok(negotiate::activity_json(
             &super::actor::organization(&state, &company).await?,
         ));
@@ -230,15 +241,18 @@ struct EditPage {
     company: Company,
     form: CompanyForm,
     errors: FieldErrors,
+    /// Owners see the "delete the company" section.
+    is_owner: bool,
 }
 
 impl EditPage {
-    fn of(ctx: PageCtx, company: Company) -> Self {
+    fn of(ctx: PageCtx, company: Company, role: Role) -> Self {
         EditPage {
             form: CompanyForm::of(&company),
             ctx,
             company,
             errors: FieldErrors::new(),
+            is_owner: role == Role::Owner,
         }
     }
 
@@ -269,8 +283,8 @@ async fn edit_page(
     User(user): User,
     Path(handle): Path<String>,
 ) -> Result<Response> {
-    let (company, _) = service::managed(&state.db, &handle, &user.account).await?;
-    render(&EditPage::of(ctx, company))
+    let (company, role) = service::managed(&state.db, &handle, &user.account).await?;
+    render(&EditPage::of(ctx, company, role))
 }
 
 async fn edit(
@@ -281,12 +295,15 @@ async fn edit(
     Form(form): Form<CompanyForm>,
 ) -> Result<Response> {
     match service::update(&state.db, &handle, &user.account, &form).await {
-        Ok(company) => Ok(redirect_with_notice(
-            &format!("/companies/{}", company.handle),
-            "The company profile is saved.",
-        )),
+        Ok(company) => {
+            super::actor::publish_update(&state, &company.handle).await?;
+            Ok(redirect_with_notice(
+                &format!("/companies/{}", company.handle),
+                "The company profile is saved.",
+            ))
+        }
         Err(Error::Invalid(errors)) => {
-            let company = company_or_404(&state, &handle).await?;
+            let (company, role) = service::managed(&state.db, &handle, &user.account).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &EditPage {
@@ -294,6 +311,7 @@ async fn edit(
                     company,
                     form,
                     errors,
+                    is_owner: role == Role::Owner,
                 },
             )
         }
@@ -309,7 +327,7 @@ async fn upload_logo(
     multipart: Multipart,
 ) -> Result<Response> {
     // Refuse outsiders before reading what they sent.
-    let (company, _) = service::managed(&state.db, &handle, &user.account).await?;
+    let (company, role) = service::managed(&state.db, &handle, &user.account).await?;
     let result = match crate::media::read_upload(multipart, "file").await {
         Ok(data) => service::replace_logo(&state, &company.handle, &user.account, data).await,
         Err(e) => Err(e),
@@ -320,7 +338,7 @@ async fn upload_logo(
             "The new logo is saved.",
         )),
         Err(Error::Invalid(errors)) => {
-            let mut page = EditPage::of(ctx, company);
+            let mut page = EditPage::of(ctx, company, role);
             page.errors = errors;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
@@ -535,4 +553,27 @@ async fn decline_invitation(
 ) -> Result<Response> {
     service::answer_invite(&state.db, id, &user.account, false).await?;
     Ok(redirect_with_notice("/", "The invitation is declined."))
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// An owner deletes the company after typing its handle.
+async fn delete_company(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(handle): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response> {
+    if form.confirm.trim().trim_start_matches('@') != handle {
+        return Err(Error::invalid("confirm", "must be the company's handle"));
+    }
+    service::delete(&state, &handle, &user.account).await?;
+    Ok(redirect_with_notice(
+        "/companies",
+        "The company is deleted.",
+    ))
 }

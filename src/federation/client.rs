@@ -62,7 +62,9 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("Signer")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,8 +111,16 @@ impl FedClient {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_AS));
         if let Some(s) = signer {
-            signatures::sign_request(&Method::GET, &url, &mut headers, None, &s.key_id, &s.key, chrono::Utc::now())
-                .map_err(|e| FetchError::Signing(e.to_string()))?;
+            signatures::sign_request(
+                &Method::GET,
+                &url,
+                &mut headers,
+                None,
+                &s.key_id,
+                &s.key,
+                chrono::Utc::now(),
+            )
+            .map_err(|e| FetchError::Signing(e.to_string()))?;
         }
         let response = self
             .http
@@ -147,12 +157,28 @@ impl FedClient {
 
     /// POSTs an activity to an inbox, signed. Returns the status on 2xx; any other answer is an
     /// error the caller can classify with [`FetchError::is_temporary`].
-    pub async fn post_activity(&self, inbox: &str, body: &[u8], signer: &Signer) -> Result<u16, FetchError> {
+    pub async fn post_activity(
+        &self,
+        inbox: &str,
+        body: &[u8],
+        signer: &Signer,
+    ) -> Result<u16, FetchError> {
         let url = self.check_url(inbox)?;
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON));
-        signatures::sign_request(&Method::POST, &url, &mut headers, Some(body), &signer.key_id, &signer.key, chrono::Utc::now())
-            .map_err(|e| FetchError::Signing(e.to_string()))?;
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(ACTIVITY_JSON),
+        );
+        signatures::sign_request(
+            &Method::POST,
+            &url,
+            &mut headers,
+            Some(body),
+            &signer.key_id,
+            &signer.key,
+            chrono::Utc::now(),
+        )
+        .map_err(|e| FetchError::Signing(e.to_string()))?;
         let response = self
             .http
             .post(url)
@@ -172,8 +198,14 @@ impl FedClient {
 
 /// The network's URL rules, apart from DNS (see [`PublicOnlyResolver`]).
 pub fn check_url(raw: &str, dev: bool) -> Result<Url, FetchError> {
-    let url = Url::parse(raw).map_err(|_| FetchError::InvalidUrl(raw.chars().take(200).collect()))?;
-    let bad = |why: &str| FetchError::InvalidUrl(format!("{}: {why}", url.as_str().chars().take(200).collect::<String>()));
+    let url =
+        Url::parse(raw).map_err(|_| FetchError::InvalidUrl(raw.chars().take(200).collect()))?;
+    let bad = |why: &str| {
+        FetchError::InvalidUrl(format!(
+            "{}: {why}",
+            url.as_str().chars().take(200).collect::<String>()
+        ))
+    };
     match url.scheme() {
         "https" => {}
         "http" if dev => {}
@@ -188,8 +220,12 @@ pub fn check_url(raw: &str, dev: bool) -> Result<Url, FetchError> {
             return Err(bad("explicit ports are refused"));
         }
         match host {
-            url::Host::Ipv4(ip) if !is_public(IpAddr::V4(ip)) => return Err(bad("private address")),
-            url::Host::Ipv6(ip) if !is_public(IpAddr::V6(ip)) => return Err(bad("private address")),
+            url::Host::Ipv4(ip) if !is_public(IpAddr::V4(ip)) => {
+                return Err(bad("private address"))
+            }
+            url::Host::Ipv6(ip) if !is_public(IpAddr::V6(ip)) => {
+                return Err(bad("private address"))
+            }
             url::Host::Domain(d) if d == "localhost" || d.ends_with(".localhost") => {
                 return Err(bad("private address"))
             }
@@ -246,8 +282,14 @@ impl Resolve for PublicOnlyResolver {
     }
 }
 
-async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, FetchError> {
-    if response.content_length().is_some_and(|n| n as usize > limit) {
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, FetchError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n as usize > limit)
+    {
         return Err(FetchError::TooLarge);
     }
     let mut out = Vec::new();
@@ -309,7 +351,19 @@ mod tests {
     fn public_addresses() {
         assert!(is_public("93.184.216.34".parse().unwrap()));
         assert!(is_public("2606:4700::1111".parse().unwrap()));
-        for private in ["127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.1.1", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
     }

@@ -3,11 +3,12 @@
 //! public views), or runs the space in allowlist mode (only listed domains federate). A rule for
 //! a domain covers its subdomains.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 
-use crate::error::Result;
-use crate::storage::Db;
+use crate::error::{Error, Result};
+use crate::storage::{now_ms, Db, Row, Tx};
+use crate::validate::{self, FieldErrors};
 
 /// What the policy says about a host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,35 +42,37 @@ fn candidates(host: &str) -> Vec<String> {
     out
 }
 
-/// Decides for a host (`host` or `host:port`).
+/// Decides for a host (`host` or `host:port`), in one query: the rules for the host and each
+/// parent domain, and the space's federation mode. A block anywhere up the chain wins; in
+/// allowlist mode a host federates only when it or a parent is allowed.
 pub async fn decide(db: &Db, host: &str) -> Result<Decision> {
     let host = normalize_host(host);
     let names = candidates(&host);
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT policy FROM domain_policies WHERE domain IN ({}) \
+         UNION ALL SELECT 'mode:' || federation_mode FROM space WHERE id = 1",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for name in &names {
+        query = query.bind(name);
+    }
+    let values = query.fetch_all(db.pool()).await?;
     let mut block = false;
     let mut silence = false;
     let mut allow = false;
-    for name in &names {
-        let row = sqlx::query("SELECT policy FROM domain_policies WHERE domain = $1")
-            .bind(name)
-            .fetch_optional(db.pool())
-            .await?;
-        if let Some(row) = row {
-            match row.try_get::<String, _>("policy")?.as_str() {
-                "block" => block = true,
-                "silence" => silence = true,
-                "allow" => allow = true,
-                _ => {}
-            }
+    let mut allowlist = false;
+    for value in &values {
+        match value.as_str() {
+            "block" => block = true,
+            "silence" => silence = true,
+            "allow" => allow = true,
+            "mode:allowlist" => allowlist = true,
+            _ => {}
         }
     }
-    if block {
-        return Ok(Decision::Block);
-    }
-    let allowlist: Option<String> =
-        sqlx::query_scalar("SELECT federation_mode FROM space WHERE id = 1")
-            .fetch_optional(db.pool())
-            .await?;
-    if allowlist.as_deref() == Some("allowlist") && !allow {
+    if block || (allowlist && !allow) {
         return Ok(Decision::Block);
     }
     Ok(if silence {
@@ -86,6 +89,492 @@ pub fn host_of(url: &str) -> Option<String> {
         .and_then(|u| u.host_str().map(normalize_host))
 }
 
+// --- rules: what administrators set ---------------------------------------------------------
+
+/// What a rule does to a domain and its subdomains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// Reject everything from it, send nothing to it, fetch nothing from it.
+    Block,
+    /// Federate, but keep its actors out of public views.
+    Silence,
+    /// Listed as a partner: in allowlist mode only these domains federate.
+    Allow,
+}
+
+impl Policy {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "block" => Ok(Policy::Block),
+            "silence" => Ok(Policy::Silence),
+            "allow" => Ok(Policy::Allow),
+            "" => Err("is required: block, silence or allow".into()),
+            _ => Err("must be block, silence or allow".into()),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Policy::Block => "block",
+            Policy::Silence => "silence",
+            Policy::Allow => "allow",
+        }
+    }
+
+    /// A capitalised word for pages.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Policy::Block => "Block",
+            Policy::Silence => "Silence",
+            Policy::Allow => "Allow",
+        }
+    }
+
+    /// The past participle, for messages: "blocked", "silenced", "allowed".
+    pub fn done(&self) -> &'static str {
+        match self {
+            Policy::Block => "blocked",
+            Policy::Silence => "silenced",
+            Policy::Allow => "allowed",
+        }
+    }
+}
+
+/// Whom the space federates with: everyone not blocked, or only allowed domains.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FederationMode {
+    #[default]
+    Open,
+    Allowlist,
+}
+
+impl FederationMode {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "open" => Ok(FederationMode::Open),
+            "allowlist" => Ok(FederationMode::Allowlist),
+            _ => Err("must be open or allowlist".into()),
+        }
+    }
+
+    /// What the mode means given how many domains are allowed, for notices and the terminal.
+    pub fn explain(&self, allowed: i64) -> String {
+        match (self, allowed) {
+            (FederationMode::Open, _) => {
+                "Federation is open: every domain that is not blocked federates.".to_string()
+            }
+            (FederationMode::Allowlist, 0) => "Allowlist mode is on, but no domain is allowed \
+                 yet: this space federates with nobody until you allow some."
+                .to_string(),
+            (FederationMode::Allowlist, 1) => "Allowlist mode is on: only the one allowed \
+                 domain and its subdomains federate."
+                .to_string(),
+            (FederationMode::Allowlist, n) => format!(
+                "Allowlist mode is on: only the {n} allowed domains and their subdomains \
+                 federate."
+            ),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FederationMode::Open => "open",
+            FederationMode::Allowlist => "allowlist",
+        }
+    }
+}
+
+/// A domain a rule names: a lower-case host name with at least one dot, no scheme, path,
+/// port or `*.` (a rule covers subdomains anyway). International names are stored as
+/// punycode (`xn--…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DomainName(String);
+
+impl DomainName {
+    pub fn parse(raw: &str) -> Result<DomainName, String> {
+        let t = raw.trim();
+        if t.is_empty() {
+            return Err("is required".into());
+        }
+        if t.contains("://") {
+            return Err("must be a domain name only, without http:// or https://".into());
+        }
+        if t.contains('@') {
+            return Err(
+                "must be a domain name, not an account: write the part after the last @".into(),
+            );
+        }
+        if t.contains(['/', '?', '#']) {
+            return Err("must be a domain name only, without a path".into());
+        }
+        if t.starts_with("*.") {
+            return Err("must be written without *.: a rule covers every subdomain".into());
+        }
+        if t.contains(':') || t.starts_with('[') {
+            return Err("must be a domain name without a port".into());
+        }
+        let t = t.strip_suffix('.').unwrap_or(t);
+        let name = if t.is_ascii() {
+            t.to_ascii_lowercase()
+        } else {
+            match url::Host::parse(t) {
+                Ok(url::Host::Domain(d)) => d,
+                _ => return Err("is not a valid domain name".into()),
+            }
+        };
+        if name.parse::<std::net::IpAddr>().is_ok() {
+            return Err("must be a domain name, not an IP address".into());
+        }
+        if name.len() > 253 {
+            return Err("must be at most 253 characters".into());
+        }
+        if !name.contains('.') {
+            return Err("must have at least one dot, such as social.example".into());
+        }
+        for label in name.split('.') {
+            let valid = !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !valid {
+                return Err(
+                    "is not a valid domain name: each part between dots has 1 to 63 \
+                            letters, digits or hyphens and does not start or end with a hyphen"
+                        .into(),
+                );
+            }
+        }
+        if name
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err("must be a domain name, not an IP address".into());
+        }
+        Ok(DomainName(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether a rule for this domain applies to `host` (the domain itself or a subdomain).
+    pub fn covers(&self, host: &str) -> bool {
+        covers(&self.0, &normalize_host(host))
+    }
+}
+
+impl std::fmt::Display for DomainName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `host` is `domain` or one of its subdomains (both already normalised).
+fn covers(domain: &str, host: &str) -> bool {
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|prefix| prefix.ends_with('.'))
+}
+
+/// One stored rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainRule {
+    pub domain: String,
+    pub policy: Policy,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+/// A rule as typed into the page, sent to the API or given on the command line.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RuleForm {
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default)]
+    pub policy: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A rule that passed validation.
+#[derive(Debug, Clone)]
+pub struct ValidRule {
+    pub domain: DomainName,
+    pub policy: Policy,
+    pub reason: String,
+}
+
+/// Longest reason kept with a rule.
+pub const MAX_REASON: usize = 500;
+
+impl RuleForm {
+    /// Checks the rule. `own_domain` is this space's configured domain (`host[:port]`): a
+    /// block or silence that covers it is refused, since it would cut the space off from itself.
+    pub fn validate(&self, own_domain: &str) -> Result<ValidRule, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let domain = errors.check("domain", DomainName::parse(&self.domain));
+        let policy = errors.check("policy", Policy::parse(&self.policy));
+        let reason = errors.check("reason", validate::line(&self.reason, MAX_REASON, false));
+        if let (Some(d), Some(p)) = (&domain, policy) {
+            if p != Policy::Allow && d.covers(own_domain) {
+                errors.add(
+                    "domain",
+                    format!(
+                        "covers this space's own domain ({}); a space cannot {} itself",
+                        normalize_host(own_domain),
+                        p.as_str()
+                    ),
+                );
+            }
+        }
+        match (domain, policy, reason) {
+            (Some(domain), Some(policy), Some(reason)) if errors.is_empty() => Ok(ValidRule {
+                domain,
+                policy,
+                reason,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// What setting a rule changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetOutcome {
+    pub rule: DomainRule,
+    /// Whether a rule for this domain existed before and was replaced.
+    pub replaced: bool,
+    pub effects: BlockEffects,
+}
+
+impl SetOutcome {
+    /// One sentence for a notice or the terminal: "spam.example is now blocked (2 follows
+    /// removed)." `mode` adds a hint when an allow rule has no effect yet.
+    pub fn summary(&self, mode: FederationMode) -> String {
+        let mut s = format!("{} is now {}", self.rule.domain, self.rule.policy.done());
+        let effects = self.effects.describe();
+        if !effects.is_empty() {
+            s.push_str(&format!(" ({effects})"));
+        }
+        s.push('.');
+        if self.rule.policy == Policy::Allow && mode == FederationMode::Open {
+            s.push_str(" Allow rules take effect only in allowlist mode.");
+        }
+        s
+    }
+}
+
+/// What a block cleared at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BlockEffects {
+    /// Follow relations in either direction with actors of the domain.
+    pub follows_removed: u64,
+    /// Queued deliveries to the domain, now failed with `blocked`.
+    pub deliveries_failed: u64,
+}
+
+impl BlockEffects {
+    /// "2 follows removed, 1 queued delivery cancelled", or "" when nothing changed.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.follows_removed > 0 {
+            parts.push(format!(
+                "{} follow{} removed",
+                self.follows_removed,
+                if self.follows_removed == 1 { "" } else { "s" }
+            ));
+        }
+        if self.deliveries_failed > 0 {
+            parts.push(format!(
+                "{} queued deliver{} cancelled",
+                self.deliveries_failed,
+                if self.deliveries_failed == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            ));
+        }
+        parts.join(", ")
+    }
+}
+
+fn rule_from_row(row: &Row) -> Result<DomainRule> {
+    let policy: String = row.try_get("policy")?;
+    Ok(DomainRule {
+        domain: row.try_get("domain")?,
+        policy: Policy::parse(&policy).map_err(|e| anyhow::anyhow!("stored policy {e}"))?,
+        reason: row.try_get("reason")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Every rule, by domain.
+pub async fn list(db: &Db) -> Result<Vec<DomainRule>> {
+    let rows = sqlx::query(
+        "SELECT domain, policy, reason, created_at FROM domain_policies ORDER BY domain",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(rule_from_row).collect()
+}
+
+/// How many domains are allowed (what allowlist mode federates with).
+pub async fn allowed_count(db: &Db) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM domain_policies WHERE policy = 'allow'")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// Sets the rule for a domain, replacing any rule it had. A block also clears, in the same
+/// transaction, what this space shares with the domain (see [`apply_block`]).
+pub async fn set(db: &Db, domain: &DomainName, policy: Policy, reason: &str) -> Result<SetOutcome> {
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT policy FROM domain_policies WHERE domain = $1")
+            .bind(domain.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO domain_policies (domain, policy, reason, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (domain) DO UPDATE SET policy = excluded.policy, reason = excluded.reason, \
+         created_at = excluded.created_at",
+    )
+    .bind(domain.as_str())
+    .bind(policy.as_str())
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let effects = if policy == Policy::Block {
+        apply_block(&mut tx, domain).await?
+    } else {
+        BlockEffects::default()
+    };
+    tx.commit().await?;
+    Ok(SetOutcome {
+        rule: DomainRule {
+            domain: domain.to_string(),
+            policy,
+            reason: reason.to_string(),
+            created_at: now,
+        },
+        replaced: existing.is_some(),
+        effects,
+    })
+}
+
+/// Removes the rule for a domain; `false` when there was none.
+pub async fn remove(db: &Db, domain: &str) -> Result<bool> {
+    let domain = normalize_host(domain);
+    let done = sqlx::query("DELETE FROM domain_policies WHERE domain = $1")
+        .bind(&domain)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The space's federation mode; `open` before the space is set up.
+pub async fn federation_mode(db: &Db) -> Result<FederationMode> {
+    let mode: Option<String> = sqlx::query_scalar("SELECT federation_mode FROM space WHERE id = 1")
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(match mode {
+        Some(m) => FederationMode::parse(&m).map_err(|e| anyhow::anyhow!("stored mode {e}"))?,
+        None => FederationMode::Open,
+    })
+}
+
+/// Switches the federation mode; a conflict before the space is set up.
+pub async fn set_federation_mode(db: &Db, mode: FederationMode) -> Result<()> {
+    let done = sqlx::query("UPDATE space SET federation_mode = $1, updated_at = $2 WHERE id = 1")
+        .bind(mode.as_str())
+        .bind(now_ms())
+        .execute(db.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::Conflict("The space is not set up yet.".into()));
+    }
+    Ok(())
+}
+
+/// Rows fetched per statement when deleting by id.
+const CHUNK: usize = 200;
+
+/// Clears what the space shares with a blocked domain and its subdomains: follow relations
+/// in either direction end, and deliveries still queued for its hosts fail with `blocked`.
+/// Hosts are compared exactly in Rust after a coarse `LIKE` filter, so `notexample.org` is
+/// never caught by a block of `example.org`.
+pub async fn apply_block(tx: &mut Tx, domain: &DomainName) -> Result<BlockEffects> {
+    let pattern = format!("%{}%", domain.as_str());
+
+    let rows = sqlx::query(
+        "SELECT id, follower, followee FROM follows \
+         WHERE lower(follower) LIKE $1 OR lower(followee) LIKE $1",
+    )
+    .bind(&pattern)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut doomed = Vec::new();
+    for row in &rows {
+        let follower: String = row.try_get("follower")?;
+        let followee: String = row.try_get("followee")?;
+        let hit = |uri: &str| host_of(uri).is_some_and(|h| covers(domain.as_str(), &h));
+        if hit(&follower) || hit(&followee) {
+            doomed.push(row.try_get::<i64, _>("id")?);
+        }
+    }
+    let mut follows_removed = 0;
+    for chunk in doomed.chunks(CHUNK) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM follows WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        follows_removed += query.execute(&mut **tx).await?.rows_affected();
+    }
+
+    let hosts: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT host FROM deliveries WHERE state = 'queued' AND lower(host) LIKE $1",
+    )
+    .bind(&pattern)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut deliveries_failed = 0;
+    for host in hosts
+        .iter()
+        .filter(|h| covers(domain.as_str(), &normalize_host(h)))
+    {
+        deliveries_failed += sqlx::query(
+            "UPDATE deliveries SET state = 'failed', last_error = 'blocked', lease_owner = NULL, \
+             lease_until = 0 WHERE state = 'queued' AND host = $1",
+        )
+        .bind(host)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    }
+    Ok(BlockEffects {
+        follows_removed,
+        deliveries_failed,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,8 +583,437 @@ mod tests {
     fn hosts() {
         assert_eq!(normalize_host("Alpha.Test:8081"), "alpha.test");
         assert_eq!(normalize_host("example.org."), "example.org");
-        assert_eq!(candidates("a.b.example"), vec!["a.b.example", "b.example", "example"]);
-        assert_eq!(host_of("https://Mastodon.Example/users/a").as_deref(), Some("mastodon.example"));
+        assert_eq!(
+            candidates("a.b.example"),
+            vec!["a.b.example", "b.example", "example"]
+        );
+        assert_eq!(
+            host_of("https://Mastodon.Example/users/a").as_deref(),
+            Some("mastodon.example")
+        );
         assert_eq!(host_of("nope"), None);
+    }
+
+    #[test]
+    fn domain_names() {
+        let ok = |raw: &str| DomainName::parse(raw).map(|d| d.to_string());
+        assert_eq!(ok(" Social.Example.ORG. ").unwrap(), "social.example.org");
+        assert_eq!(
+            ok("xn--bcher-kva.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
+        assert_eq!(ok("Bücher.example").unwrap(), "xn--bcher-kva.example");
+        assert_eq!(ok("a-b.c0.example").unwrap(), "a-b.c0.example");
+        for (bad, hint) in [
+            ("", "required"),
+            ("https://example.org", "https://"),
+            ("example.org/users/a", "path"),
+            ("example.org:8443", "port"),
+            ("@alice@example.org", "account"),
+            ("*.example.org", "*."),
+            ("localhost", "dot"),
+            ("127.0.0.1", "IP address"),
+            ("[::1]", "port"),
+            ("exa mple.org", "valid"),
+            ("-bad.example", "hyphen"),
+            ("a..example", "valid"),
+            ("under_score.example", "valid"),
+            ("example.123", "IP address"),
+        ] {
+            let e = DomainName::parse(bad).expect_err(bad);
+            assert!(e.contains(hint), "{bad}: {e}");
+        }
+        let long = format!("{}.example", vec!["a".repeat(60); 5].join("."));
+        assert!(DomainName::parse(&long).unwrap_err().contains("253"));
+        let label = format!("{}.example", "a".repeat(64));
+        assert!(DomainName::parse(&label).is_err());
+    }
+
+    #[test]
+    fn coverage_is_by_whole_labels() {
+        let d = DomainName::parse("example.org").unwrap();
+        assert!(d.covers("example.org"));
+        assert!(d.covers("social.example.org:8443"));
+        assert!(d.covers("A.B.Example.Org"));
+        assert!(!d.covers("notexample.org"));
+        assert!(!d.covers("example.org.evil"));
+        assert!(!d.covers("org"));
+    }
+
+    #[test]
+    fn rules_are_validated_and_spare_our_own_domain() {
+        let form = |domain: &str, policy: &str| RuleForm {
+            domain: domain.into(),
+            policy: policy.into(),
+            reason: "spam".into(),
+        };
+        let valid = form("Spam.Example", "block")
+            .validate("harbour.example")
+            .unwrap();
+        assert_eq!(valid.domain.as_str(), "spam.example");
+        assert_eq!(valid.policy, Policy::Block);
+        let errors = form("harbour.example", "block")
+            .validate("harbour.example:8443")
+            .unwrap_err();
+        assert!(errors.get("domain").unwrap().contains("own domain"));
+        // A parent domain covers us too; an allow rule for ourselves is harmless.
+        let errors = form("b.example", "silence")
+            .validate("a.b.example")
+            .unwrap_err();
+        assert!(errors.get("domain").unwrap().contains("own domain"));
+        assert!(form("harbour.example", "allow")
+            .validate("harbour.example")
+            .is_ok());
+        let errors = form("nope", "mute")
+            .validate("harbour.example")
+            .unwrap_err();
+        assert!(errors.get("domain").is_some() && errors.get("policy").is_some());
+        let long = RuleForm {
+            reason: "x".repeat(MAX_REASON + 1),
+            ..form("a.example", "block")
+        };
+        assert!(long
+            .validate("h.example")
+            .unwrap_err()
+            .get("reason")
+            .is_some());
+    }
+
+    /// A migrated database of its own: a SQLite file in a temp folder, or a fresh PostgreSQL
+    /// database when `GUILDHALL_TEST_DATABASE_URL` names a server (dropped by `finish`).
+    struct TestDb {
+        db: Db,
+        _dir: tempfile::TempDir,
+        postgres: Option<(String, String)>,
+    }
+
+    impl TestDb {
+        async fn new() -> TestDb {
+            let dir = tempfile::tempdir().unwrap();
+            let (url, postgres) = match std::env::var("GUILDHALL_TEST_DATABASE_URL") {
+                Ok(admin) if !admin.is_empty() => {
+                    use rand::Rng;
+                    let name = format!("gh_unit_{:016x}", rand::thread_rng().gen::<u64>());
+                    let server = Db::connect(&admin).await.unwrap();
+                    sqlx::query(&format!("CREATE DATABASE {name}"))
+                        .execute(server.pool())
+                        .await
+                        .unwrap();
+                    server.close().await;
+                    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+                    (url, Some((admin, name)))
+                }
+                _ => (
+                    format!("sqlite://{}", dir.path().join("x.db").display()),
+                    None,
+                ),
+            };
+            let db = Db::connect(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            TestDb {
+                db,
+                _dir: dir,
+                postgres,
+            }
+        }
+
+        async fn finish(self) {
+            self.db.close().await;
+            if let Some((admin, name)) = self.postgres {
+                let server = Db::connect(&admin).await.unwrap();
+                sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                    .execute(server.pool())
+                    .await
+                    .unwrap();
+                server.close().await;
+            }
+        }
+    }
+
+    async fn set_up_space(db: &Db) {
+        sqlx::query(
+            "INSERT INTO space (id, name, created_at, updated_at) VALUES (1, 'Test space', 0, 0)",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+
+    fn name(d: &str) -> DomainName {
+        DomainName::parse(d).unwrap()
+    }
+
+    #[tokio::test]
+    async fn decisions_follow_rules_and_mode() {
+        let test = TestDb::new().await;
+        let db = test.db.clone();
+        // Before setup and without rules, everyone federates.
+        assert_eq!(decide(&db, "any.example").await.unwrap(), Decision::Allow);
+        assert_eq!(federation_mode(&db).await.unwrap(), FederationMode::Open);
+        assert!(set_federation_mode(&db, FederationMode::Allowlist)
+            .await
+            .is_err());
+        set_up_space(&db).await;
+
+        set(&db, &name("example.org"), Policy::Block, "spam")
+            .await
+            .unwrap();
+        set(&db, &name("quiet.example"), Policy::Silence, "")
+            .await
+            .unwrap();
+        set(&db, &name("friend.example"), Policy::Allow, "")
+            .await
+            .unwrap();
+        for (host, want) in [
+            ("example.org", Decision::Block),
+            ("social.example.org", Decision::Block),
+            ("Deep.Social.Example.org:8443", Decision::Block),
+            ("notexample.org", Decision::Allow),
+            ("quiet.example", Decision::Silence),
+            ("a.quiet.example", Decision::Silence),
+            ("friend.example", Decision::Allow),
+            ("stranger.example", Decision::Allow),
+        ] {
+            assert_eq!(decide(&db, host).await.unwrap(), want, "{host}");
+        }
+
+        // Allowlist: only allowed domains (and their subdomains) federate; a silenced domain
+        // is not thereby allowed; a block on a parent wins over an allow below it.
+        set_federation_mode(&db, FederationMode::Allowlist)
+            .await
+            .unwrap();
+        assert_eq!(
+            federation_mode(&db).await.unwrap(),
+            FederationMode::Allowlist
+        );
+        set(&db, &name("ok.example.org"), Policy::Allow, "")
+            .await
+            .unwrap();
+        for (host, want) in [
+            ("friend.example", Decision::Allow),
+            ("m.friend.example", Decision::Allow),
+            ("stranger.example", Decision::Block),
+            ("quiet.example", Decision::Block),
+            ("ok.example.org", Decision::Block),
+        ] {
+            assert_eq!(decide(&db, host).await.unwrap(), want, "{host}");
+        }
+        set(&db, &name("quiet.example"), Policy::Allow, "")
+            .await
+            .unwrap();
+        set(&db, &name("hush.friend.example"), Policy::Silence, "")
+            .await
+            .unwrap();
+        assert_eq!(decide(&db, "quiet.example").await.unwrap(), Decision::Allow);
+        assert_eq!(
+            decide(&db, "hush.friend.example").await.unwrap(),
+            Decision::Silence
+        );
+
+        set_federation_mode(&db, FederationMode::Open)
+            .await
+            .unwrap();
+        assert_eq!(
+            decide(&db, "stranger.example").await.unwrap(),
+            Decision::Allow
+        );
+        test.finish().await;
+    }
+
+    #[tokio::test]
+    async fn rules_are_listed_replaced_and_removed() {
+        let test = TestDb::new().await;
+        let db = test.db.clone();
+        let first = set(&db, &name("b.example"), Policy::Silence, "noisy")
+            .await
+            .unwrap();
+        assert!(!first.replaced);
+        set(&db, &name("a.example"), Policy::Allow, "")
+            .await
+            .unwrap();
+        let again = set(&db, &name("b.example"), Policy::Block, "worse")
+            .await
+            .unwrap();
+        assert!(again.replaced);
+        let rules = list(&db).await.unwrap();
+        let summary: Vec<(&str, Policy, &str)> = rules
+            .iter()
+            .map(|r| (r.domain.as_str(), r.policy, r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("a.example", Policy::Allow, ""),
+                ("b.example", Policy::Block, "worse")
+            ]
+        );
+        assert_eq!(allowed_count(&db).await.unwrap(), 1);
+        assert!(remove(&db, "B.Example").await.unwrap());
+        assert!(!remove(&db, "b.example").await.unwrap());
+        assert_eq!(list(&db).await.unwrap().len(), 1);
+        test.finish().await;
+    }
+
+    #[tokio::test]
+    async fn a_block_ends_follows_and_fails_queued_deliveries() {
+        let test = TestDb::new().await;
+        let db = test.db.clone();
+        for (follower, followee) in [
+            (
+                "https://example.org/users/a",
+                "https://harbour.test/members/ada",
+            ),
+            (
+                "https://harbour.test/members/ada",
+                "https://social.example.org/@b",
+            ),
+            (
+                "https://harbour.test/companies/tw",
+                "https://Social.Example.org:8443/u/c",
+            ),
+            (
+                "https://notexample.org/users/d",
+                "https://harbour.test/members/ada",
+            ),
+            (
+                "https://other.test/users/e",
+                "https://harbour.test/members/ada",
+            ),
+        ] {
+            sqlx::query(
+                "INSERT INTO follows (follower, followee, state, activity_uri, created_at, \
+                 updated_at) VALUES ($1, $2, 'accepted', $3, 0, 0)",
+            )
+            .bind(follower)
+            .bind(followee)
+            .bind(format!("{follower}#follow-{followee}"))
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO activities (uri, actor, kind, public, body, created_at) \
+             VALUES ('https://harbour.test/a/1', 'https://harbour.test/', 'Create', 1, '{}', 0)",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        let activity: i64 = sqlx::query_scalar("SELECT id FROM activities")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        for (inbox, host, state) in [
+            ("https://example.org/inbox", "example.org", "queued"),
+            (
+                "https://social.example.org/inbox",
+                "social.example.org",
+                "queued",
+            ),
+            (
+                "https://social.example.org/u/c/inbox",
+                "social.example.org",
+                "queued",
+            ),
+            (
+                "https://old.example.org/inbox",
+                "old.example.org",
+                "delivered",
+            ),
+            ("https://notexample.org/inbox", "notexample.org", "queued"),
+            ("https://other.test/inbox", "other.test", "queued"),
+        ] {
+            sqlx::query(
+                "INSERT INTO deliveries (activity_id, inbox, host, signer_kind, signer_id, state, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, 'space', 1, $4, 0, 0)",
+            )
+            .bind(activity)
+            .bind(inbox)
+            .bind(host)
+            .bind(state)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+
+        // Silence and allow leave everything in place.
+        let quiet = set(&db, &name("example.org"), Policy::Silence, "")
+            .await
+            .unwrap();
+        assert_eq!(quiet.effects, BlockEffects::default());
+
+        let blocked = set(&db, &name("example.org"), Policy::Block, "")
+            .await
+            .unwrap();
+        assert_eq!(
+            blocked.effects,
+            BlockEffects {
+                follows_removed: 3,
+                deliveries_failed: 3
+            }
+        );
+        assert_eq!(
+            blocked.effects.describe(),
+            "3 follows removed, 3 queued deliveries cancelled"
+        );
+        let left: Vec<String> =
+            sqlx::query_scalar("SELECT follower FROM follows ORDER BY follower")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            left,
+            vec![
+                "https://notexample.org/users/d",
+                "https://other.test/users/e"
+            ]
+        );
+        let rows = sqlx::query("SELECT inbox, state, last_error FROM deliveries ORDER BY inbox")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        let states: Vec<(String, String, Option<String>)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("inbox").unwrap(),
+                    r.try_get("state").unwrap(),
+                    r.try_get("last_error").unwrap(),
+                )
+            })
+            .collect();
+        let blocked = Some("blocked".to_string());
+        assert_eq!(
+            states,
+            vec![
+                (
+                    "https://example.org/inbox".into(),
+                    "failed".into(),
+                    blocked.clone()
+                ),
+                ("https://notexample.org/inbox".into(), "queued".into(), None),
+                (
+                    "https://old.example.org/inbox".into(),
+                    "delivered".into(),
+                    None
+                ),
+                ("https://other.test/inbox".into(), "queued".into(), None),
+                (
+                    "https://social.example.org/inbox".into(),
+                    "failed".into(),
+                    blocked.clone()
+                ),
+                (
+                    "https://social.example.org/u/c/inbox".into(),
+                    "failed".into(),
+                    blocked
+                ),
+            ]
+        );
+        // Blocking again finds nothing more to clear.
+        let again = set(&db, &name("example.org"), Policy::Block, "")
+            .await
+            .unwrap();
+        assert_eq!(again.effects.describe(), "");
+        test.finish().await;
     }
 }

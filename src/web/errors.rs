@@ -37,7 +37,9 @@ pub async fn render_html(State(state): State<AppState>, request: Request, next: 
     if status.as_u16() < 400 {
         return response;
     }
-    if is_html(&response) {
+    // Only bare error answers are dressed as pages: HTML is already a page, and a JSON answer
+    // (a Tombstone for servers, say) was meant as it is.
+    if !is_bare(&response) {
         return response;
     }
     if status == StatusCode::UNAUTHORIZED {
@@ -93,12 +95,15 @@ pub async fn render_html(State(state): State<AppState>, request: Request, next: 
     out
 }
 
-fn is_html(response: &Response) -> bool {
-    response
+fn is_bare(response: &Response) -> bool {
+    match response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"))
+    {
+        None => true,
+        Some(v) => v.starts_with("text/plain"),
+    }
 }
 
 fn title(status: StatusCode) -> &'static str {

@@ -186,3 +186,127 @@ fn seed_demo_is_idempotent_and_respects_real_data() {
         text(&forced)
     );
 }
+
+#[test]
+fn domain_rules_from_the_command_line() {
+    let cli = Cli::new();
+    let help = text(&cli.run(&["admin", "domain", "--help"]));
+    for sub in ["block", "silence", "allow", "unblock", "list"] {
+        assert!(help.contains(sub), "{help}");
+    }
+
+    let out = cli.run(&["admin", "domain", "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no domain rules"), "{}", text(&out));
+
+    let out = cli.run(&[
+        "admin",
+        "domain",
+        "block",
+        "Spam.Example",
+        "--reason",
+        "spam waves",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("spam.example is now blocked."),
+        "{}",
+        text(&out)
+    );
+    let out = cli.run(&["admin", "domain", "silence", "quiet.example"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = cli.run(&["admin", "domain", "allow", "friend.example"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("only in allowlist mode"),
+        "{}",
+        text(&out)
+    );
+
+    let listed = text(&cli.run(&["admin", "domain", "list"]));
+    assert!(listed.contains("federation mode: open"), "{listed}");
+    let row = listed
+        .lines()
+        .find(|l| l.starts_with("spam.example"))
+        .unwrap_or_else(|| panic!("spam.example listed: {listed}"));
+    assert!(row.contains("block") && row.contains("spam waves"), "{row}");
+    assert!(listed
+        .lines()
+        .any(|l| l.starts_with("quiet.example") && l.contains("silence")));
+    assert!(listed
+        .lines()
+        .any(|l| l.starts_with("friend.example") && l.contains("allow")));
+
+    let out = cli.run(&["admin", "domain", "unblock", "spam.example"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("The rule for spam.example is removed."));
+    let listed = text(&cli.run(&["admin", "domain", "list"]));
+    assert!(!listed.contains("spam.example"), "{listed}");
+    let again = cli.run(&["admin", "domain", "unblock", "spam.example"]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again).contains("no rule for spam.example"),
+        "{}",
+        text(&again)
+    );
+
+    for (bad, hint) in [
+        ("https://spam.example/", "without http:// or https://"),
+        ("localhost", "at least one dot"),
+        ("spam.example:8443", "port"),
+    ] {
+        let out = cli.run(&["admin", "domain", "block", bad]);
+        assert!(!out.status.success(), "{bad} accepted");
+        assert!(text(&out).contains(hint), "{bad}: {}", text(&out));
+    }
+    // The configured domain (localhost:8080 here has no dot); a real one cannot be blocked.
+    let own = cli
+        .command(&["admin", "domain", "block", "harbour.example"])
+        .env("GUILDHALL_DOMAIN", "harbour.example")
+        .output()
+        .unwrap();
+    assert!(!own.status.success());
+    assert!(text(&own).contains("own domain"), "{}", text(&own));
+}
+
+#[test]
+fn federation_mode_from_the_command_line() {
+    let cli = Cli::new();
+    let early = cli.run(&["admin", "federation-mode", "allowlist"]);
+    assert!(!early.status.success());
+    assert!(text(&early).contains("not set up"), "{}", text(&early));
+
+    let out = cli.run(&[
+        "admin",
+        "create-user",
+        "--handle",
+        "marta",
+        "--email",
+        "marta@example.org",
+        "--admin",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = cli.run(&["admin", "federation-mode", "allowlist"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("federates with nobody"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&cli.run(&["admin", "domain", "list"])).contains("federation mode: allowlist"));
+    let out = cli.run(&["admin", "domain", "allow", "friend.example"]);
+    assert!(
+        !text(&out).contains("only in allowlist mode"),
+        "{}",
+        text(&out)
+    );
+
+    let bad = cli.run(&["admin", "federation-mode", "sometimes"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("allowlist"), "{}", text(&bad));
+
+    let out = cli.run(&["admin", "federation-mode", "open"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&cli.run(&["admin", "domain", "list"])).contains("federation mode: open"));
+}

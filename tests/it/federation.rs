@@ -329,3 +329,688 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// Polls `check` until it returns `Some`, for at most 20 seconds.
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The port of a named instance (`NAME.test:PORT` listens on 127.0.0.1:PORT).
+fn port_of(app: &TestApp) -> String {
+    app.base.rsplit(':').next().unwrap_or_default().to_string()
+}
+
+async fn following_state(app: &TestApp, token: &str, uri: &str) -> Option<String> {
+    let list: Value = app
+        .get(Some(token), "/api/v1/following")
+        .await
+        .json()
+        .await
+        .ok()?;
+    list["items"]
+        .as_array()?
+        .iter()
+        .find(|f| f["uri"] == uri)
+        .map(|f| f["state"].as_str().unwrap_or_default().to_string())
+}
+
+#[tokio::test]
+async fn a_member_follows_a_company_on_another_instance_and_unfollows() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/companies",
+            &json!({"handle": "tidewater", "name": "Tidewater Labs"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let bob = beta.member("bob").await;
+    let beta_bob = format!("http://beta.test:{}/members/bob", port_of(&beta));
+    let company = format!("http://{alpha_domain}/companies/tidewater");
+
+    let r = beta
+        .post_json(
+            Some(&bob),
+            "/api/v1/follows",
+            &json!({"target": format!("@tidewater@{alpha_domain}")}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+
+    // Alpha accepts automatically; beta records the Accept.
+    eventually("the follow to be accepted", || async {
+        (following_state(&beta, &bob, &company).await.as_deref() == Some("accepted")).then_some(())
+    })
+    .await;
+    let followers: Value = alpha
+        .api
+        .get(alpha.url("/companies/tidewater/followers?page=1"))
+        .header("accept", AS_JSON)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followers["orderedItems"], json!([beta_bob]));
+    assert_eq!(followers["totalItems"], 1);
+
+    // Unfollow: alpha forgets the follower.
+    let r = beta
+        .post_json(Some(&bob), "/api/v1/unfollow", &json!({"target": company}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    eventually("the unfollow to arrive", || async {
+        let doc: Value = alpha
+            .api
+            .get(alpha.url("/companies/tidewater/followers"))
+            .header("accept", AS_JSON)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (doc["totalItems"] == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_locked_member_approves_a_remote_follower() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let r = alpha
+        .send_json(
+            reqwest::Method::PATCH,
+            Some(&ada),
+            "/api/v1/me",
+            &json!({"locked": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bob = beta.member("bob").await;
+    let ada_uri = format!("http://{alpha_domain}/members/ada");
+    let bob_uri = format!("http://beta.test:{}/members/bob", port_of(&beta));
+
+    let r = beta
+        .post_json(Some(&bob), "/api/v1/follows", &json!({"target": ada_uri}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // The request waits on alpha.
+    let pending = eventually("the request to reach alpha", || async {
+        let list: Value = alpha
+            .get(Some(&ada), "/api/v1/followers")
+            .await
+            .json()
+            .await
+            .ok()?;
+        list["items"]
+            .as_array()?
+            .iter()
+            .find(|f| f["uri"] == bob_uri)
+            .cloned()
+    })
+    .await;
+    assert_eq!(pending["state"], "pending");
+    assert_eq!(
+        following_state(&beta, &bob, &ada_uri).await.as_deref(),
+        Some("pending")
+    );
+
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/follow-requests/approve",
+            &json!({"follower": bob_uri}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    eventually("the approval to reach beta", || async {
+        (following_state(&beta, &bob, &ada_uri).await.as_deref() == Some("accepted")).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unsigned_and_tampered_activities_are_refused() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let body = json!({
+        "id": "http://beta.test:1/activities/1", "type": "Follow",
+        "actor": "http://beta.test:1/members/bob", "object": "http://alpha.test/"
+    });
+    let r = alpha
+        .api
+        .post(alpha.url("/inbox"))
+        .header("content-type", AS_JSON)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = alpha
+        .api
+        .post(alpha.url("/inbox"))
+        .header("content-type", AS_JSON)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = alpha
+        .api
+        .post(alpha.url("/inbox"))
+        .header("content-type", AS_JSON)
+        .body(json!({"type": "Follow"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let huge = format!("{{\"id\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let r = alpha
+        .api
+        .post(alpha.url("/inbox"))
+        .header("content-type", AS_JSON)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A minimal ActivityPub peer written in the test: one actor with its own key, served at
+/// `http://gamma.test:PORT/actor`, and an inbox that records what it receives.
+struct FakePeer {
+    base: String,
+    key: std::sync::Arc<guildhall::federation::crypto::SigningKey>,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl FakePeer {
+    async fn start() -> FakePeer {
+        use axum::routing::{get, post};
+        let keys = guildhall::federation::crypto::generate_keys().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://gamma.test:{port}");
+        let actor = json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": format!("{base}/actor"), "type": "Person", "preferredUsername": "peer",
+            "inbox": format!("{base}/inbox"),
+            "publicKey": {"id": format!("{base}/actor#main-key"), "owner": format!("{base}/actor"), "publicKeyPem": keys.public_pem}
+        });
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = received.clone();
+        let app = axum::Router::new()
+            .route(
+                "/actor",
+                get(move || {
+                    let actor = actor.clone();
+                    async move {
+                        (
+                            [("content-type", "application/activity+json")],
+                            actor.to_string(),
+                        )
+                    }
+                }),
+            )
+            .route(
+                "/inbox",
+                post(move |body: String| {
+                    let sink = sink.clone();
+                    async move {
+                        if let Ok(v) = serde_json::from_str::<Value>(&body) {
+                            sink.lock().unwrap().push(v);
+                        }
+                        StatusCode::ACCEPTED
+                    }
+                }),
+            );
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakePeer {
+            base,
+            key: std::sync::Arc::new(
+                guildhall::federation::crypto::SigningKey::from_pem(&keys.private_pem).unwrap(),
+            ),
+            received,
+            _server: server,
+        }
+    }
+
+    fn actor(&self) -> String {
+        format!("{}/actor", self.base)
+    }
+
+    fn follow(&self, object: &str) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/activities/{}", self.base, rand_id()),
+            "type": "Follow", "actor": self.actor(), "object": object
+        })
+    }
+
+    /// POSTs `body` to `inbox` (an URL on `app`, addressed as `domain`) signed as this peer.
+    #[allow(clippy::too_many_arguments)]
+    async fn post(
+        &self,
+        app: &TestApp,
+        domain: &str,
+        path: &str,
+        body: &[u8],
+        scheme: Scheme,
+        when: chrono::DateTime<chrono::Utc>,
+        tamper: Tamper,
+    ) -> StatusCode {
+        use guildhall::federation::signatures;
+        let url = url::Url::parse(&format!("http://{domain}{path}")).unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("content-type", AS_JSON.parse().unwrap());
+        let key_id = format!("{}#main-key", self.actor());
+        match scheme {
+            Scheme::Cavage => signatures::sign_request(
+                &axum::http::Method::POST,
+                &url,
+                &mut headers,
+                Some(body),
+                &key_id,
+                &self.key,
+                when,
+            )
+            .unwrap(),
+            Scheme::Rfc9421 => signatures::sign_request_rfc9421(
+                &axum::http::Method::POST,
+                &url,
+                &mut headers,
+                Some(body),
+                &key_id,
+                &self.key,
+                when,
+            )
+            .unwrap(),
+        }
+        let mut body = body.to_vec();
+        match tamper {
+            Tamper::None => {}
+            Tamper::Body => body.push(b' '),
+            Tamper::Signature => {
+                let sig = headers
+                    .get("signature")
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                let flipped = if sig.contains("signature=\"A") {
+                    sig.replacen("signature=\"A", "signature=\"B", 1)
+                } else {
+                    sig.replacen("signature=\"", "signature=\"A", 1)
+                };
+                headers.insert("signature", flipped.parse().unwrap());
+            }
+        }
+        let mut request = app.api.post(app.url(path)).body(body);
+        for (k, v) in headers.iter() {
+            request = request.header(k.as_str(), v.as_bytes());
+        }
+        request.send().await.unwrap().status()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Scheme {
+    Cavage,
+    Rfc9421,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tamper {
+    None,
+    Body,
+    Signature,
+}
+
+fn rand_id() -> String {
+    use rand::Rng;
+    format!("{:016x}", rand::thread_rng().gen::<u64>())
+}
+
+#[tokio::test]
+async fn signatures_are_verified_in_both_schemes_and_tampering_is_refused() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let peer = FakePeer::start().await;
+    let target = format!("http://{alpha_domain}/");
+    let now = chrono::Utc::now();
+
+    let follow = peer.follow(&target).to_string();
+    assert_eq!(
+        peer.post(
+            &alpha,
+            &alpha_domain,
+            "/inbox",
+            follow.as_bytes(),
+            Scheme::Cavage,
+            now,
+            Tamper::Body
+        )
+        .await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        peer.post(
+            &alpha,
+            &alpha_domain,
+            "/inbox",
+            follow.as_bytes(),
+            Scheme::Cavage,
+            now,
+            Tamper::Signature
+        )
+        .await,
+        StatusCode::UNAUTHORIZED
+    );
+    let stale = now - chrono::Duration::hours(13);
+    assert_eq!(
+        peer.post(
+            &alpha,
+            &alpha_domain,
+            "/inbox",
+            follow.as_bytes(),
+            Scheme::Cavage,
+            stale,
+            Tamper::None
+        )
+        .await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        peer.post(
+            &alpha,
+            &alpha_domain,
+            "/inbox",
+            follow.as_bytes(),
+            Scheme::Rfc9421,
+            now,
+            Tamper::Body
+        )
+        .await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Properly signed: accepted, in either scheme; a repeat is accepted and ignored.
+    assert_eq!(
+        peer.post(
+            &alpha,
+            &alpha_domain,
+            "/inbox",
+            follow.as_bytes(),
+            Scheme::Cavage,
+            now,
+            Tamper::None
+        )
+        .await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        peer.post(
+            &alpha,
+            &alpha_domain,
+            "/inbox",
+            follow.as_bytes(),
+            Scheme::Cavage,
+            now,
+            Tamper::None
+        )
+        .await,
+        StatusCode::ACCEPTED
+    );
+    let second = peer
+        .follow(&format!("http://{alpha_domain}/members/boss"))
+        .to_string();
+    assert_eq!(
+        peer.post(
+            &alpha,
+            &alpha_domain,
+            "/members/boss/inbox",
+            second.as_bytes(),
+            Scheme::Rfc9421,
+            now,
+            Tamper::None
+        )
+        .await,
+        StatusCode::ACCEPTED
+    );
+
+    // An activity whose actor is not the key's owner.
+    let mut forged = peer.follow(&target);
+    forged["actor"] = json!(format!("http://beta.test:1/members/bob"));
+    assert_eq!(
+        peer.post(
+            &alpha,
+            &alpha_domain,
+            "/inbox",
+            forged.to_string().as_bytes(),
+            Scheme::Cavage,
+            now,
+            Tamper::None
+        )
+        .await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Both follows are answered with a signed Accept delivered to the peer's inbox.
+    eventually("two Accepts at the peer", || async {
+        let got = peer.received.lock().unwrap().clone();
+        (got.iter().filter(|a| a["type"] == "Accept").count() == 2).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deleting_a_company_tells_followers_and_leaves_a_tombstone() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/companies",
+            &json!({"handle": "tidewater", "name": "Tidewater Labs"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let bob = beta.member("bob").await;
+    let company = format!("http://{alpha_domain}/companies/tidewater");
+    let r = beta
+        .post_json(Some(&bob), "/api/v1/follows", &json!({"target": company}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    eventually("the follow to be accepted", || async {
+        (following_state(&beta, &bob, &company).await.as_deref() == Some("accepted")).then_some(())
+    })
+    .await;
+
+    let r = alpha
+        .api
+        .delete(alpha.url("/api/v1/companies/tidewater"))
+        .bearer_auth(&ada)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = alpha
+        .api
+        .get(alpha.url("/companies/tidewater"))
+        .header("accept", AS_JSON)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    let tomb: Value = r.json().await.unwrap();
+    assert_eq!(tomb["type"], "Tombstone");
+    assert_eq!(tomb["formerType"], "Organization");
+    assert_eq!(
+        alpha.get(None, "/companies/tidewater").await.status(),
+        StatusCode::GONE
+    );
+
+    // Beta learns of the deletion and drops the follow.
+    eventually("beta to drop the deleted company", || async {
+        following_state(&beta, &bob, &company)
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    // The handle stays reserved.
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/companies",
+            &json!({"handle": "tidewater", "name": "Impostor"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn deleting_an_account_needs_the_password_and_answers_410() {
+    let (app, admin) = TestApp::spawn_set_up().await;
+    app.open_registration(&admin).await;
+    let ada = app.member("ada").await;
+    let r = app
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&ada),
+            "/api/v1/me",
+            &json!({"password": "wrong"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&admin),
+            "/api/v1/me",
+            &json!({"password": crate::support::ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "the only administrator cannot leave"
+    );
+    let r = app
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&ada),
+            "/api/v1/me",
+            &json!({"password": crate::support::PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(Some(&ada), "/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .api
+        .get(app.url("/members/ada"))
+        .header("accept", AS_JSON)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert_eq!(r.json::<Value>().await.unwrap()["formerType"], "Person");
+    let again = app
+        .post_json(None, "/api/v1/accounts", &json!({"handle": "ada", "email": "ada2@example.org", "password": crate::support::PASSWORD}))
+        .await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn profile_updates_reach_followers() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/companies",
+            &json!({"handle": "tidewater", "name": "Tidewater Labs"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let bob = beta.member("bob").await;
+    let company = format!("http://{alpha_domain}/companies/tidewater");
+    beta.post_json(Some(&bob), "/api/v1/follows", &json!({"target": company}))
+        .await;
+    eventually("the follow to be accepted", || async {
+        (following_state(&beta, &bob, &company).await.as_deref() == Some("accepted")).then_some(())
+    })
+    .await;
+
+    let r = alpha
+        .send_json(
+            reqwest::Method::PATCH,
+            Some(&ada),
+            "/api/v1/companies/tidewater",
+            &json!({"name": "Tidewater Cooperative"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    eventually("beta to see the new name", || async {
+        let list: Value = beta
+            .get(Some(&bob), "/api/v1/following")
+            .await
+            .json()
+            .await
+            .ok()?;
+        list["items"]
+            .as_array()?
+            .iter()
+            .any(|f| f["name"] == "Tidewater Cooperative")
+            .then_some(())
+    })
+    .await;
+    // The Update is in the company's public outbox.
+    let outbox: Value = alpha
+        .api
+        .get(alpha.url("/companies/tidewater/outbox?page=1"))
+        .header("accept", AS_JSON)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outbox["orderedItems"][0]["type"], "Update");
+    assert_eq!(
+        outbox["orderedItems"][0]["object"]["name"],
+        "Tidewater Cooperative"
+    );
+}

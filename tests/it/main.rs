@@ -5,6 +5,8 @@ mod accounts;
 mod browser;
 mod cli;
 mod companies;
+mod delivery;
+mod domains;
 mod federation;
 mod spaces;
 mod support;

@@ -36,7 +36,7 @@ fn init_logging() {
 }
 
 /// A fresh database URL for one test.
-async fn fresh_database(dir: &std::path::Path) -> String {
+pub async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("GUILDHALL_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("gh_test_{}", uuid_like());
@@ -103,6 +103,84 @@ impl TestApp {
             _dir: dir,
             shutdown: Some(tx),
         }
+    }
+
+    /// A set-up instance named `NAME.test:PORT`, which resolves `alpha.test`, `beta.test` and
+    /// `gamma.test` to loopback in its HTTP client, so several named instances in one test
+    /// federate over real HTTP with real host names. Returns the admin's token.
+    pub async fn spawn_named(name: &str) -> (TestApp, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let domain = format!("{name}.test:{port}");
+        let app = Self::spawn_on(
+            listener,
+            &[
+                ("GUILDHALL_DOMAIN", domain.as_str()),
+                (
+                    "GUILDHALL_RESOLVE",
+                    "alpha.test=127.0.0.1,beta.test=127.0.0.1,gamma.test=127.0.0.1",
+                ),
+            ],
+        )
+        .await;
+        let admin = app.set_up(name).await;
+        (app, admin)
+    }
+
+    async fn spawn_on(listener: tokio::net::TcpListener, extra: &[(&str, &str)]) -> TestApp {
+        init_logging();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database(dir.path()).await;
+        let mut env: BTreeMap<String, String> = BTreeMap::new();
+        env.insert("GUILDHALL_DEV_HTTP".into(), "true".into());
+        env.insert("GUILDHALL_DATABASE_URL".into(), database_url);
+        env.insert(
+            "GUILDHALL_MEDIA_DIR".into(),
+            dir.path().join("media").display().to_string(),
+        );
+        for (k, v) in extra {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_sources(&BTreeMap::new(), &env).expect("test config");
+        let app = Application::build_on(config, listener)
+            .await
+            .expect("app builds");
+        let addr = app.local_addr();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base: format!("http://{addr}"),
+            api: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            _dir: dir,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// Sets the space up with admin `boss` and open registration; returns the admin's token.
+    async fn set_up(&self, name: &str) -> String {
+        let response = self
+            .post_json(
+                None,
+                "/api/v1/setup",
+                &json!({
+                    "name": format!("{name} space"),
+                    "admin_handle": "boss",
+                    "admin_email": "boss@example.org",
+                    "admin_password": ADMIN_PASSWORD,
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let token = self.token("boss", ADMIN_PASSWORD).await;
+        self.open_registration(&token).await;
+        token
     }
 
     /// A new instance set up through the API, with admin `boss`; returns the admin's token.
@@ -205,6 +283,77 @@ impl TestApp {
             .await;
         assert_eq!(r.status(), StatusCode::CREATED, "sign-up of {handle}");
         self.token(handle, PASSWORD).await
+    }
+}
+
+/// An instance the test controls more closely: on a database the test names (so it can be
+/// restarted on the same one, or run as two processes sharing one), with its state at hand for
+/// calling the library directly.
+pub struct Instance {
+    pub app: TestApp,
+    pub state: guildhall::app::AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Instance {
+    /// Starts an instance on `database_url` (see [`fresh_database`]) with extra configuration.
+    pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> Instance {
+        init_logging();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut env: BTreeMap<String, String> = BTreeMap::new();
+        env.insert("GUILDHALL_LISTEN".into(), "127.0.0.1:0".into());
+        env.insert("GUILDHALL_DEV_HTTP".into(), "true".into());
+        env.insert("GUILDHALL_DATABASE_URL".into(), database_url.to_string());
+        env.insert(
+            "GUILDHALL_MEDIA_DIR".into(),
+            dir.path().join("media").display().to_string(),
+        );
+        for (k, v) in extra {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_sources(&BTreeMap::new(), &env).expect("test config");
+        let app = Application::build(config).await.expect("app builds");
+        let addr = app.local_addr();
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        Instance {
+            app: TestApp {
+                base: format!("http://{addr}"),
+                api: Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .expect("client"),
+                _dir: dir,
+                shutdown: None,
+            },
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Shuts the instance down and waits until it has stopped (background work included).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
     }
 }
 

@@ -1,0 +1,65 @@
+//! Deleting one's own account: followers are told (`Delete`), the profile URL answers 410, the
+//! handle stays reserved, and everything the account owned here goes with it.
+
+use super::{password, store, Account};
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::federation::local::LocalActor;
+use crate::federation::urls::Urls;
+use crate::federation::{follows, outbound, tombstones};
+
+pub async fn delete_account(
+    state: &AppState,
+    account: &Account,
+    current_password: &str,
+) -> Result<()> {
+    let stored = store::password_hash(&state.db, account.id)
+        .await?
+        .unwrap_or_default();
+    if !password::verify(current_password.to_string(), stored).await? {
+        return Err(Error::invalid("password", "is wrong"));
+    }
+    let sole_owner: Vec<String> = sqlx::query_scalar(
+        "SELECT companies.name FROM company_members JOIN companies ON companies.id = company_members.company_id \
+         WHERE company_members.account_id = $1 AND company_members.role = 'owner' AND \
+         (SELECT COUNT(*) FROM company_members o WHERE o.company_id = company_members.company_id AND o.role = 'owner') = 1",
+    )
+    .bind(account.id)
+    .fetch_all(state.db.pool())
+    .await?;
+    if !sole_owner.is_empty() {
+        return Err(Error::Conflict(format!(
+            "You are the only owner of {}. Make someone else an owner, or delete the company, first.",
+            sole_owner.join(", ")
+        )));
+    }
+    let remaining_admins: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE is_admin = 1 AND id <> $1")
+            .bind(account.id)
+            .fetch_one(state.db.pool())
+            .await?;
+    if account.is_admin && remaining_admins == 0 {
+        return Err(Error::Conflict(
+            "You are the space's only administrator. Make another member an administrator first."
+                .into(),
+        ));
+    }
+
+    let urls = Urls::new(&state.config);
+    let uri = urls.member(&account.handle);
+    // Queued first, signed later with the key, which outlives the account row.
+    outbound::actor_deleted(state, &LocalActor::Member(account.clone())).await?;
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(account.id)
+        .execute(&mut *tx)
+        .await?;
+    tombstones::insert(&mut tx, &uri, "Person").await?;
+    tx.commit().await?;
+    follows::remove_actor(&state.db, &uri).await?;
+    if let Some(key) = &account.avatar_key {
+        state.media.delete(key).await;
+    }
+    tracing::info!(handle = %account.handle, "account deleted");
+    Ok(())
+}

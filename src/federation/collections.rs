@@ -1,0 +1,178 @@
+//! The `followers`, `following` and `outbox` collections of local actors, paged as
+//! `OrderedCollection` / `OrderedCollectionPage`, newest first.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sqlx::Row as _;
+
+use super::activities::strip_context;
+use super::follows;
+use super::local::{self, LocalActor};
+use super::negotiate::activity_json;
+use super::protocol::context;
+use super::urls::Urls;
+use crate::app::AppState;
+use crate::error::{Error, Result};
+
+pub const PAGE_SIZE: i64 = 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/members/{handle}/{collection}", get(member_collection))
+        .route("/companies/{handle}/{collection}", get(company_collection))
+        .route("/followers", get(space_followers))
+        .route("/following", get(space_following))
+        .route("/outbox", get(space_outbox))
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+async fn member_collection(
+    State(state): State<AppState>,
+    Path((handle, collection)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    let urls = Urls::new(&state.config);
+    let actor = local::by_uri(&state, &urls.member(&handle.to_ascii_lowercase()))
+        .await?
+        .ok_or(Error::NotFound)?;
+    serve(&state, &actor, &collection, q.page).await
+}
+
+async fn company_collection(
+    State(state): State<AppState>,
+    Path((handle, collection)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    let urls = Urls::new(&state.config);
+    let actor = local::by_uri(&state, &urls.company(&handle.to_ascii_lowercase()))
+        .await?
+        .ok_or(Error::NotFound)?;
+    serve(&state, &actor, &collection, q.page).await
+}
+
+async fn space_followers(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    serve_space(&state, "followers", q.page).await
+}
+
+async fn space_following(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    serve_space(&state, "following", q.page).await
+}
+
+async fn space_outbox(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    serve_space(&state, "outbox", q.page).await
+}
+
+async fn serve_space(state: &AppState, collection: &str, page: Option<i64>) -> Result<Response> {
+    if !state.is_set_up().await {
+        return Err(Error::NotFound);
+    }
+    serve(state, &LocalActor::Space, collection, page).await
+}
+
+async fn serve(
+    state: &AppState,
+    actor: &LocalActor,
+    collection: &str,
+    page: Option<i64>,
+) -> Result<Response> {
+    let urls = Urls::new(&state.config);
+    let actor_uri = actor.uri(&urls);
+    let id = urls.collection(&actor_uri, collection);
+    let total = match collection {
+        "followers" | "following" => {
+            follows::count(&state.db, &actor_uri, collection == "followers").await?
+        }
+        "outbox" => outbox_count(state, &actor_uri).await?,
+        _ => return Err(Error::NotFound),
+    };
+    let Some(page) = page else {
+        return Ok(activity_json(&json!({
+            "@context": context(),
+            "id": id,
+            "type": "OrderedCollection",
+            "totalItems": total,
+            "first": format!("{id}?page=1"),
+        })));
+    };
+    let page = page.clamp(1, 100_000);
+    let offset = (page - 1) * PAGE_SIZE;
+    let ordered: Vec<Value> = match collection {
+        "outbox" => outbox_page(state, &actor_uri, offset).await?,
+        _ => follows::list(
+            &state.db,
+            &actor_uri,
+            collection == "followers",
+            Some("accepted"),
+            PAGE_SIZE,
+            offset,
+        )
+        .await?
+        .into_iter()
+        .map(|f| {
+            Value::String(if collection == "followers" {
+                f.follower
+            } else {
+                f.followee
+            })
+        })
+        .collect(),
+    };
+    let mut doc = json!({
+        "@context": context(),
+        "id": format!("{id}?page={page}"),
+        "type": "OrderedCollectionPage",
+        "partOf": id,
+        "totalItems": total,
+        "orderedItems": ordered,
+    });
+    if offset + PAGE_SIZE < total {
+        doc["next"] = json!(format!("{id}?page={}", page + 1));
+    }
+    if page > 1 {
+        doc["prev"] = json!(format!("{id}?page={}", page - 1));
+    }
+    Ok(activity_json(&doc))
+}
+
+async fn outbox_count(state: &AppState, actor: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM activities WHERE actor = $1 AND public = 1")
+            .bind(actor)
+            .fetch_one(state.db.pool())
+            .await?,
+    )
+}
+
+async fn outbox_page(state: &AppState, actor: &str, offset: i64) -> Result<Vec<Value>> {
+    let rows = sqlx::query(
+        "SELECT body FROM activities WHERE actor = $1 AND public = 1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(actor)
+    .bind(PAGE_SIZE)
+    .bind(offset)
+    .fetch_all(state.db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>("body").ok())
+        .filter_map(|b| serde_json::from_str::<Value>(&b).ok())
+        .map(|v| strip_context(&v))
+        .collect())
+}

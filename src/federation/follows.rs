@@ -1,0 +1,468 @@
+//! Following, in both directions: local members follow remote (or local) actors; remote actors
+//! follow local members, companies and the space. Locked actors approve followers by hand.
+//! Every state change that a peer must learn about is published through the delivery queue.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row as _;
+
+use super::activities;
+use super::delivery;
+use super::local::{self, LocalActor};
+use super::remote::{self, id_of, RemoteActor};
+use super::urls::Urls;
+use crate::accounts::Account;
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::storage::{is_unique_violation, now_ms, Db, Row};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Follow {
+    pub id: i64,
+    pub follower: String,
+    pub followee: String,
+    pub state: String,
+    #[serde(skip)]
+    pub activity_uri: String,
+    pub created_at: i64,
+}
+
+impl Follow {
+    fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
+        Ok(Follow {
+            id: r.try_get("id")?,
+            follower: r.try_get("follower")?,
+            followee: r.try_get("followee")?,
+            state: r.try_get("state")?,
+            activity_uri: r.try_get("activity_uri")?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
+
+    pub fn accepted(&self) -> bool {
+        self.state == "accepted"
+    }
+}
+
+const COLUMNS: &str = "id, follower, followee, state, activity_uri, created_at";
+
+// --- store ----------------------------------------------------------------------------------
+
+pub async fn get(db: &Db, follower: &str, followee: &str) -> Result<Option<Follow>> {
+    let sql = format!("SELECT {COLUMNS} FROM follows WHERE follower = $1 AND followee = $2");
+    let row = sqlx::query(&sql)
+        .bind(follower)
+        .bind(followee)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| Follow::from_row(&r)).transpose()?)
+}
+
+/// Records a follow (or refreshes the activity id and state of an existing one).
+pub async fn record(
+    db: &Db,
+    follower: &str,
+    followee: &str,
+    accepted: bool,
+    activity_uri: &str,
+) -> Result<Follow> {
+    let state = if accepted { "accepted" } else { "pending" };
+    let now = now_ms();
+    let updated = sqlx::query(
+        "UPDATE follows SET state = $3, activity_uri = $4, updated_at = $5 WHERE follower = $1 AND followee = $2",
+    )
+    .bind(follower)
+    .bind(followee)
+    .bind(state)
+    .bind(activity_uri)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    if updated.rows_affected() == 0 {
+        let inserted = sqlx::query(
+            "INSERT INTO follows (follower, followee, state, activity_uri, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(follower)
+        .bind(followee)
+        .bind(state)
+        .bind(activity_uri)
+        .bind(now)
+        .execute(db.pool())
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    get(db, follower, followee)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))
+}
+
+pub async fn set_accepted(db: &Db, follower: &str, followee: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE follows SET state = 'accepted', updated_at = $3 WHERE follower = $1 AND followee = $2",
+    )
+    .bind(follower)
+    .bind(followee)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn remove(db: &Db, follower: &str, followee: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM follows WHERE follower = $1 AND followee = $2")
+        .bind(follower)
+        .bind(followee)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes every follow involving an actor (it was deleted).
+pub async fn remove_actor(db: &Db, uri: &str) -> Result<()> {
+    sqlx::query("DELETE FROM follows WHERE follower = $1 OR followee = $1")
+        .bind(uri)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// A page of the followers (`followers = true`) or followees of an actor, newest first.
+pub async fn list(
+    db: &Db,
+    actor: &str,
+    followers: bool,
+    state: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Follow>> {
+    let (mine, state_clause) = (
+        if followers { "followee" } else { "follower" },
+        if state.is_some() {
+            "AND state = $2"
+        } else {
+            "AND $2 = $2"
+        },
+    );
+    let sql = format!(
+        "SELECT {COLUMNS} FROM follows WHERE {mine} = $1 {state_clause} ORDER BY id DESC LIMIT $3 OFFSET $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(actor)
+        .bind(state.unwrap_or(""))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(Follow::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+pub async fn count(db: &Db, actor: &str, followers: bool) -> Result<i64> {
+    let sql = if followers {
+        "SELECT COUNT(*) FROM follows WHERE followee = $1 AND state = 'accepted'"
+    } else {
+        "SELECT COUNT(*) FROM follows WHERE follower = $1 AND state = 'accepted'"
+    };
+    Ok(sqlx::query_scalar(sql)
+        .bind(actor)
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// The distinct inboxes to deliver an actor's activities to: each remote follower's shared
+/// inbox when its server has one, so a server with many followers gets one request.
+pub async fn follower_inboxes(db: &Db, actor: &str) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT COALESCE(remote_actors.shared_inbox, remote_actors.inbox) AS inbox \
+         FROM follows JOIN remote_actors ON remote_actors.uri = follows.follower \
+         WHERE follows.followee = $1 AND follows.state = 'accepted' AND remote_actors.deleted_at IS NULL",
+    )
+    .bind(actor)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<String, _>("inbox"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The stored body of a received activity (the Follow a locked actor answers later).
+async fn received_activity(db: &Db, activity_uri: &str) -> Result<Option<Value>> {
+    let body: Option<String> =
+        sqlx::query_scalar("SELECT body FROM inbox_activities WHERE activity_uri = $1")
+            .bind(activity_uri)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
+}
+
+/// Publishes one activity from a local actor to the given inboxes.
+pub async fn send(
+    state: &AppState,
+    from: &LocalActor,
+    activity: &Value,
+    public: bool,
+    inboxes: &[String],
+) -> Result<()> {
+    let mut tx = state.db.begin_write().await?;
+    delivery::publish(&mut tx, activity, from.key_ref(), public, inboxes).await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(())
+}
+
+// --- a local member follows -----------------------------------------------------------------
+
+/// What a follow looks like to its local follower.
+#[derive(Debug, Clone, Serialize)]
+pub struct Followed {
+    pub uri: String,
+    pub handle: String,
+    pub name: String,
+    pub state: String,
+}
+
+/// A member follows an actor given as `@name@host` or URL (remote or local).
+pub async fn follow(state: &AppState, member: &Account, target: &str) -> Result<Followed> {
+    let urls = Urls::new(&state.config);
+    let me = urls.member(&member.handle);
+    let target = target.trim();
+    if target.is_empty() || target.len() > 500 {
+        return Err(Error::invalid(
+            "target",
+            "is required: @name@host or an address",
+        ));
+    }
+    // A local actor: no HTTP, accepted at once unless it is locked.
+    if let Some(local_target) = local_target(state, &urls, target).await? {
+        let uri = local_target.uri(&urls);
+        if uri == me {
+            return Err(Error::invalid("target", "is you"));
+        }
+        let f = record(
+            &state.db,
+            &me,
+            &uri,
+            !local_target.locked(),
+            &activities::new_id(&urls),
+        )
+        .await?;
+        return Ok(Followed {
+            handle: format!("{}@{}", local_target.label(), urls.domain()),
+            name: local_target.label(),
+            uri,
+            state: f.state,
+        });
+    }
+    let remote = remote::resolve_handle_or_url(state, target).await?;
+    let activity = activities::follow(&urls, &me, &remote.uri);
+    let id = activity["id"].as_str().unwrap_or_default().to_string();
+    let existing = get(&state.db, &me, &remote.uri).await?;
+    if existing.as_ref().is_some_and(Follow::accepted) {
+        return Ok(followed(&remote, "accepted"));
+    }
+    let f = record(&state.db, &me, &remote.uri, false, &id).await?;
+    send(
+        state,
+        &LocalActor::Member(member.clone()),
+        &activity,
+        false,
+        std::slice::from_ref(&remote.inbox),
+    )
+    .await?;
+    Ok(followed(&remote, &f.state))
+}
+
+fn followed(remote: &RemoteActor, state: &str) -> Followed {
+    Followed {
+        uri: remote.uri.clone(),
+        handle: remote.handle(),
+        name: remote.display_name().to_string(),
+        state: state.to_string(),
+    }
+}
+
+async fn local_target(state: &AppState, urls: &Urls, target: &str) -> Result<Option<LocalActor>> {
+    if target.starts_with("http://") || target.starts_with("https://") {
+        return local::by_uri(state, target).await;
+    }
+    let acct = target
+        .strip_prefix("acct:")
+        .unwrap_or(target)
+        .trim_start_matches('@');
+    let name = match acct.rsplit_once('@') {
+        Some((name, host)) if host.eq_ignore_ascii_case(urls.domain()) => name,
+        Some(_) => return Ok(None),
+        // A bare handle names a local member or company.
+        None => acct,
+    };
+    let name = name.to_ascii_lowercase();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if name == crate::spaces::actor::username(urls) {
+        return local::by_uri(state, &urls.space()).await;
+    }
+    if let Some(found) = local::by_uri(state, &urls.member(&name)).await? {
+        return Ok(Some(found));
+    }
+    local::by_uri(state, &urls.company(&name)).await
+}
+
+/// A member stops following an actor (or withdraws a pending request).
+pub async fn unfollow(state: &AppState, member: &Account, target_uri: &str) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    let me = urls.member(&member.handle);
+    let existing = get(&state.db, &me, target_uri)
+        .await?
+        .ok_or(Error::NotFound)?;
+    remove(&state.db, &me, target_uri).await?;
+    if let Some(remote) = remote::by_uri(&state.db, target_uri).await? {
+        let mut original = activities::follow(&urls, &me, target_uri);
+        original["id"] = Value::String(existing.activity_uri.clone());
+        let undo = activities::undo(&urls, &me, &original, std::slice::from_ref(&remote.uri));
+        send(
+            state,
+            &LocalActor::Member(member.clone()),
+            &undo,
+            false,
+            std::slice::from_ref(&remote.inbox),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A locked local actor approves (`accept`) or refuses a pending follower.
+pub async fn answer_request(
+    state: &AppState,
+    me: &LocalActor,
+    follower: &str,
+    accept: bool,
+) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    let my_uri = me.uri(&urls);
+    let pending = get(&state.db, follower, &my_uri)
+        .await?
+        .filter(|f| !f.accepted())
+        .ok_or(Error::NotFound)?;
+    if accept {
+        set_accepted(&state.db, follower, &my_uri).await?;
+    } else {
+        remove(&state.db, follower, &my_uri).await?;
+    }
+    if let Some(remote) = remote::by_uri(&state.db, follower).await? {
+        let follow = received_activity(&state.db, &pending.activity_uri)
+            .await?
+            .unwrap_or_else(|| {
+                let mut f = activities::follow(&urls, follower, &my_uri);
+                f["id"] = Value::String(pending.activity_uri.clone());
+                f
+            });
+        let answer = activities::answer_follow(&urls, accept, &my_uri, &follow);
+        send(
+            state,
+            me,
+            &answer,
+            false,
+            std::slice::from_ref(&remote.inbox),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+// --- inbound --------------------------------------------------------------------------------
+
+/// `Follow` from a remote actor to a local one.
+pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    let object = activity.get("object").and_then(id_of).unwrap_or_default();
+    let Some(target) = local::by_uri(state, object).await? else {
+        tracing::info!(object, "follow of an unknown local actor ignored");
+        return Ok(());
+    };
+    let activity_uri = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let accept = !target.locked();
+    let already = get(&state.db, &from.uri, &target.uri(&urls)).await?;
+    let accepted = accept || already.as_ref().is_some_and(Follow::accepted);
+    record(
+        &state.db,
+        &from.uri,
+        &target.uri(&urls),
+        accepted,
+        activity_uri,
+    )
+    .await?;
+    if accepted {
+        let answer = activities::answer_follow(&urls, true, &target.uri(&urls), activity);
+        send(
+            state,
+            &target,
+            &answer,
+            false,
+            std::slice::from_ref(&from.inbox),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `Accept` or `Reject` of a Follow a local member sent.
+pub async fn on_answer(
+    state: &AppState,
+    activity: &Value,
+    from: &RemoteActor,
+    accepted: bool,
+) -> Result<()> {
+    let object = activity.get("object").unwrap_or(&Value::Null);
+    let follow_id = id_of(object).unwrap_or_default();
+    // The follow this answers: by the Follow's id, or by the embedded Follow's actor.
+    let by_id = if follow_id.is_empty() {
+        None
+    } else {
+        let sql =
+            format!("SELECT {COLUMNS} FROM follows WHERE activity_uri = $1 AND followee = $2");
+        sqlx::query(&sql)
+            .bind(follow_id)
+            .bind(&from.uri)
+            .fetch_optional(state.db.pool())
+            .await?
+            .map(|r| Follow::from_row(&r))
+            .transpose()?
+    };
+    let follow = match by_id {
+        Some(f) => Some(f),
+        None => match object.get("actor").and_then(id_of) {
+            Some(follower) => get(&state.db, follower, &from.uri).await?,
+            None => None,
+        },
+    };
+    let Some(follow) = follow else {
+        tracing::info!(actor = %from.uri, "answer to an unknown follow ignored");
+        return Ok(());
+    };
+    if accepted {
+        set_accepted(&state.db, &follow.follower, &follow.followee).await?;
+    } else {
+        remove(&state.db, &follow.follower, &follow.followee).await?;
+    }
+    Ok(())
+}
+
+/// `Undo` of a Follow: the remote actor stops following.
+pub async fn on_undo_follow(state: &AppState, inner: &Value, from: &RemoteActor) -> Result<()> {
+    let followee = inner.get("object").and_then(id_of).unwrap_or_default();
+    remove(&state.db, &from.uri, followee).await?;
+    Ok(())
+}

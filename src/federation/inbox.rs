@@ -1,0 +1,348 @@
+//! Inboxes: the shared one (`/inbox`, also the space's) and each member's and company's. A
+//! request is checked in this order, and answered fast:
+//!
+//! 1. body over 1 MiB → 413; not JSON or missing `id`/`type`/`actor` → 400;
+//! 2. the actor's domain blocked → 403;
+//! 3. HTTP signature missing, malformed, stale, or not verifiable with the key of the activity's
+//!    own actor → 401 (never a silent 2xx: peers retry with another scheme on 4xx);
+//! 4. an object claimed from another host → 400;
+//! 5. stored once by activity id (a repeat is answered 202 and ignored) → 202 Accepted.
+//!
+//! The work an activity causes (answering a Follow, refreshing an actor) happens afterwards in
+//! [`spawn`]'s processor, which claims stored activities with a lease.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, OriginalUri, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde_json::Value;
+use sqlx::Row as _;
+
+use super::crypto::VerifyingKey;
+use super::follows;
+use super::policy::{self, Decision};
+use super::remote::{self, id_of, RemoteActor};
+use super::signatures::{self, SignatureError};
+use super::urls::Urls;
+use crate::app::AppState;
+use crate::error::Result;
+use crate::storage::{is_unique_violation, now_ms};
+
+/// Largest activity accepted.
+pub const MAX_ACTIVITY_BYTES: usize = 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/inbox", post(receive))
+        .route("/members/{handle}/inbox", post(receive))
+        .route("/companies/{handle}/inbox", post(receive))
+        .layer(DefaultBodyLimit::max(MAX_ACTIVITY_BYTES))
+}
+
+/// Why an inbox refused a request; each maps to one status.
+#[derive(Debug)]
+pub enum Refusal {
+    Malformed(String),
+    Blocked,
+    Unauthorized(String),
+    /// The actor no longer exists (its server answers 410): nothing to verify or do.
+    Gone,
+    Internal(crate::error::Error),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            Refusal::Malformed(m) => (StatusCode::BAD_REQUEST, m),
+            Refusal::Blocked => (StatusCode::FORBIDDEN, "This domain is blocked here.".into()),
+            Refusal::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
+            Refusal::Gone => return StatusCode::ACCEPTED.into_response(),
+            Refusal::Internal(e) => return e.into_response(),
+        };
+        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+impl From<crate::error::Error> for Refusal {
+    fn from(e: crate::error::Error) -> Self {
+        Refusal::Internal(e)
+    }
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let activity: Value = serde_json::from_slice(&body)
+        .map_err(|_| Refusal::Malformed("The body is not JSON.".into()))?;
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let actor_uri = activity
+        .get("actor")
+        .and_then(id_of)
+        .unwrap_or_default()
+        .to_string();
+    if id.is_empty()
+        || kind.is_empty()
+        || actor_uri.is_empty()
+        || id.len() > 2000
+        || actor_uri.len() > 2000
+    {
+        return Err(Refusal::Malformed(
+            "An activity needs an id, a type and an actor.".into(),
+        ));
+    }
+    let actor_host = policy::host_of(&actor_uri)
+        .ok_or_else(|| Refusal::Malformed("The actor is not an address.".into()))?;
+    if policy::decide(&state.db, &actor_host).await? == Decision::Block {
+        tracing::info!(host = %actor_host, kind, "activity from a blocked domain refused");
+        return Err(Refusal::Blocked);
+    }
+
+    let actor = match verify(&state, &method, &uri, &headers, &body, &actor_uri).await {
+        Ok(a) => a,
+        // A deleted actor's farewell (Mastodon sends Delete to every server it knows): there is
+        // nothing of it here to remove, so it is acknowledged and dropped.
+        Err(Refusal::Gone) if kind == "Delete" => return Ok(StatusCode::ACCEPTED.into_response()),
+        Err(Refusal::Gone) => {
+            return Err(Refusal::Unauthorized(
+                "The signing actor no longer exists.".into(),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+
+    if policy::host_of(&id).as_deref() != Some(actor.host.as_str()) {
+        return Err(Refusal::Malformed(
+            "The activity id is not on the actor's host.".into(),
+        ));
+    }
+    if matches!(kind.as_str(), "Create" | "Update") {
+        if let Some(object) = activity.get("object").and_then(id_of) {
+            if policy::host_of(object).as_deref() != Some(actor.host.as_str()) {
+                return Err(Refusal::Malformed(
+                    "The object is not on the actor's host.".into(),
+                ));
+            }
+        }
+    }
+
+    let stored = sqlx::query(
+        "INSERT INTO inbox_activities (activity_uri, actor, kind, body, received_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(&actor.uri)
+    .bind(&kind)
+    .bind(String::from_utf8_lossy(&body).as_ref())
+    .bind(now_ms())
+    .execute(state.db.pool())
+    .await;
+    match stored {
+        Ok(_) => state.inbox_wakeup.notify_one(),
+        Err(e) if is_unique_violation(&e) => {
+            tracing::debug!(id, "repeated activity ignored");
+        }
+        Err(e) => return Err(Refusal::Internal(e.into())),
+    }
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// Checks the HTTP signature; returns the verified actor, which must be the activity's actor.
+async fn verify(
+    state: &AppState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    actor_uri: &str,
+) -> Result<RemoteActor, Refusal> {
+    let scheme = state.config.scheme();
+    let signed = signatures::parse(method, uri, headers, body, scheme, chrono::Utc::now())
+        .map_err(|e| unauthorized(&e))?;
+    let key_id = signed.key_id().to_string();
+    let key_actor = key_id.split('#').next().unwrap_or_default();
+    if key_actor != actor_uri {
+        return Err(Refusal::Unauthorized(
+            "The signing key does not belong to the activity's actor.".into(),
+        ));
+    }
+    // The cached key first, whatever its age (a deleted actor signs its own Delete with it);
+    // on failure fetch the actor again once, in case it rotated its key.
+    let verifies = |a: &RemoteActor| {
+        a.key_id == key_id
+            && VerifyingKey::from_pem(&a.public_key_pem)
+                .map(|k| signed.verify(&k).is_ok())
+                .unwrap_or(false)
+    };
+    if let Some(cached) = remote::by_uri(&state.db, actor_uri).await? {
+        if verifies(&cached) {
+            return Ok(cached);
+        }
+    }
+    let fetched = remote::fetch(state, actor_uri).await.map_err(|e| match e {
+        remote::ResolveError::Gone => Refusal::Gone,
+        other => Refusal::Unauthorized(format!("The signing actor could not be fetched: {other}")),
+    })?;
+    if verifies(&fetched) {
+        return Ok(fetched);
+    }
+    Err(Refusal::Unauthorized(
+        "The signature does not verify.".into(),
+    ))
+}
+
+fn unauthorized(e: &SignatureError) -> Refusal {
+    Refusal::Unauthorized(format!("Signature refused: {e}"))
+}
+
+// --- processing -----------------------------------------------------------------------------
+
+const LEASE_MS: i64 = 60_000;
+const MAX_ATTEMPTS: i64 = 5;
+
+/// Starts the processor of stored activities.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match process_batch(&state).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "inbox processing failed"),
+            }
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), state.inbox_wakeup.notified()).await;
+        }
+    })
+}
+
+/// Claims and processes up to 50 stored activities; returns how many.
+pub async fn process_batch(state: &AppState) -> Result<usize> {
+    let now = now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let sql = format!(
+        "SELECT id FROM inbox_activities WHERE processed_at IS NULL AND lease_until < $1 ORDER BY id LIMIT 50{}",
+        state.db.dialect().skip_locked()
+    );
+    let ids: Vec<i64> = sqlx::query(&sql)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id"))
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        sqlx::query(
+            "UPDATE inbox_activities SET lease_until = $1, attempts = attempts + 1 WHERE id = $2",
+        )
+        .bind(now + LEASE_MS)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+
+    for id in &ids {
+        let row = sqlx::query("SELECT actor, body, attempts FROM inbox_activities WHERE id = $1")
+            .bind(id)
+            .fetch_one(state.db.pool())
+            .await?;
+        let actor: String = row.try_get("actor")?;
+        let body: String = row.try_get("body")?;
+        let attempts: i64 = row.try_get("attempts")?;
+        let outcome = match serde_json::from_str::<Value>(&body) {
+            Ok(activity) => handle(state, &activity, &actor).await,
+            Err(e) => Err(crate::error::Error::BadRequest(e.to_string())),
+        };
+        match outcome {
+            Ok(()) => {
+                sqlx::query(
+                    "UPDATE inbox_activities SET processed_at = $1, error = NULL WHERE id = $2",
+                )
+                .bind(now_ms())
+                .bind(id)
+                .execute(state.db.pool())
+                .await?;
+            }
+            Err(e) => {
+                let give_up = attempts >= MAX_ATTEMPTS;
+                tracing::warn!(activity = id, attempts, give_up, error = %e, "processing an activity failed");
+                sqlx::query(
+                    "UPDATE inbox_activities SET error = $1, processed_at = $2, lease_until = $3 WHERE id = $4",
+                )
+                .bind(e.to_string())
+                .bind(give_up.then(now_ms))
+                .bind(now_ms() + 30_000 * attempts)
+                .bind(id)
+                .execute(state.db.pool())
+                .await?;
+            }
+        }
+    }
+    Ok(ids.len())
+}
+
+/// What an activity does here.
+async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<()> {
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(actor) = remote::by_uri(&state.db, actor_uri).await? else {
+        return Ok(());
+    };
+    let object = activity.get("object").unwrap_or(&Value::Null);
+    match kind {
+        "Follow" => follows::on_follow(state, activity, &actor).await,
+        "Accept" => follows::on_answer(state, activity, &actor, true).await,
+        "Reject" => follows::on_answer(state, activity, &actor, false).await,
+        "Undo" => match object.get("type").and_then(Value::as_str) {
+            Some("Follow") => follows::on_undo_follow(state, object, &actor).await,
+            other => {
+                tracing::info!(kind = ?other, "undo of an unsupported activity ignored");
+                Ok(())
+            }
+        },
+        "Update" if id_of(object) == Some(actor_uri) => {
+            // Fetch from the origin rather than trusting the embedded copy.
+            match remote::fetch(state, actor_uri).await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    tracing::info!(actor = actor_uri, error = %e, "actor update could not be fetched");
+                    Ok(())
+                }
+            }
+        }
+        "Delete" if id_of(object) == Some(actor_uri) => {
+            remote::mark_deleted(&state.db, actor_uri).await?;
+            follows::remove_actor(&state.db, actor_uri).await
+        }
+        other => {
+            tracing::info!(
+                kind = other,
+                actor = actor_uri,
+                "activity type not handled yet; ignored"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The URLs of local inboxes, for tests and docs.
+pub fn inbox_of(urls: &Urls, actor: &str) -> String {
+    urls.collection(actor, "inbox")
+}
