@@ -5,9 +5,7 @@ use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::html::{hashtag, link, paragraphs};
 use crate::federation::keys::{self, ActorKind};
-use crate::federation::protocol::{
-    context, datetime, Actor, Endpoints, Hashtag, Image, PropertyValue, PublicKey,
-};
+use crate::federation::protocol::{datetime, Actor, Hashtag, Image, PropertyValue};
 use crate::federation::urls::Urls;
 
 pub async fn person(state: &AppState, account: &Account) -> Result<Actor> {
@@ -16,30 +14,14 @@ pub async fn person(state: &AppState, account: &Account) -> Result<Actor> {
     let public_key_pem = keys::public_pem(&state.db, ActorKind::Member, account.id)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("member {} has no key", account.handle)))?;
+    let inbox = urls.collection(&id, "inbox");
     Ok(Actor {
-        context: Some(context()),
-        kind: "Person".into(),
-        preferred_username: account.handle.clone(),
         name: Some(account.name().to_string()),
         summary: Some(paragraphs(&account.bio)),
-        url: Some(id.clone()),
         icon: account
             .avatar_key
             .as_ref()
             .map(|k| Image::new(urls.media(k))),
-        image: None,
-        inbox: urls.collection(&id, "inbox"),
-        outbox: Some(urls.collection(&id, "outbox")),
-        followers: Some(urls.collection(&id, "followers")),
-        following: Some(urls.collection(&id, "following")),
-        endpoints: Some(Endpoints {
-            shared_inbox: urls.shared_inbox(),
-        }),
-        public_key: PublicKey {
-            id: urls.key_id(&id),
-            owner: id.clone(),
-            public_key_pem,
-        },
         discoverable: Some(account.discoverable),
         indexable: Some(account.discoverable),
         manually_approves_followers: Some(account.locked),
@@ -49,22 +31,20 @@ pub async fn person(state: &AppState, account: &Account) -> Result<Actor> {
             .iter()
             .map(|l| PropertyValue::new(&l.label, link(&l.url)))
             .collect(),
-        tag: account
-            .skills
-            .iter()
-            .map(|s| hashtag(s))
-            .filter(|t| !t.is_empty())
-            .map(Hashtag::new)
-            .collect(),
+        tag: skill_tags(&account.skills),
         skills: account.skills.clone(),
-        id,
-        industry: None,
-        company_size: None,
-        hiring: None,
-        open_to_collaborate: None,
-        city: None,
-        country: None,
+        ..Actor::local(&urls, &id, "Person", &account.handle, inbox, public_key_pem)
     })
+}
+
+/// Skills as `Hashtag`s (those that make a usable tag).
+pub fn skill_tags(skills: &[String]) -> Vec<Hashtag> {
+    skills
+        .iter()
+        .map(|s| hashtag(s))
+        .filter(|t| !t.is_empty())
+        .map(Hashtag::new)
+        .collect()
 }
 
 /// Tells the member's followers about a changed profile (sends `Update`).

@@ -2,13 +2,12 @@
 //! Mastodon users, as profile fields.
 
 use super::Company;
+use crate::accounts::actor::skill_tags;
 use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::federation::html::{escape, hashtag, link, paragraphs};
+use crate::federation::html::{escape, link, paragraphs};
 use crate::federation::keys::{self, ActorKind};
-use crate::federation::protocol::{
-    context, datetime, Actor, Endpoints, Hashtag, Image, PropertyValue, PublicKey,
-};
+use crate::federation::protocol::{datetime, Actor, Image, PropertyValue};
 use crate::federation::urls::Urls;
 
 pub async fn organization(state: &AppState, company: &Company) -> Result<Actor> {
@@ -40,39 +39,17 @@ pub async fn organization(state: &AppState, company: &Company) -> Result<Actor> 
         fields.push(PropertyValue::new("Status", status.join(" · ")));
     }
 
+    let inbox = urls.collection(&id, "inbox");
     Ok(Actor {
-        context: Some(context()),
-        kind: "Organization".into(),
-        preferred_username: company.handle.clone(),
         name: Some(company.name.clone()),
         summary: Some(paragraphs(&company.description)),
-        url: Some(id.clone()),
         icon: company.logo_key.as_ref().map(|k| Image::new(urls.media(k))),
-        image: None,
-        inbox: urls.collection(&id, "inbox"),
-        outbox: Some(urls.collection(&id, "outbox")),
-        followers: Some(urls.collection(&id, "followers")),
-        following: Some(urls.collection(&id, "following")),
-        endpoints: Some(Endpoints {
-            shared_inbox: urls.shared_inbox(),
-        }),
-        public_key: PublicKey {
-            id: urls.key_id(&id),
-            owner: id.clone(),
-            public_key_pem,
-        },
         discoverable: Some(company.discoverable),
         indexable: Some(company.discoverable),
         manually_approves_followers: Some(company.locked),
         published: Some(datetime(company.created_at)),
         attachment: fields,
-        tag: company
-            .skills
-            .iter()
-            .map(|s| hashtag(s))
-            .filter(|t| !t.is_empty())
-            .map(Hashtag::new)
-            .collect(),
+        tag: skill_tags(&company.skills),
         skills: company.skills.clone(),
         industry: non_empty(&company.industry),
         company_size: non_empty(&company.size),
@@ -80,7 +57,14 @@ pub async fn organization(state: &AppState, company: &Company) -> Result<Actor> 
         open_to_collaborate: Some(company.open_to_collaborate),
         city: non_empty(&company.city),
         country: non_empty(&company.country),
-        id,
+        ..Actor::local(
+            &urls,
+            &id,
+            "Organization",
+            &company.handle,
+            inbox,
+            public_key_pem,
+        )
     })
 }
 

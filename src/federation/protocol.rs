@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::urls::Urls;
+
 pub const AS_PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 pub const ACTIVITY_JSON: &str = "application/activity+json";
 /// The namespace of Guildhall's own terms.
@@ -40,7 +42,7 @@ pub fn context() -> Value {
     ])
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicKey {
     pub id: String,
@@ -115,7 +117,7 @@ impl Hashtag {
 }
 
 /// An actor document: a member (`Person`), a company or the space (`Organization`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
     #[serde(rename = "@context", skip_serializing_if = "Option::is_none", default)]
@@ -172,6 +174,40 @@ pub struct Actor {
     /// Skills as plain strings, beside the hashtags, so peers need not parse tag names.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub skills: Vec<String>,
+}
+
+impl Actor {
+    /// What every local actor shares: its id as its page, its collections under its id, the
+    /// shared inbox and its key. Features fill in the rest.
+    pub fn local(
+        urls: &Urls,
+        id: &str,
+        kind: &str,
+        username: &str,
+        inbox: String,
+        public_key_pem: String,
+    ) -> Actor {
+        Actor {
+            context: Some(context()),
+            id: id.to_string(),
+            kind: kind.to_string(),
+            preferred_username: username.to_string(),
+            url: Some(id.to_string()),
+            inbox,
+            outbox: Some(urls.collection(id, "outbox")),
+            followers: Some(urls.collection(id, "followers")),
+            following: Some(urls.collection(id, "following")),
+            endpoints: Some(Endpoints {
+                shared_inbox: urls.shared_inbox(),
+            }),
+            public_key: PublicKey {
+                id: urls.key_id(id),
+                owner: id.to_string(),
+                public_key_pem,
+            },
+            ..Actor::default()
+        }
+    }
 }
 
 /// Milliseconds since the epoch as an `xsd:dateTime` (`2026-11-24T01:19:01Z`).

@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::html::{escape, link, paragraphs};
 use crate::federation::keys::{self, ActorKind, SPACE_ID};
-use crate::federation::protocol::{context, datetime, Actor, Endpoints, PropertyValue, PublicKey};
+use crate::federation::protocol::{datetime, Actor, PropertyValue};
 use crate::federation::urls::Urls;
 
 /// The space actor's `preferredUsername`: the host without port.
@@ -39,39 +39,22 @@ pub async fn organization(state: &AppState, space: &Space) -> Result<Actor> {
         fields.push(PropertyValue::new("Website", link(&space.website)));
     }
     Ok(Actor {
-        context: Some(context()),
-        kind: "Organization".into(),
-        preferred_username: username(&urls),
         name: Some(space.name.clone()),
         summary: Some(paragraphs(&space.description)),
-        url: Some(id.clone()),
-        icon: None,
-        image: None,
-        inbox: urls.shared_inbox(),
-        outbox: Some(urls.collection(&id, "outbox")),
-        followers: Some(urls.collection(&id, "followers")),
-        following: Some(urls.collection(&id, "following")),
-        endpoints: Some(Endpoints {
-            shared_inbox: urls.shared_inbox(),
-        }),
-        public_key: PublicKey {
-            id: urls.key_id(&id),
-            owner: id.clone(),
-            public_key_pem,
-        },
         discoverable: Some(true),
         indexable: Some(true),
         manually_approves_followers: Some(false),
         published: Some(datetime(space.created_at)),
         attachment: fields,
-        tag: Vec::new(),
-        skills: Vec::new(),
-        industry: None,
-        company_size: None,
-        hiring: None,
-        open_to_collaborate: None,
         city: non_empty(&space.city),
         country: non_empty(&space.country),
-        id,
+        ..Actor::local(
+            &urls,
+            &id,
+            "Organization",
+            &username(&urls),
+            urls.shared_inbox(),
+            public_key_pem,
+        )
     })
 }

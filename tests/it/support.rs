@@ -71,38 +71,10 @@ impl TestApp {
 
     /// A new instance with extra configuration (environment-style keys).
     pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
-        init_logging();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database(dir.path()).await;
-        let mut env: BTreeMap<String, String> = BTreeMap::new();
-        env.insert("GUILDHALL_LISTEN".into(), "127.0.0.1:0".into());
-        env.insert("GUILDHALL_DEV_HTTP".into(), "true".into());
-        env.insert("GUILDHALL_DATABASE_URL".into(), database_url);
-        env.insert(
-            "GUILDHALL_MEDIA_DIR".into(),
-            dir.path().join("media").display().to_string(),
-        );
-        for (k, v) in extra {
-            env.insert(k.to_string(), v.to_string());
-        }
-        let config = Config::from_sources(&BTreeMap::new(), &env).expect("test config");
-        let app = Application::build(config.clone())
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .expect("app builds");
-        let addr = app.local_addr();
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
-            let _ = rx.await;
-        }));
-        TestApp {
-            base: format!("http://{addr}"),
-            api: Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            _dir: dir,
-            shutdown: Some(tx),
-        }
+            .expect("bind");
+        Self::spawn_on(listener, extra).await
     }
 
     /// A set-up instance named `NAME.test:PORT`, which resolves `alpha.test`, `beta.test` and
