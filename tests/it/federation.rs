@@ -1014,3 +1014,63 @@ async fn profile_updates_reach_followers() {
         "Tidewater Cooperative"
     );
 }
+
+#[tokio::test]
+async fn a_member_follows_another_space_by_its_domain_handle() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let bob = beta.member("bob").await;
+    let r = beta
+        .post_json(
+            Some(&bob),
+            "/api/v1/follows",
+            &json!({"target": format!("@alpha.test@{alpha_domain}")}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let followed: Value = r.json().await.unwrap();
+    let space = format!("http://{alpha_domain}/");
+    assert_eq!(followed["uri"], space);
+    eventually("the space to accept", || async {
+        (following_state(&beta, &bob, &space).await.as_deref() == Some("accepted")).then_some(())
+    })
+    .await;
+    let followers: Value = alpha
+        .api
+        .get(alpha.url("/followers"))
+        .header("accept", AS_JSON)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followers["totalItems"], 1);
+
+    // Unknown handles and blocked domains give clear errors, not 500s.
+    let r = beta
+        .post_json(
+            Some(&bob),
+            "/api/v1/follows",
+            &json!({"target": format!("@nobody@{alpha_domain}")}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = beta
+        .post_json(
+            Some(&bob),
+            "/api/v1/follows",
+            &json!({"target": "not a handle"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = beta
+        .post_json(
+            Some(&bob),
+            "/api/v1/follows",
+            &json!({"target": "@someone@unreachable.test:1"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
