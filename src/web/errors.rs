@@ -77,6 +77,7 @@ pub async fn render_html(State(state): State<AppState>, request: Request, next: 
             user: None,
             csrf,
             flash: None,
+            domain: state.config.domain.clone(),
         },
     };
     let page = ErrorPage {

@@ -24,6 +24,8 @@ pub struct PageCtx {
     pub user: Option<Account>,
     pub csrf: String,
     pub flash: Option<String>,
+    /// This instance's domain, for fediverse addresses (`@handle@domain`).
+    pub domain: String,
 }
 
 impl PageCtx {
@@ -51,6 +53,7 @@ impl PageCtx {
             user,
             csrf,
             flash,
+            domain: state.config.domain.clone(),
         })
     }
 
