@@ -127,14 +127,14 @@ async fn receive(
         Err(e) => return Err(e),
     };
 
-    if policy::host_of(&id).as_deref() != Some(actor.host.as_str()) {
+    if policy::authority_of(&id).as_deref() != Some(actor.host.as_str()) {
         return Err(Refusal::Malformed(
             "The activity id is not on the actor's host.".into(),
         ));
     }
     if matches!(kind.as_str(), "Create" | "Update") {
         if let Some(object) = activity.get("object").and_then(id_of) {
-            if policy::host_of(object).as_deref() != Some(actor.host.as_str()) {
+            if policy::authority_of(object).as_deref() != Some(actor.host.as_str()) {
                 return Err(Refusal::Malformed(
                     "The object is not on the actor's host.".into(),
                 ));

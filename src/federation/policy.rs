@@ -82,6 +82,18 @@ pub async fn decide(db: &Db, host: &str) -> Result<Decision> {
     })
 }
 
+/// The authority of a URL (`host`, or `host:port` when a port is given), lower-cased: what
+/// names one server. Development instances differ only by port, so identity checks use this;
+/// policy rules (which ignore ports) use [`host_of`].
+pub fn authority_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
 /// The host of a URL, normalised, or `None` when it has none.
 pub fn host_of(url: &str) -> Option<String> {
     url::Url::parse(url)
@@ -578,6 +590,19 @@ pub async fn apply_block(tx: &mut Tx, domain: &DomainName) -> Result<BlockEffect
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authorities_keep_ports() {
+        assert_eq!(
+            authority_of("http://Alpha.Test:8081/members/a").as_deref(),
+            Some("alpha.test:8081")
+        );
+        assert_eq!(
+            authority_of("https://m.example/users/a").as_deref(),
+            Some("m.example")
+        );
+        assert_eq!(authority_of("nope"), None);
+    }
 
     #[test]
     fn hosts() {

@@ -164,13 +164,13 @@ pub fn parse_actor(doc: &Value, expected_id: &str) -> Result<ParsedActor, String
     if uri != expected_id {
         return Err(format!("the document at {expected_id} claims to be {uri}"));
     }
-    let host = policy::host_of(uri).ok_or("the actor id has no host")?;
+    let host = policy::authority_of(uri).ok_or("the actor id has no host")?;
     let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
     if !ACTOR_TYPES.contains(&kind) {
         return Err(format!("`{kind}` is not an actor type"));
     }
     let same_host = |field: &str, url: &str| -> Result<(), String> {
-        if policy::host_of(url).as_deref() == Some(host.as_str()) {
+        if policy::authority_of(url).as_deref() == Some(host.as_str()) {
             Ok(())
         } else {
             Err(format!("the actor's {field} is on another host"))
@@ -207,12 +207,12 @@ pub fn parse_actor(doc: &Value, expected_id: &str) -> Result<ParsedActor, String
         .get("endpoints")
         .and_then(|e| e.get("sharedInbox"))
         .and_then(Value::as_str)
-        .filter(|s| policy::host_of(s).as_deref() == Some(host.as_str()))
+        .filter(|s| policy::authority_of(s).as_deref() == Some(host.as_str()))
         .map(str::to_string);
     let optional_url = |field: &str| {
         doc.get(field)
             .and_then(id_of)
-            .filter(|s| policy::host_of(s).as_deref() == Some(host.as_str()))
+            .filter(|s| policy::authority_of(s).as_deref() == Some(host.as_str()))
             .map(str::to_string)
     };
     let icon_url = match doc.get("icon") {
@@ -412,7 +412,7 @@ pub async fn fetch(state: &AppState, uri: &str) -> Result<RemoteActor, ResolveEr
     if policy::decide(&state.db, &host).await? == Decision::Block {
         return Err(ResolveError::Blocked);
     }
-    if host == policy::normalize_host(Urls::new(&state.config).domain()) {
+    if policy::authority_of(uri).as_deref() == Some(Urls::new(&state.config).domain()) {
         return Err(ResolveError::Invalid("that is a local address".into()));
     }
     let signer = instance_signer(state).await?;
@@ -442,7 +442,13 @@ pub async fn resolve_handle_or_url(
         .rsplit_once('@')
         .filter(|(n, h)| !n.is_empty() && !h.is_empty() && !h.contains('/'))
         .ok_or_else(|| ResolveError::Invalid("use @name@host or an address".into()))?;
-    if let Some(a) = by_handle(&state.db, name, &policy::normalize_host(host)).await? {
+    if let Some(a) = by_handle(
+        &state.db,
+        name,
+        &host.trim_end_matches('.').to_ascii_lowercase(),
+    )
+    .await?
+    {
         if now_ms() - a.fetched_at < STALE_AFTER_MS {
             return Ok(a);
         }

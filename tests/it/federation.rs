@@ -1074,3 +1074,26 @@ async fn a_member_follows_another_space_by_its_domain_handle() {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn servers_on_one_host_name_with_different_ports_stay_apart() {
+    let (first, _) = TestApp::spawn_named("alpha").await;
+    let (second, _) = TestApp::spawn_named("alpha").await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    first.member("ada").await;
+    second.member("ada").await;
+    let bob = beta.member("bob").await;
+    for app in [&first, &second] {
+        let target = format!("@ada@alpha.test:{}", port_of(app));
+        let r = beta
+            .post_json(Some(&bob), "/api/v1/follows", &json!({"target": target}))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let followed: Value = r.json().await.unwrap();
+        assert_eq!(
+            followed["uri"],
+            format!("http://alpha.test:{}/members/ada", port_of(app))
+        );
+        assert_eq!(followed["handle"], target);
+    }
+}
