@@ -107,9 +107,24 @@ impl FedClient {
 
     /// GETs an ActivityStreams document, signed by `signer` when given (authorized fetch).
     pub async fn get_json(&self, raw: &str, signer: Option<&Signer>) -> Result<Value, FetchError> {
+        self.get(raw, ACCEPT_AS, signer).await
+    }
+
+    /// GETs a JSON document that is not ActivityStreams (WebFinger, NodeInfo), unsigned.
+    pub async fn get_plain_json(&self, raw: &str) -> Result<Value, FetchError> {
+        self.get(raw, "application/jrd+json, application/json", None)
+            .await
+    }
+
+    async fn get(
+        &self,
+        raw: &str,
+        accept: &'static str,
+        signer: Option<&Signer>,
+    ) -> Result<Value, FetchError> {
         let url = self.check_url(raw)?;
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_AS));
+        headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
         if let Some(s) = signer {
             signatures::sign_request(
                 &Method::GET,
@@ -124,26 +139,8 @@ impl FedClient {
         }
         let response = self
             .http
-            .get(url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| FetchError::Network(describe(&e)))?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(FetchError::Status(status));
-        }
-        let bytes = read_limited(response, MAX_DOCUMENT_BYTES).await?;
-        serde_json::from_slice(&bytes).map_err(|_| FetchError::NotJson)
-    }
-
-    /// GETs a JSON document that is not ActivityStreams (WebFinger, NodeInfo), unsigned.
-    pub async fn get_plain_json(&self, raw: &str) -> Result<Value, FetchError> {
-        let url = self.check_url(raw)?;
-        let response = self
-            .http
             .get(url)
-            .header(header::ACCEPT, "application/jrd+json, application/json")
+            .headers(headers)
             .send()
             .await
             .map_err(|e| FetchError::Network(describe(&e)))?;
