@@ -84,7 +84,7 @@ impl FedClient {
             ))
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(redirect_policy(config.dev_http))
             .pool_idle_timeout(Duration::from_secs(90));
         if config.dev_http {
             for (host, ip) in &config.resolve {
@@ -191,6 +191,21 @@ impl FedClient {
             Err(FetchError::Status(status))
         }
     }
+}
+
+/// Follows at most three redirects, each to an address the network's rules allow: a redirect
+/// to a private address literal, plain http or another port would otherwise bypass
+/// [`check_url`] (the DNS filter never sees an address literal).
+fn redirect_policy(dev: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 3 {
+            attempt.error("too many redirects")
+        } else if let Err(e) = check_url(attempt.url().as_str(), dev) {
+            attempt.error(e)
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// The network's URL rules, apart from DNS (see [`PublicOnlyResolver`]).

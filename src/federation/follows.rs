@@ -466,3 +466,17 @@ pub async fn on_undo_follow(state: &AppState, inner: &Value, from: &RemoteActor)
     remove(&state.db, &from.uri, followee).await?;
     Ok(())
 }
+
+/// `Undo` whose object is only the id of an earlier activity: if that was the sender's Follow,
+/// the sender stops following.
+pub async fn on_undo_by_id(state: &AppState, activity_id: &str, from: &RemoteActor) -> Result<()> {
+    let done = sqlx::query("DELETE FROM follows WHERE follower = $1 AND activity_uri = $2")
+        .bind(&from.uri)
+        .bind(activity_id)
+        .execute(state.db.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        tracing::info!(actor = %from.uri, "undo of an unknown activity ignored");
+    }
+    Ok(())
+}

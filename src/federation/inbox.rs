@@ -175,8 +175,12 @@ async fn verify(
     let signed = signatures::parse(method, uri, headers, body, scheme, chrono::Utc::now())
         .map_err(|e| unauthorized(&e))?;
     let key_id = signed.key_id().to_string();
-    let key_actor = key_id.split('#').next().unwrap_or_default();
-    if key_actor != actor_uri {
+    // Key ids take several shapes (`ACTOR#main-key` as Mastodon names it, `ACTOR/main-key` as
+    // GoToSocial does): the key must be on the actor's server here, and below it must be the
+    // very key the actor's own document names.
+    if policy::authority_of(&key_id).is_none()
+        || policy::authority_of(&key_id) != policy::authority_of(actor_uri)
+    {
         return Err(Refusal::Unauthorized(
             "The signing key does not belong to the activity's actor.".into(),
         ));
@@ -312,6 +316,11 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
         "Reject" => follows::on_answer(state, activity, &actor, false).await,
         "Undo" => match object.get("type").and_then(Value::as_str) {
             Some("Follow") => follows::on_undo_follow(state, object, &actor).await,
+            // Some servers undo by the activity's id alone: only the sender's own follow with
+            // that id can match.
+            None if object.is_string() => {
+                follows::on_undo_by_id(state, object.as_str().unwrap_or_default(), &actor).await
+            }
             other => {
                 tracing::info!(kind = ?other, "undo of an unsupported activity ignored");
                 Ok(())

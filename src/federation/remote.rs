@@ -396,6 +396,11 @@ pub async fn resolve(
     uri: &str,
     force: bool,
 ) -> Result<RemoteActor, ResolveError> {
+    // The policy first: a cached actor of a domain blocked since must not be handed out.
+    let host = policy::host_of(uri).ok_or_else(|| ResolveError::Invalid("no host".into()))?;
+    if policy::decide(&state.db, &host).await? == Decision::Block {
+        return Err(ResolveError::Blocked);
+    }
     if !force {
         if let Some(a) = by_uri(&state.db, uri).await? {
             if now_ms() - a.fetched_at < STALE_AFTER_MS {
@@ -442,6 +447,9 @@ pub async fn resolve_handle_or_url(
         .rsplit_once('@')
         .filter(|(n, h)| !n.is_empty() && !h.is_empty() && !h.contains('/'))
         .ok_or_else(|| ResolveError::Invalid("use @name@host or an address".into()))?;
+    if policy::decide(&state.db, host).await? == Decision::Block {
+        return Err(ResolveError::Blocked);
+    }
     if let Some(a) = by_handle(
         &state.db,
         name,
@@ -452,9 +460,6 @@ pub async fn resolve_handle_or_url(
         if now_ms() - a.fetched_at < STALE_AFTER_MS {
             return Ok(a);
         }
-    }
-    if policy::decide(&state.db, host).await? == Decision::Block {
-        return Err(ResolveError::Blocked);
     }
     let scheme = state.config.scheme();
     let resource: String =

@@ -542,6 +542,8 @@ async fn unsigned_and_tampered_activities_are_refused() {
 /// `http://gamma.test:PORT/actor`, and an inbox that records what it receives.
 struct FakePeer {
     base: String,
+    /// The id of its key: `ACTOR#main-key` as Mastodon names it, or another shape.
+    key_id: String,
     key: std::sync::Arc<guildhall::federation::crypto::SigningKey>,
     received: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
     _server: tokio::task::JoinHandle<()>,
@@ -549,6 +551,11 @@ struct FakePeer {
 
 impl FakePeer {
     async fn start() -> FakePeer {
+        Self::start_with_key_suffix("#main-key").await
+    }
+
+    /// A peer whose key id is its actor id followed by `suffix` (GoToSocial: `/main-key`).
+    async fn start_with_key_suffix(suffix: &str) -> FakePeer {
         use axum::routing::{get, post};
         let keys = guildhall::federation::crypto::generate_keys().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -558,8 +565,9 @@ impl FakePeer {
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": format!("{base}/actor"), "type": "Person", "preferredUsername": "peer",
             "inbox": format!("{base}/inbox"),
-            "publicKey": {"id": format!("{base}/actor#main-key"), "owner": format!("{base}/actor"), "publicKeyPem": keys.public_pem}
+            "publicKey": {"id": format!("{base}/actor{suffix}"), "owner": format!("{base}/actor"), "publicKeyPem": keys.public_pem}
         });
+        let key_id = format!("{base}/actor{suffix}");
         let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = received.clone();
         let app = axum::Router::new()
@@ -592,6 +600,7 @@ impl FakePeer {
         });
         FakePeer {
             base,
+            key_id,
             key: std::sync::Arc::new(
                 guildhall::federation::crypto::SigningKey::from_pem(&keys.private_pem).unwrap(),
             ),
@@ -628,7 +637,7 @@ impl FakePeer {
         let url = url::Url::parse(&format!("http://{domain}{path}")).unwrap();
         let mut headers = axum::http::HeaderMap::new();
         headers.insert("content-type", AS_JSON.parse().unwrap());
-        let key_id = format!("{}#main-key", self.actor());
+        let key_id = self.key_id.clone();
         match scheme {
             Scheme::Cavage => signatures::sign_request(
                 &axum::http::Method::POST,
@@ -1096,4 +1105,195 @@ async fn servers_on_one_host_name_with_different_ports_stay_apart() {
         );
         assert_eq!(followed["handle"], target);
     }
+}
+
+#[tokio::test]
+async fn an_undo_naming_only_the_follow_id_ends_that_follow() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let peer = FakePeer::start().await;
+    let now = chrono::Utc::now();
+    let follow = peer.follow(&format!("http://{alpha_domain}/"));
+    let status = peer
+        .post(
+            &alpha,
+            &alpha_domain,
+            "/inbox",
+            follow.to_string().as_bytes(),
+            Scheme::Cavage,
+            now,
+            Tamper::None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let followers = |alpha: &TestApp| {
+        let request = alpha
+            .api
+            .get(alpha.url("/followers"))
+            .header("accept", AS_JSON);
+        async move {
+            let doc: Value = request.send().await.ok()?.json().await.ok()?;
+            doc["totalItems"].as_i64()
+        }
+    };
+    eventually("the follow to be recorded", || async {
+        (followers(&alpha).await == Some(1)).then_some(())
+    })
+    .await;
+
+    // An Undo whose object is the Follow's id only (no embedded Follow).
+    let undo = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/{}", peer.base, rand_id()),
+        "type": "Undo", "actor": peer.actor(), "object": follow["id"]
+    });
+    let status = peer
+        .post(
+            &alpha,
+            &alpha_domain,
+            "/inbox",
+            undo.to_string().as_bytes(),
+            Scheme::Cavage,
+            now,
+            Tamper::None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    eventually("the follow to end", || async {
+        (followers(&alpha).await == Some(0)).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cached_actor_of_a_domain_blocked_since_cannot_be_followed() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, beta_admin) = TestApp::spawn_named("beta").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let bob = beta.member("bob").await;
+    let handle = format!("@alpha.test@{alpha_domain}");
+    // Bob looks the space up: beta now has its actor cached.
+    let r = beta
+        .get(
+            Some(&bob),
+            &format!("/api/v1/lookup?target={}", urlencode(&handle)),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let r = beta
+        .post_json(
+            Some(&beta_admin),
+            "/api/v1/admin/domains",
+            &json!({"domain": "alpha.test", "policy": "block"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+
+    let space = format!("http://{alpha_domain}/");
+    for target in [handle.as_str(), space.as_str()] {
+        let r = beta
+            .post_json(Some(&bob), "/api/v1/follows", &json!({"target": target}))
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{target}");
+        let r = beta
+            .get(
+                Some(&bob),
+                &format!("/api/v1/lookup?target={}", urlencode(target)),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{target}");
+    }
+    assert_eq!(following_state(&beta, &bob, &space).await, None);
+}
+
+#[tokio::test]
+async fn a_key_id_that_is_not_the_actor_id_with_a_fragment_is_verified() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    // GoToSocial names its keys `ACTOR/main-key`.
+    let peer = FakePeer::start_with_key_suffix("/main-key").await;
+    let follow = peer.follow(&format!("http://{alpha_domain}/")).to_string();
+    let now = chrono::Utc::now();
+    for scheme in [Scheme::Cavage, Scheme::Rfc9421] {
+        let status = peer
+            .post(
+                &alpha,
+                &alpha_domain,
+                "/inbox",
+                follow.as_bytes(),
+                scheme,
+                now,
+                Tamper::None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    eventually("an Accept at the peer", || async {
+        let got = peer.received.lock().unwrap().clone();
+        got.iter().any(|a| a["type"] == "Accept").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn redirects_are_held_to_the_same_address_rules_as_the_first_request() {
+    use axum::response::Redirect;
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app =
+        axum::Router::new()
+            // Credentials in a URL are refused by the client's rules even in development mode.
+            .route(
+                "/refused",
+                get(move || async move {
+                    Redirect::temporary(&format!("http://user:pw@127.0.0.1:{port}/target"))
+                }),
+            )
+            .route(
+                "/allowed",
+                get(move || async move {
+                    Redirect::temporary(&format!("http://127.0.0.1:{port}/target"))
+                }),
+            )
+            .route(
+                "/target",
+                get(move || {
+                    let counter = counter.clone();
+                    async move {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        axum::Json(json!({"ok": true}))
+                    }
+                }),
+            );
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let env: std::collections::BTreeMap<String, String> = [
+        ("GUILDHALL_DEV_HTTP", "true"),
+        ("GUILDHALL_DOMAIN", "alpha.test:1"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let config =
+        guildhall::config::Config::from_sources(&std::collections::BTreeMap::new(), &env).unwrap();
+    let client = guildhall::federation::client::FedClient::new(&config).unwrap();
+
+    let refused = client
+        .get_json(&format!("http://127.0.0.1:{port}/refused"), None)
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    let allowed = client
+        .get_json(&format!("http://127.0.0.1:{port}/allowed"), None)
+        .await
+        .unwrap();
+    assert_eq!(allowed["ok"], true);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    server.abort();
 }
