@@ -178,7 +178,7 @@ impl Application {
     }
 }
 
-/// Periodic chores: expired sessions.
+/// Periodic chores: expired sessions, old processed inbox activities.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -187,6 +187,11 @@ async fn housekeeping(state: AppState) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+        match federation::inbox::prune(&state.db).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "old processed activities removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove old activities"),
         }
     }
 }

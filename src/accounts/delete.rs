@@ -1,22 +1,19 @@
 //! Deleting one's own account: followers are told (`Delete`), the profile URL answers 410, the
 //! handle stays reserved, and everything the account owned here goes with it.
 
-use super::{password, store, Account};
+use super::Account;
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
-use crate::federation::{follows, outbound, tombstones};
+use crate::federation::{delivery, follows, outbound, tombstones};
 
 pub async fn delete_account(
     state: &AppState,
     account: &Account,
     current_password: &str,
 ) -> Result<()> {
-    let stored = store::password_hash(&state.db, account.id)
-        .await?
-        .unwrap_or_default();
-    if !password::verify(current_password.to_string(), stored).await? {
+    if !super::register::confirm_password(state, account, current_password).await? {
         return Err(Error::invalid("password", "is wrong"));
     }
     let sole_owner: Vec<String> = sqlx::query_scalar(
@@ -47,16 +44,21 @@ pub async fn delete_account(
 
     let urls = Urls::new(&state.config);
     let uri = urls.member(&account.handle);
-    // Queued first, signed later with the key, which outlives the account row.
-    outbound::actor_deleted(state, &LocalActor::Member(account.clone())).await?;
+    // One transaction: the Delete for followers is queued exactly when the account goes. The
+    // key outlives the account row, so the queued Delete can still be signed.
     let mut tx = state.db.begin_write().await?;
-    sqlx::query("DELETE FROM accounts WHERE id = $1")
+    outbound::queue_actor_deleted(state, &mut tx, &LocalActor::Member(account.clone())).await?;
+    let deleted = sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(account.id)
         .execute(&mut *tx)
         .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
     tombstones::insert(&mut tx, &uri, "Person").await?;
+    follows::remove_actor_tx(&mut tx, &uri).await?;
     tx.commit().await?;
-    follows::remove_actor(&state.db, &uri).await?;
+    delivery::wake(state);
     if let Some(key) = &account.avatar_key {
         state.media.delete(key).await;
     }

@@ -175,6 +175,26 @@ pub async fn authenticate(
     }
 }
 
+/// Checks a signed-in member's own password (to change it or delete the account), throttled
+/// like sign-in so a stolen session cannot guess it.
+pub async fn confirm_password(state: &AppState, account: &Account, given: &str) -> Result<bool> {
+    let key = format!("confirm:{}", account.id);
+    state
+        .throttle
+        .check(std::slice::from_ref(&key))
+        .map_err(Error::TooManyRequests)?;
+    let stored = store::password_hash(&state.db, account.id)
+        .await?
+        .unwrap_or_default();
+    let ok = password::verify(given.to_string(), stored).await?;
+    if ok {
+        state.throttle.succeed(&key);
+    } else {
+        state.throttle.fail(std::slice::from_ref(&key));
+    }
+    Ok(ok)
+}
+
 /// Changes a password after checking the current one; other sessions are signed out.
 pub async fn change_password(
     state: &AppState,
@@ -185,10 +205,7 @@ pub async fn change_password(
 ) -> Result<()> {
     let mut errors = FieldErrors::new();
     let new = errors.check("new_password", NewPassword::parse(new));
-    let stored = store::password_hash(&state.db, account.id)
-        .await?
-        .unwrap_or_default();
-    if !password::verify(current.to_string(), stored).await? {
+    if !confirm_password(state, account, current).await? {
         errors.add("current_password", "is wrong");
     }
     errors.into_result()?;

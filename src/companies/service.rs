@@ -349,19 +349,26 @@ pub async fn delete(state: &crate::app::AppState, handle: &str, actor: &Account)
     }
     let urls = crate::federation::urls::Urls::new(&state.config);
     let uri = urls.company(&company.handle);
-    crate::federation::outbound::actor_deleted(
+    // One transaction: the Delete is queued exactly when the company goes; a second owner
+    // deleting at the same moment finds nothing left to delete.
+    let mut tx = state.db.begin_write().await?;
+    crate::federation::outbound::queue_actor_deleted(
         state,
+        &mut tx,
         &crate::federation::local::LocalActor::Company(company.clone()),
     )
     .await?;
-    let mut tx = state.db.begin_write().await?;
-    sqlx::query("DELETE FROM companies WHERE id = $1")
+    let deleted = sqlx::query("DELETE FROM companies WHERE id = $1")
         .bind(company.id)
         .execute(&mut *tx)
         .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
     crate::federation::tombstones::insert(&mut tx, &uri, "Organization").await?;
+    crate::federation::follows::remove_actor_tx(&mut tx, &uri).await?;
     tx.commit().await?;
-    crate::federation::follows::remove_actor(&state.db, &uri).await?;
+    crate::federation::delivery::wake(state);
     if let Some(key) = &company.logo_key {
         state.media.delete(key).await;
     }

@@ -122,6 +122,15 @@ pub async fn remove(db: &Db, follower: &str, followee: &str) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Removes every follow involving an actor, inside a transaction.
+pub async fn remove_actor_tx(tx: &mut crate::storage::Tx, uri: &str) -> Result<()> {
+    sqlx::query("DELETE FROM follows WHERE follower = $1 OR followee = $1")
+        .bind(uri)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Removes every follow involving an actor (it was deleted).
 pub async fn remove_actor(db: &Db, uri: &str) -> Result<()> {
     sqlx::query("DELETE FROM follows WHERE follower = $1 OR followee = $1")

@@ -355,3 +355,20 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
 pub fn inbox_of(urls: &Urls, actor: &str) -> String {
     urls.collection(actor, "inbox")
 }
+
+/// How long processed activities are kept (for dedupe of late repeats and for answering
+/// follow requests later).
+pub const KEEP_PROCESSED_MS: i64 = 30 * 86_400_000;
+
+/// Removes processed activities older than [`KEEP_PROCESSED_MS`], except Follows still waiting
+/// for a locked actor's answer (their body is sent back in the Accept or Reject).
+pub async fn prune(db: &crate::storage::Db) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM inbox_activities WHERE processed_at IS NOT NULL AND received_at < $1 \
+         AND activity_uri NOT IN (SELECT activity_uri FROM follows WHERE state = 'pending')",
+    )
+    .bind(now_ms() - KEEP_PROCESSED_MS)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}

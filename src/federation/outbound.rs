@@ -3,11 +3,13 @@
 use serde_json::Value;
 
 use super::activities;
+use super::delivery;
 use super::follows;
 use super::local::LocalActor;
 use super::urls::Urls;
 use crate::app::AppState;
 use crate::error::Result;
+use crate::storage::Tx;
 
 /// Sends `Update` with the actor's new document to every server with a follower.
 pub async fn actor_updated(state: &AppState, actor: &LocalActor, document: &Value) -> Result<()> {
@@ -19,11 +21,14 @@ pub async fn actor_updated(state: &AppState, actor: &LocalActor, document: &Valu
     follows::send(state, actor, &activity, true, &inboxes).await
 }
 
-/// Sends `Delete` of the actor to every server with a follower; returns after queueing.
-pub async fn actor_deleted(state: &AppState, actor: &LocalActor) -> Result<()> {
+/// Queues `Delete` of the actor to every server with a follower, in the caller's transaction
+/// (the one that deletes the actor), so followers are told exactly when the deletion happens.
+/// Call [`delivery::wake`] after committing.
+pub async fn queue_actor_deleted(state: &AppState, tx: &mut Tx, actor: &LocalActor) -> Result<()> {
     let urls = Urls::new(&state.config);
     let uri = actor.uri(&urls);
     let inboxes = follows::follower_inboxes(&state.db, &uri).await?;
     let activity = activities::delete_actor(&urls, &uri, &urls.collection(&uri, "followers"));
-    follows::send(state, actor, &activity, true, &inboxes).await
+    delivery::publish(tx, &activity, actor.key_ref(), true, &inboxes).await?;
+    Ok(())
 }

@@ -230,9 +230,9 @@ pub fn parse_actor(doc: &Value, expected_id: &str) -> Result<ParsedActor, String
     } else {
         String::new()
     };
-    let url = match doc.get("url") {
-        Some(v) => id_of(v).unwrap_or_default().chars().take(1000).collect(),
-        None => String::new(),
+    let url = match doc.get("url").and_then(id_of) {
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => u.chars().take(1000).collect(),
+        _ => String::new(),
     };
     let (outbox, followers, following) = (
         optional_url("outbox"),

@@ -450,3 +450,34 @@ async fn member_pages_list_and_show() {
     assert_eq!(members["total"], 2);
     assert_eq!(members["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn guessing_ones_own_password_is_throttled_too() {
+    let (app, admin) = TestApp::spawn_set_up().await;
+    app.open_registration(&admin).await;
+    let ada = app.member("ada").await;
+    for _ in 0..5 {
+        let r = app
+            .post_json(
+                Some(&ada),
+                "/api/v1/me/password",
+                &json!({"current_password": "guess", "new_password": "new password 456"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = app
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&ada),
+            "/api/v1/me",
+            &json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_error(r, StatusCode::TOO_MANY_REQUESTS, None).await;
+    // The account is still there.
+    assert_eq!(
+        app.get(Some(&ada), "/api/v1/me").await.status(),
+        StatusCode::OK
+    );
+}
