@@ -14,7 +14,7 @@ use super::urls::Urls;
 use crate::accounts::Account;
 use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::storage::{is_unique_violation, now_ms, Db, Row};
+use crate::storage::{now_ms, Db, Row, Tx};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Follow {
@@ -66,39 +66,36 @@ pub async fn record(
     accepted: bool,
     activity_uri: &str,
 ) -> Result<Follow> {
+    let mut tx = db.begin_write().await?;
+    record_tx(&mut tx, follower, followee, accepted, activity_uri).await?;
+    tx.commit().await?;
+    get(db, follower, followee)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))
+}
+
+/// [`record`] inside a transaction: one upsert, so it never fails half-way on a race.
+pub async fn record_tx(
+    tx: &mut Tx,
+    follower: &str,
+    followee: &str,
+    accepted: bool,
+    activity_uri: &str,
+) -> Result<()> {
     let state = if accepted { "accepted" } else { "pending" };
-    let now = now_ms();
-    let updated = sqlx::query(
-        "UPDATE follows SET state = $3, activity_uri = $4, updated_at = $5 WHERE follower = $1 AND followee = $2",
+    sqlx::query(
+        "INSERT INTO follows (follower, followee, state, activity_uri, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (follower, followee) DO UPDATE SET \
+         state = excluded.state, activity_uri = excluded.activity_uri, updated_at = excluded.updated_at",
     )
     .bind(follower)
     .bind(followee)
     .bind(state)
     .bind(activity_uri)
-    .bind(now)
-    .execute(db.pool())
+    .bind(now_ms())
+    .execute(&mut **tx)
     .await?;
-    if updated.rows_affected() == 0 {
-        let inserted = sqlx::query(
-            "INSERT INTO follows (follower, followee, state, activity_uri, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(follower)
-        .bind(followee)
-        .bind(state)
-        .bind(activity_uri)
-        .bind(now)
-        .execute(db.pool())
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    get(db, follower, followee)
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))
+    Ok(())
 }
 
 pub async fn set_accepted(db: &Db, follower: &str, followee: &str) -> Result<bool> {
@@ -277,15 +274,23 @@ pub async fn follow(state: &AppState, member: &Account, target: &str) -> Result<
     if existing.as_ref().is_some_and(Follow::accepted) {
         return Ok(followed(&remote, "accepted"));
     }
-    let f = record(&state.db, &me, &remote.uri, false, &id).await?;
-    send(
-        state,
-        &LocalActor::Member(member.clone()),
+    // The follow and its Follow activity are written together: no request without a record,
+    // no record without a request.
+    let mut tx = state.db.begin_write().await?;
+    record_tx(&mut tx, &me, &remote.uri, false, &id).await?;
+    delivery::publish(
+        &mut tx,
         &activity,
+        LocalActor::Member(member.clone()).key_ref(),
         false,
         std::slice::from_ref(&remote.inbox),
     )
     .await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    let f = get(&state.db, &me, &remote.uri)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))?;
     Ok(followed(&remote, &f.state))
 }
 
@@ -332,20 +337,28 @@ pub async fn unfollow(state: &AppState, member: &Account, target_uri: &str) -> R
     let existing = get(&state.db, &me, target_uri)
         .await?
         .ok_or(Error::NotFound)?;
-    remove(&state.db, &me, target_uri).await?;
+    // The removal and the Undo are written together.
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("DELETE FROM follows WHERE follower = $1 AND followee = $2")
+        .bind(&me)
+        .bind(target_uri)
+        .execute(&mut *tx)
+        .await?;
     if let Some(remote) = remote::by_uri(&state.db, target_uri).await? {
         let mut original = activities::follow(&urls, &me, target_uri);
         original["id"] = Value::String(existing.activity_uri.clone());
         let undo = activities::undo(&urls, &me, &original, std::slice::from_ref(&remote.uri));
-        send(
-            state,
-            &LocalActor::Member(member.clone()),
+        delivery::publish(
+            &mut tx,
             &undo,
+            LocalActor::Member(member.clone()).key_ref(),
             false,
             std::slice::from_ref(&remote.inbox),
         )
         .await?;
     }
+    tx.commit().await?;
+    delivery::wake(state);
     Ok(())
 }
 
