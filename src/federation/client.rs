@@ -259,13 +259,29 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_unspecified()
                 || v4.is_multicast()
                 || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // carrier-grade NAT
+                || v4.octets()[0] == 198 && (v4.octets()[1] & 0xfe) == 18 // benchmarking
+                || v4.octets()[0] >= 240 // reserved
                 || v4.octets()[0] == 0)
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let seg = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            // IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) carry an IPv4 address in
+            // the last 32 bits; 6to4 (2002:AABB:CCDD::) in bits 16..48.
+            if seg[..6] == [0, 0, 0, 0, 0, 0] && seg[6] != 0
+                || seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+            {
+                return is_public(IpAddr::V4(embedded(seg[6], seg[7])));
+            }
+            if seg[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded(seg[1], seg[2])));
+            }
+            let first = seg[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -363,6 +379,10 @@ mod tests {
     fn public_addresses() {
         assert!(is_public("93.184.216.34".parse().unwrap()));
         assert!(is_public("2606:4700::1111".parse().unwrap()));
+        assert!(
+            is_public("64:ff9b::5db8:d822".parse().unwrap()),
+            "NAT64 of a public address"
+        );
         for private in [
             "127.0.0.1",
             "10.1.2.3",
@@ -375,6 +395,11 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
