@@ -61,7 +61,10 @@ impl IntoResponse for Refusal {
             Refusal::Blocked => (StatusCode::FORBIDDEN, "This domain is blocked here.".into()),
             Refusal::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
             Refusal::Gone => return StatusCode::ACCEPTED.into_response(),
-            Refusal::Internal(e) => return e.into_response(),
+            Refusal::Internal(e) => (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                e.public_message(),
+            ),
         };
         (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
     }
