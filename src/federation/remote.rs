@@ -231,7 +231,9 @@ pub fn parse_actor(doc: &Value, expected_id: &str) -> Result<ParsedActor, String
         String::new()
     };
     let url = match doc.get("url").and_then(id_of) {
-        Some(u) if u.starts_with("https://") || u.starts_with("http://") => u.chars().take(1000).collect(),
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+            u.chars().take(1000).collect()
+        }
         _ => String::new(),
     };
     let (outbox, followers, following) = (
