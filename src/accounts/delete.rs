@@ -16,13 +16,16 @@ pub async fn delete_account(
     if !super::register::confirm_password(state, account, current_password).await? {
         return Err(Error::invalid("password", "is wrong"));
     }
+    // The checks run inside the deleting transaction (BEGIN IMMEDIATE on SQLite), so a
+    // concurrent change cannot slip between a check and the deletion.
+    let mut tx = state.db.begin_write().await?;
     let sole_owner: Vec<String> = sqlx::query_scalar(
         "SELECT companies.name FROM company_members JOIN companies ON companies.id = company_members.company_id \
          WHERE company_members.account_id = $1 AND company_members.role = 'owner' AND \
          (SELECT COUNT(*) FROM company_members o WHERE o.company_id = company_members.company_id AND o.role = 'owner') = 1",
     )
     .bind(account.id)
-    .fetch_all(state.db.pool())
+    .fetch_all(&mut *tx)
     .await?;
     if !sole_owner.is_empty() {
         return Err(Error::Conflict(format!(
@@ -33,7 +36,7 @@ pub async fn delete_account(
     let remaining_admins: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE is_admin = 1 AND id <> $1")
             .bind(account.id)
-            .fetch_one(state.db.pool())
+            .fetch_one(&mut *tx)
             .await?;
     if account.is_admin && remaining_admins == 0 {
         return Err(Error::Conflict(
@@ -44,9 +47,8 @@ pub async fn delete_account(
 
     let urls = Urls::new(&state.config);
     let uri = urls.member(&account.handle);
-    // One transaction: the Delete for followers is queued exactly when the account goes. The
+    // Same transaction: the Delete for followers is queued exactly when the account goes. The
     // key outlives the account row, so the queued Delete can still be signed.
-    let mut tx = state.db.begin_write().await?;
     outbound::queue_actor_deleted(state, &mut tx, &LocalActor::Member(account.clone())).await?;
     let deleted = sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(account.id)

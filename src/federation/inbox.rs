@@ -117,6 +117,13 @@ async fn receive(
         return Err(Refusal::Blocked);
     }
 
+    // A request signed for another server (a replayed copy of a delivery) is not ours to accept.
+    if !addressed_to_us(&headers, &uri, state.config.domain.as_str()) {
+        return Err(Refusal::Unauthorized(
+            "This request is addressed to another server.".into(),
+        ));
+    }
+
     let actor = match verify(&state, &method, &uri, &headers, &body, &actor_uri).await {
         Ok(a) => a,
         // A deleted actor's farewell (Mastodon sends Delete to every server it knows): there is
@@ -374,4 +381,21 @@ pub async fn prune(db: &crate::storage::Db) -> Result<u64> {
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Whether the request's `Host` (or, without one, the URI authority) is this instance's domain,
+/// ignoring a default port.
+fn addressed_to_us(headers: &HeaderMap, uri: &axum::http::Uri, domain: &str) -> bool {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| uri.authority().map(|a| a.to_string()))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let host = host
+        .strip_suffix(":443")
+        .or_else(|| host.strip_suffix(":80"))
+        .unwrap_or(&host);
+    host == domain
 }

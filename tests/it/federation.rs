@@ -812,6 +812,22 @@ async fn signatures_are_verified_in_both_schemes_and_tampering_is_refused() {
         StatusCode::ACCEPTED
     );
 
+    // A correctly signed request addressed to another server (a replayed delivery).
+    let elsewhere = peer.follow(&target).to_string();
+    assert_eq!(
+        peer.post(
+            &alpha,
+            "beta.test:1",
+            "/inbox",
+            elsewhere.as_bytes(),
+            Scheme::Cavage,
+            now,
+            Tamper::None
+        )
+        .await,
+        StatusCode::UNAUTHORIZED
+    );
+
     // An activity whose actor is not the key's owner.
     let mut forged = peer.follow(&target);
     forged["actor"] = json!(format!("http://beta.test:1/members/bob"));
