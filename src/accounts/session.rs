@@ -97,8 +97,9 @@ pub fn clear_session_cookie(state: &AppState) -> String {
     cookies::build(SESSION_COOKIE, "", Some(0), !state.config.dev_http, true)
 }
 
-/// Looks up who is asking; cached in the request so several extractors share one query.
-async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SignedIn>> {
+/// Looks up who is asking; cached in the request so every extractor of one request (the page
+/// context, `User`, `Admin`) shares one query.
+pub async fn current(parts: &mut Parts, state: &AppState) -> Result<Option<SignedIn>> {
     if let Some(cached) = parts.extensions.get::<Option<SignedIn>>() {
         return Ok(cached.clone());
     }
@@ -143,7 +144,7 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        Ok(MaybeUser(resolve(parts, state).await?))
+        Ok(MaybeUser(current(parts, state).await?))
     }
 }
 
@@ -155,7 +156,7 @@ impl FromRequestParts<AppState> for User {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        resolve(parts, state)
+        current(parts, state)
             .await?
             .map(User)
             .ok_or(Error::Unauthorized)
@@ -169,7 +170,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let user = resolve(parts, state).await?.ok_or(Error::Unauthorized)?;
+        let user = current(parts, state).await?.ok_or(Error::Unauthorized)?;
         if !user.account.is_admin {
             return Err(Error::forbidden(
                 "Only administrators of this space can do this.",

@@ -190,16 +190,6 @@ pub async fn set_avatar(db: &Db, id: i64, key: Option<&str>) -> Result<Option<St
     Ok(old)
 }
 
-pub async fn set_admin(db: &Db, id: i64, is_admin: bool) -> Result<()> {
-    sqlx::query("UPDATE accounts SET is_admin = $1, updated_at = $2 WHERE id = $3")
-        .bind(is_admin as i64)
-        .bind(now_ms())
-        .bind(id)
-        .execute(db.pool())
-        .await?;
-    Ok(())
-}
-
 /// A page of this space's members, newest first.
 pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Account>> {
     let sql = format!(

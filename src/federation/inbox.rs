@@ -27,7 +27,6 @@ use super::follows;
 use super::policy::{self, Decision};
 use super::remote::{self, id_of, RemoteActor};
 use super::signatures::{self, SignatureError};
-use super::urls::Urls;
 use crate::app::AppState;
 use crate::error::Result;
 use crate::storage::{is_unique_violation, now_ms};
@@ -359,11 +358,6 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
             Ok(())
         }
     }
-}
-
-/// The URLs of local inboxes, for tests and docs.
-pub fn inbox_of(urls: &Urls, actor: &str) -> String {
-    urls.collection(actor, "inbox")
 }
 
 /// How long processed activities are kept (for dedupe of late repeats and for answering

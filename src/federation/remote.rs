@@ -12,7 +12,7 @@ use super::policy::{self, Decision};
 use super::urls::Urls;
 use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::storage::{is_unique_violation, now_ms, Db, Row};
+use crate::storage::{now_ms, Db, Row};
 
 /// Cached actors older than this are fetched again when needed.
 pub const STALE_AFTER_MS: i64 = 24 * 3600 * 1000;
@@ -298,47 +298,42 @@ pub async fn by_handle(db: &Db, name: &str, host: &str) -> Result<Option<RemoteA
 /// Inserts or replaces a remote actor; returns the stored row.
 pub async fn upsert(db: &Db, a: &ParsedActor, document: &Value) -> Result<RemoteActor> {
     let doc = serde_json::to_string(document).map_err(anyhow::Error::from)?;
-    let now = now_ms();
-    let update = "UPDATE remote_actors SET host = $2, kind = $3, preferred_username = $4, \
-        name = $5, summary = $6, url = $7, icon_url = $8, inbox = $9, shared_inbox = $10, \
-        outbox = $11, followers = $12, following = $13, key_id = $14, public_key_pem = $15, \
-        manually_approves = $16, discoverable = $17, document = $18, fetched_at = $19, \
-        deleted_at = NULL WHERE uri = $1";
-    let insert = "INSERT INTO remote_actors (uri, host, kind, preferred_username, name, summary, \
-        url, icon_url, inbox, shared_inbox, outbox, followers, following, key_id, public_key_pem, \
-        manually_approves, discoverable, document, fetched_at) VALUES ($1, $2, $3, $4, $5, $6, \
-        $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
-    for sql in [update, insert, update] {
-        let result = sqlx::query(sql)
-            .bind(&a.uri)
-            .bind(&a.host)
-            .bind(&a.kind)
-            .bind(&a.preferred_username)
-            .bind(&a.name)
-            .bind(&a.summary)
-            .bind(&a.url)
-            .bind(&a.icon_url)
-            .bind(&a.inbox)
-            .bind(&a.shared_inbox)
-            .bind(&a.outbox)
-            .bind(&a.followers)
-            .bind(&a.following)
-            .bind(&a.key_id)
-            .bind(&a.public_key_pem)
-            .bind(a.manually_approves as i64)
-            .bind(a.discoverable as i64)
-            .bind(&doc)
-            .bind(now)
-            .execute(db.pool())
-            .await;
-        match result {
-            Ok(done) if done.rows_affected() == 1 => break,
-            Ok(_) => continue,
-            // Another request inserted it first: the final update applies our copy.
-            Err(e) if is_unique_violation(&e) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+    // One upsert: a concurrent fetch of the same actor simply lands second.
+    sqlx::query(
+        "INSERT INTO remote_actors (uri, host, kind, preferred_username, name, summary, url, \
+         icon_url, inbox, shared_inbox, outbox, followers, following, key_id, public_key_pem, \
+         manually_approves, discoverable, document, fetched_at) VALUES ($1, $2, $3, $4, $5, $6, \
+         $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         ON CONFLICT (uri) DO UPDATE SET host = excluded.host, kind = excluded.kind, \
+         preferred_username = excluded.preferred_username, name = excluded.name, \
+         summary = excluded.summary, url = excluded.url, icon_url = excluded.icon_url, \
+         inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, outbox = excluded.outbox, \
+         followers = excluded.followers, following = excluded.following, \
+         key_id = excluded.key_id, public_key_pem = excluded.public_key_pem, \
+         manually_approves = excluded.manually_approves, discoverable = excluded.discoverable, \
+         document = excluded.document, fetched_at = excluded.fetched_at, deleted_at = NULL",
+    )
+    .bind(&a.uri)
+    .bind(&a.host)
+    .bind(&a.kind)
+    .bind(&a.preferred_username)
+    .bind(&a.name)
+    .bind(&a.summary)
+    .bind(&a.url)
+    .bind(&a.icon_url)
+    .bind(&a.inbox)
+    .bind(&a.shared_inbox)
+    .bind(&a.outbox)
+    .bind(&a.followers)
+    .bind(&a.following)
+    .bind(&a.key_id)
+    .bind(&a.public_key_pem)
+    .bind(a.manually_approves as i64)
+    .bind(a.discoverable as i64)
+    .bind(&doc)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
     by_uri(db, &a.uri)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("remote actor vanished after upsert")))

@@ -7,14 +7,6 @@ use super::Backend;
 pub struct Dialect(pub Backend);
 
 impl Dialect {
-    /// Case-insensitive substring match operator for simple list filters.
-    pub fn ilike(&self) -> &'static str {
-        match self.0 {
-            Backend::Sqlite => "LIKE",
-            Backend::Postgres => "ILIKE",
-        }
-    }
-
     /// The suffix of a `SELECT` that claims work rows: on PostgreSQL the selected rows are
     /// locked and rows another transaction holds are skipped, so several processes claim
     /// disjoint batches without waiting on each other. SQLite has no row locks; there a claim

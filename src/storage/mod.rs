@@ -6,7 +6,6 @@ mod dialect;
 
 pub use dialect::Dialect;
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -149,14 +148,6 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// Converts a stored JSON list of strings; a damaged value reads as empty rather than failing.
 pub fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
-}
-
-/// Parses a backend from a URL string without connecting (used by the command line).
-impl FromStr for Backend {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Backend::from_url(s)
-    }
 }
 
 #[cfg(test)]

@@ -29,11 +29,9 @@ pub struct PageCtx {
 }
 
 impl PageCtx {
-    /// Builds the context from request headers (used by handlers and by the error pages).
+    /// Builds the context from request headers alone (the error pages, which run outside the
+    /// handlers' extractors).
     pub async fn build(state: &AppState, headers: &HeaderMap, csrf: String) -> Result<Self> {
-        let space_name = spaces::store::name(&state.db)
-            .await?
-            .unwrap_or_else(|| "Guildhall".to_string());
         let user = match cookies::get(headers, session::SESSION_COOKIE) {
             Some(token) if token.len() < 200 => {
                 crate::accounts::store::session_account(&state.db, &session::token_hash(&token))
@@ -42,6 +40,18 @@ impl PageCtx {
             }
             _ => None,
         };
+        Self::assemble(state, headers, user, csrf).await
+    }
+
+    async fn assemble(
+        state: &AppState,
+        headers: &HeaderMap,
+        user: Option<Account>,
+        csrf: String,
+    ) -> Result<Self> {
+        let space_name = spaces::store::name(&state.db)
+            .await?
+            .unwrap_or_else(|| "Guildhall".to_string());
         let flash = cookies::get(headers, FLASH_COOKIE).and_then(|v| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(v)
@@ -80,7 +90,14 @@ impl FromRequestParts<AppState> for PageCtx {
             .get::<CsrfToken>()
             .map(|t| t.0.clone())
             .unwrap_or_default();
-        PageCtx::build(state, &parts.headers, csrf).await
+        // The signed-in member through the request's shared lookup, so a handler that also
+        // takes `User` costs one session query, not two. Pages ignore a bad bearer token.
+        let user = session::current(parts, state)
+            .await
+            .ok()
+            .flatten()
+            .map(|s| s.account);
+        PageCtx::assemble(state, &parts.headers, user, csrf).await
     }
 }
 
