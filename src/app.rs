@@ -20,7 +20,7 @@ use crate::federation::client::FedClient;
 use crate::media::MediaStore;
 use crate::ops::Metrics;
 use crate::storage::Db;
-use crate::{accounts, api, companies, federation, ops, spaces, web};
+use crate::{accounts, api, companies, federation, notifications, ops, spaces, web};
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::policy_api::router())
         .merge(federation::delivery_api::router())
         .merge(federation::follows_api::router())
+        .merge(notifications::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::policy_web::router())
         .merge(federation::delivery_web::router())
         .merge(federation::follows_web::router())
+        .merge(notifications::web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(

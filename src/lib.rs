@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod federation;
 pub mod media;
+pub mod notifications;
 pub mod ops;
 pub mod spaces;
 pub mod storage;

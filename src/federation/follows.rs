@@ -252,14 +252,19 @@ pub async fn follow(state: &AppState, member: &Account, target: &str) -> Result<
         if uri == me {
             return Err(Error::invalid("target", "is you"));
         }
+        let before = get(&state.db, &me, &uri).await?;
         let f = record(
             &state.db,
             &me,
             &uri,
-            !local_target.locked(),
+            !local_target.locked() || before.as_ref().is_some_and(Follow::accepted),
             &activities::new_id(&urls),
         )
         .await?;
+        if before.is_none() {
+            let name = format!("@{}@{}", member.handle, urls.domain());
+            notify_follow(state, &local_target, &me, &name, f.accepted()).await?;
+        }
         return Ok(Followed {
             handle: format!("{}@{}", local_target.label(), urls.domain()),
             name: local_target.label(),
@@ -426,6 +431,9 @@ pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -
         activity_uri,
     )
     .await?;
+    if already.is_none() || (accepted && !already.as_ref().is_some_and(Follow::accepted)) {
+        notify_follow(state, &target, &from.uri, &from.handle(), accepted).await?;
+    }
     if accepted {
         let answer = activities::answer_follow(&urls, true, &target.uri(&urls), activity);
         send(
@@ -437,6 +445,43 @@ pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Tells the people behind a local actor about a new follower or follow request.
+async fn notify_follow(
+    state: &AppState,
+    target: &LocalActor,
+    from_uri: &str,
+    from_name: &str,
+    accepted: bool,
+) -> Result<()> {
+    use crate::notifications::{store as notes, Kind, NewNotification};
+    let (kind, summary) = if accepted {
+        (Kind::Follow, format!("followed {}", target.label()))
+    } else {
+        (
+            Kind::FollowRequest,
+            format!("asked to follow {}", target.label()),
+        )
+    };
+    let mut tx = state.db.begin_write().await?;
+    for account_id in notes::stewards(&state.db, target).await? {
+        notes::notify(
+            &mut tx,
+            &NewNotification {
+                account_id,
+                kind,
+                actor: from_uri,
+                actor_name: from_name,
+                object: "",
+                link: "/network",
+                summary: &summary,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -318,6 +318,10 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
     let Some(actor) = remote::by_uri(&state.db, actor_uri).await? else {
         return Ok(());
     };
+    // Features that own an activity (RSVPs, project membership, posts) look first; each
+    // answers whether it took it. Order matters only where two could claim the same Accept.
+    // --- feature hooks ---
+    // --- end of feature hooks ---
     let object = activity.get("object").unwrap_or(&Value::Null);
     match kind {
         "Follow" => follows::on_follow(state, activity, &actor).await,

@@ -25,3 +25,4 @@ pub mod remote;
 pub mod signatures;
 pub mod tombstones;
 pub mod urls;
+pub mod viewer;

@@ -78,6 +78,7 @@ pub async fn render_html(State(state): State<AppState>, request: Request, next: 
             csrf,
             flash: None,
             domain: state.config.domain.clone(),
+            unread: 0,
         },
     };
     let page = ErrorPage {

@@ -26,6 +26,8 @@ pub struct PageCtx {
     pub flash: Option<String>,
     /// This instance's domain, for fediverse addresses (`@handle@domain`).
     pub domain: String,
+    /// Unread notifications of the signed-in member (0 when anonymous).
+    pub unread: i64,
 }
 
 impl PageCtx {
@@ -58,7 +60,12 @@ impl PageCtx {
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
         });
+        let unread = match &user {
+            Some(u) => crate::notifications::store::unread_count(&state.db, u.id).await?,
+            None => 0,
+        };
         Ok(PageCtx {
+            unread,
             space_name,
             user,
             csrf,

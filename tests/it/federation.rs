@@ -477,6 +477,31 @@ async fn a_locked_member_approves_a_remote_follower() {
         following_state(&beta, &bob, &ada_uri).await.as_deref(),
         Some("pending")
     );
+    // Ada is told, on the web and in the API; reading them clears the count.
+    let notes: Value = alpha
+        .get(Some(&ada), "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(notes["unread"], 1, "{notes}");
+    assert_eq!(notes["items"][0]["kind"], "follow_request");
+    assert_eq!(notes["items"][0]["actor"], bob_uri.as_str());
+    assert!(notes["items"][0]["actor_name"]
+        .as_str()
+        .unwrap()
+        .starts_with("@bob@beta.test"));
+    let r = alpha
+        .post_json(Some(&ada), "/api/v1/notifications/read", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let notes: Value = alpha
+        .get(Some(&ada), "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(notes["unread"], 0);
 
     let r = alpha
         .post_json(

@@ -1,0 +1,83 @@
+//! Who is fetching a document that is not public (a followers-only post, a direct message, a
+//! private event): a server proves it acts for one of its actors by signing the GET
+//! (authorized fetch). Features then decide whether that actor may see the document.
+//!
+//! An unsigned request is anonymous. A signature that is present but does not verify is an
+//! error (401), not anonymity, so a peer learns its request was refused rather than that the
+//! document is missing.
+
+use axum::http::{HeaderMap, Method, Uri};
+
+use super::crypto::VerifyingKey;
+use super::policy::{self, Decision};
+use super::remote::{self, RemoteActor};
+use super::signatures::{self, SignatureError};
+use crate::app::AppState;
+use crate::error::{Error, Result};
+
+/// Whether a request carries any HTTP signature at all.
+pub fn is_signed(headers: &HeaderMap) -> bool {
+    headers.contains_key("signature")
+        || headers.contains_key("signature-input")
+        || headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("signature ")
+            })
+}
+
+/// The remote actor that signed this GET, or `None` when it is unsigned. A signature that does
+/// not verify, a key that belongs to no actor, or a blocked domain is [`Error::Unauthorized`].
+pub async fn signed_fetcher(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Option<RemoteActor>> {
+    if !is_signed(headers) {
+        return Ok(None);
+    }
+    let signed = signatures::parse(
+        method,
+        uri,
+        headers,
+        &[],
+        state.config.scheme(),
+        chrono::Utc::now(),
+    )
+    .map_err(|e: SignatureError| {
+        tracing::info!(error = %e, "signed fetch refused");
+        Error::Unauthorized
+    })?;
+    let key_id = signed.key_id().to_string();
+    let Some(host) = policy::host_of(&key_id) else {
+        return Err(Error::Unauthorized);
+    };
+    if policy::decide(&state.db, &host).await? == Decision::Block {
+        return Err(Error::Unauthorized);
+    }
+    let verifies = |a: &RemoteActor| {
+        a.key_id == key_id
+            && VerifyingKey::from_pem(&a.public_key_pem)
+                .map(|k| signed.verify(&k).is_ok())
+                .unwrap_or(false)
+    };
+    // The actor the key id names: `ACTOR#main-key` (Mastodon) or the actor itself.
+    let actor_uri = key_id.split('#').next().unwrap_or_default().to_string();
+    if let Some(cached) = remote::by_uri(&state.db, &actor_uri).await? {
+        if verifies(&cached) {
+            return Ok(Some(cached));
+        }
+    }
+    match remote::fetch(state, &actor_uri).await {
+        Ok(fetched) if verifies(&fetched) => Ok(Some(fetched)),
+        Ok(_) => Err(Error::Unauthorized),
+        Err(e) => {
+            tracing::info!(key_id, error = %e, "the signer of a fetch could not be resolved");
+            Err(Error::Unauthorized)
+        }
+    }
+}

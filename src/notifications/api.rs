@@ -1,0 +1,35 @@
+//! `GET /api/v1/notifications` (newest first, with the unread count) and
+//! `POST /api/v1/notifications/read`.
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::store;
+use crate::accounts::session::User;
+use crate::api::Paging;
+use crate::app::AppState;
+use crate::error::Result;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/notifications", get(list))
+        .route("/notifications/read", post(read))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    User(user): User,
+    Query(paging): Query<Paging>,
+) -> Result<Json<Value>> {
+    let id = user.account.id;
+    let items = store::list(&state.db, id, paging.limit(), paging.offset()).await?;
+    let unread = store::unread_count(&state.db, id).await?;
+    Ok(Json(json!({ "unread": unread, "items": items })))
+}
+
+async fn read(State(state): State<AppState>, User(user): User) -> Result<Json<Value>> {
+    let marked = store::mark_all_read(&state.db, user.account.id).await?;
+    Ok(Json(json!({ "marked": marked })))
+}

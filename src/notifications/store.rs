@@ -1,0 +1,185 @@
+//! The notifications table.
+
+use serde::Serialize;
+use sqlx::Row as _;
+
+use crate::error::Result;
+use crate::storage::{now_ms, Db, Row, Tx};
+
+/// What happened. Stored as its `as_str` name, which the API also shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Follow,
+    FollowRequest,
+    Rsvp,
+    Mention,
+    Reply,
+    Like,
+    Announce,
+    TaskAssigned,
+    Message,
+    EventUpdated,
+    ProjectJoin,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Follow => "follow",
+            Kind::FollowRequest => "follow_request",
+            Kind::Rsvp => "rsvp",
+            Kind::Mention => "mention",
+            Kind::Reply => "reply",
+            Kind::Like => "like",
+            Kind::Announce => "announce",
+            Kind::TaskAssigned => "task_assigned",
+            Kind::Message => "message",
+            Kind::EventUpdated => "event_updated",
+            Kind::ProjectJoin => "project_join",
+        }
+    }
+}
+
+/// One notification to record.
+#[derive(Debug, Clone)]
+pub struct NewNotification<'a> {
+    pub account_id: i64,
+    pub kind: Kind,
+    /// The URI of the actor who caused it.
+    pub actor: &'a str,
+    /// How to show that actor (`@ada@harbour.example` or a name).
+    pub actor_name: &'a str,
+    /// The URI of the object concerned (a post, an event, a task), or "".
+    pub object: &'a str,
+    /// The local path that shows it (`/events/12`), or "".
+    pub link: &'a str,
+    /// One line of plain text ("RSVPed to Rust meetup").
+    pub summary: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub actor: String,
+    pub actor_name: String,
+    pub object: String,
+    pub link: String,
+    pub summary: String,
+    pub created_at: i64,
+    pub read: bool,
+}
+
+impl Notification {
+    fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
+        Ok(Notification {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            actor: r.try_get("actor")?,
+            actor_name: r.try_get("actor_name")?,
+            object: r.try_get("object")?,
+            link: r.try_get("link")?,
+            summary: r.try_get("summary")?,
+            created_at: r.try_get("created_at")?,
+            read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+        })
+    }
+
+    /// The time as pages show it.
+    pub fn when(&self) -> String {
+        crate::federation::protocol::datetime(self.created_at).replace('T', " ")
+    }
+}
+
+/// Records a notification inside the caller's transaction. Texts are cut to sane lengths.
+pub async fn notify(tx: &mut Tx, n: &NewNotification<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO notifications (account_id, kind, actor, actor_name, object, link, summary, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(n.account_id)
+    .bind(n.kind.as_str())
+    .bind(cut(n.actor, 2000))
+    .bind(cut(n.actor_name, 300))
+    .bind(cut(n.object, 2000))
+    .bind(cut(n.link, 2000))
+    .bind(cut(n.summary, 300))
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// [`notify`] in a transaction of its own.
+pub async fn notify_now(db: &Db, n: &NewNotification<'_>) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    notify(&mut tx, n).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn cut(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// A member's notifications, newest first.
+pub async fn list(db: &Db, account_id: i64, limit: i64, offset: i64) -> Result<Vec<Notification>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, actor, actor_name, object, link, summary, created_at, read_at \
+         FROM notifications WHERE account_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(Notification::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+pub async fn unread_count(db: &Db, account_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL",
+    )
+    .bind(account_id)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// Marks every notification of a member read; returns how many were unread.
+pub async fn mark_all_read(db: &Db, account_id: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL",
+    )
+    .bind(account_id)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Who is told about what happens to a local actor: the member themself, a company's owners
+/// and admins, or the space's admins.
+pub async fn stewards(db: &Db, actor: &crate::federation::local::LocalActor) -> Result<Vec<i64>> {
+    use crate::federation::local::LocalActor;
+    let ids = match actor {
+        LocalActor::Member(a) => vec![a.id],
+        LocalActor::Company(c) => sqlx::query_scalar(
+            "SELECT account_id FROM company_members WHERE company_id = $1 AND role IN ('owner', 'admin') ORDER BY account_id",
+        )
+        .bind(c.id)
+        .fetch_all(db.pool())
+        .await?,
+        LocalActor::Space => {
+            sqlx::query_scalar("SELECT id FROM accounts WHERE is_admin = 1 ORDER BY id")
+                .fetch_all(db.pool())
+                .await?
+        }
+    };
+    Ok(ids)
+}
