@@ -20,7 +20,9 @@ use crate::federation::client::FedClient;
 use crate::media::MediaStore;
 use crate::ops::Metrics;
 use crate::storage::Db;
-use crate::{accounts, api, companies, federation, notifications, ops, spaces, web};
+use crate::{
+    accounts, api, companies, federation, messages, notifications, ops, posts, spaces, web,
+};
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -81,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::delivery_api::router())
         .merge(federation::follows_api::router())
         .merge(notifications::api::router())
+        .merge(posts::api::router())
+        .merge(messages::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
@@ -93,6 +97,8 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::delivery_web::router())
         .merge(federation::follows_web::router())
         .merge(notifications::web::router())
+        .merge(posts::web::router())
+        .merge(messages::web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(

@@ -30,6 +30,7 @@ pub fn context() -> Value {
             "PropertyValue": "schema:PropertyValue",
             "value": "schema:value",
             "Hashtag": "as:Hashtag",
+            "sensitive": "as:sensitive",
             "gh": GUILDHALL_NS,
             "industry": "gh:industry",
             "companySize": "gh:companySize",

@@ -126,7 +126,8 @@ fn text(v: &Value, key: &str, max: usize) -> String {
         .unwrap_or_default()
 }
 
-/// Keeps only the HTML that profile text needs: links, paragraphs, line breaks, emphasis.
+/// Keeps only the HTML that profiles and posts need: links, paragraphs, line breaks, emphasis,
+/// lists, code and quotes, and the classes that mark mentions and hashtags.
 pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .tags(
@@ -151,6 +152,18 @@ pub fn sanitize_html(html: &str) -> String {
         )
         .link_rel(Some("nofollow noopener noreferrer"))
         .url_schemes(["http", "https"].into_iter().collect())
+        // The microformats classes Mastodon marks mentions, tags and shortened links with.
+        .allowed_classes(
+            [
+                ("a", ["mention", "hashtag", "u-url"].into_iter().collect()),
+                (
+                    "span",
+                    ["h-card", "invisible", "ellipsis"].into_iter().collect(),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        )
         .clean(html)
         .to_string()
 }

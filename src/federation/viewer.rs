@@ -81,3 +81,14 @@ pub async fn signed_fetcher(
         }
     }
 }
+
+/// The answer to a signed fetch whose signature does not hold: 401 with a JSON reason (never
+/// the sign-in page a browser would get).
+pub fn refused() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::UNAUTHORIZED,
+        axum::Json(serde_json::json!({ "error": "The signature of this request does not verify." })),
+    )
+        .into_response()
+}

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::support::TestApp;
 
-const AS_JSON: &str = "application/activity+json";
+pub(crate) const AS_JSON: &str = "application/activity+json";
 
 async fn fetch_actor(app: &TestApp, path: &str) -> Value {
     let r = app
@@ -52,10 +52,36 @@ const STANDARD_TERMS: &[&str] = &[
     "tag",
     "mediaType",
     "@context",
+    // Objects and activities.
+    "actor",
+    "object",
+    "to",
+    "cc",
+    "attributedTo",
+    "content",
+    "source",
+    "context",
+    "inReplyTo",
+    "updated",
+    "href",
+    "startTime",
+    "endTime",
+    "location",
+    "totalItems",
+    "orderedItems",
+    "first",
+    "next",
+    "prev",
+    "partOf",
+    "items",
+    "audience",
+    "formerType",
+    "deleted",
+    "replies",
 ];
 
 /// Every key in the document is a standard term or defined in its inline context.
-fn assert_terms_defined(doc: &Value) {
+pub(crate) fn assert_terms_defined(doc: &Value) {
     let inline: BTreeSet<String> = doc["@context"]
         .as_array()
         .unwrap()
@@ -331,7 +357,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// Polls `check` until it returns `Some`, for at most 20 seconds.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -350,7 +376,7 @@ where
 }
 
 /// The port of a named instance (`NAME.test:PORT` listens on 127.0.0.1:PORT).
-fn port_of(app: &TestApp) -> String {
+pub(crate) fn port_of(app: &TestApp) -> String {
     app.base.rsplit(':').next().unwrap_or_default().to_string()
 }
 
@@ -565,17 +591,17 @@ async fn unsigned_and_tampered_activities_are_refused() {
 
 /// A minimal ActivityPub peer written in the test: one actor with its own key, served at
 /// `http://gamma.test:PORT/actor`, and an inbox that records what it receives.
-struct FakePeer {
-    base: String,
+pub(crate) struct FakePeer {
+    pub(crate) base: String,
     /// The id of its key: `ACTOR#main-key` as Mastodon names it, or another shape.
     key_id: String,
     key: std::sync::Arc<guildhall::federation::crypto::SigningKey>,
-    received: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    pub(crate) received: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
     _server: tokio::task::JoinHandle<()>,
 }
 
 impl FakePeer {
-    async fn start() -> FakePeer {
+    pub(crate) async fn start() -> FakePeer {
         Self::start_with_key_suffix("#main-key").await
     }
 
@@ -634,11 +660,70 @@ impl FakePeer {
         }
     }
 
-    fn actor(&self) -> String {
+    pub(crate) fn actor(&self) -> String {
         format!("{}/actor", self.base)
     }
 
-    fn follow(&self, object: &str) -> Value {
+    /// A signed POST of `activity` to `path` on `app` (addressed as `domain`).
+    pub(crate) async fn deliver(
+        &self,
+        app: &TestApp,
+        domain: &str,
+        path: &str,
+        activity: &Value,
+    ) -> StatusCode {
+        self.post(
+            app,
+            domain,
+            path,
+            activity.to_string().as_bytes(),
+            Scheme::Cavage,
+            chrono::Utc::now(),
+            Tamper::None,
+        )
+        .await
+    }
+
+    /// A GET of `path` on `app` (addressed as `domain`) signed as this peer, asking for
+    /// ActivityStreams; `tamper` breaks the signature.
+    pub(crate) async fn get_signed(
+        &self,
+        app: &TestApp,
+        domain: &str,
+        path: &str,
+        tamper: bool,
+    ) -> reqwest::Response {
+        use guildhall::federation::signatures;
+        let url = url::Url::parse(&format!("http://{domain}{path}")).unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("accept", AS_JSON.parse().unwrap());
+        signatures::sign_request(
+            &axum::http::Method::GET,
+            &url,
+            &mut headers,
+            None,
+            &self.key_id,
+            &self.key,
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        if tamper {
+            let sig = headers
+                .get("signature")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replacen("signature=\"", "signature=\"AAAA", 1);
+            headers.insert("signature", sig.parse().unwrap());
+        }
+        let mut request = app.api.get(app.url(path));
+        for (k, v) in headers.iter() {
+            request = request.header(k.as_str(), v.as_bytes());
+        }
+        request.send().await.unwrap()
+    }
+
+    pub(crate) fn follow(&self, object: &str) -> Value {
         json!({
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": format!("{}/activities/{}", self.base, rand_id()),
@@ -725,7 +810,7 @@ enum Tamper {
     Signature,
 }
 
-fn rand_id() -> String {
+pub(crate) fn rand_id() -> String {
     use rand::Rng;
     format!("{:016x}", rand::thread_rng().gen::<u64>())
 }

@@ -8,5 +8,6 @@ mod companies;
 mod delivery;
 mod domains;
 mod federation;
+mod posts;
 mod spaces;
 mod support;

@@ -1,0 +1,82 @@
+//! Who may read a post: anyone for public ones; this space's members for members-only ones;
+//! the author's followers and the people it names for followers-only ones; only the people it
+//! names for direct messages. The people behind a local author (a company's admins, the
+//! space's admins) always may.
+
+use super::model::{Post, Visibility};
+use super::store;
+use crate::accounts::Account;
+use crate::app::AppState;
+use crate::error::Result;
+use crate::federation::follows;
+use crate::federation::local::{self, LocalActor};
+use crate::federation::remote::RemoteActor;
+use crate::federation::urls::Urls;
+
+/// Who is looking.
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    Anonymous,
+    Member(Account),
+    /// A server that signed its fetch for one of its actors.
+    Remote(RemoteActor),
+}
+
+impl Viewer {
+    pub fn uri(&self, urls: &Urls) -> Option<String> {
+        match self {
+            Viewer::Anonymous => None,
+            Viewer::Member(a) => Some(urls.member(&a.handle)),
+            Viewer::Remote(r) => Some(r.uri.clone()),
+        }
+    }
+}
+
+/// Whether `account` may speak as (or act for) the local actor `author`.
+pub async fn may_act_as(state: &AppState, account: &Account, author: &LocalActor) -> Result<bool> {
+    Ok(match author {
+        LocalActor::Member(a) => a.id == account.id,
+        LocalActor::Space => account.is_admin,
+        other => crate::notifications::store::stewards(&state.db, other)
+            .await?
+            .contains(&account.id),
+    })
+}
+
+/// Whether `viewer` may read `post`.
+pub async fn can_read(state: &AppState, post: &Post, viewer: &Viewer) -> Result<bool> {
+    if post.visibility == Visibility::Public {
+        return Ok(true);
+    }
+    let urls = Urls::new(&state.config);
+    let Some(me) = viewer.uri(&urls) else {
+        return Ok(false);
+    };
+    if post.author == me {
+        return Ok(true);
+    }
+    if let Viewer::Member(account) = viewer {
+        if post.local {
+            if let Some(author) = local::by_uri(state, &post.author).await? {
+                if !matches!(author, LocalActor::Member(_))
+                    && may_act_as(state, account, &author).await?
+                {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    match post.visibility {
+        Visibility::Public => Ok(true),
+        Visibility::Members => Ok(matches!(viewer, Viewer::Member(_))),
+        Visibility::Followers => {
+            if store::in_audience(&state.db, post.id, &me).await? {
+                return Ok(true);
+            }
+            Ok(follows::get(&state.db, &me, &post.author)
+                .await?
+                .is_some_and(|f| f.accepted()))
+        }
+        Visibility::Direct => store::in_audience(&state.db, post.id, &me).await,
+    }
+}

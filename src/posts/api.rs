@@ -1,0 +1,220 @@
+//! JSON API for posts: write, edit, delete, read one (by token or URI), replies to any object,
+//! the home timeline, the space's feed and tag timelines.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::access::{can_read, Viewer};
+use super::model::Post;
+use super::people::Person;
+use super::service::{self, Draft};
+use super::store;
+use super::web::{present, PostView};
+use crate::accounts::session::{MaybeUser, User};
+use crate::accounts::Account;
+use crate::api::ApiJson;
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::federation::urls::Urls;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/posts", get(by_uri).post(create))
+        .route("/posts/{token}", get(one).patch(edit).delete(delete))
+        .route("/replies", get(replies))
+        .route("/timelines/home", get(home))
+        .route("/timelines/space", get(space))
+        .route("/tags/{tag}", get(tag))
+}
+
+/// A post as the API shows it.
+#[derive(Serialize)]
+pub struct PostJson {
+    #[serde(flatten)]
+    pub post: Post,
+    pub author_info: Person,
+    /// The local page that shows it.
+    pub link: String,
+    pub can_edit: bool,
+}
+
+impl From<PostView> for PostJson {
+    fn from(v: PostView) -> Self {
+        PostJson {
+            post: v.post,
+            author_info: v.author,
+            link: v.link,
+            can_edit: v.can_edit,
+        }
+    }
+}
+
+pub async fn to_json(
+    state: &AppState,
+    posts: Vec<Post>,
+    me: Option<&Account>,
+) -> Result<Vec<PostJson>> {
+    Ok(present(state, posts, me)
+        .await?
+        .into_iter()
+        .map(PostJson::from)
+        .collect())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    User(user): User,
+    ApiJson(draft): ApiJson<Draft>,
+) -> Result<Response> {
+    let author = service::author_for(&state, &user.account, &draft.as_actor).await?;
+    let post = service::create(&state, &user.account, &author, &draft).await?;
+    let mut out = to_json(&state, vec![post], Some(&user.account)).await?;
+    Ok((StatusCode::CREATED, Json(out.remove(0))).into_response())
+}
+
+fn local_uri(state: &AppState, token: &str) -> String {
+    format!("{}/posts/{token}", Urls::new(&state.config).base())
+}
+
+async fn readable(state: &AppState, uri: &str, me: Option<&Account>) -> Result<Post> {
+    let post = store::by_uri(&state.db, uri)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let viewer = me.cloned().map(Viewer::Member).unwrap_or(Viewer::Anonymous);
+    if !can_read(state, &post, &viewer).await? {
+        return Err(Error::NotFound);
+    }
+    if post.is_deleted() {
+        return Err(Error::Gone);
+    }
+    Ok(post)
+}
+
+async fn one(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(token): Path<String>,
+) -> Result<Json<PostJson>> {
+    let me = user.map(|u| u.account);
+    let post = readable(&state, &local_uri(&state, &token), me.as_ref()).await?;
+    Ok(Json(
+        to_json(&state, vec![post], me.as_ref()).await?.remove(0),
+    ))
+}
+
+#[derive(Deserialize)]
+struct UriQuery {
+    #[serde(default)]
+    uri: String,
+}
+
+async fn by_uri(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<UriQuery>,
+) -> Result<Json<PostJson>> {
+    let me = user.map(|u| u.account);
+    let post = readable(&state, q.uri.trim(), me.as_ref()).await?;
+    Ok(Json(
+        to_json(&state, vec![post], me.as_ref()).await?.remove(0),
+    ))
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(token): Path<String>,
+    ApiJson(draft): ApiJson<Draft>,
+) -> Result<Json<PostJson>> {
+    let post = service::edit(&state, &user.account, &local_uri(&state, &token), &draft).await?;
+    Ok(Json(
+        to_json(&state, vec![post], Some(&user.account))
+            .await?
+            .remove(0),
+    ))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(token): Path<String>,
+) -> Result<StatusCode> {
+    service::delete(&state, &user.account, &local_uri(&state, &token)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The replies to any object (a post, an event, a task…) that the caller may read.
+async fn replies(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<UriQuery>,
+) -> Result<Json<Value>> {
+    let me = user.map(|u| u.account);
+    let viewer = me.clone().map(Viewer::Member).unwrap_or(Viewer::Anonymous);
+    let mut visible = Vec::new();
+    for p in store::replies(&state.db, q.uri.trim(), 200).await? {
+        if can_read(&state, &p, &viewer).await? {
+            visible.push(p);
+        }
+    }
+    Ok(Json(
+        json!({ "items": to_json(&state, visible, me.as_ref()).await? }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct Before {
+    #[serde(default)]
+    before: i64,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+impl Before {
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(30).clamp(1, 100)
+    }
+}
+
+async fn home(
+    State(state): State<AppState>,
+    User(user): User,
+    Query(q): Query<Before>,
+) -> Result<Json<Value>> {
+    let me = Urls::new(&state.config).member(&user.account.handle);
+    let posts = store::home(&state.db, &me, q.limit(), q.before).await?;
+    Ok(Json(
+        json!({ "items": to_json(&state, posts, Some(&user.account)).await? }),
+    ))
+}
+
+async fn space(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<Before>,
+) -> Result<Json<Value>> {
+    let me = user.map(|u| u.account);
+    let posts = store::space_feed(&state.db, me.is_some(), q.limit(), q.before).await?;
+    Ok(Json(
+        json!({ "items": to_json(&state, posts, me.as_ref()).await? }),
+    ))
+}
+
+async fn tag(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(tag): Path<String>,
+    Query(q): Query<Before>,
+) -> Result<Json<Value>> {
+    let me = user.map(|u| u.account);
+    let tag = tag.trim_start_matches('#').to_lowercase();
+    let posts = store::by_tag(&state.db, &tag, q.limit(), q.before).await?;
+    Ok(Json(
+        json!({ "items": to_json(&state, posts, me.as_ref()).await? }),
+    ))
+}

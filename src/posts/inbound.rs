@@ -1,0 +1,453 @@
+//! Posts arriving from other servers: `Create`, `Update` and `Delete` of notes and articles,
+//! and `Like`, `Announce` and their `Undo` on local posts. A post is kept only when someone
+//! here wants it: a local actor follows its author, it names a local actor, or it answers
+//! something we hold. Everything is checked and sanitised before it is stored; what fails is
+//! logged and dropped.
+
+use serde_json::Value;
+
+use super::model::{NewPost, Visibility};
+use super::store;
+use super::targets;
+use crate::app::AppState;
+use crate::error::Result;
+use crate::federation::local::{self, LocalActor};
+use crate::federation::policy;
+use crate::federation::protocol::AS_PUBLIC;
+use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
+use crate::federation::urls::Urls;
+use crate::notifications::{store as notes, Kind, NewNotification};
+use crate::storage::now_ms;
+
+/// Largest content accepted from a peer, in bytes of HTML.
+pub const MAX_REMOTE_CONTENT: usize = 100_000;
+const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question"];
+
+/// Takes the activities this module owns; `Ok(false)` for anything else.
+pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> Result<bool> {
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let object = activity.get("object").unwrap_or(&Value::Null);
+    match kind {
+        "Create" | "Update" => {
+            let object = match object_document(state, object, actor).await {
+                Some(o) => o,
+                None => return Ok(is_post(object)),
+            };
+            if !is_post(&object) {
+                return Ok(false);
+            }
+            receive_post(state, &object, actor, kind == "Update").await?;
+            Ok(true)
+        }
+        "Delete" => {
+            let Some(uri) = id_of(object) else {
+                return Ok(false);
+            };
+            let Some(post) = store::by_uri(&state.db, uri).await? else {
+                return Ok(false);
+            };
+            if post.author != actor.uri || post.local {
+                tracing::info!(post = uri, actor = %actor.uri, "delete of someone else's post ignored");
+                return Ok(true);
+            }
+            if !post.is_deleted() {
+                let mut tx = state.db.begin_write().await?;
+                store::mark_deleted(&mut tx, &post).await?;
+                tx.commit().await?;
+            }
+            Ok(true)
+        }
+        "Like" | "Announce" => {
+            let Some(uri) = id_of(object) else {
+                return Ok(false);
+            };
+            let Some(post) = store::by_uri(&state.db, uri)
+                .await?
+                .filter(|p| p.local && !p.is_deleted())
+            else {
+                // Boosts and likes of posts that are not ours are not tracked.
+                return Ok(kind == "Like");
+            };
+            if post.visibility != Visibility::Public && kind == "Announce" {
+                return Ok(true);
+            }
+            let id = activity
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let reaction = if kind == "Like" { "like" } else { "announce" };
+            let mut tx = state.db.begin_write().await?;
+            let new = store::add_reaction(&mut tx, post.id, &actor.uri, reaction, id).await?;
+            if new {
+                let (k, summary) = if kind == "Like" {
+                    (Kind::Like, "liked your post")
+                } else {
+                    (Kind::Announce, "shared your post")
+                };
+                notify_author(
+                    state,
+                    &mut tx,
+                    &post.author,
+                    actor,
+                    k,
+                    &post.uri,
+                    &super::web::link_of(&post),
+                    summary,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        }
+        "Undo" => {
+            let inner_kind = object.get("type").and_then(Value::as_str);
+            let reaction = match inner_kind {
+                Some("Like") => "like",
+                Some("Announce") => "announce",
+                _ => return Ok(false),
+            };
+            if object
+                .get("actor")
+                .and_then(id_of)
+                .is_some_and(|a| a != actor.uri)
+            {
+                return Ok(true);
+            }
+            let inner_id = id_of(object).unwrap_or_default();
+            let post = match object.get("object").and_then(id_of) {
+                Some(uri) => store::by_uri(&state.db, uri).await?.map(|p| p.id),
+                None => None,
+            };
+            let mut tx = state.db.begin_write().await?;
+            store::remove_reaction(&mut tx, &actor.uri, reaction, inner_id, post).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+fn is_post(object: &Value) -> bool {
+    object
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| POST_TYPES.contains(&t))
+}
+
+/// The embedded object, or the document fetched from its origin when only its id was sent.
+async fn object_document(state: &AppState, object: &Value, actor: &RemoteActor) -> Option<Value> {
+    if object.is_object() {
+        return Some(object.clone());
+    }
+    let uri = object.as_str()?;
+    if policy::authority_of(uri).as_deref() != Some(actor.host.as_str()) {
+        return None;
+    }
+    let signer = remote::instance_signer(state).await.ok()?;
+    match state.client.get_json(uri, Some(&signer)).await {
+        Ok(doc) if id_of(&doc) == Some(uri) => Some(doc),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::info!(object = uri, error = %e, "a post named by id could not be fetched");
+            None
+        }
+    }
+}
+
+/// The addresses in `to`, `cc` and `audience` (each a string or a list).
+fn addresses(object: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for field in ["to", "cc", "audience"] {
+        match object.get(field) {
+            Some(Value::String(s)) => out.push(s.clone()),
+            Some(Value::Array(items)) => {
+                out.extend(items.iter().filter_map(id_of).map(str::to_string))
+            }
+            _ => {}
+        }
+    }
+    out.retain(|a| a.len() <= 2000);
+    out.truncate(500);
+    out
+}
+
+fn is_public(address: &str) -> bool {
+    address == AS_PUBLIC || address == "as:Public" || address == "Public"
+}
+
+fn text(object: &Value, field: &str, max: usize) -> String {
+    let raw = object
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // Titles and warnings are plain text: tags go, entities stay as written for the template to
+    // escape.
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in raw.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag && !c.is_control() => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().chars().take(max).collect()
+}
+
+fn time(object: &Value, field: &str) -> Option<i64> {
+    object
+        .get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.timestamp_millis())
+}
+
+/// Validates and stores (or updates) a remote post; logs and drops what fails.
+async fn receive_post(
+    state: &AppState,
+    object: &Value,
+    actor: &RemoteActor,
+    update: bool,
+) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    let Some(uri) = object
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|u| u.len() <= 2000)
+    else {
+        tracing::info!(actor = %actor.uri, "a post without an id was dropped");
+        return Ok(());
+    };
+    if policy::authority_of(uri).as_deref() != Some(actor.host.as_str()) {
+        tracing::info!(post = uri, actor = %actor.uri, "a post from another host was dropped");
+        return Ok(());
+    }
+    let author = object.get("attributedTo").and_then(|a| match a {
+        Value::Array(items) => items.first().and_then(id_of),
+        other => id_of(other),
+    });
+    if author != Some(actor.uri.as_str()) {
+        tracing::info!(post = uri, actor = %actor.uri, "a post attributed to someone else was dropped");
+        return Ok(());
+    }
+    let raw_content = object
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if raw_content.len() > MAX_REMOTE_CONTENT {
+        tracing::info!(
+            post = uri,
+            bytes = raw_content.len(),
+            "an oversized post was dropped"
+        );
+        return Ok(());
+    }
+    let content = sanitize_html(raw_content);
+    let to = addresses(object);
+    let followers = actor.followers.clone().unwrap_or_default();
+    let visibility = if to.iter().any(|a| is_public(a)) {
+        Visibility::Public
+    } else if !followers.is_empty() && to.contains(&followers) {
+        Visibility::Followers
+    } else {
+        Visibility::Direct
+    };
+    let mut mentioned: Vec<String> = Vec::new();
+    let mut tags: Vec<String> = Vec::new();
+    if let Some(Value::Array(items)) = object.get("tag") {
+        for t in items.iter().take(100) {
+            match t.get("type").and_then(Value::as_str) {
+                Some("Mention") => {
+                    if let Some(href) = t.get("href").and_then(Value::as_str) {
+                        mentioned.push(href.to_string());
+                    }
+                }
+                Some("Hashtag") => {
+                    let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
+                    let name = name.trim_start_matches('#').to_lowercase();
+                    if !name.is_empty() && name.chars().count() <= 100 && !tags.contains(&name) {
+                        tags.push(name);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let in_reply_to = object
+        .get("inReplyTo")
+        .and_then(id_of)
+        .filter(|u| u.len() <= 2000)
+        .map(str::to_string);
+    let target = match &in_reply_to {
+        Some(parent) => targets::find(state, parent).await?,
+        None => None,
+    };
+    // Everyone named who is local; only those are recorded as audience (with mentions kept).
+    let base = format!("{}/", urls.base());
+    let mut audience: Vec<(String, bool)> = Vec::new();
+    for a in to.iter().chain(mentioned.iter()) {
+        if (a.starts_with(&base) || a == urls.base()) && !audience.iter().any(|(u, _)| u == a) {
+            audience.push((a.clone(), mentioned.contains(a)));
+        }
+    }
+    let wanted = !audience.is_empty()
+        || target.is_some()
+        || store::followed_locally(&state.db, &actor.uri, &base).await?;
+    let existing = store::by_uri(&state.db, uri).await?;
+    if !wanted && existing.is_none() {
+        tracing::info!(post = uri, actor = %actor.uri, "a post nobody here follows was dropped");
+        return Ok(());
+    }
+    let conversation = object
+        .get("context")
+        .or_else(|| object.get("conversation"))
+        .and_then(id_of)
+        .filter(|c| c.len() <= 2000)
+        .map(str::to_string)
+        .or_else(|| target.as_ref().map(|t| t.conversation.clone()))
+        .unwrap_or_else(|| uri.to_string());
+    let kind = match object.get("type").and_then(Value::as_str) {
+        Some("Article") => "Article",
+        _ => "Note",
+    };
+    let new = NewPost {
+        uri: uri.to_string(),
+        local: false,
+        author: actor.uri.clone(),
+        kind: kind.to_string(),
+        name: text(object, "name", 300),
+        summary: text(object, "summary", 500),
+        content,
+        source: String::new(),
+        visibility,
+        in_reply_to: in_reply_to.clone(),
+        conversation,
+        url: object
+            .get("url")
+            .and_then(id_of)
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .unwrap_or(uri)
+            .to_string(),
+        published_at: time(object, "published").unwrap_or_else(now_ms),
+        audience: audience.clone(),
+        tags,
+    };
+    let mut tx = state.db.begin_write().await?;
+    match existing {
+        Some(old) if old.author != actor.uri || old.local => {
+            tracing::info!(post = uri, "an update of someone else's post was dropped");
+        }
+        Some(old) => {
+            if !old.is_deleted() {
+                let edited = time(object, "updated").unwrap_or_else(now_ms);
+                store::update(&mut tx, old.id, &new, edited).await?;
+            }
+        }
+        None => {
+            if update {
+                tracing::debug!(post = uri, "an update of an unknown post is stored as new");
+            }
+            let (_, inserted) = store::insert(&mut tx, &new).await?;
+            if inserted {
+                notify_received(state, &mut tx, &new, actor, target.as_ref()).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Notifications for a newly received post: messages, mentions and replies to local authors.
+async fn notify_received(
+    state: &AppState,
+    tx: &mut crate::storage::Tx,
+    post: &NewPost,
+    from: &RemoteActor,
+    target: Option<&targets::ReplyTarget>,
+) -> Result<()> {
+    let link = super::web::link_for(&post.uri, post.visibility, &post.conversation);
+    let mut told: Vec<i64> = Vec::new();
+    let mut named: Vec<(&str, Kind, &str)> = post
+        .audience
+        .iter()
+        .map(|(uri, mentioned)| {
+            if post.visibility == Visibility::Direct {
+                (uri.as_str(), Kind::Message, "sent you a message")
+            } else if *mentioned {
+                (uri.as_str(), Kind::Mention, "mentioned you")
+            } else {
+                (uri.as_str(), Kind::Mention, "wrote to you")
+            }
+        })
+        .collect();
+    if let Some(t) = target {
+        named.retain(|(u, _, _)| *u != t.author);
+        named.push((t.author.as_str(), Kind::Reply, "replied to you"));
+    }
+    let handle = from.handle();
+    for (uri, kind, summary) in named {
+        let Some(actor) = local::by_uri(state, uri).await? else {
+            continue;
+        };
+        if matches!(actor, LocalActor::Space) && kind != Kind::Reply {
+            continue;
+        }
+        for account_id in notes::stewards(&state.db, &actor).await? {
+            if told.contains(&account_id) {
+                continue;
+            }
+            told.push(account_id);
+            notes::notify(
+                tx,
+                &NewNotification {
+                    account_id,
+                    kind,
+                    actor: &from.uri,
+                    actor_name: &handle,
+                    object: &post.uri,
+                    link: &link,
+                    summary,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn notify_author(
+    state: &AppState,
+    tx: &mut crate::storage::Tx,
+    author: &str,
+    from: &RemoteActor,
+    kind: Kind,
+    object: &str,
+    link: &str,
+    summary: &str,
+) -> Result<()> {
+    let Some(actor) = local::by_uri(state, author).await? else {
+        return Ok(());
+    };
+    let handle = from.handle();
+    for account_id in notes::stewards(&state.db, &actor).await? {
+        notes::notify(
+            tx,
+            &NewNotification {
+                account_id,
+                kind,
+                actor: &from.uri,
+                actor_name: &handle,
+                object,
+                link,
+                summary,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! Posts, comments and direct messages: what members, companies and the space publish
+//! (`Note`, `Article` with a title), with visibility public, followers, space members or direct;
+//! mentions and hashtags; threaded replies, also to events, tasks, notes and files; `Like` and
+//! `Announce` received and counted; edits and deletions; the home timeline and the space's
+//! feed. Messages (`messages`) are direct posts grouped by conversation.
+
+pub mod access;
+pub mod api;
+pub mod compose;
+pub mod inbound;
+pub mod model;
+pub mod object;
+pub mod people;
+pub mod service;
+pub mod store;
+pub mod targets;
+pub mod web;
+
+pub use model::{Post, Visibility};

@@ -1,0 +1,44 @@
+//! What a comment may answer: a post (local or received), or another feature's local object
+//! (an event, a task, a note, a file). Replying to something that does not exist is refused.
+
+use super::model::Visibility;
+use super::store;
+use crate::app::AppState;
+use crate::error::Result;
+
+/// The object a reply answers, as far as replying needs it.
+#[derive(Debug, Clone)]
+pub struct ReplyTarget {
+    pub uri: String,
+    /// Who wrote it (gets the reply, and a notification when local).
+    pub author: String,
+    pub conversation: String,
+    pub visibility: Visibility,
+    /// A local page to send readers back to.
+    pub link: String,
+    /// Who else it was addressed to (a reply to a message reaches all of them).
+    pub audience: Vec<String>,
+}
+
+/// The reply target at `uri`, if there is one this viewer could see.
+pub async fn find(state: &AppState, uri: &str) -> Result<Option<ReplyTarget>> {
+    if let Some(post) = store::by_uri(&state.db, uri).await? {
+        if post.is_deleted() {
+            return Ok(None);
+        }
+        let audience = store::audience(&state.db, post.id)
+            .await?
+            .into_iter()
+            .map(|(uri, _)| uri)
+            .collect();
+        return Ok(Some(ReplyTarget {
+            audience,
+            link: super::web::link_of(&post),
+            uri: post.uri,
+            author: post.author,
+            conversation: post.conversation,
+            visibility: post.visibility,
+        }));
+    }
+    Ok(None)
+}

@@ -1,0 +1,523 @@
+//! Pages: the home timeline with its composer, this space's feed, tag pages, a post with its
+//! thread (also its ActivityStreams document, by content negotiation), edit and delete.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::access::{can_read, Viewer};
+use super::model::{Post, Visibility};
+use super::people::{self, Person};
+use super::service::{self, Draft};
+use super::store;
+use crate::accounts::session::{MaybeUser, User};
+use crate::accounts::Account;
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::federation::negotiate::{activity_json, vary_accept, wants_activity_json};
+use crate::federation::urls::Urls;
+use crate::federation::{tombstones, viewer};
+use crate::validate::FieldErrors;
+use crate::web::page::{redirect_with_notice, render, render_status, safe_next, PageCtx};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/home", get(home))
+        .route("/feed", get(feed))
+        .route("/tags/{tag}", get(tag))
+        .route("/posts", post(create))
+        .route("/posts/{token}", get(show))
+        .route("/posts/{token}/edit", get(edit_form).post(edit))
+        .route("/posts/{token}/delete", post(delete))
+        .route("/thread", get(remote_thread))
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The local page that shows a post.
+pub fn link_of(post: &Post) -> String {
+    if post.local && post.visibility != Visibility::Direct {
+        return format!("/posts/{}", post.token());
+    }
+    link_for(&post.uri, post.visibility, &post.conversation)
+}
+
+/// The local page for a post known by URI (received ones open in a local thread view, messages
+/// in their conversation).
+pub fn link_for(uri: &str, visibility: Visibility, conversation: &str) -> String {
+    if visibility == Visibility::Direct {
+        return format!("/messages/thread?c={}", urlencode(conversation));
+    }
+    format!("/thread?uri={}", urlencode(uri))
+}
+
+/// A post ready for a template.
+pub struct PostView {
+    pub post: Post,
+    pub author: Person,
+    pub link: String,
+    pub can_edit: bool,
+    pub when: String,
+    pub parent_link: Option<String>,
+}
+
+impl PostView {
+    pub fn visibility_label(&self) -> &'static str {
+        self.post.visibility.label()
+    }
+}
+
+/// Presents posts for pages: authors looked up once, edit rights for `me`.
+pub async fn present(
+    state: &AppState,
+    posts: Vec<Post>,
+    me: Option<&Account>,
+) -> Result<Vec<PostView>> {
+    let authors = posts.iter().map(|p| p.author.clone()).collect();
+    let people = people::people(state, authors).await?;
+    let mut out = Vec::with_capacity(posts.len());
+    for post in posts {
+        let can_edit = match me {
+            Some(a) if post.local && !post.is_deleted() => {
+                match crate::federation::local::by_uri(state, &post.author).await? {
+                    Some(actor) => super::access::may_act_as(state, a, &actor).await?,
+                    None => false,
+                }
+            }
+            _ => false,
+        };
+        let parent_link = match &post.in_reply_to {
+            Some(parent) => Some(match store::by_uri(&state.db, parent).await? {
+                Some(p) => link_of(&p),
+                None => parent.clone(),
+            }),
+            None => None,
+        };
+        out.push(PostView {
+            author: people
+                .get(&post.author)
+                .cloned()
+                .unwrap_or_else(|| people::Person {
+                    uri: post.author.clone(),
+                    name: post.author.clone(),
+                    handle: String::new(),
+                    link: post.author.clone(),
+                    icon: None,
+                    local: false,
+                }),
+            link: link_of(&post),
+            when: crate::federation::protocol::datetime(post.published_at).replace('T', " "),
+            can_edit,
+            parent_link,
+            post,
+        });
+    }
+    Ok(out)
+}
+
+/// The actors a member may post as, for the composer's "as" choice: `(value, label)`.
+pub async fn voices(state: &AppState, account: &Account) -> Result<Vec<(String, String)>> {
+    let mut out = vec![(String::new(), format!("@{}", account.handle))];
+    for m in crate::companies::store::memberships_of(&state.db, account.id).await? {
+        if m.role.can_manage() {
+            out.push((format!("company:{}", m.handle), m.name.clone()));
+        }
+    }
+    if account.is_admin {
+        out.push(("space".into(), "The space".into()));
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize, Default)]
+struct Before {
+    #[serde(default)]
+    before: i64,
+}
+
+const PAGE: i64 = 30;
+
+#[derive(Template)]
+#[template(path = "posts/timeline.html")]
+struct TimelinePage {
+    ctx: PageCtx,
+    title: String,
+    intro: String,
+    posts: Vec<PostView>,
+    composer: Option<Composer>,
+    more: Option<String>,
+    feed_kind: &'static str,
+}
+
+/// The composer's state: what was typed, errors, and who one may post as.
+pub struct Composer {
+    pub draft: Draft,
+    pub errors: FieldErrors,
+    pub voices: Vec<(String, String)>,
+}
+
+impl Composer {
+    pub fn visibility_is(&self, v: &str) -> bool {
+        let current = if self.draft.visibility.is_empty() {
+            "public"
+        } else {
+            self.draft.visibility.as_str()
+        };
+        current == v
+    }
+}
+
+fn more_link(path: &str, posts: &[PostView]) -> Option<String> {
+    (posts.len() as i64 == PAGE)
+        .then(|| posts.last().map(|p| format!("{path}?before={}", p.post.id)))
+        .flatten()
+}
+
+async fn home(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    User(user): User,
+    Query(q): Query<Before>,
+) -> Result<Response> {
+    home_page(
+        &state,
+        ctx,
+        &user.account,
+        q.before,
+        Draft::default(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn home_page(
+    state: &AppState,
+    ctx: PageCtx,
+    account: &Account,
+    before: i64,
+    draft: Draft,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<Response> {
+    let urls = Urls::new(&state.config);
+    let me = urls.member(&account.handle);
+    let posts = store::home(&state.db, &me, PAGE, before).await?;
+    let posts = present(state, posts, Some(account)).await?;
+    render_status(
+        status,
+        &TimelinePage {
+            title: "Home".into(),
+            intro:
+                "Posts of the people, companies and spaces you follow, and those that mention you."
+                    .into(),
+            more: more_link("/home", &posts),
+            posts,
+            composer: Some(Composer {
+                draft,
+                errors,
+                voices: voices(state, account).await?,
+            }),
+            feed_kind: "home",
+            ctx,
+        },
+    )
+}
+
+async fn feed(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<Before>,
+) -> Result<Response> {
+    let account = user.map(|u| u.account);
+    let posts = store::space_feed(&state.db, account.is_some(), PAGE, q.before).await?;
+    let posts = present(&state, posts, account.as_ref()).await?;
+    render(&TimelinePage {
+        title: format!("{} feed", ctx.space_name),
+        intro: "What the members, companies and the space itself publish here.".into(),
+        more: more_link("/feed", &posts),
+        posts,
+        composer: None,
+        feed_kind: "space",
+        ctx,
+    })
+}
+
+async fn tag(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    Path(tag): Path<String>,
+    Query(q): Query<Before>,
+) -> Result<Response> {
+    let tag = tag.trim_start_matches('#').to_lowercase();
+    if tag.is_empty() || tag.chars().count() > 100 {
+        return Err(Error::NotFound);
+    }
+    let account = user.map(|u| u.account);
+    let posts = store::by_tag(&state.db, &tag, PAGE, q.before).await?;
+    let posts = present(&state, posts, account.as_ref()).await?;
+    render(&TimelinePage {
+        title: format!("#{tag}"),
+        intro: "Public posts with this tag, from here and from the servers this space hears from."
+            .into(),
+        more: more_link(&format!("/tags/{}", urlencode(&tag)), &posts),
+        posts,
+        composer: None,
+        feed_kind: "tag",
+        ctx,
+    })
+}
+
+#[derive(Deserialize)]
+struct CreateForm {
+    #[serde(flatten)]
+    draft: Draft,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    to_list: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    User(user): User,
+    Form(mut form): Form<CreateForm>,
+) -> Result<Response> {
+    if !form.to_list.trim().is_empty() {
+        form.draft.to = form
+            .to_list
+            .split([',', ' ', '\n'])
+            .map(str::to_string)
+            .collect();
+    }
+    let result = match service::author_for(&state, &user.account, &form.draft.as_actor).await {
+        Ok(author) => service::create(&state, &user.account, &author, &form.draft).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(post) => {
+            let to = match form.next.as_deref() {
+                Some(n) if !n.is_empty() => safe_next(Some(n)),
+                _ => link_of(&post),
+            };
+            Ok(redirect_with_notice(&to, "Posted."))
+        }
+        Err(Error::Invalid(errors)) => {
+            home_page(
+                &state,
+                ctx,
+                &user.account,
+                0,
+                form.draft,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "posts/show.html")]
+struct ShowPage {
+    ctx: PageCtx,
+    ancestors: Vec<PostView>,
+    main: PostView,
+    replies: Vec<PostView>,
+    reply_to: String,
+    errors: FieldErrors,
+}
+
+/// A post with its thread, or its document for servers.
+async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    Path(token): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let urls = Urls::new(&state.config);
+    if token.len() > 64 {
+        return Err(Error::NotFound);
+    }
+    let post = store::by_uri(&state.db, &format!("{}/posts/{token}", urls.base()))
+        .await?
+        .filter(|p| p.local)
+        .ok_or(Error::NotFound)?;
+    if wants_activity_json(&headers) {
+        let viewer = match viewer::signed_fetcher(&state, &method, &uri, &headers).await {
+            Ok(Some(remote)) => Viewer::Remote(remote),
+            Ok(None) => Viewer::Anonymous,
+            Err(Error::Unauthorized) => return Ok(viewer::refused()),
+            Err(e) => return Err(e),
+        };
+        if post.visibility == Visibility::Members || !can_read(&state, &post, &viewer).await? {
+            return Err(Error::NotFound);
+        }
+        if let Some(deleted) = post.deleted_at {
+            return Ok(tombstones::gone(&post.uri, &post.kind, deleted, true));
+        }
+        return Ok(activity_json(&service::document(&state, &post).await?));
+    }
+    let account = user.map(|u| u.account);
+    let viewer = account
+        .clone()
+        .map(Viewer::Member)
+        .unwrap_or(Viewer::Anonymous);
+    if !can_read(&state, &post, &viewer).await? {
+        return Err(Error::NotFound);
+    }
+    if post.deleted_at.is_some() && post.replies_count == 0 {
+        return Err(Error::Gone);
+    }
+    Ok(vary_accept(
+        thread_page(&state, ctx, account.as_ref(), &viewer, post).await?,
+    ))
+}
+
+/// A received post with its thread, as far as this space knows it.
+#[derive(Deserialize)]
+struct ThreadQuery {
+    #[serde(default)]
+    uri: String,
+}
+
+async fn remote_thread(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<ThreadQuery>,
+) -> Result<Response> {
+    let post = store::by_uri(&state.db, q.uri.trim())
+        .await?
+        .ok_or(Error::NotFound)?;
+    if post.local && post.visibility != Visibility::Direct {
+        return Ok(axum::response::Redirect::to(&link_of(&post)).into_response());
+    }
+    let account = user.map(|u| u.account);
+    let viewer = account
+        .clone()
+        .map(Viewer::Member)
+        .unwrap_or(Viewer::Anonymous);
+    if post.visibility == Visibility::Direct || !can_read(&state, &post, &viewer).await? {
+        return Err(Error::NotFound);
+    }
+    thread_page(&state, ctx, account.as_ref(), &viewer, post).await
+}
+
+async fn thread_page(
+    state: &AppState,
+    ctx: PageCtx,
+    account: Option<&Account>,
+    viewer: &Viewer,
+    post: Post,
+) -> Result<Response> {
+    // Up to five posts above, as far as they are here and readable.
+    let mut ancestors = Vec::new();
+    let mut parent = post.in_reply_to.clone();
+    while let Some(uri) = parent.take() {
+        if ancestors.len() >= 5 {
+            break;
+        }
+        match store::by_uri(&state.db, &uri).await? {
+            Some(p) if can_read(state, &p, viewer).await? => {
+                parent = p.in_reply_to.clone();
+                ancestors.push(p);
+            }
+            _ => break,
+        }
+    }
+    ancestors.reverse();
+    let mut replies = Vec::new();
+    for r in store::replies(&state.db, &post.uri, 200).await? {
+        if can_read(state, &r, viewer).await? {
+            replies.push(r);
+        }
+    }
+    let reply_to = post.uri.clone();
+    let mut main = present(state, vec![post], account).await?;
+    render(&ShowPage {
+        ancestors: present(state, ancestors, account).await?,
+        main: main.remove(0),
+        replies: present(state, replies, account).await?,
+        reply_to,
+        errors: FieldErrors::new(),
+        ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "posts/edit.html")]
+struct EditPage {
+    ctx: PageCtx,
+    token: String,
+    draft: Draft,
+    errors: FieldErrors,
+}
+
+fn local_uri(state: &AppState, token: &str) -> String {
+    format!("{}/posts/{token}", Urls::new(&state.config).base())
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    User(user): User,
+    Path(token): Path<String>,
+) -> Result<Response> {
+    let (post, _) = service::editable(&state, &user.account, &local_uri(&state, &token)).await?;
+    render(&EditPage {
+        draft: Draft {
+            text: post.source.clone(),
+            name: post.name.clone(),
+            summary: post.summary.clone(),
+            ..Draft::default()
+        },
+        token,
+        errors: FieldErrors::new(),
+        ctx,
+    })
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    User(user): User,
+    Path(token): Path<String>,
+    Form(draft): Form<Draft>,
+) -> Result<Response> {
+    match service::edit(&state, &user.account, &local_uri(&state, &token), &draft).await {
+        Ok(post) => Ok(redirect_with_notice(&link_of(&post), "Saved.")),
+        Err(Error::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &EditPage {
+                ctx,
+                token,
+                draft,
+                errors,
+            },
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(token): Path<String>,
+) -> Result<Response> {
+    service::delete(&state, &user.account, &local_uri(&state, &token)).await?;
+    Ok(redirect_with_notice("/home", "Post deleted."))
+}
