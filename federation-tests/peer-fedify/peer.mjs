@@ -164,6 +164,37 @@ function record(type, activity) {
   });
 }
 
+// Records a Create or Update with what Fedify's vocabulary made of its object: its type and
+// the properties an app would show (only what Fedify could read from the JSON-LD counts).
+async function recordWithObject(type, activity) {
+  let object = null;
+  try {
+    const o = await activity.getObject();
+    if (o != null) {
+      object = {
+        type: o.constructor?.name ?? null,
+        id: o.id?.href ?? null,
+        name: o.name?.toString() ?? null,
+        content: o.content?.toString() ?? null,
+        startTime: o.startTime?.toString() ?? null,
+        endTime: o.endTime?.toString() ?? null,
+        url: o.url?.href ?? null,
+        attributedTo: o.attributionId?.href ?? null,
+        inReplyTo: o.replyTargetId?.href ?? null,
+      };
+    }
+  } catch (error) {
+    object = { error: String(error) };
+  }
+  state.received.push({
+    id: activity.id?.href ?? null,
+    type,
+    actor: activity.actorId?.href ?? null,
+    object: activity.objectId?.href ?? null,
+    objectDetails: object,
+  });
+}
+
 federation
   .setInboxListeners("/users/{identifier}/inbox", "/inbox")
   .on(Follow, async (ctx, follow) => {
@@ -194,8 +225,8 @@ federation
     if (id != null && state.following[id]) state.following[id].state = "rejected";
   })
   .on(Undo, async (_ctx, undo) => record("Undo", undo))
-  .on(Update, async (_ctx, update) => record("Update", update))
-  .on(Create, async (_ctx, create) => record("Create", create))
+  .on(Update, async (_ctx, update) => recordWithObject("Update", update))
+  .on(Create, async (_ctx, create) => recordWithObject("Create", create))
   .on(Delete, async (_ctx, del) => record("Delete", del))
   .onError(async (_ctx, error) => {
     console.error("peer: inbox listener failed:", error);
@@ -291,6 +322,21 @@ async function signedPost(body) {
   return json(200, { status: response.status, body: await response.text() });
 }
 
+// A GET of `url` signed as the peer's actor (`spec` as for signed-post), as a server fetching
+// an object for one of its users would send it.
+async function signedGet(body) {
+  const ctx = federation.createContext(new URL(ORIGIN), undefined);
+  const [key] = await ctx.getActorKeyPairs(ME);
+  const request = new Request(body.url, {
+    method: "GET",
+    headers: { accept: "application/activity+json" },
+  });
+  const spec = body.spec ?? "rfc9421";
+  const signed = await signRequest(request, keyPair.privateKey, key.keyId, { spec });
+  const response = await realFetch(signed, { redirect: "manual" });
+  return json(200, { status: response.status, body: await response.text() });
+}
+
 async function control(request, path) {
   if (request.method === "GET" && path === "/_control/health") return json(200, { origin: ORIGIN });
   if (request.method === "GET" && path === "/_control/state") return json(200, state);
@@ -299,6 +345,7 @@ async function control(request, path) {
     if (path === "/_control/follow") return await follow(body);
     if (path === "/_control/unfollow") return await unfollow(body);
     if (path === "/_control/signed-post") return await signedPost(body);
+    if (path === "/_control/signed-get") return await signedGet(body);
   }
   return json(404, { error: `no control endpoint ${request.method} ${path}` });
 }

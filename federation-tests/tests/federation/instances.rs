@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::harness::{eventually, Instance, SOON};
 
 /// A member follows `target` on `from`; the API answers 201 with the follow.
-async fn follow(from: &Instance, token: &str, target: &str) -> Value {
+pub(crate) async fn follow(from: &Instance, token: &str, target: &str) -> Value {
     let (status, body) = from
         .post(Some(token), "/api/v1/follows", &json!({"target": target}))
         .await;

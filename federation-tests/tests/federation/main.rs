@@ -2,7 +2,8 @@
 //! `gamma.test` talk to each other, and to an independent ActivityPub server built on Fedify
 //! (`peer.test`), over HTTP with signed requests, the delivery queue and inboxes as in
 //! production. Start with `harness.rs`; the scenarios are in `instances.rs` (Guildhall to
-//! Guildhall) and `fedify.rs` (Guildhall and the Fedify peer).
+//! Guildhall), `fedify.rs` (Guildhall and the Fedify peer) and `posts.rs` (posts and direct
+//! messages: who receives them, and that private ones are served to nobody else).
 //!
 //! The in-process tests of the root package (`tests/it/federation.rs`) check the details of
 //! each protocol step; these check that whole processes federate: across restarts, crashes,
@@ -13,3 +14,4 @@ mod harness;
 mod instances;
 mod jsonld;
 mod peer;
+mod posts;

@@ -275,6 +275,20 @@ impl Peer {
         StatusCode::from_u16(status).expect("an HTTP status")
     }
 
+    /// Has the peer GET `url` with a signature of its own (`spec` as for [`Peer::signed_post`]),
+    /// as a server fetching an object for one of its users. Returns the status and the body.
+    pub async fn signed_get(&self, url: &str, spec: &str) -> (StatusCode, String) {
+        let answer = self
+            .control("signed-get", Some(&json!({"url": url, "spec": spec})))
+            .await
+            .unwrap_or_else(|e| panic!("signed GET through the peer: {e}"));
+        let status = answer["status"].as_u64().expect("a status") as u16;
+        (
+            StatusCode::from_u16(status).expect("an HTTP status"),
+            answer["body"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+
     /// A new activity id on the peer's host.
     pub fn new_id(&self) -> String {
         format!("{}/users/peer/tests/{}", self.origin, harness::random_hex())
