@@ -145,16 +145,16 @@ async fn journey(app: &TestApp, b: &Browser) -> Result<()> {
 }
 
 /// Submits the form matching `form` with its submit button.
-async fn submit(b: &Browser, form: &str) -> Result<()> {
+pub(super) async fn submit(b: &Browser, form: &str) -> Result<()> {
     b.click(&format!("{form} button[type=submit]")).await
 }
 
 /// Waits for `needle` in the element matching `css`.
-async fn expect_text(b: &Browser, css: &str, needle: &str) -> Result<()> {
+pub(super) async fn expect_text(b: &Browser, css: &str, needle: &str) -> Result<()> {
     b.wait_for_text(css, needle).await
 }
 
-async fn sign_out(b: &Browser) -> Result<()> {
+pub(super) async fn sign_out(b: &Browser) -> Result<()> {
     b.click(".account-nav form[action=\"/logout\"] button[type=submit]")
         .await?;
     b.wait_for_text(".notice", "You are signed out.").await?;

@@ -51,6 +51,9 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--no-first-run",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    // The test network's instance names (alpha.test, beta.test, ...) are loopback, as the
+    // instances' own HTTP clients resolve them; each name keeps its own cookies.
+    "--host-resolver-rules=MAP *.test 127.0.0.1",
 ];
 
 /// A headless Chromium driven through its own chromedriver.
@@ -412,6 +415,23 @@ impl Browser {
         self.wait_until(&format!("the path {path}"), DEFAULT_TIMEOUT, || async {
             Ok(self.current_path().await? == path)
         })
+        .await
+    }
+
+    /// Loads `url` again and again until the element matching `css` shows text containing
+    /// `needle`: for what arrives from another server while the page is open.
+    pub async fn reload_until_text(&self, url: &str, css: &str, needle: &str) -> Result<()> {
+        self.wait_until(
+            &format!("`{needle}` in `{css}` after reloading"),
+            DEFAULT_TIMEOUT,
+            || async {
+                self.goto(url).await?;
+                Ok(match self.try_find(css).await? {
+                    Some(e) => e.text().await?.contains(needle),
+                    None => false,
+                })
+            },
+        )
         .await
     }
 
