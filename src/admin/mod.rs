@@ -2,4 +2,5 @@
 
 pub mod domains;
 pub mod seed;
+pub mod seed_posts;
 pub mod users;

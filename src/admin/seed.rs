@@ -295,8 +295,16 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
         created_companies.push(c.handle);
     }
 
+    // Content is written once, with the demo members' first appearance.
+    let mut posts = 0;
+    if created_members.contains(&"ada") {
+        let media = crate::media::MediaStore::local(&config.media_dir)?;
+        let state = crate::app::AppState::new(db.clone(), config.clone(), media)?;
+        posts = super::seed_posts::seed_posts(&state).await?;
+    }
+
     let mut report = format!(
-        "demo space ready: {} member(s) and {} company(ies) added",
+        "demo space ready: {} member(s), {} company(ies) and {posts} post(s) added",
         created_members.len(),
         created_companies.len()
     );

@@ -156,9 +156,54 @@ fn seed_demo_is_idempotent_and_respects_real_data() {
     let out = cli.run(&["admin", "seed-demo"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("6 member(s) and 4 company(ies) added"),
+        text(&out).contains("6 member(s), 4 company(ies) and 6 post(s) added"),
         "{}",
         text(&out)
+    );
+    // The posts are really there, with their thread, mention and message.
+    let db = cli.dir.path().join("g.db");
+    let count = |sql: &str| -> i64 {
+        let sql = sql.to_string();
+        let db = db.clone();
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(async move {
+                    use sqlx::Connection as _;
+                    let mut conn =
+                        sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                            .await
+                            .unwrap();
+                    sqlx::query_scalar::<_, i64>(&sql)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap()
+                })
+        })
+        .join()
+        .unwrap()
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM posts WHERE local = 1"), 6);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM posts WHERE in_reply_to IS NOT NULL"),
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM posts WHERE visibility = 'direct'"),
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM posts WHERE kind = 'Article'"),
+        1
+    );
+    // Priya's reply tells Ada (once, though it also mentions her); Tom's message tells Joao.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM notifications WHERE kind = 'reply'"),
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM notifications WHERE kind = 'message'"),
+        1
     );
     let again = cli.run(&["admin", "seed-demo"]);
     assert!(again.status.success());
@@ -181,7 +226,7 @@ fn seed_demo_is_idempotent_and_respects_real_data() {
     let forced = other.run(&["admin", "seed-demo", "--force"]);
     assert!(forced.status.success(), "{}", text(&forced));
     assert!(
-        text(&forced).contains("6 member(s) and 4 company(ies) added"),
+        text(&forced).contains("6 member(s), 4 company(ies) and 6 post(s) added"),
         "{}",
         text(&forced)
     );
