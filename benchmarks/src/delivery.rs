@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::http::{client, send, sign_post, until};
-use crate::inbox::ms;
 use crate::instance::Instance;
 use crate::net::{port_of, Net};
+use crate::stats::ms;
 use crate::Res;
 
 /// `n` hosts (from `hosts`) follow `company` on `inst` with a signed Follow each; returns when

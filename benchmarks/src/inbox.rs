@@ -12,21 +12,10 @@ use serde_json::json;
 use crate::http::{send, sign_post, Signed};
 use crate::instance::rss_kib;
 use crate::net::Net;
+use crate::stats::{ms, percentile};
 use crate::{Params, Res};
 
 // --- measurements -------------------------------------------------------------------------------
-
-pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-pub(crate) fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
 
 pub(crate) struct InboxResult {
     pub(crate) accepted: usize,

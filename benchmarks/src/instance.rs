@@ -101,6 +101,8 @@ pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
 }
 
 pub(crate) struct Instance {
+    pub(crate) binary: PathBuf,
+    pub(crate) database_url: String,
     pub(crate) port: u16,
     pub(crate) domain: String,
     pub(crate) admin: String,
@@ -160,6 +162,8 @@ impl Instance {
             .spawn()
             .map_err(|e| format!("start {}: {e}", binary.display()))?;
         let mut instance = Instance {
+            binary: binary.to_path_buf(),
+            database_url: database_url.clone(),
             port,
             domain,
             admin: String::new(),
@@ -184,6 +188,35 @@ impl Instance {
         }
         instance.set_up().await?;
         Ok(instance)
+    }
+
+    /// Runs `guildhall ARGS` (an admin task) on this instance's database while it serves;
+    /// returns what it printed.
+    pub(crate) fn admin_task(&self, args: &[&str]) -> Res<String> {
+        let mut command = Command::new(&self.binary);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("GUILDHALL_") {
+                command.env_remove(key);
+            }
+        }
+        let out = command
+            .args(args)
+            .current_dir(self._dir.path())
+            .env("GUILDHALL_DOMAIN", &self.domain)
+            .env("GUILDHALL_DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("run guildhall {}: {e}", args.join(" ")))?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() {
+            return Err(format!(
+                "guildhall {} failed: {text} {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(text)
     }
 
     pub(crate) fn log_tail(&self) -> String {

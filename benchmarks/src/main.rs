@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use guildhall::federation::crypto::{self, SigningKey};
 
 mod delivery;
+mod directory;
 mod http;
 mod inbox;
 mod instance;
@@ -22,6 +23,7 @@ mod net;
 mod pages;
 mod rsa_bounds;
 mod servers;
+mod stats;
 
 use delivery::{fan_out, throughput};
 use http::client;
@@ -48,6 +50,9 @@ pub(crate) struct Params {
     pub(crate) k: usize,
     /// Seconds per page load run.
     pub(crate) page_secs: u64,
+    /// Directory search: synthetic entries, and searches timed.
+    pub(crate) directory_entries: usize,
+    pub(crate) searches: usize,
 }
 
 impl Params {
@@ -61,6 +66,8 @@ impl Params {
                 fan_sizes: vec![10, 100],
                 k: 40,
                 page_secs: 4,
+                directory_entries: 100_000,
+                searches: 400,
             }
         } else {
             Params {
@@ -71,6 +78,8 @@ impl Params {
                 fan_sizes: vec![10, 100, 1000],
                 k: 200,
                 page_secs: 15,
+                directory_entries: 100_000,
+                searches: 2000,
             }
         }
     }
@@ -198,6 +207,32 @@ async fn run(p: Params) -> Res<()> {
             Ok(line) => println!("  {size} hosts: {line}"),
             Err(e) => println!("  {size} hosts: not measured: {e}"),
         }
+    }
+
+    // Directory search, on a fresh instance of its own.
+    println!(
+        "\nDirectory search over HTTP ({} synthetic entries)",
+        p.directory_entries
+    );
+    match Instance::start(&binary, "dir", None, &resolve, &[]).await {
+        Ok(d) => match directory::measure(&d, p.directory_entries, p.searches).await {
+            Ok(f) => directory::print("SQLite", &f),
+            Err(e) => println!("  SQLite: not measured: {e}"),
+        },
+        Err(e) => println!("  SQLite: not measured: {e}"),
+    }
+    match postgres_database().await {
+        Ok((admin_url, name, url)) => {
+            match Instance::start(&binary, "dir", Some(url), &resolve, &[]).await {
+                Ok(d) => match directory::measure(&d, p.directory_entries, p.searches).await {
+                    Ok(f) => directory::print("PostgreSQL", &f),
+                    Err(e) => println!("  PostgreSQL: not measured: {e}"),
+                },
+                Err(e) => println!("  PostgreSQL: not measured: {e}"),
+            }
+            drop_database(&admin_url, &name).await;
+        }
+        Err(e) => println!("  PostgreSQL: not measured: {e}"),
     }
 
     // Inbox accept rate.

@@ -1,0 +1,127 @@
+//! Directory search over HTTP: an instance whose directory holds N synthetic remote entries
+//! (`guildhall admin seed-directory`), asked a fixed mix of searches one at a time, so each
+//! latency is the service time of one search end to end (HTTP, validation, full-text query,
+//! facet counts, JSON), not time spent queueing behind other requests.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::instance::Instance;
+use crate::stats::{ms, percentile};
+use crate::Res;
+
+/// The searches, cycled in order: free text, facets alone, both, a browse without filters, a
+/// later page, a date range of events.
+fn searches(today: &str, in_a_month: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("one word", "q=rust".into()),
+        ("two words", "q=harbour%20labs".into()),
+        ("skill and city", "skill=Rust&city=Lisbon".into()),
+        (
+            "kind, industry, hiring",
+            "kind=company&industry=Software&hiring=true".into(),
+        ),
+        (
+            "words and country",
+            "q=data%20engineering&country=DE".into(),
+        ),
+        ("browse, no filter", String::new()),
+        ("prefix, page 3", "q=atl&page=3".into()),
+        (
+            "events in a month",
+            format!("kind=event&from={today}&to={in_a_month}"),
+        ),
+    ]
+}
+
+pub(crate) struct SearchFigures {
+    pub(crate) entries: usize,
+    pub(crate) seeded_in: Duration,
+    pub(crate) requests: usize,
+    pub(crate) p50: Duration,
+    pub(crate) p95: Duration,
+    pub(crate) p99: Duration,
+    /// `(search, results it found)`, once per search, to show the queries are not empty.
+    pub(crate) totals: Vec<(&'static str, i64)>,
+}
+
+/// Seeds `entries` entries into `inst` and measures `requests` searches after a warm-up.
+pub(crate) async fn measure(
+    inst: &Instance,
+    entries: usize,
+    requests: usize,
+) -> Res<SearchFigures> {
+    let seeding = Instant::now();
+    inst.admin_task(&["admin", "seed-directory", "--entries", &entries.to_string()])?;
+    let seeded_in = seeding.elapsed();
+    let today = chrono::Utc::now().date_naive();
+    let in_a_month = today + chrono::Days::new(30);
+    let mix = searches(&today.to_string(), &in_a_month.to_string());
+    let url = |query: &str| inst.url(&format!("/api/v1/directory?{query}"));
+
+    let mut totals = Vec::new();
+    for (name, query) in &mix {
+        let r = inst
+            .http
+            .get(url(query))
+            .send()
+            .await
+            .map_err(|e| format!("search {name}: {e}"))?;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if status != StatusCode::OK {
+            return Err(format!("search {name}: {status} {body}"));
+        }
+        totals.push((*name, body["total"].as_i64().unwrap_or(-1)));
+    }
+    // Warm-up: each search a few times more, untimed.
+    for i in 0..mix.len() * 4 {
+        let _ = inst.http.get(url(&mix[i % mix.len()].1)).send().await;
+    }
+    let mut latencies = Vec::with_capacity(requests);
+    for i in 0..requests {
+        let started = Instant::now();
+        let r = inst
+            .http
+            .get(url(&mix[i % mix.len()].1))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let ok = r.status() == StatusCode::OK;
+        let _ = r.bytes().await;
+        latencies.push(started.elapsed());
+        if !ok {
+            return Err(format!("search {} failed", mix[i % mix.len()].0));
+        }
+    }
+    latencies.sort();
+    Ok(SearchFigures {
+        entries,
+        seeded_in,
+        requests,
+        p50: percentile(&latencies, 0.50),
+        p95: percentile(&latencies, 0.95),
+        p99: percentile(&latencies, 0.99),
+        totals,
+    })
+}
+
+pub(crate) fn print(label: &str, f: &SearchFigures) {
+    println!(
+        "  {label}: {} entries (seeded in {:.1} s), {} searches one at a time: p50 {}, p95 {}, p99 {}",
+        f.entries,
+        f.seeded_in.as_secs_f64(),
+        f.requests,
+        ms(f.p50),
+        ms(f.p95),
+        ms(f.p99)
+    );
+    let found: Vec<String> = f
+        .totals
+        .iter()
+        .map(|(name, total)| format!("{name}: {total}"))
+        .collect();
+    println!("    results per search: {}", found.join("; "));
+}
