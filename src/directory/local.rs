@@ -160,11 +160,12 @@ pub async fn reconcile(state: &AppState) -> Result<usize> {
             _ => writes.push(d),
         }
     }
-    let removals: Vec<&String> = stored
+    let mut removals: Vec<&String> = stored
         .iter()
         .filter(|(uri, (_, deleted))| !deleted && !keep.contains(*uri))
         .map(|(uri, _)| uri)
         .collect();
+    removals.sort();
     if writes.is_empty() && removals.is_empty() {
         return Ok(0);
     }

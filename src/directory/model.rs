@@ -185,7 +185,9 @@ impl Entry {
     /// rendering of the remote profile.
     pub fn link(&self) -> String {
         if self.local {
-            self.url.clone()
+            url::Url::parse(&self.url)
+                .map(|u| u.path().to_string())
+                .unwrap_or_else(|_| self.url.clone())
         } else {
             let uri: String = url::form_urlencoded::byte_serialize(self.uri.as_bytes()).collect();
             format!("/directory/entry?uri={uri}")
