@@ -802,6 +802,30 @@ pub async fn insert_batch(db: &Db, drafts: &[Draft], now: i64) -> Result<()> {
     Ok(())
 }
 
+/// Every peer's domain, inside a transaction.
+pub async fn peer_domains_tx(tx: &mut Tx) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT domain FROM peers")
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+/// Forgets a peer's cursor: its next pull reads its whole directory again.
+pub async fn restart_peer_tx(tx: &mut Tx, domain: &str) -> Result<()> {
+    sqlx::query("UPDATE peers SET cursor = NULL WHERE domain = $1")
+        .bind(domain)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn restart_peer(db: &Db, domain: &str) -> Result<()> {
+    sqlx::query("UPDATE peers SET cursor = NULL WHERE domain = $1")
+        .bind(domain)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Brings every peer's next pull forward to now.
 pub async fn make_all_peers_due(db: &Db) -> Result<()> {
     sqlx::query("UPDATE peers SET next_sync_at = 0")

@@ -17,7 +17,7 @@ use super::model::{clip, Draft, Kind};
 use super::store::{self, Peer, PeerInfo};
 use crate::app::AppState;
 use crate::error::Result;
-use crate::federation::policy::{self, authority_of, Decision};
+use crate::federation::policy::{self, authority_of, Decision, DomainName};
 use crate::federation::remote::{self, sanitize_html};
 use crate::storage::now_ms;
 
@@ -84,6 +84,7 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
     let next_at = now + state.config.directory_sync_secs as i64 * 1000;
     if policy::decide(&state.db, &peer.domain).await? == Decision::Block {
         remove_origin(state, &peer.domain).await?;
+        store::restart_peer(&state.db, &peer.domain).await?;
         store::set_peer_outcome(
             &state.db,
             &peer.domain,
@@ -594,6 +595,13 @@ pub async fn remove_blocked(
     tx: &mut crate::storage::Tx,
     domain: &str,
 ) -> Result<usize> {
+    // Peers of the domain start over once unblocked: what was removed comes back.
+    let name = DomainName::parse(domain).map_err(|m| anyhow::anyhow!("{m}"))?;
+    for peer in store::peer_domains_tx(tx).await? {
+        if name.covers(&peer) {
+            store::restart_peer_tx(tx, &peer).await?;
+        }
+    }
     let uris = store::remote_uris_of_domain(tx, domain).await?;
     if !uris.is_empty() {
         let mut seq = store::next_seq(db, tx).await?;

@@ -2,12 +2,14 @@
 //! `gamma.test` talk to each other, and to an independent ActivityPub server built on Fedify
 //! (`peer.test`), over HTTP with signed requests, the delivery queue and inboxes as in
 //! production. Start with `harness.rs`; the scenarios are in `instances.rs` (Guildhall to
-//! Guildhall) and `fedify.rs` (Guildhall and the Fedify peer).
+//! Guildhall), `directory.rs` (the federated directory across three spaces) and `fedify.rs`
+//! (Guildhall and the Fedify peer).
 //!
 //! The in-process tests of the root package (`tests/it/federation.rs`) check the details of
 //! each protocol step; these check that whole processes federate: across restarts, crashes,
 //! downtime and domain blocks, and with a server someone else wrote.
 
+mod directory;
 mod fedify;
 mod harness;
 mod instances;
