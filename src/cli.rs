@@ -242,7 +242,9 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
                 PeerCommand::Add { domain } => {
                     admin::directory::add_peer(&db, &config, &domain).await?
                 }
-                PeerCommand::Remove { domain } => admin::directory::remove_peer(&db, &domain).await?,
+                PeerCommand::Remove { domain } => {
+                    admin::directory::remove_peer(&db, &domain).await?
+                }
                 PeerCommand::List => admin::directory::list_peers(&db).await?,
             };
             println!("{message}");

@@ -91,11 +91,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "GUILDHALL_DIRECTORY_SYNC_SECS",
         "900",
     ),
-    (
-        "directory_peer_hops",
-        "GUILDHALL_DIRECTORY_PEER_HOPS",
-        "1",
-    ),
+    ("directory_peer_hops", "GUILDHALL_DIRECTORY_PEER_HOPS", "1"),
 ];
 
 impl Config {

@@ -73,21 +73,64 @@ pub async fn list_peers(db: &Db) -> anyhow::Result<String> {
 }
 
 const FIRST: &[&str] = &[
-    "Tide", "Harbour", "North", "Copper", "Lumen", "Orchard", "Granite", "Signal", "Meadow",
-    "Atlas", "Cobalt", "Juniper", "Pioneer", "Quarry", "Riverside", "Summit", "Vector", "Willow",
+    "Tide",
+    "Harbour",
+    "North",
+    "Copper",
+    "Lumen",
+    "Orchard",
+    "Granite",
+    "Signal",
+    "Meadow",
+    "Atlas",
+    "Cobalt",
+    "Juniper",
+    "Pioneer",
+    "Quarry",
+    "Riverside",
+    "Summit",
+    "Vector",
+    "Willow",
 ];
 const SECOND: &[&str] = &[
-    "Labs", "Works", "Studio", "Collective", "Systems", "Partners", "Digital", "Analytics",
-    "Design", "Foundry", "Cooperative", "Ventures",
+    "Labs",
+    "Works",
+    "Studio",
+    "Collective",
+    "Systems",
+    "Partners",
+    "Digital",
+    "Analytics",
+    "Design",
+    "Foundry",
+    "Cooperative",
+    "Ventures",
 ];
 const PEOPLE: &[&str] = &[
     "Ana", "Bruno", "Chen", "Dara", "Emil", "Fatima", "Gabriel", "Hana", "Ivo", "Jonas", "Kaya",
     "Luis", "Mira", "Noor", "Oscar", "Paula", "Rui", "Sofia", "Tariq", "Vera",
 ];
 const SKILLS: &[&str] = &[
-    "Rust", "Go", "Python", "TypeScript", "PostgreSQL", "Kubernetes", "Product design",
-    "UX research", "Data engineering", "Machine learning", "Accounting", "Marketing", "SEO",
-    "Copywriting", "Community", "Events", "Legal", "Hardware", "Embedded", "Security",
+    "Rust",
+    "Go",
+    "Python",
+    "TypeScript",
+    "PostgreSQL",
+    "Kubernetes",
+    "Product design",
+    "UX research",
+    "Data engineering",
+    "Machine learning",
+    "Accounting",
+    "Marketing",
+    "SEO",
+    "Copywriting",
+    "Community",
+    "Events",
+    "Legal",
+    "Hardware",
+    "Embedded",
+    "Security",
 ];
 const INDUSTRIES: &[&str] = &[
     "Software",
@@ -175,12 +218,13 @@ fn synthetic(rng: &mut StdRng, i: i64, now: i64) -> Draft {
             );
             (name, format!("members/p{i}"))
         }
-        Kind::Event => (
-            format!("{} meetup #{i}", skills[0]),
-            format!("events/e{i}"),
-        ),
+        Kind::Event => (format!("{} meetup #{i}", skills[0]), format!("events/e{i}")),
         Kind::Project => (
-            format!("Open {} {}", FIRST[rng.gen_range(0..FIRST.len())], skills[0]),
+            format!(
+                "Open {} {}",
+                FIRST[rng.gen_range(0..FIRST.len())],
+                skills[0]
+            ),
             format!("projects/g{i}"),
         ),
         _ => (

@@ -68,7 +68,12 @@ impl Runtime {
     ) -> Result<store::Facets> {
         let generation = store::generation(db).await?;
         let key = format!("{generation}|{filters:?}|{vis:?}");
-        if let Some(hit) = self.facet_cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        if let Some(hit) = self
+            .facet_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
             return Ok(hit);
         }
         let facets = store::facets(db, filters, vis).await?;

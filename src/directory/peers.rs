@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::store::{self, Peer};
 use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::federation::policy::{self, DomainName, Decision};
+use crate::federation::policy::{self, Decision, DomainName};
 use crate::storage::{now_ms, Db};
 use crate::validate::FieldErrors;
 
@@ -28,7 +28,9 @@ impl PeerDomain {
                 if !dev {
                     return Err("must be a domain name without a port".into());
                 }
-                let port: u16 = p.parse().map_err(|_| "has an impossible port".to_string())?;
+                let port: u16 = p
+                    .parse()
+                    .map_err(|_| "has an impossible port".to_string())?;
                 (h, Some(port))
             }
             _ => (t, None),
@@ -121,7 +123,9 @@ mod tests {
     #[test]
     fn peer_domains() {
         assert_eq!(
-            PeerDomain::parse("https://Space.Example/", false).unwrap().as_str(),
+            PeerDomain::parse("https://Space.Example/", false)
+                .unwrap()
+                .as_str(),
             "space.example"
         );
         assert!(PeerDomain::parse("space.example:8080", false).is_err());

@@ -133,13 +133,18 @@ impl SearchParams {
         let industry = errors.check("industry", facet(&self.industry, 80));
         let skill = errors.check("skill", facet(&self.skill, 60));
         let city = errors.check("city", facet(&self.city, 80));
-        let country = errors.check("country", facet(&self.country, 2).and_then(|c| {
-            if c.as_deref().is_some_and(|c| !c.chars().all(|ch| ch.is_ascii_alphabetic())) {
-                Err("must be a two-letter country code".into())
-            } else {
-                Ok(c)
-            }
-        }));
+        let country = errors.check(
+            "country",
+            facet(&self.country, 2).and_then(|c| {
+                if c.as_deref()
+                    .is_some_and(|c| !c.chars().all(|ch| ch.is_ascii_alphabetic()))
+                {
+                    Err("must be a two-letter country code".into())
+                } else {
+                    Ok(c)
+                }
+            }),
+        );
         let space = errors.check("space", facet(&self.space, 255));
         let hiring = errors.check("hiring", flag(&self.hiring));
         let collaborate = errors.check("collaborate", flag(&self.collaborate));
@@ -260,18 +265,9 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Results> {
         (None, None)
     };
     let vis = store::visibility(&state.db).await?;
-    let (entries, total) = store::search(
-        &state.db,
-        &filters,
-        &vis,
-        PER_PAGE,
-        (page - 1) * PER_PAGE,
-    )
-    .await?;
-    let facets = state
-        .directory
-        .facets(&state.db, &filters, &vis)
-        .await?;
+    let (entries, total) =
+        store::search(&state.db, &filters, &vis, PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let facets = state.directory.facets(&state.db, &filters, &vis).await?;
     Ok(Results {
         total,
         page,
@@ -311,11 +307,12 @@ async fn resolve(state: &AppState, q: &str) -> Result<Option<Entry>, String> {
     let actor = remote::resolve_handle_or_url(state, q)
         .await
         .map_err(|e| e.to_string())?;
-    let doc: Option<String> = sqlx::query_scalar("SELECT document FROM remote_actors WHERE uri = $1")
-        .bind(&actor.uri)
-        .fetch_optional(state.db.pool())
-        .await
-        .map_err(|e| e.to_string())?;
+    let doc: Option<String> =
+        sqlx::query_scalar("SELECT document FROM remote_actors WHERE uri = $1")
+            .bind(&actor.uri)
+            .fetch_optional(state.db.pool())
+            .await
+            .map_err(|e| e.to_string())?;
     let doc: serde_json::Value = doc
         .and_then(|d| serde_json::from_str(&d).ok())
         .unwrap_or_default();

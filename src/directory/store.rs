@@ -11,7 +11,7 @@ use crate::federation::policy::{normalize_host, FederationMode};
 use crate::storage::{search_text, Db, Row, Tx};
 
 /// The advisory lock key that orders directory writers on PostgreSQL.
-const SEQ_LOCK: i64 = 0x6768_6469_72;
+const SEQ_LOCK: i64 = 0x0067_6864_6972;
 
 /// Takes the directory's write order for this transaction; returns the next change number.
 /// Call once per transaction and count up from the answer.
@@ -242,18 +242,17 @@ pub async fn local_changes(db: &Db, after: i64, limit: i64) -> Result<Vec<Entry>
         .bind(limit)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows
-        .iter()
-        .map(Entry::from_row)
-        .collect::<Result<_, _>>()?)
+    Ok(rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?)
 }
 
 pub async fn count_local_live(db: &Db) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM directory_entries WHERE local = 1 AND deleted = 0",
+    Ok(
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM directory_entries WHERE local = 1 AND deleted = 0",
+        )
+        .fetch_one(db.pool())
+        .await?,
     )
-    .fetch_one(db.pool())
-    .await?)
 }
 
 /// A live entry by URI.
@@ -358,7 +357,10 @@ impl Built {
         format!("${}", self.binds.len())
     }
 
-    fn query<'q>(&self, sql: &'q str) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn query<'q>(
+        &self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
         let mut q = sqlx::query(sql);
         for b in &self.binds {
             q = match b {
@@ -413,13 +415,17 @@ pub async fn visibility(db: &Db) -> Result<Visibility> {
 }
 
 /// FROM and WHERE of a search, without its `except` filter.
-fn clauses(db: &Db, f: &Filters, vis: &Visibility, except: Option<Facet>, b: &mut Built) -> (String, String) {
+fn clauses(
+    db: &Db,
+    f: &Filters,
+    vis: &Visibility,
+    except: Option<Facet>,
+    b: &mut Built,
+) -> (String, String) {
     let mut from = "directory_entries e".to_string();
     let mut conds = vec!["e.deleted = 0".to_string()];
     if !f.words.is_empty() {
-        let fts = db
-            .dialect()
-            .directory_fts(b.binds.len() + 1);
+        let fts = db.dialect().directory_fts(b.binds.len() + 1);
         b.text(db.dialect().fts_query(&f.words));
         from = fts.from;
         conds.push(fts.condition);
@@ -475,7 +481,9 @@ fn clauses(db: &Db, f: &Filters, vis: &Visibility, except: Option<Facet>, b: &mu
         for domain in allowed {
             let exact = b.text(domain.clone());
             let sub = b.text(format!("%.{domain}"));
-            any.push(format!("e.origin_host = {exact} OR e.origin_host LIKE {sub}"));
+            any.push(format!(
+                "e.origin_host = {exact} OR e.origin_host LIKE {sub}"
+            ));
         }
         conds.push(format!("({})", any.join(" OR ")));
     }
@@ -513,10 +521,7 @@ pub async fn search(
         Entry::COLUMNS
     );
     let rows = b.query(&sql).fetch_all(db.pool()).await?;
-    let entries = rows
-        .iter()
-        .map(Entry::from_row)
-        .collect::<Result<_, _>>()?;
+    let entries = rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?;
     Ok((entries, total))
 }
 
@@ -571,7 +576,10 @@ pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
     let flag = |facet: Facet, column: &'static str| {
         let mut b = Built::default();
         let (from, conds) = clauses(db, f, vis, Some(facet), &mut b);
-        (b, format!("SELECT COUNT(*) AS n FROM {from} WHERE {conds} AND {column} = 1"))
+        (
+            b,
+            format!("SELECT COUNT(*) AS n FROM {from} WHERE {conds} AND {column} = 1"),
+        )
     };
     let count = |(b, sql): (Built, String)| async move {
         let row = b.query(&sql).fetch_one(db.pool()).await?;
@@ -782,12 +790,12 @@ pub async fn set_peer_outcome(
 
 /// Domains of the peers that sync well, for other spaces following hops.
 pub async fn healthy_peer_domains(db: &Db, limit: i64) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT domain FROM peers WHERE state = 'ok' ORDER BY domain LIMIT $1",
+    Ok(
+        sqlx::query_scalar("SELECT domain FROM peers WHERE state = 'ok' ORDER BY domain LIMIT $1")
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?,
     )
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?)
 }
 
 /// Inserts synthetic entries in one transaction, numbered from the directory's next change.

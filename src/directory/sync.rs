@@ -285,7 +285,7 @@ async fn take_page(
                     .map_err(|e| Stop::Failed(e.to_string()))?;
             }
             Ok(Item::Entry(listed)) => {
-                match apply_capped(state, origin, listed, now, at_cap).await {
+                match apply_capped(state, origin, *listed, now, at_cap).await {
                     Ok(Applied::Refused(reason)) => {
                         rejected += 1;
                         tracing::info!(peer = origin, reason, "directory entry rejected");
@@ -302,7 +302,11 @@ async fn take_page(
         }
     }
     if rejected > 0 {
-        tracing::info!(peer = origin, rejected, "some directory entries were rejected");
+        tracing::info!(
+            peer = origin,
+            rejected,
+            "some directory entries were rejected"
+        );
     }
     let next = page
         .get("next")
@@ -315,7 +319,7 @@ async fn take_page(
 /// A validated item of a peer's directory.
 #[derive(Debug)]
 pub enum Item {
-    Entry(Listed),
+    Entry(Box<Listed>),
     Removed(String),
 }
 
@@ -345,7 +349,7 @@ pub fn parse_item(item: &Value, origin: &str) -> Result<Item, String> {
     if obj.get("type").and_then(Value::as_str) == Some("Tombstone") {
         return Ok(Item::Removed(id.to_string()));
     }
-    Ok(Item::Entry(draft_from_actor(item, origin, None)?))
+    Ok(Item::Entry(Box::new(draft_from_actor(item, origin, None)?)))
 }
 
 /// An entry from an actor-like document (a directory item, or an actor fetched or pushed).
@@ -698,7 +702,7 @@ async fn nodeinfo(state: &AppState, peer: &Peer) -> Result<NodeInfo, String> {
                 .is_some_and(|r| r.starts_with("http://nodeinfo.diaspora.software/ns/schema/2."))
         })
         .filter_map(|l| l.get("href").and_then(Value::as_str))
-        .last()
+        .next_back()
         .ok_or("NodeInfo names no document")?
         .to_string();
     if authority_of(&href).as_deref() != Some(peer.domain.as_str()) {
@@ -814,6 +818,9 @@ mod tests {
         };
         assert!(!l.listed);
         let gone = json!({"id": "https://a.example/companies/acme", "type": "Tombstone"});
-        assert!(matches!(parse_item(&gone, "a.example"), Ok(Item::Removed(_))));
+        assert!(matches!(
+            parse_item(&gone, "a.example"),
+            Ok(Item::Removed(_))
+        ));
     }
 }

@@ -86,11 +86,17 @@ impl DirectoryPage {
     }
 
     fn prev(&self) -> String {
-        format!("/directory{}", self.params.with("page", &(self.page - 1).to_string()))
+        format!(
+            "/directory{}",
+            self.params.with("page", &(self.page - 1).to_string())
+        )
     }
 
     fn next(&self) -> String {
-        format!("/directory{}", self.params.with("page", &(self.page + 1).to_string()))
+        format!(
+            "/directory{}",
+            self.params.with("page", &(self.page + 1).to_string())
+        )
     }
 }
 
@@ -126,7 +132,13 @@ fn facet_views(params: &SearchParams, f: &Facets) -> Vec<FacetView> {
     vec![
         facet_view(params, "kind", "Kind", &params.kind, &f.kind),
         facet_view(params, "skill", "Skills", &params.skill, &f.skill),
-        facet_view(params, "industry", "Industry", &params.industry, &f.industry),
+        facet_view(
+            params,
+            "industry",
+            "Industry",
+            &params.industry,
+            &f.industry,
+        ),
         facet_view(params, "city", "City", &params.city, &f.city),
         facet_view(params, "country", "Country", &params.country, &f.country),
         facet_view(params, "space", "Space", &params.space, &f.space),
@@ -177,7 +189,11 @@ async fn directory(
                     "/directory{}",
                     params.with(
                         "collaborate",
-                        if params.collaborate.is_empty() { "1" } else { "" }
+                        if params.collaborate.is_empty() {
+                            "1"
+                        } else {
+                            ""
+                        }
                     )
                 ),
                 !params.collaborate.is_empty(),

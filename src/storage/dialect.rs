@@ -66,7 +66,12 @@ impl Dialect {
                 .join(" "),
             Backend::Postgres => words
                 .iter()
-                .map(|w| format!("{}:*", w.replace(['\'', '\\', ':', '&', '|', '!', '(', ')', '*'], "")))
+                .map(|w| {
+                    format!(
+                        "{}:*",
+                        w.replace(['\'', '\\', ':', '&', '|', '!', '(', ')', '*'], "")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(" & "),
         }
@@ -106,7 +111,10 @@ mod tests {
             search_words(r#"Rust "OR" (NEAR* -x) Zürich_ai:col^2"#),
             vec!["rust", "or", "near", "x", "zürich", "ai", "col", "2"]
         );
-        assert_eq!(search_text("  Data-engineering,  SQL "), "data engineering sql");
+        assert_eq!(
+            search_text("  Data-engineering,  SQL "),
+            "data engineering sql"
+        );
         let words = search_words("rust lisbon");
         assert_eq!(
             Dialect(Backend::Sqlite).fts_query(&words),

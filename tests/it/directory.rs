@@ -33,9 +33,7 @@ fn path_of(url: &str) -> String {
 }
 
 async fn patch(app: &TestApp, token: &str, path: &str, body: Value) {
-    let r = app
-        .send_json(Method::PATCH, Some(token), path, &body)
-        .await;
+    let r = app.send_json(Method::PATCH, Some(token), path, &body).await;
     assert_eq!(r.status(), StatusCode::OK, "PATCH {path}");
 }
 
@@ -100,14 +98,13 @@ async fn publishes_listed_entries_by_change_with_tombstones() {
     let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        vec![
-            own("/"),
-            own("/members/ada"),
-            own("/companies/tidewater")
-        ],
+        vec![own("/"), own("/members/ada"), own("/companies/tidewater")],
         "the space, listed members and companies, by change"
     );
-    assert!(!page.to_string().contains("/members/bob"), "bob is not listed");
+    assert!(
+        !page.to_string().contains("/members/bob"),
+        "bob is not listed"
+    );
     let tide = &items[2];
     assert_eq!(tide["type"], "Organization");
     assert_eq!(tide["directoryKind"], "company");
@@ -264,7 +261,12 @@ async fn search_full_text_facets_and_hostile_queries() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["label"].as_str().unwrap().into(), c["count"].as_i64().unwrap()))
+        .map(|c| {
+            (
+                c["label"].as_str().unwrap().into(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert!(cities.contains(&("Lisbon".into(), 1)), "{cities:?}");
     assert!(cities.contains(&("Porto".into(), 1)), "{cities:?}");
@@ -272,8 +274,12 @@ async fn search_full_text_facets_and_hostile_queries() {
     let r = search(&app, "").await;
     assert_eq!(r["total"], 4, "the space and three companies: {r}");
     let kinds = r["facets"]["kind"].as_array().unwrap();
-    assert!(kinds.iter().any(|k| k["value"] == "company" && k["count"] == 3));
-    assert!(kinds.iter().any(|k| k["value"] == "space" && k["count"] == 1));
+    assert!(kinds
+        .iter()
+        .any(|k| k["value"] == "company" && k["count"] == 3));
+    assert!(kinds
+        .iter()
+        .any(|k| k["value"] == "space" && k["count"] == 1));
     let skills = r["facets"]["skill"].as_array().unwrap();
     assert!(skills
         .iter()
@@ -297,7 +303,9 @@ async fn search_full_text_facets_and_hostile_queries() {
         "ü ß 日本",
     ] {
         let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
-        let r = app.get(None, &format!("/api/v1/directory?q={encoded}")).await;
+        let r = app
+            .get(None, &format!("/api/v1/directory?q={encoded}"))
+            .await;
         assert_eq!(r.status(), StatusCode::OK, "{q}");
         let page = app.get(None, &format!("/directory?q={encoded}")).await;
         assert_eq!(page.status(), StatusCode::OK, "page for {q}");
@@ -310,7 +318,10 @@ async fn search_full_text_facets_and_hostile_queries() {
     let r = app.get(None, &format!("/api/v1/directory?q={huge}")).await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("q")).await;
     let r = app
-        .get(None, "/api/v1/directory?q=a%20b%20c%20d%20e%20f%20g%20h%20i%20j%20k%20l%20m")
+        .get(
+            None,
+            "/api/v1/directory?q=a%20b%20c%20d%20e%20f%20g%20h%20i%20j%20k%20l%20m",
+        )
         .await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("q")).await;
     for (query, field) in [
@@ -480,11 +491,19 @@ async fn pulls_a_peer_incrementally_and_rejects_what_is_wrong() {
         app.token("mia", crate::support::PASSWORD).await
     };
     let r = app
-        .post_json(Some(&member), "/api/v1/peers", &json!({"domain": fake.domain}))
+        .post_json(
+            Some(&member),
+            "/api/v1/peers",
+            &json!({"domain": fake.domain}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "administrators only");
     let r = app
-        .post_json(Some(&admin), "/api/v1/peers", &json!({"domain": fake.domain}))
+        .post_json(
+            Some(&admin),
+            "/api/v1/peers",
+            &json!({"domain": fake.domain}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
 
@@ -507,7 +526,11 @@ async fn pulls_a_peer_incrementally_and_rejects_what_is_wrong() {
     assert!(html.contains("Acme Rust") && html.contains(&format!("{b}/companies/acme")));
     assert!(!html.contains("<script>alert"));
     let r = search(&app, "q=rust").await;
-    assert_eq!(names(&r), vec!["Acme Rust"], "nothing rejected was stored: {r}");
+    assert_eq!(
+        names(&r),
+        vec!["Acme Rust"],
+        "nothing rejected was stored: {r}"
+    );
     let peer = eventually("the peer's state", || async {
         let p = peer_state(&app, &admin, &fake.domain).await;
         (p["state"] == "ok").then_some(p)
@@ -632,7 +655,10 @@ async fn a_few_thousand_entries() {
     assert_eq!(lisbon["total"].as_i64().unwrap(), lisbon_count);
     let rust = search(app, "q=rust&kind=company&city=Lisbon").await;
     let total = rust["total"].as_i64().unwrap();
-    assert!(total > 0 && total < lisbon_count, "{total} of {lisbon_count}");
+    assert!(
+        total > 0 && total < lisbon_count,
+        "{total} of {lisbon_count}"
+    );
     for e in rust["entries"].as_array().unwrap() {
         assert_eq!(e["kind"], "company");
         assert_eq!(e["city"], "Lisbon");

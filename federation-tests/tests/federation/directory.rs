@@ -77,7 +77,11 @@ async fn three_spaces_find_each_others_companies_and_forget_them() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = alpha
-        .patch(Some(&ada), "/api/v1/me", &json!({"bio": "Rust in Lisbon", "skills": ["Rust"]}))
+        .patch(
+            Some(&ada),
+            "/api/v1/me",
+            &json!({"bio": "Rust in Lisbon", "skills": ["Rust"]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Beta: a design studio in Porto, which also does some Rust.
@@ -105,7 +109,11 @@ async fn three_spaces_find_each_others_companies_and_forget_them() {
     }
     let company = alpha.company_uri("tidewater");
     let found = wait_listed(&gamma, "skill=rust&city=lisbon", &company, true).await;
-    assert_eq!(uris(&found), vec![company.clone()], "only alpha's is in Lisbon");
+    assert_eq!(
+        uris(&found),
+        vec![company.clone()],
+        "only alpha's is in Lisbon"
+    );
     let entry = &found["entries"][0];
     assert_eq!(entry["name"], "Tidewater Labs");
     assert_eq!(entry["origin"], alpha.domain);
