@@ -681,3 +681,75 @@ async fn a_few_thousand_entries() {
     assert_eq!(none["total"], 0);
     instance.stop().await;
 }
+
+#[tokio::test]
+async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
+    // Alpha pulls rarely, so what changes below arrives by push only.
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, beta_admin) =
+        TestApp::spawn_named_with("beta", &[("GUILDHALL_DIRECTORY_SYNC_SECS", "3600")]).await;
+    let ada = alpha.member("ada").await;
+    company(
+        &alpha,
+        &ada,
+        json!({"handle": "tidewater", "name": "Tidewater Labs", "skills": ["Rust"], "city": "Lisbon", "country": "PT"}),
+    )
+    .await;
+    let company_uri = format!("http://alpha.test:{}/companies/tidewater", port_of(&alpha));
+    let bob = beta.member("bob").await;
+    let r = beta
+        .post_json(Some(&bob), "/api/v1/follows", &json!({"target": company_uri}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Following made alpha known to beta; the administrator's adding makes it a peer of theirs.
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let known = peer_state(&beta, &beta_admin, &alpha_domain).await;
+    assert_eq!(known["source"], "follow", "{known}");
+    let r = beta
+        .post_json(Some(&beta_admin), "/api/v1/peers", &json!({"domain": alpha_domain}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "already known");
+    eventually("the first pull", || async {
+        let r = search(&beta, "q=tidewater").await;
+        (r["total"] == 1).then_some(())
+    })
+    .await;
+    // Alpha's company is followed by bob once the Accept is in.
+    eventually("the accepted follow", || async {
+        let list: Value = beta
+            .get(Some(&bob), "/api/v1/following")
+            .await
+            .json()
+            .await
+            .ok()?;
+        (list["items"][0]["state"] == "accepted").then_some(())
+    })
+    .await;
+
+    // An edit is pushed to followers as Update; beta's entry follows it.
+    patch(
+        &alpha,
+        &ada,
+        "/api/v1/companies/tidewater",
+        json!({"skills": ["Rust", "Elixir"], "name": "Tidewater Collective"}),
+    )
+    .await;
+    let r = eventually("the pushed update", || async {
+        let r = search(&beta, "skill=elixir").await;
+        (r["total"] == 1).then_some(r)
+    })
+    .await;
+    assert_eq!(r["entries"][0]["name"], "Tidewater Collective");
+    assert_eq!(r["entries"][0]["city"], "Lisbon", "kept from the directory");
+
+    // The company is deleted: the pushed Delete removes the entry.
+    let r = alpha
+        .send_json(Method::DELETE, Some(&ada), "/api/v1/companies/tidewater", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    eventually("the pushed delete", || async {
+        let r = search(&beta, "q=tidewater").await;
+        (r["total"] == 0).then_some(())
+    })
+    .await;
+}
