@@ -21,7 +21,8 @@ use crate::media::MediaStore;
 use crate::ops::Metrics;
 use crate::storage::Db;
 use crate::{
-    accounts, api, companies, federation, messages, notifications, ops, posts, spaces, web,
+    accounts, api, companies, directory, federation, messages, notifications, ops, posts, spaces,
+    web,
 };
 
 /// Everything a handler may need, cheap to clone.
@@ -38,6 +39,8 @@ pub struct AppState {
     pub inbox_wakeup: Arc<Notify>,
     /// Wakes the delivery workers when something is queued.
     pub delivery_wakeup: Arc<Notify>,
+    /// The directory's per-process state (reconciliation, facet counts, sync wake-up).
+    pub directory: Arc<directory::Runtime>,
     set_up: Arc<AtomicBool>,
 }
 
@@ -47,6 +50,7 @@ impl AppState {
             client: FedClient::new(&config)?,
             inbox_wakeup: Arc::new(Notify::new()),
             delivery_wakeup: Arc::new(Notify::new()),
+            directory: Arc::new(directory::Runtime::default()),
             throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
             config: Arc::new(config),
             db,
@@ -85,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::api::router())
         .merge(posts::api::router())
         .merge(messages::api::router())
+        .merge(directory::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
@@ -99,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::web::router())
         .merge(posts::web::router())
         .merge(messages::web::router())
+        .merge(directory::web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(
@@ -172,12 +178,14 @@ impl Application {
         let housekeeping = tokio::spawn(housekeeping(state.clone()));
         let inbox = federation::inbox::spawn(state.clone());
         let delivery = federation::delivery::spawn(state.clone());
+        let directory_sync = directory::sync::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         housekeeping.abort();
         inbox.abort();
+        directory_sync.abort();
         // Requests in flight are abandoned; their leases expire and they are sent again.
         delivery.abort();
         let _ = delivery.await;

@@ -68,6 +68,15 @@ enum AdminCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Peer spaces whose directories this one pulls: add, remove or list them.
+    #[command(subcommand)]
+    Peer(PeerCommand),
+    /// Fill the directory with N synthetic remote entries, for load tests (no keys are made).
+    SeedDirectory {
+        /// How many entries to add.
+        #[arg(long)]
+        entries: usize,
+    },
     /// Domain rules: block, silence or allow other servers, or list the rules.
     #[command(subcommand)]
     Domain(DomainCommand),
@@ -77,6 +86,20 @@ enum AdminCommand {
         #[arg(value_parser = ["open", "allowlist"])]
         mode: String,
     },
+}
+
+/// `guildhall admin peer …`.
+#[derive(Subcommand)]
+enum PeerCommand {
+    /// Add another space by its domain; a running server pulls its directory at its next round.
+    Add {
+        /// A domain such as harbour.example.
+        domain: String,
+    },
+    /// Forget a space and the directory entries it brought.
+    Remove { domain: String },
+    /// Show the known spaces and how syncing them goes.
+    List,
 }
 
 /// `guildhall admin domain …`. A rule for a domain covers its subdomains.
@@ -211,6 +234,25 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let message = admin::domains::set_rule(&db, &config, &domain, policy, &reason).await?;
             println!("{message}");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Peer(command)) => {
+            let db = open(&config).await?;
+            let message = match command {
+                PeerCommand::Add { domain } => {
+                    admin::directory::add_peer(&db, &config, &domain).await?
+                }
+                PeerCommand::Remove { domain } => {
+                    admin::directory::remove_peer(&db, &domain).await?
+                }
+                PeerCommand::List => admin::directory::list_peers(&db).await?,
+            };
+            println!("{message}");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::SeedDirectory { entries }) => {
+            let db = open(&config).await?;
+            println!("{}", admin::directory::seed_directory(&db, entries).await?);
             Ok(())
         }
         Command::Admin(AdminCommand::FederationMode { mode }) => {

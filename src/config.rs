@@ -53,6 +53,10 @@ pub struct Config {
     pub delivery_max_age_hours: u64,
     /// Consecutive temporary failures after which a host is parked.
     pub delivery_park_after: u32,
+    /// Seconds between two pulls of each peer space's directory.
+    pub directory_sync_secs: u64,
+    /// How far peers' own peer lists are followed (0: only spaces added here or followed).
+    pub directory_peer_hops: u32,
 }
 
 /// Every key, its environment variable and its default, in the order of the README table.
@@ -82,6 +86,12 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "168",
     ),
     ("delivery_park_after", "GUILDHALL_DELIVERY_PARK_AFTER", "5"),
+    (
+        "directory_sync_secs",
+        "GUILDHALL_DIRECTORY_SYNC_SECS",
+        "900",
+    ),
+    ("directory_peer_hops", "GUILDHALL_DIRECTORY_PEER_HOPS", "1"),
 ];
 
 impl Config {
@@ -171,6 +181,10 @@ impl Config {
         let delivery_max_age_hours = parse_number(&k, &v, 48, 8760)?;
         let (k, v) = get("delivery_park_after");
         let delivery_park_after = parse_number(&k, &v, 1, 1000)? as u32;
+        let (k, v) = get("directory_sync_secs");
+        let directory_sync_secs = parse_number(&k, &v, 1, 86_400)?;
+        let (k, v) = get("directory_peer_hops");
+        let directory_peer_hops = parse_number(&k, &v, 0, 3)? as u32;
 
         Ok(Config {
             domain,
@@ -186,6 +200,8 @@ impl Config {
             delivery_retry_base_ms,
             delivery_max_age_hours,
             delivery_park_after,
+            directory_sync_secs,
+            directory_peer_hops,
         })
     }
 
@@ -333,6 +349,27 @@ mod tests {
         assert_eq!(c.delivery_retry_base_ms, 30_000);
         assert_eq!(c.delivery_max_age_hours, 168);
         assert_eq!(c.delivery_park_after, 5);
+        assert_eq!(c.directory_sync_secs, 900);
+        assert_eq!(c.directory_peer_hops, 1);
+    }
+
+    #[test]
+    fn directory_settings() {
+        let c = Config::from_sources(
+            &env(&[("directory_sync_secs", "60")]),
+            &env(&[("GUILDHALL_DIRECTORY_PEER_HOPS", "0")]),
+        )
+        .unwrap();
+        assert_eq!(c.directory_sync_secs, 60);
+        assert_eq!(c.directory_peer_hops, 0);
+        for (key, value) in [
+            ("GUILDHALL_DIRECTORY_SYNC_SECS", "0"),
+            ("GUILDHALL_DIRECTORY_SYNC_SECS", "86401"),
+            ("GUILDHALL_DIRECTORY_PEER_HOPS", "4"),
+        ] {
+            let err = Config::from_sources(&BTreeMap::new(), &env(&[(key, value)])).unwrap_err();
+            assert_eq!(err.key, key, "{value}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod companies;
 pub mod config;
+pub mod directory;
 pub mod error;
 pub mod federation;
 pub mod media;

@@ -1,5 +1,6 @@
 //! Administrative tasks run from the command line.
 
+pub mod directory;
 pub mod domains;
 pub mod seed;
 pub mod seed_posts;

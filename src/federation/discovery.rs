@@ -176,6 +176,14 @@ async fn nodeinfo(State(state): State<AppState>) -> Result<Response> {
     let month = accounts::store::active_since(&state.db, now_ms() - 30 * 86_400_000).await?;
     let half_year = accounts::store::active_since(&state.db, now_ms() - 182 * 86_400_000).await?;
     let companies = companies::store::count(&state.db).await?;
+    // The directory and the spaces it syncs with, for peers that follow peer lists.
+    let publishing = crate::directory::store::publishing(&state.db).await?;
+    let directory = publishing.then(|| crate::directory::publish::collection_url(&urls));
+    let directory_peers = if publishing {
+        crate::directory::store::healthy_peer_domains(&state.db, 50).await?
+    } else {
+        Vec::new()
+    };
     let body = json!({
         "version": "2.1",
         "software": {
@@ -196,7 +204,9 @@ async fn nodeinfo(State(state): State<AppState>) -> Result<Response> {
             "spaceActor": urls.space(),
             "city": space.as_ref().map(|s| s.city.clone()).unwrap_or_default(),
             "country": space.as_ref().map(|s| s.country.clone()).unwrap_or_default(),
-            "companies": companies
+            "companies": companies,
+            "directory": directory,
+            "directoryPeers": directory_peers
         }
     });
     let mut response = Json(body).into_response();

@@ -273,6 +273,8 @@ pub async fn follow(state: &AppState, member: &Account, target: &str) -> Result<
         });
     }
     let remote = remote::resolve_handle_or_url(state, target).await?;
+    // Following someone makes their space known to the directory.
+    crate::directory::peers::learn_from_follow(state, &remote.host).await;
     let activity = activities::follow(&urls, &me, &remote.uri);
     let id = activity["id"].as_str().unwrap_or_default().to_string();
     let existing = get(&state.db, &me, &remote.uri).await?;

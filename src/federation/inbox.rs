@@ -345,7 +345,7 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
         "Update" if id_of(object) == Some(actor_uri) => {
             // Fetch from the origin rather than trusting the embedded copy.
             match remote::fetch(state, actor_uri).await {
-                Ok(_) => Ok(()),
+                Ok(_) => crate::directory::sync::on_actor_updated(state, actor_uri).await,
                 Err(e) => {
                     tracing::info!(actor = actor_uri, error = %e, "actor update could not be fetched");
                     Ok(())
@@ -354,6 +354,7 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
         }
         "Delete" if id_of(object) == Some(actor_uri) => {
             remote::mark_deleted(&state.db, actor_uri).await?;
+            crate::directory::sync::on_actor_deleted(state, actor_uri).await?;
             follows::remove_actor(&state.db, actor_uri).await
         }
         other => {

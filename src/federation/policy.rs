@@ -470,6 +470,8 @@ pub async fn set(db: &Db, domain: &DomainName, policy: Policy, reason: &str) -> 
     .execute(&mut *tx)
     .await?;
     let effects = if policy == Policy::Block {
+        // The directory forgets the domain's entries in the same transaction.
+        crate::directory::sync::remove_blocked(db, &mut tx, domain.as_str()).await?;
         apply_block(&mut tx, domain).await?
     } else {
         BlockEffects::default()

@@ -38,7 +38,9 @@ pub fn context() -> Value {
             "openToCollaborate": { "@id": "gh:openToCollaborate", "@type": "xsd:boolean" },
             "city": "gh:city",
             "country": "gh:country",
-            "skills": "gh:skills"
+            "skills": "gh:skills",
+            "directoryKind": "gh:directoryKind",
+            "spaceName": "gh:spaceName"
         }
     ])
 }

@@ -18,11 +18,113 @@ impl Dialect {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         }
     }
+
+    /// A statement that serialises writers of one kind until their transaction ends, or `None`
+    /// where the write transaction already does (SQLite's `BEGIN IMMEDIATE`). On PostgreSQL
+    /// it is a transaction-scoped advisory lock on `key`, so "read the highest number, write
+    /// the next one" cannot hand the same number to two transactions, and numbers become
+    /// visible in the order they were taken.
+    pub fn serialize_writers(&self, key: i64) -> Option<String> {
+        match self.0 {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(format!("SELECT pg_advisory_xact_lock({key})")),
+        }
+    }
+
+    /// Full-text search over the directory (`directory_entries` aliased `e`), the query bound
+    /// at `$param`: FTS5 with `bm25` on SQLite, the `search` tsvector with `ts_rank` on
+    /// PostgreSQL. Both index the same normalised words in four weighted columns (name;
+    /// skills and industry; place; summary), so both find the same entries; `rank` sorts
+    /// best first in ascending order on both.
+    pub fn directory_fts(&self, param: usize) -> FtsSql {
+        match self.0 {
+            Backend::Sqlite => FtsSql {
+                from: "directory_entries e JOIN directory_fts ON directory_fts.rowid = e.id"
+                    .into(),
+                condition: format!("directory_fts MATCH ${param}"),
+                rank: "bm25(directory_fts, 10.0, 5.0, 3.0, 1.0)".into(),
+            },
+            Backend::Postgres => FtsSql {
+                from: "directory_entries e".into(),
+                condition: format!("e.search @@ to_tsquery('simple', ${param})"),
+                rank: format!(
+                    "-ts_rank('{{0.1, 0.3, 0.5, 1.0}}'::float4[], e.search, to_tsquery('simple', ${param}))"
+                ),
+            },
+        }
+    }
+
+    /// The text to bind as the full-text query for `words`: every word must occur, each as a
+    /// prefix. `words` are what [`search_words`] returns (letters and digits only), so no user
+    /// input ever reaches the engine's query syntax; each is quoted on SQLite all the same.
+    pub fn fts_query(&self, words: &[String]) -> String {
+        match self.0 {
+            Backend::Sqlite => words
+                .iter()
+                .map(|w| format!("\"{}\"*", w.replace('"', "")))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Backend::Postgres => words
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{}:*",
+                        w.replace(['\'', '\\', ':', '&', '|', '!', '(', ')', '*'], "")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" & "),
+        }
+    }
+}
+
+/// The parts of a full-text query: what to select from, the match condition and the ranking
+/// expression (smaller is better).
+#[derive(Debug, Clone)]
+pub struct FtsSql {
+    pub from: String,
+    pub condition: String,
+    pub rank: String,
+}
+
+/// Text as both search engines should see it: lower-case words of letters and digits separated
+/// by single spaces. Everything else (punctuation, quotes, operators) separates words.
+pub fn search_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+/// [`search_words`] joined by spaces: what is stored in the indexed columns.
+pub fn search_text(text: &str) -> String {
+    search_words(text).join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_words_drop_syntax() {
+        assert_eq!(
+            search_words(r#"Rust "OR" (NEAR* -x) Zürich_ai:col^2"#),
+            vec!["rust", "or", "near", "x", "zürich", "ai", "col", "2"]
+        );
+        assert_eq!(
+            search_text("  Data-engineering,  SQL "),
+            "data engineering sql"
+        );
+        let words = search_words("rust lisbon");
+        assert_eq!(
+            Dialect(Backend::Sqlite).fts_query(&words),
+            "\"rust\"* \"lisbon\"*"
+        );
+        assert_eq!(
+            Dialect(Backend::Postgres).fts_query(&words),
+            "rust:* & lisbon:*"
+        );
+    }
 
     #[test]
     fn skip_locked_only_on_postgres() {

@@ -4,7 +4,7 @@
 
 mod dialect;
 
-pub use dialect::Dialect;
+pub use dialect::{search_text, search_words, Dialect, FtsSql};
 
 use std::time::Duration;
 

@@ -355,3 +355,42 @@ fn federation_mode_from_the_command_line() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&cli.run(&["admin", "domain", "list"])).contains("federation mode: open"));
 }
+
+#[test]
+fn peers_and_a_seeded_directory_from_the_command_line() {
+    let cli = Cli::new();
+    let help = text(&cli.run(&["admin", "--help"]));
+    assert!(help.contains("peer") && help.contains("seed-directory"), "{help}");
+
+    let out = cli.run(&["admin", "peer", "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no known spaces"), "{}", text(&out));
+    let out = cli.run(&["admin", "peer", "add", "https://Harbour.Example/"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("is added"), "{}", text(&out));
+    let again = cli.run(&["admin", "peer", "add", "harbour.example"]);
+    assert!(text(&again).contains("already known"), "{}", text(&again));
+    for bad in ["not a domain", "ada@harbour.example", "harbour.example:8443"] {
+        let out = cli.run(&["admin", "peer", "add", bad]);
+        assert!(!out.status.success(), "{bad} accepted");
+        assert!(text(&out).contains("domain"), "{bad}: {}", text(&out));
+    }
+    let listed = text(&cli.run(&["admin", "peer", "list"]));
+    let row = listed
+        .lines()
+        .find(|l| l.starts_with("harbour.example"))
+        .unwrap_or_else(|| panic!("harbour.example listed: {listed}"));
+    assert!(row.contains("admin") && row.contains("new"), "{row}");
+    let out = cli.run(&["admin", "peer", "remove", "harbour.example"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = cli.run(&["admin", "peer", "remove", "harbour.example"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not a known space"), "{}", text(&out));
+
+    let out = cli.run(&["admin", "seed-directory", "--entries", "1500"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("1500 synthetic"), "{}", text(&out));
+    let out = cli.run(&["admin", "seed-directory", "--entries", "0"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("--entries"), "{}", text(&out));
+}

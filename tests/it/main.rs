@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod companies;
 mod delivery;
+mod directory;
 mod domains;
 mod federation;
 mod posts;

@@ -81,6 +81,11 @@ impl TestApp {
     /// `gamma.test` to loopback in its HTTP client, so several named instances in one test
     /// federate over real HTTP with real host names. Returns the admin's token.
     pub async fn spawn_named(name: &str) -> (TestApp, String) {
+        Self::spawn_named_with(name, &[]).await
+    }
+
+    /// The same with extra configuration (environment-style keys).
+    pub async fn spawn_named_with(name: &str, extra: &[(&str, &str)]) -> (TestApp, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -94,7 +99,10 @@ impl TestApp {
                     "GUILDHALL_RESOLVE",
                     "alpha.test=127.0.0.1,beta.test=127.0.0.1,gamma.test=127.0.0.1",
                 ),
-            ],
+            ]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect::<Vec<_>>(),
         )
         .await;
         let admin = app.set_up(name).await;

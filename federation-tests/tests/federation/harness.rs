@@ -380,6 +380,8 @@ impl Instance {
             .env("GUILDHALL_RESOLVE", resolve_setting())
             // Retries within test time: 200 ms, 400 ms, 800 ms, …
             .env("GUILDHALL_DELIVERY_RETRY_BASE_MS", "200")
+            // Directory pulls every second, so a change shows within one short round.
+            .env("GUILDHALL_DIRECTORY_SYNC_SECS", "1")
             .env(
                 "RUST_LOG",
                 std::env::var("FEDERATION_TEST_LOG").unwrap_or_else(|_| "warn".into()),

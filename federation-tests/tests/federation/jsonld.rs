@@ -107,6 +107,9 @@ async fn every_served_document_expands_with_no_undefined_term() {
         "/companies/tidewater/followers",
         "/companies/tidewater/followers?page=1",
         "/companies/tidewater/outbox?page=1",
+        "/directory",
+        // A page from the start: the space and the company as directory entries.
+        "/directory?after=Z2gxOjA",
     ]
     .iter()
     .map(|p| local(&alpha, p))

@@ -2,13 +2,15 @@
 //! `gamma.test` talk to each other, and to an independent ActivityPub server built on Fedify
 //! (`peer.test`), over HTTP with signed requests, the delivery queue and inboxes as in
 //! production. Start with `harness.rs`; the scenarios are in `instances.rs` (Guildhall to
-//! Guildhall), `fedify.rs` (Guildhall and the Fedify peer) and `posts.rs` (posts and direct
-//! messages: who receives them, and that private ones are served to nobody else).
+//! Guildhall), `directory.rs` (the federated directory across three spaces), `fedify.rs`
+//! (Guildhall and the Fedify peer) and `posts.rs` (posts and direct messages: who receives
+//! them, and that private ones are served to nobody else).
 //!
 //! The in-process tests of the root package (`tests/it/federation.rs`) check the details of
 //! each protocol step; these check that whole processes federate: across restarts, crashes,
 //! downtime and domain blocks, and with a server someone else wrote.
 
+mod directory;
 mod fedify;
 mod harness;
 mod instances;

@@ -1,0 +1,843 @@
+//! Every query of the directory: entries (written, removed, listed by change, searched and
+//! counted by facet) and peer spaces.
+
+use serde::Serialize;
+use sqlx::Row as _;
+
+use super::model::{facet_key, Draft, Entry, Kind};
+use super::search::Filters;
+use crate::error::Result;
+use crate::federation::policy::{normalize_host, FederationMode};
+use crate::storage::{search_text, Db, Row, Tx};
+
+/// The advisory lock key that orders directory writers on PostgreSQL.
+const SEQ_LOCK: i64 = 0x0067_6864_6972;
+
+/// Takes the directory's write order for this transaction; returns the next change number.
+/// Call once per transaction and count up from the answer.
+pub async fn next_seq(db: &Db, tx: &mut Tx) -> Result<i64> {
+    if let Some(lock) = db.dialect().serialize_writers(SEQ_LOCK) {
+        sqlx::query(&lock).execute(&mut **tx).await?;
+    }
+    let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM directory_entries")
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(max + 1)
+}
+
+/// What is stored for a URI: origin, fingerprint, removed, local.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub origin: String,
+    pub fingerprint: String,
+    pub deleted: bool,
+    pub local: bool,
+}
+
+pub async fn stored(tx: &mut Tx, uri: &str) -> Result<Option<Stored>> {
+    let row = sqlx::query(
+        "SELECT origin, fingerprint, deleted, local FROM directory_entries WHERE uri = $1",
+    )
+    .bind(uri)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| -> Result<Stored> {
+        Ok(Stored {
+            origin: r.try_get("origin")?,
+            fingerprint: r.try_get("fingerprint")?,
+            deleted: r.try_get::<i64, _>("deleted")? != 0,
+            local: r.try_get::<i64, _>("local")? != 0,
+        })
+    })
+    .transpose()
+}
+
+/// Writes an entry (insert or replace) with change number `seq`; skills rows follow.
+pub async fn write(
+    tx: &mut Tx,
+    d: &Draft,
+    local: bool,
+    seq: i64,
+    updated_at: i64,
+    now: i64,
+) -> Result<()> {
+    let skills_json = serde_json::to_string(&d.skills).map_err(anyhow::Error::from)?;
+    let facets = serde_json::to_string(d).map_err(anyhow::Error::from)?;
+    let fts_a = search_text(&format!("{} {}", d.name, d.handle));
+    let fts_b = search_text(&format!("{} {}", d.skills.join(" "), d.industry));
+    let fts_c = search_text(&format!("{} {} {}", d.city, d.country, d.space_name));
+    let fts_d = search_text(&d.summary);
+    sqlx::query(
+        "INSERT INTO directory_entries (uri, kind, local, origin, origin_host, handle, name, \
+         summary, url, icon_url, industry, industry_key, skills, city, city_key, country, \
+         space_name, hiring, open_to_collaborate, starts_at, ends_at, facets, fts_a, fts_b, \
+         fts_c, fts_d, fingerprint, seq, updated_at, deleted, synced_at) VALUES ($1, $2, $3, \
+         $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+         $22, $23, $24, $25, $26, $27, $28, $29, 0, $30) \
+         ON CONFLICT (uri) DO UPDATE SET kind = excluded.kind, local = excluded.local, \
+         origin = excluded.origin, origin_host = excluded.origin_host, handle = excluded.handle, \
+         name = excluded.name, summary = excluded.summary, url = excluded.url, \
+         icon_url = excluded.icon_url, industry = excluded.industry, \
+         industry_key = excluded.industry_key, skills = excluded.skills, city = excluded.city, \
+         city_key = excluded.city_key, country = excluded.country, \
+         space_name = excluded.space_name, hiring = excluded.hiring, \
+         open_to_collaborate = excluded.open_to_collaborate, starts_at = excluded.starts_at, \
+         ends_at = excluded.ends_at, facets = excluded.facets, fts_a = excluded.fts_a, \
+         fts_b = excluded.fts_b, fts_c = excluded.fts_c, fts_d = excluded.fts_d, \
+         fingerprint = excluded.fingerprint, seq = excluded.seq, \
+         updated_at = excluded.updated_at, deleted = 0, synced_at = excluded.synced_at",
+    )
+    .bind(&d.uri)
+    .bind(d.kind.as_str())
+    .bind(local as i64)
+    .bind(&d.origin)
+    .bind(normalize_host(&d.origin))
+    .bind(&d.handle)
+    .bind(&d.name)
+    .bind(&d.summary)
+    .bind(&d.url)
+    .bind(&d.icon_url)
+    .bind(&d.industry)
+    .bind(facet_key(&d.industry))
+    .bind(&skills_json)
+    .bind(&d.city)
+    .bind(facet_key(&d.city))
+    .bind(d.country.to_uppercase())
+    .bind(&d.space_name)
+    .bind(d.hiring as i64)
+    .bind(d.open_to_collaborate as i64)
+    .bind(d.starts_at)
+    .bind(d.ends_at)
+    .bind(&facets)
+    .bind(&fts_a)
+    .bind(&fts_b)
+    .bind(&fts_c)
+    .bind(&fts_d)
+    .bind(d.fingerprint())
+    .bind(seq)
+    .bind(updated_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM directory_entries WHERE uri = $1")
+        .bind(&d.uri)
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM directory_skills WHERE entry_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    for skill in &d.skills {
+        let key = facet_key(skill);
+        if key.is_empty() || !seen.insert(key.clone()) {
+            continue;
+        }
+        sqlx::query("INSERT INTO directory_skills (entry_id, skill, label) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(&key)
+            .bind(skill.trim())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Marks an entry removed with change number `seq`: its text is emptied (nothing of it is
+/// searchable or published any more) but the row stays, so peers learn of the removal.
+pub async fn remove(tx: &mut Tx, uri: &str, seq: i64, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE directory_entries SET deleted = 1, handle = '', name = '', summary = '', \
+         icon_url = '', industry = '', industry_key = '', skills = '[]', city = '', \
+         city_key = '', country = '', space_name = '', hiring = 0, open_to_collaborate = 0, \
+         facets = '{}', fts_a = '', fts_b = '', fts_c = '', fts_d = '', fingerprint = '', \
+         seq = $1, updated_at = $2, synced_at = $2 WHERE uri = $3 AND deleted = 0",
+    )
+    .bind(seq)
+    .bind(now)
+    .bind(uri)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if done > 0 {
+        sqlx::query(
+            "DELETE FROM directory_skills WHERE entry_id = (SELECT id FROM directory_entries WHERE uri = $1)",
+        )
+        .bind(uri)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(done > 0)
+}
+
+/// The live remote entries whose origin is `domain` or one of its subdomains (ports aside).
+pub async fn remote_uris_of_domain(tx: &mut Tx, domain: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT uri FROM directory_entries WHERE local = 0 AND deleted = 0 \
+         AND (origin_host = $1 OR origin_host LIKE $2)",
+    )
+    .bind(domain)
+    .bind(format!("%.{domain}"))
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The live remote entries from exactly one origin (`host[:port]`).
+pub async fn remote_uris_of_origin(tx: &mut Tx, origin: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT uri FROM directory_entries WHERE local = 0 AND deleted = 0 AND origin = $1",
+    )
+    .bind(origin)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Forgets removed remote entries older than `before` (nobody reads their tombstones).
+pub async fn purge_removed(db: &Db, before: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM directory_entries WHERE local = 0 AND deleted = 1 AND updated_at < $1 \
+         AND seq < (SELECT MAX(seq) FROM directory_entries)",
+    )
+    .bind(before)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Live entries from one origin.
+pub async fn count_of_origin(db: &Db, origin: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM directory_entries WHERE origin = $1 AND deleted = 0",
+    )
+    .bind(origin)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// Every local entry: URI, fingerprint and whether it is removed.
+pub async fn local_index(db: &Db) -> Result<Vec<(String, String, bool)>> {
+    let rows =
+        sqlx::query("SELECT uri, fingerprint, deleted FROM directory_entries WHERE local = 1")
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("uri")?,
+                r.try_get("fingerprint")?,
+                r.try_get::<i64, _>("deleted")? != 0,
+            ))
+        })
+        .collect()
+}
+
+/// Local entries (live and removed) changed after `after`, oldest change first.
+pub async fn local_changes(db: &Db, after: i64, limit: i64) -> Result<Vec<Entry>> {
+    let sql = format!(
+        "SELECT {} FROM directory_entries e WHERE e.local = 1 AND e.seq > $1 ORDER BY e.seq LIMIT $2",
+        Entry::COLUMNS
+    );
+    let rows = sqlx::query(&sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?)
+}
+
+pub async fn count_local_live(db: &Db) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM directory_entries WHERE local = 1 AND deleted = 0",
+        )
+        .fetch_one(db.pool())
+        .await?,
+    )
+}
+
+/// A live entry by URI.
+pub async fn by_uri(db: &Db, uri: &str) -> Result<Option<Entry>> {
+    let sql = format!(
+        "SELECT {} FROM directory_entries e WHERE e.uri = $1 AND e.deleted = 0",
+        Entry::COLUMNS
+    );
+    let row = sqlx::query(&sql)
+        .bind(uri)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| Entry::from_row(&r)).transpose()?)
+}
+
+/// A live entry by `@name@host`.
+pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<Entry>> {
+    let sql = format!(
+        "SELECT {} FROM directory_entries e WHERE e.handle = $1 AND e.deleted = 0 LIMIT 1",
+        Entry::COLUMNS
+    );
+    let row = sqlx::query(&sql)
+        .bind(handle)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| Entry::from_row(&r)).transpose()?)
+}
+
+/// The highest change number: changes whenever any entry does.
+pub async fn generation(db: &Db) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM directory_entries")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// A cheap summary of everything local entries are made from: when it is unchanged, so are
+/// they. Any profile, company or space edit bumps its `updated_at`, a deletion its count.
+pub async fn local_sources_signature(db: &Db) -> Result<String> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM accounts) AS a_n, \
+         (SELECT CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM accounts) AS a_s, \
+         (SELECT COUNT(*) FROM companies) AS c_n, \
+         (SELECT CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM companies) AS c_s, \
+         (SELECT COALESCE(MAX(updated_at), 0) FROM space) AS s_u, \
+         (SELECT COALESCE(MAX(directory_publish), 0) FROM space) AS s_p",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok(format!(
+        "{}:{}:{}:{}:{}:{}",
+        row.try_get::<i64, _>("a_n")?,
+        row.try_get::<i64, _>("a_s")?,
+        row.try_get::<i64, _>("c_n")?,
+        row.try_get::<i64, _>("c_s")?,
+        row.try_get::<i64, _>("s_u")?,
+        row.try_get::<i64, _>("s_p")?,
+    ))
+}
+
+/// Whether the administrator publishes the directory (true before setup, when nothing is).
+pub async fn publishing(db: &Db) -> Result<bool> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT directory_publish FROM space WHERE id = 1")
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(v.unwrap_or(1) != 0)
+}
+
+pub async fn set_publishing(db: &Db, on: bool) -> Result<()> {
+    sqlx::query("UPDATE space SET directory_publish = $1, updated_at = $2 WHERE id = 1")
+        .bind(on as i64)
+        .bind(crate::storage::now_ms())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+// --- search ---------------------------------------------------------------------------------
+
+/// A value bound to a built query.
+#[derive(Debug, Clone)]
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A query built piece by piece with numbered placeholders.
+#[derive(Debug, Default, Clone)]
+struct Built {
+    binds: Vec<Bind>,
+}
+
+impl Built {
+    fn text(&mut self, v: impl Into<String>) -> String {
+        self.binds.push(Bind::Text(v.into()));
+        format!("${}", self.binds.len())
+    }
+
+    fn int(&mut self, v: i64) -> String {
+        self.binds.push(Bind::Int(v));
+        format!("${}", self.binds.len())
+    }
+
+    fn query<'q>(
+        &self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        let mut q = sqlx::query(sql);
+        for b in &self.binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+}
+
+/// Which filter a facet count leaves out (its own), so its other values still count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    Kind,
+    Industry,
+    Skill,
+    City,
+    Country,
+    Space,
+    Hiring,
+    Collaborate,
+}
+
+/// The domain rules that hide remote entries: blocked and silenced domains, and in allowlist
+/// mode the allowed ones.
+#[derive(Debug, Clone, Default)]
+pub struct Visibility {
+    hidden: Vec<String>,
+    allowlist: Option<Vec<String>>,
+}
+
+pub async fn visibility(db: &Db) -> Result<Visibility> {
+    let rows = sqlx::query("SELECT domain, policy FROM domain_policies")
+        .fetch_all(db.pool())
+        .await?;
+    let mode = crate::federation::policy::federation_mode(db).await?;
+    let mut v = Visibility::default();
+    let mut allowed = Vec::new();
+    for r in &rows {
+        let domain: String = r.try_get("domain")?;
+        match r.try_get::<String, _>("policy")?.as_str() {
+            "block" | "silence" => v.hidden.push(domain),
+            "allow" => allowed.push(domain),
+            _ => {}
+        }
+    }
+    if mode == FederationMode::Allowlist {
+        v.allowlist = Some(allowed);
+    }
+    Ok(v)
+}
+
+/// FROM and WHERE of a search, without its `except` filter.
+fn clauses(
+    db: &Db,
+    f: &Filters,
+    vis: &Visibility,
+    except: Option<Facet>,
+    b: &mut Built,
+) -> (String, String) {
+    let mut from = "directory_entries e".to_string();
+    let mut conds = vec!["e.deleted = 0".to_string()];
+    if !f.words.is_empty() {
+        let fts = db.dialect().directory_fts(b.binds.len() + 1);
+        b.text(db.dialect().fts_query(&f.words));
+        from = fts.from;
+        conds.push(fts.condition);
+    }
+    if let (Some(k), false) = (f.kind, except == Some(Facet::Kind)) {
+        conds.push(format!("e.kind = {}", b.text(k.as_str())));
+    }
+    if let (Some(v), false) = (&f.industry, except == Some(Facet::Industry)) {
+        conds.push(format!("e.industry_key = {}", b.text(facet_key(v))));
+    }
+    if let (Some(v), false) = (&f.skill, except == Some(Facet::Skill)) {
+        conds.push(format!(
+            "EXISTS (SELECT 1 FROM directory_skills fs WHERE fs.entry_id = e.id AND fs.skill = {})",
+            b.text(facet_key(v))
+        ));
+    }
+    if let (Some(v), false) = (&f.city, except == Some(Facet::City)) {
+        conds.push(format!("e.city_key = {}", b.text(facet_key(v))));
+    }
+    if let (Some(v), false) = (&f.country, except == Some(Facet::Country)) {
+        conds.push(format!("e.country = {}", b.text(v.to_uppercase())));
+    }
+    if let (Some(v), false) = (&f.space, except == Some(Facet::Space)) {
+        conds.push(format!("e.origin = {}", b.text(v.to_ascii_lowercase())));
+    }
+    if f.hiring && except != Some(Facet::Hiring) {
+        conds.push("e.hiring = 1".into());
+    }
+    if f.collaborate && except != Some(Facet::Collaborate) {
+        conds.push("e.open_to_collaborate = 1".into());
+    }
+    if let Some(from_ms) = f.from {
+        conds.push(format!(
+            "e.starts_at IS NOT NULL AND COALESCE(e.ends_at, e.starts_at) >= {}",
+            b.int(from_ms)
+        ));
+    }
+    if let Some(to_ms) = f.to {
+        conds.push(format!(
+            "e.starts_at IS NOT NULL AND e.starts_at <= {}",
+            b.int(to_ms)
+        ));
+    }
+    for domain in &vis.hidden {
+        let exact = b.text(domain.clone());
+        let sub = b.text(format!("%.{domain}"));
+        conds.push(format!(
+            "(e.local = 1 OR NOT (e.origin_host = {exact} OR e.origin_host LIKE {sub}))"
+        ));
+    }
+    if let Some(allowed) = &vis.allowlist {
+        let mut any = vec!["e.local = 1".to_string()];
+        for domain in allowed {
+            let exact = b.text(domain.clone());
+            let sub = b.text(format!("%.{domain}"));
+            any.push(format!(
+                "e.origin_host = {exact} OR e.origin_host LIKE {sub}"
+            ));
+        }
+        conds.push(format!("({})", any.join(" OR ")));
+    }
+    (from, conds.join(" AND "))
+}
+
+/// One page of results, best first, and how many there are in all.
+pub async fn search(
+    db: &Db,
+    f: &Filters,
+    vis: &Visibility,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Entry>, i64)> {
+    let mut b = Built::default();
+    let (from, conds) = clauses(db, f, vis, None, &mut b);
+    let order = if f.words.is_empty() {
+        "e.updated_at DESC, e.id DESC".to_string()
+    } else {
+        format!(
+            "{}, e.updated_at DESC, e.id DESC",
+            db.dialect().directory_fts(1).rank
+        )
+    };
+    let count_sql = format!("SELECT COUNT(*) AS n FROM {from} WHERE {conds}");
+    let total: i64 = b
+        .query(&count_sql)
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")?;
+    let limit_p = b.int(limit);
+    let offset_p = b.int(offset);
+    let sql = format!(
+        "SELECT {} FROM {from} WHERE {conds} ORDER BY {order} LIMIT {limit_p} OFFSET {offset_p}",
+        Entry::COLUMNS
+    );
+    let rows = b.query(&sql).fetch_all(db.pool()).await?;
+    let entries = rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?;
+    Ok((entries, total))
+}
+
+/// One value of a facet and how many results have it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FacetCount {
+    /// What to filter by.
+    pub value: String,
+    /// How to show it.
+    pub label: String,
+    pub count: i64,
+}
+
+/// Counts per facet over the results, each facet ignoring its own filter.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Facets {
+    pub kind: Vec<FacetCount>,
+    pub industry: Vec<FacetCount>,
+    pub skill: Vec<FacetCount>,
+    pub city: Vec<FacetCount>,
+    pub country: Vec<FacetCount>,
+    pub space: Vec<FacetCount>,
+    pub hiring: i64,
+    pub collaborate: i64,
+}
+
+/// Values shown per facet.
+pub const FACET_VALUES: i64 = 12;
+
+pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
+    let group = |facet: Facet, value: &'static str, label: &'static str, extra: &'static str| {
+        let mut b = Built::default();
+        let (from, conds) = clauses(db, f, vis, Some(facet), &mut b);
+        let sql = format!(
+            "SELECT {value} AS v, MIN({label}) AS l, COUNT(*) AS n FROM {from}{extra} \
+             WHERE {conds} AND {value} <> '' GROUP BY {value} ORDER BY n DESC, v LIMIT {FACET_VALUES}"
+        );
+        (b, sql)
+    };
+    let run = |(b, sql): (Built, String)| async move {
+        let rows = b.query(&sql).fetch_all(db.pool()).await?;
+        rows.iter()
+            .map(|r: &Row| {
+                Ok(FacetCount {
+                    value: r.try_get("v")?,
+                    label: r.try_get("l")?,
+                    count: r.try_get("n")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+    };
+    let flag = |facet: Facet, column: &'static str| {
+        let mut b = Built::default();
+        let (from, conds) = clauses(db, f, vis, Some(facet), &mut b);
+        (
+            b,
+            format!("SELECT COUNT(*) AS n FROM {from} WHERE {conds} AND {column} = 1"),
+        )
+    };
+    let count = |(b, sql): (Built, String)| async move {
+        let row = b.query(&sql).fetch_one(db.pool()).await?;
+        Ok::<i64, crate::error::Error>(row.try_get("n")?)
+    };
+    let mut kind = run(group(Facet::Kind, "e.kind", "e.kind", "")).await?;
+    for k in &mut kind {
+        k.label = Kind::parse(&k.value)
+            .map(|k| k.label().to_string())
+            .unwrap_or_default();
+    }
+    Ok(Facets {
+        kind,
+        industry: run(group(Facet::Industry, "e.industry_key", "e.industry", "")).await?,
+        skill: run(group(
+            Facet::Skill,
+            "ds.skill",
+            "ds.label",
+            " JOIN directory_skills ds ON ds.entry_id = e.id",
+        ))
+        .await?,
+        city: run(group(Facet::City, "e.city_key", "e.city", "")).await?,
+        country: run(group(Facet::Country, "e.country", "e.country", "")).await?,
+        space: run(group(Facet::Space, "e.origin", "e.space_name", "")).await?,
+        hiring: count(flag(Facet::Hiring, "e.hiring")).await?,
+        collaborate: count(flag(Facet::Collaborate, "e.open_to_collaborate")).await?,
+    })
+}
+
+// --- peers ----------------------------------------------------------------------------------
+
+/// A space this one knows, and how syncing its directory goes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Peer {
+    pub domain: String,
+    pub source: String,
+    pub hops: i64,
+    pub software: String,
+    pub version: String,
+    pub name: String,
+    pub users: Option<i64>,
+    pub directory_url: Option<String>,
+    #[serde(skip)]
+    pub cursor: Option<String>,
+    pub state: String,
+    pub entries: i64,
+    pub last_error: Option<String>,
+    pub last_sync_at: Option<i64>,
+    pub last_success_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl Peer {
+    const COLUMNS: &'static str = "domain, source, hops, software, version, name, users, \
+        directory_url, cursor, state, entries, last_error, last_sync_at, last_success_at, created_at";
+
+    fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
+        Ok(Peer {
+            domain: r.try_get("domain")?,
+            source: r.try_get("source")?,
+            hops: r.try_get("hops")?,
+            software: r.try_get("software")?,
+            version: r.try_get("version")?,
+            name: r.try_get("name")?,
+            users: r.try_get("users")?,
+            directory_url: r.try_get("directory_url")?,
+            cursor: r.try_get("cursor")?,
+            state: r.try_get("state")?,
+            entries: r.try_get("entries")?,
+            last_error: r.try_get("last_error")?,
+            last_sync_at: r.try_get("last_sync_at")?,
+            last_success_at: r.try_get("last_success_at")?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
+}
+
+/// Adds a peer; an existing one keeps its state, but an administrator's adding makes it theirs
+/// (and brings it to the front of the queue). Returns whether it is new.
+pub async fn add_peer(db: &Db, domain: &str, source: &str, hops: i64, now: i64) -> Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO peers (domain, source, hops, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (domain) DO NOTHING",
+    )
+    .bind(domain)
+    .bind(source)
+    .bind(hops)
+    .bind(now)
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    if inserted == 0 && source == "admin" {
+        sqlx::query(
+            "UPDATE peers SET source = 'admin', hops = 0, next_sync_at = 0 WHERE domain = $1",
+        )
+        .bind(domain)
+        .execute(db.pool())
+        .await?;
+    }
+    Ok(inserted > 0)
+}
+
+pub async fn peer(db: &Db, domain: &str) -> Result<Option<Peer>> {
+    let sql = format!("SELECT {} FROM peers WHERE domain = $1", Peer::COLUMNS);
+    let row = sqlx::query(&sql)
+        .bind(domain)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| Peer::from_row(&r)).transpose()?)
+}
+
+pub async fn peers(db: &Db) -> Result<Vec<Peer>> {
+    let sql = format!(
+        "SELECT {} FROM peers ORDER BY hops, domain LIMIT 1000",
+        Peer::COLUMNS
+    );
+    let rows = sqlx::query(&sql).fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(Peer::from_row).collect::<Result<_, _>>()?)
+}
+
+/// Peers whose turn has come, soonest first.
+pub async fn due_peers(db: &Db, now: i64, limit: i64) -> Result<Vec<Peer>> {
+    let sql = format!(
+        "SELECT {} FROM peers WHERE next_sync_at <= $1 ORDER BY next_sync_at, domain LIMIT $2",
+        Peer::COLUMNS
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(Peer::from_row).collect::<Result<_, _>>()?)
+}
+
+/// Removes a peer and the entries it brought.
+pub async fn remove_peer(db: &Db, domain: &str, now: i64) -> Result<bool> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query("DELETE FROM peers WHERE domain = $1")
+        .bind(domain)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let uris = remote_uris_of_origin(&mut tx, domain).await?;
+    if !uris.is_empty() {
+        let mut seq = next_seq(db, &mut tx).await?;
+        for uri in &uris {
+            remove(&mut tx, uri, seq, now).await?;
+            seq += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(done > 0)
+}
+
+/// What NodeInfo said about a peer.
+#[derive(Debug, Clone, Default)]
+pub struct PeerInfo {
+    pub software: String,
+    pub version: String,
+    pub name: String,
+    pub users: Option<i64>,
+    pub directory_url: Option<String>,
+}
+
+pub async fn set_peer_info(db: &Db, domain: &str, info: &PeerInfo) -> Result<()> {
+    sqlx::query(
+        "UPDATE peers SET software = $1, version = $2, name = $3, users = $4, \
+         directory_url = $5 WHERE domain = $6",
+    )
+    .bind(&info.software)
+    .bind(&info.version)
+    .bind(&info.name)
+    .bind(info.users)
+    .bind(&info.directory_url)
+    .bind(domain)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records a sync round's outcome and when to try next.
+pub async fn set_peer_outcome(
+    db: &Db,
+    domain: &str,
+    state: &str,
+    cursor: Option<&str>,
+    error: Option<&str>,
+    now: i64,
+    next_sync_at: i64,
+) -> Result<()> {
+    let entries = count_of_origin(db, domain).await?;
+    sqlx::query(
+        "UPDATE peers SET state = $1, cursor = COALESCE($2, cursor), last_error = $3, \
+         last_sync_at = $4, last_success_at = CASE WHEN $3 IS NULL THEN $4 ELSE last_success_at END, \
+         next_sync_at = $5, entries = $6 WHERE domain = $7",
+    )
+    .bind(state)
+    .bind(cursor)
+    .bind(error)
+    .bind(now)
+    .bind(next_sync_at)
+    .bind(entries)
+    .bind(domain)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Domains of the peers that sync well, for other spaces following hops.
+pub async fn healthy_peer_domains(db: &Db, limit: i64) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT domain FROM peers WHERE state = 'ok' ORDER BY domain LIMIT $1")
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// Inserts synthetic entries in one transaction, numbered from the directory's next change.
+pub async fn insert_batch(db: &Db, drafts: &[Draft], now: i64) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    let mut seq = next_seq(db, &mut tx).await?;
+    for d in drafts {
+        write(&mut tx, d, false, seq, now, now).await?;
+        seq += 1;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every peer's domain, inside a transaction.
+pub async fn peer_domains_tx(tx: &mut Tx) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT domain FROM peers")
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+/// Forgets a peer's cursor: its next pull reads its whole directory again.
+pub async fn restart_peer_tx(tx: &mut Tx, domain: &str) -> Result<()> {
+    sqlx::query("UPDATE peers SET cursor = NULL WHERE domain = $1")
+        .bind(domain)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn restart_peer(db: &Db, domain: &str) -> Result<()> {
+    sqlx::query("UPDATE peers SET cursor = NULL WHERE domain = $1")
+        .bind(domain)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Brings every peer's next pull forward to now.
+pub async fn make_all_peers_due(db: &Db) -> Result<()> {
+    sqlx::query("UPDATE peers SET next_sync_at = 0")
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,755 @@
+//! The federated directory: what a space publishes (shape, cursor, removals), search (full
+//! text with hostile syntax, facets, bad input), pulling a peer's directory with its bounds
+//! and rejections, and a few thousand entries.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::federation::{assert_terms_defined, eventually, port_of, AS_JSON};
+use crate::support::{assert_error, fresh_database, Instance, TestApp};
+
+async fn as2(app: &TestApp, path: &str) -> (StatusCode, Value) {
+    let r = app
+        .api
+        .get(app.url(path))
+        .header("accept", AS_JSON)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The path and query of one of our own URLs.
+fn path_of(url: &str) -> String {
+    let u = url::Url::parse(url).unwrap();
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    }
+}
+
+async fn patch(app: &TestApp, token: &str, path: &str, body: Value) {
+    let r = app.send_json(Method::PATCH, Some(token), path, &body).await;
+    assert_eq!(r.status(), StatusCode::OK, "PATCH {path}");
+}
+
+async fn company(app: &TestApp, token: &str, body: Value) {
+    let r = app.post_json(Some(token), "/api/v1/companies", &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{body}");
+}
+
+async fn search(app: &TestApp, query: &str) -> Value {
+    let r = app.get(None, &format!("/api/v1/directory?{query}")).await;
+    assert_eq!(r.status(), StatusCode::OK, "{query}");
+    r.json().await.unwrap()
+}
+
+/// Our own URLs as the space names them (its configured domain, not the test's address).
+fn own(path: &str) -> String {
+    format!("http://localhost:8080{path}")
+}
+
+fn names(results: &Value) -> Vec<String> {
+    results["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn publishes_listed_entries_by_change_with_tombstones() {
+    let (app, admin) = TestApp::spawn_set_up().await;
+    app.open_registration(&admin).await;
+    let ada = app.member("ada").await;
+    patch(
+        &app,
+        &ada,
+        "/api/v1/me",
+        json!({"display_name": "Ada Moreira", "discoverable": true, "skills": ["Rust", "PostgreSQL"]}),
+    )
+    .await;
+    // Bob never asks to be listed.
+    let bob = app.member("bob").await;
+    patch(&app, &bob, "/api/v1/me", json!({"bio": "Private person"})).await;
+    company(
+        &app,
+        &ada,
+        json!({"handle": "tidewater", "name": "Tidewater Labs", "skills": ["Rust"], "industry": "Software", "city": "Lisbon", "country": "PT", "hiring": true}),
+    )
+    .await;
+
+    let (status, collection) = as2(&app, "/directory").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_terms_defined(&collection);
+    assert_eq!(collection["type"], "OrderedCollection");
+    assert_eq!(collection["id"], own("/directory"));
+    assert_eq!(collection["totalItems"], 3, "{collection}");
+    let (_, page) = as2(&app, &path_of(collection["first"].as_str().unwrap())).await;
+    assert_terms_defined(&page);
+    assert_eq!(page["type"], "OrderedCollectionPage");
+    assert_eq!(page["partOf"], own("/directory"));
+    let items = page["orderedItems"].as_array().unwrap();
+    let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        vec![own("/"), own("/members/ada"), own("/companies/tidewater")],
+        "the space, listed members and companies, by change"
+    );
+    assert!(
+        !page.to_string().contains("/members/bob"),
+        "bob is not listed"
+    );
+    let tide = &items[2];
+    assert_eq!(tide["type"], "Organization");
+    assert_eq!(tide["directoryKind"], "company");
+    assert_eq!(tide["preferredUsername"], "tidewater");
+    assert_eq!(tide["skills"], json!(["Rust"]));
+    assert_eq!(tide["city"], "Lisbon");
+    assert_eq!(tide["country"], "PT");
+    assert_eq!(tide["hiring"], true);
+    assert_eq!(tide["indexable"], true);
+    assert_eq!(items[1]["type"], "Person");
+    assert_eq!(items[1]["spaceName"], "Harbour Works");
+    assert_eq!(items[0]["directoryKind"], "space");
+
+    // Caught up: the next page is empty and has no next.
+    let next = path_of(page["next"].as_str().unwrap());
+    let (_, empty) = as2(&app, &next).await;
+    assert_eq!(empty["orderedItems"], json!([]));
+    assert!(empty.get("next").is_none());
+
+    // The company opts out and ada deletes her account: both come back as tombstones, and
+    // only they.
+    patch(
+        &app,
+        &ada,
+        "/api/v1/companies/tidewater",
+        json!({"discoverable": false}),
+    )
+    .await;
+    patch(&app, &ada, "/api/v1/me", json!({"discoverable": false})).await;
+    let (_, changes) = as2(&app, &next).await;
+    let items = changes["orderedItems"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{changes}");
+    assert_eq!(items[0]["id"], own("/companies/tidewater"));
+    assert_eq!(items[0]["type"], "Tombstone");
+    assert_eq!(items[0]["formerType"], "Organization");
+    assert!(items[0]["deleted"].is_string());
+    assert!(items[0].get("name").is_none(), "nothing of it is left");
+    assert_eq!(items[1]["type"], "Tombstone");
+    assert_eq!(items[1]["formerType"], "Person");
+    let (_, collection) = as2(&app, "/directory").await;
+    assert_eq!(collection["totalItems"], 1);
+
+    // Opting in again brings the company back, as a change after the tombstones.
+    patch(
+        &app,
+        &ada,
+        "/api/v1/companies/tidewater",
+        json!({"discoverable": true}),
+    )
+    .await;
+    let after = path_of(changes["next"].as_str().unwrap());
+    let (_, back) = as2(&app, &after).await;
+    assert_eq!(back["orderedItems"][0]["type"], "Organization");
+
+    // Cursors are ours or refused; pages are bounded.
+    let (status, _) = as2(&app, "/directory?after=not-a-cursor").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = as2(&app, "/directory?after=Z2gxOjA&limit=100000").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, one) = as2(&app, "/directory?after=Z2gxOjA&limit=1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["orderedItems"].as_array().unwrap().len(), 1);
+
+    // The administrator stops publishing: everything becomes a tombstone.
+    let browser = app.browser();
+    let login = browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", crate::support::csrf_from(&login).as_str()),
+            ("login", "boss"),
+            ("password", crate::support::ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection());
+    let html = browser
+        .get(app.url("/admin/peers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Known spaces"));
+    let csrf = crate::support::csrf_from(&html);
+    let r = browser
+        .post(app.url("/admin/directory"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (_, collection) = as2(&app, "/directory").await;
+    assert_eq!(collection["totalItems"], 0);
+}
+
+#[tokio::test]
+async fn search_full_text_facets_and_hostile_queries() {
+    let (app, admin) = TestApp::spawn_set_up().await;
+    app.open_registration(&admin).await;
+    let ada = app.member("ada").await;
+    company(
+        &app,
+        &ada,
+        json!({"handle": "tidewater", "name": "Tidewater Labs", "description": "Rust consulting by the river.", "skills": ["Rust", "PostgreSQL"], "industry": "Software", "city": "Lisbon", "country": "PT", "hiring": true}),
+    )
+    .await;
+    company(
+        &app,
+        &ada,
+        json!({"handle": "quay", "name": "Quay Studio", "description": "Print and web design.", "skills": ["Design", "Print"], "industry": "Design", "city": "Porto", "country": "PT", "open_to_collaborate": true}),
+    )
+    .await;
+    company(
+        &app,
+        &ada,
+        json!({"handle": "rustbelt", "name": "Rustbelt Analytics", "description": "Data pipelines.", "skills": ["Python"], "industry": "Software", "city": "Berlin", "country": "DE"}),
+    )
+    .await;
+    company(
+        &app,
+        &ada,
+        json!({"handle": "hidden", "name": "Hidden Rust Co", "skills": ["Rust"], "discoverable": false}),
+    )
+    .await;
+
+    // Free text: whole words and prefixes, in any field.
+    let r = search(&app, "q=rust").await;
+    let mut found = names(&r);
+    found.sort();
+    assert_eq!(found, vec!["Rustbelt Analytics", "Tidewater Labs"], "{r}");
+    let r = search(&app, "q=Rust%20Lisbon").await;
+    assert_eq!(names(&r), vec!["Tidewater Labs"]);
+    assert_eq!(r["entries"][0]["link"], "/companies/tidewater");
+    // Facet filters, alone and together.
+    let r = search(&app, "skill=rust&city=lisbon").await;
+    assert_eq!(names(&r), vec!["Tidewater Labs"]);
+    let r = search(&app, "kind=company&country=pt&collaborate=true").await;
+    assert_eq!(names(&r), vec!["Quay Studio"]);
+    let r = search(&app, "industry=Software&hiring=1").await;
+    assert_eq!(names(&r), vec!["Tidewater Labs"]);
+    // Counts: each facet ignores its own filter.
+    let r = search(&app, "kind=company&city=Lisbon").await;
+    let cities: Vec<(String, i64)> = r["facets"]["city"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["label"].as_str().unwrap().into(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(cities.contains(&("Lisbon".into(), 1)), "{cities:?}");
+    assert!(cities.contains(&("Porto".into(), 1)), "{cities:?}");
+    assert!(cities.contains(&("Berlin".into(), 1)), "{cities:?}");
+    let r = search(&app, "").await;
+    assert_eq!(r["total"], 4, "the space and three companies: {r}");
+    let kinds = r["facets"]["kind"].as_array().unwrap();
+    assert!(kinds
+        .iter()
+        .any(|k| k["value"] == "company" && k["count"] == 3));
+    assert!(kinds
+        .iter()
+        .any(|k| k["value"] == "space" && k["count"] == 1));
+    let skills = r["facets"]["skill"].as_array().unwrap();
+    assert!(skills
+        .iter()
+        .any(|s| s["value"] == "rust" && s["label"] == "Rust" && s["count"] == 1));
+    assert_eq!(r["facets"]["hiring"], 1);
+    assert!(!r.to_string().contains("Hidden Rust"), "not discoverable");
+
+    // Whatever full-text syntax users type is only words.
+    for q in [
+        "\"rust",
+        "rust OR NOT",
+        "rust*",
+        "(rust",
+        "NEAR(rust lisbon)",
+        "rust:* & !x | y",
+        "'; DROP TABLE directory_entries; --",
+        "^rust -lisbon +x {a b}",
+        "name:rust",
+        "\\\\",
+        "***",
+        "ü ß 日本",
+    ] {
+        let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        let r = app
+            .get(None, &format!("/api/v1/directory?q={encoded}"))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{q}");
+        let page = app.get(None, &format!("/directory?q={encoded}")).await;
+        assert_eq!(page.status(), StatusCode::OK, "page for {q}");
+    }
+    let r = search(&app, "q=%22rust%22%20%28lisbon%29%20-").await;
+    assert_eq!(names(&r), vec!["Tidewater Labs"], "both words, as words");
+
+    // Bad input is a clear 422.
+    let huge = "rust ".repeat(100);
+    let r = app.get(None, &format!("/api/v1/directory?q={huge}")).await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("q")).await;
+    let r = app
+        .get(
+            None,
+            "/api/v1/directory?q=a%20b%20c%20d%20e%20f%20g%20h%20i%20j%20k%20l%20m",
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("q")).await;
+    for (query, field) in [
+        ("kind=robot", "kind"),
+        ("hiring=maybe", "hiring"),
+        ("page=0", "page"),
+        ("from=yesterday", "from"),
+        ("from=2026-12-02&to=2026-12-01", "to"),
+        ("country=Portugal", "country"),
+    ] {
+        let r = app.get(None, &format!("/api/v1/directory?{query}")).await;
+        assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some(field)).await;
+    }
+    let page = app.get(None, "/directory?kind=robot").await;
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The page: results, facet counts and filters.
+    let html = app
+        .get(None, "/directory?q=rust&city=Lisbon")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Tidewater Labs"));
+    assert!(!html.contains("Rustbelt Analytics"));
+    assert!(html.contains("id=\"facet-city\""));
+    // An address of this space resolves to its entry.
+    let uri = search(&app, "q=tidewater").await["entries"][0]["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let encoded: String = url::form_urlencoded::byte_serialize(uri.as_bytes()).collect();
+    let r = search(&app, &format!("q={encoded}")).await;
+    assert_eq!(r["resolved"]["name"], "Tidewater Labs", "{r}");
+}
+
+/// A peer that serves whatever documents the test puts at each path and query.
+struct FakeDirectory {
+    base: String,
+    domain: String,
+    docs: Arc<Mutex<HashMap<String, Value>>>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeDirectory {
+    async fn start() -> FakeDirectory {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let domain = format!("beta.test:{port}");
+        let base = format!("http://{domain}");
+        let docs: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
+        let served = docs.clone();
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            let served = served.clone();
+            async move {
+                let key = uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default();
+                match served.lock().unwrap().get(&key) {
+                    Some(v) => axum::response::IntoResponse::into_response(axum::Json(v.clone())),
+                    None => axum::response::IntoResponse::into_response(
+                        axum::http::StatusCode::NOT_FOUND,
+                    ),
+                }
+            }
+        });
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        let fake = FakeDirectory {
+            base,
+            domain,
+            docs,
+            _server: server,
+        };
+        fake.put(
+            "/.well-known/nodeinfo",
+            json!({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": format!("{}/nodeinfo/2.1", fake.base)}]}),
+        );
+        fake.put(
+            "/nodeinfo/2.1",
+            json!({"version": "2.1", "software": {"name": "guildhall", "version": "0.1.0"},
+                   "usage": {"users": {"total": 7}},
+                   "metadata": {"nodeName": "Beta <b>Space</b>", "directory": format!("{}/directory", fake.base)}}),
+        );
+        fake.put(
+            "/directory",
+            json!({"type": "OrderedCollection", "id": format!("{}/directory", fake.base), "first": format!("{}/directory?after=p0", fake.base)}),
+        );
+        fake
+    }
+
+    fn put(&self, path: &str, doc: Value) {
+        self.docs.lock().unwrap().insert(path.to_string(), doc);
+    }
+
+    fn page(&self, after: &str, items: Vec<Value>, next: Option<&str>) {
+        let mut doc = json!({"type": "OrderedCollectionPage", "id": format!("{}/directory?after={after}", self.base), "orderedItems": items});
+        if let Some(n) = next {
+            doc["next"] = json!(format!("{}/directory?after={n}", self.base));
+        }
+        self.put(&format!("/directory?after={after}"), doc);
+    }
+
+    fn company(&self, handle: &str, name: &str) -> Value {
+        json!({"id": format!("{}/companies/{handle}", self.base), "type": "Organization",
+               "directoryKind": "company", "preferredUsername": handle, "name": name,
+               "summary": "<p>Rust <script>alert(1)</script>consulting</p>", "skills": ["Rust", "Go"],
+               "industry": "Software", "city": "Lisbon", "country": "PT", "hiring": true,
+               "spaceName": "Beta Space", "discoverable": true, "indexable": true})
+    }
+}
+
+async fn peer_state(app: &TestApp, admin: &str, domain: &str) -> Value {
+    let peers: Value = app
+        .get(Some(admin), "/api/v1/peers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["domain"] == domain)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn pulls_a_peer_incrementally_and_rejects_what_is_wrong() {
+    let (app, admin) =
+        TestApp::spawn_named_with("alpha", &[("GUILDHALL_DIRECTORY_SYNC_SECS", "1")]).await;
+    let fake = FakeDirectory::start().await;
+    let b = fake.base.clone();
+    fake.page(
+        "p0",
+        vec![
+            fake.company("acme", "Acme Rust"),
+            // Claims another server.
+            json!({"id": format!("http://gamma.test:{}/companies/evil", port_of(&app)), "type": "Organization", "name": "Evil Rust", "discoverable": true}),
+            // Wrong types.
+            json!({"id": format!("{b}/companies/odd"), "type": "Organization", "name": "Odd Rust", "skills": "Rust", "discoverable": true}),
+            json!({"id": format!("{b}/companies/odd2"), "type": "Organization", "name": "Odd Rust Two", "hiring": "yes", "discoverable": true}),
+            json!({"id": format!("{b}/notes/1"), "type": "Note", "content": "Rust", "discoverable": true}),
+            json!("just a string"),
+            // Not asking to be listed.
+            json!({"id": format!("{b}/members/shy"), "type": "Person", "name": "Shy Rust", "discoverable": false}),
+        ],
+        Some("p1"),
+    );
+    fake.page("p1", vec![], None);
+
+    // Peers: validation, then the real one.
+    for bad in ["", "not a domain", "ada@beta.test", "alpha.test:0x"] {
+        let r = app
+            .post_json(Some(&admin), "/api/v1/peers", &json!({"domain": bad}))
+            .await;
+        assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("domain")).await;
+    }
+    let member = {
+        let r = app
+            .post_json(None, "/api/v1/accounts", &json!({"handle": "mia", "email": "mia@example.org", "password": crate::support::PASSWORD}))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        app.token("mia", crate::support::PASSWORD).await
+    };
+    let r = app
+        .post_json(
+            Some(&member),
+            "/api/v1/peers",
+            &json!({"domain": fake.domain}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "administrators only");
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/peers",
+            &json!({"domain": fake.domain}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let found = eventually("the peer's company", || async {
+        let r = search(&app, "q=acme").await;
+        (r["total"] == 1).then_some(r)
+    })
+    .await;
+    let acme = &found["entries"][0];
+    assert_eq!(acme["origin"], fake.domain);
+    assert_eq!(acme["city"], "Lisbon");
+    assert_eq!(acme["summary"], "Rust consulting");
+    assert_eq!(acme["space_name"], "Beta Space");
+    assert_eq!(acme["local"], false);
+    let link = acme["link"].as_str().unwrap().to_string();
+    assert!(link.starts_with("/directory/entry?uri="));
+    let page = app.get(None, &link).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Acme Rust") && html.contains(&format!("{b}/companies/acme")));
+    assert!(!html.contains("<script>alert"));
+    let r = search(&app, "q=rust").await;
+    assert_eq!(
+        names(&r),
+        vec!["Acme Rust"],
+        "nothing rejected was stored: {r}"
+    );
+    let peer = eventually("the peer's state", || async {
+        let p = peer_state(&app, &admin, &fake.domain).await;
+        (p["state"] == "ok").then_some(p)
+    })
+    .await;
+    assert_eq!(peer["software"], "guildhall");
+    assert_eq!(peer["users"], 7);
+    assert_eq!(peer["name"], "Beta Space");
+    assert_eq!(peer["entries"], 1);
+    // Facets cover remote entries: by space and skill.
+    let r = search(&app, &format!("space={}&skill=go", fake.domain)).await;
+    assert_eq!(names(&r), vec!["Acme Rust"]);
+
+    // Next round, from the saved cursor: a removal, a new entry, then a cursor that loops.
+    fake.page(
+        "p1",
+        vec![
+            json!({"id": format!("{b}/companies/acme"), "type": "Tombstone", "formerType": "Organization"}),
+            json!({"id": format!("{b}/members/ida"), "type": "Person", "name": "Ida Loop", "preferredUsername": "ida", "discoverable": true}),
+        ],
+        Some("p2"),
+    );
+    fake.page("p2", vec![fake.company("loop1", "Loop One")], Some("p3"));
+    fake.page("p3", vec![fake.company("loop2", "Loop Two")], Some("p2"));
+    let r = app
+        .post_json(Some(&admin), "/api/v1/peers/sync", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    eventually("the removal and the new entries", || async {
+        let gone = search(&app, "q=acme").await["total"] == 0;
+        let ida = search(&app, "q=ida").await["total"] == 1;
+        let loops = search(&app, "q=loop").await["total"] == 3;
+        (gone && ida && loops).then_some(())
+    })
+    .await;
+
+    // A huge page is refused whole; what was there stays.
+    let many: Vec<Value> = (0..501)
+        .map(|i| fake.company(&format!("c{i}"), &format!("Bulk {i}")))
+        .collect();
+    fake.page("p2", many.clone(), None);
+    fake.page("p3", many, None);
+    let r = app
+        .post_json(Some(&admin), "/api/v1/peers/sync", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let peer = eventually("the refusal", || async {
+        let p = peer_state(&app, &admin, &fake.domain).await;
+        (p["state"] == "error").then_some(p)
+    })
+    .await;
+    assert!(
+        peer["last_error"].as_str().unwrap().contains("more than"),
+        "{peer}"
+    );
+    assert_eq!(search(&app, "q=bulk").await["total"], 0);
+    assert_eq!(search(&app, "q=ida").await["total"], 1);
+
+    // Blocking the peer's domain removes its entries at once.
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/admin/domains",
+            &json!({"domain": "beta.test", "policy": "block"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(search(&app, "q=ida").await["total"], 0);
+    assert_eq!(search(&app, "q=loop").await["total"], 0);
+
+    // Removing the peer is the administrator's too.
+    let r = app
+        .send_json(
+            Method::DELETE,
+            Some(&admin),
+            &format!("/api/v1/peers/{}", fake.domain),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(peer_state(&app, &admin, &fake.domain).await, Value::Null);
+}
+
+#[tokio::test]
+async fn a_few_thousand_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let instance = Instance::start(&url, &[]).await;
+    let app = &instance.app;
+    let r = app
+        .post_json(
+            None,
+            "/api/v1/setup",
+            &json!({"name": "Load Space", "admin_handle": "boss", "admin_email": "boss@example.org", "admin_password": crate::support::ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let summary = guildhall::admin::directory::seed_directory(&instance.state.db, 3000)
+        .await
+        .unwrap();
+    assert!(summary.starts_with("3000 synthetic"), "{summary}");
+
+    let all = search(app, "").await;
+    assert_eq!(all["total"], 3001, "and the space itself");
+    assert_eq!(all["entries"].as_array().unwrap().len(), 20);
+    let kinds: i64 = all["facets"]["kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(kinds, 3001);
+    // Filters narrow and agree with their counts.
+    let lisbon_count = all["facets"]["city"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["value"] == "lisbon")
+        .map(|c| c["count"].as_i64().unwrap())
+        .unwrap();
+    let lisbon = search(app, "city=Lisbon").await;
+    assert_eq!(lisbon["total"].as_i64().unwrap(), lisbon_count);
+    let rust = search(app, "q=rust&kind=company&city=Lisbon").await;
+    let total = rust["total"].as_i64().unwrap();
+    assert!(
+        total > 0 && total < lisbon_count,
+        "{total} of {lisbon_count}"
+    );
+    for e in rust["entries"].as_array().unwrap() {
+        assert_eq!(e["kind"], "company");
+        assert_eq!(e["city"], "Lisbon");
+        let text = e.to_string().to_lowercase();
+        assert!(text.contains("rust"), "{e}");
+    }
+    // Paging walks every result once.
+    let pages = (total + 19) / 20;
+    let mut seen = std::collections::HashSet::new();
+    for p in 1..=pages {
+        let r = search(app, &format!("q=rust&kind=company&city=Lisbon&page={p}")).await;
+        for e in r["entries"].as_array().unwrap() {
+            assert!(seen.insert(e["uri"].as_str().unwrap().to_string()));
+        }
+    }
+    assert_eq!(seen.len() as i64, total);
+    let events = search(app, "kind=event&from=2000-01-01&to=2999-12-31").await;
+    assert!(events["total"].as_i64().unwrap() > 0);
+    let none = search(app, "kind=event&from=2000-01-01&to=2000-01-02").await;
+    assert_eq!(none["total"], 0);
+    instance.stop().await;
+}
+
+#[tokio::test]
+async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
+    // Alpha pulls rarely, so what changes below arrives by push only.
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, beta_admin) =
+        TestApp::spawn_named_with("beta", &[("GUILDHALL_DIRECTORY_SYNC_SECS", "3600")]).await;
+    let ada = alpha.member("ada").await;
+    company(
+        &alpha,
+        &ada,
+        json!({"handle": "tidewater", "name": "Tidewater Labs", "skills": ["Rust"], "city": "Lisbon", "country": "PT"}),
+    )
+    .await;
+    let company_uri = format!("http://alpha.test:{}/companies/tidewater", port_of(&alpha));
+    let bob = beta.member("bob").await;
+    let r = beta
+        .post_json(Some(&bob), "/api/v1/follows", &json!({"target": company_uri}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Following made alpha known to beta; the administrator's adding makes it a peer of theirs.
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let known = peer_state(&beta, &beta_admin, &alpha_domain).await;
+    assert_eq!(known["source"], "follow", "{known}");
+    let r = beta
+        .post_json(Some(&beta_admin), "/api/v1/peers", &json!({"domain": alpha_domain}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "already known");
+    eventually("the first pull", || async {
+        let r = search(&beta, "q=tidewater").await;
+        (r["total"] == 1).then_some(())
+    })
+    .await;
+    // Alpha's company is followed by bob once the Accept is in.
+    eventually("the accepted follow", || async {
+        let list: Value = beta
+            .get(Some(&bob), "/api/v1/following")
+            .await
+            .json()
+            .await
+            .ok()?;
+        (list["items"][0]["state"] == "accepted").then_some(())
+    })
+    .await;
+
+    // An edit is pushed to followers as Update; beta's entry follows it.
+    patch(
+        &alpha,
+        &ada,
+        "/api/v1/companies/tidewater",
+        json!({"skills": ["Rust", "Elixir"], "name": "Tidewater Collective"}),
+    )
+    .await;
+    let r = eventually("the pushed update", || async {
+        let r = search(&beta, "skill=elixir").await;
+        (r["total"] == 1).then_some(r)
+    })
+    .await;
+    assert_eq!(r["entries"][0]["name"], "Tidewater Collective");
+    assert_eq!(r["entries"][0]["city"], "Lisbon", "kept from the directory");
+
+    // The company is deleted: the pushed Delete removes the entry.
+    let r = alpha
+        .send_json(Method::DELETE, Some(&ada), "/api/v1/companies/tidewater", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    eventually("the pushed delete", || async {
+        let r = search(&beta, "q=tidewater").await;
+        (r["total"] == 0).then_some(())
+    })
+    .await;
+}
