@@ -457,13 +457,25 @@ async fn notify_follow(
     accepted: bool,
 ) -> Result<()> {
     use crate::notifications::{store as notes, Kind, NewNotification};
-    let (kind, summary) = if accepted {
+    let (kind, summary) = if let LocalActor::Project(p) = target {
+        // Joining a project is following its group.
+        let summary = if accepted {
+            format!("joined {}", p.name)
+        } else {
+            format!("asked to join {}", p.name)
+        };
+        (Kind::ProjectJoin, summary)
+    } else if accepted {
         (Kind::Follow, format!("followed {}", target.label()))
     } else {
         (
             Kind::FollowRequest,
             format!("asked to follow {}", target.label()),
         )
+    };
+    let link = match target {
+        LocalActor::Project(p) => format!("/projects/{}/members", p.handle),
+        _ => "/network".to_string(),
     };
     let mut tx = state.db.begin_write().await?;
     for account_id in notes::stewards(&state.db, target).await? {
@@ -475,7 +487,7 @@ async fn notify_follow(
                 actor: from_uri,
                 actor_name: from_name,
                 object: "",
-                link: "/network",
+                link: &link,
                 summary: &summary,
             },
         )
