@@ -361,6 +361,10 @@ async fn notify_audience(
         let Some(actor) = local::by_uri(state, &a.uri).await? else {
             continue;
         };
+        // A comment addressed to a project's group is not a mention of its managers.
+        if matches!(actor, LocalActor::Project(_)) {
+            continue;
+        }
         let (kind, summary) = if post.visibility == Visibility::Direct {
             (Kind::Message, "sent you a message".to_string())
         } else if target.is_some_and(|t| t.author == a.uri) {

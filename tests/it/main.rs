@@ -9,5 +9,6 @@ mod delivery;
 mod domains;
 mod federation;
 mod posts;
+mod projects;
 mod spaces;
 mod support;
