@@ -414,6 +414,12 @@ pub async fn revise_note(
     Ok(number)
 }
 
+pub async fn note_by_id_tx(tx: &mut Tx, id: i64) -> Result<Note> {
+    let sql = format!("SELECT {NOTE_COLUMNS} FROM project_notes WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?;
+    Ok(Note::from_row(&row)?)
+}
+
 pub async fn note_by_uri(db: &Db, uri: &str) -> Result<Option<Note>> {
     let sql = format!("SELECT {NOTE_COLUMNS} FROM project_notes WHERE uri = $1");
     let row = sqlx::query(&sql).bind(uri).fetch_optional(db.pool()).await?;

@@ -160,6 +160,11 @@ fn seed_demo_is_idempotent_and_respects_real_data() {
         "{}",
         text(&out)
     );
+    assert!(
+        text(&out).contains("2 demo project(s) added"),
+        "{}",
+        text(&out)
+    );
     let again = cli.run(&["admin", "seed-demo"]);
     assert!(again.status.success());
     assert!(text(&again).contains("already present"));
