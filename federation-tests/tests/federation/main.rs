@@ -13,3 +13,4 @@ mod harness;
 mod instances;
 mod jsonld;
 mod peer;
+mod projects;
