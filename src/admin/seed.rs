@@ -7,8 +7,8 @@ use crate::accounts::{self, password, register::ValidSignup, store::ProfileUpdat
 use crate::admin::users::{describe, generate_password};
 use crate::companies::{self, store::CompanyFields, Role};
 use crate::config::Config;
-use crate::spaces::{self, SpaceForm};
 use crate::projects::model::{Priority, Status, TaskFields};
+use crate::spaces::{self, SpaceForm};
 use crate::storage::{now_ms, Db};
 use crate::validate::{Email, FieldErrors, Handle, NewPassword};
 
@@ -416,7 +416,11 @@ async fn seed_projects(db: &Db, config: &Config) -> anyhow::Result<usize> {
     let urls = Urls::new(config);
     let mut made = 0;
     for p in PROJECTS {
-        if store::by_handle(db, p.handle).await.map_err(describe)?.is_some() {
+        if store::by_handle(db, p.handle)
+            .await
+            .map_err(describe)?
+            .is_some()
+        {
             continue;
         }
         let Some(creator) = accounts::store::by_handle(db, p.creator)
@@ -437,7 +441,10 @@ async fn seed_projects(db: &Db, config: &Config) -> anyhow::Result<usize> {
             .map_err(describe)?;
         let project = urls.project(p.handle);
         let mut tx = db.begin_write().await?;
-        if store::handle_taken(&mut tx, p.handle).await.map_err(describe)? {
+        if store::handle_taken(&mut tx, p.handle)
+            .await
+            .map_err(describe)?
+        {
             continue;
         }
         store::insert(
@@ -446,9 +453,15 @@ async fn seed_projects(db: &Db, config: &Config) -> anyhow::Result<usize> {
         .await
         .map_err(describe)?;
         for m in std::iter::once(&p.creator).chain(p.members) {
-            follows::record_tx(&mut tx, &urls.member(m), &project, true, &activities::new_id(&urls))
-                .await
-                .map_err(describe)?;
+            follows::record_tx(
+                &mut tx,
+                &urls.member(m),
+                &project,
+                true,
+                &activities::new_id(&urls),
+            )
+            .await
+            .map_err(describe)?;
         }
         let today = chrono::Utc::now().date_naive();
         for t in p.tasks {
@@ -457,22 +470,47 @@ async fn seed_projects(db: &Db, config: &Config) -> anyhow::Result<usize> {
                 description: t.description.into(),
                 status: t.status,
                 priority: t.priority,
-                due_on: t
-                    .due_in
-                    .map(|d| (today + chrono::Days::new(d as u64)).format("%Y-%m-%d").to_string()),
+                due_on: t.due_in.map(|d| {
+                    (today + chrono::Days::new(d as u64))
+                        .format("%Y-%m-%d")
+                        .to_string()
+                }),
                 assignees: t.assignees.iter().map(|a| urls.member(a)).collect(),
             };
-            let uri = format!("{project}/tasks/{}", crate::accounts::session::random_token());
-            store::insert_task(&mut tx, &uri, &project, true, &urls.member(p.creator), &fields, now_ms())
-                .await
-                .map_err(describe)?;
-        }
-        let (title, revisions) = p.note;
-        let uri = format!("{project}/notes/{}", crate::accounts::session::random_token());
-        let author = urls.member(p.creator);
-        let id = store::insert_note(&mut tx, &uri, &project, true, &author, title, revisions[0], now_ms())
+            let uri = format!(
+                "{project}/tasks/{}",
+                crate::accounts::session::random_token()
+            );
+            store::insert_task(
+                &mut tx,
+                &uri,
+                &project,
+                true,
+                &urls.member(p.creator),
+                &fields,
+                now_ms(),
+            )
             .await
             .map_err(describe)?;
+        }
+        let (title, revisions) = p.note;
+        let uri = format!(
+            "{project}/notes/{}",
+            crate::accounts::session::random_token()
+        );
+        let author = urls.member(p.creator);
+        let id = store::insert_note(
+            &mut tx,
+            &uri,
+            &project,
+            true,
+            &author,
+            title,
+            revisions[0],
+            now_ms(),
+        )
+        .await
+        .map_err(describe)?;
         for body in &revisions[1..] {
             let note = store::note_by_id_tx(&mut tx, id).await.map_err(describe)?;
             store::revise_note(&mut tx, &note, &author, title, body)

@@ -34,7 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{handle}/tasks/{token}", patch(edit_task))
         .route("/projects/{handle}/tasks/{token}/take", post(take_task))
         .route("/projects/{handle}/notes", post(create_note))
-        .route("/projects/{handle}/notes/{token}", get(note).patch(edit_note))
+        .route(
+            "/projects/{handle}/notes/{token}",
+            get(note).patch(edit_note),
+        )
         .route("/projects/{handle}/files", post(upload))
         .route("/me/deadlines", get(my_deadlines))
 }
@@ -187,7 +190,9 @@ async fn take_task(
 ) -> Result<Json<Task>> {
     let p = service::get(&state, &handle).await?;
     let t = task_of(&state, &p, &token).await?;
-    Ok(Json(service::take_task(&state, &user.account, &p, &t).await?))
+    Ok(Json(
+        service::take_task(&state, &user.account, &p, &t).await?,
+    ))
 }
 
 async fn note_of(state: &AppState, p: &Project, token: &str) -> Result<Note> {

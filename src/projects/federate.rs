@@ -35,7 +35,14 @@ pub async fn announce(
         return Ok(());
     }
     let announce = objects::announce(&urls, &group, activity);
-    delivery::publish(tx, &announce, (ActorKind::Project, project.id), true, &inboxes).await?;
+    delivery::publish(
+        tx,
+        &announce,
+        (ActorKind::Project, project.id),
+        true,
+        &inboxes,
+    )
+    .await?;
     Ok(())
 }
 
@@ -136,7 +143,10 @@ fn plain(object: &Value, field: &str, max: usize) -> String {
 /// the markup taken out (sanitised first).
 fn body_text(object: &Value, max: usize) -> Option<String> {
     let source = object.get("source");
-    let text = match source.and_then(|s| s.get("content")).and_then(Value::as_str) {
+    let text = match source
+        .and_then(|s| s.get("content"))
+        .and_then(Value::as_str)
+    {
         Some(s)
             if source
                 .and_then(|s| s.get("mediaType"))
@@ -251,7 +261,11 @@ async fn to_group(
             };
             let members = store::members(&state.db, &group).await?;
             if let Some(outsider) = fields.assignees.iter().find(|a| !members.contains(a)) {
-                tracing::info!(task = id, outsider, "a task assigned to a non-member was dropped");
+                tracing::info!(
+                    task = id,
+                    outsider,
+                    "a task assigned to a non-member was dropped"
+                );
                 return Ok(());
             }
             let existing = store::task_by_uri(&state.db, id).await?;
@@ -263,7 +277,16 @@ async fn to_group(
                 }
                 Some(t) => {
                     store::update_task(&mut tx, t.id, &fields).await?;
-                    task_with(t.id, id, &group, t.local, &t.author, &fields, t.created_at, now_ms())
+                    task_with(
+                        t.id,
+                        id,
+                        &group,
+                        t.local,
+                        &t.author,
+                        &fields,
+                        t.created_at,
+                        now_ms(),
+                    )
                 }
                 None => {
                     if policy::authority_of(id).as_deref() != Some(actor.host.as_str()) {
@@ -303,7 +326,14 @@ async fn to_group(
                         return Ok(());
                     }
                     store::insert_note(
-                        &mut tx, id, &group, false, &actor.uri, &title, &body, now_ms(),
+                        &mut tx,
+                        id,
+                        &group,
+                        false,
+                        &actor.uri,
+                        &title,
+                        &body,
+                        now_ms(),
                     )
                     .await?;
                 }
@@ -381,7 +411,10 @@ pub(super) async fn notify_assigned(
 /// signed the announce); others are fetched from their origin by the posts module.
 async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> Result<()> {
     let inner = announce.get("object").unwrap_or(&Value::Null);
-    let inner_kind = inner.get("type").and_then(Value::as_str).unwrap_or_default();
+    let inner_kind = inner
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !matches!(inner_kind, "Create" | "Update") {
         tracing::info!(kind = inner_kind, group = %group.uri, "announced activity not kept");
         return Ok(());
@@ -394,18 +427,29 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
         return Ok(());
     };
     let urls = Urls::new(&state.config);
-    if author_uri.starts_with(&format!("{}/", urls.base())) && object.get("type").and_then(Value::as_str) == Some("Note") {
+    if author_uri.starts_with(&format!("{}/", urls.base()))
+        && object.get("type").and_then(Value::as_str) == Some("Note")
+    {
         // Our own member's comment, announced back: we have it.
         return Ok(());
     }
     let on_group_host = policy::authority_of(id).as_deref() == Some(group.host.as_str());
-    let kind = object.get("type").and_then(Value::as_str).unwrap_or_default();
+    let kind = object
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if kind != "Note" && !on_group_host {
-        tracing::info!(object = id, "an announced object from another host was not kept");
+        tracing::info!(
+            object = id,
+            "an announced object from another host was not kept"
+        );
         return Ok(());
     }
     if kind != "Note" && !addresses(object).contains(&group.uri) {
-        tracing::info!(object = id, "an announced object of another group was not kept");
+        tracing::info!(
+            object = id,
+            "an announced object of another group was not kept"
+        );
         return Ok(());
     }
     match kind {
@@ -425,7 +469,16 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
                 Some(t) if t.local || t.project != group.uri => return Ok(()),
                 Some(t) => {
                     store::update_task(&mut tx, t.id, &fields).await?;
-                    task_with(t.id, id, &group.uri, false, &t.author, &fields, t.created_at, now_ms())
+                    task_with(
+                        t.id,
+                        id,
+                        &group.uri,
+                        false,
+                        &t.author,
+                        &fields,
+                        t.created_at,
+                        now_ms(),
+                    )
                 }
                 None => {
                     let now = now_ms();
@@ -464,7 +517,14 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
                         .and_then(id_of)
                         .unwrap_or(author_uri);
                     store::insert_note(
-                        &mut tx, id, &group.uri, false, author, &title, &body, now_ms(),
+                        &mut tx,
+                        id,
+                        &group.uri,
+                        false,
+                        author,
+                        &title,
+                        &body,
+                        now_ms(),
                     )
                     .await?;
                 }
@@ -491,7 +551,16 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
                 .unwrap_or(author_uri);
             let mut tx = state.db.begin_write().await?;
             store::insert_file(
-                &mut tx, id, &group.uri, false, author, &name, &media_type, size, "", url,
+                &mut tx,
+                id,
+                &group.uri,
+                false,
+                author,
+                &name,
+                &media_type,
+                size,
+                "",
+                url,
                 now_ms(),
             )
             .await?;
@@ -514,7 +583,10 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
             crate::posts::inbound::handle(state, &activity, &author).await?;
         }
         other => {
-            tracing::info!(kind = other, "an announced object of an unknown type was not kept");
+            tracing::info!(
+                kind = other,
+                "an announced object of an unknown type was not kept"
+            );
         }
     }
     Ok(())

@@ -197,7 +197,10 @@ pub async fn read(mut multipart: axum::extract::Multipart) -> Result<Upload> {
             data,
         });
     }
-    Err(Error::invalid("file", "is missing: choose a file to upload"))
+    Err(Error::invalid(
+        "file",
+        "is missing: choose a file to upload",
+    ))
 }
 
 #[cfg(test)]
@@ -210,11 +213,23 @@ mod tests {
             check("a.png", b"\x89PNG\r\n\x1a\n0000").unwrap().media_type,
             "image/png"
         );
-        assert_eq!(check("notes.md", b"# hi\n").unwrap().media_type, "text/markdown");
-        assert_eq!(check("r.pdf", b"%PDF-1.7 ...").unwrap().media_type, "application/pdf");
+        assert_eq!(
+            check("notes.md", b"# hi\n").unwrap().media_type,
+            "text/markdown"
+        );
+        assert_eq!(
+            check("r.pdf", b"%PDF-1.7 ...").unwrap().media_type,
+            "application/pdf"
+        );
         // A PNG named .pdf, an executable named .txt.
-        assert!(matches!(check("r.pdf", b"\x89PNG\r\n\x1a\n0000"), Err(Error::Invalid(_))));
-        assert!(matches!(check("x.txt", b"MZ\x90\x00\x03"), Err(Error::Invalid(_))));
+        assert!(matches!(
+            check("r.pdf", b"\x89PNG\r\n\x1a\n0000"),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            check("x.txt", b"MZ\x90\x00\x03"),
+            Err(Error::Invalid(_))
+        ));
         assert!(matches!(check("x.txt", b""), Err(Error::Invalid(_))));
         assert!(matches!(
             check("big.txt", &vec![b'a'; MAX_FILE_BYTES + 1]),

@@ -89,7 +89,9 @@ pub async fn create(state: &AppState, by: &Account, form: &ProjectForm) -> Resul
     errors.into_result()?;
     let (Some(handle), Some(name), Some(summary), Some(owner)) = (handle, name, summary, owner)
     else {
-        return Err(Error::Internal(anyhow::anyhow!("validated project missing")));
+        return Err(Error::Internal(anyhow::anyhow!(
+            "validated project missing"
+        )));
     };
     let company_id = match &owner {
         LocalActor::Company(c) => Some(c.id),
@@ -160,7 +162,9 @@ pub async fn update(
     let summary = errors.check("summary", text(&form.summary, MAX_SUMMARY, false));
     errors.into_result()?;
     let (Some(name), Some(summary)) = (name, summary) else {
-        return Err(Error::Internal(anyhow::anyhow!("validated project missing")));
+        return Err(Error::Internal(anyhow::anyhow!(
+            "validated project missing"
+        )));
     };
     let mut tx = state.db.begin_write().await?;
     store::update(&mut tx, project.id, &name, &summary, form.closed).await?;
@@ -299,10 +303,17 @@ async fn resolve_assignee(
 }
 
 /// Checks a task form against the project's members.
-pub async fn check_task(state: &AppState, project_uri: &str, form: &TaskForm) -> Result<TaskFields> {
+pub async fn check_task(
+    state: &AppState,
+    project_uri: &str,
+    form: &TaskForm,
+) -> Result<TaskFields> {
     let mut errors = FieldErrors::new();
     let title = errors.check("title", line(&form.title, MAX_TITLE, true));
-    let description = errors.check("description", text(&form.description, MAX_DESCRIPTION, false));
+    let description = errors.check(
+        "description",
+        text(&form.description, MAX_DESCRIPTION, false),
+    );
     let status = Status::parse(&form.status);
     if status.is_none() {
         errors.add("status", "must be todo, doing or done");
@@ -315,7 +326,10 @@ pub async fn check_task(state: &AppState, project_uri: &str, form: &TaskForm) ->
     let entries = form.assignees.entries();
     let mut assignees = Vec::new();
     if entries.len() > MAX_ASSIGNEES {
-        errors.add("assignees", format!("may name at most {MAX_ASSIGNEES} people"));
+        errors.add(
+            "assignees",
+            format!("may name at most {MAX_ASSIGNEES} people"),
+        );
     } else {
         let members = store::members(&state.db, project_uri).await?;
         for e in &entries {

@@ -78,9 +78,8 @@ pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<Project>> {
 }
 
 pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Project>> {
-    let sql = format!(
-        "SELECT {PROJECT_COLUMNS} FROM projects ORDER BY name, id LIMIT $1 OFFSET $2"
-    );
+    let sql =
+        format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY name, id LIMIT $1 OFFSET $2");
     let rows = sqlx::query(&sql)
         .bind(limit)
         .bind(offset)
@@ -95,13 +94,15 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Project>> {
 /// The accounts that manage a project: a company's owners and admins, or its creator.
 pub async fn managers(db: &Db, project: &Project) -> Result<Vec<i64>> {
     Ok(match project.company_id {
-        Some(company) => sqlx::query_scalar(
-            "SELECT account_id FROM company_members WHERE company_id = $1 \
+        Some(company) => {
+            sqlx::query_scalar(
+                "SELECT account_id FROM company_members WHERE company_id = $1 \
              AND role IN ('owner', 'admin') ORDER BY account_id",
-        )
-        .bind(company)
-        .fetch_all(db.pool())
-        .await?,
+            )
+            .bind(company)
+            .fetch_all(db.pool())
+            .await?
+        }
         None => vec![project.created_by],
     })
 }
@@ -109,17 +110,17 @@ pub async fn managers(db: &Db, project: &Project) -> Result<Vec<i64>> {
 /// The display name of a project known by URI: a remote group's name, or a local project's.
 pub async fn project_name(db: &Db, uri: &str, local_prefix: &str) -> Result<String> {
     if let Some(handle) = uri.strip_prefix(local_prefix) {
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM projects WHERE handle = $1")
-            .bind(handle)
-            .fetch_optional(db.pool())
-            .await?;
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM projects WHERE handle = $1")
+                .bind(handle)
+                .fetch_optional(db.pool())
+                .await?;
         return Ok(name.unwrap_or_default());
     }
-    let name: Option<String> =
-        sqlx::query_scalar("SELECT name FROM remote_actors WHERE uri = $1")
-            .bind(uri)
-            .fetch_optional(db.pool())
-            .await?;
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM remote_actors WHERE uri = $1")
+        .bind(uri)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(name.unwrap_or_default())
 }
 
@@ -247,12 +248,14 @@ async fn with_assignees(db: &Db, mut tasks: Vec<Task>) -> Result<Vec<Task>> {
 
 pub async fn task_by_uri(db: &Db, uri: &str) -> Result<Option<Task>> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM project_tasks WHERE uri = $1");
-    let Some(row) = sqlx::query(&sql).bind(uri).fetch_optional(db.pool()).await? else {
+    let Some(row) = sqlx::query(&sql)
+        .bind(uri)
+        .fetch_optional(db.pool())
+        .await?
+    else {
         return Ok(None);
     };
-    Ok(with_assignees(db, vec![Task::from_row(&row)?])
-        .await?
-        .pop())
+    Ok(with_assignees(db, vec![Task::from_row(&row)?]).await?.pop())
 }
 
 /// A project's tasks, by status then priority and due date.
@@ -422,7 +425,10 @@ pub async fn note_by_id_tx(tx: &mut Tx, id: i64) -> Result<Note> {
 
 pub async fn note_by_uri(db: &Db, uri: &str) -> Result<Option<Note>> {
     let sql = format!("SELECT {NOTE_COLUMNS} FROM project_notes WHERE uri = $1");
-    let row = sqlx::query(&sql).bind(uri).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql)
+        .bind(uri)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(|r| Note::from_row(&r)).transpose()?)
 }
 
@@ -493,7 +499,10 @@ pub async fn insert_file(
 
 pub async fn file_by_uri(db: &Db, uri: &str) -> Result<Option<ProjectFile>> {
     let sql = format!("SELECT {FILE_COLUMNS} FROM project_files WHERE uri = $1");
-    let row = sqlx::query(&sql).bind(uri).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql)
+        .bind(uri)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(|r| ProjectFile::from_row(&r)).transpose()?)
 }
 

@@ -43,12 +43,21 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{handle}/members", get(members_page))
         .route("/projects/{handle}/requests", post(answer))
         .route("/projects/{handle}/tasks", post(create_task))
-        .route("/projects/{handle}/tasks/{token}", get(task_page).post(edit_task))
+        .route(
+            "/projects/{handle}/tasks/{token}",
+            get(task_page).post(edit_task),
+        )
         .route("/projects/{handle}/tasks/{token}/take", post(take_task))
         .route("/projects/{handle}/tasks/{token}/status", post(move_task))
         .route("/projects/{handle}/notes", post(create_note))
-        .route("/projects/{handle}/notes/{token}", get(note_page).post(edit_note))
-        .route("/projects/{handle}/notes/{token}/history", get(history_page))
+        .route(
+            "/projects/{handle}/notes/{token}",
+            get(note_page).post(edit_note),
+        )
+        .route(
+            "/projects/{handle}/notes/{token}/history",
+            get(history_page),
+        )
         .route("/projects/{handle}/files", post(upload))
         .route("/projects/{handle}/files/{token}", get(file_page))
         .route("/projects/{handle}/files/{token}/download", get(download))
@@ -187,7 +196,11 @@ async fn voices(state: &AppState, account: &Account) -> Result<Vec<(String, Stri
     Ok(v)
 }
 
-async fn new_page(State(state): State<AppState>, ctx: PageCtx, User(user): User) -> Result<Response> {
+async fn new_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    User(user): User,
+) -> Result<Response> {
     render(&NewPage {
         voices: voices(&state, &user.account).await?,
         ctx,
@@ -271,7 +284,12 @@ async fn board_page(
         Some(u) => service::is_manager(state, p, u).await?,
         None => false,
     };
-    let rows = task_rows(state, store::tasks_of(&state.db, &uri).await?, me.as_deref()).await?;
+    let rows = task_rows(
+        state,
+        store::tasks_of(&state.db, &uri).await?,
+        me.as_deref(),
+    )
+    .await?;
     Ok(BoardPage {
         membership: membership(state, &ctx, &uri).await?,
         ctx,
@@ -350,7 +368,10 @@ async fn join(
     } else {
         "Your request to join is waiting for a manager."
     };
-    Ok(redirect_with_notice(&format!("/projects/{}", p.handle), notice))
+    Ok(redirect_with_notice(
+        &format!("/projects/{}", p.handle),
+        notice,
+    ))
 }
 
 async fn leave(
@@ -672,7 +693,10 @@ async fn move_task(
 ) -> Result<Response> {
     let (p, t) = local_task(&state, &handle, &token).await?;
     service::set_status(&state, &user.account, &p, &t, &f.status).await?;
-    Ok(redirect_with_notice(&format!("/projects/{}", p.handle), "Moved."))
+    Ok(redirect_with_notice(
+        &format!("/projects/{}", p.handle),
+        "Moved.",
+    ))
 }
 
 // --- notes ----------------------------------------------------------------------------------
@@ -888,7 +912,13 @@ async fn download(
     let safe: String = f
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
@@ -922,7 +952,12 @@ async fn remote_board(
         .filter(|g| g.kind == "Group")
         .ok_or(Error::NotFound)?;
     let me = me_uri(&state, &ctx);
-    let rows = task_rows(&state, store::tasks_of(&state.db, &group.uri).await?, me.as_deref()).await?;
+    let rows = task_rows(
+        &state,
+        store::tasks_of(&state.db, &group.uri).await?,
+        me.as_deref(),
+    )
+    .await?;
     render(&BoardPage {
         membership: membership(&state, &ctx, &group.uri).await?,
         ctx,
@@ -1003,7 +1038,10 @@ async fn remote_take(
 ) -> Result<Response> {
     remote::take(&state, &user.account, f.uri.trim()).await?;
     Ok(redirect_with_notice(
-        &format!("/projects/remote/item?uri={}", service::urlencode(f.uri.trim())),
+        &format!(
+            "/projects/remote/item?uri={}",
+            service::urlencode(f.uri.trim())
+        ),
         "Sent to the project: the task shows you once it confirms.",
     ))
 }
@@ -1015,7 +1053,10 @@ async fn remote_status(
 ) -> Result<Response> {
     remote::set_status(&state, &user.account, f.uri.trim(), &f.status).await?;
     Ok(redirect_with_notice(
-        &format!("/projects/remote/item?uri={}", service::urlencode(f.uri.trim())),
+        &format!(
+            "/projects/remote/item?uri={}",
+            service::urlencode(f.uri.trim())
+        ),
         "Sent to the project.",
     ))
 }

@@ -42,7 +42,13 @@ async fn fetch_as(app: &TestApp, path: &str) -> Value {
     r.json().await.unwrap()
 }
 
-async fn upload(app: &TestApp, token: &str, path: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
     app.api
         .post(app.url(path))
@@ -69,43 +75,93 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
         (json!({"handle": "x", "name": "Boat"}), "handle"),
         (json!({"handle": "ada", "name": "Boat"}), "handle"),
         (json!({"handle": "boat", "name": ""}), "name"),
-        (json!({"handle": "boat", "name": "Boat", "as": "company:nope"}), "as"),
+        (
+            json!({"handle": "boat", "name": "Boat", "as": "company:nope"}),
+            "as",
+        ),
     ] {
         let r = alpha.post_json(Some(&ada), "/api/v1/projects", &body).await;
         assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some(field)).await;
     }
-    created(&alpha, &ada, "/api/v1/projects", json!({"handle": "boat", "name": "Boat"})).await;
+    created(
+        &alpha,
+        &ada,
+        "/api/v1/projects",
+        json!({"handle": "boat", "name": "Boat"}),
+    )
+    .await;
     // The handle is taken for members and companies too.
     let r = alpha
-        .post_json(Some(&ada), "/api/v1/companies", &json!({"handle": "boat", "name": "Boat Co"}))
+        .post_json(
+            Some(&ada),
+            "/api/v1/companies",
+            &json!({"handle": "boat", "name": "Boat Co"}),
+        )
         .await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("handle")).await;
 
     for (body, field) in [
         (json!({"title": ""}), "title"),
         (json!({"title": "Sand", "assignees": ["@cy"]}), "assignees"),
-        (json!({"title": "Sand", "assignees": "@nobody@far.example"}), "assignees"),
+        (
+            json!({"title": "Sand", "assignees": "@nobody@far.example"}),
+            "assignees",
+        ),
         (json!({"title": "Sand", "due_on": "2026-02-30"}), "due_on"),
         (json!({"title": "Sand", "status": "blocked"}), "status"),
         (json!({"title": "Sand", "priority": "urgent"}), "priority"),
     ] {
-        let r = alpha.post_json(Some(&ada), "/api/v1/projects/boat/tasks", &body).await;
+        let r = alpha
+            .post_json(Some(&ada), "/api/v1/projects/boat/tasks", &body)
+            .await;
         assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some(field)).await;
     }
     // Only members write on the board.
     let r = alpha
-        .post_json(Some(&cy), "/api/v1/projects/boat/tasks", &json!({"title": "Sand"}))
+        .post_json(
+            Some(&cy),
+            "/api/v1/projects/boat/tasks",
+            &json!({"title": "Sand"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // Uploads: too large, mislabelled, not on the allow-list.
-    let r = upload(&alpha, &ada, "/api/v1/projects/boat/files", "big.txt", vec![b'a'; 5 * 1024 * 1024 + 1]).await;
+    let r = upload(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/files",
+        "big.txt",
+        vec![b'a'; 5 * 1024 * 1024 + 1],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let r = upload(&alpha, &ada, "/api/v1/projects/boat/files", "plan.pdf", b"\x89PNG\r\n\x1a\n0000".to_vec()).await;
+    let r = upload(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/files",
+        "plan.pdf",
+        b"\x89PNG\r\n\x1a\n0000".to_vec(),
+    )
+    .await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("file")).await;
-    let r = upload(&alpha, &ada, "/api/v1/projects/boat/files", "tool.txt", b"MZ\x90\x00\x03\x00".to_vec()).await;
+    let r = upload(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/files",
+        "tool.txt",
+        b"MZ\x90\x00\x03\x00".to_vec(),
+    )
+    .await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("file")).await;
-    let r = upload(&alpha, &cy, "/api/v1/projects/boat/files", "a.txt", b"hello".to_vec()).await;
+    let r = upload(
+        &alpha,
+        &cy,
+        "/api/v1/projects/boat/files",
+        "a.txt",
+        b"hello".to_vec(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     let board = json_of(&alpha, None, "/api/v1/projects/boat").await;
@@ -123,14 +179,26 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("in_reply_to")).await;
 
     // A good file is stored, served with its checked type, and can be commented on.
-    let r = upload(&alpha, &ada, "/api/v1/projects/boat/files", "notes.md", b"# Plan\n".to_vec()).await;
+    let r = upload(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/files",
+        "notes.md",
+        b"# Plan\n".to_vec(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let file: Value = r.json().await.unwrap();
     assert_eq!(file["media_type"], "text/markdown");
-    let r = alpha.get(None, &path_of(file["url"].as_str().unwrap())).await;
+    let r = alpha
+        .get(None, &path_of(file["url"].as_str().unwrap()))
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "text/markdown");
-    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
     assert_eq!(r.bytes().await.unwrap().as_ref(), b"# Plan\n");
     created(
         &alpha,
@@ -146,8 +214,16 @@ async fn tasks_notes_and_the_board() {
     let (alpha, _) = TestApp::spawn_named("alpha").await;
     let ada = alpha.member("ada").await;
     let cy = alpha.member("cy").await;
-    created(&alpha, &ada, "/api/v1/projects", json!({"handle": "boat", "name": "Boat"})).await;
-    let r = alpha.post_json(Some(&cy), "/api/v1/projects/boat/join", &json!({})).await;
+    created(
+        &alpha,
+        &ada,
+        "/api/v1/projects",
+        json!({"handle": "boat", "name": "Boat"}),
+    )
+    .await;
+    let r = alpha
+        .post_json(Some(&cy), "/api/v1/projects/boat/join", &json!({}))
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(notifications(&alpha, &ada)
         .await
@@ -160,16 +236,33 @@ async fn tasks_notes_and_the_board() {
         json!({"title": "Sand the hull", "assignees": "@cy", "due_on": "2026-12-01", "priority": "high"}),
     )
     .await;
-    let cy_uri = format!("{}/members/cy", alpha.base.replace("127.0.0.1", "alpha.test"));
+    let cy_uri = format!(
+        "{}/members/cy",
+        alpha.base.replace("127.0.0.1", "alpha.test")
+    );
     let _ = cy_uri;
     assert_eq!(task["status"], "todo");
     assert_eq!(task["assignees"].as_array().unwrap().len(), 1);
     let n = notifications(&alpha, &cy).await;
-    assert!(n.iter().any(|n| n["kind"] == "task_assigned" && n["object"] == task["uri"]), "{n:?}");
+    assert!(
+        n.iter()
+            .any(|n| n["kind"] == "task_assigned" && n["object"] == task["uri"]),
+        "{n:?}"
+    );
     // Ada takes it too: she joins the assignees and it moves to doing.
-    let token = task["uri"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let token = task["uri"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
     let r = alpha
-        .post_json(Some(&ada), &format!("/api/v1/projects/boat/tasks/{token}/take"), &json!({}))
+        .post_json(
+            Some(&ada),
+            &format!("/api/v1/projects/boat/tasks/{token}/take"),
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let taken: Value = r.json().await.unwrap();
@@ -182,8 +275,20 @@ async fn tasks_notes_and_the_board() {
     assert_eq!(d[0]["uid"], task["uri"]);
 
     // Notes keep every revision.
-    let note = created(&alpha, &ada, "/api/v1/projects/boat/notes", json!({"title": "Plan", "body": "one"})).await;
-    let ntoken = note["uri"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let note = created(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/notes",
+        json!({"title": "Plan", "body": "one"}),
+    )
+    .await;
+    let ntoken = note["uri"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
     for body in ["two", "three"] {
         let r = alpha
             .send_json(
@@ -195,17 +300,32 @@ async fn tasks_notes_and_the_board() {
             .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
-    let n = json_of(&alpha, None, &format!("/api/v1/projects/boat/notes/{ntoken}")).await;
+    let n = json_of(
+        &alpha,
+        None,
+        &format!("/api/v1/projects/boat/notes/{ntoken}"),
+    )
+    .await;
     assert_eq!(n["note"]["body"], "three");
     assert_eq!(n["note"]["revision"], 3);
-    let bodies: Vec<&str> = n["revisions"].as_array().unwrap().iter().map(|r| r["body"].as_str().unwrap()).collect();
+    let bodies: Vec<&str> = n["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["body"].as_str().unwrap())
+        .collect();
     assert_eq!(bodies, ["three", "two", "one"]);
 
     // Pages render: board with three columns, task, note, history, members.
     let board = alpha.get(Some(&ada), "/projects/boat").await;
     assert_eq!(board.status(), StatusCode::OK);
     let html = board.text().await.unwrap();
-    for col in ["column-todo", "column-doing", "column-done", "Sand the hull"] {
+    for col in [
+        "column-todo",
+        "column-doing",
+        "column-done",
+        "Sand the hull",
+    ] {
         assert!(html.contains(col), "{col}");
     }
     for path in [
@@ -215,7 +335,11 @@ async fn tasks_notes_and_the_board() {
         "/projects/boat/members".to_string(),
         "/projects".to_string(),
     ] {
-        assert_eq!(alpha.get(Some(&ada), &path).await.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            alpha.get(Some(&ada), &path).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
     }
 }
 
@@ -224,29 +348,81 @@ async fn the_group_actor_and_its_documents() {
     let (alpha, _) = TestApp::spawn_named("alpha").await;
     let domain = format!("alpha.test:{}", port_of(&alpha));
     let ada = alpha.member("ada").await;
-    created(&alpha, &ada, "/api/v1/projects", json!({"handle": "boat", "name": "Boat", "closed": true})).await;
+    created(
+        &alpha,
+        &ada,
+        "/api/v1/projects",
+        json!({"handle": "boat", "name": "Boat", "closed": true}),
+    )
+    .await;
     let group = fetch_as(&alpha, "/projects/boat").await;
     assert_terms_defined(&group);
     assert_eq!(group["type"], "Group");
     assert_eq!(group["id"], format!("http://{domain}/projects/boat"));
-    assert_eq!(group["inbox"], format!("http://{domain}/projects/boat/inbox"));
-    assert_eq!(group["followers"], format!("http://{domain}/projects/boat/followers"));
-    assert_eq!(group["attributedTo"], format!("http://{domain}/members/ada"));
+    assert_eq!(
+        group["inbox"],
+        format!("http://{domain}/projects/boat/inbox")
+    );
+    assert_eq!(
+        group["followers"],
+        format!("http://{domain}/projects/boat/followers")
+    );
+    assert_eq!(
+        group["attributedTo"],
+        format!("http://{domain}/members/ada")
+    );
     assert_eq!(group["manuallyApprovesFollowers"], true);
-    assert!(group["publicKey"]["publicKeyPem"].as_str().unwrap().contains("PUBLIC KEY"));
+    assert!(group["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .contains("PUBLIC KEY"));
     let mods = fetch_as(&alpha, "/projects/boat/moderators").await;
-    assert_eq!(mods["orderedItems"][0], format!("http://{domain}/members/ada"));
+    assert_eq!(
+        mods["orderedItems"][0],
+        format!("http://{domain}/members/ada")
+    );
     let followers = fetch_as(&alpha, "/projects/boat/followers").await;
     assert_eq!(followers["totalItems"], 1);
 
-    let wf = json_of(&alpha, None, &format!("/.well-known/webfinger?resource=acct:boat@{domain}")).await;
-    assert_eq!(wf["links"][0]["href"], format!("http://{domain}/projects/boat"));
+    let wf = json_of(
+        &alpha,
+        None,
+        &format!("/.well-known/webfinger?resource=acct:boat@{domain}"),
+    )
+    .await;
+    assert_eq!(
+        wf["links"][0]["href"],
+        format!("http://{domain}/projects/boat")
+    );
 
-    let task = created(&alpha, &ada, "/api/v1/projects/boat/tasks", json!({"title": "Sand", "due_on": "2026-12-01"})).await;
-    let note = created(&alpha, &ada, "/api/v1/projects/boat/notes", json!({"title": "Plan", "body": "x"})).await;
-    let r = upload(&alpha, &ada, "/api/v1/projects/boat/files", "a.txt", b"hello".to_vec()).await;
+    let task = created(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/tasks",
+        json!({"title": "Sand", "due_on": "2026-12-01"}),
+    )
+    .await;
+    let note = created(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/notes",
+        json!({"title": "Plan", "body": "x"}),
+    )
+    .await;
+    let r = upload(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/files",
+        "a.txt",
+        b"hello".to_vec(),
+    )
+    .await;
     let file: Value = r.json().await.unwrap();
-    for (uri, kind) in [(&task["uri"], "Page"), (&note["uri"], "Article"), (&file["uri"], "Document")] {
+    for (uri, kind) in [
+        (&task["uri"], "Page"),
+        (&note["uri"], "Article"),
+        (&file["uri"], "Document"),
+    ] {
         let doc = fetch_as(&alpha, &path_of(uri.as_str().unwrap())).await;
         assert_terms_defined(&doc);
         assert_eq!(doc["type"], kind);
@@ -263,24 +439,43 @@ async fn a_remote_member_joins_with_approval_and_the_group_announces() {
     let (alpha, _) = TestApp::spawn_named("alpha").await;
     let domain = format!("alpha.test:{}", port_of(&alpha));
     let ada = alpha.member("ada").await;
-    created(&alpha, &ada, "/api/v1/projects", json!({"handle": "boat", "name": "Boat", "closed": true})).await;
+    created(
+        &alpha,
+        &ada,
+        "/api/v1/projects",
+        json!({"handle": "boat", "name": "Boat", "closed": true}),
+    )
+    .await;
     let group = format!("http://{domain}/projects/boat");
     let peer = FakePeer::start().await;
     let follow = peer.follow(&group);
-    assert_eq!(peer.deliver(&alpha, &domain, "/projects/boat/inbox", &follow).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/projects/boat/inbox", &follow)
+            .await,
+        StatusCode::ACCEPTED
+    );
     eventually("the join request", || async {
         let b = json_of(&alpha, None, "/api/v1/projects/boat").await;
         (b["pending"][0] == peer.actor()).then_some(())
     })
     .await;
-    assert!(notifications(&alpha, &ada).await.iter().any(|n| n["kind"] == "project_join"));
+    assert!(notifications(&alpha, &ada)
+        .await
+        .iter()
+        .any(|n| n["kind"] == "project_join"));
     let r = alpha
-        .post_json(Some(&ada), "/api/v1/projects/boat/requests", &json!({"actor": peer.actor(), "accept": true}))
+        .post_json(
+            Some(&ada),
+            "/api/v1/projects/boat/requests",
+            &json!({"actor": peer.actor(), "accept": true}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     eventually("the Accept", || async {
         let got = peer.received.lock().unwrap().clone();
-        got.iter().any(|a| a["type"] == "Accept" && a["actor"] == group.as_str()).then_some(())
+        got.iter()
+            .any(|a| a["type"] == "Accept" && a["actor"] == group.as_str())
+            .then_some(())
     })
     .await;
 
@@ -294,7 +489,8 @@ async fn a_remote_member_joins_with_approval_and_the_group_announces() {
     .await;
     let announce = eventually("the Announce of the task", || async {
         let got = peer.received.lock().unwrap().clone();
-        got.into_iter().find(|a| a["type"] == "Announce" && a["object"]["object"]["id"] == task["uri"])
+        got.into_iter()
+            .find(|a| a["type"] == "Announce" && a["object"]["object"]["id"] == task["uri"])
     })
     .await;
     assert_terms_defined(&announce);
@@ -311,7 +507,12 @@ async fn a_remote_member_joins_with_approval_and_the_group_announces() {
         "object": {"id": format!("{}/tasks/{}", stranger.base, rand_id()), "type": "Page", "name": "Sneak",
                    "attributedTo": stranger.actor(), "audience": group, "to": [group]},
     });
-    assert_eq!(stranger.deliver(&alpha, &domain, "/projects/boat/inbox", &sneak).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        stranger
+            .deliver(&alpha, &domain, "/projects/boat/inbox", &sneak)
+            .await,
+        StatusCode::ACCEPTED
+    );
 
     // The remote member moves the task and comments; both are stored and announced.
     let mut page = announce["object"]["object"].clone();
@@ -321,7 +522,11 @@ async fn a_remote_member_joins_with_approval_and_the_group_announces() {
         "id": format!("{}/activities/{}", peer.base, rand_id()),
         "type": "Update", "actor": peer.actor(), "object": page, "to": [group],
     });
-    assert_eq!(peer.deliver(&alpha, &domain, "/projects/boat/inbox", &update).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/projects/boat/inbox", &update)
+            .await,
+        StatusCode::ACCEPTED
+    );
     let comment_id = format!("{}/notes/{}", peer.base, rand_id());
     let create = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -332,13 +537,27 @@ async fn a_remote_member_joins_with_approval_and_the_group_announces() {
                    "content": "<p>On it<script>alert(1)</script></p>", "inReplyTo": task["uri"],
                    "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [group], "audience": group},
     });
-    assert_eq!(peer.deliver(&alpha, &domain, "/inbox", &create).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/inbox", &create).await,
+        StatusCode::ACCEPTED
+    );
     let replies = eventually("the comment to be stored", || async {
-        let r = json_of(&alpha, None, &format!("/api/v1/replies?uri={}", encode(task["uri"].as_str().unwrap()))).await;
+        let r = json_of(
+            &alpha,
+            None,
+            &format!(
+                "/api/v1/replies?uri={}",
+                encode(task["uri"].as_str().unwrap())
+            ),
+        )
+        .await;
         (r["items"].as_array()?.len() == 1).then_some(r)
     })
     .await;
-    assert!(!replies["items"][0]["content"].as_str().unwrap().contains("script"));
+    assert!(!replies["items"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("script"));
     eventually("the Announce of the comment", || async {
         let got = peer.received.lock().unwrap().clone();
         got.iter()
@@ -351,7 +570,10 @@ async fn a_remote_member_joins_with_approval_and_the_group_announces() {
     assert_eq!(b["tasks"].as_array().unwrap().len(), 1);
     assert_eq!(b["tasks"][0]["status"], "doing");
     // Ada hears about the reply to her task.
-    assert!(notifications(&alpha, &ada).await.iter().any(|n| n["kind"] == "reply"));
+    assert!(notifications(&alpha, &ada)
+        .await
+        .iter()
+        .any(|n| n["kind"] == "reply"));
 
     // Assigning a non-member from outside is dropped.
     let mut page = announce["object"]["object"].clone();
@@ -361,14 +583,22 @@ async fn a_remote_member_joins_with_approval_and_the_group_announces() {
         "id": format!("{}/activities/{}", peer.base, rand_id()),
         "type": "Update", "actor": peer.actor(), "object": page, "to": [group],
     });
-    assert_eq!(peer.deliver(&alpha, &domain, "/projects/boat/inbox", &update).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/projects/boat/inbox", &update)
+            .await,
+        StatusCode::ACCEPTED
+    );
     // Leaving is an Undo of the Follow.
     let undo = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}/activities/{}", peer.base, rand_id()),
         "type": "Undo", "actor": peer.actor(), "object": follow,
     });
-    assert_eq!(peer.deliver(&alpha, &domain, "/projects/boat/inbox", &undo).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/projects/boat/inbox", &undo)
+            .await,
+        StatusCode::ACCEPTED
+    );
     eventually("the member to leave", || async {
         let b = json_of(&alpha, None, "/api/v1/projects/boat").await;
         (b["members"].as_array()?.len() == 1).then_some(b)
@@ -387,19 +617,39 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
     let ada = alpha.member("ada").await;
     let gus = gamma.member("gus").await;
     let gus_uri = format!("http://{gamma_domain}/members/gus");
-    created(&alpha, &ada, "/api/v1/projects", json!({"handle": "boat", "name": "Boat"})).await;
+    created(
+        &alpha,
+        &ada,
+        "/api/v1/projects",
+        json!({"handle": "boat", "name": "Boat"}),
+    )
+    .await;
     let group = format!("http://{alpha_domain}/projects/boat");
 
     let r = gamma
-        .post_json(Some(&gus), "/api/v1/projects/remote/join", &json!({"target": format!("@boat@{alpha_domain}")}))
+        .post_json(
+            Some(&gus),
+            "/api/v1/projects/remote/join",
+            &json!({"target": format!("@boat@{alpha_domain}")}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     eventually("gus to be a member on alpha", || async {
         let b = json_of(&alpha, None, "/api/v1/projects/boat").await;
-        b["members"].as_array()?.iter().any(|m| m == gus_uri.as_str()).then_some(())
+        b["members"]
+            .as_array()?
+            .iter()
+            .any(|m| m == gus_uri.as_str())
+            .then_some(())
     })
     .await;
-    let task = created(&alpha, &ada, "/api/v1/projects/boat/tasks", json!({"title": "Sand the hull"})).await;
+    let task = created(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/tasks",
+        json!({"title": "Sand the hull"}),
+    )
+    .await;
     let uri = task["uri"].as_str().unwrap().to_string();
     let remote_path = format!("/api/v1/projects/remote?uri={}", encode(&group));
     eventually("the task to reach gamma", || async {
@@ -412,19 +662,25 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
         .send_json(
             reqwest::Method::PATCH,
             Some(&ada),
-            &format!("{}", path_of(&uri).replace("/projects/", "/api/v1/projects/")),
+            &path_of(&uri).replace("/projects/", "/api/v1/projects/"),
             &json!({"assignees": [format!("@gus@{gamma_domain}")]}),
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     eventually("the assignment to reach gus", || async {
         let n = notifications(&gamma, &gus).await;
-        n.iter().any(|n| n["kind"] == "task_assigned" && n["object"] == uri.as_str()).then_some(())
+        n.iter()
+            .any(|n| n["kind"] == "task_assigned" && n["object"] == uri.as_str())
+            .then_some(())
     })
     .await;
     // Gus moves it to doing from gamma; alpha applies it and announces it back.
     let r = gamma
-        .post_json(Some(&gus), "/api/v1/projects/remote/status", &json!({"uri": uri, "status": "doing"}))
+        .post_json(
+            Some(&gus),
+            "/api/v1/projects/remote/status",
+            &json!({"uri": uri, "status": "doing"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     eventually("the move on alpha and back on gamma", || async {
@@ -434,17 +690,43 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
     })
     .await;
     // Gus comments from gamma: visible on alpha, and announced back to gamma.
-    let comment = created(&gamma, &gus, "/api/v1/posts", json!({"text": "Started on the port side", "in_reply_to": uri})).await;
+    let comment = created(
+        &gamma,
+        &gus,
+        "/api/v1/posts",
+        json!({"text": "Started on the port side", "in_reply_to": uri}),
+    )
+    .await;
     eventually("the comment on alpha", || async {
-        let r = json_of(&alpha, None, &format!("/api/v1/replies?uri={}", encode(&uri))).await;
+        let r = json_of(
+            &alpha,
+            None,
+            &format!("/api/v1/replies?uri={}", encode(&uri)),
+        )
+        .await;
         (r["items"][0]["uri"] == comment["uri"]).then_some(())
     })
     .await;
     // Ada answers on alpha; the group announces it to gamma.
-    let answer = created(&alpha, &ada, "/api/v1/posts", json!({"text": "Thanks!", "in_reply_to": uri})).await;
+    let answer = created(
+        &alpha,
+        &ada,
+        "/api/v1/posts",
+        json!({"text": "Thanks!", "in_reply_to": uri}),
+    )
+    .await;
     eventually("ada's answer on gamma", || async {
-        let r = json_of(&gamma, Some(&gus), &format!("/api/v1/replies?uri={}", encode(&uri))).await;
-        r["items"].as_array()?.iter().any(|i| i["uri"] == answer["uri"]).then_some(())
+        let r = json_of(
+            &gamma,
+            Some(&gus),
+            &format!("/api/v1/replies?uri={}", encode(&uri)),
+        )
+        .await;
+        r["items"]
+            .as_array()?
+            .iter()
+            .any(|i| i["uri"] == answer["uri"])
+            .then_some(())
     })
     .await;
     // The remote board and task pages render on gamma.
@@ -452,6 +734,10 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
         format!("/projects/remote?uri={}", encode(&group)),
         format!("/projects/remote/item?uri={}", encode(&uri)),
     ] {
-        assert_eq!(gamma.get(Some(&gus), &path).await.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            gamma.get(Some(&gus), &path).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
     }
 }

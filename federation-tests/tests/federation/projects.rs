@@ -10,7 +10,10 @@ use crate::harness::{encode, eventually, Instance, SOON};
 
 async fn remote_board(i: &Instance, token: &str, group: &str) -> Result<Value, String> {
     let (status, body) = i
-        .get(Some(token), &format!("/api/v1/projects/remote?uri={}", encode(group)))
+        .get(
+            Some(token),
+            &format!("/api/v1/projects/remote?uri={}", encode(group)),
+        )
         .await;
     if status == StatusCode::OK {
         Ok(body)
