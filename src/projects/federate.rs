@@ -453,6 +453,13 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
         return Ok(());
     }
     match kind {
+        "Page" if object.get("taskStatus").is_none() => {
+            // A community post (Lemmy sends `Page`s too), not a task: not kept as one.
+            tracing::info!(
+                object = id,
+                "an announced page that is not a task was not kept"
+            );
+        }
         "Page" => {
             let Some(fields) = task_fields(object) else {
                 tracing::info!(task = id, "an invalid announced task was dropped");

@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{handle}/join", post(join))
         .route("/projects/{handle}/leave", post(leave))
         .route("/projects/{handle}/members", get(members_page))
+        .route("/projects/{handle}/edit", post(edit_project))
         .route("/projects/{handle}/requests", post(answer))
         .route("/projects/{handle}/tasks", post(create_task))
         .route(
@@ -397,6 +398,8 @@ struct MembersPage {
     members: Vec<Person>,
     pending: Vec<Person>,
     is_manager: bool,
+    form: ProjectForm,
+    errors: FieldErrors,
 }
 
 async fn members_page(
@@ -421,9 +424,52 @@ async fn members_page(
         ctx,
         members: members.iter().map(|m| person(&map, m)).collect(),
         pending: pending.iter().map(|m| person(&map, m)).collect(),
+        form: ProjectForm {
+            handle: project.handle.clone(),
+            name: project.name.clone(),
+            summary: project.summary.clone(),
+            closed: project.closed,
+            as_actor: String::new(),
+        },
+        errors: FieldErrors::new(),
         project,
         is_manager,
     })
+}
+
+async fn edit_project(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    User(user): User,
+    Path(handle): Path<String>,
+    Form(form): Form<ProjectForm>,
+) -> Result<Response> {
+    match service::update(&state, &handle, &user.account, &form).await {
+        Ok(p) => Ok(redirect_with_notice(
+            &format!("/projects/{}/members", p.handle),
+            "The project is saved.",
+        )),
+        Err(Error::Invalid(errors)) => {
+            let project = service::get(&state, &handle).await?;
+            let uri = service::uri_of(&state, &project);
+            let members = store::members(&state.db, &uri).await?;
+            let pending = store::pending(&state.db, &uri).await?;
+            let map = person_map(&state, members.iter().chain(&pending).cloned().collect()).await?;
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &MembersPage {
+                    ctx,
+                    members: members.iter().map(|m| person(&map, m)).collect(),
+                    pending: pending.iter().map(|m| person(&map, m)).collect(),
+                    form,
+                    errors,
+                    project,
+                    is_manager: true,
+                },
+            )
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Deserialize)]

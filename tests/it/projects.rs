@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::federation::{assert_terms_defined, eventually, port_of, rand_id, FakePeer, AS_JSON};
-use crate::support::{assert_error, TestApp};
+use crate::support::{assert_error, csrf_from, TestApp, PASSWORD};
 
 async fn json_of(app: &TestApp, token: Option<&str>, path: &str) -> Value {
     let r = app.get(token, path).await;
@@ -740,4 +740,275 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
             "{path}"
         );
     }
+}
+
+/// A browser signed in through the sign-in form.
+async fn signed_in(app: &TestApp, login: &str) -> reqwest::Client {
+    let browser = app.browser();
+    let html = browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&html);
+    let r = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", login),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {login}");
+    browser
+}
+
+async fn form(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let html = browser
+        .get(app.url(page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&html);
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    browser
+        .post(app.url(action))
+        .form(&all)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_pages_work_as_a_person_uses_them() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    alpha.member("ada").await;
+    alpha.member("cy").await;
+    let ada = signed_in(&alpha, "ada").await;
+    let cy = signed_in(&alpha, "cy").await;
+    let r = form(
+        &alpha,
+        &ada,
+        "/projects/new",
+        "/projects/new",
+        &[("handle", "boat"), ("name", ""), ("closed", "on")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Name is required"));
+    let r = form(
+        &alpha,
+        &ada,
+        "/projects/new",
+        "/projects/new",
+        &[("handle", "boat"), ("name", "Boat"), ("closed", "on")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/projects/boat");
+
+    // Cy asks to join; Ada approves on the members page.
+    let r = form(&alpha, &cy, "/projects/boat", "/projects/boat/join", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let members = ada
+        .get(alpha.url("/projects/boat/members"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(members.contains("Waiting to join") && members.contains("/members/cy"));
+    let cy_uri = json_of(&alpha, None, "/api/v1/projects/boat").await["pending"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = form(
+        &alpha,
+        &ada,
+        "/projects/boat/members",
+        "/projects/boat/requests",
+        &[("actor", &cy_uri), ("accept", "yes")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // A task for a non-member is refused with the reason next to the field.
+    let r = form(
+        &alpha,
+        &ada,
+        "/projects/boat",
+        "/projects/boat/tasks",
+        &[("title", "Sand"), ("assignees", "@nobody")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("@nobody is not a member of this project"));
+    let r = form(
+        &alpha,
+        &ada,
+        "/projects/boat",
+        "/projects/boat/tasks",
+        &[
+            ("title", "Sand"),
+            ("assignees", "@cy"),
+            ("due_on", "2026-12-01"),
+            ("priority", "high"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let task_page = r.headers()["location"].to_str().unwrap().to_string();
+    let html = cy
+        .get(alpha.url(&task_page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Sand") && html.contains("Move to Doing") && html.contains("reply-form"));
+    // Cy comments and comes back to the task.
+    let task_uri = json_of(&alpha, None, "/api/v1/projects/boat").await["tasks"][0]["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = form(
+        &alpha,
+        &cy,
+        &task_page,
+        "/posts",
+        &[
+            ("text", "On it"),
+            ("in_reply_to", &task_uri),
+            ("next", &task_page),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], task_page.as_str());
+    let html = ada
+        .get(alpha.url(&task_page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("On it"));
+    let r = form(
+        &alpha,
+        &cy,
+        &task_page,
+        &format!("{task_page}/status"),
+        &[("status", "done")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        json_of(&alpha, None, "/api/v1/projects/boat").await["tasks"][0]["status"],
+        "done"
+    );
+
+    // Notes keep revisions; the history shows them.
+    let r = form(
+        &alpha,
+        &cy,
+        "/projects/boat",
+        "/projects/boat/notes",
+        &[("title", "Plan"), ("body", "first")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let note_page = r.headers()["location"].to_str().unwrap().to_string();
+    let r = form(
+        &alpha,
+        &ada,
+        &note_page,
+        &note_page,
+        &[("title", "Plan"), ("body", "second")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let history = ada
+        .get(alpha.url(&format!("{note_page}/history")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        history.contains("Revision 2")
+            && history.contains("Revision 1")
+            && history.contains("first")
+    );
+
+    // An upload through the page; a mislabelled one is refused with a reason.
+    let html = ada
+        .get(alpha.url("/projects/boat"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&html);
+    let send = |name: &'static str, bytes: &'static [u8]| {
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name);
+        ada.post(alpha.url(&format!("/projects/boat/files?csrf={csrf}")))
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    let r = send("plan.png", b"%PDF-1.4 x").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("but its content is a PDF document"));
+    let r = send("plan.pdf", b"%PDF-1.4 x").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // Settings: the manager opens the project.
+    let r = form(
+        &alpha,
+        &ada,
+        "/projects/boat/members",
+        "/projects/boat/edit",
+        &[("name", "Boat club"), ("summary", "Open now")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let p = json_of(&alpha, None, "/api/v1/projects/boat").await;
+    assert_eq!(p["project"]["name"], "Boat club");
+    assert_eq!(p["project"]["closed"], false);
+    let r = form(
+        &alpha,
+        &cy,
+        "/projects/boat/members",
+        "/projects/boat/edit",
+        &[("name", "Mine")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
