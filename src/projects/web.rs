@@ -59,6 +59,8 @@ pub fn router() -> Router<AppState> {
             "/projects/{handle}/notes/{token}/history",
             get(history_page),
         )
+        .route("/projects/{handle}/item/take", post(take_item))
+        .route("/projects/{handle}/item/status", post(move_item))
         .route("/projects/{handle}/files", post(upload))
         .route("/projects/{handle}/files/{token}", get(file_page))
         .route("/projects/{handle}/files/{token}/download", get(download))
@@ -95,6 +97,9 @@ fn person(map: &HashMap<String, Person>, uri: &str) -> Person {
 pub struct TaskRow {
     pub task: Task,
     pub link: String,
+    /// Where a local project's forms for this task post: its own page, or, for a task another
+    /// server holds (a Lemmy user's post to the group), `/projects/{handle}/item` with its URI.
+    pub action: String,
     pub assignees: Vec<Person>,
     pub mine: bool,
 }
@@ -108,12 +113,24 @@ async fn task_rows(state: &AppState, tasks: Vec<Task>, me: Option<&str>) -> Resu
     Ok(tasks
         .into_iter()
         .map(|t| TaskRow {
+            action: action_base(state, &t.project, &t.uri),
             link: service::local_link(state, &t.uri),
             assignees: t.assignees.iter().map(|a| person(&map, a)).collect(),
             mine: me.is_some_and(|m| t.assignees.iter().any(|a| a == m)),
             task: t,
         })
         .collect())
+}
+
+/// See [`TaskRow::action`].
+fn action_base(state: &AppState, project: &str, uri: &str) -> String {
+    let urls = Urls::new(state.config.as_ref());
+    let local = |u: &str| u.starts_with(&format!("{}/", urls.base()));
+    match (local(project), local(uri)) {
+        (true, true) => uri.trim_start_matches(urls.base()).to_string(),
+        (true, false) => format!("{}/item", project.trim_start_matches(urls.base())),
+        _ => String::new(),
+    }
 }
 
 pub struct Column {
@@ -542,6 +559,9 @@ struct ItemPage {
     errors: FieldErrors,
     /// The page itself, for forms to come back to.
     here: String,
+    /// An item another server holds, in a local project: it can be taken, moved and
+    /// commented on here, not edited.
+    foreign: bool,
 }
 
 impl ItemPage {
@@ -618,11 +638,8 @@ async fn item_page(
     };
     Ok(ItemPage {
         here: service::local_link(state, uri),
-        base: if remote {
-            String::new()
-        } else {
-            uri.trim_start_matches(urls.base()).to_string()
-        },
+        foreign: !remote && !uri.starts_with(&format!("{}/", urls.base())),
+        base: action_base(state, project_uri, uri),
         ctx,
         project_name,
         project_link,
@@ -738,6 +755,44 @@ async fn move_task(
     Form(f): Form<StatusForm>,
 ) -> Result<Response> {
     let (p, t) = local_task(&state, &handle, &token).await?;
+    service::set_status(&state, &user.account, &p, &t, &f.status).await?;
+    Ok(redirect_with_notice(
+        &format!("/projects/{}", p.handle),
+        "Moved.",
+    ))
+}
+
+/// A task of a local project that another server holds (by its URI).
+async fn foreign_task(state: &AppState, handle: &str, uri: &str) -> Result<(Project, Task)> {
+    let p = service::get(state, handle).await?;
+    let t = store::task_by_uri(&state.db, uri.trim())
+        .await?
+        .filter(|t| t.project == service::uri_of(state, &p))
+        .ok_or(Error::NotFound)?;
+    Ok((p, t))
+}
+
+async fn take_item(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(handle): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response> {
+    let (p, t) = foreign_task(&state, &handle, &f.uri).await?;
+    let t = service::take_task(&state, &user.account, &p, &t).await?;
+    Ok(redirect_with_notice(
+        &service::local_link(&state, &t.uri),
+        "The task is yours.",
+    ))
+}
+
+async fn move_item(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(handle): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response> {
+    let (p, t) = foreign_task(&state, &handle, &f.uri).await?;
     service::set_status(&state, &user.account, &p, &t, &f.status).await?;
     Ok(redirect_with_notice(
         &format!("/projects/{}", p.handle),

@@ -575,6 +575,60 @@ async fn a_remote_member_joins_with_approval_and_the_group_announces() {
         .iter()
         .any(|n| n["kind"] == "reply"));
 
+    // A post to the group from other software (a Lemmy `Page`: no task terms) becomes a task
+    // that members here can take.
+    let post_id = format!("{}/post/{}", peer.base, rand_id());
+    let lemmy = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/{}", peer.base, rand_id()),
+        "type": "Create", "actor": peer.actor(), "to": [group.clone()],
+        "object": {"id": post_id, "type": "Page", "name": "Fix the mast", "attributedTo": peer.actor(),
+                   "content": "<p>It leans.</p>", "audience": group.clone(), "to": [group.clone()]},
+    });
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/projects/boat/inbox", &lemmy)
+            .await,
+        StatusCode::ACCEPTED
+    );
+    eventually("the page to become a task", || async {
+        let b = json_of(&alpha, None, "/api/v1/projects/boat").await;
+        b["tasks"]
+            .as_array()?
+            .iter()
+            .any(|t| t["uri"] == post_id.as_str())
+            .then_some(())
+    })
+    .await;
+    let r = alpha
+        .api
+        .post(alpha.url("/projects/boat/item/take"))
+        .bearer_auth(&ada)
+        .form(&[("uri", post_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let b = json_of(&alpha, None, "/api/v1/projects/boat").await;
+    let mast = b["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["uri"] == post_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mast["status"], "doing");
+    assert_eq!(mast["description"], "It leans.");
+    assert_eq!(
+        alpha
+            .get(
+                Some(&ada),
+                &format!("/projects/remote/item?uri={}", encode(&post_id))
+            )
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
     // Assigning a non-member from outside is dropped.
     let mut page = announce["object"]["object"].clone();
     page["assignees"] = json!(["http://elsewhere.test/actor"]);
