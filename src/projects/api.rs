@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/projects/remote/join", post(remote_join))
         .route("/projects/remote/take", post(remote_take))
         .route("/projects/remote/status", post(remote_status))
+        .route("/projects/remote/task", post(remote_edit_task))
+        .route("/projects/remote/note", post(remote_edit_note))
         .route("/projects/{handle}", get(one).patch(edit))
         .route("/projects/{handle}/join", post(join))
         .route("/projects/{handle}/leave", post(leave))
@@ -319,4 +321,36 @@ async fn my_deadlines(
 ) -> Result<Json<Vec<super::Deadline>>> {
     let me = Urls::new(&state.config).member(&user.account.handle);
     Ok(Json(store::deadlines_for_member(&state.db, &me).await?))
+}
+
+#[derive(Deserialize)]
+struct RemoteTask {
+    uri: String,
+    #[serde(flatten)]
+    form: TaskForm,
+}
+
+async fn remote_edit_task(
+    State(state): State<AppState>,
+    User(user): User,
+    ApiJson(b): ApiJson<RemoteTask>,
+) -> Result<StatusCode> {
+    remote::edit_task(&state, &user.account, b.uri.trim(), &b.form).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize)]
+struct RemoteNote {
+    uri: String,
+    #[serde(flatten)]
+    form: NoteForm,
+}
+
+async fn remote_edit_note(
+    State(state): State<AppState>,
+    User(user): User,
+    ApiJson(b): ApiJson<RemoteNote>,
+) -> Result<StatusCode> {
+    remote::edit_note(&state, &user.account, b.uri.trim(), &b.form).await?;
+    Ok(StatusCode::ACCEPTED)
 }

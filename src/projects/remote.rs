@@ -87,6 +87,63 @@ async fn send_update(
     Ok(())
 }
 
+/// Sends the group an `Update` of a remote task with new title, description, status,
+/// priority and due date (its assignees stay as they are).
+pub async fn edit_task(
+    state: &AppState,
+    by: &Account,
+    uri: &str,
+    form: &service::TaskForm,
+) -> Result<()> {
+    let (task, inbox) = joined_task(state, by, uri).await?;
+    let mut fields = service::check_task_fields(form)?;
+    fields.assignees = task.assignees.clone();
+    send_update(state, by, &task, &fields, &inbox).await
+}
+
+/// Sends the group an `Update` of a remote note: a new revision, kept here when the group
+/// announces it back.
+pub async fn edit_note(
+    state: &AppState,
+    by: &Account,
+    uri: &str,
+    form: &service::NoteForm,
+) -> Result<()> {
+    let note = store::note_by_uri(&state.db, uri)
+        .await?
+        .filter(|n| !n.local)
+        .ok_or(Error::NotFound)?;
+    let urls = Urls::new(&state.config);
+    let me = urls.member(&by.handle);
+    if !store::is_member(&state.db, &note.project, &me).await? {
+        return Err(Error::forbidden("Join the project first."));
+    }
+    let group = remote::by_uri(&state.db, &note.project)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let (title, body) = service::check_note(form)?;
+    let changed = super::model::Note {
+        title,
+        body,
+        revision: note.revision + 1,
+        updated_at: now_ms(),
+        ..note
+    };
+    let activity = objects::activity(&urls, "Update", &me, &objects::note(&changed));
+    let mut tx = state.db.begin_write().await?;
+    delivery::publish(
+        &mut tx,
+        &activity,
+        LocalActor::Member(by.clone()).key_ref(),
+        true,
+        &[group.inbox],
+    )
+    .await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(())
+}
+
 /// Joins a remote project (`@handle@host` or its address): a `Follow` of its group.
 pub async fn join(state: &AppState, by: &Account, target: &str) -> Result<follows::Followed> {
     follows::follow(state, by, target).await

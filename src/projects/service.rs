@@ -309,20 +309,7 @@ pub async fn check_task(
     form: &TaskForm,
 ) -> Result<TaskFields> {
     let mut errors = FieldErrors::new();
-    let title = errors.check("title", line(&form.title, MAX_TITLE, true));
-    let description = errors.check(
-        "description",
-        text(&form.description, MAX_DESCRIPTION, false),
-    );
-    let status = Status::parse(&form.status);
-    if status.is_none() {
-        errors.add("status", "must be todo, doing or done");
-    }
-    let priority = Priority::parse(&form.priority);
-    if priority.is_none() {
-        errors.add("priority", "must be low, normal or high");
-    }
-    let due_on = errors.check("due_on", due_date(&form.due_on));
+    let basic = basic_fields(form, &mut errors);
     let entries = form.assignees.entries();
     let mut assignees = Vec::new();
     if entries.len() > MAX_ASSIGNEES {
@@ -341,19 +328,45 @@ pub async fn check_task(
         }
     }
     errors.into_result()?;
-    match (title, description, status, priority, due_on) {
-        (Some(title), Some(description), Some(status), Some(priority), Some(due_on)) => {
-            Ok(TaskFields {
-                title,
-                description,
-                status,
-                priority,
-                due_on,
-                assignees,
-            })
-        }
-        _ => Err(Error::Internal(anyhow::anyhow!("validated task missing"))),
+    let mut fields =
+        basic.ok_or_else(|| Error::Internal(anyhow::anyhow!("validated task missing")))?;
+    fields.assignees = assignees;
+    Ok(fields)
+}
+
+/// Everything of a task form but the assignees (left empty), with errors recorded.
+fn basic_fields(form: &TaskForm, errors: &mut FieldErrors) -> Option<TaskFields> {
+    let title = errors.check("title", line(&form.title, MAX_TITLE, true));
+    let description = errors.check(
+        "description",
+        text(&form.description, MAX_DESCRIPTION, false),
+    );
+    let status = Status::parse(&form.status);
+    if status.is_none() {
+        errors.add("status", "must be todo, doing or done");
     }
+    let priority = Priority::parse(&form.priority);
+    if priority.is_none() {
+        errors.add("priority", "must be low, normal or high");
+    }
+    let due_on = errors.check("due_on", due_date(&form.due_on));
+    Some(TaskFields {
+        title: title?,
+        description: description?,
+        status: status?,
+        priority: priority?,
+        due_on: due_on?,
+        assignees: Vec::new(),
+    })
+}
+
+/// A task form without assignees (a remote project's task edited from here keeps its
+/// assignees; the group checks them).
+pub fn check_task_fields(form: &TaskForm) -> Result<TaskFields> {
+    let mut errors = FieldErrors::new();
+    let fields = basic_fields(form, &mut errors);
+    errors.into_result()?;
+    fields.ok_or_else(|| Error::Internal(anyhow::anyhow!("validated task missing")))
 }
 
 /// The local path of a URI on this instance, or the URI itself.
@@ -531,7 +544,7 @@ pub struct NoteForm {
     pub body: String,
 }
 
-fn check_note(form: &NoteForm) -> Result<(String, String)> {
+pub fn check_note(form: &NoteForm) -> Result<(String, String)> {
     let mut errors = FieldErrors::new();
     let title = errors.check("title", line(&form.title, MAX_TITLE, true));
     let body = errors.check("body", text(&form.body, MAX_NOTE, false));

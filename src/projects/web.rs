@@ -37,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/projects/remote/join", post(remote_join))
         .route("/projects/remote/take", post(remote_take))
         .route("/projects/remote/status", post(remote_status))
+        .route("/projects/remote/task", post(remote_edit_task))
+        .route("/projects/remote/note", post(remote_edit_note))
         .route("/projects/{handle}", get(board))
         .route("/projects/{handle}/join", post(join))
         .route("/projects/{handle}/leave", post(leave))
@@ -1159,5 +1161,49 @@ async fn remote_status(
             service::urlencode(f.uri.trim())
         ),
         "Sent to the project.",
+    ))
+}
+
+#[derive(Deserialize)]
+struct RemoteTaskForm {
+    uri: String,
+    #[serde(flatten)]
+    form: TaskForm,
+}
+
+async fn remote_edit_task(
+    State(state): State<AppState>,
+    User(user): User,
+    Form(f): Form<RemoteTaskForm>,
+) -> Result<Response> {
+    remote::edit_task(&state, &user.account, f.uri.trim(), &f.form).await?;
+    Ok(redirect_with_notice(
+        &format!(
+            "/projects/remote/item?uri={}",
+            service::urlencode(f.uri.trim())
+        ),
+        "Sent to the project: the task changes here once it confirms.",
+    ))
+}
+
+#[derive(Deserialize)]
+struct RemoteNoteForm {
+    uri: String,
+    #[serde(flatten)]
+    form: NoteForm,
+}
+
+async fn remote_edit_note(
+    State(state): State<AppState>,
+    User(user): User,
+    Form(f): Form<RemoteNoteForm>,
+) -> Result<Response> {
+    remote::edit_note(&state, &user.account, f.uri.trim(), &f.form).await?;
+    Ok(redirect_with_notice(
+        &format!(
+            "/projects/remote/item?uri={}",
+            service::urlencode(f.uri.trim())
+        ),
+        "Sent to the project: the new revision shows here once it confirms.",
     ))
 }

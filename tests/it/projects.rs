@@ -783,6 +783,44 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
             .then_some(())
     })
     .await;
+    // A note written on alpha is revised from gamma: the group keeps the revision and
+    // announces it back.
+    let note = created(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/notes",
+        json!({"title": "Plan", "body": "First draft"}),
+    )
+    .await;
+    let note_uri = note["uri"].as_str().unwrap().to_string();
+    eventually("the note to reach gamma", || async {
+        let b = json_of(&gamma, Some(&gus), &remote_path).await;
+        (b["notes"][0]["uri"] == note_uri.as_str()).then_some(())
+    })
+    .await;
+    let r = gamma
+        .post_json(
+            Some(&gus),
+            "/api/v1/projects/remote/note",
+            &json!({"uri": note_uri, "title": "Plan", "body": "Second draft, from gamma"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    eventually("the revision on alpha and back on gamma", || async {
+        let a = json_of(
+            &alpha,
+            None,
+            &path_of(&note_uri).replace("/projects/", "/api/v1/projects/"),
+        )
+        .await;
+        let g = json_of(&gamma, Some(&gus), &remote_path).await;
+        (a["note"]["revision"] == 2
+            && a["revisions"][0]["author"] == gus_uri.as_str()
+            && g["notes"][0]["body"] == "Second draft, from gamma")
+            .then_some(())
+    })
+    .await;
+
     // The remote board and task pages render on gamma.
     for path in [
         format!("/projects/remote?uri={}", encode(&group)),
