@@ -402,6 +402,9 @@ pub async fn answer_request(
             std::slice::from_ref(&remote.inbox),
         )
         .await?;
+        if let (true, LocalActor::Project(project)) = (accept, me) {
+            crate::projects::federate::backfill(state, project, &remote).await?;
+        }
     }
     Ok(())
 }
@@ -444,6 +447,12 @@ pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -
             std::slice::from_ref(&from.inbox),
         )
         .await?;
+        // A new member of a project gets what the project already holds.
+        if let LocalActor::Project(project) = &target {
+            if !already.as_ref().is_some_and(Follow::accepted) {
+                crate::projects::federate::backfill(state, project, from).await?;
+            }
+        }
     }
     Ok(())
 }

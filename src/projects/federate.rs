@@ -46,6 +46,69 @@ pub async fn announce(
     Ok(())
 }
 
+/// How many of each kind of item a new member's server is sent when it joins.
+const BACKFILL: usize = 100;
+
+/// A new remote member's server gets the project's current tasks, notes and files (the most
+/// recent [`BACKFILL`] of each), each as the group's `Announce` of a `Create` by its author, so
+/// the board it shows is complete from the start.
+pub async fn backfill(state: &AppState, project: &Project, member: &RemoteActor) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    let group = urls.project(&project.handle);
+    let mut docs: Vec<(String, Value)> = Vec::new();
+    let mut tasks = store::tasks_of(&state.db, &group).await?;
+    tasks.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
+    for t in tasks.iter().filter(|t| t.local).take(BACKFILL) {
+        docs.push((t.author.clone(), objects::task(t)));
+    }
+    for n in store::notes_of(&state.db, &group)
+        .await?
+        .iter()
+        .filter(|n| n.local)
+        .take(BACKFILL)
+    {
+        docs.push((n.author.clone(), objects::note(n)));
+    }
+    for f in store::files_of(&state.db, &group)
+        .await?
+        .iter()
+        .filter(|f| f.local)
+        .take(BACKFILL)
+    {
+        docs.push((f.author.clone(), objects::file(f)));
+    }
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let inbox = vec![member.delivery_inbox().to_string()];
+    let mut tx = state.db.begin_write().await?;
+    for (author, doc) in docs.iter().rev() {
+        let create = objects::activity(&urls, "Create", author, doc);
+        let announce = objects::announce(&urls, &group, &create);
+        delivery::publish(
+            &mut tx,
+            &announce,
+            (ActorKind::Project, project.id),
+            true,
+            &inbox,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(())
+}
+
+/// Whether a local member joined (or asked to join) a remote group.
+async fn joined_here(state: &AppState, group: &str) -> Result<bool> {
+    let prefix = format!("{}/", Urls::new(&state.config).base());
+    Ok(store::members(&state.db, group)
+        .await?
+        .iter()
+        .chain(store::pending(&state.db, group).await?.iter())
+        .any(|m| m.starts_with(&prefix)))
+}
+
 /// Takes the activities this module owns; `Ok(false)` for anything else.
 pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> Result<bool> {
     let kind = activity
@@ -65,7 +128,8 @@ pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> 
             Ok(true)
         }
         "Announce" if actor.kind == "Group" => {
-            if store::members(&state.db, &actor.uri).await?.is_empty() {
+            // A pending join counts: the group's first announces may overtake its Accept.
+            if !joined_here(state, &actor.uri).await? {
                 // Nobody here joined this group: not ours (a boost of a post, perhaps).
                 return Ok(false);
             }

@@ -679,6 +679,15 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
     )
     .await;
     let group = format!("http://{alpha_domain}/projects/boat");
+    // Written before gus joins: his instance gets it when he does.
+    let old = created(
+        &alpha,
+        &ada,
+        "/api/v1/projects/boat/notes",
+        json!({"title": "Welcome", "body": "Read me first"}),
+    )
+    .await;
+    let remote_path = format!("/api/v1/projects/remote?uri={}", encode(&group));
 
     let r = gamma
         .post_json(
@@ -697,6 +706,12 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
             .then_some(())
     })
     .await;
+    eventually("the earlier note to reach gamma", || async {
+        let b = json_of(&gamma, Some(&gus), &remote_path).await;
+        (b["notes"][0]["uri"] == old["uri"] && b["notes"][0]["body"] == "Read me first")
+            .then_some(())
+    })
+    .await;
     let task = created(
         &alpha,
         &ada,
@@ -705,7 +720,6 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
     )
     .await;
     let uri = task["uri"].as_str().unwrap().to_string();
-    let remote_path = format!("/api/v1/projects/remote?uri={}", encode(&group));
     eventually("the task to reach gamma", || async {
         let b = json_of(&gamma, Some(&gus), &remote_path).await;
         (b["tasks"][0]["uri"] == uri.as_str()).then_some(())

@@ -43,6 +43,15 @@ async fn a_member_of_gamma_joins_a_project_on_alpha_takes_a_task_and_comments() 
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let group = body["uri"].as_str().unwrap().to_string();
+    // A note written before anyone joins reaches each member's instance when it joins.
+    let (status, old) = alpha
+        .post(
+            Some(&ada),
+            "/api/v1/projects/boat/notes",
+            &json!({"title": "Welcome", "body": "Read me first"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{old}");
 
     // Both ask to join from their own instance; the manager approves both.
     for (i, token) in [(&gamma, &carol), (&beta, &bob)] {
@@ -78,6 +87,17 @@ async fn a_member_of_gamma_joins_a_project_on_alpha_takes_a_task_and_comments() 
     }
     gamma.wait_following(&carol, &group, "accepted").await;
     beta.wait_following(&bob, &group, "accepted").await;
+    for (i, token) in [(&gamma, &carol), (&beta, &bob)] {
+        eventually(&format!("the earlier note on {}", i.name), SOON, || async {
+            let b = remote_board(i, token, &group).await?;
+            if b["notes"][0]["uri"] == old["uri"] {
+                Ok(())
+            } else {
+                Err(b.to_string())
+            }
+        })
+        .await;
+    }
 
     // A task assigned to carol: she is told on gamma, and gamma shows it.
     let (status, task) = alpha
