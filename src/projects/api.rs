@@ -33,14 +33,21 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{handle}/leave", post(leave))
         .route("/projects/{handle}/requests", post(answer))
         .route("/projects/{handle}/tasks", post(create_task))
-        .route("/projects/{handle}/tasks/{token}", patch(edit_task))
+        .route(
+            "/projects/{handle}/tasks/{token}",
+            patch(edit_task).delete(delete_task),
+        )
         .route("/projects/{handle}/tasks/{token}/take", post(take_task))
         .route("/projects/{handle}/notes", post(create_note))
         .route(
             "/projects/{handle}/notes/{token}",
-            get(note).patch(edit_note),
+            get(note).patch(edit_note).delete(delete_note),
         )
         .route("/projects/{handle}/files", post(upload))
+        .route(
+            "/projects/{handle}/files/{token}",
+            axum::routing::delete(delete_file),
+        )
         .route("/me/deadlines", get(my_deadlines))
 }
 
@@ -353,4 +360,40 @@ async fn remote_edit_note(
 ) -> Result<StatusCode> {
     remote::edit_note(&state, &user.account, b.uri.trim(), &b.form).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+async fn delete_task(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((handle, token)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let p = service::get(&state, &handle).await?;
+    let t = task_of(&state, &p, &token).await?;
+    service::delete_item(&state, &user.account, &p, &t.uri, &t.author, "Page").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_note(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((handle, token)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let p = service::get(&state, &handle).await?;
+    let n = note_of(&state, &p, &token).await?;
+    service::delete_item(&state, &user.account, &p, &n.uri, &n.author, "Article").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_file(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((handle, token)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let p = service::get(&state, &handle).await?;
+    let uri = format!("{}/files/{token}", service::uri_of(&state, &p));
+    let f = store::file_by_uri(&state.db, &uri)
+        .await?
+        .ok_or(Error::NotFound)?;
+    service::delete_item(&state, &user.account, &p, &f.uri, &f.author, "Document").await?;
+    Ok(StatusCode::NO_CONTENT)
 }

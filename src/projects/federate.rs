@@ -479,6 +479,20 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    if inner_kind == "Delete" {
+        // Only copies of this group's items, and only ids on its own server.
+        let Some(id) = inner.get("object").and_then(id_of) else {
+            return Ok(());
+        };
+        if policy::authority_of(id).as_deref() == Some(group.host.as_str())
+            && project_of_item(state, id).await?.as_deref() == Some(group.uri.as_str())
+        {
+            let mut tx = state.db.begin_write().await?;
+            store::delete_item(&mut tx, id).await?;
+            tx.commit().await?;
+        }
+        return Ok(());
+    }
     if !matches!(inner_kind, "Create" | "Update") {
         tracing::info!(kind = inner_kind, group = %group.uri, "announced activity not kept");
         return Ok(());

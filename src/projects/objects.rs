@@ -145,3 +145,17 @@ pub fn announce(urls: &Urls, group: &str, activity: &Value) -> Value {
         "audience": group,
     })
 }
+
+/// `Delete` of a project object by the member `actor`, carrying a `Tombstone`.
+pub fn delete(urls: &Urls, actor: &str, uri: &str, former_type: &str, project: &str) -> Value {
+    json!({
+        "@context": context(),
+        "id": new_id(urls),
+        "type": "Delete",
+        "actor": actor,
+        "object": { "id": uri, "type": "Tombstone", "formerType": former_type },
+        "to": [AS_PUBLIC],
+        "cc": [project],
+        "audience": project,
+    })
+}

@@ -686,3 +686,36 @@ pub async fn add_file(
         }
     }
 }
+
+// --- deletion -------------------------------------------------------------------------------
+
+/// The author of a task, note or file, or a manager, deletes it: its address answers 410 and
+/// the group announces the `Delete`.
+pub async fn delete_item(
+    state: &AppState,
+    by: &Account,
+    project: &Project,
+    uri: &str,
+    author: &str,
+    former_type: &str,
+) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    let me = urls.member(&by.handle);
+    if author != me && !is_manager(state, project, by).await? {
+        return Err(Error::forbidden(
+            "Only its author or the project's managers may delete this.",
+        ));
+    }
+    let project_uri = uri_of(state, project);
+    let mut tx = state.db.begin_write().await?;
+    let media = store::delete_item(&mut tx, uri).await?;
+    crate::federation::tombstones::insert(&mut tx, uri, former_type).await?;
+    let activity = objects::delete(&urls, &me, uri, former_type, &project_uri);
+    federate::announce(state, &mut tx, project, &activity).await?;
+    tx.commit().await?;
+    if let Some(key) = media {
+        state.media.delete(&key).await;
+    }
+    delivery::wake(state);
+    Ok(())
+}

@@ -516,3 +516,40 @@ pub async fn files_of(db: &Db, project: &str) -> Result<Vec<ProjectFile>> {
         .map(ProjectFile::from_row)
         .collect::<Result<_, _>>()?)
 }
+
+// --- deletion -------------------------------------------------------------------------------
+
+/// Removes a task, note or file (and what hangs off it) by URI; returns the file's media key
+/// when it was a stored file, so the caller removes the bytes after the commit.
+pub async fn delete_item(tx: &mut Tx, uri: &str) -> Result<Option<String>> {
+    sqlx::query(
+        "DELETE FROM project_task_assignees WHERE task_id IN (SELECT id FROM project_tasks WHERE uri = $1)",
+    )
+    .bind(uri)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM project_tasks WHERE uri = $1")
+        .bind(uri)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM project_note_revisions WHERE note_id IN (SELECT id FROM project_notes WHERE uri = $1)",
+    )
+    .bind(uri)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM project_notes WHERE uri = $1")
+        .bind(uri)
+        .execute(&mut **tx)
+        .await?;
+    let key: Option<String> =
+        sqlx::query_scalar("SELECT media_key FROM project_files WHERE uri = $1")
+            .bind(uri)
+            .fetch_optional(&mut **tx)
+            .await?;
+    sqlx::query("DELETE FROM project_files WHERE uri = $1")
+        .bind(uri)
+        .execute(&mut **tx)
+        .await?;
+    Ok(key.filter(|k| !k.is_empty()))
+}

@@ -66,6 +66,10 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{handle}/files", post(upload))
         .route("/projects/{handle}/files/{token}", get(file_page))
         .route("/projects/{handle}/files/{token}/download", get(download))
+        .route(
+            "/projects/{handle}/{kind}/{token}/delete",
+            post(delete_item),
+        )
 }
 
 fn day(ms: i64) -> String {
@@ -564,6 +568,8 @@ struct ItemPage {
     /// An item another server holds, in a local project: it can be taken, moved and
     /// commented on here, not edited.
     foreign: bool,
+    /// The viewer wrote it or manages the project (a local item of a local project).
+    can_delete: bool,
 }
 
 impl ItemPage {
@@ -638,9 +644,25 @@ async fn item_page(
         Some(t) => task_rows(state, vec![t], me.as_deref()).await?.pop(),
         None => None,
     };
+    let foreign = !remote && !uri.starts_with(&format!("{}/", urls.base()));
+    let can_delete = !remote
+        && !foreign
+        && match (&ctx.user, &me) {
+            (Some(u), Some(m)) => {
+                m == author
+                    || match crate::federation::local::by_uri(state, project_uri).await? {
+                        Some(crate::federation::local::LocalActor::Project(p)) => {
+                            service::is_manager(state, &p, u).await?
+                        }
+                        _ => false,
+                    }
+            }
+            _ => false,
+        };
     Ok(ItemPage {
+        can_delete,
         here: service::local_link(state, uri),
-        foreign: !remote && !uri.starts_with(&format!("{}/", urls.base())),
+        foreign,
         base: action_base(state, project_uri, uri),
         ctx,
         project_name,
@@ -659,9 +681,24 @@ async fn item_page(
     })
 }
 
+/// 410 for the address of a deleted task, note or file.
+async fn gone_if_deleted(state: &AppState, uri: &str) -> Result<()> {
+    if store::task_by_uri(&state.db, uri).await?.is_none()
+        && store::note_by_uri(&state.db, uri).await?.is_none()
+        && store::file_by_uri(&state.db, uri).await?.is_none()
+        && crate::federation::tombstones::find(&state.db, uri)
+            .await?
+            .is_some()
+    {
+        return Err(Error::Gone);
+    }
+    Ok(())
+}
+
 async fn local_task(state: &AppState, handle: &str, token: &str) -> Result<(Project, Task)> {
     let p = service::get(state, handle).await?;
     let uri = format!("{}/tasks/{token}", service::uri_of(state, &p));
+    gone_if_deleted(state, &uri).await?;
     let t = store::task_by_uri(&state.db, &uri)
         .await?
         .ok_or(Error::NotFound)?;
@@ -828,6 +865,7 @@ async fn create_note(
 async fn local_note(state: &AppState, handle: &str, token: &str) -> Result<(Project, Note)> {
     let p = service::get(state, handle).await?;
     let uri = format!("{}/notes/{token}", service::uri_of(state, &p));
+    gone_if_deleted(state, &uri).await?;
     let n = store::note_by_uri(&state.db, &uri)
         .await?
         .ok_or(Error::NotFound)?;
@@ -965,6 +1003,7 @@ async fn upload(
 async fn local_file(state: &AppState, handle: &str, token: &str) -> Result<(Project, ProjectFile)> {
     let p = service::get(state, handle).await?;
     let uri = format!("{}/files/{token}", service::uri_of(state, &p));
+    gone_if_deleted(state, &uri).await?;
     let f = store::file_by_uri(&state.db, &uri)
         .await?
         .ok_or(Error::NotFound)?;
@@ -1205,5 +1244,33 @@ async fn remote_edit_note(
             service::urlencode(f.uri.trim())
         ),
         "Sent to the project: the new revision shows here once it confirms.",
+    ))
+}
+
+/// The author or a manager deletes a task, note or file.
+async fn delete_item(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((handle, kind, token)): Path<(String, String, String)>,
+) -> Result<Response> {
+    let (p, uri, author, former) = match kind.as_str() {
+        "tasks" => {
+            let (p, t) = local_task(&state, &handle, &token).await?;
+            (p, t.uri, t.author, "Page")
+        }
+        "notes" => {
+            let (p, n) = local_note(&state, &handle, &token).await?;
+            (p, n.uri, n.author, "Article")
+        }
+        "files" => {
+            let (p, f) = local_file(&state, &handle, &token).await?;
+            (p, f.uri, f.author, "Document")
+        }
+        _ => return Err(Error::NotFound),
+    };
+    service::delete_item(&state, &user.account, &p, &uri, &author, former).await?;
+    Ok(redirect_with_notice(
+        &format!("/projects/{}", p.handle),
+        "Deleted.",
     ))
 }

@@ -315,6 +315,16 @@ async fn tasks_notes_and_the_board() {
         .map(|r| r["body"].as_str().unwrap())
         .collect();
     assert_eq!(bodies, ["three", "two", "one"]);
+    // Only the author or a manager deletes.
+    let r = alpha
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&cy),
+            &format!("/api/v1/projects/boat/notes/{ntoken}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // Pages render: board with three columns, task, note, history, members.
     let board = alpha.get(Some(&ada), "/projects/boat").await;
@@ -832,6 +842,43 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
             && a["revisions"][0]["author"] == gus_uri.as_str()
             && g["notes"][0]["body"] == "Second draft, from gamma")
             .then_some(())
+    })
+    .await;
+
+    // Ada deletes the note: its address answers 410, and gamma drops its copy.
+    let r = alpha
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&gus),
+            &path_of(&note_uri).replace("/projects/", "/api/v1/projects/"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "gus has no account on alpha"
+    );
+    let r = alpha
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&ada),
+            &path_of(&note_uri).replace("/projects/", "/api/v1/projects/"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        alpha.get(None, &path_of(&note_uri)).await.status(),
+        StatusCode::GONE
+    );
+    eventually("the note to go from gamma", || async {
+        let b = json_of(&gamma, Some(&gus), &remote_path).await;
+        (!b["notes"]
+            .as_array()?
+            .iter()
+            .any(|n| n["uri"] == note_uri.as_str()))
+        .then_some(())
     })
     .await;
 
