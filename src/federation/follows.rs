@@ -545,6 +545,38 @@ pub async fn on_answer(
     } else {
         remove(&state.db, &follow.follower, &follow.followee).await?;
     }
+    // A project elsewhere answered a join request: the member hears about it.
+    if from.kind == "Group" && !follow.accepted() {
+        if let Some(member) = local::by_uri(state, &follow.follower).await? {
+            use crate::notifications::{store as notes, Kind, NewNotification};
+            let summary = if accepted {
+                format!("accepted you in {}", from.display_name())
+            } else {
+                format!("declined your request to join {}", from.display_name())
+            };
+            let link = format!(
+                "/projects/remote?uri={}",
+                crate::projects::service::urlencode(&from.uri)
+            );
+            let mut tx = state.db.begin_write().await?;
+            for account_id in notes::stewards(&state.db, &member).await? {
+                notes::notify(
+                    &mut tx,
+                    &NewNotification {
+                        account_id,
+                        kind: Kind::ProjectJoin,
+                        actor: &from.uri,
+                        actor_name: &from.handle(),
+                        object: &from.uri,
+                        link: &link,
+                        summary: &summary,
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
+        }
+    }
     Ok(())
 }
 

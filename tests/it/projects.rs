@@ -716,6 +716,13 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
             .then_some(())
     })
     .await;
+    eventually("gus to hear he is in", || async {
+        let n = notifications(&gamma, &gus).await;
+        n.iter()
+            .any(|n| n["kind"] == "project_join" && n["object"] == group.as_str())
+            .then_some(())
+    })
+    .await;
     eventually("the earlier note to reach gamma", || async {
         let b = json_of(&gamma, Some(&gus), &remote_path).await;
         (b["notes"][0]["uri"] == old["uri"] && b["notes"][0]["body"] == "Read me first")
