@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{handle}/join", post(join))
         .route("/projects/{handle}/leave", post(leave))
         .route("/projects/{handle}/requests", post(answer))
+        .route("/projects/{handle}/remove", post(remove_member))
         .route("/projects/{handle}/tasks", post(create_task))
         .route(
             "/projects/{handle}/tasks/{token}",
@@ -395,5 +396,20 @@ async fn delete_file(
         .await?
         .ok_or(Error::NotFound)?;
     service::delete_item(&state, &user.account, &p, &f.uri, &f.author, "Document").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct Member {
+    actor: String,
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(handle): Path<String>,
+    ApiJson(m): ApiJson<Member>,
+) -> Result<StatusCode> {
+    service::remove_member(&state, &user.account, &handle, m.actor.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

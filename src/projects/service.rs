@@ -200,6 +200,38 @@ pub async fn answer(
     follows::answer_request(state, &LocalActor::Project(project), actor, accept).await
 }
 
+/// A manager removes a member. A member on another server is sent a `Reject` of its `Follow`
+/// (as Mastodon removes a follower), so its server forgets the membership too.
+pub async fn remove_member(
+    state: &AppState,
+    by: &Account,
+    handle: &str,
+    actor: &str,
+) -> Result<()> {
+    let project = managed(state, handle, by).await?;
+    let urls = Urls::new(&state.config);
+    let group = uri_of(state, &project);
+    let membership = follows::get(&state.db, actor, &group)
+        .await?
+        .filter(follows::Follow::accepted)
+        .ok_or(Error::NotFound)?;
+    follows::remove(&state.db, actor, &group).await?;
+    if let Some(remote) = remote::by_uri(&state.db, actor).await? {
+        let mut follow = activities::follow(&urls, actor, &group);
+        follow["id"] = Value::String(membership.activity_uri.clone());
+        let reject = activities::answer_follow(&urls, false, &group, &follow);
+        follows::send(
+            state,
+            &LocalActor::Project(project),
+            &reject,
+            false,
+            std::slice::from_ref(&remote.inbox),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// 403 unless `account` is a member of `project`.
 async fn require_member(state: &AppState, project_uri: &str, account: &Account) -> Result<()> {
     if !store::is_member(&state.db, project_uri, &member_uri(state, account)).await? {

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{handle}/members", get(members_page))
         .route("/projects/{handle}/edit", post(edit_project))
         .route("/projects/{handle}/requests", post(answer))
+        .route("/projects/{handle}/remove", post(remove_member))
         .route("/projects/{handle}/tasks", post(create_task))
         .route(
             "/projects/{handle}/tasks/{token}",
@@ -1272,5 +1273,23 @@ async fn delete_item(
     Ok(redirect_with_notice(
         &format!("/projects/{}", p.handle),
         "Deleted.",
+    ))
+}
+
+#[derive(Deserialize)]
+struct MemberForm {
+    actor: String,
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(handle): Path<String>,
+    Form(f): Form<MemberForm>,
+) -> Result<Response> {
+    service::remove_member(&state, &user.account, &handle, f.actor.trim()).await?;
+    Ok(redirect_with_notice(
+        &format!("/projects/{handle}/members"),
+        "The member is removed.",
     ))
 }

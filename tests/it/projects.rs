@@ -351,6 +351,36 @@ async fn tasks_notes_and_the_board() {
             "{path}"
         );
     }
+
+    // A manager removes a member; only managers may.
+    let cy_uri = json_of(&alpha, None, "/api/v1/projects/boat").await["members"][1]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = alpha
+        .post_json(
+            Some(&cy),
+            "/api/v1/projects/boat/remove",
+            &json!({"actor": cy_uri}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/projects/boat/remove",
+            &json!({"actor": cy_uri}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = alpha
+        .post_json(
+            Some(&cy),
+            "/api/v1/projects/boat/tasks",
+            &json!({"title": "More"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -900,6 +930,29 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
             "{path}"
         );
     }
+
+    // Ada removes gus from the project: gamma forgets the membership too.
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/projects/boat/remove",
+            &json!({"actor": gus_uri}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    eventually("gamma to drop the membership", || async {
+        let b = json_of(&gamma, Some(&gus), &remote_path).await;
+        b["members_here"].as_array()?.is_empty().then_some(())
+    })
+    .await;
+    let r = gamma
+        .post_json(
+            Some(&gus),
+            "/api/v1/projects/remote/take",
+            &json!({"uri": uri}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
 /// A browser signed in through the sign-in form.
