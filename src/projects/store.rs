@@ -155,14 +155,15 @@ pub async fn is_member(db: &Db, project_uri: &str, actor: &str) -> Result<bool> 
     Ok(found.is_some())
 }
 
-/// The projects (local or remote, by URI) an actor has joined.
+/// What an actor follows (accepted or asked for), by URI: among them the projects, local or
+/// remote, it joined or asked to join.
 pub async fn joined(db: &Db, actor: &str) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT followee FROM follows WHERE follower = $1 AND state = 'accepted' ORDER BY id",
+    Ok(
+        sqlx::query_scalar("SELECT followee FROM follows WHERE follower = $1 ORDER BY id")
+            .bind(actor)
+            .fetch_all(db.pool())
+            .await?,
     )
-    .bind(actor)
-    .fetch_all(db.pool())
-    .await?)
 }
 
 // --- tasks ----------------------------------------------------------------------------------
