@@ -21,8 +21,8 @@ use crate::media::MediaStore;
 use crate::ops::Metrics;
 use crate::storage::Db;
 use crate::{
-    accounts, api, companies, directory, federation, messages, notifications, ops, posts, spaces,
-    web,
+    accounts, api, companies, directory, federation, messages, notifications, ops, posts, projects,
+    spaces, web,
 };
 
 /// Everything a handler may need, cheap to clone.
@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(posts::api::router())
         .merge(messages::api::router())
         .merge(directory::api::router())
+        .merge(projects::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
@@ -105,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .merge(posts::web::router())
         .merge(messages::web::router())
         .merge(directory::web::router())
+        .merge(projects::web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(

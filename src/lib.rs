@@ -20,6 +20,7 @@ pub mod messages;
 pub mod notifications;
 pub mod ops;
 pub mod posts;
+pub mod projects;
 pub mod spaces;
 pub mod storage;
 pub mod validate;

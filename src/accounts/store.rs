@@ -22,10 +22,13 @@ pub struct NewAccount<'a> {
 
 /// Reserves a handle in the shared member/company namespace, or reports it taken.
 pub async fn reserve_handle(tx: &mut Tx, handle: &Handle, kind: &str) -> Result<()> {
-    let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM handles WHERE handle = $1")
-        .bind(handle.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
+    // Projects share the namespace but keep their handles in their own table.
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM handles WHERE handle = $1 UNION ALL SELECT 1 FROM projects WHERE handle = $1",
+    )
+    .bind(handle.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
     if taken.is_some() {
         return Err(Error::invalid("handle", "is already taken"));
     }

@@ -66,10 +66,12 @@ pub async fn insert(
 
 /// Whether a member or a company already holds this handle (they share one namespace).
 pub async fn handle_in_use(db: &Db, handle: &str) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM handles WHERE handle = $1")
-        .bind(handle)
-        .fetch_optional(db.pool())
-        .await?;
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM handles WHERE handle = $1 UNION ALL SELECT 1 FROM projects WHERE handle = $1",
+    )
+    .bind(handle)
+    .fetch_optional(db.pool())
+    .await?;
     Ok(found.is_some())
 }
 

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/members/{handle}/{collection}", get(member_collection))
         .route("/companies/{handle}/{collection}", get(company_collection))
+        .route("/projects/{handle}/{collection}", get(project_collection))
         .route("/followers", get(space_followers))
         .route("/following", get(space_following))
         .route("/outbox", get(space_outbox))
@@ -55,6 +56,40 @@ async fn company_collection(
     let actor = local::by_uri(&state, &urls.company(&handle.to_ascii_lowercase()))
         .await?
         .ok_or(Error::NotFound)?;
+    serve(&state, &actor, &collection, q.page).await
+}
+
+async fn project_collection(
+    State(state): State<AppState>,
+    Path((handle, collection)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    let urls = Urls::new(&state.config);
+    let actor = local::by_uri(&state, &urls.project(&handle.to_ascii_lowercase()))
+        .await?
+        .ok_or(Error::NotFound)?;
+    if collection == "moderators" {
+        let LocalActor::Project(project) = &actor else {
+            return Err(Error::NotFound);
+        };
+        // Managers as actors: the company (when it owns the project) and the members who run it.
+        let mut items = vec![project.owner.clone()];
+        for id in crate::projects::store::managers(&state.db, project).await? {
+            if let Some(a) = crate::accounts::store::by_id(&state.db, id).await? {
+                let uri = urls.member(&a.handle);
+                if !items.contains(&uri) {
+                    items.push(uri);
+                }
+            }
+        }
+        return Ok(activity_json(&json!({
+            "@context": context(),
+            "id": urls.collection(&actor.uri(&urls), "moderators"),
+            "type": "OrderedCollection",
+            "totalItems": items.len(),
+            "orderedItems": items,
+        })));
+    }
     serve(&state, &actor, &collection, q.page).await
 }
 

@@ -701,6 +701,7 @@ impl Shared {
             "space" => ActorKind::Space,
             "member" => ActorKind::Member,
             "company" => ActorKind::Company,
+            "project" => ActorKind::Project,
             _ => return Ok(None),
         };
         let Some(key) = keys::signing_key(&self.state.db, kind, id).await? else {

@@ -71,7 +71,7 @@ pub fn parse_resource(resource: &str, urls: &Urls) -> Option<Resource> {
         }
         let mut parts = path.trim_start_matches('/').split('/');
         return match (parts.next(), parts.next(), parts.next()) {
-            (Some("members" | "companies"), Some(h), None) if !h.is_empty() => {
+            (Some("members" | "companies" | "projects"), Some(h), None) if !h.is_empty() => {
                 Some(Resource::Handle(h.to_ascii_lowercase()))
             }
             _ => None,
@@ -117,6 +117,12 @@ async fn webfinger(
                 (h, url)
             } else if companies::store::by_handle(&state.db, &h).await?.is_some() {
                 let url = urls.company(&h);
+                (h, url)
+            } else if crate::projects::store::by_handle(&state.db, &h)
+                .await?
+                .is_some()
+            {
+                let url = urls.project(&h);
                 (h, url)
             } else {
                 return Err(Error::NotFound);

@@ -404,6 +404,9 @@ pub async fn answer_request(
             std::slice::from_ref(&remote.inbox),
         )
         .await?;
+        if let (true, LocalActor::Project(project)) = (accept, me) {
+            crate::projects::federate::backfill(state, project, &remote).await?;
+        }
     }
     Ok(())
 }
@@ -446,6 +449,12 @@ pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -
             std::slice::from_ref(&from.inbox),
         )
         .await?;
+        // A new member of a project gets what the project already holds.
+        if let LocalActor::Project(project) = &target {
+            if !already.as_ref().is_some_and(Follow::accepted) {
+                crate::projects::federate::backfill(state, project, from).await?;
+            }
+        }
     }
     Ok(())
 }
@@ -459,13 +468,25 @@ async fn notify_follow(
     accepted: bool,
 ) -> Result<()> {
     use crate::notifications::{store as notes, Kind, NewNotification};
-    let (kind, summary) = if accepted {
+    let (kind, summary) = if let LocalActor::Project(p) = target {
+        // Joining a project is following its group.
+        let summary = if accepted {
+            format!("joined {}", p.name)
+        } else {
+            format!("asked to join {}", p.name)
+        };
+        (Kind::ProjectJoin, summary)
+    } else if accepted {
         (Kind::Follow, format!("followed {}", target.label()))
     } else {
         (
             Kind::FollowRequest,
             format!("asked to follow {}", target.label()),
         )
+    };
+    let link = match target {
+        LocalActor::Project(p) => format!("/projects/{}/members", p.handle),
+        _ => "/network".to_string(),
     };
     let mut tx = state.db.begin_write().await?;
     for account_id in notes::stewards(&state.db, target).await? {
@@ -477,7 +498,7 @@ async fn notify_follow(
                 actor: from_uri,
                 actor_name: from_name,
                 object: "",
-                link: "/network",
+                link: &link,
                 summary: &summary,
             },
         )
@@ -525,6 +546,38 @@ pub async fn on_answer(
         set_accepted(&state.db, &follow.follower, &follow.followee).await?;
     } else {
         remove(&state.db, &follow.follower, &follow.followee).await?;
+    }
+    // A project elsewhere answered a join request: the member hears about it.
+    if from.kind == "Group" && !follow.accepted() {
+        if let Some(member) = local::by_uri(state, &follow.follower).await? {
+            use crate::notifications::{store as notes, Kind, NewNotification};
+            let summary = if accepted {
+                format!("accepted you in {}", from.display_name())
+            } else {
+                format!("declined your request to join {}", from.display_name())
+            };
+            let link = format!(
+                "/projects/remote?uri={}",
+                crate::projects::service::urlencode(&from.uri)
+            );
+            let mut tx = state.db.begin_write().await?;
+            for account_id in notes::stewards(&state.db, &member).await? {
+                notes::notify(
+                    &mut tx,
+                    &NewNotification {
+                        account_id,
+                        kind: Kind::ProjectJoin,
+                        actor: &from.uri,
+                        actor_name: &from.handle(),
+                        object: &from.uri,
+                        link: &link,
+                        summary: &summary,
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
+        }
     }
     Ok(())
 }

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/inbox", post(receive))
         .route("/members/{handle}/inbox", post(receive))
         .route("/companies/{handle}/inbox", post(receive))
+        .route("/projects/{handle}/inbox", post(receive))
         .layer(DefaultBodyLimit::max(MAX_ACTIVITY_BYTES))
 }
 
@@ -143,7 +144,13 @@ async fn receive(
     }
     if matches!(kind.as_str(), "Create" | "Update") {
         if let Some(object) = activity.get("object").and_then(id_of) {
-            if policy::authority_of(object).as_deref() != Some(actor.host.as_str()) {
+            // Objects live on their author's server; the one exception is an update of an
+            // object we hold (a member of a local project moving one of its tasks), which the
+            // feature that owns the object authorises.
+            let authority = policy::authority_of(object);
+            if authority.as_deref() != Some(actor.host.as_str())
+                && !(kind == "Update" && authority.as_deref() == Some(state.config.domain.as_str()))
+            {
                 return Err(Refusal::Malformed(
                     "The object is not on the actor's host.".into(),
                 ));
@@ -321,6 +328,9 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
     // Features that own an activity (RSVPs, project membership, posts) look first; each
     // answers whether it took it. Order matters only where two could claim the same Accept.
     // --- feature hooks ---
+    if crate::projects::federate::handle(state, activity, &actor).await? {
+        return Ok(());
+    }
     if crate::posts::inbound::handle(state, activity, &actor).await? {
         return Ok(());
     }

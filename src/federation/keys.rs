@@ -11,6 +11,8 @@ pub enum ActorKind {
     Space,
     Member,
     Company,
+    /// A shared project (`Group`); its key pair is kept in its own `projects` row.
+    Project,
 }
 
 impl ActorKind {
@@ -19,6 +21,7 @@ impl ActorKind {
             ActorKind::Space => "space",
             ActorKind::Member => "member",
             ActorKind::Company => "company",
+            ActorKind::Project => "project",
         }
     }
 }
@@ -56,6 +59,14 @@ pub async fn insert(
 
 /// The public key PEM of a local actor.
 pub async fn public_pem(db: &Db, kind: ActorKind, local_id: i64) -> Result<Option<String>> {
+    if kind == ActorKind::Project {
+        return Ok(
+            sqlx::query_scalar("SELECT public_pem FROM projects WHERE id = $1")
+                .bind(local_id)
+                .fetch_optional(db.pool())
+                .await?,
+        );
+    }
     Ok(
         sqlx::query_scalar("SELECT public_pem FROM actor_keys WHERE kind = $1 AND local_id = $2")
             .bind(kind.as_str())
@@ -67,12 +78,18 @@ pub async fn public_pem(db: &Db, kind: ActorKind, local_id: i64) -> Result<Optio
 
 /// The parsed private key of a local actor, for signing.
 pub async fn signing_key(db: &Db, kind: ActorKind, local_id: i64) -> Result<Option<SigningKey>> {
-    let pem: Option<String> =
+    let pem: Option<String> = if kind == ActorKind::Project {
+        sqlx::query_scalar("SELECT private_pem FROM projects WHERE id = $1")
+            .bind(local_id)
+            .fetch_optional(db.pool())
+            .await?
+    } else {
         sqlx::query_scalar("SELECT private_pem FROM actor_keys WHERE kind = $1 AND local_id = $2")
             .bind(kind.as_str())
             .bind(local_id)
             .fetch_optional(db.pool())
-            .await?;
+            .await?
+    };
     pem.map(|p| SigningKey::from_pem(&p).map_err(|e| Error::Internal(e.into())))
         .transpose()
 }

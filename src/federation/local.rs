@@ -1,4 +1,4 @@
-//! Local actors by URI: the space, a member or a company, with the key that signs for them.
+//! Local actors by URI: the space, a member, a company or a project, with the key that signs for them.
 
 use std::sync::Arc;
 
@@ -9,12 +9,14 @@ use crate::accounts::{self, Account};
 use crate::app::AppState;
 use crate::companies::{self, Company};
 use crate::error::{Error, Result};
+use crate::projects::{self, Project};
 
 #[derive(Debug, Clone)]
 pub enum LocalActor {
     Space,
     Member(Account),
     Company(Company),
+    Project(Project),
 }
 
 impl LocalActor {
@@ -23,6 +25,7 @@ impl LocalActor {
             LocalActor::Space => urls.space(),
             LocalActor::Member(a) => urls.member(&a.handle),
             LocalActor::Company(c) => urls.company(&c.handle),
+            LocalActor::Project(p) => urls.project(&p.handle),
         }
     }
 
@@ -31,6 +34,7 @@ impl LocalActor {
             LocalActor::Space => (ActorKind::Space, SPACE_ID),
             LocalActor::Member(a) => (ActorKind::Member, a.id),
             LocalActor::Company(c) => (ActorKind::Company, c.id),
+            LocalActor::Project(p) => (ActorKind::Project, p.id),
         }
     }
 
@@ -40,6 +44,8 @@ impl LocalActor {
             LocalActor::Space => false,
             LocalActor::Member(a) => a.locked,
             LocalActor::Company(c) => c.locked,
+            // A closed project approves each join.
+            LocalActor::Project(p) => p.closed,
         }
     }
 
@@ -49,6 +55,7 @@ impl LocalActor {
             LocalActor::Space => "the space".into(),
             LocalActor::Member(a) => format!("@{}", a.handle),
             LocalActor::Company(c) => format!("@{}", c.handle),
+            LocalActor::Project(p) => format!("the project {}", p.name),
         }
     }
 }
@@ -71,6 +78,9 @@ pub async fn by_uri(state: &AppState, uri: &str) -> Result<Option<LocalActor>> {
         (Some("companies"), Some(h), None) => Ok(companies::store::by_handle(&state.db, h)
             .await?
             .map(LocalActor::Company)),
+        (Some("projects"), Some(h), None) => Ok(projects::store::by_handle(&state.db, h)
+            .await?
+            .map(LocalActor::Project)),
         _ => Ok(None),
     }
 }

@@ -40,7 +40,15 @@ pub fn context() -> Value {
             "country": "gh:country",
             "skills": "gh:skills",
             "directoryKind": "gh:directoryKind",
-            "spaceName": "gh:spaceName"
+            "spaceName": "gh:spaceName",
+            "lemmy": "https://join-lemmy.org/ns#",
+            "moderators": { "@id": "lemmy:moderators", "@type": "@id" },
+            "taskStatus": "gh:taskStatus",
+            "priority": "gh:priority",
+            "assignees": { "@id": "gh:assignees", "@type": "@id" },
+            "dueDate": { "@id": "gh:dueDate", "@type": "xsd:date" },
+            "revision": { "@id": "gh:revision", "@type": "xsd:integer" },
+            "fileSize": { "@id": "gh:fileSize", "@type": "xsd:integer" }
         }
     ])
 }
@@ -177,6 +185,12 @@ pub struct Actor {
     /// Skills as plain strings, beside the hashtags, so peers need not parse tag names.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub skills: Vec<String>,
+    /// A project's owner (member or company); absent on other actors.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub attributed_to: Option<String>,
+    /// A project's managers, as a collection (Lemmy's term for a community's moderators).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub moderators: Option<String>,
 }
 
 impl Actor {

@@ -40,6 +40,10 @@ impl Urls {
         format!("{}/companies/{handle}", self.base)
     }
 
+    pub fn project(&self, handle: &str) -> String {
+        format!("{}/projects/{handle}", self.base)
+    }
+
     /// The shared inbox, which is also the space actor's own inbox.
     pub fn shared_inbox(&self) -> String {
         format!("{}/inbox", self.base)

@@ -68,6 +68,18 @@ impl MediaStore {
         })
     }
 
+    /// The bytes of a project file (`files/TOKEN.EXT`); the caller knows its type.
+    pub async fn get_file(&self, key: &str) -> Result<Bytes> {
+        if !valid_file_key(key) {
+            return Err(Error::NotFound);
+        }
+        match self.store.get(&StorePath::from(key)).await {
+            Ok(r) => r.bytes().await.map_err(|e| Error::Internal(e.into())),
+            Err(object_store::Error::NotFound { .. }) => Err(Error::NotFound),
+            Err(e) => Err(Error::Internal(e.into())),
+        }
+    }
+
     /// Removes a file; a missing file is not an error.
     pub async fn delete(&self, key: &str) {
         if let Err(e) = self.store.delete(&StorePath::from(key)).await {
@@ -86,6 +98,18 @@ fn valid_key(key: &str) -> bool {
     };
     matches!(folder, "avatars" | "logos")
         && (name.ends_with(".png") || name.ends_with(".jpg"))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// Project files look like `files/ab12….pdf`.
+fn valid_file_key(key: &str) -> bool {
+    let mut parts = key.split('/');
+    let (Some("files"), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !name.starts_with('.')
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')

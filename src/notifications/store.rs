@@ -164,7 +164,7 @@ pub async fn mark_all_read(db: &Db, account_id: i64) -> Result<u64> {
 }
 
 /// Who is told about what happens to a local actor: the member themself, a company's owners
-/// and admins, or the space's admins.
+/// and admins, a project's managers, or the space's admins.
 pub async fn stewards(db: &Db, actor: &crate::federation::local::LocalActor) -> Result<Vec<i64>> {
     use crate::federation::local::LocalActor;
     let ids = match actor {
@@ -175,6 +175,7 @@ pub async fn stewards(db: &Db, actor: &crate::federation::local::LocalActor) -> 
         .bind(c.id)
         .fetch_all(db.pool())
         .await?,
+        LocalActor::Project(p) => crate::projects::store::managers(db, p).await?,
         LocalActor::Space => {
             sqlx::query_scalar("SELECT id FROM accounts WHERE is_admin = 1 ORDER BY id")
                 .fetch_all(db.pool())

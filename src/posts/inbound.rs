@@ -393,7 +393,7 @@ async fn notify_received(
         let Some(actor) = local::by_uri(state, uri).await? else {
             continue;
         };
-        if matches!(actor, LocalActor::Space) && kind != Kind::Reply {
+        if matches!(actor, LocalActor::Space | LocalActor::Project(_)) && kind != Kind::Reply {
             continue;
         }
         for account_id in notes::stewards(&state.db, &actor).await? {

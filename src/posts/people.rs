@@ -43,6 +43,7 @@ pub fn local_person(urls: &Urls, actor: &LocalActor, space_name: &str) -> Person
     let (name, handle, icon) = match actor {
         LocalActor::Member(a) => (a.name().to_string(), a.handle.clone(), a.avatar_url()),
         LocalActor::Company(c) => (c.name.clone(), c.handle.clone(), c.logo_url()),
+        LocalActor::Project(p) => (p.name.clone(), p.handle.clone(), None),
         LocalActor::Space => (
             space_name.to_string(),
             crate::spaces::actor::username(urls),

@@ -211,6 +211,8 @@ pub async fn create(
         if visibility == Visibility::Direct {
             reach.extend(t.audience.iter().cloned());
         }
+        // A comment on a project's task, note or file is addressed to the project's group.
+        reach.extend(t.group.iter().cloned());
         for uri in reach {
             if uri != author_uri && !audience.iter().any(|a| a.uri == uri) {
                 audience.push(Addressee { uri, mention: None });
@@ -264,10 +266,19 @@ pub async fn create(
         .await?
         .ok_or(Error::NotFound)?;
     debug_assert_eq!(post.id, id);
-    publish(
+    let activity = publish(
         state, &mut tx, author, &post, &audience, &new.tags, "Create",
     )
     .await?;
+    // A comment in a local project: the project's group shares it with every member.
+    if let (Some(group), Some(activity)) = (
+        checked.target.as_ref().and_then(|t| t.group.as_deref()),
+        activity.as_ref(),
+    ) {
+        if let Some(LocalActor::Project(project)) = local::by_uri(state, group).await? {
+            crate::projects::federate::announce(state, &mut tx, &project, activity).await?;
+        }
+    }
     notify_audience(
         state,
         &mut tx,
@@ -283,7 +294,8 @@ pub async fn create(
     Ok(post)
 }
 
-/// Queues `Create`/`Update` of a post to everyone who should have it.
+/// Queues `Create`/`Update` of a post to everyone who should have it; returns the activity
+/// (none for members-only posts, which never leave).
 async fn publish(
     state: &AppState,
     tx: &mut Tx,
@@ -292,9 +304,9 @@ async fn publish(
     audience: &[Addressee],
     tags: &[String],
     kind: &str,
-) -> Result<()> {
+) -> Result<Option<Value>> {
     if post.visibility == Visibility::Members {
-        return Ok(());
+        return Ok(None);
     }
     let urls = Urls::new(&state.config);
     let followers = urls.collection(&post.author, "followers");
@@ -309,7 +321,7 @@ async fn publish(
         &inboxes,
     )
     .await?;
-    Ok(())
+    Ok(Some(activity))
 }
 
 /// Where a post goes: the author's followers (unless it is a message) and every remote actor it
@@ -349,6 +361,10 @@ async fn notify_audience(
         let Some(actor) = local::by_uri(state, &a.uri).await? else {
             continue;
         };
+        // A comment addressed to a project's group is not a mention of its managers.
+        if matches!(actor, LocalActor::Project(_)) {
+            continue;
+        }
         let (kind, summary) = if post.visibility == Visibility::Direct {
             (Kind::Message, "sent you a message".to_string())
         } else if target.is_some_and(|t| t.author == a.uri) {

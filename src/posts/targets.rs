@@ -18,6 +18,9 @@ pub struct ReplyTarget {
     pub link: String,
     /// Who else it was addressed to (a reply to a message reaches all of them).
     pub audience: Vec<String>,
+    /// The group it belongs to (a project's task, note or file): a reply is addressed to it,
+    /// and the group shares it with its members.
+    pub group: Option<String>,
 }
 
 /// The reply target at `uri`, if there is one this viewer could see.
@@ -38,7 +41,32 @@ pub async fn find(state: &AppState, uri: &str) -> Result<Option<ReplyTarget>> {
             author: post.author,
             conversation: post.conversation,
             visibility: post.visibility,
+            group: None,
         }));
     }
-    Ok(None)
+    project_item(state, uri).await
+}
+
+/// A task, note or file of a project (local, or received from a project a member joined).
+/// Their comments are public, like the project's board; each item is its own thread.
+async fn project_item(state: &AppState, uri: &str) -> Result<Option<ReplyTarget>> {
+    use crate::projects::store as projects;
+    let (author, project) = if let Some(t) = projects::task_by_uri(&state.db, uri).await? {
+        (t.author, t.project)
+    } else if let Some(n) = projects::note_by_uri(&state.db, uri).await? {
+        (n.author, n.project)
+    } else if let Some(f) = projects::file_by_uri(&state.db, uri).await? {
+        (f.author, f.project)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(ReplyTarget {
+        uri: uri.to_string(),
+        author,
+        conversation: uri.to_string(),
+        visibility: Visibility::Public,
+        link: crate::projects::service::local_link(state, uri),
+        audience: Vec::new(),
+        group: Some(project),
+    }))
 }

@@ -698,7 +698,11 @@ async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
     let company_uri = format!("http://alpha.test:{}/companies/tidewater", port_of(&alpha));
     let bob = beta.member("bob").await;
     let r = beta
-        .post_json(Some(&bob), "/api/v1/follows", &json!({"target": company_uri}))
+        .post_json(
+            Some(&bob),
+            "/api/v1/follows",
+            &json!({"target": company_uri}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     // Following made alpha known to beta; the administrator's adding makes it a peer of theirs.
@@ -706,7 +710,11 @@ async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
     let known = peer_state(&beta, &beta_admin, &alpha_domain).await;
     assert_eq!(known["source"], "follow", "{known}");
     let r = beta
-        .post_json(Some(&beta_admin), "/api/v1/peers", &json!({"domain": alpha_domain}))
+        .post_json(
+            Some(&beta_admin),
+            "/api/v1/peers",
+            &json!({"domain": alpha_domain}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK, "already known");
     eventually("the first pull", || async {
@@ -744,7 +752,12 @@ async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
 
     // The company is deleted: the pushed Delete removes the entry.
     let r = alpha
-        .send_json(Method::DELETE, Some(&ada), "/api/v1/companies/tidewater", &json!({}))
+        .send_json(
+            Method::DELETE,
+            Some(&ada),
+            "/api/v1/companies/tidewater",
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     eventually("the pushed delete", || async {

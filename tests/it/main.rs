@@ -10,5 +10,6 @@ mod directory;
 mod domains;
 mod federation;
 mod posts;
+mod projects;
 mod spaces;
 mod support;

@@ -93,6 +93,33 @@ async fn every_served_document_expands_with_no_undefined_term() {
     )
     .await;
 
+    // A project (a `Group`) with a task and a note.
+    let (status, _) = alpha
+        .post(
+            Some(&ada),
+            "/api/v1/projects",
+            &json!({"handle": "boat", "name": "Boat", "summary": "A boat."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut project_items = Vec::new();
+    for (path, body) in [
+        (
+            "/api/v1/projects/boat/tasks",
+            json!({"title": "Sand", "assignees": "@ada", "due_on": "2026-12-01"}),
+        ),
+        (
+            "/api/v1/projects/boat/notes",
+            json!({"title": "Plan", "body": "First."}),
+        ),
+    ] {
+        let (status, item) = alpha.post(Some(&ada), path, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{item}");
+        let uri = item["uri"].as_str().unwrap_or_default();
+        let path = uri.splitn(4, '/').nth(3).unwrap_or_default();
+        project_items.push(format!("/{path}"));
+    }
+
     let local = |i: &Instance, path: &str| format!("http://127.0.0.1:{}{path}", i.port);
     let documents: Vec<String> = [
         "/",
@@ -110,9 +137,13 @@ async fn every_served_document_expands_with_no_undefined_term() {
         "/directory",
         // A page from the start: the space and the company as directory entries.
         "/directory?after=Z2gxOjA",
+        "/projects/boat",
+        "/projects/boat/moderators",
+        "/projects/boat/followers?page=1",
     ]
     .iter()
     .map(|p| local(&alpha, p))
+    .chain(project_items.iter().map(|p| local(&alpha, p)))
     .chain(
         ["/members/bob", "/members/bob/following?page=1"]
             .iter()

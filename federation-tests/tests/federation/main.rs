@@ -17,3 +17,4 @@ mod instances;
 mod jsonld;
 mod peer;
 mod posts;
+mod projects;

@@ -10,6 +10,7 @@
 //! On failure, a screenshot and the page source are saved (see [`webdriver::artifacts_dir`]).
 
 mod journey;
+mod projects;
 mod two_spaces;
 pub mod webdriver;
 

@@ -1,0 +1,556 @@
+//! The projects tables. Tasks, notes and files are found by URI (their pages are their ids);
+//! membership lives in the follows table and is read from there.
+
+use sqlx::Row as _;
+
+use super::model::*;
+use crate::error::Result;
+use crate::federation::crypto::GeneratedKeys;
+use crate::storage::{now_ms, Db, Tx};
+
+// --- projects -------------------------------------------------------------------------------
+
+/// Inserts a project (its handle already checked inside `tx`); returns its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    tx: &mut Tx,
+    handle: &str,
+    name: &str,
+    summary: &str,
+    closed: bool,
+    owner: &str,
+    company_id: Option<i64>,
+    created_by: i64,
+    keys: &GeneratedKeys,
+) -> Result<i64> {
+    let now = now_ms();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO projects (handle, name, summary, closed, owner, company_id, created_by, \
+         public_pem, private_pem, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(handle)
+    .bind(name)
+    .bind(summary)
+    .bind(i64::from(closed))
+    .bind(owner)
+    .bind(company_id)
+    .bind(created_by)
+    .bind(&keys.public_pem)
+    .bind(&keys.private_pem)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+pub async fn update(tx: &mut Tx, id: i64, name: &str, summary: &str, closed: bool) -> Result<()> {
+    sqlx::query(
+        "UPDATE projects SET name = $1, summary = $2, closed = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(name)
+    .bind(summary)
+    .bind(i64::from(closed))
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether a handle is taken by a member, a company or a project.
+pub async fn handle_taken(tx: &mut Tx, handle: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM handles WHERE handle = $1 UNION ALL SELECT 1 FROM projects WHERE handle = $1",
+    )
+    .bind(handle)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(found.is_some())
+}
+
+pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<Project>> {
+    let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE handle = $1");
+    let row = sqlx::query(&sql)
+        .bind(handle.to_ascii_lowercase())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| Project::from_row(&r)).transpose()?)
+}
+
+pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Project>> {
+    let sql =
+        format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY name, id LIMIT $1 OFFSET $2");
+    let rows = sqlx::query(&sql)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(Project::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// The accounts that manage a project: a company's owners and admins, or its creator.
+pub async fn managers(db: &Db, project: &Project) -> Result<Vec<i64>> {
+    Ok(match project.company_id {
+        Some(company) => {
+            sqlx::query_scalar(
+                "SELECT account_id FROM company_members WHERE company_id = $1 \
+             AND role IN ('owner', 'admin') ORDER BY account_id",
+            )
+            .bind(company)
+            .fetch_all(db.pool())
+            .await?
+        }
+        None => vec![project.created_by],
+    })
+}
+
+/// The display name of a project known by URI: a remote group's name, or a local project's.
+pub async fn project_name(db: &Db, uri: &str, local_prefix: &str) -> Result<String> {
+    if let Some(handle) = uri.strip_prefix(local_prefix) {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM projects WHERE handle = $1")
+                .bind(handle)
+                .fetch_optional(db.pool())
+                .await?;
+        return Ok(name.unwrap_or_default());
+    }
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM remote_actors WHERE uri = $1")
+        .bind(uri)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(name.unwrap_or_default())
+}
+
+/// Accepted members (actor URIs) of a project, oldest first.
+pub async fn members(db: &Db, project_uri: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted' ORDER BY id",
+    )
+    .bind(project_uri)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Join requests waiting for a manager.
+pub async fn pending(db: &Db, project_uri: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT follower FROM follows WHERE followee = $1 AND state = 'pending' ORDER BY id",
+    )
+    .bind(project_uri)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+pub async fn is_member(db: &Db, project_uri: &str, actor: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM follows WHERE followee = $1 AND follower = $2 AND state = 'accepted'",
+    )
+    .bind(project_uri)
+    .bind(actor)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(found.is_some())
+}
+
+/// What an actor follows (accepted or asked for), by URI: among them the projects, local or
+/// remote, it joined or asked to join.
+pub async fn joined(db: &Db, actor: &str) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT followee FROM follows WHERE follower = $1 ORDER BY id")
+            .bind(actor)
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+// --- tasks ----------------------------------------------------------------------------------
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_task(
+    tx: &mut Tx,
+    uri: &str,
+    project: &str,
+    local: bool,
+    author: &str,
+    f: &TaskFields,
+    created_at: i64,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO project_tasks (uri, project, local, author, title, description, status, \
+         priority, due_on, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(uri)
+    .bind(project)
+    .bind(i64::from(local))
+    .bind(author)
+    .bind(&f.title)
+    .bind(&f.description)
+    .bind(f.status.as_str())
+    .bind(f.priority.as_str())
+    .bind(f.due_on.as_deref())
+    .bind(created_at)
+    .bind(now_ms())
+    .fetch_one(&mut **tx)
+    .await?;
+    set_assignees(tx, id, &f.assignees).await?;
+    Ok(id)
+}
+
+pub async fn update_task(tx: &mut Tx, id: i64, f: &TaskFields) -> Result<()> {
+    sqlx::query(
+        "UPDATE project_tasks SET title = $1, description = $2, status = $3, priority = $4, \
+         due_on = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(&f.title)
+    .bind(&f.description)
+    .bind(f.status.as_str())
+    .bind(f.priority.as_str())
+    .bind(f.due_on.as_deref())
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    set_assignees(tx, id, &f.assignees).await
+}
+
+async fn set_assignees(tx: &mut Tx, task_id: i64, assignees: &[String]) -> Result<()> {
+    sqlx::query("DELETE FROM project_task_assignees WHERE task_id = $1")
+        .bind(task_id)
+        .execute(&mut **tx)
+        .await?;
+    for a in assignees {
+        sqlx::query(
+            "INSERT INTO project_task_assignees (task_id, actor) VALUES ($1, $2) \
+             ON CONFLICT (task_id, actor) DO NOTHING",
+        )
+        .bind(task_id)
+        .bind(a)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn with_assignees(db: &Db, mut tasks: Vec<Task>) -> Result<Vec<Task>> {
+    for t in &mut tasks {
+        t.assignees = sqlx::query_scalar(
+            "SELECT actor FROM project_task_assignees WHERE task_id = $1 ORDER BY actor",
+        )
+        .bind(t.id)
+        .fetch_all(db.pool())
+        .await?;
+    }
+    Ok(tasks)
+}
+
+pub async fn task_by_uri(db: &Db, uri: &str) -> Result<Option<Task>> {
+    let sql = format!("SELECT {TASK_COLUMNS} FROM project_tasks WHERE uri = $1");
+    let Some(row) = sqlx::query(&sql)
+        .bind(uri)
+        .fetch_optional(db.pool())
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(with_assignees(db, vec![Task::from_row(&row)?]).await?.pop())
+}
+
+/// A project's tasks, by status then priority and due date.
+pub async fn tasks_of(db: &Db, project: &str) -> Result<Vec<Task>> {
+    let sql = format!(
+        "SELECT {TASK_COLUMNS} FROM project_tasks WHERE project = $1 \
+         ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, \
+         due_on IS NULL, due_on, id LIMIT 1000"
+    );
+    let rows = sqlx::query(&sql).bind(project).fetch_all(db.pool()).await?;
+    let tasks = rows
+        .iter()
+        .map(Task::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    with_assignees(db, tasks).await
+}
+
+async fn deadlines(db: &Db, sql: &str, bind: &str, local_prefix: &str) -> Result<Vec<Deadline>> {
+    let rows = sqlx::query(sql).bind(bind).fetch_all(db.pool()).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let project: String = r.try_get("project")?;
+        let status: String = r.try_get("status")?;
+        let uri: String = r.try_get("uri")?;
+        out.push(Deadline {
+            project_name: project_name(db, &project, local_prefix).await?,
+            title: r.try_get("title")?,
+            due_on: r.try_get("due_on")?,
+            url: uri.clone(),
+            uid: uri,
+            status: Status::parse(&status).unwrap_or(Status::Todo),
+        });
+    }
+    Ok(out)
+}
+
+/// The due dates of the tasks assigned to a member (local or received tasks alike), soonest
+/// first. `member_uri` is the member's actor URI.
+pub async fn deadlines_for_member(db: &Db, member_uri: &str) -> Result<Vec<Deadline>> {
+    let prefix = local_project_prefix(member_uri);
+    deadlines(
+        db,
+        "SELECT t.uri, t.project, t.title, t.status, t.due_on FROM project_tasks t \
+         JOIN project_task_assignees a ON a.task_id = t.id \
+         WHERE a.actor = $1 AND t.due_on IS NOT NULL ORDER BY t.due_on, t.id LIMIT 1000",
+        member_uri,
+        &prefix,
+    )
+    .await
+}
+
+/// The due dates of a project's tasks, soonest first. `project_uri` is the group's URI.
+pub async fn deadlines_for_project(db: &Db, project_uri: &str) -> Result<Vec<Deadline>> {
+    let prefix = local_project_prefix(project_uri);
+    deadlines(
+        db,
+        "SELECT uri, project, title, status, due_on FROM project_tasks \
+         WHERE project = $1 AND due_on IS NOT NULL ORDER BY due_on, id LIMIT 1000",
+        project_uri,
+        &prefix,
+    )
+    .await
+}
+
+/// `https://host/projects/` for the host of a URI: where local project URIs start when the
+/// URI is local (remote project names come from the actor cache instead).
+fn local_project_prefix(uri: &str) -> String {
+    let base = match uri.find("://").map(|i| i + 3) {
+        Some(start) => match uri[start..].find('/') {
+            Some(slash) => &uri[..start + slash],
+            None => uri,
+        },
+        None => uri,
+    };
+    format!("{base}/projects/")
+}
+
+// --- notes ----------------------------------------------------------------------------------
+
+/// Inserts a note with its first revision; returns its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_note(
+    tx: &mut Tx,
+    uri: &str,
+    project: &str,
+    local: bool,
+    author: &str,
+    title: &str,
+    body: &str,
+    created_at: i64,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO project_notes (uri, project, local, author, title, body, revision, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
+    )
+    .bind(uri)
+    .bind(project)
+    .bind(i64::from(local))
+    .bind(author)
+    .bind(title)
+    .bind(body)
+    .bind(created_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    insert_revision(tx, id, 1, author, title, body, created_at).await?;
+    Ok(id)
+}
+
+async fn insert_revision(
+    tx: &mut Tx,
+    note_id: i64,
+    number: i64,
+    author: &str,
+    title: &str,
+    body: &str,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO project_note_revisions (note_id, number, author, title, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(note_id)
+    .bind(number)
+    .bind(author)
+    .bind(title)
+    .bind(body)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Saves a new revision of a note (who saved it, and what); returns its number.
+pub async fn revise_note(
+    tx: &mut Tx,
+    note: &Note,
+    by: &str,
+    title: &str,
+    body: &str,
+) -> Result<i64> {
+    let now = now_ms();
+    let number: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM project_note_revisions WHERE note_id = $1",
+    )
+    .bind(note.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE project_notes SET title = $1, body = $2, revision = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(title)
+    .bind(body)
+    .bind(number)
+    .bind(now)
+    .bind(note.id)
+    .execute(&mut **tx)
+    .await?;
+    insert_revision(tx, note.id, number, by, title, body, now).await?;
+    Ok(number)
+}
+
+pub async fn note_by_id_tx(tx: &mut Tx, id: i64) -> Result<Note> {
+    let sql = format!("SELECT {NOTE_COLUMNS} FROM project_notes WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_one(&mut **tx).await?;
+    Ok(Note::from_row(&row)?)
+}
+
+pub async fn note_by_uri(db: &Db, uri: &str) -> Result<Option<Note>> {
+    let sql = format!("SELECT {NOTE_COLUMNS} FROM project_notes WHERE uri = $1");
+    let row = sqlx::query(&sql)
+        .bind(uri)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| Note::from_row(&r)).transpose()?)
+}
+
+pub async fn notes_of(db: &Db, project: &str) -> Result<Vec<Note>> {
+    let sql = format!(
+        "SELECT {NOTE_COLUMNS} FROM project_notes WHERE project = $1 ORDER BY updated_at DESC, id DESC LIMIT 500"
+    );
+    let rows = sqlx::query(&sql).bind(project).fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(Note::from_row).collect::<Result<_, _>>()?)
+}
+
+/// A note's revisions, newest first.
+pub async fn revisions(db: &Db, note_id: i64) -> Result<Vec<Revision>> {
+    let rows = sqlx::query(
+        "SELECT number, author, title, body, created_at FROM project_note_revisions \
+         WHERE note_id = $1 ORDER BY number DESC",
+    )
+    .bind(note_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Revision {
+                number: r.try_get("number")?,
+                author: r.try_get("author")?,
+                title: r.try_get("title")?,
+                body: r.try_get("body")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+// --- files ----------------------------------------------------------------------------------
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_file(
+    tx: &mut Tx,
+    uri: &str,
+    project: &str,
+    local: bool,
+    author: &str,
+    name: &str,
+    media_type: &str,
+    size: i64,
+    media_key: &str,
+    url: &str,
+    created_at: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO project_files (uri, project, local, author, name, media_type, size, media_key, url, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(uri)
+    .bind(project)
+    .bind(i64::from(local))
+    .bind(author)
+    .bind(name)
+    .bind(media_type)
+    .bind(size)
+    .bind(media_key)
+    .bind(url)
+    .bind(created_at)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+pub async fn file_by_uri(db: &Db, uri: &str) -> Result<Option<ProjectFile>> {
+    let sql = format!("SELECT {FILE_COLUMNS} FROM project_files WHERE uri = $1");
+    let row = sqlx::query(&sql)
+        .bind(uri)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| ProjectFile::from_row(&r)).transpose()?)
+}
+
+pub async fn files_of(db: &Db, project: &str) -> Result<Vec<ProjectFile>> {
+    let sql = format!(
+        "SELECT {FILE_COLUMNS} FROM project_files WHERE project = $1 ORDER BY id DESC LIMIT 500"
+    );
+    let rows = sqlx::query(&sql).bind(project).fetch_all(db.pool()).await?;
+    Ok(rows
+        .iter()
+        .map(ProjectFile::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+// --- deletion -------------------------------------------------------------------------------
+
+/// Removes a task, note or file (and what hangs off it) by URI; returns the file's media key
+/// when it was a stored file, so the caller removes the bytes after the commit.
+pub async fn delete_item(tx: &mut Tx, uri: &str) -> Result<Option<String>> {
+    sqlx::query(
+        "DELETE FROM project_task_assignees WHERE task_id IN (SELECT id FROM project_tasks WHERE uri = $1)",
+    )
+    .bind(uri)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM project_tasks WHERE uri = $1")
+        .bind(uri)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM project_note_revisions WHERE note_id IN (SELECT id FROM project_notes WHERE uri = $1)",
+    )
+    .bind(uri)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM project_notes WHERE uri = $1")
+        .bind(uri)
+        .execute(&mut **tx)
+        .await?;
+    let key: Option<String> =
+        sqlx::query_scalar("SELECT media_key FROM project_files WHERE uri = $1")
+            .bind(uri)
+            .fetch_optional(&mut **tx)
+            .await?;
+    sqlx::query("DELETE FROM project_files WHERE uri = $1")
+        .bind(uri)
+        .execute(&mut **tx)
+        .await?;
+    Ok(key.filter(|k| !k.is_empty()))
+}
