@@ -315,7 +315,10 @@ fn federation_mode_from_the_command_line() {
 fn peers_and_a_seeded_directory_from_the_command_line() {
     let cli = Cli::new();
     let help = text(&cli.run(&["admin", "--help"]));
-    assert!(help.contains("peer") && help.contains("seed-directory"), "{help}");
+    assert!(
+        help.contains("peer") && help.contains("seed-directory"),
+        "{help}"
+    );
 
     let out = cli.run(&["admin", "peer", "list"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -325,7 +328,11 @@ fn peers_and_a_seeded_directory_from_the_command_line() {
     assert!(text(&out).contains("is added"), "{}", text(&out));
     let again = cli.run(&["admin", "peer", "add", "harbour.example"]);
     assert!(text(&again).contains("already known"), "{}", text(&again));
-    for bad in ["not a domain", "ada@harbour.example", "harbour.example:8443"] {
+    for bad in [
+        "not a domain",
+        "ada@harbour.example",
+        "harbour.example:8443",
+    ] {
         let out = cli.run(&["admin", "peer", "add", bad]);
         assert!(!out.status.success(), "{bad} accepted");
         assert!(text(&out).contains("domain"), "{bad}: {}", text(&out));

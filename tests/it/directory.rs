@@ -589,6 +589,61 @@ async fn pulls_a_peer_incrementally_and_rejects_what_is_wrong() {
     assert_eq!(search(&app, "q=bulk").await["total"], 0);
     assert_eq!(search(&app, "q=ida").await["total"], 1);
 
+    // Silencing the domain hides its entries from search and pages; they stay stored.
+    let ida_link = search(&app, "q=ida").await["entries"][0]["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/admin/domains",
+            &json!({"domain": "beta.test", "policy": "silence"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(search(&app, "q=ida").await["total"], 0);
+    assert_eq!(
+        app.get(None, &ida_link).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .send_json(
+            Method::DELETE,
+            Some(&admin),
+            "/api/v1/admin/domains/beta.test",
+            &json!({}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(search(&app, "q=ida").await["total"], 1);
+    // In allowlist mode only allowed domains show (and this space's own entries).
+    let r = app
+        .send_json(
+            Method::PUT,
+            Some(&admin),
+            "/api/v1/admin/federation",
+            &json!({"mode": "allowlist"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(search(&app, "q=ida").await["total"], 0);
+    assert_eq!(
+        search(&app, "kind=space").await["total"],
+        1,
+        "our own space"
+    );
+    let r = app
+        .send_json(
+            Method::PUT,
+            Some(&admin),
+            "/api/v1/admin/federation",
+            &json!({"mode": "open"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(search(&app, "q=ida").await["total"], 1);
+
     // Blocking the peer's domain removes its entries at once.
     let r = app
         .post_json(
@@ -698,7 +753,11 @@ async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
     let company_uri = format!("http://alpha.test:{}/companies/tidewater", port_of(&alpha));
     let bob = beta.member("bob").await;
     let r = beta
-        .post_json(Some(&bob), "/api/v1/follows", &json!({"target": company_uri}))
+        .post_json(
+            Some(&bob),
+            "/api/v1/follows",
+            &json!({"target": company_uri}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     // Following made alpha known to beta; the administrator's adding makes it a peer of theirs.
@@ -706,7 +765,11 @@ async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
     let known = peer_state(&beta, &beta_admin, &alpha_domain).await;
     assert_eq!(known["source"], "follow", "{known}");
     let r = beta
-        .post_json(Some(&beta_admin), "/api/v1/peers", &json!({"domain": alpha_domain}))
+        .post_json(
+            Some(&beta_admin),
+            "/api/v1/peers",
+            &json!({"domain": alpha_domain}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK, "already known");
     eventually("the first pull", || async {
@@ -744,7 +807,12 @@ async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
 
     // The company is deleted: the pushed Delete removes the entry.
     let r = alpha
-        .send_json(Method::DELETE, Some(&ada), "/api/v1/companies/tidewater", &json!({}))
+        .send_json(
+            Method::DELETE,
+            Some(&ada),
+            "/api/v1/companies/tidewater",
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     eventually("the pushed delete", || async {
@@ -752,4 +820,57 @@ async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
         (r["total"] == 0).then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn peers_of_peers_are_followed_one_hop() {
+    let sync = [("GUILDHALL_DIRECTORY_SYNC_SECS", "1")];
+    let (alpha, alpha_admin) = TestApp::spawn_named_with("alpha", &sync).await;
+    let (beta, beta_admin) = TestApp::spawn_named_with("beta", &sync).await;
+    let (gamma, gamma_admin) = TestApp::spawn_named_with("gamma", &sync).await;
+    company(
+        &beta,
+        &beta_admin,
+        json!({"handle": "quay", "name": "Quay Studio", "skills": ["Design"], "city": "Porto"}),
+    )
+    .await;
+    let beta_domain = format!("beta.test:{}", port_of(&beta));
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    // Alpha syncs with beta; gamma only knows alpha.
+    let r = alpha
+        .post_json(
+            Some(&alpha_admin),
+            "/api/v1/peers",
+            &json!({"domain": beta_domain}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    eventually("alpha syncing beta", || async {
+        let p = peer_state(&alpha, &alpha_admin, &beta_domain).await;
+        (p["state"] == "ok").then_some(())
+    })
+    .await;
+    let r = gamma
+        .post_json(
+            Some(&gamma_admin),
+            "/api/v1/peers",
+            &json!({"domain": alpha_domain}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let learnt = eventually("gamma learning beta from alpha", || async {
+        let p = peer_state(&gamma, &gamma_admin, &beta_domain).await;
+        (p["state"] == "ok").then_some(p)
+    })
+    .await;
+    assert_eq!(learnt["source"], "peer");
+    assert_eq!(learnt["hops"], 1);
+    eventually("beta's company on gamma", || async {
+        let r = search(&gamma, "skill=design&city=porto").await;
+        (r["total"] == 1).then_some(())
+    })
+    .await;
+    // Entries are never passed on: alpha's directory holds only alpha's own.
+    let (_, page) = as2(&alpha, "/directory?after=Z2gxOjA&limit=200").await;
+    assert!(!page.to_string().contains("quay"), "{page}");
 }
