@@ -490,7 +490,24 @@ fn clauses(
     (from, conds.join(" AND "))
 }
 
-/// One page of results, best first, and how many there are in all.
+/// Whether a search is words alone: no filter and no hidden domain needs the entries.
+fn words_only(f: &Filters, vis: &Visibility) -> bool {
+    !f.words.is_empty()
+        && f.kind.is_none()
+        && f.industry.is_none()
+        && f.skill.is_none()
+        && f.city.is_none()
+        && f.country.is_none()
+        && f.space.is_none()
+        && !f.hiring
+        && !f.collaborate
+        && f.from.is_none()
+        && f.to.is_none()
+        && vis.hidden.is_empty()
+        && vis.allowlist.is_none()
+}
+
+/// One page of results, best first (ties: newest entry first), and how many there are.
 pub async fn search(
     db: &Db,
     f: &Filters,
@@ -498,15 +515,38 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Entry>, i64)> {
+    let dialect = db.dialect();
+    if words_only(f, vis) {
+        // Ranked inside the full-text index; only the page's rows are read.
+        let query = dialect.fts_query(&f.words);
+        let total: i64 = sqlx::query(&dialect.directory_fts_count(1))
+            .bind(&query)
+            .fetch_one(db.pool())
+            .await?
+            .try_get("n")?;
+        let sql = format!(
+            "SELECT {} FROM ({}) f JOIN directory_entries e ON e.id = f.rid ORDER BY f.r, e.id DESC",
+            Entry::COLUMNS,
+            dialect.directory_fts_top(1)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&query)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(db.pool())
+            .await?;
+        let entries = rows
+            .iter()
+            .map(Entry::from_row)
+            .collect::<Result<_, _>>()?;
+        return Ok((entries, total));
+    }
     let mut b = Built::default();
     let (from, conds) = clauses(db, f, vis, None, &mut b);
     let order = if f.words.is_empty() {
         "e.updated_at DESC, e.id DESC".to_string()
     } else {
-        format!(
-            "{}, e.updated_at DESC, e.id DESC",
-            db.dialect().directory_fts(1).rank
-        )
+        format!("{}, e.id DESC", dialect.directory_fts(1).rank)
     };
     let count_sql = format!("SELECT COUNT(*) AS n FROM {from} WHERE {conds}");
     let total: i64 = b
@@ -521,7 +561,10 @@ pub async fn search(
         Entry::COLUMNS
     );
     let rows = b.query(&sql).fetch_all(db.pool()).await?;
-    let entries = rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?;
+    let entries = rows
+        .iter()
+        .map(Entry::from_row)
+        .collect::<Result<_, _>>()?;
     Ok((entries, total))
 }
 
