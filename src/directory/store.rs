@@ -67,7 +67,7 @@ pub async fn write(
     let fts_b = search_text(&format!("{} {}", d.skills.join(" "), d.industry));
     let fts_c = search_text(&format!("{} {} {}", d.city, d.country, d.space_name));
     let fts_d = search_text(&d.summary);
-    sqlx::query(
+    let id: i64 = sqlx::query(
         "INSERT INTO directory_entries (uri, kind, local, origin, origin_host, handle, name, \
          summary, url, icon_url, industry, industry_key, skills, city, city_key, country, \
          space_name, hiring, open_to_collaborate, starts_at, ends_at, facets, fts_a, fts_b, \
@@ -85,7 +85,8 @@ pub async fn write(
          ends_at = excluded.ends_at, facets = excluded.facets, fts_a = excluded.fts_a, \
          fts_b = excluded.fts_b, fts_c = excluded.fts_c, fts_d = excluded.fts_d, \
          fingerprint = excluded.fingerprint, seq = excluded.seq, \
-         updated_at = excluded.updated_at, deleted = 0, synced_at = excluded.synced_at",
+         updated_at = excluded.updated_at, deleted = 0, synced_at = excluded.synced_at \
+         RETURNING id",
     )
     .bind(&d.uri)
     .bind(d.kind.as_str())
@@ -117,12 +118,9 @@ pub async fn write(
     .bind(seq)
     .bind(updated_at)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM directory_entries WHERE uri = $1")
-        .bind(&d.uri)
-        .fetch_one(&mut **tx)
-        .await?;
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("id")?;
     sqlx::query("DELETE FROM directory_skills WHERE entry_id = $1")
         .bind(id)
         .execute(&mut **tx)
@@ -535,10 +533,7 @@ pub async fn search(
             .bind(offset)
             .fetch_all(db.pool())
             .await?;
-        let entries = rows
-            .iter()
-            .map(Entry::from_row)
-            .collect::<Result<_, _>>()?;
+        let entries = rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?;
         return Ok((entries, total));
     }
     let mut b = Built::default();
@@ -561,10 +556,7 @@ pub async fn search(
         Entry::COLUMNS
     );
     let rows = b.query(&sql).fetch_all(db.pool()).await?;
-    let entries = rows
-        .iter()
-        .map(Entry::from_row)
-        .collect::<Result<_, _>>()?;
+    let entries = rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?;
     Ok((entries, total))
 }
 
@@ -598,10 +590,18 @@ pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
     let group = |facet: Facet, value: &'static str, label: &'static str, extra: &'static str| {
         let mut b = Built::default();
         let (from, conds) = clauses(db, f, vis, Some(facet), &mut b);
-        let sql = format!(
-            "SELECT {value} AS v, MIN({label}) AS l, COUNT(*) AS n FROM {from}{extra} \
-             WHERE {conds} AND {value} <> '' GROUP BY {value} ORDER BY n DESC, v LIMIT {FACET_VALUES}"
-        );
+        // Skills of removed entries are deleted with them: unfiltered, the skills alone count.
+        let sql = if facet == Facet::Skill && b.binds.is_empty() && conds == "e.deleted = 0" {
+            format!(
+                "SELECT ds.skill AS v, MIN(ds.label) AS l, COUNT(*) AS n FROM directory_skills ds \
+                 GROUP BY ds.skill ORDER BY n DESC, v LIMIT {FACET_VALUES}"
+            )
+        } else {
+            format!(
+                "SELECT {value} AS v, MIN({label}) AS l, COUNT(*) AS n FROM {from}{extra} \
+                 WHERE {conds} AND {value} <> '' GROUP BY {value} ORDER BY n DESC, v LIMIT {FACET_VALUES}"
+            )
+        };
         (b, sql)
     };
     let run = |(b, sql): (Built, String)| async move {
