@@ -301,6 +301,8 @@ async fn search_full_text_facets_and_hostile_queries() {
         "\\\\",
         "***",
         "ü ß 日本",
+        "rust \u{0345} \u{093E}",
+        "\u{0345}",
     ] {
         let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
         let r = app
