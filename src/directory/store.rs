@@ -312,6 +312,17 @@ pub async fn local_sources_signature(db: &Db) -> Result<String> {
     ))
 }
 
+/// How many members and companies ask to be listed.
+pub async fn listable_counts(db: &Db) -> Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM accounts WHERE discoverable = 1) AS p, \
+         (SELECT COUNT(*) FROM companies WHERE discoverable = 1) AS c",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok((row.try_get("p")?, row.try_get("c")?))
+}
+
 /// Whether the administrator publishes the directory (true before setup, when nothing is).
 pub async fn publishing(db: &Db) -> Result<bool> {
     let v: Option<i64> = sqlx::query_scalar("SELECT directory_publish FROM space WHERE id = 1")
