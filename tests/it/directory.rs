@@ -875,4 +875,30 @@ async fn peers_of_peers_are_followed_one_hop() {
     // Entries are never passed on: alpha's directory holds only alpha's own.
     let (_, page) = as2(&alpha, "/directory?after=Z2gxOjA&limit=200").await;
     assert!(!page.to_string().contains("quay"), "{page}");
+
+    // A handle is resolved on the fly: shown, but not listed when its actor did not ask to be.
+    let handle = format!("%40boss%40{}", alpha_domain);
+    let r = search(&gamma, &format!("q={handle}")).await;
+    assert_eq!(
+        r["resolved"]["uri"],
+        format!("http://{alpha_domain}/members/boss"),
+        "{r}"
+    );
+    assert_eq!(r["resolved"]["kind"], "person");
+    assert!(r["resolve_error"].is_null());
+    assert_eq!(search(&gamma, "q=boss").await["total"], 0);
+    let r = search(&gamma, "q=%40nobody%40nowhere.invalid").await;
+    assert!(r["resolved"].is_null());
+    assert!(r["resolve_error"].is_string(), "{r}");
+    // A discoverable company resolved by its address is listed from then on.
+    company(
+        &alpha,
+        &alpha_admin,
+        json!({"handle": "harbourco", "name": "Harbour Co", "skills": ["Sailing"]}),
+    )
+    .await;
+    let address = format!("http%3A%2F%2F{alpha_domain}%2Fcompanies%2Fharbourco");
+    let r = search(&gamma, &format!("q={address}")).await;
+    assert_eq!(r["resolved"]["name"], "Harbour Co", "{r}");
+    assert_eq!(search(&gamma, "skill=sailing").await["total"], 1);
 }
