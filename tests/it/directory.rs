@@ -421,6 +421,10 @@ impl FakeDirectory {
         self.docs.lock().unwrap().insert(path.to_string(), doc);
     }
 
+    fn remove(&self, path: &str) {
+        self.docs.lock().unwrap().remove(path);
+    }
+
     fn page(&self, after: &str, items: Vec<Value>, next: Option<&str>) {
         let mut doc = json!({"type": "OrderedCollectionPage", "id": format!("{}/directory?after={after}", self.base), "orderedItems": items});
         if let Some(n) = next {
@@ -589,6 +593,37 @@ async fn pulls_a_peer_incrementally_and_rejects_what_is_wrong() {
         "{peer}"
     );
     assert_eq!(search(&app, "q=bulk").await["total"], 0);
+    assert_eq!(search(&app, "q=ida").await["total"], 1);
+
+    // The peer forgets the saved cursor (404): the next round reads its directory from the start.
+    fake.remove("/directory?after=p2");
+    let r = app
+        .post_json(Some(&admin), "/api/v1/peers/sync", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    eventually("the refused cursor", || async {
+        let p = peer_state(&app, &admin, &fake.domain).await;
+        p["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("404"))
+            .then_some(())
+    })
+    .await;
+    fake.page("p2", vec![], None);
+    let r = app
+        .post_json(Some(&admin), "/api/v1/peers/sync", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    eventually("a pull from the start", || async {
+        let p = peer_state(&app, &admin, &fake.domain).await;
+        (p["state"] == "ok").then_some(())
+    })
+    .await;
+    assert_eq!(
+        search(&app, "q=acme").await["total"],
+        0,
+        "its tombstone read again"
+    );
     assert_eq!(search(&app, "q=ida").await["total"], 1);
 
     // Silencing the domain hides its entries from search and pages; they stay stored.
