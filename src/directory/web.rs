@@ -114,15 +114,20 @@ fn facet_view(
         clear: format!("/directory{}", params.with(key, "")),
         values: counts
             .iter()
-            .map(|c| FacetValue {
+            .map(|c| (c, chosen.eq_ignore_ascii_case(&c.value)))
+            .map(|(c, is_chosen)| FacetValue {
                 label: if c.label.is_empty() {
                     c.value.clone()
                 } else {
                     c.label.clone()
                 },
                 count: c.count,
-                href: format!("/directory{}", params.with(key, &c.value)),
-                chosen: chosen.eq_ignore_ascii_case(&c.value),
+                // A chosen value's link takes the filter off again.
+                href: format!(
+                    "/directory{}",
+                    params.with(key, if is_chosen { "" } else { &c.value })
+                ),
+                chosen: is_chosen,
             })
             .collect(),
     }
