@@ -265,9 +265,11 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Results> {
         (None, None)
     };
     let vis = store::visibility(&state.db).await?;
-    let (entries, total) =
-        store::search(&state.db, &filters, &vis, PER_PAGE, (page - 1) * PER_PAGE).await?;
-    let facets = state.directory.facets(&state.db, &filters, &vis).await?;
+    // Results and facet counts are independent reads.
+    let ((entries, total), facets) = tokio::try_join!(
+        store::search(&state.db, &filters, &vis, PER_PAGE, (page - 1) * PER_PAGE),
+        state.directory.facets(&state.db, &filters, &vis),
+    )?;
     Ok(Results {
         total,
         page,

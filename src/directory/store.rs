@@ -639,7 +639,22 @@ pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
         let row = b.query(&sql).fetch_one(db.pool()).await?;
         Ok::<i64, crate::error::Error>(row.try_get("n")?)
     };
-    let mut kind = run(group(Facet::Kind, "e.kind", "e.kind", "")).await?;
+    // The eight counts are independent reads: run them side by side on the pool.
+    let (mut kind, industry, skill, city, country, space, hiring, collaborate) = tokio::try_join!(
+        run(group(Facet::Kind, "e.kind", "e.kind", "")),
+        run(group(Facet::Industry, "e.industry_key", "e.industry", "")),
+        run(group(
+            Facet::Skill,
+            "ds.skill",
+            "ds.label",
+            " JOIN directory_skills ds ON ds.entry_id = e.id",
+        )),
+        run(group(Facet::City, "e.city_key", "e.city", "")),
+        run(group(Facet::Country, "e.country", "e.country", "")),
+        run(group(Facet::Space, "e.origin", "e.space_name", "")),
+        count(flag(Facet::Hiring, "e.hiring")),
+        count(flag(Facet::Collaborate, "e.open_to_collaborate")),
+    )?;
     for k in &mut kind {
         k.label = Kind::parse(&k.value)
             .map(|k| k.label().to_string())
@@ -647,19 +662,13 @@ pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
     }
     Ok(Facets {
         kind,
-        industry: run(group(Facet::Industry, "e.industry_key", "e.industry", "")).await?,
-        skill: run(group(
-            Facet::Skill,
-            "ds.skill",
-            "ds.label",
-            " JOIN directory_skills ds ON ds.entry_id = e.id",
-        ))
-        .await?,
-        city: run(group(Facet::City, "e.city_key", "e.city", "")).await?,
-        country: run(group(Facet::Country, "e.country", "e.country", "")).await?,
-        space: run(group(Facet::Space, "e.origin", "e.space_name", "")).await?,
-        hiring: count(flag(Facet::Hiring, "e.hiring")).await?,
-        collaborate: count(flag(Facet::Collaborate, "e.open_to_collaborate")).await?,
+        industry,
+        skill,
+        city,
+        country,
+        space,
+        hiring,
+        collaborate,
     })
 }
 
