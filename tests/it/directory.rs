@@ -907,6 +907,35 @@ async fn peers_of_peers_are_followed_one_hop() {
         (r["total"] == 1).then_some(())
     })
     .await;
+    // Beta stops publishing: gamma drops beta's entries at its next pull.
+    let r = beta
+        .send_json(
+            Method::PUT,
+            Some(&beta_admin),
+            "/api/v1/admin/directory",
+            &json!({"publish": false}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    eventually("gamma dropping beta's entries", || async {
+        let r = search(&gamma, "skill=design&city=porto").await;
+        (r["total"] == 0).then_some(())
+    })
+    .await;
+    let r = beta
+        .send_json(
+            Method::PUT,
+            Some(&gamma_admin),
+            "/api/v1/admin/directory",
+            &json!({"publish": true}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "another space's token"
+    );
+
     // Entries are never passed on: alpha's directory holds only alpha's own.
     let (_, page) = as2(&alpha, "/directory?after=Z2gxOjA&limit=200").await;
     assert!(!page.to_string().contains("quay"), "{page}");
