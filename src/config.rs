@@ -86,11 +86,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "168",
     ),
     ("delivery_park_after", "GUILDHALL_DELIVERY_PARK_AFTER", "5"),
-    (
-        "directory_sync_secs",
-        "GUILDHALL_DIRECTORY_SYNC_SECS",
-        "60",
-    ),
+    ("directory_sync_secs", "GUILDHALL_DIRECTORY_SYNC_SECS", "60"),
     ("directory_peer_hops", "GUILDHALL_DIRECTORY_PEER_HOPS", "1"),
 ];
 
