@@ -14,7 +14,7 @@ use super::model::Entry;
 use super::peers::{self, PeerForm};
 use super::search::{self, SearchParams};
 use super::store::{self, Facets, Peer};
-use crate::accounts::session::Admin;
+use crate::accounts::session::{Admin, MaybeUser};
 use crate::api::ApiJson;
 use crate::app::AppState;
 use crate::error::Result;
@@ -58,9 +58,10 @@ struct ResultsView<'a> {
 
 async fn search_directory(
     State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
     Query(params): Query<SearchParams>,
 ) -> Result<Response> {
-    let r = search::run(&state, &params).await?;
+    let r = search::run(&state, &params, user.is_some()).await?;
     Ok(Json(ResultsView {
         total: r.total,
         page: r.page,

@@ -177,7 +177,7 @@ async fn directory(
         to: value(&raw, "to").unwrap_or_default(),
         page: value(&raw, "page").unwrap_or_default(),
     };
-    let page = match search::run(&state, &params).await {
+    let page = match search::run(&state, &params, ctx.is_signed_in()).await {
         Ok(r) => DirectoryPage {
             facets: facet_views(&params, &r.facets),
             hiring: (

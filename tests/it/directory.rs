@@ -940,9 +940,27 @@ async fn peers_of_peers_are_followed_one_hop() {
     let (_, page) = as2(&alpha, "/directory?after=Z2gxOjA&limit=200").await;
     assert!(!page.to_string().contains("quay"), "{page}");
 
-    // A handle is resolved on the fly: shown, but not listed when its actor did not ask to be.
+    // A handle is resolved on the fly for members: shown, but not listed when its actor did
+    // not ask to be. Anonymous visitors cannot make the space fetch elsewhere.
     let handle = format!("%40boss%40{}", alpha_domain);
     let r = search(&gamma, &format!("q={handle}")).await;
+    assert!(r["resolved"].is_null());
+    assert!(
+        r["resolve_error"].as_str().unwrap().contains("sign in"),
+        "{r}"
+    );
+    let authed = |query: String| {
+        let gamma = &gamma;
+        let token = gamma_admin.clone();
+        async move {
+            let r = gamma
+                .get(Some(&token), &format!("/api/v1/directory?{query}"))
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let r = authed(format!("q={handle}")).await;
     assert_eq!(
         r["resolved"]["uri"],
         format!("http://{alpha_domain}/members/boss"),
@@ -951,7 +969,7 @@ async fn peers_of_peers_are_followed_one_hop() {
     assert_eq!(r["resolved"]["kind"], "person");
     assert!(r["resolve_error"].is_null());
     assert_eq!(search(&gamma, "q=boss").await["total"], 0);
-    let r = search(&gamma, "q=%40nobody%40nowhere.invalid").await;
+    let r = authed("q=%40nobody%40nowhere.invalid".into()).await;
     assert!(r["resolved"].is_null());
     assert!(r["resolve_error"].is_string(), "{r}");
     // A discoverable company resolved by its address is listed from then on.
@@ -962,7 +980,7 @@ async fn peers_of_peers_are_followed_one_hop() {
     )
     .await;
     let address = format!("http%3A%2F%2F{alpha_domain}%2Fcompanies%2Fharbourco");
-    let r = search(&gamma, &format!("q={address}")).await;
+    let r = authed(format!("q={address}")).await;
     assert_eq!(r["resolved"]["name"], "Harbour Co", "{r}");
     assert_eq!(search(&gamma, "skill=sailing").await["total"], 1);
 }
