@@ -86,11 +86,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "168",
     ),
     ("delivery_park_after", "GUILDHALL_DELIVERY_PARK_AFTER", "5"),
-    (
-        "directory_sync_secs",
-        "GUILDHALL_DIRECTORY_SYNC_SECS",
-        "900",
-    ),
+    ("directory_sync_secs", "GUILDHALL_DIRECTORY_SYNC_SECS", "60"),
     ("directory_peer_hops", "GUILDHALL_DIRECTORY_PEER_HOPS", "1"),
 ];
 
@@ -349,7 +345,7 @@ mod tests {
         assert_eq!(c.delivery_retry_base_ms, 30_000);
         assert_eq!(c.delivery_max_age_hours, 168);
         assert_eq!(c.delivery_park_after, 5);
-        assert_eq!(c.directory_sync_secs, 900);
+        assert_eq!(c.directory_sync_secs, 60);
         assert_eq!(c.directory_peer_hops, 1);
     }
 

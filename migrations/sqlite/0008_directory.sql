@@ -43,10 +43,14 @@ CREATE TABLE directory_entries (
 CREATE UNIQUE INDEX directory_entries_seq ON directory_entries(seq);
 CREATE INDEX directory_entries_local ON directory_entries(local, seq);
 CREATE INDEX directory_entries_recent ON directory_entries(deleted, updated_at, id);
+-- Facet filters and counts: each index covers its facet's GROUP BY over live entries.
 CREATE INDEX directory_entries_kind ON directory_entries(deleted, kind);
-CREATE INDEX directory_entries_industry ON directory_entries(industry_key);
-CREATE INDEX directory_entries_city ON directory_entries(city_key);
-CREATE INDEX directory_entries_country ON directory_entries(country);
+CREATE INDEX directory_entries_industry ON directory_entries(deleted, industry_key, industry);
+CREATE INDEX directory_entries_city ON directory_entries(deleted, city_key, city);
+CREATE INDEX directory_entries_country ON directory_entries(deleted, country);
+CREATE INDEX directory_entries_space ON directory_entries(deleted, origin, space_name);
+CREATE INDEX directory_entries_hiring ON directory_entries(deleted, hiring);
+CREATE INDEX directory_entries_collaborate ON directory_entries(deleted, open_to_collaborate);
 CREATE INDEX directory_entries_origin ON directory_entries(origin, deleted);
 CREATE INDEX directory_entries_handle ON directory_entries(handle);
 

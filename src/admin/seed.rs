@@ -311,6 +311,13 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
         created_companies.len()
     );
     report.push_str(&format!("\n{created_projects} demo project(s) added"));
+    let (people, companies_listed) = crate::directory::store::listable_counts(db)
+        .await
+        .map_err(describe)?;
+    report.push_str(&format!(
+        "\nthe directory (/directory) lists {people} member(s) and {companies_listed} company(ies) \
+         of this space; add other spaces with `guildhall admin peer add DOMAIN`"
+    ));
     if !created_members.is_empty() {
         report.push_str(&format!(
             "\nsign in as @{} (administrator) or any of @{} with the password: {demo_password}\n(shown once)",

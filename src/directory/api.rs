@@ -14,7 +14,7 @@ use super::model::Entry;
 use super::peers::{self, PeerForm};
 use super::search::{self, SearchParams};
 use super::store::{self, Facets, Peer};
-use crate::accounts::session::Admin;
+use crate::accounts::session::{Admin, MaybeUser};
 use crate::api::ApiJson;
 use crate::app::AppState;
 use crate::error::Result;
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/peers", get(list_peers).post(add_peer))
         .route("/peers/sync", post(sync_now))
         .route("/peers/{domain}", delete(remove_peer))
+        .route("/admin/directory", get(publishing).put(set_publishing))
 }
 
 /// An entry as the API shows it: the stored fields and where the card opens here.
@@ -57,9 +58,10 @@ struct ResultsView<'a> {
 
 async fn search_directory(
     State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
     Query(params): Query<SearchParams>,
 ) -> Result<Response> {
-    let r = search::run(&state, &params).await?;
+    let r = search::run(&state, &params, user.is_some()).await?;
     Ok(Json(ResultsView {
         total: r.total,
         page: r.page,
@@ -97,6 +99,26 @@ async fn remove_peer(
 ) -> Result<StatusCode> {
     peers::remove(&state.db, &domain).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Deserialize)]
+struct PublishingInput {
+    publish: bool,
+}
+
+async fn publishing(State(state): State<AppState>, Admin(_): Admin) -> Result<Response> {
+    let on = store::publishing(&state.db).await?;
+    Ok(Json(json!({ "publish": on })).into_response())
+}
+
+/// Switches publishing; switched off, every entry of this space becomes a tombstone.
+async fn set_publishing(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    ApiJson(input): ApiJson<PublishingInput>,
+) -> Result<Response> {
+    store::set_publishing(&state.db, input.publish).await?;
+    Ok(Json(json!({ "publish": input.publish })).into_response())
 }
 
 /// Wakes the sync task now instead of at its next interval.

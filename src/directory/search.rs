@@ -253,11 +253,13 @@ pub struct Results {
     pub resolve_error: Option<String>,
 }
 
-pub async fn run(state: &AppState, params: &SearchParams) -> Result<Results> {
+/// Runs a search. Only signed-in members make this space fetch remote addresses (as on
+/// Mastodon), so anonymous visitors cannot make it send requests elsewhere.
+pub async fn run(state: &AppState, params: &SearchParams, signed_in: bool) -> Result<Results> {
     let (filters, page) = params.validate().map_err(Error::Invalid)?;
     super::local::ensure_fresh(state).await?;
     let (resolved, resolve_error) = if is_address(&params.q) {
-        match resolve(state, params.q.trim()).await {
+        match resolve(state, params.q.trim(), signed_in).await {
             Ok(e) => (e, None),
             Err(message) => (None, Some(message)),
         }
@@ -265,9 +267,11 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Results> {
         (None, None)
     };
     let vis = store::visibility(&state.db).await?;
-    let (entries, total) =
-        store::search(&state.db, &filters, &vis, PER_PAGE, (page - 1) * PER_PAGE).await?;
-    let facets = state.directory.facets(&state.db, &filters, &vis).await?;
+    // Results and facet counts are independent reads.
+    let ((entries, total), facets) = tokio::try_join!(
+        store::search(&state.db, &filters, &vis, PER_PAGE, (page - 1) * PER_PAGE),
+        state.directory.facets(&state.db, &filters, &vis),
+    )?;
     Ok(Results {
         total,
         page,
@@ -281,7 +285,7 @@ pub async fn run(state: &AppState, params: &SearchParams) -> Result<Results> {
 
 /// The entry for a handle or address: a local entry when it is one of ours, else the remote
 /// actor fetched now (and listed, when it asks to be).
-async fn resolve(state: &AppState, q: &str) -> Result<Option<Entry>, String> {
+async fn resolve(state: &AppState, q: &str, signed_in: bool) -> Result<Option<Entry>, String> {
     let urls = crate::federation::urls::Urls::new(&state.config);
     // One of ours: only what this space lists.
     let own_handle = if q.starts_with("http") {
@@ -303,6 +307,9 @@ async fn resolve(state: &AppState, q: &str) -> Result<Option<Entry>, String> {
         return found
             .map(Some)
             .ok_or_else(|| "nobody with that address is listed here".to_string());
+    }
+    if !signed_in {
+        return Err("sign in to look up addresses on other servers".into());
     }
     let actor = remote::resolve_handle_or_url(state, q)
         .await

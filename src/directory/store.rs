@@ -67,7 +67,7 @@ pub async fn write(
     let fts_b = search_text(&format!("{} {}", d.skills.join(" "), d.industry));
     let fts_c = search_text(&format!("{} {} {}", d.city, d.country, d.space_name));
     let fts_d = search_text(&d.summary);
-    sqlx::query(
+    let id: i64 = sqlx::query(
         "INSERT INTO directory_entries (uri, kind, local, origin, origin_host, handle, name, \
          summary, url, icon_url, industry, industry_key, skills, city, city_key, country, \
          space_name, hiring, open_to_collaborate, starts_at, ends_at, facets, fts_a, fts_b, \
@@ -85,7 +85,8 @@ pub async fn write(
          ends_at = excluded.ends_at, facets = excluded.facets, fts_a = excluded.fts_a, \
          fts_b = excluded.fts_b, fts_c = excluded.fts_c, fts_d = excluded.fts_d, \
          fingerprint = excluded.fingerprint, seq = excluded.seq, \
-         updated_at = excluded.updated_at, deleted = 0, synced_at = excluded.synced_at",
+         updated_at = excluded.updated_at, deleted = 0, synced_at = excluded.synced_at \
+         RETURNING id",
     )
     .bind(&d.uri)
     .bind(d.kind.as_str())
@@ -117,12 +118,9 @@ pub async fn write(
     .bind(seq)
     .bind(updated_at)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM directory_entries WHERE uri = $1")
-        .bind(&d.uri)
-        .fetch_one(&mut **tx)
-        .await?;
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("id")?;
     sqlx::query("DELETE FROM directory_skills WHERE entry_id = $1")
         .bind(id)
         .execute(&mut **tx)
@@ -314,6 +312,17 @@ pub async fn local_sources_signature(db: &Db) -> Result<String> {
     ))
 }
 
+/// How many members and companies ask to be listed.
+pub async fn listable_counts(db: &Db) -> Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM accounts WHERE discoverable = 1) AS p, \
+         (SELECT COUNT(*) FROM companies WHERE discoverable = 1) AS c",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok((row.try_get("p")?, row.try_get("c")?))
+}
+
 /// Whether the administrator publishes the directory (true before setup, when nothing is).
 pub async fn publishing(db: &Db) -> Result<bool> {
     let v: Option<i64> = sqlx::query_scalar("SELECT directory_publish FROM space WHERE id = 1")
@@ -490,7 +499,24 @@ fn clauses(
     (from, conds.join(" AND "))
 }
 
-/// One page of results, best first, and how many there are in all.
+/// Whether a search is words alone: no filter and no hidden domain needs the entries.
+fn words_only(f: &Filters, vis: &Visibility) -> bool {
+    !f.words.is_empty()
+        && f.kind.is_none()
+        && f.industry.is_none()
+        && f.skill.is_none()
+        && f.city.is_none()
+        && f.country.is_none()
+        && f.space.is_none()
+        && !f.hiring
+        && !f.collaborate
+        && f.from.is_none()
+        && f.to.is_none()
+        && vis.hidden.is_empty()
+        && vis.allowlist.is_none()
+}
+
+/// One page of results, best first (ties: newest entry first), and how many there are.
 pub async fn search(
     db: &Db,
     f: &Filters,
@@ -498,15 +524,35 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Entry>, i64)> {
+    let dialect = db.dialect();
+    if words_only(f, vis) {
+        // Ranked inside the full-text index; only the page's rows are read.
+        let query = dialect.fts_query(&f.words);
+        let total: i64 = sqlx::query(&dialect.directory_fts_count(1))
+            .bind(&query)
+            .fetch_one(db.pool())
+            .await?
+            .try_get("n")?;
+        let sql = format!(
+            "SELECT {} FROM ({}) f JOIN directory_entries e ON e.id = f.rid ORDER BY f.r, e.id DESC",
+            Entry::COLUMNS,
+            dialect.directory_fts_top(1)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&query)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(db.pool())
+            .await?;
+        let entries = rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?;
+        return Ok((entries, total));
+    }
     let mut b = Built::default();
     let (from, conds) = clauses(db, f, vis, None, &mut b);
     let order = if f.words.is_empty() {
         "e.updated_at DESC, e.id DESC".to_string()
     } else {
-        format!(
-            "{}, e.updated_at DESC, e.id DESC",
-            db.dialect().directory_fts(1).rank
-        )
+        format!("{}, e.id DESC", dialect.directory_fts(1).rank)
     };
     let count_sql = format!("SELECT COUNT(*) AS n FROM {from} WHERE {conds}");
     let total: i64 = b
@@ -555,10 +601,18 @@ pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
     let group = |facet: Facet, value: &'static str, label: &'static str, extra: &'static str| {
         let mut b = Built::default();
         let (from, conds) = clauses(db, f, vis, Some(facet), &mut b);
-        let sql = format!(
-            "SELECT {value} AS v, MIN({label}) AS l, COUNT(*) AS n FROM {from}{extra} \
-             WHERE {conds} AND {value} <> '' GROUP BY {value} ORDER BY n DESC, v LIMIT {FACET_VALUES}"
-        );
+        // Skills of removed entries are deleted with them: unfiltered, the skills alone count.
+        let sql = if facet == Facet::Skill && b.binds.is_empty() && conds == "e.deleted = 0" {
+            format!(
+                "SELECT ds.skill AS v, MIN(ds.label) AS l, COUNT(*) AS n FROM directory_skills ds \
+                 GROUP BY ds.skill ORDER BY n DESC, v LIMIT {FACET_VALUES}"
+            )
+        } else {
+            format!(
+                "SELECT {value} AS v, MIN({label}) AS l, COUNT(*) AS n FROM {from}{extra} \
+                 WHERE {conds} AND {value} <> '' GROUP BY {value} ORDER BY n DESC, v LIMIT {FACET_VALUES}"
+            )
+        };
         (b, sql)
     };
     let run = |(b, sql): (Built, String)| async move {
@@ -585,7 +639,22 @@ pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
         let row = b.query(&sql).fetch_one(db.pool()).await?;
         Ok::<i64, crate::error::Error>(row.try_get("n")?)
     };
-    let mut kind = run(group(Facet::Kind, "e.kind", "e.kind", "")).await?;
+    // The eight counts are independent reads: run them side by side on the pool.
+    let (mut kind, industry, skill, city, country, space, hiring, collaborate) = tokio::try_join!(
+        run(group(Facet::Kind, "e.kind", "e.kind", "")),
+        run(group(Facet::Industry, "e.industry_key", "e.industry", "")),
+        run(group(
+            Facet::Skill,
+            "ds.skill",
+            "ds.label",
+            " JOIN directory_skills ds ON ds.entry_id = e.id",
+        )),
+        run(group(Facet::City, "e.city_key", "e.city", "")),
+        run(group(Facet::Country, "e.country", "e.country", "")),
+        run(group(Facet::Space, "e.origin", "e.space_name", "")),
+        count(flag(Facet::Hiring, "e.hiring")),
+        count(flag(Facet::Collaborate, "e.open_to_collaborate")),
+    )?;
     for k in &mut kind {
         k.label = Kind::parse(&k.value)
             .map(|k| k.label().to_string())
@@ -593,19 +662,13 @@ pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
     }
     Ok(Facets {
         kind,
-        industry: run(group(Facet::Industry, "e.industry_key", "e.industry", "")).await?,
-        skill: run(group(
-            Facet::Skill,
-            "ds.skill",
-            "ds.label",
-            " JOIN directory_skills ds ON ds.entry_id = e.id",
-        ))
-        .await?,
-        city: run(group(Facet::City, "e.city_key", "e.city", "")).await?,
-        country: run(group(Facet::Country, "e.country", "e.country", "")).await?,
-        space: run(group(Facet::Space, "e.origin", "e.space_name", "")).await?,
-        hiring: count(flag(Facet::Hiring, "e.hiring")).await?,
-        collaborate: count(flag(Facet::Collaborate, "e.open_to_collaborate")).await?,
+        industry,
+        skill,
+        city,
+        country,
+        space,
+        hiring,
+        collaborate,
     })
 }
 

@@ -17,6 +17,7 @@ use super::model::{clip, Draft, Kind};
 use super::store::{self, Peer, PeerInfo};
 use crate::app::AppState;
 use crate::error::Result;
+use crate::federation::client::FetchError;
 use crate::federation::policy::{self, authority_of, Decision, DomainName};
 use crate::federation::remote::{self, sanitize_html};
 use crate::storage::now_ms;
@@ -76,6 +77,8 @@ pub async fn round(state: &AppState) -> Result<()> {
 #[derive(Debug)]
 enum Stop {
     Failed(String),
+    /// The peer refused the saved cursor (it may have started over): read from the start.
+    Restart(String),
 }
 
 /// Pulls one peer, recording its state and cursor.
@@ -151,10 +154,13 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
             )
             .await?;
         }
-        Err(Stop::Failed(message)) => {
+        Err(stop) => {
+            let (message, restart) = match stop {
+                Stop::Failed(m) => (m, false),
+                Stop::Restart(m) => (m, true),
+            };
             tracing::info!(peer = %peer.domain, error = %message, "directory pull stopped");
             // A cursor the peer no longer knows starts over from the collection next time.
-            let restart = message.contains("status 400") || message.contains("status 422");
             store::set_peer_outcome(
                 &state.db,
                 &peer.domain,
@@ -200,7 +206,12 @@ async fn pull(
             .client
             .get_json(&url, Some(&signer))
             .await
-            .map_err(|e| Stop::Failed(format!("{url}: {e}")))?;
+            .map_err(|e| match e {
+                FetchError::Status(400 | 404 | 410 | 422) if url != directory => {
+                    Stop::Restart(format!("{url}: {e}"))
+                }
+                e => Stop::Failed(format!("{url}: {e}")),
+            })?;
         let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
         // The collection itself: go to its first page.
         if kind == "OrderedCollection" && doc.get("orderedItems").is_none() {

@@ -114,15 +114,20 @@ fn facet_view(
         clear: format!("/directory{}", params.with(key, "")),
         values: counts
             .iter()
-            .map(|c| FacetValue {
+            .map(|c| (c, chosen.eq_ignore_ascii_case(&c.value)))
+            .map(|(c, is_chosen)| FacetValue {
                 label: if c.label.is_empty() {
                     c.value.clone()
                 } else {
                     c.label.clone()
                 },
                 count: c.count,
-                href: format!("/directory{}", params.with(key, &c.value)),
-                chosen: chosen.eq_ignore_ascii_case(&c.value),
+                // A chosen value's link takes the filter off again.
+                href: format!(
+                    "/directory{}",
+                    params.with(key, if is_chosen { "" } else { &c.value })
+                ),
+                chosen: is_chosen,
             })
             .collect(),
     }
@@ -172,7 +177,7 @@ async fn directory(
         to: value(&raw, "to").unwrap_or_default(),
         page: value(&raw, "page").unwrap_or_default(),
     };
-    let page = match search::run(&state, &params).await {
+    let page = match search::run(&state, &params, ctx.is_signed_in()).await {
         Ok(r) => DirectoryPage {
             facets: facet_views(&params, &r.facets),
             hiring: (

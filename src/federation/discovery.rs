@@ -182,9 +182,10 @@ async fn nodeinfo(State(state): State<AppState>) -> Result<Response> {
     let month = accounts::store::active_since(&state.db, now_ms() - 30 * 86_400_000).await?;
     let half_year = accounts::store::active_since(&state.db, now_ms() - 182 * 86_400_000).await?;
     let companies = companies::store::count(&state.db).await?;
-    // The directory and the spaces it syncs with, for peers that follow peer lists.
+    // The directory (always named: when publishing is off it holds only tombstones, which
+    // peers must still read) and the spaces it syncs with, for peers that follow peer lists.
     let publishing = crate::directory::store::publishing(&state.db).await?;
-    let directory = publishing.then(|| crate::directory::publish::collection_url(&urls));
+    let directory = crate::directory::publish::collection_url(&urls);
     let directory_peers = if publishing {
         crate::directory::store::healthy_peer_domains(&state.db, 50).await?
     } else {

@@ -38,8 +38,10 @@ impl Dialect {
     /// best first in ascending order on both.
     pub fn directory_fts(&self, param: usize) -> FtsSql {
         match self.0 {
+            // CROSS JOIN keeps the full-text match as the outer loop: with a plain JOIN SQLite
+            // may scan the entries and run the whole match once per entry.
             Backend::Sqlite => FtsSql {
-                from: "directory_entries e JOIN directory_fts ON directory_fts.rowid = e.id"
+                from: "directory_fts CROSS JOIN directory_entries e ON e.id = directory_fts.rowid"
                     .into(),
                 condition: format!("directory_fts MATCH ${param}"),
                 rank: "bm25(directory_fts, 10.0, 5.0, 3.0, 1.0)".into(),
@@ -74,6 +76,38 @@ impl Dialect {
                 })
                 .collect::<Vec<_>>()
                 .join(" & "),
+        }
+    }
+}
+
+impl Dialect {
+    /// Matches and their rank alone, best first, ties by newest id, for when no other filter
+    /// needs the entries' columns: `rid` and `r`, query at `$param`, limit and offset at the
+    /// next two. Removed entries have no words, so they never match.
+    pub fn directory_fts_top(&self, param: usize) -> String {
+        let (limit, offset) = (param + 1, param + 2);
+        match self.0 {
+            Backend::Sqlite => format!(
+                "SELECT rowid AS rid, bm25(directory_fts, 10.0, 5.0, 3.0, 1.0) AS r FROM directory_fts \
+                 WHERE directory_fts MATCH ${param} ORDER BY r, rowid DESC LIMIT ${limit} OFFSET ${offset}"
+            ),
+            Backend::Postgres => format!(
+                "SELECT e.id AS rid, -ts_rank('{{0.1, 0.3, 0.5, 1.0}}'::float4[], e.search, to_tsquery('simple', ${param})) AS r \
+                 FROM directory_entries e WHERE e.search @@ to_tsquery('simple', ${param}) \
+                 ORDER BY r, e.id DESC LIMIT ${limit} OFFSET ${offset}"
+            ),
+        }
+    }
+
+    /// How many entries match, query at `$param`, as `n`.
+    pub fn directory_fts_count(&self, param: usize) -> String {
+        match self.0 {
+            Backend::Sqlite => {
+                format!("SELECT COUNT(*) AS n FROM directory_fts WHERE directory_fts MATCH ${param}")
+            }
+            Backend::Postgres => format!(
+                "SELECT COUNT(*) AS n FROM directory_entries e WHERE e.search @@ to_tsquery('simple', ${param})"
+            ),
         }
     }
 }

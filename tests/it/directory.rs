@@ -301,6 +301,8 @@ async fn search_full_text_facets_and_hostile_queries() {
         "\\\\",
         "***",
         "ü ß 日本",
+        "rust \u{0345} \u{093E}",
+        "\u{0345}",
     ] {
         let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
         let r = app
@@ -417,6 +419,10 @@ impl FakeDirectory {
 
     fn put(&self, path: &str, doc: Value) {
         self.docs.lock().unwrap().insert(path.to_string(), doc);
+    }
+
+    fn remove(&self, path: &str) {
+        self.docs.lock().unwrap().remove(path);
     }
 
     fn page(&self, after: &str, items: Vec<Value>, next: Option<&str>) {
@@ -587,6 +593,92 @@ async fn pulls_a_peer_incrementally_and_rejects_what_is_wrong() {
         "{peer}"
     );
     assert_eq!(search(&app, "q=bulk").await["total"], 0);
+    assert_eq!(search(&app, "q=ida").await["total"], 1);
+
+    // The peer forgets the saved cursor (404): the next round reads its directory from the start.
+    fake.remove("/directory?after=p2");
+    let r = app
+        .post_json(Some(&admin), "/api/v1/peers/sync", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    eventually("the refused cursor", || async {
+        let p = peer_state(&app, &admin, &fake.domain).await;
+        p["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("404"))
+            .then_some(())
+    })
+    .await;
+    fake.page("p2", vec![], None);
+    let r = app
+        .post_json(Some(&admin), "/api/v1/peers/sync", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    eventually("a pull from the start", || async {
+        let p = peer_state(&app, &admin, &fake.domain).await;
+        (p["state"] == "ok").then_some(())
+    })
+    .await;
+    assert_eq!(
+        search(&app, "q=acme").await["total"],
+        0,
+        "its tombstone read again"
+    );
+    assert_eq!(search(&app, "q=ida").await["total"], 1);
+
+    // Silencing the domain hides its entries from search and pages; they stay stored.
+    let ida_link = search(&app, "q=ida").await["entries"][0]["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/admin/domains",
+            &json!({"domain": "beta.test", "policy": "silence"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(search(&app, "q=ida").await["total"], 0);
+    assert_eq!(
+        app.get(None, &ida_link).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .send_json(
+            Method::DELETE,
+            Some(&admin),
+            "/api/v1/admin/domains/beta.test",
+            &json!({}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(search(&app, "q=ida").await["total"], 1);
+    // In allowlist mode only allowed domains show (and this space's own entries).
+    let r = app
+        .send_json(
+            Method::PUT,
+            Some(&admin),
+            "/api/v1/admin/federation",
+            &json!({"mode": "allowlist"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(search(&app, "q=ida").await["total"], 0);
+    assert_eq!(
+        search(&app, "kind=space").await["total"],
+        1,
+        "our own space"
+    );
+    let r = app
+        .send_json(
+            Method::PUT,
+            Some(&admin),
+            "/api/v1/admin/federation",
+            &json!({"mode": "open"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(search(&app, "q=ida").await["total"], 1);
 
     // Blocking the peer's domain removes its entries at once.
@@ -765,4 +857,130 @@ async fn pushed_updates_and_deletes_reach_entries_between_pulls() {
         (r["total"] == 0).then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn peers_of_peers_are_followed_one_hop() {
+    let sync = [("GUILDHALL_DIRECTORY_SYNC_SECS", "1")];
+    let (alpha, alpha_admin) = TestApp::spawn_named_with("alpha", &sync).await;
+    let (beta, beta_admin) = TestApp::spawn_named_with("beta", &sync).await;
+    let (gamma, gamma_admin) = TestApp::spawn_named_with("gamma", &sync).await;
+    company(
+        &beta,
+        &beta_admin,
+        json!({"handle": "quay", "name": "Quay Studio", "skills": ["Design"], "city": "Porto"}),
+    )
+    .await;
+    let beta_domain = format!("beta.test:{}", port_of(&beta));
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    // Alpha syncs with beta; gamma only knows alpha.
+    let r = alpha
+        .post_json(
+            Some(&alpha_admin),
+            "/api/v1/peers",
+            &json!({"domain": beta_domain}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    eventually("alpha syncing beta", || async {
+        let p = peer_state(&alpha, &alpha_admin, &beta_domain).await;
+        (p["state"] == "ok").then_some(())
+    })
+    .await;
+    let r = gamma
+        .post_json(
+            Some(&gamma_admin),
+            "/api/v1/peers",
+            &json!({"domain": alpha_domain}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let learnt = eventually("gamma learning beta from alpha", || async {
+        let p = peer_state(&gamma, &gamma_admin, &beta_domain).await;
+        (p["state"] == "ok").then_some(p)
+    })
+    .await;
+    assert_eq!(learnt["source"], "peer");
+    assert_eq!(learnt["hops"], 1);
+    eventually("beta's company on gamma", || async {
+        let r = search(&gamma, "skill=design&city=porto").await;
+        (r["total"] == 1).then_some(())
+    })
+    .await;
+    // Beta stops publishing: gamma drops beta's entries at its next pull.
+    let r = beta
+        .send_json(
+            Method::PUT,
+            Some(&beta_admin),
+            "/api/v1/admin/directory",
+            &json!({"publish": false}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    eventually("gamma dropping beta's entries", || async {
+        let r = search(&gamma, "skill=design&city=porto").await;
+        (r["total"] == 0).then_some(())
+    })
+    .await;
+    let r = beta
+        .send_json(
+            Method::PUT,
+            Some(&gamma_admin),
+            "/api/v1/admin/directory",
+            &json!({"publish": true}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "another space's token"
+    );
+
+    // Entries are never passed on: alpha's directory holds only alpha's own.
+    let (_, page) = as2(&alpha, "/directory?after=Z2gxOjA&limit=200").await;
+    assert!(!page.to_string().contains("quay"), "{page}");
+
+    // A handle is resolved on the fly for members: shown, but not listed when its actor did
+    // not ask to be. Anonymous visitors cannot make the space fetch elsewhere.
+    let handle = format!("%40boss%40{}", alpha_domain);
+    let r = search(&gamma, &format!("q={handle}")).await;
+    assert!(r["resolved"].is_null());
+    assert!(
+        r["resolve_error"].as_str().unwrap().contains("sign in"),
+        "{r}"
+    );
+    let authed = |query: String| {
+        let gamma = &gamma;
+        let token = gamma_admin.clone();
+        async move {
+            let r = gamma
+                .get(Some(&token), &format!("/api/v1/directory?{query}"))
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let r = authed(format!("q={handle}")).await;
+    assert_eq!(
+        r["resolved"]["uri"],
+        format!("http://{alpha_domain}/members/boss"),
+        "{r}"
+    );
+    assert_eq!(r["resolved"]["kind"], "person");
+    assert!(r["resolve_error"].is_null());
+    assert_eq!(search(&gamma, "q=boss").await["total"], 0);
+    let r = authed("q=%40nobody%40nowhere.invalid".into()).await;
+    assert!(r["resolved"].is_null());
+    assert!(r["resolve_error"].is_string(), "{r}");
+    // A discoverable company resolved by its address is listed from then on.
+    company(
+        &alpha,
+        &alpha_admin,
+        json!({"handle": "harbourco", "name": "Harbour Co", "skills": ["Sailing"]}),
+    )
+    .await;
+    let address = format!("http%3A%2F%2F{alpha_domain}%2Fcompanies%2Fharbourco");
+    let r = authed(format!("q={address}")).await;
+    assert_eq!(r["resolved"]["name"], "Harbour Co", "{r}");
+    assert_eq!(search(&gamma, "skill=sailing").await["total"], 1);
 }

@@ -119,6 +119,18 @@ async fn three_spaces_find_each_others_companies_and_forget_them() {
     assert_eq!(entry["origin"], alpha.domain);
     assert_eq!(entry["space_name"], "alpha space");
     assert_eq!(entry["hiring"], true);
+    // The page a visitor sees: the card, its facets, the link to the origin.
+    let page = gamma
+        .http
+        .get(gamma.url("/directory?skill=rust&city=lisbon"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Tidewater Labs"), "{html}");
+    assert!(html.contains("id=\"facet-skill\""));
+    assert!(html.contains("alpha space ↗"), "a link back to alpha");
     // Free text and facets reach both peers.
     let r = search(&gamma, "q=rust%20consulting").await.unwrap();
     assert_eq!(uris(&r), vec![company.clone()]);
