@@ -21,7 +21,8 @@ use crate::media::MediaStore;
 use crate::ops::Metrics;
 use crate::storage::Db;
 use crate::{
-    accounts, api, companies, federation, messages, notifications, ops, posts, spaces, web,
+    accounts, api, calendar, companies, events, federation, messages, notifications, ops, posts,
+    spaces, web,
 };
 
 /// Everything a handler may need, cheap to clone.
@@ -85,6 +86,8 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::api::router())
         .merge(posts::api::router())
         .merge(messages::api::router())
+        .merge(events::api::router())
+        .merge(calendar::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
@@ -99,6 +102,8 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::web::router())
         .merge(posts::web::router())
         .merge(messages::web::router())
+        .merge(events::web::router())
+        .merge(calendar::web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(

@@ -321,6 +321,9 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
     // Features that own an activity (RSVPs, project membership, posts) look first; each
     // answers whether it took it. Order matters only where two could claim the same Accept.
     // --- feature hooks ---
+    if crate::events::inbound::handle(state, activity, &actor).await? {
+        return Ok(());
+    }
     if crate::posts::inbound::handle(state, activity, &actor).await? {
         return Ok(());
     }

@@ -17,7 +17,7 @@ pub const GUILDHALL_NS: &str = "https://w3id.org/guildhall#";
 
 /// The `@context` of every document we serve.
 pub fn context() -> Value {
-    json!([
+    let mut ctx = json!([
         "https://www.w3.org/ns/activitystreams",
         "https://w3id.org/security/v1",
         {
@@ -40,7 +40,41 @@ pub fn context() -> Value {
             "country": "gh:country",
             "skills": "gh:skills"
         }
-    ])
+    ]);
+    if let Some(terms) = ctx.get_mut(2).and_then(Value::as_object_mut) {
+        if let Value::Object(events) = event_terms() {
+            terms.extend(events);
+        }
+    }
+    ctx
+}
+
+/// Events: FEP-8a8e and Mobilizon's terms, with schema.org's place and capacity.
+fn event_terms() -> Value {
+    json!({
+        "mz": "https://joinmobilizon.org/ns#",
+        "pt": "https://joinpeertube.org/ns#",
+        "ical": "http://www.w3.org/2002/12/cal/ical#",
+        "fep8a8e": "https://w3id.org/fep/8a8e/",
+        "timezone": { "@id": "mz:timezone", "@type": "schema:Text" },
+        "joinMode": "mz:joinMode",
+        "participantCount": { "@id": "mz:participantCount", "@type": "xsd:integer" },
+        "isOnline": { "@id": "mz:isOnline", "@type": "xsd:boolean" },
+        "anonymousParticipationEnabled": { "@id": "mz:anonymousParticipationEnabled", "@type": "xsd:boolean" },
+        "externalParticipationUrl": { "@id": "mz:externalParticipationUrl", "@type": "@id" },
+        "repliesModerationOption": "mz:repliesModerationOption",
+        "commentsEnabled": { "@id": "pt:commentsEnabled", "@type": "xsd:boolean" },
+        "category": "schema:category",
+        "maximumAttendeeCapacity": { "@id": "schema:maximumAttendeeCapacity", "@type": "xsd:integer" },
+        "remainingAttendeeCapacity": { "@id": "schema:remainingAttendeeCapacity", "@type": "xsd:integer" },
+        "eventStatus": { "@id": "fep8a8e:eventStatus", "@type": "@id" },
+        "PostalAddress": "schema:PostalAddress",
+        "address": "schema:address",
+        "streetAddress": "schema:streetAddress",
+        "postalCode": "schema:postalCode",
+        "addressLocality": "schema:addressLocality",
+        "addressCountry": "schema:addressCountry"
+    })
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -40,5 +40,18 @@ pub async fn find(state: &AppState, uri: &str) -> Result<Option<ReplyTarget>> {
             visibility: post.visibility,
         }));
     }
+    if let Some(event) = crate::events::store::by_uri(&state.db, uri).await? {
+        if event.is_deleted() {
+            return Ok(None);
+        }
+        return Ok(Some(ReplyTarget {
+            link: event.link(),
+            visibility: event.visibility.post_visibility(),
+            conversation: event.uri.clone(),
+            author: event.organizer,
+            uri: event.uri,
+            audience: Vec::new(),
+        }));
+    }
     Ok(None)
 }
