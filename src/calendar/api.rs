@@ -18,7 +18,9 @@ pub fn router() -> Router<AppState> {
 
 async fn show(State(state): State<AppState>, User(user): User) -> Result<Json<serde_json::Value>> {
     let made = store::calendar_token_made(&state.db, user.account.id).await?;
-    Ok(Json(json!({ "exists": made.is_some(), "created_at": made })))
+    Ok(Json(
+        json!({ "exists": made.is_some(), "created_at": made }),
+    ))
 }
 
 async fn regenerate(State(state): State<AppState>, User(user): User) -> Result<Response> {

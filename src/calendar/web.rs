@@ -68,7 +68,11 @@ async fn company(State(state): State<AppState>, Path(handle): Path<String>) -> R
         .ok_or(Error::NotFound)?;
     let uri = Urls::new(&state.config).company(&company.handle);
     let events = store::upcoming_by(&state.db, &uri, false, sources::FEED_LIMIT).await?;
-    Ok(ics_response(&state, &format!("{} events", company.name), events))
+    Ok(ics_response(
+        &state,
+        &format!("{} events", company.name),
+        events,
+    ))
 }
 
 async fn member(State(state): State<AppState>, Path(handle): Path<String>) -> Result<Response> {
@@ -77,7 +81,11 @@ async fn member(State(state): State<AppState>, Path(handle): Path<String>) -> Re
         .ok_or(Error::NotFound)?;
     let uri = Urls::new(&state.config).member(&account.handle);
     let events = store::upcoming_for(&state.db, &uri, false, false, sources::FEED_LIMIT).await?;
-    Ok(ics_response(&state, &format!("{} events", account.name()), events))
+    Ok(ics_response(
+        &state,
+        &format!("{} events", account.name()),
+        events,
+    ))
 }
 
 /// The private feed: the address is the secret (calendar programs cannot sign in), so only

@@ -32,10 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{token}", get(one).patch(edit).delete(delete))
         .route("/events/{token}/cancel", post(cancel))
         .route("/events/{token}/participants", get(participants))
-        .route(
-            "/events/{token}/participants/{id}/{decision}",
-            post(decide),
-        )
+        .route("/events/{token}/participants/{id}/{decision}", post(decide))
 }
 
 /// An event as the API shows it.
@@ -55,9 +52,14 @@ pub struct EventJson {
     pub my_rsvp: Option<RsvpState>,
 }
 
-async fn to_json(state: &AppState, events: Vec<Event>, me: Option<&Account>) -> Result<Vec<EventJson>> {
+async fn to_json(
+    state: &AppState,
+    events: Vec<Event>,
+    me: Option<&Account>,
+) -> Result<Vec<EventJson>> {
     let urls = Urls::new(&state.config);
-    let people = people::people(state, events.iter().map(|e| e.organizer.clone()).collect()).await?;
+    let people =
+        people::people(state, events.iter().map(|e| e.organizer.clone()).collect()).await?;
     let mut out = Vec::with_capacity(events.len());
     for event in events {
         let (can_edit, my_rsvp) = match me {
@@ -140,11 +142,18 @@ async fn upcoming(
 ) -> Result<Json<Value>> {
     let me = user.map(|u| u.account);
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let events = match q.organizer.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+    let events = match q
+        .organizer
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
         Some(o) => store::upcoming_by(&state.db, o, false, limit).await?,
         None => store::upcoming(&state.db, me.is_some(), limit).await?,
     };
-    Ok(Json(json!({ "items": to_json(&state, events, me.as_ref()).await? })))
+    Ok(Json(
+        json!({ "items": to_json(&state, events, me.as_ref()).await? }),
+    ))
 }
 
 async fn one(
@@ -279,7 +288,9 @@ async fn participants(
             participant: p,
         })
         .collect();
-    Ok(Json(json!({ "items": items, "participant_count": event.participant_count })))
+    Ok(Json(
+        json!({ "items": items, "participant_count": event.participant_count }),
+    ))
 }
 
 async fn decide(
@@ -292,6 +303,13 @@ async fn decide(
         "reject" => false,
         _ => return Err(Error::NotFound),
     };
-    let p = service::decide(&state, &user.account, &local_uri(&state, &token), id, accept).await?;
+    let p = service::decide(
+        &state,
+        &user.account,
+        &local_uri(&state, &token),
+        id,
+        accept,
+    )
+    .await?;
     Ok(Json(p))
 }

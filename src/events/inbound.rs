@@ -131,7 +131,14 @@ async fn on_join(
         let organizer = organizer.clone();
         let inbox = from.inbox.clone();
         async move {
-            follows::send(state, &organizer, &answer, false, std::slice::from_ref(&inbox)).await
+            follows::send(
+                state,
+                &organizer,
+                &answer,
+                false,
+                std::slice::from_ref(&inbox),
+            )
+            .await
         }
     };
     let visible = match event.visibility {
@@ -369,7 +376,10 @@ fn addresses(object: &Value) -> Vec<String> {
 
 /// Parses a remote `Event`; `None` (logged) when it is not acceptable.
 fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
-    let uri = doc.get("id").and_then(Value::as_str).filter(|u| u.len() <= 2000)?;
+    let uri = doc
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|u| u.len() <= 2000)?;
     let drop = |why: &str| {
         tracing::info!(event = uri, actor = %actor.uri, why, "a remote event was dropped");
         None
@@ -380,7 +390,10 @@ fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
     if attributed_to(doc) != Some(actor.uri.as_str()) {
         return drop("attributed to someone else");
     }
-    let raw_content = doc.get("content").and_then(Value::as_str).unwrap_or_default();
+    let raw_content = doc
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if raw_content.len() > MAX_REMOTE_CONTENT {
         return drop("oversized description");
     }
@@ -413,7 +426,9 @@ fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
     };
     for loc in locations {
         match loc.get("type").and_then(Value::as_str) {
-            Some("VirtualLocation") if online_url.is_empty() => online_url = web_url(loc.get("url")),
+            Some("VirtualLocation") if online_url.is_empty() => {
+                online_url = web_url(loc.get("url"))
+            }
             Some("Place") if place_name == String::new() && street == String::new() => {
                 place_name = plain(loc.get("name"), 200);
                 match loc.get("address") {
@@ -520,12 +535,9 @@ async fn receive_event(
     };
     let urls = Urls::new(&state.config);
     let existing = store::by_uri(&state.db, &new.uri).await?;
-    let followed = crate::posts::store::followed_locally(
-        &state.db,
-        &actor.uri,
-        &format!("{}/", urls.base()),
-    )
-    .await?;
+    let followed =
+        crate::posts::store::followed_locally(&state.db, &actor.uri, &format!("{}/", urls.base()))
+            .await?;
     if existing.is_none() && !wanted && !followed {
         tracing::info!(event = %new.uri, actor = %actor.uri, "an event nobody here follows was dropped");
         return Ok(());

@@ -167,7 +167,10 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("PETS", "Pets"),
     ("PHOTOGRAPHY", "Photography"),
     ("OUTDOORS_ADVENTURE", "Outdoors & Adventure"),
-    ("SPIRITUALITY_RELIGION_BELIEFS", "Spirituality, Religion & Beliefs"),
+    (
+        "SPIRITUALITY_RELIGION_BELIEFS",
+        "Spirituality, Religion & Beliefs",
+    ),
     ("SCIENCE_TECH", "Science & Tech"),
     ("SPORTS", "Sports"),
     ("THEATRE", "Theatre"),
@@ -285,8 +288,7 @@ impl Event {
 
     /// Seats left, when there is a limit.
     pub fn remaining(&self) -> Option<i64> {
-        self.capacity
-            .map(|c| (c - self.participant_count).max(0))
+        self.capacity.map(|c| (c - self.participant_count).max(0))
     }
 
     pub fn is_full(&self) -> bool {
@@ -294,9 +296,7 @@ impl Event {
     }
 
     pub fn has_place(&self) -> bool {
-        !(self.place_name.is_empty()
-            && self.street_address.is_empty()
-            && self.locality.is_empty())
+        !(self.place_name.is_empty() && self.street_address.is_empty() && self.locality.is_empty())
     }
 
     /// The place on one line: name, street, postal code and town, country.

@@ -65,7 +65,11 @@ pub fn readable_content(event: &Event, description_html: &str) -> String {
     html.push_str("<p>");
     html.push_str(&format!(
         "When: {}",
-        escape(&times::span(event.starts_at, event.ends_at, &event.timezone))
+        escape(&times::span(
+            event.starts_at,
+            event.ends_at,
+            &event.timezone
+        ))
     ));
     if event.has_place() {
         html.push_str(&format!("<br>Where: {}", escape(&event.place_line())));

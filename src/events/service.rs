@@ -147,7 +147,11 @@ pub fn check(draft: &Draft) -> Result<NewEvent> {
         ("locality", &draft.locality),
         ("country", &draft.country),
     ] {
-        place.push(errors.check(field, validate::line(raw, 200, false)).unwrap_or_default());
+        place.push(
+            errors
+                .check(field, validate::line(raw, 200, false))
+                .unwrap_or_default(),
+        );
     }
     let online_url = errors.check("online_url", validate::web_url(&draft.online_url));
     let external_url = errors.check("external_url", validate::web_url(&draft.external_url));
@@ -156,7 +160,10 @@ pub fn check(draft: &Draft) -> Result<NewEvent> {
         raw => match raw.parse::<i64>() {
             Ok(n) if (1..=MAX_CAPACITY).contains(&n) => Some(Some(n)),
             Ok(n) if n < 1 => {
-                errors.add("capacity", "must be at least 1 (leave it empty for no limit)");
+                errors.add(
+                    "capacity",
+                    "must be at least 1 (leave it empty for no limit)",
+                );
                 None
             }
             _ => {
@@ -172,9 +179,7 @@ pub fn check(draft: &Draft) -> Result<NewEvent> {
     if join_mode.is_none() {
         errors.add("join_mode", "must be free, approval, invite or external");
     }
-    if join_mode == Some(JoinMode::External)
-        && external_url.as_deref().is_some_and(str::is_empty)
-    {
+    if join_mode == Some(JoinMode::External) && external_url.as_deref().is_some_and(str::is_empty) {
         errors.add(
             "external_url",
             "is required when registration happens elsewhere",
@@ -303,7 +308,9 @@ pub async fn editable(state: &AppState, by: &Account, uri: &str) -> Result<(Even
         .await?
         .ok_or(Error::NotFound)?;
     if !may_act_as(state, by, &organizer).await? {
-        return Err(Error::forbidden("Only its organisers can change this event."));
+        return Err(Error::forbidden(
+            "Only its organisers can change this event.",
+        ));
     }
     Ok((event, organizer))
 }
@@ -416,7 +423,10 @@ pub async fn can_see(state: &AppState, event: &Event, viewer: &Viewer) -> Result
             }
         }
     }
-    if store::participant(&state.db, event.id, &me).await?.is_some() {
+    if store::participant(&state.db, event.id, &me)
+        .await?
+        .is_some()
+    {
         return Ok(true);
     }
     Ok(follows::get(&state.db, &me, &event.organizer)
@@ -587,8 +597,14 @@ pub async fn decide(
     store::set_participant_state(&mut tx, p.id, target).await?;
     if let Some(r) = remote::by_uri(&state.db, &p.actor).await? {
         let answer = object::answer(&urls, accept, &event, &p.actor, &p.join_uri);
-        delivery::publish(&mut tx, &answer, organizer.key_ref(), false, &[r.inbox.clone()])
-            .await?;
+        delivery::publish(
+            &mut tx,
+            &answer,
+            organizer.key_ref(),
+            false,
+            &[r.inbox.clone()],
+        )
+        .await?;
     } else if let Some(actor) = local::by_uri(state, &p.actor).await? {
         let summary = if accept {
             format!("accepted you at {}", event.title)

@@ -2,9 +2,7 @@
 
 use sqlx::Row as _;
 
-use super::model::{
-    Event, NewEvent, Participant, RsvpState, Status, COLUMNS, PARTICIPANT_COLUMNS,
-};
+use super::model::{Event, NewEvent, Participant, RsvpState, Status, COLUMNS, PARTICIPANT_COLUMNS};
 use crate::error::Result;
 use crate::storage::{now_ms, Db, Tx};
 
@@ -145,10 +143,7 @@ pub async fn by_uri_tx(tx: &mut Tx, uri: &str) -> Result<Option<Event>> {
 
 pub async fn by_id_tx(tx: &mut Tx, id: i64) -> Result<Option<Event>> {
     let sql = format!("SELECT {COLUMNS} FROM events WHERE id = $1");
-    let row = sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
     Ok(row.map(|r| Event::from_row(&r)).transpose()?)
 }
 
@@ -208,7 +203,11 @@ pub async fn upcoming_for(
     } else {
         "('accepted')"
     };
-    let public = if all { "" } else { " AND visibility = 'public'" };
+    let public = if all {
+        ""
+    } else {
+        " AND visibility = 'public'"
+    };
     list(
         db,
         &format!(

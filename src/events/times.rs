@@ -23,10 +23,15 @@ pub fn parse_local(raw: &str, tz: Tz) -> Result<i64, String> {
     let ms = if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         t.timestamp_millis()
     } else {
-        let naive = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
-            .ok_or_else(|| "is not a date and time (YYYY-MM-DDTHH:MM)".to_string())?;
+        let naive = [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d %H:%M:%S",
+        ]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
+        .ok_or_else(|| "is not a date and time (YYYY-MM-DDTHH:MM)".to_string())?;
         match tz.from_local_datetime(&naive) {
             LocalResult::Single(t) => t.timestamp_millis(),
             // A time that happens twice (clocks going back): the first.
@@ -105,12 +110,18 @@ mod tests {
         let lisbon = zone("Europe/Lisbon").unwrap();
         // Summer: UTC+1.
         let ms = parse_local("2026-07-01T18:30", lisbon).unwrap();
-        assert_eq!(crate::federation::protocol::datetime(ms), "2026-07-01T17:30:00Z");
+        assert_eq!(
+            crate::federation::protocol::datetime(ms),
+            "2026-07-01T17:30:00Z"
+        );
         assert_eq!(wire(ms, "Europe/Lisbon"), "2026-07-01T18:30:00+01:00");
         assert_eq!(input_value(ms, "Europe/Lisbon"), "2026-07-01T18:30");
         // An explicit offset wins over the zone.
         let ms = parse_local("2026-12-01T10:00:00+02:00", lisbon).unwrap();
-        assert_eq!(crate::federation::protocol::datetime(ms), "2026-12-01T08:00:00Z");
+        assert_eq!(
+            crate::federation::protocol::datetime(ms),
+            "2026-12-01T08:00:00Z"
+        );
         assert_eq!(
             span(ms, ms + 5_400_000, "Europe/Lisbon"),
             "Tue 1 Dec 2026, 08:00–09:30 (Europe/Lisbon)"

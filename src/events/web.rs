@@ -38,10 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{token}/edit", get(edit_form).post(edit))
         .route("/events/{token}/cancel", post(cancel))
         .route("/events/{token}/delete", post(delete))
-        .route(
-            "/events/{token}/participants/{id}/{decision}",
-            post(decide),
-        )
+        .route("/events/{token}/participants/{id}/{decision}", post(decide))
 }
 
 fn urlencode(s: &str) -> String {
@@ -372,7 +369,9 @@ async fn event_page(
         reply_to: event.uri.clone(),
         next: event.link(),
         errors: FieldErrors::new(),
-        ics: event.local.then(|| format!("/events/{}.ics", event.token())),
+        ics: event
+            .local
+            .then(|| format!("/events/{}.ics", event.token())),
         organizer,
         can_edit,
         mine,

@@ -88,7 +88,9 @@ pub fn refused() -> axum::response::Response {
     use axum::response::IntoResponse;
     (
         axum::http::StatusCode::UNAUTHORIZED,
-        axum::Json(serde_json::json!({ "error": "The signature of this request does not verify." })),
+        axum::Json(
+            serde_json::json!({ "error": "The signature of this request does not verify." }),
+        ),
     )
         .into_response()
 }

@@ -7,6 +7,7 @@ mod cli;
 mod companies;
 mod delivery;
 mod domains;
+mod events;
 mod federation;
 mod posts;
 mod spaces;
