@@ -602,7 +602,7 @@ pub async fn decide(
             &answer,
             organizer.key_ref(),
             false,
-            &[r.inbox.clone()],
+            std::slice::from_ref(&r.inbox),
         )
         .await?;
     } else if let Some(actor) = local::by_uri(state, &p.actor).await? {
@@ -630,9 +630,9 @@ pub async fn decide(
     }
     tx.commit().await?;
     delivery::wake(state);
-    Ok(store::participant_by_id(&state.db, p.id)
+    store::participant_by_id(&state.db, p.id)
         .await?
-        .ok_or(Error::NotFound)?)
+        .ok_or(Error::NotFound)
 }
 
 // --- notifications -------------------------------------------------------------------------------

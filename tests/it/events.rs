@@ -1113,3 +1113,80 @@ async fn the_pages_create_show_and_join_events() {
     assert!(list.contains("Pages meetup"));
     assert!(list.contains("type=\"text/calendar\""));
 }
+
+#[tokio::test]
+async fn racing_joins_never_oversell_the_last_seat() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let made = create(&alpha, &ada, json!({"capacity": 1})).await;
+    let uri = made["uri"].as_str().unwrap().to_string();
+    let token = uri.rsplit('/').next().unwrap().to_string();
+    let mut members = Vec::new();
+    for name in ["bob", "carol", "dan", "eve"] {
+        members.push(alpha.member(name).await);
+    }
+    // Four local members and a remote one ask at the same moment.
+    let peer = FakePeer::start().await;
+    let remote_join = json!({"id": format!("{}/joins/{}", peer.base, rand_id()), "type": "Join",
+        "actor": peer.actor(), "object": uri});
+    let (answers, delivered) = tokio::join!(
+        futures_join_all(&alpha, &members, &uri),
+        peer.deliver(&alpha, &domain, "/inbox", &remote_join)
+    );
+    assert_eq!(delivered, StatusCode::ACCEPTED);
+    let local_seats = answers.iter().filter(|s| *s == "accepted").count();
+    assert!(
+        answers.iter().all(|s| s == "accepted" || s == "full"),
+        "{answers:?}"
+    );
+    // The peer hears either way; seats taken never exceed one.
+    let peer_seated = eventually("the peer's answer", || async {
+        let got = peer.received.lock().unwrap().clone();
+        got.iter()
+            .find(|a| a["type"] == "Accept" || a["type"] == "Reject")
+            .map(|a| a["type"] == "Accept")
+    })
+    .await;
+    assert_eq!(
+        local_seats + usize::from(peer_seated),
+        1,
+        "{answers:?} {peer_seated}"
+    );
+    let e = json_of(&alpha, None, &format!("/api/v1/events/{token}")).await;
+    assert_eq!(e["participant_count"], 1);
+    assert_eq!(e["remaining"], 0);
+}
+
+/// Every member asks to join at once; each answer is "accepted" or "full".
+async fn futures_join_all(app: &TestApp, tokens: &[String], uri: &str) -> Vec<String> {
+    let mut tasks = Vec::new();
+    for t in tokens {
+        let client = app.api.clone();
+        let url = app.url("/api/v1/events/join");
+        let t = t.clone();
+        let uri = uri.to_string();
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .bearer_auth(t)
+                .json(&json!({"uri": uri}))
+                .send()
+                .await
+                .unwrap();
+            match r.status() {
+                StatusCode::OK => r.json::<Value>().await.unwrap()["state"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                StatusCode::CONFLICT => "full".to_string(),
+                other => other.to_string(),
+            }
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
