@@ -8,6 +8,7 @@
 //! each protocol step; these check that whole processes federate: across restarts, crashes,
 //! downtime and domain blocks, and with a server someone else wrote.
 
+mod events;
 mod fedify;
 mod harness;
 mod instances;
