@@ -156,7 +156,7 @@ fn seed_demo_is_idempotent_and_respects_real_data() {
     let out = cli.run(&["admin", "seed-demo"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("6 member(s) and 4 company(ies) added"),
+        text(&out).contains("6 member(s) and 4 company(ies) added; 4 event(s) added"),
         "{}",
         text(&out)
     );
