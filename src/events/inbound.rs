@@ -81,7 +81,7 @@ pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> 
             let Some(event) = store::by_uri(&state.db, uri).await? else {
                 return Ok(false);
             };
-            if event.local || event.organizer != actor.uri {
+            if event.local || !same_host(&event.organizer, actor) {
                 tracing::info!(event = uri, actor = %actor.uri, "delete of someone else's event ignored");
                 return Ok(true);
             }
@@ -242,7 +242,7 @@ async fn on_answer(
     let Some(event) = store::by_id_tx(&mut tx, p.event_id).await? else {
         return Ok(true);
     };
-    if event.local || event.organizer != from.uri {
+    if event.local || !same_host(&event.organizer, from) {
         tracing::info!(actor = %from.uri, event = %event.uri, "an answer from someone who does not organise the event was ignored");
         return Ok(true);
     }
@@ -321,6 +321,11 @@ pub async fn lookup(state: &AppState, uri: &str) -> Result<Event> {
     store::by_uri(&state.db, uri).await?.ok_or_else(not_event)
 }
 
+/// Whether `uri` is on the server of `actor`.
+fn same_host(uri: &str, actor: &RemoteActor) -> bool {
+    policy::authority_of(uri).as_deref() == Some(actor.host.as_str())
+}
+
 fn attributed_to(doc: &Value) -> Option<&str> {
     doc.get("attributedTo")
         .and_then(|a| match a {
@@ -387,9 +392,11 @@ fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
     if policy::authority_of(uri).as_deref() != Some(actor.host.as_str()) {
         return drop("its id is on another host");
     }
-    if attributed_to(doc) != Some(actor.uri.as_str()) {
-        return drop("attributed to someone else");
-    }
+    // The organiser (`attributedTo`) may be another actor of the sender's server: Mobilizon
+    // sends a group's events from the person who organises them.
+    let Some(organizer) = attributed_to(doc).filter(|o| same_host(o, actor)) else {
+        return drop("attributed to someone on another server");
+    };
     let raw_content = doc
         .get("content")
         .and_then(Value::as_str)
@@ -481,7 +488,7 @@ fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
     Some(NewEvent {
         uri: uri.to_string(),
         local: false,
-        organizer: actor.uri.clone(),
+        organizer: organizer.to_string(),
         title,
         source: String::new(),
         content: sanitize_html(raw_content),
@@ -535,16 +542,16 @@ async fn receive_event(
     };
     let urls = Urls::new(&state.config);
     let existing = store::by_uri(&state.db, &new.uri).await?;
-    let followed =
-        crate::posts::store::followed_locally(&state.db, &actor.uri, &format!("{}/", urls.base()))
-            .await?;
+    let base = format!("{}/", urls.base());
+    let followed = crate::posts::store::followed_locally(&state.db, &actor.uri, &base).await?
+        || crate::posts::store::followed_locally(&state.db, &new.organizer, &base).await?;
     if existing.is_none() && !wanted && !followed {
         tracing::info!(event = %new.uri, actor = %actor.uri, "an event nobody here follows was dropped");
         return Ok(());
     }
     let mut tx = state.db.begin_write().await?;
     match existing {
-        Some(old) if old.local || old.organizer != actor.uri => {
+        Some(old) if old.local || !same_host(&old.organizer, actor) => {
             tracing::info!(event = %new.uri, "an update of someone else's event was dropped");
         }
         Some(old) if old.is_deleted() => {}
