@@ -33,6 +33,23 @@ pub fn router() -> Router<AppState> {
         .route("/events/{token}/cancel", post(cancel))
         .route("/events/{token}/participants", get(participants))
         .route("/events/{token}/participants/{id}/{decision}", post(decide))
+        .route("/events/{token}/invite", post(invite))
+}
+
+#[derive(Deserialize)]
+struct InviteBody {
+    #[serde(default)]
+    who: String,
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> Result<Json<Participant>> {
+    let p = service::invite(&state, &user.account, &local_uri(&state, &token), &body.who).await?;
+    Ok(Json(p))
 }
 
 /// An event as the API shows it.

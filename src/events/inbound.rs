@@ -154,10 +154,19 @@ async fn on_join(
         Some("cancelled")
     } else if event.ends_at < now_ms() {
         Some("over")
-    } else if matches!(event.join_mode, JoinMode::Invite | JoinMode::External) {
-        Some("not open to requests")
+    } else if event.join_mode == JoinMode::External {
+        Some("registration happens elsewhere")
     } else {
         None
+    };
+    let invited = store::participant(&state.db, event.id, &from.uri)
+        .await?
+        .filter(|p| p.state == RsvpState::Pending && p.join_uri.starts_with(urls.base()));
+    let refusal = match refusal {
+        None if event.join_mode == JoinMode::Invite && invited.is_none() => {
+            Some("by invitation only")
+        }
+        other => other,
     };
     if let Some(why) = refusal {
         tracing::info!(event = %event.uri, actor = %from.uri, why, "join refused");
@@ -167,12 +176,13 @@ async fn on_join(
         match p.state {
             // A repeat: the same answer again, nothing counted twice.
             RsvpState::Accepted => return send(reply(true)).await,
-            RsvpState::Pending => return Ok(()),
+            RsvpState::Pending if invited.is_none() => return Ok(()),
+            RsvpState::Pending => {}
             RsvpState::Rejected => {}
         }
     }
     let mut tx = state.db.begin_write().await?;
-    let outcome = if event.join_mode == JoinMode::Approval {
+    let outcome = if event.join_mode == JoinMode::Approval && invited.is_none() {
         RsvpState::Pending
     } else if store::take_seat(&mut tx, event.id).await? {
         RsvpState::Accepted
@@ -242,6 +252,31 @@ async fn on_answer(
     let Some(event) = store::by_id_tx(&mut tx, p.event_id).await? else {
         return Ok(true);
     };
+    // The answer of someone we invited to a local event.
+    if event.local {
+        if p.actor != from.uri || p.state != RsvpState::Pending {
+            return Ok(true);
+        }
+        if !accepted {
+            store::remove_participant(&mut tx, p.id).await?;
+        } else if store::take_seat(&mut tx, event.id).await? {
+            store::set_participant_state(&mut tx, p.id, RsvpState::Accepted).await?;
+            service::notify_organiser(
+                state,
+                &mut tx,
+                &event,
+                &from.uri,
+                &from.handle(),
+                RsvpState::Accepted,
+            )
+            .await?;
+        } else {
+            tracing::info!(event = %event.uri, actor = %from.uri, "an accepted invitation found the event full");
+            store::set_participant_state(&mut tx, p.id, RsvpState::Rejected).await?;
+        }
+        tx.commit().await?;
+        return Ok(true);
+    }
     if event.local || !same_host(&event.organizer, from) {
         tracing::info!(actor = %from.uri, event = %event.uri, "an answer from someone who does not organise the event was ignored");
         return Ok(true);

@@ -186,6 +186,19 @@ pub fn rsvp(id: &str, kind: &str, actor: &str, event: &Event) -> Value {
     })
 }
 
+/// The organiser's `Invite` of an actor to an event.
+pub fn invite(id: &str, event: &Event, invitee: &str) -> Value {
+    json!({
+        "@context": context(),
+        "id": id,
+        "type": "Invite",
+        "actor": event.organizer,
+        "object": event.uri,
+        "target": invitee,
+        "to": [invitee],
+    })
+}
+
 /// The organiser's `Accept` or `Reject` of a `Join`, embedding it.
 pub fn answer(urls: &Urls, accept: bool, event: &Event, participant: &str, join_id: &str) -> Value {
     json!({

@@ -635,6 +635,97 @@ pub async fn decide(
         .ok_or(Error::NotFound)
 }
 
+/// An organiser invites someone (`@name`, `@name@host` or an actor's address). A local member
+/// gets a seat at once; a remote actor is sent `Invite` and gets the seat when it answers
+/// with `Accept` (or `Join`). Works in every join mode; in `invite` mode it is the only way in.
+pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Result<Participant> {
+    let urls = Urls::new(&state.config);
+    let (event, organizer) = editable(state, by, uri).await?;
+    if event.is_cancelled() || event.ends_at < now_ms() {
+        return Err(Error::Conflict("This event is cancelled or over.".into()));
+    }
+    let who = who.trim();
+    let not_found = || Error::invalid("who", "names no one we can find");
+    let target = if who.starts_with("https://") || who.starts_with("http://") {
+        match local::by_uri(state, who).await? {
+            Some(a) => a.uri(&urls),
+            None => remote::resolve(state, who, false).await?.uri,
+        }
+    } else {
+        let acct = who.trim_start_matches('@').to_ascii_lowercase();
+        let m = match acct.split_once('@') {
+            Some((n, h)) => crate::posts::compose::MentionText {
+                name: n.into(),
+                host: Some(h.into()),
+            },
+            None => crate::posts::compose::MentionText {
+                name: acct.clone(),
+                host: None,
+            },
+        };
+        crate::posts::people::resolve_mention(state, &m)
+            .await
+            .ok_or_else(not_found)?
+            .uri
+    };
+    if target == event.organizer {
+        return Err(Error::invalid("who", "organises this event"));
+    }
+    if let Some(p) = store::participant(&state.db, event.id, &target).await? {
+        if p.state != RsvpState::Rejected {
+            return Ok(p);
+        }
+    }
+    let mut tx = state.db.begin_write().await?;
+    if let Some(member) = local::by_uri(state, &target).await? {
+        if !matches!(member, LocalActor::Member(_)) {
+            return Err(Error::invalid("who", "is not a person"));
+        }
+        if !store::take_seat(&mut tx, event.id).await? {
+            return Err(Error::Conflict("This event is full.".into()));
+        }
+        let id = activities::new_id(&urls);
+        store::put_participant(&mut tx, event.id, &target, RsvpState::Accepted, &id).await?;
+        let summary = format!("invited you to {}", event.title);
+        let who = organizer.label();
+        for account_id in notes::stewards(&state.db, &member).await? {
+            notes::notify(
+                &mut tx,
+                &NewNotification {
+                    account_id,
+                    kind: Kind::Rsvp,
+                    actor: &event.organizer,
+                    actor_name: &who,
+                    object: &event.uri,
+                    link: &event.link(),
+                    summary: &summary,
+                },
+            )
+            .await?;
+        }
+    } else {
+        let actor = remote::by_uri(&state.db, &target)
+            .await?
+            .ok_or_else(not_found)?;
+        let id = activities::new_id(&urls);
+        let activity = object::invite(&id, &event, &target);
+        store::put_participant(&mut tx, event.id, &target, RsvpState::Pending, &id).await?;
+        delivery::publish(
+            &mut tx,
+            &activity,
+            organizer.key_ref(),
+            false,
+            std::slice::from_ref(&actor.inbox),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    delivery::wake(state);
+    store::participant(&state.db, event.id, &target)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
 // --- notifications -------------------------------------------------------------------------------
 
 /// Tells the people behind the organiser about a new participant or request.

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{token}/cancel", post(cancel))
         .route("/events/{token}/delete", post(delete))
         .route("/events/{token}/participants/{id}/{decision}", post(decide))
+        .route("/events/{token}/invite", post(invite))
 }
 
 fn urlencode(s: &str) -> String {
@@ -537,6 +538,32 @@ async fn delete(
 ) -> Result<Response> {
     service::delete(&state, &user.account, &local_uri(&state, &token)).await?;
     Ok(redirect_with_notice("/events", "Event deleted."))
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    who: String,
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(token): Path<String>,
+    Form(form): Form<InviteForm>,
+) -> Result<Response> {
+    let uri = local_uri(&state, &token);
+    let notice = match service::invite(&state, &user.account, &uri, &form.who).await {
+        Ok(p) if p.state == RsvpState::Accepted => "Invited: they have a seat.".to_string(),
+        Ok(_) => "Invitation sent; they get a seat when they accept.".to_string(),
+        Err(Error::Invalid(errors)) => format!("Could not invite: {errors}."),
+        Err(Error::Conflict(message)) => message,
+        Err(e) => return Err(e),
+    };
+    Ok(redirect_with_notice(
+        &format!("/events/{}", urlencode(&token)),
+        &notice,
+    ))
 }
 
 async fn decide(

@@ -1190,3 +1190,83 @@ async fn futures_join_all(app: &TestApp, tokens: &[String], uri: &str) -> Vec<St
     }
     out
 }
+
+#[tokio::test]
+async fn invitations_are_the_way_into_invite_only_events() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let bob = alpha.member("bob").await;
+    let carol = alpha.member("carol").await;
+    let made = create(&alpha, &ada, json!({"join_mode": "invite", "capacity": 2})).await;
+    let uri = made["uri"].as_str().unwrap().to_string();
+    let token = uri.rsplit('/').next().unwrap().to_string();
+    let r = alpha
+        .post_json(Some(&carol), "/api/v1/events/join", &json!({"uri": uri}))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let invite = |who: &str| {
+        let body = json!({"who": who});
+        let path = format!("/api/v1/events/{token}/invite");
+        let alpha = &alpha;
+        let ada = ada.clone();
+        async move { alpha.post_json(Some(&ada), &path, &body).await }
+    };
+    let r = invite("@nobody").await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("who")).await;
+    let r = invite("@bob").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "accepted");
+    assert!(notifications(&alpha, &bob)
+        .await
+        .iter()
+        .any(|n| n["kind"] == "rsvp" && n["summary"].as_str().unwrap().starts_with("invited you")));
+    // Only organisers invite.
+    let r = alpha
+        .post_json(
+            Some(&bob),
+            &format!("/api/v1/events/{token}/invite"),
+            &json!({"who": "@carol"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // A remote guest gets an Invite and the seat when it accepts.
+    let peer = FakePeer::start().await;
+    let stranger = FakePeer::start().await;
+    let r = invite(&peer.actor()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "pending");
+    let sent = eventually("the Invite at the peer", || async {
+        received(&peer, "Invite").into_iter().next()
+    })
+    .await;
+    assert_eq!(sent["object"], uri);
+    assert_eq!(sent["target"], peer.actor());
+    assert_terms_defined(&sent);
+    let accept = json!({"id": format!("{}/accepts/{}", peer.base, rand_id()), "type": "Accept",
+        "actor": peer.actor(), "object": sent["id"]});
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/inbox", &accept).await,
+        StatusCode::ACCEPTED
+    );
+    eventually("the guest's seat", || async {
+        let e = json_of(&alpha, None, &format!("/api/v1/events/{token}")).await;
+        (e["participant_count"] == 2).then_some(())
+    })
+    .await;
+    // Someone not invited is refused.
+    let join = json!({"id": format!("{}/joins/{}", stranger.base, rand_id()), "type": "Join",
+        "actor": stranger.actor(), "object": uri});
+    assert_eq!(
+        stranger.deliver(&alpha, &domain, "/inbox", &join).await,
+        StatusCode::ACCEPTED
+    );
+    eventually("the stranger's Reject", || async {
+        received(&stranger, "Reject").into_iter().next()
+    })
+    .await;
+    // The event is full: a third invitation is refused.
+    let r = invite("@carol").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+}

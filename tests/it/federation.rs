@@ -78,6 +78,7 @@ const STANDARD_TERMS: &[&str] = &[
     "formerType",
     "deleted",
     "replies",
+    "target",
 ];
 
 /// Every key in the document is a standard term or defined in its inline context.
