@@ -994,6 +994,28 @@ async fn a_member_of_another_instance_joins_and_hears_of_updates() {
         told.iter().any(|n| n["kind"] == "event_updated"),
         "{told:?}"
     );
+    // Bob comments from beta; the comment reaches the event at alpha and Ada hears of it.
+    let r = beta
+        .post_json(
+            Some(&bob),
+            "/api/v1/posts",
+            &json!({"text": "Can I bring a friend?", "in_reply_to": uri}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    eventually("the comment at alpha", || async {
+        let replies = json_of(&alpha, None, &format!("/api/v1/replies?uri={}", encode(&uri))).await;
+        replies["items"]
+            .as_array()
+            .and_then(|items| items.first())
+            .filter(|p| p["content"] == "<p>Can I bring a friend?</p>")
+            .cloned()
+    })
+    .await;
+    assert!(notifications(&alpha, &ada)
+        .await
+        .iter()
+        .any(|n| n["kind"] == "reply"));
     // Bob leaves; the seat is free again at alpha.
     let r = beta
         .post_json(Some(&bob), "/api/v1/events/leave", &json!({"uri": uri}))
