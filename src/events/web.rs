@@ -155,6 +155,10 @@ impl FormPage {
             EventVisibility::Members,
         ]
     }
+    /// The IANA zone names, for the time zone field's suggestions.
+    fn zones(&self) -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
     fn is(&self, field: &str, value: &str) -> bool {
         let current = match field {
             "join_mode" => &self.draft.join_mode,

@@ -357,6 +357,7 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
         }
         "Delete" if id_of(object) == Some(actor_uri) => {
             remote::mark_deleted(&state.db, actor_uri).await?;
+            crate::events::store::remove_actor(&state.db, actor_uri).await?;
             follows::remove_actor(&state.db, actor_uri).await
         }
         other => {

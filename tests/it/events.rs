@@ -709,6 +709,21 @@ async fn remote_joins_get_seats_while_they_last_and_approval_waits_for_the_organ
             .find(|r| r["object"]["id"] == sneaky["id"])
     })
     .await;
+
+    // A participant whose account is deleted frees its seat.
+    let e = json_of(&alpha, None, &format!("/api/v1/events/{approval_token}")).await;
+    assert_eq!(e["participant_count"], 1);
+    let gone = json!({"id": format!("{}/deletes/{}", second.base, rand_id()), "type": "Delete",
+        "actor": second.actor(), "object": second.actor()});
+    assert_eq!(
+        second.deliver(&alpha, &domain, "/inbox", &gone).await,
+        StatusCode::ACCEPTED
+    );
+    eventually("the seat of the deleted actor to be freed", || async {
+        let e = json_of(&alpha, None, &format!("/api/v1/events/{approval_token}")).await;
+        (e["participant_count"] == 0).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -1004,7 +1019,12 @@ async fn a_member_of_another_instance_joins_and_hears_of_updates() {
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     eventually("the comment at alpha", || async {
-        let replies = json_of(&alpha, None, &format!("/api/v1/replies?uri={}", encode(&uri))).await;
+        let replies = json_of(
+            &alpha,
+            None,
+            &format!("/api/v1/replies?uri={}", encode(&uri)),
+        )
+        .await;
         replies["items"]
             .as_array()
             .and_then(|items| items.first())
