@@ -350,19 +350,25 @@ pub async fn remove_participant(tx: &mut Tx, id: i64) -> Result<()> {
 /// Drops every participation of a deleted actor, freeing the seats it held at local events.
 pub async fn remove_actor(db: &Db, actor: &str) -> Result<()> {
     let mut tx = db.begin_write().await?;
+    remove_actor_tx(&mut tx, actor).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The same inside the caller's transaction (a local account being deleted).
+pub async fn remove_actor_tx(tx: &mut Tx, actor: &str) -> Result<()> {
     sqlx::query(
         "UPDATE events SET participant_count = participant_count - 1 \
          WHERE local = 1 AND participant_count > 0 AND id IN \
          (SELECT event_id FROM event_participants WHERE actor = $1 AND state = 'accepted')",
     )
     .bind(actor)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM event_participants WHERE actor = $1")
         .bind(actor)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
