@@ -40,6 +40,55 @@ pub fn router() -> Router<AppState> {
         .route("/events/{token}/delete", post(delete))
         .route("/events/{token}/participants/{id}/{decision}", post(decide))
         .route("/events/{token}/invite", post(invite))
+        .route("/upcoming-events", get(space_upcoming))
+        .route("/members/{handle}/upcoming-events", get(member_upcoming))
+        .route("/companies/{handle}/upcoming-events", get(company_upcoming))
+}
+
+/// FEP-8a8e's `upcomingEvents` of an actor: its public events that have not ended, soonest
+/// first, embedded.
+async fn upcoming_collection(state: &AppState, actor: &str) -> Result<Response> {
+    let urls = Urls::new(&state.config);
+    let events = store::upcoming_by(&state.db, actor, false, 50).await?;
+    let mut items = Vec::with_capacity(events.len());
+    for e in &events {
+        let doc = service::document(state, e).await?;
+        items.push(crate::federation::activities::strip_context(&doc));
+    }
+    Ok(activity_json(&serde_json::json!({
+        "@context": crate::federation::protocol::context(),
+        "id": urls.collection(actor, "upcoming-events"),
+        "type": "OrderedCollection",
+        "totalItems": items.len(),
+        "orderedItems": items,
+    })))
+}
+
+async fn space_upcoming(State(state): State<AppState>) -> Result<Response> {
+    let urls = Urls::new(&state.config);
+    upcoming_collection(&state, &urls.space()).await
+}
+
+async fn member_upcoming(
+    State(state): State<AppState>,
+    Path(handle): Path<String>,
+) -> Result<Response> {
+    let account = crate::accounts::store::by_handle(&state.db, &handle)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let urls = Urls::new(&state.config);
+    upcoming_collection(&state, &urls.member(&account.handle)).await
+}
+
+async fn company_upcoming(
+    State(state): State<AppState>,
+    Path(handle): Path<String>,
+) -> Result<Response> {
+    let company = crate::companies::store::by_handle(&state.db, &handle)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let urls = Urls::new(&state.config);
+    upcoming_collection(&state, &urls.company(&company.handle)).await
 }
 
 fn urlencode(s: &str) -> String {

@@ -56,6 +56,7 @@ fn event_terms() -> Value {
         "pt": "https://joinpeertube.org/ns#",
         "ical": "http://www.w3.org/2002/12/cal/ical#",
         "fep8a8e": "https://w3id.org/fep/8a8e/",
+        "upcomingEvents": { "@id": "fep8a8e:upcomingEvents", "@type": "@id" },
         "timezone": { "@id": "mz:timezone", "@type": "schema:Text" },
         "joinMode": "mz:joinMode",
         "participantCount": { "@id": "mz:participantCount", "@type": "xsd:integer" },
@@ -209,6 +210,9 @@ pub struct Actor {
     /// Skills as plain strings, beside the hashtags, so peers need not parse tag names.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub skills: Vec<String>,
+    /// FEP-8a8e: the actor's upcoming events, soonest first.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub upcoming_events: Option<String>,
 }
 
 impl Actor {
@@ -230,6 +234,7 @@ impl Actor {
             url: Some(id.to_string()),
             inbox,
             outbox: Some(urls.collection(id, "outbox")),
+            upcoming_events: Some(urls.collection(id, "upcoming-events")),
             followers: Some(urls.collection(id, "followers")),
             following: Some(urls.collection(id, "following")),
             endpoints: Some(Endpoints {

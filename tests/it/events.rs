@@ -263,6 +263,21 @@ async fn the_event_document_defines_its_terms_and_reads_well() {
         .as_str()
         .unwrap()
         .contains("When: Sat 1 Jun 2030"));
+    // FEP-8a8e: the organiser's upcoming events.
+    let actor: Value = fetch_as(&alpha, "/members/ada").await.json().await.unwrap();
+    assert_terms_defined(&actor);
+    assert_eq!(
+        actor["upcomingEvents"],
+        format!("http://{domain}/members/ada/upcoming-events")
+    );
+    let upcoming: Value = fetch_as(&alpha, "/members/ada/upcoming-events")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_terms_defined(&upcoming);
+    assert_eq!(upcoming["type"], "OrderedCollection");
+    assert_eq!(upcoming["orderedItems"][0]["id"], uri);
     // A members-only event is not served to servers, nor to anonymous readers.
     let hidden = create(&alpha, &ada, json!({"visibility": "members"})).await;
     let hidden_uri = hidden["uri"].as_str().unwrap();

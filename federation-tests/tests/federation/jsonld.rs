@@ -128,6 +128,10 @@ async fn every_served_document_expands_with_no_undefined_term() {
     .iter()
     .map(|p| local(&alpha, p))
     .chain(std::iter::once(local(&alpha, &event_path)))
+    .chain(std::iter::once(local(
+        &alpha,
+        "/companies/tidewater/upcoming-events",
+    )))
     .chain(
         ["/members/bob", "/members/bob/following?page=1"]
             .iter()
