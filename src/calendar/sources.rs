@@ -75,10 +75,30 @@ pub fn html_to_text(html: &str) -> String {
         .to_string()
 }
 
-/// A member's private feed: every event they organise or asked to join (seated or waiting),
-/// whatever its visibility.
+/// A member's private feed: every event they organise (themselves, or for a company they
+/// manage, or for the space they administer) or asked to join (seated or waiting), whatever
+/// its visibility, soonest first.
 pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<Item>> {
-    let me = Urls::new(&state.config).member(&account.handle);
-    let events = store::upcoming_for(&state.db, &me, true, true, FEED_LIMIT).await?;
+    let urls = Urls::new(&state.config);
+    let me = urls.member(&account.handle);
+    let mut events = store::upcoming_for(&state.db, &me, true, true, FEED_LIMIT).await?;
+    let mut organisers = Vec::new();
+    for m in crate::companies::store::memberships_of(&state.db, account.id).await? {
+        if m.role.can_manage() {
+            organisers.push(urls.company(&m.handle));
+        }
+    }
+    if account.is_admin {
+        organisers.push(urls.space());
+    }
+    for organiser in organisers {
+        for e in store::upcoming_by(&state.db, &organiser, true, FEED_LIMIT).await? {
+            if !events.iter().any(|x| x.id == e.id) {
+                events.push(e);
+            }
+        }
+    }
+    events.sort_by_key(|e| (e.starts_at, e.id));
+    events.truncate(FEED_LIMIT as usize);
     Ok(events.iter().map(event_item).collect())
 }

@@ -185,6 +185,18 @@ async fn bad_events_are_refused_and_nothing_is_stored() {
         .as_str()
         .unwrap()
         .ends_with("/companies/tidewater"));
+    // The company's managers find it in their private feed.
+    let r = alpha
+        .post_json(Some(&ada), "/api/v1/calendar/feed", &json!({}))
+        .await;
+    let feed = r.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lines = ics_lines(&alpha.get(None, &path_of(&feed)).await.text().await.unwrap());
+    assert!(lines
+        .iter()
+        .any(|l| l == &format!("UID:{}", made["uri"].as_str().unwrap())));
     // Editing keeps the same rules; the capacity cannot drop below the seats taken.
     let token = made["uri"]
         .as_str()
