@@ -479,14 +479,13 @@ struct LookupForm {
 async fn lookup(
     State(state): State<AppState>,
     ctx: PageCtx,
-    User(user): User,
+    User(_user): User,
     Form(form): Form<LookupForm>,
 ) -> Result<Response> {
     match inbound::lookup(&state, &form.url).await {
         Ok(event) => Ok(Redirect::to(&event.link()).into_response()),
         Err(Error::Invalid(errors)) => {
             let events = store::upcoming(&state.db, true, 100).await?;
-            let _ = user;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ListPage {
