@@ -13,6 +13,12 @@ use crate::federation::urls::Urls;
 /// How many items one feed carries at most.
 pub const FEED_LIMIT: i64 = 500;
 
+/// How far back feeds reach: events that ended in the last 90 days stay in them, so a
+/// subscriber's calendar keeps what happened recently.
+pub fn since() -> i64 {
+    crate::storage::now_ms() - 90 * 86_400_000
+}
+
 /// An event as a calendar item.
 pub fn event_item(e: &Event) -> Item {
     let mut description = crate::events::object::readable_lines(e).join("\n");
@@ -81,7 +87,7 @@ pub fn html_to_text(html: &str) -> String {
 pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<Item>> {
     let urls = Urls::new(&state.config);
     let me = urls.member(&account.handle);
-    let mut events = store::upcoming_for(&state.db, &me, true, true, FEED_LIMIT).await?;
+    let mut events = store::upcoming_for(&state.db, &me, true, true, FEED_LIMIT, since()).await?;
     let mut organisers = Vec::new();
     for m in crate::companies::store::memberships_of(&state.db, account.id).await? {
         if m.role.can_manage() {
@@ -92,7 +98,7 @@ pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<I
         organisers.push(urls.space());
     }
     for organiser in organisers {
-        for e in store::upcoming_by(&state.db, &organiser, true, FEED_LIMIT).await? {
+        for e in store::upcoming_by(&state.db, &organiser, true, FEED_LIMIT, since()).await? {
             if !events.iter().any(|x| x.id == e.id) {
                 events.push(e);
             }

@@ -58,7 +58,8 @@ async fn space(State(state): State<AppState>) -> Result<Response> {
     let name = crate::spaces::store::name(&state.db)
         .await?
         .unwrap_or_else(|| "Guildhall".into());
-    let events = store::upcoming_local_public(&state.db, sources::FEED_LIMIT).await?;
+    let events =
+        store::upcoming_local_public(&state.db, sources::FEED_LIMIT, sources::since()).await?;
     Ok(ics_response(&state, &format!("{name} events"), events))
 }
 
@@ -67,7 +68,14 @@ async fn company(State(state): State<AppState>, Path(handle): Path<String>) -> R
         .await?
         .ok_or(Error::NotFound)?;
     let uri = Urls::new(&state.config).company(&company.handle);
-    let events = store::upcoming_by(&state.db, &uri, false, sources::FEED_LIMIT).await?;
+    let events = store::upcoming_by(
+        &state.db,
+        &uri,
+        false,
+        sources::FEED_LIMIT,
+        sources::since(),
+    )
+    .await?;
     Ok(ics_response(
         &state,
         &format!("{} events", company.name),
@@ -80,7 +88,15 @@ async fn member(State(state): State<AppState>, Path(handle): Path<String>) -> Re
         .await?
         .ok_or(Error::NotFound)?;
     let uri = Urls::new(&state.config).member(&account.handle);
-    let events = store::upcoming_for(&state.db, &uri, false, false, sources::FEED_LIMIT).await?;
+    let events = store::upcoming_for(
+        &state.db,
+        &uri,
+        false,
+        false,
+        sources::FEED_LIMIT,
+        sources::since(),
+    )
+    .await?;
     Ok(ics_response(
         &state,
         &format!("{} events", account.name()),

@@ -58,6 +58,8 @@ pub struct EventJson {
     #[serde(flatten)]
     pub event: Event,
     pub organizer_info: Person,
+    /// The description as the organiser wrote it (local events; empty for received ones).
+    pub description: String,
     /// The local page that shows it.
     pub link: String,
     /// `startTime` with the zone's offset, as peers get it.
@@ -98,6 +100,7 @@ async fn to_json(
                 local: false,
             }),
             link: event.link(),
+            description: event.source.clone(),
             start_time: times::wire(event.starts_at, &event.timezone),
             end_time: times::wire(event.ends_at, &event.timezone),
             remaining: event.remaining(),
@@ -165,7 +168,7 @@ async fn upcoming(
         .map(str::trim)
         .filter(|o| !o.is_empty())
     {
-        Some(o) => store::upcoming_by(&state.db, o, false, limit).await?,
+        Some(o) => store::upcoming_by(&state.db, o, false, limit, crate::storage::now_ms()).await?,
         None => store::upcoming(&state.db, me.is_some(), limit).await?,
     };
     Ok(Json(

@@ -147,7 +147,15 @@ pub async fn by_id_tx(tx: &mut Tx, id: i64) -> Result<Option<Event>> {
     Ok(row.map(|r| Event::from_row(&r)).transpose()?)
 }
 
-async fn list(db: &Db, where_sql: &str, binds: &[&str], limit: i64) -> Result<Vec<Event>> {
+/// Events that end at or after `since` (now for upcoming lists; earlier for calendar feeds,
+/// so that recent events stay in subscribers' calendars).
+async fn list(
+    db: &Db,
+    where_sql: &str,
+    binds: &[&str],
+    limit: i64,
+    since: i64,
+) -> Result<Vec<Event>> {
     let n = binds.len();
     let sql = format!(
         "SELECT {COLUMNS} FROM events WHERE deleted_at IS NULL AND ends_at >= ${} AND ({where_sql}) \
@@ -159,7 +167,7 @@ async fn list(db: &Db, where_sql: &str, binds: &[&str], limit: i64) -> Result<Ve
     for b in binds {
         q = q.bind(*b);
     }
-    let rows = q.bind(now_ms()).bind(limit).fetch_all(db.pool()).await?;
+    let rows = q.bind(since).bind(limit).fetch_all(db.pool()).await?;
     Ok(rows.iter().map(Event::from_row).collect::<Result<_, _>>()?)
 }
 
@@ -171,22 +179,28 @@ pub async fn upcoming(db: &Db, members: bool, limit: i64) -> Result<Vec<Event>> 
     } else {
         "visibility = 'public'"
     };
-    list(db, visible, &[], limit).await
+    list(db, visible, &[], limit, now_ms()).await
 }
 
-/// This space's own public upcoming events (its calendar).
-pub async fn upcoming_local_public(db: &Db, limit: i64) -> Result<Vec<Event>> {
-    list(db, "local = 1 AND visibility = 'public'", &[], limit).await
+/// This space's own public events ending after `since` (its calendar).
+pub async fn upcoming_local_public(db: &Db, limit: i64, since: i64) -> Result<Vec<Event>> {
+    list(db, "local = 1 AND visibility = 'public'", &[], limit, since).await
 }
 
-/// Upcoming events an actor organises: public ones, or all when `all`.
-pub async fn upcoming_by(db: &Db, organizer: &str, all: bool, limit: i64) -> Result<Vec<Event>> {
+/// Events an actor organises that end after `since`: public ones, or all when `all`.
+pub async fn upcoming_by(
+    db: &Db,
+    organizer: &str,
+    all: bool,
+    limit: i64,
+    since: i64,
+) -> Result<Vec<Event>> {
     let visible = if all {
         "organizer = $1"
     } else {
         "organizer = $1 AND visibility = 'public'"
     };
-    list(db, visible, &[organizer], limit).await
+    list(db, visible, &[organizer], limit, since).await
 }
 
 /// Upcoming events an actor organises or takes part in (with a seat, or, when `pending`,
@@ -197,6 +211,7 @@ pub async fn upcoming_for(
     all: bool,
     pending: bool,
     limit: i64,
+    since: i64,
 ) -> Result<Vec<Event>> {
     let states = if pending {
         "('accepted', 'pending')"
@@ -216,6 +231,7 @@ pub async fn upcoming_for(
         ),
         &[actor],
         limit,
+        since,
     )
     .await
 }

@@ -49,7 +49,7 @@ pub fn router() -> Router<AppState> {
 /// first, embedded.
 async fn upcoming_collection(state: &AppState, actor: &str) -> Result<Response> {
     let urls = Urls::new(&state.config);
-    let events = store::upcoming_by(&state.db, actor, false, 50).await?;
+    let events = store::upcoming_by(&state.db, actor, false, 50, crate::storage::now_ms()).await?;
     let mut items = Vec::with_capacity(events.len());
     for e in &events {
         let doc = service::document(state, e).await?;
@@ -135,10 +135,11 @@ fn unknown(uri: &str) -> Person {
 /// The upcoming events an actor's page shows (what it organises, public ones unless the
 /// viewer is a member here), at most six.
 pub async fn upcoming_of(state: &AppState, actor: &str, member: bool) -> Result<Vec<EventCard>> {
-    let events = store::upcoming_for(&state.db, actor, false, false, 6).await?;
+    let events =
+        store::upcoming_for(&state.db, actor, false, false, 6, crate::storage::now_ms()).await?;
     let events = if member {
         let mut all = events;
-        for e in store::upcoming_by(&state.db, actor, true, 6).await? {
+        for e in store::upcoming_by(&state.db, actor, true, 6, crate::storage::now_ms()).await? {
             if e.visibility == EventVisibility::Members && !all.iter().any(|x| x.id == e.id) {
                 all.push(e);
             }
