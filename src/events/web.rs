@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/events", get(list).post(create))
         .route("/events/new", get(new_form))
         .route("/events/remote", get(remote_page))
+        .route("/events/remote.ics", get(remote_ics))
         .route("/events/lookup", post(lookup))
         .route("/events/join", post(join))
         .route("/events/leave", post(leave))
@@ -424,9 +425,11 @@ async fn event_page(
         reply_to: event.uri.clone(),
         next: event.link(),
         errors: FieldErrors::new(),
-        ics: event
-            .local
-            .then(|| format!("/events/{}.ics", event.token())),
+        ics: Some(if event.local {
+            format!("/events/{}.ics", event.token())
+        } else {
+            format!("/events/remote.ics?uri={}", urlencode(&event.uri))
+        }),
         organizer,
         can_edit,
         mine,
@@ -469,6 +472,30 @@ async fn remote_page(
         return Err(Error::Gone);
     }
     event_page(&state, ctx, account.as_ref(), &viewer, event).await
+}
+
+/// A received event as iCalendar, for "add to calendar" on its page here.
+async fn remote_ics(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<UriQuery>,
+) -> Result<Response> {
+    let event = store::by_uri(&state.db, q.uri.trim())
+        .await?
+        .filter(|e| !e.local && !e.is_deleted())
+        .ok_or(Error::NotFound)?;
+    let viewer = user
+        .map(|u| Viewer::Member(u.account))
+        .unwrap_or(Viewer::Anonymous);
+    if !service::can_see(&state, &event, &viewer).await? {
+        return Err(Error::NotFound);
+    }
+    let title = event.title.clone();
+    Ok(crate::calendar::web::ics_response(
+        &state,
+        &title,
+        vec![event],
+    ))
 }
 
 #[derive(Deserialize)]

@@ -878,6 +878,19 @@ async fn remote_events_are_checked_sanitised_and_members_rsvp_to_them() {
         .await
         .unwrap();
     assert!(!page.contains("<script>alert"));
+    let ics = alpha
+        .get(
+            None,
+            &format!("/events/remote.ics?uri={}", encode(&hostile_id)),
+        )
+        .await;
+    assert_eq!(
+        ics.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let lines = ics_lines(&ics.text().await.unwrap());
+    assert!(lines.iter().any(|l| l == &format!("UID:{hostile_id}")));
+    assert!(lines.iter().any(|l| l == "DTSTART:20300701T080000Z"));
 
     // Ada RSVPs: a Join goes to the organiser; its Accept seats her.
     let r = alpha
