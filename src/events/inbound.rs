@@ -56,6 +56,24 @@ pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> 
             on_leave(state, actor, &event).await?;
             Ok(true)
         }
+        // Some servers undo by the Join's id alone.
+        "Undo" if object.is_string() => {
+            let Some(p) = store::participant_by_join(&state.db, object.as_str().unwrap_or(""))
+                .await?
+                .filter(|p| p.actor == actor.uri)
+            else {
+                return Ok(false);
+            };
+            let mut tx = state.db.begin_write().await?;
+            let Some(event) = store::by_id_tx(&mut tx, p.event_id).await? else {
+                return Ok(true);
+            };
+            drop(tx);
+            if event.local {
+                on_leave(state, actor, &event).await?;
+            }
+            Ok(true)
+        }
         "Accept" | "Reject" => on_answer(state, object, actor, kind == "Accept").await,
         "Create" | "Update" => {
             let doc = match object {

@@ -646,6 +646,29 @@ async fn remote_joins_get_seats_while_they_last_and_approval_waits_for_the_organ
     })
     .await;
 
+    // An Undo naming only the Join's id frees the seat too.
+    let again = join(&first);
+    assert_eq!(
+        first.deliver(&alpha, &domain, "/inbox", &again).await,
+        StatusCode::ACCEPTED
+    );
+    eventually("the seat to be taken again", || async {
+        let e = json_of(&alpha, None, &format!("/api/v1/events/{token}")).await;
+        (e["participant_count"] == 1).then_some(())
+    })
+    .await;
+    let undo = json!({"id": format!("{}/undos/{}", first.base, rand_id()), "type": "Undo",
+        "actor": first.actor(), "object": again["id"]});
+    assert_eq!(
+        first.deliver(&alpha, &domain, "/inbox", &undo).await,
+        StatusCode::ACCEPTED
+    );
+    eventually("the seat to be free after the Undo", || async {
+        let e = json_of(&alpha, None, &format!("/api/v1/events/{token}")).await;
+        (e["participant_count"] == 0).then_some(())
+    })
+    .await;
+
     // With approval, a Join waits; the organiser's answer reaches the peer.
     let approval = create(
         &alpha,
