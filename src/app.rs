@@ -21,8 +21,8 @@ use crate::media::MediaStore;
 use crate::ops::Metrics;
 use crate::storage::Db;
 use crate::{
-    accounts, api, companies, directory, federation, messages, notifications, ops, posts, projects,
-    spaces, web,
+    accounts, api, calendar, companies, directory, events, federation, messages, notifications,
+    ops, posts, projects, spaces, web,
 };
 
 /// Everything a handler may need, cheap to clone.
@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::api::router())
         .merge(directory::api::router())
         .merge(projects::api::router())
+        .merge(events::api::router())
+        .merge(calendar::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
@@ -107,6 +109,8 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::web::router())
         .merge(directory::web::router())
         .merge(projects::web::router())
+        .merge(events::web::router())
+        .merge(calendar::web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(

@@ -59,6 +59,7 @@ pub async fn delete_account(
     }
     tombstones::insert(&mut tx, &uri, "Person").await?;
     follows::remove_actor_tx(&mut tx, &uri).await?;
+    crate::events::store::remove_actor_tx(&mut tx, &uri).await?;
     tx.commit().await?;
     delivery::wake(state);
     if let Some(key) = &account.avatar_key {

@@ -249,6 +249,8 @@ struct ProfilePage {
     member: Account,
     companies: Vec<companies::Membership>,
     is_self: bool,
+    upcoming: Vec<crate::events::web::EventCard>,
+    calendar_feed: String,
 }
 
 async fn profile(
@@ -273,7 +275,11 @@ async fn profile(
     }
     let companies = companies::store::memberships_of(&state.db, member.id).await?;
     let is_self = ctx.user.as_ref().is_some_and(|u| u.id == member.id);
+    let uri = crate::federation::urls::Urls::new(&state.config).member(&member.handle);
+    let upcoming = crate::events::web::upcoming_of(&state, &uri, ctx.is_signed_in()).await?;
     render(&ProfilePage {
+        calendar_feed: format!("/members/{}/calendar.ics", member.handle),
+        upcoming,
         ctx,
         member,
         companies,

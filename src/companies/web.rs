@@ -177,6 +177,8 @@ struct ProfilePage {
     members: Vec<CompanyMember>,
     member_count: usize,
     viewer: Option<Role>,
+    upcoming: Vec<crate::events::web::EventCard>,
+    calendar_feed: String,
 }
 
 /// How many members the profile shows before "all members".
@@ -222,7 +224,11 @@ async fn profile(
     let mut members = store::members(&state.db, company.id).await?;
     let member_count = members.len();
     members.truncate(PREVIEW);
+    let uri = crate::federation::urls::Urls::new(&state.config).company(&company.handle);
+    let upcoming = crate::events::web::upcoming_of(&state, &uri, ctx.is_signed_in()).await?;
     render(&ProfilePage {
+        calendar_feed: format!("/companies/{}/calendar.ics", company.handle),
+        upcoming,
         ctx,
         company,
         members,

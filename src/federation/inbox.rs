@@ -328,6 +328,9 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
     // Features that own an activity (RSVPs, project membership, posts) look first; each
     // answers whether it took it. Order matters only where two could claim the same Accept.
     // --- feature hooks ---
+    if crate::events::inbound::handle(state, activity, &actor).await? {
+        return Ok(());
+    }
     if crate::projects::federate::handle(state, activity, &actor).await? {
         return Ok(());
     }
@@ -365,6 +368,7 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
         "Delete" if id_of(object) == Some(actor_uri) => {
             remote::mark_deleted(&state.db, actor_uri).await?;
             crate::directory::sync::on_actor_deleted(state, actor_uri).await?;
+            crate::events::store::remove_actor(&state.db, actor_uri).await?;
             follows::remove_actor(&state.db, actor_uri).await
         }
         other => {

@@ -17,7 +17,7 @@ pub const GUILDHALL_NS: &str = "https://w3id.org/guildhall#";
 
 /// The `@context` of every document we serve.
 pub fn context() -> Value {
-    json!([
+    let mut ctx = json!([
         "https://www.w3.org/ns/activitystreams",
         "https://w3id.org/security/v1",
         {
@@ -50,7 +50,42 @@ pub fn context() -> Value {
             "revision": { "@id": "gh:revision", "@type": "xsd:integer" },
             "fileSize": { "@id": "gh:fileSize", "@type": "xsd:integer" }
         }
-    ])
+    ]);
+    if let Some(terms) = ctx.get_mut(2).and_then(Value::as_object_mut) {
+        if let Value::Object(events) = event_terms() {
+            terms.extend(events);
+        }
+    }
+    ctx
+}
+
+/// Events: FEP-8a8e and Mobilizon's terms, with schema.org's place and capacity.
+fn event_terms() -> Value {
+    json!({
+        "mz": "https://joinmobilizon.org/ns#",
+        "pt": "https://joinpeertube.org/ns#",
+        "ical": "http://www.w3.org/2002/12/cal/ical#",
+        "fep8a8e": "https://w3id.org/fep/8a8e/",
+        "upcomingEvents": { "@id": "fep8a8e:upcomingEvents", "@type": "@id" },
+        "timezone": { "@id": "mz:timezone", "@type": "schema:Text" },
+        "joinMode": "mz:joinMode",
+        "participantCount": { "@id": "mz:participantCount", "@type": "xsd:integer" },
+        "isOnline": { "@id": "mz:isOnline", "@type": "xsd:boolean" },
+        "anonymousParticipationEnabled": { "@id": "mz:anonymousParticipationEnabled", "@type": "xsd:boolean" },
+        "externalParticipationUrl": { "@id": "mz:externalParticipationUrl", "@type": "@id" },
+        "repliesModerationOption": "mz:repliesModerationOption",
+        "commentsEnabled": { "@id": "pt:commentsEnabled", "@type": "xsd:boolean" },
+        "category": "schema:category",
+        "maximumAttendeeCapacity": { "@id": "schema:maximumAttendeeCapacity", "@type": "xsd:integer" },
+        "remainingAttendeeCapacity": { "@id": "schema:remainingAttendeeCapacity", "@type": "xsd:integer" },
+        "eventStatus": { "@id": "fep8a8e:eventStatus", "@type": "@id" },
+        "PostalAddress": "schema:PostalAddress",
+        "address": "schema:address",
+        "streetAddress": "schema:streetAddress",
+        "postalCode": "schema:postalCode",
+        "addressLocality": "schema:addressLocality",
+        "addressCountry": "schema:addressCountry"
+    })
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -191,6 +226,9 @@ pub struct Actor {
     /// A project's managers, as a collection (Lemmy's term for a community's moderators).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub moderators: Option<String>,
+    /// FEP-8a8e: the actor's upcoming events, soonest first.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub upcoming_events: Option<String>,
 }
 
 impl Actor {
@@ -212,6 +250,7 @@ impl Actor {
             url: Some(id.to_string()),
             inbox,
             outbox: Some(urls.collection(id, "outbox")),
+            upcoming_events: Some(urls.collection(id, "upcoming-events")),
             followers: Some(urls.collection(id, "followers")),
             following: Some(urls.collection(id, "following")),
             endpoints: Some(Endpoints {

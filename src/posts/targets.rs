@@ -44,6 +44,20 @@ pub async fn find(state: &AppState, uri: &str) -> Result<Option<ReplyTarget>> {
             group: None,
         }));
     }
+    if let Some(event) = crate::events::store::by_uri(&state.db, uri).await? {
+        if event.is_deleted() {
+            return Ok(None);
+        }
+        return Ok(Some(ReplyTarget {
+            link: event.link(),
+            visibility: event.visibility.post_visibility(),
+            conversation: event.uri.clone(),
+            author: event.organizer,
+            uri: event.uri,
+            audience: Vec::new(),
+            group: None,
+        }));
+    }
     project_item(state, uri).await
 }
 

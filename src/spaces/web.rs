@@ -61,6 +61,8 @@ struct HomePage {
     companies: Vec<Company>,
     invitations: Vec<CompanyInvite>,
     my_companies: Vec<companies::Membership>,
+    upcoming: Vec<crate::events::web::EventCard>,
+    calendar_feed: String,
 }
 
 async fn home(
@@ -83,7 +85,14 @@ async fn home(
         ),
         None => (Vec::new(), Vec::new()),
     };
+    let upcoming = crate::events::web::cards(
+        &state,
+        crate::events::store::upcoming(&state.db, ctx.is_signed_in(), 6).await?,
+    )
+    .await?;
     render(&HomePage {
+        calendar_feed: "/calendar.ics".into(),
+        upcoming,
         member_count: accounts::store::count(&state.db).await?,
         company_count: companies::store::count(&state.db).await?,
         members: accounts::store::list(&state.db, 6, 0).await?,

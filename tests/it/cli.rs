@@ -156,7 +156,7 @@ fn seed_demo_is_idempotent_and_respects_real_data() {
     let out = cli.run(&["admin", "seed-demo"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("6 member(s), 4 company(ies) and 6 post(s) added"),
+        text(&out).contains("6 member(s), 4 company(ies), 6 post(s) and 4 event(s) added"),
         "{}",
         text(&out)
     );
@@ -231,7 +231,7 @@ fn seed_demo_is_idempotent_and_respects_real_data() {
     let forced = other.run(&["admin", "seed-demo", "--force"]);
     assert!(forced.status.success(), "{}", text(&forced));
     assert!(
-        text(&forced).contains("6 member(s), 4 company(ies) and 6 post(s) added"),
+        text(&forced).contains("6 member(s), 4 company(ies), 6 post(s) and 4 event(s) added"),
         "{}",
         text(&forced)
     );

@@ -78,6 +78,7 @@ const STANDARD_TERMS: &[&str] = &[
     "formerType",
     "deleted",
     "replies",
+    "target",
 ];
 
 /// Every key in the document is a standard term or defined in its inline context.
@@ -106,8 +107,12 @@ pub(crate) fn assert_terms_defined(doc: &Value) {
     let mut used = BTreeSet::new();
     walk(doc, &mut used);
     for key in used {
+        // A compact IRI (`ical:status`) is defined when its prefix is.
+        let prefixed = key
+            .split_once(':')
+            .is_some_and(|(prefix, _)| inline.contains(prefix));
         assert!(
-            STANDARD_TERMS.contains(&key.as_str()) || inline.contains(&key),
+            STANDARD_TERMS.contains(&key.as_str()) || inline.contains(&key) || prefixed,
             "term {key} is not defined"
         );
     }

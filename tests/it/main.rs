@@ -8,6 +8,7 @@ mod companies;
 mod delivery;
 mod directory;
 mod domains;
+mod events;
 mod federation;
 mod posts;
 mod projects;

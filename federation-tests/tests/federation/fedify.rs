@@ -409,3 +409,50 @@ async fn a_sender_killed_mid_queue_delivers_every_activity_exactly_once() {
     assert_eq!(host["delivered"], UPDATES + 1, "{host}");
     assert_eq!(host["failed"], 0, "{host}");
 }
+
+#[tokio::test]
+async fn the_fedify_peer_receives_a_public_event() {
+    let Some(peer) = Peer::start("the_fedify_peer_receives_a_public_event").await else {
+        return;
+    };
+    let alpha = Instance::start("alpha").await;
+    let ada = alpha.member("ada").await;
+    alpha.company(&ada, "tidewater", "Tidewater Labs").await;
+    let company = alpha.company_uri("tidewater");
+    let follow_id = peer.follow(&company).await;
+    wait_accepted(&peer, &follow_id, &company).await;
+
+    let (status, event) = alpha
+        .post(
+            Some(&ada),
+            "/api/v1/events",
+            &json!({
+                "as": "company:tidewater",
+                "title": "Open studio",
+                "starts_at": "2030-06-01T18:00",
+                "ends_at": "2030-06-01T20:00",
+                "timezone": "Europe/Lisbon",
+                "place_name": "Harbour Works",
+                "locality": "Lisbon",
+                "online_url": "https://meet.example/studio",
+                "capacity": 30,
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    let uri = event["uri"].as_str().unwrap().to_string();
+
+    // Fedify verified the signature and parsed the Create of the Event.
+    eventually("the Create at the peer", SOON, || async {
+        let state = peer.state().await?;
+        let got = list(&state, "received")
+            .iter()
+            .any(|a| a["type"] == "Create" && a["actor"] == company && a["object"] == uri);
+        if got {
+            Ok(())
+        } else {
+            Err(state.to_string())
+        }
+    })
+    .await;
+}

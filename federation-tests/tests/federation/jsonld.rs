@@ -51,6 +51,23 @@ async fn every_served_document_expands_with_no_undefined_term() {
     assert_eq!(status, StatusCode::OK);
     alpha.company(&ada, "tidewater", "Tidewater Labs").await;
     alpha.company(&ada, "gone", "Gone Ltd").await;
+    let (status, event) = alpha
+        .post(
+            Some(&ada),
+            "/api/v1/events",
+            &json!({"as": "company:tidewater", "title": "Open studio",
+                    "starts_at": "2030-06-01T18:00", "ends_at": "2030-06-01T20:00",
+                    "timezone": "Europe/Lisbon", "place_name": "Harbour Works",
+                    "street_address": "Rua do Cais 1", "locality": "Lisbon", "country": "PT",
+                    "online_url": "https://meet.example/studio", "capacity": 30,
+                    "category": "SCIENCE_TECH"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    let event_path = format!(
+        "/events/{}",
+        event["uri"].as_str().unwrap().rsplit('/').next().unwrap()
+    );
     let bob = beta.member("bob").await;
     let company = alpha.company_uri("tidewater");
     let (status, _) = beta
@@ -144,6 +161,11 @@ async fn every_served_document_expands_with_no_undefined_term() {
     .iter()
     .map(|p| local(&alpha, p))
     .chain(project_items.iter().map(|p| local(&alpha, p)))
+    .chain(std::iter::once(local(&alpha, &event_path)))
+    .chain(std::iter::once(local(
+        &alpha,
+        "/companies/tidewater/upcoming-events",
+    )))
     .chain(
         ["/members/bob", "/members/bob/following?page=1"]
             .iter()

@@ -11,6 +11,7 @@
 //! downtime and domain blocks, and with a server someone else wrote.
 
 mod directory;
+mod events;
 mod fedify;
 mod harness;
 mod instances;

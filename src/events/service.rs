@@ -1,0 +1,816 @@
+//! The rules of events: who may organise, what a valid event is, publishing and editing
+//! (with the activities that tell followers and participants, in the same transaction),
+//! cancelling, deleting, and RSVPs of local members to local and remote events.
+
+use rand::RngCore;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use super::model::{
+    category, Event, EventVisibility, JoinMode, NewEvent, Participant, RsvpState, Status,
+};
+use super::{object, store, times};
+use crate::accounts::Account;
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::federation::local::{self, LocalActor};
+use crate::federation::urls::Urls;
+use crate::federation::{activities, delivery, follows, html, remote};
+use crate::notifications::{store as notes, Kind, NewNotification};
+use crate::posts::access::{may_act_as, Viewer};
+use crate::storage::{now_ms, Tx};
+use crate::validate::{self, FieldErrors};
+
+pub const MAX_TITLE: usize = 200;
+pub const MAX_DESCRIPTION: usize = 20_000;
+const MAX_CAPACITY: i64 = 1_000_000;
+
+/// A number or a string (forms send text, scripts may send numbers or null).
+fn loose<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Loose {
+        S(String),
+        I(i64),
+        F(f64),
+        B(bool),
+    }
+    Ok(match Option::<Loose>::deserialize(d)? {
+        None => String::new(),
+        Some(Loose::S(s)) => s,
+        Some(Loose::I(i)) => i.to_string(),
+        Some(Loose::F(f)) => f.to_string(),
+        Some(Loose::B(b)) => b.to_string(),
+    })
+}
+
+/// What an organiser submits. Times are wall times in `timezone` (`2026-12-01T18:30`), or
+/// RFC 3339 instants with an offset.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Draft {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub starts_at: String,
+    #[serde(default)]
+    pub ends_at: String,
+    #[serde(default)]
+    pub timezone: String,
+    #[serde(default)]
+    pub place_name: String,
+    #[serde(default)]
+    pub street_address: String,
+    #[serde(default)]
+    pub postal_code: String,
+    #[serde(default)]
+    pub locality: String,
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub online_url: String,
+    /// Empty for no limit, else a whole number of at least 1.
+    #[serde(default, deserialize_with = "loose")]
+    pub capacity: String,
+    #[serde(default)]
+    pub join_mode: String,
+    #[serde(default)]
+    pub external_url: String,
+    #[serde(default)]
+    pub visibility: String,
+    #[serde(default)]
+    pub category: String,
+    /// Who organises: "" (yourself), `company:HANDLE` or `space`.
+    #[serde(default, rename = "as")]
+    pub as_actor: String,
+}
+
+impl Draft {
+    /// The draft that edits `event`.
+    pub fn of(event: &Event) -> Draft {
+        Draft {
+            title: event.title.clone(),
+            description: event.source.clone(),
+            starts_at: times::input_value(event.starts_at, &event.timezone),
+            ends_at: times::input_value(event.ends_at, &event.timezone),
+            timezone: event.timezone.clone(),
+            place_name: event.place_name.clone(),
+            street_address: event.street_address.clone(),
+            postal_code: event.postal_code.clone(),
+            locality: event.locality.clone(),
+            country: event.country.clone(),
+            online_url: event.online_url.clone(),
+            capacity: event.capacity.map(|c| c.to_string()).unwrap_or_default(),
+            join_mode: event.join_mode.as_str().into(),
+            external_url: event.external_url.clone(),
+            visibility: event.visibility.as_str().into(),
+            category: event.category.clone(),
+            as_actor: String::new(),
+        }
+    }
+}
+
+/// A draft checked field by field: every problem is reported at once, as 422.
+pub fn check(draft: &Draft) -> Result<NewEvent> {
+    let mut errors = FieldErrors::new();
+    let title = errors.check("title", validate::line(&draft.title, MAX_TITLE, true));
+    let description = errors.check(
+        "description",
+        validate::text(&draft.description, MAX_DESCRIPTION, false),
+    );
+    let tz_raw = if draft.timezone.trim().is_empty() {
+        "UTC"
+    } else {
+        draft.timezone.trim()
+    };
+    let tz = times::zone(tz_raw);
+    if tz.is_none() {
+        errors.add(
+            "timezone",
+            "is not a time zone of the IANA database (like Europe/Lisbon)",
+        );
+    }
+    let tz = tz.unwrap_or(chrono_tz::Tz::UTC);
+    let starts = errors.check("starts_at", times::parse_local(&draft.starts_at, tz));
+    let ends = errors.check("ends_at", times::parse_local(&draft.ends_at, tz));
+    if let (Some(s), Some(e)) = (starts, ends) {
+        if e <= s {
+            errors.add("ends_at", "must be after the start");
+        }
+    }
+    let mut place = Vec::new();
+    for (field, raw) in [
+        ("place_name", &draft.place_name),
+        ("street_address", &draft.street_address),
+        ("postal_code", &draft.postal_code),
+        ("locality", &draft.locality),
+        ("country", &draft.country),
+    ] {
+        place.push(
+            errors
+                .check(field, validate::line(raw, 200, false))
+                .unwrap_or_default(),
+        );
+    }
+    let online_url = errors.check("online_url", validate::web_url(&draft.online_url));
+    let external_url = errors.check("external_url", validate::web_url(&draft.external_url));
+    let capacity = match draft.capacity.trim() {
+        "" => Some(None),
+        raw => match raw.parse::<i64>() {
+            Ok(n) if (1..=MAX_CAPACITY).contains(&n) => Some(Some(n)),
+            Ok(n) if n < 1 => {
+                errors.add(
+                    "capacity",
+                    "must be at least 1 (leave it empty for no limit)",
+                );
+                None
+            }
+            _ => {
+                errors.add(
+                    "capacity",
+                    format!("must be a whole number from 1 to {MAX_CAPACITY}"),
+                );
+                None
+            }
+        },
+    };
+    let join_mode = JoinMode::parse(&draft.join_mode);
+    if join_mode.is_none() {
+        errors.add("join_mode", "must be free, approval, invite or external");
+    }
+    if join_mode == Some(JoinMode::External) && external_url.as_deref().is_some_and(str::is_empty) {
+        errors.add(
+            "external_url",
+            "is required when registration happens elsewhere",
+        );
+    }
+    let visibility = EventVisibility::parse(&draft.visibility);
+    if visibility.is_none() {
+        errors.add("visibility", "must be public, followers or members");
+    }
+    let category = category(&draft.category);
+    if category.is_none() {
+        errors.add("category", "is not one of the listed categories");
+    }
+    errors.into_result()?;
+    let source = description.unwrap_or_default();
+    let mut place = place.into_iter();
+    Ok(NewEvent {
+        uri: String::new(),
+        local: true,
+        organizer: String::new(),
+        title: title.unwrap_or_default(),
+        content: html::paragraphs(&source),
+        source,
+        starts_at: starts.unwrap_or_default(),
+        ends_at: ends.unwrap_or_default(),
+        timezone: tz.name().to_string(),
+        place_name: place.next().unwrap_or_default(),
+        street_address: place.next().unwrap_or_default(),
+        postal_code: place.next().unwrap_or_default(),
+        locality: place.next().unwrap_or_default(),
+        country: place.next().unwrap_or_default(),
+        online_url: online_url.unwrap_or_default(),
+        capacity: capacity.flatten(),
+        join_mode: join_mode.unwrap_or(JoinMode::Free),
+        external_url: external_url.unwrap_or_default(),
+        visibility: visibility.unwrap_or(EventVisibility::Public),
+        category: category.unwrap_or("MEETING").to_string(),
+        status: Status::Confirmed,
+        participant_count: 0,
+        url: String::new(),
+        published_at: now_ms(),
+    })
+}
+
+/// A short random path segment for a new event.
+fn new_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Publishes a new event organised by `organizer` (the member, a company they manage, or the
+/// space for an admin); followers get a `Create`.
+pub async fn create(
+    state: &AppState,
+    by: &Account,
+    organizer: &LocalActor,
+    draft: &Draft,
+) -> Result<Event> {
+    let urls = Urls::new(&state.config);
+    let mut new = check(draft)?;
+    new.uri = format!("{}/events/{}", urls.base(), new_token());
+    new.url = new.uri.clone();
+    new.organizer = organizer.uri(&urls);
+    let mut tx = state.db.begin_write().await?;
+    store::insert(&mut tx, &new).await?;
+    let event = store::by_uri_tx(&mut tx, &new.uri)
+        .await?
+        .ok_or(Error::NotFound)?;
+    publish(state, &mut tx, organizer, &event, "Create", &[]).await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    tracing::info!(event = %event.uri, by = by.id, "event published");
+    Ok(event)
+}
+
+/// Queues `Create` or `Update` of a local event to the organiser's followers and `extra`
+/// inboxes (participants). Members-only events stay here.
+async fn publish(
+    state: &AppState,
+    tx: &mut Tx,
+    organizer: &LocalActor,
+    event: &Event,
+    kind: &str,
+    extra: &[String],
+) -> Result<()> {
+    if event.visibility == EventVisibility::Members {
+        return Ok(());
+    }
+    let doc = document(state, event).await?;
+    let activity = crate::posts::object::wrap(&Urls::new(&state.config), kind, &doc);
+    let mut inboxes = follows::follower_inboxes(&state.db, &event.organizer).await?;
+    inboxes.extend(extra.iter().cloned());
+    delivery::publish(
+        tx,
+        &activity,
+        organizer.key_ref(),
+        event.visibility == EventVisibility::Public,
+        &inboxes,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The document of a local event as served to peers.
+pub async fn document(state: &AppState, event: &Event) -> Result<Value> {
+    let urls = Urls::new(&state.config);
+    let followers = urls.collection(&event.organizer, "followers");
+    let replies: Vec<String> = crate::posts::store::replies(&state.db, &event.uri, 50)
+        .await?
+        .into_iter()
+        .filter(|p| p.visibility == crate::posts::Visibility::Public && !p.is_deleted())
+        .map(|p| p.uri)
+        .collect();
+    Ok(object::event(event, &followers, &replies))
+}
+
+/// The local event at `uri` that `by` may change, with its organiser.
+pub async fn editable(state: &AppState, by: &Account, uri: &str) -> Result<(Event, LocalActor)> {
+    let event = store::by_uri(&state.db, uri)
+        .await?
+        .filter(|e| e.local && !e.is_deleted())
+        .ok_or(Error::NotFound)?;
+    let organizer = local::by_uri(state, &event.organizer)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !may_act_as(state, by, &organizer).await? {
+        return Err(Error::forbidden(
+            "Only its organisers can change this event.",
+        ));
+    }
+    Ok((event, organizer))
+}
+
+/// Edits a local event; followers and participants get an `Update`, local participants a
+/// notification.
+pub async fn edit(state: &AppState, by: &Account, uri: &str, draft: &Draft) -> Result<Event> {
+    let (event, organizer) = editable(state, by, uri).await?;
+    let mut draft = draft.clone();
+    // Who may see it was promised to those who joined; it does not change.
+    draft.visibility = event.visibility.as_str().into();
+    let mut new = check(&draft)?;
+    if let Some(c) = new.capacity {
+        if c < event.participant_count {
+            return Err(Error::invalid(
+                "capacity",
+                format!(
+                    "cannot be below the {} people who already have a seat",
+                    event.participant_count
+                ),
+            ));
+        }
+    }
+    new.uri = event.uri.clone();
+    new.url = event.url.clone();
+    new.organizer = event.organizer.clone();
+    new.status = event.status;
+    new.published_at = event.published_at;
+    let extra = store::participant_inboxes(&state.db, event.id).await?;
+    let mut tx = state.db.begin_write().await?;
+    store::update(&mut tx, event.id, &new).await?;
+    let updated = store::by_id_tx(&mut tx, event.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    publish(state, &mut tx, &organizer, &updated, "Update", &extra).await?;
+    notify_participants(state, &mut tx, by, &updated, "updated").await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(updated)
+}
+
+/// Cancels a local event: it stays visible, marked cancelled (`Update` with `ical:status`
+/// CANCELLED, as Mobilizon does).
+pub async fn cancel(state: &AppState, by: &Account, uri: &str) -> Result<Event> {
+    let (event, organizer) = editable(state, by, uri).await?;
+    if event.is_cancelled() {
+        return Ok(event);
+    }
+    let extra = store::participant_inboxes(&state.db, event.id).await?;
+    let mut tx = state.db.begin_write().await?;
+    store::set_status(&mut tx, event.id, Status::Cancelled).await?;
+    let updated = store::by_id_tx(&mut tx, event.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    publish(state, &mut tx, &organizer, &updated, "Update", &extra).await?;
+    notify_participants(state, &mut tx, by, &updated, "cancelled").await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(updated)
+}
+
+/// Deletes a local event: peers get a `Delete`, its address answers 410.
+pub async fn delete(state: &AppState, by: &Account, uri: &str) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    let (event, organizer) = editable(state, by, uri).await?;
+    let mut inboxes = store::participant_inboxes(&state.db, event.id).await?;
+    inboxes.extend(follows::follower_inboxes(&state.db, &event.organizer).await?);
+    let followers = urls.collection(&event.organizer, "followers");
+    let (to, cc) = object::addressing(&event, &followers);
+    let activity = object::delete(&urls, &event, to, cc);
+    let mut tx = state.db.begin_write().await?;
+    notify_participants(state, &mut tx, by, &event, "deleted").await?;
+    store::mark_deleted(&mut tx, event.id).await?;
+    if event.visibility != EventVisibility::Members {
+        delivery::publish(
+            &mut tx,
+            &activity,
+            organizer.key_ref(),
+            event.visibility == EventVisibility::Public,
+            &inboxes,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(())
+}
+
+// --- who may see -------------------------------------------------------------------------------
+
+/// Whether `viewer` may see `event`.
+pub async fn can_see(state: &AppState, event: &Event, viewer: &Viewer) -> Result<bool> {
+    if event.visibility == EventVisibility::Public {
+        return Ok(true);
+    }
+    let urls = Urls::new(&state.config);
+    if event.visibility == EventVisibility::Members {
+        return Ok(event.local && matches!(viewer, Viewer::Member(_)));
+    }
+    let Some(me) = viewer.uri(&urls) else {
+        return Ok(false);
+    };
+    if event.organizer == me {
+        return Ok(true);
+    }
+    if let Viewer::Member(account) = viewer {
+        if let Some(organizer) = local::by_uri(state, &event.organizer).await? {
+            if may_act_as(state, account, &organizer).await? {
+                return Ok(true);
+            }
+        }
+    }
+    if store::participant(&state.db, event.id, &me)
+        .await?
+        .is_some()
+    {
+        return Ok(true);
+    }
+    Ok(follows::get(&state.db, &me, &event.organizer)
+        .await?
+        .is_some_and(|f| f.accepted()))
+}
+
+/// Whether `account` organises `event` (as itself, or for a company or the space it runs).
+pub async fn organises(state: &AppState, account: &Account, event: &Event) -> Result<bool> {
+    if !event.local {
+        return Ok(false);
+    }
+    match local::by_uri(state, &event.organizer).await? {
+        Some(organizer) => may_act_as(state, account, &organizer).await,
+        None => Ok(false),
+    }
+}
+
+// --- RSVP of local members ---------------------------------------------------------------------
+
+/// A member asks for a seat at the event at `uri` (local or remote). Returns where the
+/// request stands: accepted at once, or pending (the organiser approves, or a remote organiser
+/// has yet to answer). Asking again changes nothing.
+pub async fn join(state: &AppState, account: &Account, uri: &str) -> Result<RsvpState> {
+    let urls = Urls::new(&state.config);
+    let me = urls.member(&account.handle);
+    let event = store::by_uri(&state.db, uri.trim())
+        .await?
+        .filter(|e| !e.is_deleted())
+        .ok_or(Error::NotFound)?;
+    if !can_see(state, &event, &Viewer::Member(account.clone())).await? {
+        return Err(Error::NotFound);
+    }
+    if let Some(p) = store::participant(&state.db, event.id, &me).await? {
+        if p.state != RsvpState::Rejected {
+            return Ok(p.state);
+        }
+    }
+    if event.organizer == me {
+        return Err(Error::Conflict("You organise this event.".into()));
+    }
+    if event.is_cancelled() {
+        return Err(Error::Conflict("This event is cancelled.".into()));
+    }
+    if event.ends_at < now_ms() {
+        return Err(Error::Conflict("This event is over.".into()));
+    }
+    match event.join_mode {
+        JoinMode::Invite => {
+            return Err(Error::forbidden("This event is by invitation only."));
+        }
+        JoinMode::External => {
+            return Err(Error::Conflict(format!(
+                "Registration for this event happens at {}.",
+                event.external_url
+            )));
+        }
+        _ => {}
+    }
+    if !event.local {
+        return join_remote(state, account, &me, &event).await;
+    }
+    let join_id = activities::new_id(&urls);
+    let mut tx = state.db.begin_write().await?;
+    let outcome = if event.join_mode == JoinMode::Approval {
+        RsvpState::Pending
+    } else if store::take_seat(&mut tx, event.id).await? {
+        RsvpState::Accepted
+    } else {
+        return Err(Error::Conflict("This event is full.".into()));
+    };
+    store::put_participant(&mut tx, event.id, &me, outcome, &join_id).await?;
+    let who = format!("@{}@{}", account.handle, urls.domain());
+    notify_organiser(state, &mut tx, &event, &me, &who, outcome).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Records a pending RSVP and sends `Join` to a remote organiser.
+async fn join_remote(
+    state: &AppState,
+    account: &Account,
+    me: &str,
+    event: &Event,
+) -> Result<RsvpState> {
+    let urls = Urls::new(&state.config);
+    let organizer = remote::resolve(state, &event.organizer, false).await?;
+    let join_id = activities::new_id(&urls);
+    let activity = object::rsvp(&join_id, "Join", me, event);
+    let mut tx = state.db.begin_write().await?;
+    store::put_participant(&mut tx, event.id, me, RsvpState::Pending, &join_id).await?;
+    delivery::publish(
+        &mut tx,
+        &activity,
+        LocalActor::Member(account.clone()).key_ref(),
+        false,
+        std::slice::from_ref(&organizer.inbox),
+    )
+    .await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(RsvpState::Pending)
+}
+
+/// A member gives up their seat (or request). For a remote event the organiser gets `Leave`.
+pub async fn leave(state: &AppState, account: &Account, uri: &str) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    let me = urls.member(&account.handle);
+    let event = store::by_uri(&state.db, uri.trim())
+        .await?
+        .ok_or(Error::NotFound)?;
+    let Some(p) = store::participant(&state.db, event.id, &me).await? else {
+        return Ok(());
+    };
+    let mut tx = state.db.begin_write().await?;
+    store::remove_participant(&mut tx, p.id).await?;
+    if event.local {
+        if p.state == RsvpState::Accepted {
+            store::release_seat(&mut tx, event.id).await?;
+        }
+    } else if let Ok(organizer) = remote::resolve(state, &event.organizer, false).await {
+        let activity = object::rsvp(&activities::new_id(&urls), "Leave", &me, &event);
+        delivery::publish(
+            &mut tx,
+            &activity,
+            LocalActor::Member(account.clone()).key_ref(),
+            false,
+            std::slice::from_ref(&organizer.inbox),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(())
+}
+
+/// The organiser accepts or rejects a waiting participant (local, or remote: they get
+/// `Accept` / `Reject`). Accepting needs a free seat.
+pub async fn decide(
+    state: &AppState,
+    by: &Account,
+    uri: &str,
+    participant_id: i64,
+    accept: bool,
+) -> Result<Participant> {
+    let urls = Urls::new(&state.config);
+    let (event, organizer) = editable(state, by, uri).await?;
+    let p = store::participant_by_id(&state.db, participant_id)
+        .await?
+        .filter(|p| p.event_id == event.id)
+        .ok_or(Error::NotFound)?;
+    let target = if accept {
+        RsvpState::Accepted
+    } else {
+        RsvpState::Rejected
+    };
+    if p.state == target {
+        return Ok(p);
+    }
+    let mut tx = state.db.begin_write().await?;
+    if accept {
+        if !store::take_seat(&mut tx, event.id).await? {
+            return Err(Error::Conflict("This event is full.".into()));
+        }
+    } else if p.state == RsvpState::Accepted {
+        store::release_seat(&mut tx, event.id).await?;
+    }
+    store::set_participant_state(&mut tx, p.id, target).await?;
+    if let Some(r) = remote::by_uri(&state.db, &p.actor).await? {
+        let answer = object::answer(&urls, accept, &event, &p.actor, &p.join_uri);
+        delivery::publish(
+            &mut tx,
+            &answer,
+            organizer.key_ref(),
+            false,
+            std::slice::from_ref(&r.inbox),
+        )
+        .await?;
+    } else if let Some(actor) = local::by_uri(state, &p.actor).await? {
+        let summary = if accept {
+            format!("accepted you at {}", event.title)
+        } else {
+            format!("declined your request for {}", event.title)
+        };
+        let who = organizer.label();
+        for account_id in notes::stewards(&state.db, &actor).await? {
+            notes::notify(
+                &mut tx,
+                &NewNotification {
+                    account_id,
+                    kind: Kind::Rsvp,
+                    actor: &event.organizer,
+                    actor_name: &who,
+                    object: &event.uri,
+                    link: &event.link(),
+                    summary: &summary,
+                },
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    delivery::wake(state);
+    store::participant_by_id(&state.db, p.id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// An organiser invites someone (`@name`, `@name@host` or an actor's address). A local member
+/// gets a seat at once; a remote actor is sent `Invite` and gets the seat when it answers
+/// with `Accept` (or `Join`). Works in every join mode; in `invite` mode it is the only way in.
+pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Result<Participant> {
+    let urls = Urls::new(&state.config);
+    let (event, organizer) = editable(state, by, uri).await?;
+    if event.is_cancelled() || event.ends_at < now_ms() {
+        return Err(Error::Conflict("This event is cancelled or over.".into()));
+    }
+    let who = who.trim();
+    let not_found = || Error::invalid("who", "names no one we can find");
+    let target = if who.starts_with("https://") || who.starts_with("http://") {
+        match local::by_uri(state, who).await? {
+            Some(a) => a.uri(&urls),
+            None => remote::resolve(state, who, false).await?.uri,
+        }
+    } else {
+        let acct = who.trim_start_matches('@').to_ascii_lowercase();
+        let m = match acct.split_once('@') {
+            Some((n, h)) => crate::posts::compose::MentionText {
+                name: n.into(),
+                host: Some(h.into()),
+            },
+            None => crate::posts::compose::MentionText {
+                name: acct.clone(),
+                host: None,
+            },
+        };
+        crate::posts::people::resolve_mention(state, &m)
+            .await
+            .ok_or_else(not_found)?
+            .uri
+    };
+    if target == event.organizer {
+        return Err(Error::invalid("who", "organises this event"));
+    }
+    if let Some(p) = store::participant(&state.db, event.id, &target).await? {
+        if p.state != RsvpState::Rejected {
+            return Ok(p);
+        }
+    }
+    let mut tx = state.db.begin_write().await?;
+    if let Some(member) = local::by_uri(state, &target).await? {
+        if !matches!(member, LocalActor::Member(_)) {
+            return Err(Error::invalid("who", "is not a person"));
+        }
+        if !store::take_seat(&mut tx, event.id).await? {
+            return Err(Error::Conflict("This event is full.".into()));
+        }
+        let id = activities::new_id(&urls);
+        store::put_participant(&mut tx, event.id, &target, RsvpState::Accepted, &id).await?;
+        let summary = format!("invited you to {}", event.title);
+        let who = organizer.label();
+        for account_id in notes::stewards(&state.db, &member).await? {
+            notes::notify(
+                &mut tx,
+                &NewNotification {
+                    account_id,
+                    kind: Kind::Rsvp,
+                    actor: &event.organizer,
+                    actor_name: &who,
+                    object: &event.uri,
+                    link: &event.link(),
+                    summary: &summary,
+                },
+            )
+            .await?;
+        }
+    } else {
+        let actor = remote::by_uri(&state.db, &target)
+            .await?
+            .ok_or_else(not_found)?;
+        let id = activities::new_id(&urls);
+        let activity = object::invite(&id, &event, &target);
+        store::put_participant(&mut tx, event.id, &target, RsvpState::Pending, &id).await?;
+        delivery::publish(
+            &mut tx,
+            &activity,
+            organizer.key_ref(),
+            false,
+            std::slice::from_ref(&actor.inbox),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    delivery::wake(state);
+    store::participant(&state.db, event.id, &target)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+// --- notifications -------------------------------------------------------------------------------
+
+/// Tells the people behind the organiser about a new participant or request.
+pub async fn notify_organiser(
+    state: &AppState,
+    tx: &mut Tx,
+    event: &Event,
+    who_uri: &str,
+    who_name: &str,
+    outcome: RsvpState,
+) -> Result<()> {
+    let Some(organizer) = local::by_uri(state, &event.organizer).await? else {
+        return Ok(());
+    };
+    let summary = match outcome {
+        RsvpState::Accepted => format!("joined {}", event.title),
+        RsvpState::Pending => format!("asked to join {}", event.title),
+        RsvpState::Rejected => format!("could not join {} (full)", event.title),
+    };
+    for account_id in notes::stewards(&state.db, &organizer).await? {
+        notes::notify(
+            tx,
+            &NewNotification {
+                account_id,
+                kind: Kind::Rsvp,
+                actor: who_uri,
+                actor_name: who_name,
+                object: &event.uri,
+                link: &event.link(),
+                summary: &summary,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Tells the local participants (seated or waiting) that an event changed.
+pub async fn notify_participants(
+    state: &AppState,
+    tx: &mut Tx,
+    by: &Account,
+    event: &Event,
+    what: &str,
+) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    let who = match local::by_uri(state, &event.organizer).await? {
+        Some(o) => o.label(),
+        None => format!("@{}@{}", by.handle, urls.domain()),
+    };
+    notify_local_participants(state, tx, event, &event.organizer, &who, what).await
+}
+
+/// The same for an event whatever its origin, naming `actor` as the cause.
+pub async fn notify_local_participants(
+    state: &AppState,
+    tx: &mut Tx,
+    event: &Event,
+    actor: &str,
+    actor_name: &str,
+    what: &str,
+) -> Result<()> {
+    let summary = format!("{what} {}", event.title);
+    for p in store::participants(&state.db, event.id).await? {
+        if p.state == RsvpState::Rejected {
+            continue;
+        }
+        let Some(local_actor) = local::by_uri(state, &p.actor).await? else {
+            continue;
+        };
+        for account_id in notes::stewards(&state.db, &local_actor).await? {
+            notes::notify(
+                tx,
+                &NewNotification {
+                    account_id,
+                    kind: Kind::EventUpdated,
+                    actor,
+                    actor_name,
+                    object: &event.uri,
+                    link: &event.link(),
+                    summary: &summary,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
