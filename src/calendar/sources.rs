@@ -1,6 +1,5 @@
 //! Where calendar items come from. Each source turns its own things into [`Item`]s; a feed
-//! gathers the sources that belong in it. Events are the first source; task deadlines join
-//! [`member_private`] by adding their items there.
+//! gathers the sources that belong in it: events, and the due dates of project tasks.
 
 use super::ics::{Item, ItemStatus, When};
 use crate::accounts::Account;
@@ -9,6 +8,7 @@ use crate::error::Result;
 use crate::events::model::{Event, Status};
 use crate::events::store;
 use crate::federation::urls::Urls;
+use crate::projects::model::{Deadline, Status as TaskStatus};
 
 /// How many items one feed carries at most.
 pub const FEED_LIMIT: i64 = 500;
@@ -81,9 +81,56 @@ pub fn html_to_text(html: &str) -> String {
         .to_string()
 }
 
+/// A task's due date as an all-day item. A done task stays (a calendar keeps what happened),
+/// marked done in its title.
+pub fn deadline_item(d: &Deadline) -> Option<Item> {
+    let due = chrono::NaiveDate::parse_from_str(&d.due_on, "%Y-%m-%d").ok()?;
+    let done = d.status == TaskStatus::Done;
+    Some(Item {
+        uid: d.uid.clone(),
+        summary: format!(
+            "{}Due: {} ({})",
+            if done { "Done · " } else { "" },
+            d.title,
+            d.project_name
+        ),
+        description: format!(
+            "A task of {}, {}.",
+            d.project_name,
+            d.status.label().to_lowercase()
+        ),
+        when: When::AllDay {
+            start: due,
+            end: due,
+        },
+        timezone: None,
+        location: String::new(),
+        url: d.url.clone(),
+        status: ItemStatus::Confirmed,
+        last_modified: d.updated_at,
+    })
+}
+
+/// Where an item starts, for ordering a feed (an all-day item at midnight UTC).
+fn starts(item: &Item) -> i64 {
+    match &item.when {
+        When::Span { start, .. } => *start,
+        When::AllDay { start, .. } => start
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis())
+            .unwrap_or_default(),
+    }
+}
+
+/// The due dates of a project's tasks.
+pub async fn project_deadlines(state: &AppState, project_uri: &str) -> Result<Vec<Item>> {
+    let deadlines = crate::projects::store::deadlines_for_project(&state.db, project_uri).await?;
+    Ok(deadlines.iter().filter_map(deadline_item).collect())
+}
+
 /// A member's private feed: every event they organise (themselves, or for a company they
 /// manage, or for the space they administer) or asked to join (seated or waiting), whatever
-/// its visibility, soonest first.
+/// its visibility, and the due dates of the tasks assigned to them; soonest first.
 pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<Item>> {
     let urls = Urls::new(&state.config);
     let me = urls.member(&account.handle);
@@ -106,5 +153,14 @@ pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<I
     }
     events.sort_by_key(|e| (e.starts_at, e.id));
     events.truncate(FEED_LIMIT as usize);
-    Ok(events.iter().map(event_item).collect())
+    let mut items: Vec<Item> = events.iter().map(event_item).collect();
+    let cutoff = since();
+    for d in crate::projects::store::deadlines_for_member(&state.db, &me).await? {
+        if let Some(item) = deadline_item(&d).filter(|i| starts(i) >= cutoff) {
+            items.push(item);
+        }
+    }
+    items.sort_by_key(starts);
+    items.truncate(FEED_LIMIT as usize);
+    Ok(items)
 }

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/calendar.ics", get(space))
         .route("/companies/{handle}/calendar.ics", get(company))
         .route("/members/{handle}/calendar.ics", get(member))
+        .route("/projects/{handle}/calendar.ics", get(project))
         .route("/calendar/{file}", get(private))
         .route("/settings/calendar", get(settings).post(regenerate))
 }
@@ -101,6 +102,20 @@ async fn member(State(state): State<AppState>, Path(handle): Path<String>) -> Re
         &state,
         &format!("{} events", account.name()),
         events,
+    ))
+}
+
+/// A project's task deadlines.
+async fn project(State(state): State<AppState>, Path(handle): Path<String>) -> Result<Response> {
+    let project = crate::projects::store::by_handle(&state.db, &handle)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let uri = Urls::new(&state.config).project(&project.handle);
+    let items = sources::project_deadlines(&state, &uri).await?;
+    Ok(calendar_response(
+        &format!("{} deadlines", project.name),
+        &items,
+        false,
     ))
 }
 

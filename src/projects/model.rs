@@ -272,4 +272,6 @@ pub struct Deadline {
     pub url: String,
     pub project_name: String,
     pub status: Status,
+    /// When the task last changed (Unix milliseconds).
+    pub updated_at: i64,
 }

@@ -288,6 +288,7 @@ async fn deadlines(db: &Db, sql: &str, bind: &str, local_prefix: &str) -> Result
             url: uri.clone(),
             uid: uri,
             status: Status::parse(&status).unwrap_or(Status::Todo),
+            updated_at: r.try_get("updated_at")?,
         });
     }
     Ok(out)
@@ -299,7 +300,7 @@ pub async fn deadlines_for_member(db: &Db, member_uri: &str) -> Result<Vec<Deadl
     let prefix = local_project_prefix(member_uri);
     deadlines(
         db,
-        "SELECT t.uri, t.project, t.title, t.status, t.due_on FROM project_tasks t \
+        "SELECT t.uri, t.project, t.title, t.status, t.due_on, t.updated_at FROM project_tasks t \
          JOIN project_task_assignees a ON a.task_id = t.id \
          WHERE a.actor = $1 AND t.due_on IS NOT NULL ORDER BY t.due_on, t.id LIMIT 1000",
         member_uri,
@@ -313,7 +314,7 @@ pub async fn deadlines_for_project(db: &Db, project_uri: &str) -> Result<Vec<Dea
     let prefix = local_project_prefix(project_uri);
     deadlines(
         db,
-        "SELECT uri, project, title, status, due_on FROM project_tasks \
+        "SELECT uri, project, title, status, due_on, updated_at FROM project_tasks \
          WHERE project = $1 AND due_on IS NOT NULL ORDER BY due_on, id LIMIT 1000",
         project_uri,
         &prefix,

@@ -371,7 +371,7 @@ async fn the_event_document_defines_its_terms_and_reads_well() {
 }
 
 /// Unfolds an iCalendar text into its content lines, checking the line rules on the way.
-fn ics_lines(text: &str) -> Vec<String> {
+pub(crate) fn ics_lines(text: &str) -> Vec<String> {
     assert!(text.ends_with("\r\n"));
     let mut lines: Vec<String> = Vec::new();
     for physical in text.trim_end_matches("\r\n").split("\r\n") {

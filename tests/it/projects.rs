@@ -229,11 +229,13 @@ async fn tasks_notes_and_the_board() {
         .await
         .iter()
         .any(|n| n["kind"] == "project_join"));
+    // Due in a week: calendar feeds keep what is due from 90 days ago on.
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(7)).to_string();
     let task = created(
         &alpha,
         &ada,
         "/api/v1/projects/boat/tasks",
-        json!({"title": "Sand the hull", "assignees": "@cy", "due_on": "2026-12-01", "priority": "high"}),
+        json!({"title": "Sand the hull", "assignees": "@cy", "due_on": due, "priority": "high"}),
     )
     .await;
     let cy_uri = format!(
@@ -270,9 +272,56 @@ async fn tasks_notes_and_the_board() {
     assert_eq!(taken["assignees"].as_array().unwrap().len(), 2);
     // Deadlines, for calendars.
     let d = json_of(&alpha, Some(&cy), "/api/v1/me/deadlines").await;
-    assert_eq!(d[0]["due_on"], "2026-12-01");
+    assert_eq!(d[0]["due_on"], due.as_str());
     assert_eq!(d[0]["project_name"], "Boat");
     assert_eq!(d[0]["uid"], task["uri"]);
+    // ... in Cy's private calendar feed and in the project's, as all-day items.
+    let r = alpha
+        .post_json(Some(&cy), "/api/v1/calendar/feed", &json!({}))
+        .await;
+    let feed = r.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let day = due.replace('-', "");
+    let task_uri = task["uri"].as_str().unwrap();
+    for path in [path_of(&feed), "/projects/boat/calendar.ics".to_string()] {
+        let r = alpha.get(None, &path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar"));
+        let lines = crate::events::ics_lines(&r.text().await.unwrap());
+        let at = lines
+            .iter()
+            .position(|l| l == &format!("UID:{task_uri}"))
+            .unwrap_or_else(|| panic!("{path}: {lines:?}"));
+        let item: Vec<&String> = lines[at..]
+            .iter()
+            .take_while(|l| *l != "END:VEVENT")
+            .collect();
+        assert!(
+            item.iter()
+                .any(|l| **l == format!("DTSTART;VALUE=DATE:{day}")),
+            "{item:?}"
+        );
+        assert!(
+            item.iter()
+                .any(|l| **l == "SUMMARY:Due: Sand the hull (Boat)"),
+            "{item:?}"
+        );
+    }
+    // The board links its feed for calendar programs.
+    let board = alpha
+        .get(None, "/projects/boat")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains(
+        r#"<link rel="alternate" type="text/calendar" title="Deadlines of Boat" href="/projects/boat/calendar.ics">"#
+    ));
 
     // Notes keep every revision.
     let note = created(
