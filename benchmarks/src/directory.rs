@@ -3,14 +3,16 @@
 //! latency is the service time of one search end to end (HTTP, validation, full-text query,
 //! facet counts, JSON), not time spent queueing behind other requests.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::instance::Instance;
+use crate::servers::{drop_database, postgres_database};
 use crate::stats::{ms, percentile};
-use crate::Res;
+use crate::{Params, Res};
 
 /// The searches, cycled in order: free text, facets alone, both, a browse without filters, a
 /// later page, a date range of events.
@@ -124,4 +126,32 @@ pub(crate) fn print(label: &str, f: &SearchFigures) {
         .map(|(name, total)| format!("{name}: {total}"))
         .collect();
     println!("    results per search: {}", found.join("; "));
+}
+
+/// The section: a fresh SQLite instance, then one on a fresh PostgreSQL database.
+pub(crate) async fn run(binary: &Path, resolve: &str, p: &Params) {
+    println!(
+        "\nDirectory search over HTTP ({} synthetic entries)",
+        p.directory_entries
+    );
+    match Instance::start(binary, "dir", None, resolve, &[]).await {
+        Ok(d) => match measure(&d, p.directory_entries, p.searches).await {
+            Ok(f) => print("SQLite", &f),
+            Err(e) => println!("  SQLite: not measured: {e}"),
+        },
+        Err(e) => println!("  SQLite: not measured: {e}"),
+    }
+    match postgres_database().await {
+        Ok((admin_url, name, url)) => {
+            match Instance::start(binary, "dir", Some(url), resolve, &[]).await {
+                Ok(d) => match measure(&d, p.directory_entries, p.searches).await {
+                    Ok(f) => print("PostgreSQL", &f),
+                    Err(e) => println!("  PostgreSQL: not measured: {e}"),
+                },
+                Err(e) => println!("  PostgreSQL: not measured: {e}"),
+            }
+            drop_database(&admin_url, &name).await;
+        }
+        Err(e) => println!("  PostgreSQL: not measured: {e}"),
+    }
 }

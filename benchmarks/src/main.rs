@@ -53,6 +53,8 @@ pub(crate) struct Params {
     /// Directory search: synthetic entries, and searches timed.
     pub(crate) directory_entries: usize,
     pub(crate) searches: usize,
+    /// `--only a,b`: the sections to run (all when empty).
+    pub(crate) only: Vec<String>,
 }
 
 impl Params {
@@ -68,6 +70,7 @@ impl Params {
                 page_secs: 4,
                 directory_entries: 100_000,
                 searches: 400,
+                only: Vec::new(),
             }
         } else {
             Params {
@@ -80,17 +83,68 @@ impl Params {
                 page_secs: 15,
                 directory_entries: 100_000,
                 searches: 2000,
+                only: Vec::new(),
             }
         }
     }
+}
+
+/// The sections of a run, as `--only` names them.
+const SECTIONS: [&str; 5] = ["pages", "throughput", "fanout", "directory", "inbox"];
+
+impl Params {
+    /// Whether the run includes `section`.
+    fn runs(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
+}
+
+/// `[--quick] [--only SECTION,…]`.
+fn parse_args(args: &[String]) -> Res<Params> {
+    let mut quick = false;
+    let mut only = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--only" => {
+                let list = it.next().ok_or("--only needs a list of sections")?;
+                for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    if !SECTIONS.contains(&s) {
+                        return Err(format!(
+                            "unknown section {s:?}; the sections are {}",
+                            SECTIONS.join(", ")
+                        ));
+                    }
+                    only.push(s.to_string());
+                }
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; usage: bench [--quick] [--only {}]",
+                    SECTIONS.join(",")
+                ))
+            }
+        }
+    }
+    let mut p = Params::new(quick);
+    p.only = only;
+    Ok(p)
 }
 
 // --- the run ------------------------------------------------------------------------------------
 
 #[tokio::main]
 async fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    if let Err(e) = run(Params::new(quick)).await {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let params = match parse_args(&args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(params).await {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
@@ -168,75 +222,60 @@ async fn run(p: Params) -> Res<()> {
         "A company with a description, for the page benchmark.",
     )
     .await?;
-    println!("\nPages (SQLite instance, {} s each)", p.page_secs);
-    for path in ["/", "/companies/acme"] {
-        match pages(&a, path, p.page_secs).await {
-            Ok(line) => println!("  {path}: {line}"),
-            Err(e) => println!("  {path}: not measured: {e}"),
+    if p.runs("pages") {
+        println!("\nPages (SQLite instance, {} s each)", p.page_secs);
+        for path in ["/", "/companies/acme"] {
+            match pages(&a, path, p.page_secs).await {
+                Ok(line) => println!("  {path}: {line}"),
+                Err(e) => println!("  {path}: not measured: {e}"),
+            }
         }
     }
 
-    // Throughput to one host with latency.
-    let mut tp_hosts = HashMap::new();
-    for d in delays {
-        let port = net.listen(Duration::from_millis(d)).await?;
-        tp_hosts.insert(d, format!("d{d}.test:{port}"));
-    }
-    println!("\nThroughput to one host (K = {} Updates)", p.k);
-    throughput(&net, &a, &tp_hosts, &delays, p.k, 8).await;
-    {
-        let b = Instance::start(
-            &binary,
-            "single",
-            None,
-            &resolve,
-            &[("GUILDHALL_DELIVERY_PER_HOST", "1".into())],
-        )
-        .await?;
-        throughput(&net, &b, &tp_hosts, &delays, p.k, 1).await;
+    if p.runs("throughput") {
+        // Throughput to one host with latency.
+        let mut tp_hosts = HashMap::new();
+        for d in delays {
+            let port = net.listen(Duration::from_millis(d)).await?;
+            tp_hosts.insert(d, format!("d{d}.test:{port}"));
+        }
+        println!("\nThroughput to one host (K = {} Updates)", p.k);
+        throughput(&net, &a, &tp_hosts, &delays, p.k, 8).await;
+        {
+            let b = Instance::start(
+                &binary,
+                "single",
+                None,
+                &resolve,
+                &[("GUILDHALL_DELIVERY_PER_HOST", "1".into())],
+            )
+            .await?;
+            throughput(&net, &b, &tp_hosts, &delays, p.k, 1).await;
+        }
     }
 
-    // Fan-out.
-    println!(
+    if p.runs("fanout") {
+        // Fan-out.
+        println!(
         "\nFan-out: one company's Update to followers on distinct hosts (bound: {:.0} signatures/s on {cores} cores; {:.0}/s with the rsa crate)",
         sign_rate * cores as f64,
         pure.sign * cores as f64
     );
-    for &size in &p.fan_sizes {
-        match fan_out(&net, &a, &fan_hosts[..size]).await {
-            Ok(line) => println!("  {size} hosts: {line}"),
-            Err(e) => println!("  {size} hosts: not measured: {e}"),
-        }
-    }
-
-    // Directory search, on a fresh instance of its own.
-    println!(
-        "\nDirectory search over HTTP ({} synthetic entries)",
-        p.directory_entries
-    );
-    match Instance::start(&binary, "dir", None, &resolve, &[]).await {
-        Ok(d) => match directory::measure(&d, p.directory_entries, p.searches).await {
-            Ok(f) => directory::print("SQLite", &f),
-            Err(e) => println!("  SQLite: not measured: {e}"),
-        },
-        Err(e) => println!("  SQLite: not measured: {e}"),
-    }
-    match postgres_database().await {
-        Ok((admin_url, name, url)) => {
-            match Instance::start(&binary, "dir", Some(url), &resolve, &[]).await {
-                Ok(d) => match directory::measure(&d, p.directory_entries, p.searches).await {
-                    Ok(f) => directory::print("PostgreSQL", &f),
-                    Err(e) => println!("  PostgreSQL: not measured: {e}"),
-                },
-                Err(e) => println!("  PostgreSQL: not measured: {e}"),
+        for &size in &p.fan_sizes {
+            match fan_out(&net, &a, &fan_hosts[..size]).await {
+                Ok(line) => println!("  {size} hosts: {line}"),
+                Err(e) => println!("  {size} hosts: not measured: {e}"),
             }
-            drop_database(&admin_url, &name).await;
         }
-        Err(e) => println!("  PostgreSQL: not measured: {e}"),
     }
 
-    // Inbox accept rate.
-    println!(
+    if p.runs("directory") {
+        directory::run(&binary, &resolve, &p).await;
+    }
+
+    if p.runs("inbox") {
+        // Inbox accept rate.
+        println!(
         "\nInbox accept rate: {} signed Create(Note) from {} actors, concurrency {} (bound: {:.0} verifications/s on {cores} cores; {:.0}/s with the rsa crate)",
         p.n,
         p.m,
@@ -244,73 +283,74 @@ async fn run(p: Params) -> Res<()> {
         verify_rate * cores as f64,
         pure.verify * cores as f64
     );
-    let http = client(&["bench.test".to_string()]);
-    let (r, peak) =
-        inbox_load(&net, &http, &a.url("/inbox"), &load_host, &p, Some(a.pid())).await?;
-    print_inbox("guildhall, SQLite", &r, p.n);
-    let after = rss_kib(a.pid());
-    println!(
-        "  memory: peak during the load {:.1} MiB, right after {:.1} MiB",
-        peak.unwrap_or(0) as f64 / 1024.0,
-        after.unwrap_or(0) as f64 / 1024.0
-    );
-    let guildhall_rate = r.rate;
-    drop(a);
+        let http = client(&["bench.test".to_string()]);
+        let (r, peak) =
+            inbox_load(&net, &http, &a.url("/inbox"), &load_host, &p, Some(a.pid())).await?;
+        print_inbox("guildhall, SQLite", &r, p.n);
+        let after = rss_kib(a.pid());
+        println!(
+            "  memory: peak during the load {:.1} MiB, right after {:.1} MiB",
+            peak.unwrap_or(0) as f64 / 1024.0,
+            after.unwrap_or(0) as f64 / 1024.0
+        );
+        let guildhall_rate = r.rate;
+        drop(a);
 
-    match postgres_database().await {
-        Ok((admin_url, name, url)) => {
-            match Instance::start(&binary, "bench", Some(url), &resolve, &[]).await {
-                Ok(pg) => {
-                    match inbox_load(
-                        &net,
-                        &http,
-                        &pg.url("/inbox"),
-                        &load_host,
-                        &p,
-                        Some(pg.pid()),
-                    )
-                    .await
-                    {
-                        Ok((r, peak)) => {
-                            print_inbox("guildhall, PostgreSQL", &r, p.n);
+        match postgres_database().await {
+            Ok((admin_url, name, url)) => {
+                match Instance::start(&binary, "bench", Some(url), &resolve, &[]).await {
+                    Ok(pg) => {
+                        match inbox_load(
+                            &net,
+                            &http,
+                            &pg.url("/inbox"),
+                            &load_host,
+                            &p,
+                            Some(pg.pid()),
+                        )
+                        .await
+                        {
+                            Ok((r, peak)) => {
+                                print_inbox("guildhall, PostgreSQL", &r, p.n);
+                                println!(
+                                    "  memory: peak during the load {:.1} MiB",
+                                    peak.unwrap_or(0) as f64 / 1024.0
+                                );
+                            }
+                            Err(e) => println!("  guildhall, PostgreSQL: not measured: {e}"),
+                        }
+                        drop(pg);
+                    }
+                    Err(e) => println!("  guildhall, PostgreSQL: not measured: {e}"),
+                }
+                drop_database(&admin_url, &name).await;
+            }
+            Err(e) => println!("  guildhall, PostgreSQL: not measured: {e}"),
+        }
+
+        match fedify_peer().await {
+            Ok((port, _guard)) => {
+                let http = client(&["peer.test".to_string()]);
+                let inbox = format!("http://peer.test:{port}/inbox");
+                match inbox_load(&net, &http, &inbox, &load_host, &p, Some(_guard.0.id())).await {
+                    Ok((r, peak)) => {
+                        print_inbox("Fedify peer (Node)", &r, p.n);
+                        println!(
+                            "  memory of the peer: peak during the load {:.1} MiB",
+                            peak.unwrap_or(0) as f64 / 1024.0
+                        );
+                        if r.rate > 0.0 {
                             println!(
-                                "  memory: peak during the load {:.1} MiB",
-                                peak.unwrap_or(0) as f64 / 1024.0
+                                "  ratio guildhall (SQLite) / Fedify: {:.2}",
+                                guildhall_rate / r.rate
                             );
                         }
-                        Err(e) => println!("  guildhall, PostgreSQL: not measured: {e}"),
                     }
-                    drop(pg);
+                    Err(e) => println!("  Fedify peer: not measured: {e}"),
                 }
-                Err(e) => println!("  guildhall, PostgreSQL: not measured: {e}"),
             }
-            drop_database(&admin_url, &name).await;
+            Err(e) => println!("  Fedify peer: not measured: {e}"),
         }
-        Err(e) => println!("  guildhall, PostgreSQL: not measured: {e}"),
-    }
-
-    match fedify_peer().await {
-        Ok((port, _guard)) => {
-            let http = client(&["peer.test".to_string()]);
-            let inbox = format!("http://peer.test:{port}/inbox");
-            match inbox_load(&net, &http, &inbox, &load_host, &p, Some(_guard.0.id())).await {
-                Ok((r, peak)) => {
-                    print_inbox("Fedify peer (Node)", &r, p.n);
-                    println!(
-                        "  memory of the peer: peak during the load {:.1} MiB",
-                        peak.unwrap_or(0) as f64 / 1024.0
-                    );
-                    if r.rate > 0.0 {
-                        println!(
-                            "  ratio guildhall (SQLite) / Fedify: {:.2}",
-                            guildhall_rate / r.rate
-                        );
-                    }
-                }
-                Err(e) => println!("  Fedify peer: not measured: {e}"),
-            }
-        }
-        Err(e) => println!("  Fedify peer: not measured: {e}"),
     }
     println!(
         "\nThe measurements took {:.0} s.",
