@@ -1230,3 +1230,149 @@ async fn lists_the_spaces_projects_and_public_upcoming_events() {
     assert_eq!(changes[0]["id"], later.as_str());
     assert_eq!(changes[0]["type"], "Tombstone");
 }
+
+#[tokio::test]
+async fn remote_events_and_projects_open_where_this_space_shows_them() {
+    use guildhall::directory::{Draft, Kind};
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let instance = Instance::start(&url, &[]).await;
+    let app = &instance.app;
+    let r = app
+        .post_json(
+            None,
+            "/api/v1/setup",
+            &json!({"name": "Harbour Works", "admin_handle": "boss", "admin_email": "boss@example.org", "admin_password": crate::support::ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let admin = app.token("boss", crate::support::ADMIN_PASSWORD).await;
+    app.open_registration(&admin).await;
+    app.member("ada").await;
+
+    let draft = |uri: &str, kind: Kind, name: &str| Draft {
+        uri: uri.to_string(),
+        kind,
+        origin: "far.example".into(),
+        handle: String::new(),
+        name: name.into(),
+        summary: String::new(),
+        url: uri.to_string(),
+        icon_url: String::new(),
+        industry: String::new(),
+        skills: Vec::new(),
+        city: String::new(),
+        country: String::new(),
+        space_name: "Far Space".into(),
+        hiring: false,
+        open_to_collaborate: true,
+        starts_at: Some(1_900_000_000_000),
+        ends_at: Some(1_900_000_360_000),
+    };
+    let known = "https://far.example/events/known";
+    let unknown = "https://far.example/events/unknown";
+    let project = "https://far.example/projects/raft";
+    let mut raft = draft(project, Kind::Project, "Raft");
+    raft.starts_at = None;
+    raft.ends_at = None;
+    guildhall::directory::store::insert_batch(
+        &instance.state.db,
+        &[
+            draft(known, Kind::Event, "Known event"),
+            draft(unknown, Kind::Event, "Unknown event"),
+            raft,
+        ],
+        1,
+    )
+    .await
+    .unwrap();
+    // This space has received the first event already.
+    let mut tx = instance.state.db.begin_write().await.unwrap();
+    guildhall::events::store::insert(
+        &mut tx,
+        &guildhall::events::model::NewEvent {
+            uri: known.into(),
+            local: false,
+            organizer: "https://far.example/members/zoe".into(),
+            title: "Known event".into(),
+            source: String::new(),
+            content: String::new(),
+            starts_at: 1_900_000_000_000,
+            ends_at: 1_900_000_360_000,
+            timezone: "UTC".into(),
+            place_name: String::new(),
+            street_address: String::new(),
+            postal_code: String::new(),
+            locality: String::new(),
+            country: String::new(),
+            online_url: String::new(),
+            capacity: None,
+            join_mode: guildhall::events::model::JoinMode::Free,
+            external_url: String::new(),
+            visibility: guildhall::events::model::EventVisibility::Public,
+            category: "MEETING".into(),
+            status: guildhall::events::model::Status::Confirmed,
+            participant_count: 0,
+            url: known.into(),
+            published_at: 1,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let page = |client: reqwest::Client, uri: &'static str| async move {
+        let enc: String = url::form_urlencoded::byte_serialize(uri.as_bytes()).collect();
+        let r = client
+            .get(app.url(&format!("/directory/entry?uri={enc}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{uri}");
+        (r.text().await.unwrap(), enc)
+    };
+    // A received event opens at its page here, with its RSVP.
+    let (html, enc) = page(app.api.clone(), known).await;
+    assert!(
+        html.contains(&format!("id=\"here-link\" href=\"/events/remote?uri={enc}\""))
+            || html.contains(&format!("href=\"/events/remote?uri={enc}\" id=\"here-link\"")),
+        "{html}"
+    );
+    let r = app
+        .get(None, &format!("/events/remote?uri={enc}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // One not received yet: visitors go to its origin; members can fetch it here.
+    let (html, _) = page(app.api.clone(), unknown).await;
+    assert!(!html.contains("here-link"));
+    assert!(!html.contains("fetch-event-form"));
+    assert!(html.contains("id=\"origin-link\""));
+    let browser = app.browser();
+    let login = browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", crate::support::csrf_from(&login).as_str()),
+            ("login", "ada"),
+            ("password", crate::support::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (html, _) = page(browser.clone(), unknown).await;
+    assert!(html.contains("id=\"fetch-event-form\""), "{html}");
+    assert!(html.contains("action=\"/events/lookup\""));
+    assert!(html.contains(&format!("name=\"url\" value=\"{unknown}\"")));
+    // A remote project this space has not seen links to its origin only.
+    let (html, _) = page(app.api.clone(), project).await;
+    assert!(!html.contains("here-link"));
+    assert!(html.contains("href=\"https://far.example/projects/raft\""));
+}
