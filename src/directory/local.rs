@@ -188,13 +188,12 @@ pub async fn listed(state: &AppState) -> Result<Vec<Draft>> {
     // the event's own: an online event has none.
     for e in crate::events::store::listable_local(&state.db, now_ms()).await? {
         let event_country = e.country.trim();
-        let event_country = if event_country.len() == 2
-            && event_country.chars().all(|c| c.is_ascii_alphabetic())
-        {
-            event_country.to_uppercase()
-        } else {
-            String::new()
-        };
+        let event_country =
+            if event_country.len() == 2 && event_country.chars().all(|c| c.is_ascii_alphabetic()) {
+                event_country.to_uppercase()
+            } else {
+                String::new()
+            };
         out.push(Draft {
             uri: e.uri.clone(),
             kind: Kind::Event,

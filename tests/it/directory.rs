@@ -1334,13 +1334,14 @@ async fn remote_events_and_projects_open_where_this_space_shows_them() {
     // A received event opens at its page here, with its RSVP.
     let (html, enc) = page(app.api.clone(), known).await;
     assert!(
-        html.contains(&format!("id=\"here-link\" href=\"/events/remote?uri={enc}\""))
-            || html.contains(&format!("href=\"/events/remote?uri={enc}\" id=\"here-link\"")),
+        html.contains(&format!(
+            "id=\"here-link\" href=\"/events/remote?uri={enc}\""
+        )) || html.contains(&format!(
+            "href=\"/events/remote?uri={enc}\" id=\"here-link\""
+        )),
         "{html}"
     );
-    let r = app
-        .get(None, &format!("/events/remote?uri={enc}"))
-        .await;
+    let r = app.get(None, &format!("/events/remote?uri={enc}")).await;
     assert_eq!(r.status(), StatusCode::OK);
     // One not received yet: visitors go to its origin; members can fetch it here.
     let (html, _) = page(app.api.clone(), unknown).await;
