@@ -1,13 +1,15 @@
-//! This space's own entries, derived from its members, companies and the space itself.
+//! This space's own entries, derived from its members, companies, projects, public upcoming
+//! events and the space itself.
 //!
 //! Rather than asking every code path that changes a profile, a company or the space to tell
 //! the directory, the directory reconciles: before it is read or published it compares a cheap
-//! signature of its sources (row counts and change times) with the one it last saw, and when it
+//! signature of its sources (row counts, change times and how many events are still to come)
+//! with the one it last saw, and when it
 //! differs it recomputes every local entry and writes only those whose content changed (each
 //! with a new change number) and removes those no longer listed. A change made through any
 //! path, today's or a future one, reaches the directory the next time it is looked at.
 
-use super::model::{Draft, Kind};
+use super::model::{clip, Draft, Kind};
 use super::store;
 use crate::app::AppState;
 use crate::error::Result;
@@ -17,7 +19,7 @@ use crate::storage::now_ms;
 /// Reconciles local entries when their sources changed since the last look.
 pub async fn ensure_fresh(state: &AppState) -> Result<()> {
     let runtime = &state.directory;
-    let signature = store::local_sources_signature(&state.db).await?;
+    let signature = store::local_sources_signature(&state.db, now_ms()).await?;
     if runtime.last_signature().as_deref() == Some(signature.as_str()) {
         return Ok(());
     }
@@ -102,20 +104,26 @@ pub async fn listed(state: &AppState) -> Result<Vec<Draft>> {
         });
     }
     let rows = sqlx::query(&format!(
-        "SELECT {} FROM companies WHERE discoverable = 1 ORDER BY id",
+        "SELECT {} FROM companies ORDER BY id",
         crate::companies::Company::COLUMNS
     ))
     .fetch_all(state.db.pool())
     .await?;
-    for row in &rows {
-        let c = crate::companies::Company::from_row(row)?;
-        let uri = urls.company(&c.handle);
-        // A company without a place of its own is where the space is.
-        let (city, company_country) = if c.city.is_empty() && c.country.is_empty() {
+    let companies = rows
+        .iter()
+        .map(crate::companies::Company::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    // A company without a place of its own is where the space is.
+    let place_of = |c: &crate::companies::Company| {
+        if c.city.is_empty() && c.country.is_empty() {
             (space.city.clone(), country.clone())
         } else {
             (c.city.clone(), c.country.to_uppercase())
-        };
+        }
+    };
+    for c in companies.iter().filter(|c| c.discoverable) {
+        let uri = urls.company(&c.handle);
+        let (city, company_country) = place_of(c);
         out.push(Draft {
             url: uri.clone(),
             uri,
@@ -140,8 +148,81 @@ pub async fn listed(state: &AppState) -> Result<Vec<Draft>> {
             ends_at: None,
         });
     }
+    // Projects are public `Group` actors with no switch of their own: every one is listed,
+    // open or closed. A company's project carries the company's industry, skills and place;
+    // a member's project only the space's place (a person's skills are not the project's).
+    for p in crate::projects::store::all(&state.db).await? {
+        let uri = urls.project(&p.handle);
+        let owner = p
+            .company_id
+            .and_then(|id| companies.iter().find(|c| c.id == id));
+        let (industry, skills, (city, project_country)) = match owner {
+            Some(c) => (c.industry.clone(), c.skills.clone(), place_of(c)),
+            None => (
+                String::new(),
+                Vec::new(),
+                (space.city.clone(), country.clone()),
+            ),
+        };
+        out.push(Draft {
+            url: uri.clone(),
+            uri,
+            kind: Kind::Project,
+            origin: origin.clone(),
+            handle: format!("@{}@{}", p.handle, urls.domain()),
+            name: p.name.clone(),
+            summary: clip(&p.summary, SUMMARY_MAX),
+            icon_url: String::new(),
+            industry,
+            skills,
+            city,
+            country: project_country,
+            space_name: space.name.clone(),
+            hiring: false,
+            open_to_collaborate: !p.closed,
+            starts_at: None,
+            ends_at: None,
+        });
+    }
+    // Public events that have not ended and are neither cancelled nor deleted. Their place is
+    // the event's own: an online event has none.
+    for e in crate::events::store::listable_local(&state.db, now_ms()).await? {
+        let event_country = e.country.trim();
+        let event_country =
+            if event_country.len() == 2 && event_country.chars().all(|c| c.is_ascii_alphabetic()) {
+                event_country.to_uppercase()
+            } else {
+                String::new()
+            };
+        out.push(Draft {
+            uri: e.uri.clone(),
+            kind: Kind::Event,
+            origin: origin.clone(),
+            handle: String::new(),
+            name: e.title.clone(),
+            summary: clip(&e.source, SUMMARY_MAX),
+            url: if e.url.is_empty() {
+                e.uri.clone()
+            } else {
+                e.url.clone()
+            },
+            icon_url: String::new(),
+            industry: String::new(),
+            skills: Vec::new(),
+            city: clip(e.locality.trim(), 80),
+            country: event_country,
+            space_name: space.name.clone(),
+            hiring: false,
+            open_to_collaborate: false,
+            starts_at: Some(e.starts_at),
+            ends_at: Some(e.ends_at),
+        });
+    }
     Ok(out)
 }
+
+/// The longest summary a project or event entry carries (as much as peers keep).
+const SUMMARY_MAX: usize = 2000;
 
 /// Brings the stored local entries in line with [`listed`]; returns how many changed.
 pub async fn reconcile(state: &AppState) -> Result<usize> {

@@ -2,7 +2,8 @@
 //! this one knows, searchable with facets, with no central index.
 //!
 //! - `model`: an entry and its kinds; `store`: every query (entries, search, facets, peers).
-//! - `local`: this space's own entries, reconciled from members, companies and the space.
+//! - `local`: this space's own entries, reconciled from members, companies, projects, public
+//!   upcoming events and the space.
 //! - `publish`: `GET /directory` as an AS2 `OrderedCollection` ordered by last change, with
 //!   an opaque cursor and `Tombstone`s for removals, so peers pull incrementally.
 //! - `sync`: the background task that pulls each peer's directory from its saved cursor, and

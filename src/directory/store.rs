@@ -289,27 +289,35 @@ pub async fn generation(db: &Db) -> Result<i64> {
 }
 
 /// A cheap summary of everything local entries are made from: when it is unchanged, so are
-/// they. Any profile, company or space edit bumps its `updated_at`, a deletion its count.
-pub async fn local_sources_signature(db: &Db) -> Result<String> {
+/// they. Any profile, company, project, event or space edit bumps its `updated_at`, a
+/// deletion its count (events are kept when deleted: their `deleted_at` counts instead), and
+/// the number of this space's listable events still to come at `now` drops when one ends.
+pub async fn local_sources_signature(db: &Db, now: i64) -> Result<String> {
     let row = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM accounts) AS a_n, \
          (SELECT CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM accounts) AS a_s, \
          (SELECT COUNT(*) FROM companies) AS c_n, \
          (SELECT CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM companies) AS c_s, \
+         (SELECT COUNT(*) FROM projects) AS p_n, \
+         (SELECT CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM projects) AS p_s, \
+         (SELECT COUNT(*) FROM events WHERE local = 1) AS e_n, \
+         (SELECT CAST(COALESCE(SUM((updated_at + COALESCE(deleted_at, 0)) % 1000000007), 0) \
+          AS BIGINT) FROM events WHERE local = 1) AS e_s, \
+         (SELECT COUNT(*) FROM events WHERE local = 1 AND deleted_at IS NULL \
+          AND ends_at >= $1) AS e_u, \
          (SELECT COALESCE(MAX(updated_at), 0) FROM space) AS s_u, \
          (SELECT COALESCE(MAX(directory_publish), 0) FROM space) AS s_p",
     )
+    .bind(now)
     .fetch_one(db.pool())
     .await?;
-    Ok(format!(
-        "{}:{}:{}:{}:{}:{}",
-        row.try_get::<i64, _>("a_n")?,
-        row.try_get::<i64, _>("a_s")?,
-        row.try_get::<i64, _>("c_n")?,
-        row.try_get::<i64, _>("c_s")?,
-        row.try_get::<i64, _>("s_u")?,
-        row.try_get::<i64, _>("s_p")?,
-    ))
+    let mut parts = Vec::new();
+    for key in [
+        "a_n", "a_s", "c_n", "c_s", "p_n", "p_s", "e_n", "e_s", "e_u", "s_u", "s_p",
+    ] {
+        parts.push(row.try_get::<i64, _>(key)?.to_string());
+    }
+    Ok(parts.join(":"))
 }
 
 /// How many members and companies ask to be listed.

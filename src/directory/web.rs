@@ -248,6 +248,9 @@ fn value(raw: &[(String, String)], key: &str) -> Option<String> {
 struct EntryPage {
     ctx: PageCtx,
     entry: Entry,
+    /// Where this space shows the same thing with its own features: a received event's page
+    /// (with its RSVP) or a remote project's board.
+    here: Option<String>,
 }
 
 impl EntryPage {
@@ -258,6 +261,38 @@ impl EntryPage {
     fn is_event(&self) -> bool {
         self.entry.kind == Kind::Event
     }
+
+    /// A remote event this space has not received yet can be fetched by a member.
+    fn can_fetch_event(&self) -> bool {
+        self.is_event() && self.here.is_none() && self.ctx.is_signed_in()
+    }
+
+    fn here_label(&self) -> &'static str {
+        match self.entry.kind {
+            Kind::Event => "Open the event here",
+            _ => "Open the project board here",
+        }
+    }
+}
+
+/// The local page for a remote event or project, when this space already knows it.
+async fn local_page_of(state: &AppState, entry: &Entry) -> Result<Option<String>> {
+    let uri: String = url::form_urlencoded::byte_serialize(entry.uri.as_bytes()).collect();
+    Ok(match entry.kind {
+        Kind::Event => crate::events::store::by_uri(&state.db, &entry.uri)
+            .await?
+            .filter(|e| {
+                !e.local
+                    && !e.is_deleted()
+                    && e.visibility == crate::events::model::EventVisibility::Public
+            })
+            .map(|e| e.link()),
+        Kind::Project => crate::federation::remote::by_uri(&state.db, &entry.uri)
+            .await?
+            .filter(|g| g.kind == "Group")
+            .map(|_| format!("/projects/remote?uri={uri}")),
+        _ => None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -284,7 +319,8 @@ async fn entry_page(
     {
         return Err(Error::NotFound);
     }
-    render(&EntryPage { ctx, entry })
+    let here = local_page_of(&state, &entry).await?;
+    render(&EntryPage { ctx, entry, here })
 }
 
 #[derive(Template)]

@@ -187,6 +187,19 @@ pub async fn upcoming_local_public(db: &Db, limit: i64, since: i64) -> Result<Ve
     list(db, "local = 1 AND visibility = 'public'", &[], limit, since).await
 }
 
+/// This space's own public events that end at or after `now` and are not cancelled: what
+/// the directory lists.
+pub async fn listable_local(db: &Db, now: i64) -> Result<Vec<Event>> {
+    list(
+        db,
+        "local = 1 AND visibility = 'public' AND status <> 'cancelled'",
+        &[],
+        i64::MAX,
+        now,
+    )
+    .await
+}
+
 /// Events an actor organises that end after `since`: public ones, or all when `all`.
 pub async fn upcoming_by(
     db: &Db,

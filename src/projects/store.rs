@@ -91,6 +91,16 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Project>> {
         .collect::<Result<_, _>>()?)
 }
 
+/// Every project, oldest first (the directory lists them all).
+pub async fn all(db: &Db) -> Result<Vec<Project>> {
+    let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY id");
+    let rows = sqlx::query(&sql).fetch_all(db.pool()).await?;
+    Ok(rows
+        .iter()
+        .map(Project::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 /// The accounts that manage a project: a company's owners and admins, or its creator.
 pub async fn managers(db: &Db, project: &Project) -> Result<Vec<i64>> {
     Ok(match project.company_id {

@@ -984,3 +984,396 @@ async fn peers_of_peers_are_followed_one_hop() {
     assert_eq!(r["resolved"]["name"], "Harbour Co", "{r}");
     assert_eq!(search(&gamma, "skill=sailing").await["total"], 1);
 }
+
+/// An event as the events API takes it, in the space's year 2030.
+fn event_body(title: &str, visibility: &str, day: &str, country: &str) -> Value {
+    json!({
+        "title": title,
+        "description": "Bring a laptop.",
+        "starts_at": format!("{day}T18:00"),
+        "ends_at": format!("{day}T20:30"),
+        "timezone": "Europe/Lisbon",
+        "place_name": "Harbour Works",
+        "locality": "Porto",
+        "country": country,
+        "category": "SCIENCE_TECH",
+        "visibility": visibility,
+    })
+}
+
+async fn new_event(app: &TestApp, token: &str, body: Value) -> String {
+    let r = app.post_json(Some(token), "/api/v1/events", &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{body}");
+    let doc: Value = r.json().await.unwrap();
+    doc["uri"].as_str().unwrap().to_string()
+}
+
+fn entry_named<'a>(results: &'a Value, name: &str) -> &'a Value {
+    results["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{name} is not in {results}"))
+}
+
+/// Every item of the published collection from `after`, and the cursor to read on from.
+async fn published_since(app: &TestApp, after: &str) -> (Vec<Value>, String) {
+    let (status, page) = as2(app, after).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_terms_defined(&page);
+    let items = page["orderedItems"].as_array().unwrap().clone();
+    let next = page["next"]
+        .as_str()
+        .map(path_of)
+        .unwrap_or_else(|| after.to_string());
+    (items, next)
+}
+
+#[tokio::test]
+async fn lists_the_spaces_projects_and_public_upcoming_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let instance = Instance::start(&url, &[]).await;
+    let app = &instance.app;
+    let r = app
+        .post_json(
+            None,
+            "/api/v1/setup",
+            &json!({"name": "Harbour Works", "city": "Lisbon", "country": "PT", "admin_handle": "boss", "admin_email": "boss@example.org", "admin_password": crate::support::ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let admin = app.token("boss", crate::support::ADMIN_PASSWORD).await;
+    app.open_registration(&admin).await;
+    let ada = app.member("ada").await;
+    // The company is not listed itself; its project still carries its facets.
+    company(
+        app,
+        &ada,
+        json!({"handle": "tidewater", "name": "Tidewater Labs", "skills": ["Rust"], "industry": "Software", "city": "Braga", "country": "PT", "discoverable": false}),
+    )
+    .await;
+    for body in [
+        json!({"handle": "boat", "name": "Boat", "summary": "We build a boat."}),
+        json!({"handle": "dock", "name": "Dock", "closed": true, "as": "company:tidewater"}),
+    ] {
+        let r = app.post_json(Some(&ada), "/api/v1/projects", &body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{body}");
+    }
+    let meetup = new_event(
+        app,
+        &ada,
+        event_body("Rust meetup", "public", "2030-06-01", "pt"),
+    )
+    .await;
+    let party = new_event(
+        app,
+        &ada,
+        event_body("Summer party", "public", "2030-07-10", "Portugal"),
+    )
+    .await;
+    new_event(
+        app,
+        &ada,
+        event_body("Members breakfast", "members", "2030-06-02", "PT"),
+    )
+    .await;
+    new_event(
+        app,
+        &ada,
+        event_body("Followers talk", "followers", "2030-06-03", "PT"),
+    )
+    .await;
+    let called_off = new_event(
+        app,
+        &ada,
+        event_body("Called off", "public", "2030-06-04", "PT"),
+    )
+    .await;
+    let token = |uri: &str| uri.rsplit('/').next().unwrap().to_string();
+    let r = app
+        .post_json(
+            Some(&ada),
+            &format!("/api/v1/events/{}/cancel", token(&called_off)),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Projects: both, open or closed; a company's carries its industry, skills and place.
+    let projects = search(app, "kind=project").await;
+    assert_eq!(projects["total"], 2, "{projects}");
+    let boat = entry_named(&projects, "Boat");
+    assert_eq!(boat["uri"], own("/projects/boat"));
+    assert_eq!(boat["handle"], "@boat@localhost:8080");
+    assert_eq!(boat["summary"], "We build a boat.");
+    assert_eq!(boat["open_to_collaborate"], true);
+    assert_eq!(boat["city"], "Lisbon");
+    assert_eq!(boat["industry"], "");
+    let dock = entry_named(&projects, "Dock");
+    assert_eq!(dock["open_to_collaborate"], false);
+    assert_eq!(dock["industry"], "Software");
+    assert_eq!(dock["skills"], json!(["Rust"]));
+    assert_eq!(dock["city"], "Braga");
+    assert_eq!(dock["space_name"], "Harbour Works");
+    let open = search(app, "kind=project&collaborate=1").await;
+    assert_eq!(names(&open), vec!["Boat"]);
+
+    // Events: public, upcoming and not cancelled only.
+    let events = search(app, "kind=event").await;
+    let mut listed = names(&events);
+    listed.sort();
+    assert_eq!(listed, vec!["Rust meetup", "Summer party"], "{events}");
+    let e = entry_named(&events, "Rust meetup");
+    assert_eq!(e["uri"], meetup.as_str());
+    assert_eq!(e["url"], meetup.as_str());
+    assert_eq!(e["handle"], "");
+    assert_eq!(e["city"], "Porto");
+    assert_eq!(e["country"], "PT");
+    assert_eq!(e["space_name"], "Harbour Works");
+    assert!(e["starts_at"].as_i64().unwrap() < e["ends_at"].as_i64().unwrap());
+    // A country that is not a code is left out rather than guessed.
+    assert_eq!(entry_named(&events, "Summer party")["country"], "");
+    // The date range finds it, and only it.
+    let june = search(app, "kind=event&from=2030-06-01&to=2030-06-30").await;
+    assert_eq!(names(&june), vec!["Rust meetup"]);
+    let july = search(app, "from=2030-07-01").await;
+    assert_eq!(names(&july), vec!["Summer party"]);
+    let none = search(app, "kind=event&from=2030-08-01").await;
+    assert_eq!(none["total"], 0);
+
+    // The published collection carries them as Group and Event.
+    let (items, cursor) = published_since(app, &format!("/directory?after={}", "Z2gxOjA")).await;
+    let by_id = |id: &str| {
+        items
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not published"))
+            .clone()
+    };
+    let group = by_id(&own("/projects/boat"));
+    assert_eq!(group["type"], "Group");
+    assert_eq!(group["directoryKind"], "project");
+    assert_eq!(group["preferredUsername"], "boat");
+    assert_eq!(group["openToCollaborate"], true);
+    let event = by_id(&meetup);
+    assert_eq!(event["type"], "Event");
+    assert_eq!(event["directoryKind"], "event");
+    assert_eq!(event["startTime"], "2030-06-01T17:00:00Z");
+    assert_eq!(event["endTime"], "2030-06-01T19:30:00Z");
+    assert_eq!(event["city"], "Porto");
+    assert!(event.get("preferredUsername").is_none());
+    let published = serde_json::to_string(&items).unwrap();
+    for hidden in ["Members breakfast", "Followers talk", "Called off"] {
+        assert!(!published.contains(hidden), "{hidden} is published");
+    }
+
+    // A project renamed is updated; a cancelled event and a deleted one become tombstones.
+    let r = app
+        .send_json(
+            Method::PATCH,
+            Some(&ada),
+            "/api/v1/projects/boat",
+            &json!({"name": "Big Boat", "summary": "We build a boat."}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post_json(
+            Some(&ada),
+            &format!("/api/v1/events/{}/cancel", token(&meetup)),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .send_json(
+            Method::DELETE,
+            Some(&ada),
+            &format!("/api/v1/events/{}", token(&party)),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (changes, cursor) = published_since(app, &cursor).await;
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    let renamed = changes
+        .iter()
+        .find(|i| i["id"] == own("/projects/boat"))
+        .unwrap();
+    assert_eq!(renamed["name"], "Big Boat");
+    for uri in [&meetup, &party] {
+        let tomb = changes.iter().find(|i| i["id"] == uri.as_str()).unwrap();
+        assert_eq!(tomb["type"], "Tombstone");
+        assert_eq!(tomb["formerType"], "Event");
+    }
+    assert_eq!(search(app, "kind=event").await["total"], 0);
+
+    // Time passing ends an event: nothing about it is edited, yet it leaves the directory.
+    let later = new_event(
+        app,
+        &ada,
+        event_body("Autumn talk", "public", "2030-10-01", "PT"),
+    )
+    .await;
+    assert_eq!(names(&search(app, "kind=event").await), vec!["Autumn talk"]);
+    let (_, cursor) = published_since(app, &cursor).await;
+    sqlx::query("UPDATE events SET starts_at = 1000, ends_at = 2000 WHERE uri = $1")
+        .bind(&later)
+        .execute(instance.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(search(app, "kind=event").await["total"], 0);
+    let (changes, _) = published_since(app, &cursor).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["id"], later.as_str());
+    assert_eq!(changes[0]["type"], "Tombstone");
+}
+
+#[tokio::test]
+async fn remote_events_and_projects_open_where_this_space_shows_them() {
+    use guildhall::directory::{Draft, Kind};
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let instance = Instance::start(&url, &[]).await;
+    let app = &instance.app;
+    let r = app
+        .post_json(
+            None,
+            "/api/v1/setup",
+            &json!({"name": "Harbour Works", "admin_handle": "boss", "admin_email": "boss@example.org", "admin_password": crate::support::ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let admin = app.token("boss", crate::support::ADMIN_PASSWORD).await;
+    app.open_registration(&admin).await;
+    app.member("ada").await;
+
+    let draft = |uri: &str, kind: Kind, name: &str| Draft {
+        uri: uri.to_string(),
+        kind,
+        origin: "far.example".into(),
+        handle: String::new(),
+        name: name.into(),
+        summary: String::new(),
+        url: uri.to_string(),
+        icon_url: String::new(),
+        industry: String::new(),
+        skills: Vec::new(),
+        city: String::new(),
+        country: String::new(),
+        space_name: "Far Space".into(),
+        hiring: false,
+        open_to_collaborate: true,
+        starts_at: Some(1_900_000_000_000),
+        ends_at: Some(1_900_000_360_000),
+    };
+    let known = "https://far.example/events/known";
+    let unknown = "https://far.example/events/unknown";
+    let project = "https://far.example/projects/raft";
+    let mut raft = draft(project, Kind::Project, "Raft");
+    raft.starts_at = None;
+    raft.ends_at = None;
+    guildhall::directory::store::insert_batch(
+        &instance.state.db,
+        &[
+            draft(known, Kind::Event, "Known event"),
+            draft(unknown, Kind::Event, "Unknown event"),
+            raft,
+        ],
+        1,
+    )
+    .await
+    .unwrap();
+    // This space has received the first event already.
+    let mut tx = instance.state.db.begin_write().await.unwrap();
+    guildhall::events::store::insert(
+        &mut tx,
+        &guildhall::events::model::NewEvent {
+            uri: known.into(),
+            local: false,
+            organizer: "https://far.example/members/zoe".into(),
+            title: "Known event".into(),
+            source: String::new(),
+            content: String::new(),
+            starts_at: 1_900_000_000_000,
+            ends_at: 1_900_000_360_000,
+            timezone: "UTC".into(),
+            place_name: String::new(),
+            street_address: String::new(),
+            postal_code: String::new(),
+            locality: String::new(),
+            country: String::new(),
+            online_url: String::new(),
+            capacity: None,
+            join_mode: guildhall::events::model::JoinMode::Free,
+            external_url: String::new(),
+            visibility: guildhall::events::model::EventVisibility::Public,
+            category: "MEETING".into(),
+            status: guildhall::events::model::Status::Confirmed,
+            participant_count: 0,
+            url: known.into(),
+            published_at: 1,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let page = |client: reqwest::Client, uri: &'static str| async move {
+        let enc: String = url::form_urlencoded::byte_serialize(uri.as_bytes()).collect();
+        let r = client
+            .get(app.url(&format!("/directory/entry?uri={enc}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{uri}");
+        (r.text().await.unwrap(), enc)
+    };
+    // A received event opens at its page here, with its RSVP.
+    let (html, enc) = page(app.api.clone(), known).await;
+    assert!(
+        html.contains(&format!(
+            "id=\"here-link\" href=\"/events/remote?uri={enc}\""
+        )) || html.contains(&format!(
+            "href=\"/events/remote?uri={enc}\" id=\"here-link\""
+        )),
+        "{html}"
+    );
+    let r = app.get(None, &format!("/events/remote?uri={enc}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // One not received yet: visitors go to its origin; members can fetch it here.
+    let (html, _) = page(app.api.clone(), unknown).await;
+    assert!(!html.contains("here-link"));
+    assert!(!html.contains("fetch-event-form"));
+    assert!(html.contains("id=\"origin-link\""));
+    let browser = app.browser();
+    let login = browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", crate::support::csrf_from(&login).as_str()),
+            ("login", "ada"),
+            ("password", crate::support::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (html, _) = page(browser.clone(), unknown).await;
+    assert!(html.contains("id=\"fetch-event-form\""), "{html}");
+    assert!(html.contains("action=\"/events/lookup\""));
+    assert!(html.contains(&format!("name=\"url\" value=\"{unknown}\"")));
+    // A remote project this space has not seen links to its origin only.
+    let (html, _) = page(app.api.clone(), project).await;
+    assert!(!html.contains("here-link"));
+    assert!(html.contains("href=\"https://far.example/projects/raft\""));
+}

@@ -1,5 +1,6 @@
 //! The federated directory across three spaces as processes: gamma peers with alpha and beta,
-//! finds alpha's company by skill, city and free text within a short sync round, and loses it
+//! finds alpha's company by skill, city and free text within a short sync round (and alpha's
+//! public event by its dates, until it is cancelled), and loses the company
 //! when the company opts out, when gamma blocks alpha's domain, and when the company is
 //! deleted. A member who never asked to be listed appears nowhere.
 
@@ -161,6 +162,35 @@ async fn three_spaces_find_each_others_companies_and_forget_them() {
         .clone();
     assert_eq!(alpha_peer["software"], "guildhall");
     assert_eq!(alpha_peer["name"], "alpha space");
+
+    // Alpha's public upcoming event reaches gamma, found by its dates; cancelled, it goes.
+    let (status, body) = alpha
+        .post(
+            Some(&ada),
+            "/api/v1/events",
+            &json!({"title": "Rust meetup", "starts_at": "2030-06-01T18:00",
+                    "ends_at": "2030-06-01T20:00", "timezone": "Europe/Lisbon",
+                    "locality": "Lisbon", "country": "PT", "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let event = body["uri"].as_str().unwrap().to_string();
+    let june = "kind=event&from=2030-06-01&to=2030-06-30";
+    let found = wait_listed(&gamma, june, &event, true).await;
+    assert_eq!(found["entries"][0]["space_name"], "alpha space");
+    assert_eq!(found["entries"][0]["city"], "Lisbon");
+    let r = search(&gamma, "kind=event&from=2030-07-01").await.unwrap();
+    assert!(!uris(&r).contains(&event), "{r}");
+    let token = event.rsplit('/').next().unwrap();
+    let (status, body) = alpha
+        .post(
+            Some(&ada),
+            &format!("/api/v1/events/{token}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    wait_listed(&gamma, june, &event, false).await;
 
     // The member who never opted in appears nowhere: not on alpha, not on the wire, not on gamma.
     let ada_uri = alpha.member_uri("ada");
