@@ -147,11 +147,13 @@ async fn journey(alpha: &Space, beta: &Space, gamma: &Space, b: &Browser) -> Res
     let bobs_event_page = b.current_url().await?;
     b.reload_until_text(&bobs_event_page, "#rsvp-state", "You are going.")
         .await?;
+    expect_text(b, "#event-seats", "1 going of 1 (full)").await?;
+    expect_text(b, "#participants", "bob").await?;
+    screenshot(b, "guildhall-two-spaces-event.png").await?;
     // Alpha counts him in the one seat.
     b.reload_until_text(&event_address, "#participants", "bob")
         .await?;
     expect_text(b, "#event-seats", "1 going of 1 (full)").await?;
-    screenshot(b, "guildhall-two-spaces-event.png").await?;
 
     // Cleo, on gamma, finds the same event full: the page says so and offers no seat.
     sign_in(gamma, b, "cleo").await?;
