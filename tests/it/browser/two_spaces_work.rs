@@ -1,6 +1,6 @@
 //! Two spaces at work, one browser: Ada on alpha publishes an event with one seat and an open
 //! project with a task; Bob on beta finds the event by its address and takes the seat, and a
-//! member of gamma then finds it full; Bob joins the project from beta, takes the task and
+//! member of gamma who asks after him is refused; Bob joins the project from beta, takes the task and
 //! comments, and Ada sees both on alpha; Bob makes his private calendar feed, which a calendar
 //! program reads with the event and the task's due date; and the two exchange messages.
 //! Everything happens through the pages, except creating the members' accounts.
@@ -101,7 +101,16 @@ async fn journey(alpha: &Space, beta: &Space, gamma: &Space, b: &Browser) -> Res
         "the event's address {event_address} is not its id {event_uri}"
     );
 
-    // She starts an open project and puts a task with a due date on its board.
+    // Cleo, on gamma, is sent the address and opens it there: one seat, free.
+    sign_in(gamma, b, "cleo").await?;
+    b.goto(&gamma.url("/events")).await?;
+    b.fill("#event-lookup [name=url]", &event_address).await?;
+    submit(b, "#event-lookup").await?;
+    b.wait_for_text("#event h1", "Harbour hack night").await?;
+    expect_text(b, "#event-seats", "0 going of 1").await?;
+    let cleos_event_page = b.current_url().await?;
+
+    // Ada starts an open project and puts a task with a due date on its board.
     b.goto(&alpha.url("/projects")).await?;
     b.click("a[href=\"/projects/new\"]").await?;
     b.wait_for_path("/projects/new").await?;
@@ -155,22 +164,22 @@ async fn journey(alpha: &Space, beta: &Space, gamma: &Space, b: &Browser) -> Res
         .await?;
     expect_text(b, "#event-seats", "1 going of 1 (full)").await?;
 
-    // Cleo, on gamma, finds the same event full: the page says so and offers no seat.
-    sign_in(gamma, b, "cleo").await?;
-    b.goto(&gamma.url("/events")).await?;
-    b.fill("#event-lookup [name=url]", &event_address).await?;
-    submit(b, "#event-lookup").await?;
-    b.wait_for_text("#event h1", "Harbour hack night").await?;
-    expect_text(b, "#event-seats", "1 going of 1 (full)").await?;
-    let join = b.find("#rsvp-join").await?;
-    ensure!(
-        join.property("disabled").await? == "true",
-        "the Join button of a full event can be pressed"
-    );
-    ensure!(
-        b.try_find("#rsvp-state").await?.is_none(),
-        "Cleo has a place at a full event"
-    );
+    // Cleo, who had the page open, asks for a seat after all: alpha refuses, the event is full.
+    b.goto(&cleos_event_page).await?;
+    b.click("#rsvp-join").await?;
+    b.wait_for_text(".notice", "Asked to join").await?;
+    b.reload_until_text(
+        &cleos_event_page,
+        "#rsvp-state",
+        "Your request was declined.",
+    )
+    .await?;
+    b.reload_until_text(
+        &gamma.url("/notifications"),
+        "main",
+        "declined your request for Harbour hack night",
+    )
+    .await?;
 
     // Bob joins Ada's project from beta, takes the task and comments on it.
     b.goto(&beta.url("/projects")).await?;
