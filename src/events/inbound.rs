@@ -305,6 +305,12 @@ async fn on_answer(
         RsvpState::Rejected
     };
     store::set_participant_state(&mut tx, p.id, state_now).await?;
+    // Our copy counts the seat too, until the organiser's next copy of the event says better.
+    if accepted && p.state != RsvpState::Accepted {
+        store::take_seat(&mut tx, event.id).await?;
+    } else if !accepted && p.state == RsvpState::Accepted {
+        store::release_seat(&mut tx, event.id).await?;
+    }
     if let Some(member) = local::by_uri(state, &p.actor).await? {
         let summary = if accepted {
             format!("accepted you at {}", event.title)

@@ -541,13 +541,18 @@ pub async fn leave(state: &AppState, account: &Account, uri: &str) -> Result<()>
     let Some(p) = store::participant(&state.db, event.id, &me).await? else {
         return Ok(());
     };
+    let organizer = if event.local {
+        None
+    } else {
+        remote::resolve(state, &event.organizer, false).await.ok()
+    };
     let mut tx = state.db.begin_write().await?;
     store::remove_participant(&mut tx, p.id).await?;
-    if event.local {
-        if p.state == RsvpState::Accepted {
-            store::release_seat(&mut tx, event.id).await?;
-        }
-    } else if let Ok(organizer) = remote::resolve(state, &event.organizer, false).await {
+    // A remote event's copy counts the seats of our members too.
+    if p.state == RsvpState::Accepted {
+        store::release_seat(&mut tx, event.id).await?;
+    }
+    if let Some(organizer) = organizer {
         let activity = object::rsvp(&activities::new_id(&urls), "Leave", &me, &event);
         delivery::publish(
             &mut tx,

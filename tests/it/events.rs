@@ -1047,6 +1047,10 @@ async fn a_member_of_another_instance_joins_and_hears_of_updates() {
     .await;
     let e = json_of(&alpha, None, &format!("/api/v1/events/{token}")).await;
     assert_eq!(e["participant_count"], 1);
+    // Beta's copy counts his seat too.
+    let by_uri = format!("/api/v1/events/by-uri?uri={}", encode(&uri));
+    let e = json_of(&beta, Some(&bob), &by_uri).await;
+    assert_eq!(e["participant_count"], 1);
     // Ada edits; beta's copy follows and Bob is told.
     let r = alpha
         .send_json(
@@ -1104,6 +1108,9 @@ async fn a_member_of_another_instance_joins_and_hears_of_updates() {
         .post_json(Some(&bob), "/api/v1/events/leave", &json!({"uri": uri}))
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let e = json_of(&beta, Some(&bob), &by_uri).await;
+    assert_eq!(e["participant_count"], 0);
+    assert!(e["my_rsvp"].is_null(), "{e}");
     eventually("the seat to be freed at alpha", || async {
         let e = json_of(&alpha, None, &format!("/api/v1/events/{token}")).await;
         (e["participant_count"] == 0).then_some(())

@@ -13,6 +13,7 @@ mod events;
 mod journey;
 mod projects;
 mod two_spaces;
+mod two_spaces_work;
 pub mod webdriver;
 
 use std::io::Write;

@@ -13,23 +13,23 @@ use crate::support::{TestApp, PASSWORD};
 const TEST: &str = "two_spaces_follow_post_comment_message_journey";
 
 /// A space as the browser reaches it: by its own name.
-struct Space {
-    app: TestApp,
-    domain: String,
+pub(super) struct Space {
+    pub(super) app: TestApp,
+    pub(super) domain: String,
 }
 
 impl Space {
-    async fn start(name: &str) -> Space {
+    pub(super) async fn start(name: &str) -> Space {
         let (app, _) = TestApp::spawn_named(name).await;
         let domain = format!("{name}.test:{}", port_of(&app));
         Space { app, domain }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.domain)
     }
 
-    fn handle(&self, handle: &str) -> String {
+    pub(super) fn handle(&self, handle: &str) -> String {
         format!("@{handle}@{}", self.domain)
     }
 }
@@ -45,7 +45,7 @@ async fn two_spaces_follow_post_comment_message_journey() {
     super::run_scenario(TEST, &browser, journey(&alpha, &beta, &browser)).await;
 }
 
-async fn sign_in(space: &Space, b: &Browser, login: &str) -> Result<()> {
+pub(super) async fn sign_in(space: &Space, b: &Browser, login: &str) -> Result<()> {
     b.goto(&space.url("/login")).await?;
     b.fill("#login-form #login", login).await?;
     b.fill("#login-form #password", PASSWORD).await?;
@@ -92,7 +92,14 @@ async fn journey(alpha: &Space, beta: &Space, b: &Browser) -> Result<()> {
     b.click("article.post footer a[href]").await?;
     expect_text(b, "main", "I will take it on Tuesday!").await?;
 
-    // Bob writes to Ada privately; she answers; both read the conversation.
+    exchange_messages(alpha, beta, b).await?;
+    sign_out(b).await?;
+    Ok(())
+}
+
+/// Bob, signed in on beta, writes to Ada privately; she, signed in on alpha, reads it and
+/// answers; he reads the answer on beta.
+pub(super) async fn exchange_messages(alpha: &Space, beta: &Space, b: &Browser) -> Result<()> {
     b.goto(&beta.url("/messages")).await?;
     b.fill("#message-form [name=to]", &alpha.handle("ada"))
         .await?;
@@ -115,6 +122,5 @@ async fn journey(alpha: &Space, beta: &Space, b: &Browser) -> Result<()> {
     b.click("#conversations a.conversation").await?;
     b.reload_until_text(&b.current_url().await?, "#messages", "Yes, at one.")
         .await?;
-    sign_out(b).await?;
     Ok(())
 }

@@ -493,6 +493,14 @@ impl Element<'_> {
         })
     }
 
+    /// An HTML attribute (such as `data-uri`), as written in the page; empty when absent.
+    pub async fn attribute(&self, name: &str) -> Result<String> {
+        let v = self
+            .command(Method::GET, &format!("/attribute/{name}"), None)
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
     pub async fn is_selected(&self) -> Result<bool> {
         let v = self.command(Method::GET, "/selected", None).await?;
         Ok(v.as_bool().unwrap_or(false))
