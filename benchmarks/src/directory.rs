@@ -1,5 +1,6 @@
 //! Directory search over HTTP: an instance whose directory holds N synthetic remote entries
-//! (`guildhall admin seed-directory`), asked a fixed mix of searches one at a time, so each
+//! (`guildhall admin seed-directory`), asked searches one at a time (first some never asked
+//! before, so nothing is cached; then a fixed mix, repeated), so each
 //! latency is the service time of one search end to end (HTTP, validation, full-text query,
 //! facet counts, JSON), not time spent queueing behind other requests.
 
@@ -38,6 +39,58 @@ fn searches(today: &str, in_a_month: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Searches never asked before (a skill and a city, or words and a country), so nothing of
+/// them is cached: the cold path, facet counts included.
+fn fresh_searches(n: usize) -> Vec<String> {
+    const SKILLS: [&str; 10] = [
+        "Rust",
+        "Go",
+        "Python",
+        "TypeScript",
+        "PostgreSQL",
+        "Kubernetes",
+        "Security",
+        "Marketing",
+        "SEO",
+        "Legal",
+    ];
+    const CITIES: [&str; 12] = [
+        "Lisbon",
+        "Porto",
+        "Berlin",
+        "Hamburg",
+        "Amsterdam",
+        "Madrid",
+        "Barcelona",
+        "Paris",
+        "Lyon",
+        "Dublin",
+        "Vienna",
+        "Copenhagen",
+    ];
+    const WORDS: [&str; 6] = ["labs", "studio", "design", "data", "meetup", "open"];
+    const COUNTRIES: [&str; 8] = ["PT", "DE", "NL", "ES", "FR", "IE", "AT", "DK"];
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        out.push(if i % 2 == 0 {
+            let k = i / 2;
+            format!(
+                "skill={}&city={}",
+                SKILLS[k % SKILLS.len()],
+                CITIES[(k / SKILLS.len()) % CITIES.len()]
+            )
+        } else {
+            let k = i / 2;
+            format!(
+                "q={}&country={}",
+                WORDS[k % WORDS.len()],
+                COUNTRIES[(k / WORDS.len()) % COUNTRIES.len()]
+            )
+        });
+    }
+    out
+}
+
 pub(crate) struct SearchFigures {
     pub(crate) entries: usize,
     pub(crate) seeded_in: Duration,
@@ -45,8 +98,11 @@ pub(crate) struct SearchFigures {
     pub(crate) p50: Duration,
     pub(crate) p95: Duration,
     pub(crate) p99: Duration,
-    /// `(search, results it found)`, once per search, to show the queries are not empty.
-    pub(crate) totals: Vec<(&'static str, i64)>,
+    /// `(search, results it found, its median latency)`, to show the queries are not empty and
+    /// which of them cost what.
+    pub(crate) per_search: Vec<(&'static str, i64, Duration)>,
+    /// Searches asked for the first time: how many, p50, p95.
+    pub(crate) fresh: (usize, Duration, Duration),
 }
 
 /// Seeds `entries` entries into `inst` and measures `requests` searches after a warm-up.
@@ -62,6 +118,26 @@ pub(crate) async fn measure(
     let in_a_month = today + chrono::Days::new(30);
     let mix = searches(&today.to_string(), &in_a_month.to_string());
     let url = |query: &str| inst.url(&format!("/api/v1/directory?{query}"));
+
+    // First the cold path: searches never asked before.
+    let fresh = fresh_searches((requests / 4).clamp(20, 120));
+    let mut cold = Vec::with_capacity(fresh.len());
+    for query in &fresh {
+        let started = Instant::now();
+        let r = inst
+            .http
+            .get(url(query))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let ok = r.status() == StatusCode::OK;
+        let _ = r.bytes().await;
+        cold.push(started.elapsed());
+        if !ok {
+            return Err(format!("search {query} failed"));
+        }
+    }
+    cold.sort();
 
     let mut totals = Vec::new();
     for (name, query) in &mix {
@@ -83,6 +159,7 @@ pub(crate) async fn measure(
         let _ = inst.http.get(url(&mix[i % mix.len()].1)).send().await;
     }
     let mut latencies = Vec::with_capacity(requests);
+    let mut by_search: Vec<Vec<Duration>> = vec![Vec::new(); mix.len()];
     for i in 0..requests {
         let started = Instant::now();
         let r = inst
@@ -94,6 +171,7 @@ pub(crate) async fn measure(
         let ok = r.status() == StatusCode::OK;
         let _ = r.bytes().await;
         latencies.push(started.elapsed());
+        by_search[i % mix.len()].push(started.elapsed());
         if !ok {
             return Err(format!("search {} failed", mix[i % mix.len()].0));
         }
@@ -106,13 +184,28 @@ pub(crate) async fn measure(
         p50: percentile(&latencies, 0.50),
         p95: percentile(&latencies, 0.95),
         p99: percentile(&latencies, 0.99),
-        totals,
+        per_search: totals
+            .into_iter()
+            .zip(by_search)
+            .map(|((name, total), mut samples)| {
+                samples.sort();
+                (name, total, percentile(&samples, 0.5))
+            })
+            .collect(),
+        fresh: (cold.len(), percentile(&cold, 0.5), percentile(&cold, 0.95)),
     })
 }
 
 pub(crate) fn print(label: &str, f: &SearchFigures) {
     println!(
-        "  {label}: {} entries (seeded in {:.1} s), {} searches one at a time: p50 {}, p95 {}, p99 {}",
+        "  {label}: {} entries; {} searches asked for the first time (nothing cached): p50 {}, p95 {}",
+        f.entries,
+        f.fresh.0,
+        ms(f.fresh.1),
+        ms(f.fresh.2)
+    );
+    println!(
+        "  {label}: {} entries (seeded in {:.1} s), {} searches of a fixed mix, repeated, one at a time: p50 {}, p95 {}, p99 {}",
         f.entries,
         f.seeded_in.as_secs_f64(),
         f.requests,
@@ -121,11 +214,11 @@ pub(crate) fn print(label: &str, f: &SearchFigures) {
         ms(f.p99)
     );
     let found: Vec<String> = f
-        .totals
+        .per_search
         .iter()
-        .map(|(name, total)| format!("{name}: {total}"))
+        .map(|(name, total, p50)| format!("{name}: {total} found, p50 {}", ms(*p50)))
         .collect();
-    println!("    results per search: {}", found.join("; "));
+    println!("    per search: {}", found.join("; "));
 }
 
 /// The section: a fresh SQLite instance, then one on a fresh PostgreSQL database.
