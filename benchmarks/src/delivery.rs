@@ -63,7 +63,9 @@ pub(crate) async fn follow_from_hosts(
         }));
     }
     for w in workers {
-        w.await.map_err(|e| e.to_string())??;
+        w.await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("{e}; the instance's log ends:\n{}", inst.log_tail()))?;
     }
     let n = hosts.len();
     until(

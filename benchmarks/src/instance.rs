@@ -219,9 +219,18 @@ impl Instance {
         Ok(text)
     }
 
+    /// The last 40 lines of the instance's log, backtrace frames left out.
     pub(crate) fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                let t = l.trim_start();
+                !(t.starts_with("at ")
+                    || t.split_once(": ")
+                        .is_some_and(|(n, _)| n.parse::<u32>().is_ok()))
+            })
+            .collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 

@@ -141,7 +141,7 @@ pub async fn set_password_hash(db: &Db, id: i64, hash: &str) -> Result<()> {
         .bind(hash)
         .bind(now_ms())
         .bind(id)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -170,7 +170,7 @@ pub async fn update_profile(db: &Db, id: i64, p: &ProfileUpdate) -> Result<()> {
     .bind(now_ms())
     .bind(id)
     .bind(p.locked as i64)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -248,7 +248,7 @@ pub async fn insert_session(
     .bind(label)
     .bind(now)
     .bind(expires_at)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -275,7 +275,7 @@ pub async fn touch_session(db: &Db, token_hash: &str) -> Result<()> {
     sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE token_hash = $2")
         .bind(now_ms())
         .bind(token_hash)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -283,7 +283,7 @@ pub async fn touch_session(db: &Db, token_hash: &str) -> Result<()> {
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -293,7 +293,7 @@ pub async fn delete_other_sessions(db: &Db, account_id: i64, keep: &str) -> Resu
     sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
         .bind(account_id)
         .bind(keep)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -301,7 +301,7 @@ pub async fn delete_other_sessions(db: &Db, account_id: i64, keep: &str) -> Resu
 pub async fn delete_expired_sessions(db: &Db) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now_ms())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?
         .rows_affected())
 }

@@ -94,7 +94,7 @@ pub async fn update(db: &Db, id: i64, f: &CompanyFields) -> Result<()> {
     .bind(f.discoverable as i64)
     .bind(now_ms())
     .bind(id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -405,7 +405,7 @@ pub async fn cancel_invite(db: &Db, company_id: i64, invite_id: i64) -> Result<b
     let done = sqlx::query("DELETE FROM company_invites WHERE id = $1 AND company_id = $2")
         .bind(invite_id)
         .bind(company_id)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected() == 1)
 }

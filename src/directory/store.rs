@@ -197,7 +197,7 @@ pub async fn purge_removed(db: &Db, before: i64) -> Result<u64> {
          AND seq < (SELECT MAX(seq) FROM directory_entries)",
     )
     .bind(before)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
 }
@@ -343,7 +343,7 @@ pub async fn set_publishing(db: &Db, on: bool) -> Result<()> {
     sqlx::query("UPDATE space SET directory_publish = $1, updated_at = $2 WHERE id = 1")
         .bind(on as i64)
         .bind(crate::storage::now_ms())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -739,7 +739,7 @@ pub async fn add_peer(db: &Db, domain: &str, source: &str, hops: i64, now: i64) 
     .bind(source)
     .bind(hops)
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?
     .rows_affected();
     if inserted == 0 && source == "admin" {
@@ -747,7 +747,7 @@ pub async fn add_peer(db: &Db, domain: &str, source: &str, hops: i64, now: i64) 
             "UPDATE peers SET source = 'admin', hops = 0, next_sync_at = 0 WHERE domain = $1",
         )
         .bind(domain)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     }
     Ok(inserted > 0)
@@ -826,7 +826,7 @@ pub async fn set_peer_info(db: &Db, domain: &str, info: &PeerInfo) -> Result<()>
     .bind(info.users)
     .bind(&info.directory_url)
     .bind(domain)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -854,7 +854,7 @@ pub async fn set_peer_outcome(
     .bind(next_sync_at)
     .bind(entries)
     .bind(domain)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -900,7 +900,7 @@ pub async fn restart_peer_tx(tx: &mut Tx, domain: &str) -> Result<()> {
 pub async fn restart_peer(db: &Db, domain: &str) -> Result<()> {
     sqlx::query("UPDATE peers SET cursor = NULL WHERE domain = $1")
         .bind(domain)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -908,7 +908,7 @@ pub async fn restart_peer(db: &Db, domain: &str) -> Result<()> {
 /// Brings every peer's next pull forward to now.
 pub async fn make_all_peers_due(db: &Db) -> Result<()> {
     sqlx::query("UPDATE peers SET next_sync_at = 0")
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }

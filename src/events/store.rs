@@ -428,7 +428,7 @@ pub async fn set_calendar_token(db: &Db, account_id: i64, token_hash: &str) -> R
     .bind(account_id)
     .bind(token_hash)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

@@ -408,7 +408,7 @@ async fn cleanup(db: &Db) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM deliveries WHERE state <> 'queued' AND next_attempt_at < $1")
             .bind(now_ms() - RETENTION_MS)
-            .execute(db.pool())
+            .execute(db.writer())
             .await?
             .rows_affected(),
     )

@@ -105,7 +105,7 @@ pub async fn set_accepted(db: &Db, follower: &str, followee: &str) -> Result<boo
     .bind(follower)
     .bind(followee)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -114,7 +114,7 @@ pub async fn remove(db: &Db, follower: &str, followee: &str) -> Result<bool> {
     let done = sqlx::query("DELETE FROM follows WHERE follower = $1 AND followee = $2")
         .bind(follower)
         .bind(followee)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -132,7 +132,7 @@ pub async fn remove_actor_tx(tx: &mut crate::storage::Tx, uri: &str) -> Result<(
 pub async fn remove_actor(db: &Db, uri: &str) -> Result<()> {
     sqlx::query("DELETE FROM follows WHERE follower = $1 OR followee = $1")
         .bind(uri)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -595,7 +595,7 @@ pub async fn on_undo_by_id(state: &AppState, activity_id: &str, from: &RemoteAct
     let done = sqlx::query("DELETE FROM follows WHERE follower = $1 AND activity_uri = $2")
         .bind(&from.uri)
         .bind(activity_id)
-        .execute(state.db.pool())
+        .execute(state.db.writer())
         .await?;
     if done.rows_affected() == 0 {
         tracing::info!(actor = %from.uri, "undo of an unknown activity ignored");

@@ -166,7 +166,7 @@ async fn receive(
     .bind(&kind)
     .bind(String::from_utf8_lossy(&body).as_ref())
     .bind(now_ms())
-    .execute(state.db.pool())
+    .execute(state.db.writer())
     .await;
     match stored {
         Ok(_) => state.inbox_wakeup.notify_one(),
@@ -295,7 +295,7 @@ pub async fn process_batch(state: &AppState) -> Result<usize> {
                 )
                 .bind(now_ms())
                 .bind(id)
-                .execute(state.db.pool())
+                .execute(state.db.writer())
                 .await?;
             }
             Err(e) => {
@@ -308,7 +308,7 @@ pub async fn process_batch(state: &AppState) -> Result<usize> {
                 .bind(give_up.then(now_ms))
                 .bind(now_ms() + 30_000 * attempts)
                 .bind(id)
-                .execute(state.db.pool())
+                .execute(state.db.writer())
                 .await?;
             }
         }
@@ -394,7 +394,7 @@ pub async fn prune(db: &crate::storage::Db) -> Result<u64> {
          AND activity_uri NOT IN (SELECT activity_uri FROM follows WHERE state = 'pending')",
     )
     .bind(now_ms() - KEEP_PROCESSED_MS)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
 }

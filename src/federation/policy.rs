@@ -494,7 +494,7 @@ pub async fn remove(db: &Db, domain: &str) -> Result<bool> {
     let domain = normalize_host(domain);
     let done = sqlx::query("DELETE FROM domain_policies WHERE domain = $1")
         .bind(&domain)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -515,7 +515,7 @@ pub async fn set_federation_mode(db: &Db, mode: FederationMode) -> Result<()> {
     let done = sqlx::query("UPDATE space SET federation_mode = $1, updated_at = $2 WHERE id = 1")
         .bind(mode.as_str())
         .bind(now_ms())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     if done.rows_affected() == 0 {
         return Err(Error::Conflict("The space is not set up yet.".into()));
@@ -723,7 +723,7 @@ mod tests {
                     let name = format!("gh_unit_{:016x}", rand::thread_rng().gen::<u64>());
                     let server = Db::connect(&admin).await.unwrap();
                     sqlx::query(&format!("CREATE DATABASE {name}"))
-                        .execute(server.pool())
+                        .execute(server.writer())
                         .await
                         .unwrap();
                     server.close().await;
@@ -749,7 +749,7 @@ mod tests {
             if let Some((admin, name)) = self.postgres {
                 let server = Db::connect(&admin).await.unwrap();
                 sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                    .execute(server.pool())
+                    .execute(server.writer())
                     .await
                     .unwrap();
                 server.close().await;
@@ -761,7 +761,7 @@ mod tests {
         sqlx::query(
             "INSERT INTO space (id, name, created_at, updated_at) VALUES (1, 'Test space', 0, 0)",
         )
-        .execute(db.pool())
+        .execute(db.writer())
         .await
         .unwrap();
     }
@@ -914,7 +914,7 @@ mod tests {
             .bind(follower)
             .bind(followee)
             .bind(format!("{follower}#follow-{followee}"))
-            .execute(db.pool())
+            .execute(db.writer())
             .await
             .unwrap();
         }
@@ -922,7 +922,7 @@ mod tests {
             "INSERT INTO activities (uri, actor, kind, public, body, created_at) \
              VALUES ('https://harbour.test/a/1', 'https://harbour.test/', 'Create', 1, '{}', 0)",
         )
-        .execute(db.pool())
+        .execute(db.writer())
         .await
         .unwrap();
         let activity: i64 = sqlx::query_scalar("SELECT id FROM activities")
@@ -957,7 +957,7 @@ mod tests {
             .bind(inbox)
             .bind(host)
             .bind(state)
-            .execute(db.pool())
+            .execute(db.writer())
             .await
             .unwrap();
         }

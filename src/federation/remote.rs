@@ -345,7 +345,7 @@ pub async fn upsert(db: &Db, a: &ParsedActor, document: &Value) -> Result<Remote
     .bind(a.discoverable as i64)
     .bind(&doc)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     by_uri(db, &a.uri)
         .await?
@@ -357,7 +357,7 @@ pub async fn mark_deleted(db: &Db, uri: &str) -> Result<()> {
     sqlx::query("UPDATE remote_actors SET deleted_at = $1 WHERE uri = $2")
         .bind(now_ms())
         .bind(uri)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }

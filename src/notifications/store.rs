@@ -158,7 +158,7 @@ pub async fn mark_all_read(db: &Db, account_id: i64) -> Result<u64> {
     )
     .bind(account_id)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
 }

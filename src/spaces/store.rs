@@ -59,7 +59,7 @@ pub async fn update(db: &Db, d: &SpaceDetails, mode: RegistrationMode) -> Result
     .bind(&d.website)
     .bind(mode.as_str())
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -80,7 +80,7 @@ pub async fn insert_invite(
     .bind(max_uses)
     .bind(expires_at)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -127,7 +127,7 @@ pub async fn consume_invite(tx: &mut Tx, code: &str) -> Result<bool> {
 pub async fn revoke_invite(db: &Db, code: &str) -> Result<bool> {
     let done = sqlx::query("DELETE FROM invites WHERE code = $1")
         .bind(code)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected() == 1)
 }

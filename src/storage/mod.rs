@@ -40,6 +40,12 @@ pub type Row = AnyRow;
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
+    /// Where writes go. On SQLite a pool of one connection: SQLite has one writer at a time
+    /// anyway, and writers waiting here hold no reading connection, so a write transaction can
+    /// always read through `pool` (otherwise writers waiting for the lock could hold every
+    /// pooled connection while the transaction holding the lock waits for one to read).
+    /// On PostgreSQL the same pool as reads.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -51,41 +57,56 @@ impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let pool = match backend {
+        let (pool, writer) = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url);
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // Reads go through a memory map of the file (no read system
-                            // call per page) and a larger page cache: searches over a big
-                            // directory read many pages, and each pooled connection has its
-                            // own cache. Sorting spills to memory, not a temporary file.
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                let open = |connections: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(connections)
+                        .acquire_timeout(Duration::from_secs(30))
+                        .after_connect(|conn, _meta| {
+                            Box::pin(async move {
+                                // Reads go through a memory map of the file (no read system
+                                // call per page) and a larger page cache: searches over a big
+                                // directory read many pages, and each pooled connection has its
+                                // own cache. Sorting spills to memory, not a temporary file.
+                                conn.execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                                  PRAGMA mmap_size = 268435456; PRAGMA cache_size = -8000; \
                                  PRAGMA temp_store = MEMORY;",
-                            )
-                            .await?;
-                            Ok(())
+                                )
+                                .await?;
+                                Ok(())
+                            })
                         })
-                    })
+                };
+                // The writer first: it creates the file and switches it to WAL.
+                let writer = open(1)
                     .connect(&url)
                     .await
+                    .context("cannot open the database")?;
+                let pool = open(8)
+                    .connect(&url)
+                    .await
+                    .context("cannot open the database")?;
+                (pool, writer)
             }
             Backend::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await
+                    .context("cannot open the database")?;
+                (pool.clone(), pool)
             }
-        }
-        .context("cannot open the database")?;
-        Ok(Db { pool, backend })
+        };
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// Applies every pending migration of this backend.
@@ -101,8 +122,14 @@ impl Db {
         Ok(())
     }
 
+    /// For reads.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// For a write outside a transaction (`begin_write` is for writes that belong together).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     pub fn backend(&self) -> Backend {
@@ -117,13 +144,14 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way on lock upgrade.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 
