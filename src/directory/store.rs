@@ -616,9 +616,16 @@ pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
                  GROUP BY ds.skill ORDER BY n DESC, v LIMIT {FACET_VALUES}"
             )
         } else {
+            // With a filter, the filter's index should drive; grouping by the facet's own index
+            // would walk every entry (the planner likes it to skip the sort).
+            let grouped = if conds == "e.deleted = 0" {
+                value.to_string()
+            } else {
+                db.dialect().not_indexed(value)
+            };
             format!(
                 "SELECT {value} AS v, MIN({label}) AS l, COUNT(*) AS n FROM {from}{extra} \
-                 WHERE {conds} AND {value} <> '' GROUP BY {value} ORDER BY n DESC, v LIMIT {FACET_VALUES}"
+                 WHERE {conds} AND {value} <> '' GROUP BY {grouped} ORDER BY n DESC, v LIMIT {FACET_VALUES}"
             )
         };
         (b, sql)

@@ -31,6 +31,15 @@ impl Dialect {
         }
     }
 
+    /// `expr` as a value no index can serve, so the planner picks its index by the filters:
+    /// SQLite's unary `+`; PostgreSQL plans by statistics and needs nothing.
+    pub fn not_indexed(&self, expr: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("+{expr}"),
+            Backend::Postgres => expr.to_string(),
+        }
+    }
+
     /// Full-text search over the directory (`directory_entries` aliased `e`), the query bound
     /// at `$param`: FTS5 with `bm25` on SQLite, the `search` tsvector with `ts_rank` on
     /// PostgreSQL. Both index the same normalised words in four weighted columns (name;
