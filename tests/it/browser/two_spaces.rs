@@ -60,8 +60,8 @@ async fn journey(alpha: &Space, beta: &Space, b: &Browser) -> Result<()> {
     b.fill("#follow-form [name=target]", &alpha.handle("ada"))
         .await?;
     submit(b, "#follow-form").await?;
-    b.reload_until_text(&beta.url("/network"), "main", &alpha.handle("ada"))
-        .await?;
+    // The answer to the form (not a reload, which could cut the request short) lists her.
+    expect_text(b, "#main", &alpha.handle("ada")).await?;
 
     // Ada, on alpha, posts from her home timeline.
     sign_in(alpha, b, "ada").await?;
@@ -120,6 +120,8 @@ pub(super) async fn exchange_messages(alpha: &Space, beta: &Space, b: &Browser) 
     b.reload_until_text(&beta.url("/messages"), "#conversations", "ada")
         .await?;
     b.click("#conversations a.conversation").await?;
+    // On the conversation's page (not still the list) before reloading it.
+    b.wait_for_path("/messages/thread").await?;
     b.reload_until_text(&b.current_url().await?, "#messages", "Yes, at one.")
         .await?;
     Ok(())
