@@ -44,6 +44,11 @@ impl Urls {
         format!("{}/projects/{handle}", self.base)
     }
 
+    /// A local post (a comment and a message are posts too).
+    pub fn post(&self, token: &str) -> String {
+        format!("{}/posts/{token}", self.base)
+    }
+
     /// The shared inbox, which is also the space actor's own inbox.
     pub fn shared_inbox(&self) -> String {
         format!("{}/inbox", self.base)

@@ -77,10 +77,6 @@ async fn create(
     Ok((StatusCode::CREATED, Json(out.remove(0))).into_response())
 }
 
-fn local_uri(state: &AppState, token: &str) -> String {
-    format!("{}/posts/{token}", Urls::new(&state.config).base())
-}
-
 async fn readable(state: &AppState, uri: &str, me: Option<&Account>) -> Result<Post> {
     let post = store::by_uri(&state.db, uri)
         .await?
@@ -101,7 +97,7 @@ async fn one(
     Path(token): Path<String>,
 ) -> Result<Json<PostJson>> {
     let me = user.map(|u| u.account);
-    let post = readable(&state, &local_uri(&state, &token), me.as_ref()).await?;
+    let post = readable(&state, &Urls::new(&state.config).post(&token), me.as_ref()).await?;
     Ok(Json(
         to_json(&state, vec![post], me.as_ref()).await?.remove(0),
     ))
@@ -131,7 +127,13 @@ async fn edit(
     Path(token): Path<String>,
     ApiJson(draft): ApiJson<Draft>,
 ) -> Result<Json<PostJson>> {
-    let post = service::edit(&state, &user.account, &local_uri(&state, &token), &draft).await?;
+    let post = service::edit(
+        &state,
+        &user.account,
+        &Urls::new(&state.config).post(&token),
+        &draft,
+    )
+    .await?;
     Ok(Json(
         to_json(&state, vec![post], Some(&user.account))
             .await?
@@ -144,7 +146,12 @@ async fn delete(
     User(user): User,
     Path(token): Path<String>,
 ) -> Result<StatusCode> {
-    service::delete(&state, &user.account, &local_uri(&state, &token)).await?;
+    service::delete(
+        &state,
+        &user.account,
+        &Urls::new(&state.config).post(&token),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -226,7 +226,7 @@ pub async fn create(
             "a direct message needs at least one recipient",
         ));
     }
-    let uri = format!("{}/posts/{}", urls.base(), random_token());
+    let uri = urls.post(&random_token());
     let conversation = match &checked.target {
         Some(t) => t.conversation.clone(),
         None if visibility == Visibility::Direct => {

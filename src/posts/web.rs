@@ -352,7 +352,7 @@ async fn show(
     if token.len() > 64 {
         return Err(Error::NotFound);
     }
-    let post = store::by_uri(&state.db, &format!("{}/posts/{token}", urls.base()))
+    let post = store::by_uri(&state.db, &urls.post(&token))
         .await?
         .filter(|p| p.local)
         .ok_or(Error::NotFound)?;
@@ -467,17 +467,18 @@ struct EditPage {
     errors: FieldErrors,
 }
 
-fn local_uri(state: &AppState, token: &str) -> String {
-    format!("{}/posts/{token}", Urls::new(&state.config).base())
-}
-
 async fn edit_form(
     State(state): State<AppState>,
     ctx: PageCtx,
     User(user): User,
     Path(token): Path<String>,
 ) -> Result<Response> {
-    let (post, _) = service::editable(&state, &user.account, &local_uri(&state, &token)).await?;
+    let (post, _) = service::editable(
+        &state,
+        &user.account,
+        &Urls::new(&state.config).post(&token),
+    )
+    .await?;
     render(&EditPage {
         draft: Draft {
             text: post.source.clone(),
@@ -498,7 +499,14 @@ async fn edit(
     Path(token): Path<String>,
     Form(draft): Form<Draft>,
 ) -> Result<Response> {
-    match service::edit(&state, &user.account, &local_uri(&state, &token), &draft).await {
+    match service::edit(
+        &state,
+        &user.account,
+        &Urls::new(&state.config).post(&token),
+        &draft,
+    )
+    .await
+    {
         Ok(post) => Ok(redirect_with_notice(&link_of(&post), "Saved.")),
         Err(Error::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -518,6 +526,11 @@ async fn delete(
     User(user): User,
     Path(token): Path<String>,
 ) -> Result<Response> {
-    service::delete(&state, &user.account, &local_uri(&state, &token)).await?;
+    service::delete(
+        &state,
+        &user.account,
+        &Urls::new(&state.config).post(&token),
+    )
+    .await?;
     Ok(redirect_with_notice("/home", "Post deleted."))
 }
