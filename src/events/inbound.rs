@@ -317,21 +317,21 @@ async fn on_answer(
         } else {
             format!("declined your request for {}", event.title)
         };
-        for account_id in crate::notifications::store::stewards(&state.db, &member).await? {
-            crate::notifications::store::notify(
-                &mut tx,
-                &crate::notifications::NewNotification {
-                    account_id,
-                    kind: crate::notifications::Kind::Rsvp,
-                    actor: &from.uri,
-                    actor_name: &from.handle(),
-                    object: &event.uri,
-                    link: &event.link(),
-                    summary: &summary,
-                },
-            )
-            .await?;
-        }
+        crate::notifications::store::notify_stewards(
+            &mut tx,
+            &state.db,
+            &member,
+            &crate::notifications::NewNotification {
+                account_id: 0,
+                kind: crate::notifications::Kind::Rsvp,
+                actor: &from.uri,
+                actor_name: &from.handle(),
+                object: &event.uri,
+                link: &event.link(),
+                summary: &summary,
+            },
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(true)

@@ -617,21 +617,21 @@ pub async fn decide(
             format!("declined your request for {}", event.title)
         };
         let who = organizer.label();
-        for account_id in notes::stewards(&state.db, &actor).await? {
-            notes::notify(
-                &mut tx,
-                &NewNotification {
-                    account_id,
-                    kind: Kind::Rsvp,
-                    actor: &event.organizer,
-                    actor_name: &who,
-                    object: &event.uri,
-                    link: &event.link(),
-                    summary: &summary,
-                },
-            )
-            .await?;
-        }
+        notes::notify_stewards(
+            &mut tx,
+            &state.db,
+            &actor,
+            &NewNotification {
+                account_id: 0,
+                kind: Kind::Rsvp,
+                actor: &event.organizer,
+                actor_name: &who,
+                object: &event.uri,
+                link: &event.link(),
+                summary: &summary,
+            },
+        )
+        .await?;
     }
     tx.commit().await?;
     delivery::wake(state);
@@ -693,21 +693,21 @@ pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Res
         store::put_participant(&mut tx, event.id, &target, RsvpState::Accepted, &id).await?;
         let summary = format!("invited you to {}", event.title);
         let who = organizer.label();
-        for account_id in notes::stewards(&state.db, &member).await? {
-            notes::notify(
-                &mut tx,
-                &NewNotification {
-                    account_id,
-                    kind: Kind::Rsvp,
-                    actor: &event.organizer,
-                    actor_name: &who,
-                    object: &event.uri,
-                    link: &event.link(),
-                    summary: &summary,
-                },
-            )
-            .await?;
-        }
+        notes::notify_stewards(
+            &mut tx,
+            &state.db,
+            &member,
+            &NewNotification {
+                account_id: 0,
+                kind: Kind::Rsvp,
+                actor: &event.organizer,
+                actor_name: &who,
+                object: &event.uri,
+                link: &event.link(),
+                summary: &summary,
+            },
+        )
+        .await?;
     } else {
         let actor = remote::by_uri(&state.db, &target)
             .await?
@@ -750,21 +750,21 @@ pub async fn notify_organiser(
         RsvpState::Pending => format!("asked to join {}", event.title),
         RsvpState::Rejected => format!("could not join {} (full)", event.title),
     };
-    for account_id in notes::stewards(&state.db, &organizer).await? {
-        notes::notify(
-            tx,
-            &NewNotification {
-                account_id,
-                kind: Kind::Rsvp,
-                actor: who_uri,
-                actor_name: who_name,
-                object: &event.uri,
-                link: &event.link(),
-                summary: &summary,
-            },
-        )
-        .await?;
-    }
+    notes::notify_stewards(
+        tx,
+        &state.db,
+        &organizer,
+        &NewNotification {
+            account_id: 0,
+            kind: Kind::Rsvp,
+            actor: who_uri,
+            actor_name: who_name,
+            object: &event.uri,
+            link: &event.link(),
+            summary: &summary,
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -801,21 +801,21 @@ pub async fn notify_local_participants(
         let Some(local_actor) = local::by_uri(state, &p.actor).await? else {
             continue;
         };
-        for account_id in notes::stewards(&state.db, &local_actor).await? {
-            notes::notify(
-                tx,
-                &NewNotification {
-                    account_id,
-                    kind: Kind::EventUpdated,
-                    actor,
-                    actor_name,
-                    object: &event.uri,
-                    link: &event.link(),
-                    summary: &summary,
-                },
-            )
-            .await?;
-        }
+        notes::notify_stewards(
+            tx,
+            &state.db,
+            &local_actor,
+            &NewNotification {
+                account_id: 0,
+                kind: Kind::EventUpdated,
+                actor,
+                actor_name,
+                object: &event.uri,
+                link: &event.link(),
+                summary: &summary,
+            },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -489,21 +489,21 @@ async fn notify_follow(
         _ => "/network".to_string(),
     };
     let mut tx = state.db.begin_write().await?;
-    for account_id in notes::stewards(&state.db, target).await? {
-        notes::notify(
-            &mut tx,
-            &NewNotification {
-                account_id,
-                kind,
-                actor: from_uri,
-                actor_name: from_name,
-                object: "",
-                link: &link,
-                summary: &summary,
-            },
-        )
-        .await?;
-    }
+    notes::notify_stewards(
+        &mut tx,
+        &state.db,
+        target,
+        &NewNotification {
+            account_id: 0,
+            kind,
+            actor: from_uri,
+            actor_name: from_name,
+            object: "",
+            link: &link,
+            summary: &summary,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -561,21 +561,21 @@ pub async fn on_answer(
                 crate::projects::service::urlencode(&from.uri)
             );
             let mut tx = state.db.begin_write().await?;
-            for account_id in notes::stewards(&state.db, &member).await? {
-                notes::notify(
-                    &mut tx,
-                    &NewNotification {
-                        account_id,
-                        kind: Kind::ProjectJoin,
-                        actor: &from.uri,
-                        actor_name: &from.handle(),
-                        object: &from.uri,
-                        link: &link,
-                        summary: &summary,
-                    },
-                )
-                .await?;
-            }
+            notes::notify_stewards(
+                &mut tx,
+                &state.db,
+                &member,
+                &NewNotification {
+                    account_id: 0,
+                    kind: Kind::ProjectJoin,
+                    actor: &from.uri,
+                    actor_name: &from.handle(),
+                    object: &from.uri,
+                    link: &link,
+                    summary: &summary,
+                },
+            )
+            .await?;
             tx.commit().await?;
         }
     }

@@ -165,6 +165,27 @@ pub async fn mark_all_read(db: &Db, account_id: i64) -> Result<u64> {
 
 /// Who is told about what happens to a local actor: the member themself, a company's owners
 /// and admins, a project's managers, or the space's admins.
+/// Tells everyone behind a local actor (see [`stewards`]) the same thing: `n` once per person,
+/// its `account_id` replaced by theirs.
+pub async fn notify_stewards(
+    tx: &mut Tx,
+    db: &Db,
+    actor: &crate::federation::local::LocalActor,
+    n: &NewNotification<'_>,
+) -> Result<()> {
+    for account_id in stewards(db, actor).await? {
+        notify(
+            tx,
+            &NewNotification {
+                account_id,
+                ..n.clone()
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn stewards(db: &Db, actor: &crate::federation::local::LocalActor) -> Result<Vec<i64>> {
     use crate::federation::local::LocalActor;
     let ids = match actor {
