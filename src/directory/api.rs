@@ -10,10 +10,11 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 
+use super::index::Facets;
 use super::model::Entry;
 use super::peers::{self, PeerForm};
 use super::search::{self, SearchParams};
-use super::store::{self, Facets, Peer};
+use super::store::{self, Peer};
 use crate::accounts::session::{Admin, MaybeUser};
 use crate::api::ApiJson;
 use crate::app::AppState;

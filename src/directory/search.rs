@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::index::Facets;
 use super::model::{clip, Entry, Kind};
-use super::store::{self, Facets};
+use super::store;
 use super::sync::draft_from_actor;
 use crate::app::AppState;
 use crate::error::{Error, Result};
@@ -267,11 +268,29 @@ pub async fn run(state: &AppState, params: &SearchParams, signed_in: bool) -> Re
         (None, None)
     };
     let vis = store::visibility(&state.db).await?;
-    // Results and facet counts are independent reads.
-    let ((entries, total), facets) = tokio::try_join!(
-        store::search(&state.db, &filters, &vis, PER_PAGE, (page - 1) * PER_PAGE),
-        state.directory.facets(&state.db, &filters, &vis),
-    )?;
+    // The full-text match and bringing the index up to date are independent reads.
+    let matches = async {
+        if filters.words.is_empty() {
+            Ok(None)
+        } else {
+            store::full_text_matches(&state.db, &filters.words)
+                .await
+                .map(Some)
+        }
+    };
+    let (matches, ()) = tokio::try_join!(matches, state.directory.index.refresh(&state.db))?;
+    let offset = ((page - 1) * PER_PAGE) as usize;
+    let found = state.directory.index.read(|index| {
+        index.search(
+            &filters,
+            &vis,
+            matches.as_deref(),
+            offset,
+            PER_PAGE as usize,
+        )
+    })?;
+    let entries = store::entries_by_ids(&state.db, &found.ids).await?;
+    let (total, facets) = (found.total, found.facets);
     Ok(Results {
         total,
         page,

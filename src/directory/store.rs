@@ -4,8 +4,8 @@
 use serde::Serialize;
 use sqlx::Row as _;
 
+use super::index::Source;
 use super::model::{facet_key, Draft, Entry, Kind};
-use super::search::Filters;
 use crate::error::Result;
 use crate::federation::policy::{normalize_host, FederationMode};
 use crate::storage::{search_text, Db, Row, Tx};
@@ -350,58 +350,6 @@ pub async fn set_publishing(db: &Db, on: bool) -> Result<()> {
 
 // --- search ---------------------------------------------------------------------------------
 
-/// A value bound to a built query.
-#[derive(Debug, Clone)]
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-/// A query built piece by piece with numbered placeholders.
-#[derive(Debug, Default, Clone)]
-struct Built {
-    binds: Vec<Bind>,
-}
-
-impl Built {
-    fn text(&mut self, v: impl Into<String>) -> String {
-        self.binds.push(Bind::Text(v.into()));
-        format!("${}", self.binds.len())
-    }
-
-    fn int(&mut self, v: i64) -> String {
-        self.binds.push(Bind::Int(v));
-        format!("${}", self.binds.len())
-    }
-
-    fn query<'q>(
-        &self,
-        sql: &'q str,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        let mut q = sqlx::query(sql);
-        for b in &self.binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }
-}
-
-/// Which filter a facet count leaves out (its own), so its other values still count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Facet {
-    Kind,
-    Industry,
-    Skill,
-    City,
-    Country,
-    Space,
-    Hiring,
-    Collaborate,
-}
-
 /// The domain rules that hide remote entries: blocked and silenced domains, and in allowlist
 /// mode the allowed ones.
 #[derive(Debug, Clone, Default)]
@@ -431,260 +379,115 @@ pub async fn visibility(db: &Db) -> Result<Visibility> {
     Ok(v)
 }
 
-/// FROM and WHERE of a search, without its `except` filter.
-fn clauses(
-    db: &Db,
-    f: &Filters,
-    vis: &Visibility,
-    except: Option<Facet>,
-    b: &mut Built,
-) -> (String, String) {
-    let mut from = "directory_entries e".to_string();
-    let mut conds = vec!["e.deleted = 0".to_string()];
-    if !f.words.is_empty() {
-        let fts = db.dialect().directory_fts(b.binds.len() + 1);
-        b.text(db.dialect().fts_query(&f.words));
-        from = fts.from;
-        conds.push(fts.condition);
-    }
-    if let (Some(k), false) = (f.kind, except == Some(Facet::Kind)) {
-        conds.push(format!("e.kind = {}", b.text(k.as_str())));
-    }
-    if let (Some(v), false) = (&f.industry, except == Some(Facet::Industry)) {
-        conds.push(format!("e.industry_key = {}", b.text(facet_key(v))));
-    }
-    if let (Some(v), false) = (&f.skill, except == Some(Facet::Skill)) {
-        conds.push(format!(
-            "EXISTS (SELECT 1 FROM directory_skills fs WHERE fs.entry_id = e.id AND fs.skill = {})",
-            b.text(facet_key(v))
-        ));
-    }
-    if let (Some(v), false) = (&f.city, except == Some(Facet::City)) {
-        conds.push(format!("e.city_key = {}", b.text(facet_key(v))));
-    }
-    if let (Some(v), false) = (&f.country, except == Some(Facet::Country)) {
-        conds.push(format!("e.country = {}", b.text(v.to_uppercase())));
-    }
-    if let (Some(v), false) = (&f.space, except == Some(Facet::Space)) {
-        conds.push(format!("e.origin = {}", b.text(v.to_ascii_lowercase())));
-    }
-    if f.hiring && except != Some(Facet::Hiring) {
-        conds.push("e.hiring = 1".into());
-    }
-    if f.collaborate && except != Some(Facet::Collaborate) {
-        conds.push("e.open_to_collaborate = 1".into());
-    }
-    if let Some(from_ms) = f.from {
-        conds.push(format!(
-            "e.starts_at IS NOT NULL AND COALESCE(e.ends_at, e.starts_at) >= {}",
-            b.int(from_ms)
-        ));
-    }
-    if let Some(to_ms) = f.to {
-        conds.push(format!(
-            "e.starts_at IS NOT NULL AND e.starts_at <= {}",
-            b.int(to_ms)
-        ));
-    }
-    for domain in &vis.hidden {
-        let exact = b.text(domain.clone());
-        let sub = b.text(format!("%.{domain}"));
-        conds.push(format!(
-            "(e.local = 1 OR NOT (e.origin_host = {exact} OR e.origin_host LIKE {sub}))"
-        ));
-    }
-    if let Some(allowed) = &vis.allowlist {
-        let mut any = vec!["e.local = 1".to_string()];
-        for domain in allowed {
-            let exact = b.text(domain.clone());
-            let sub = b.text(format!("%.{domain}"));
-            any.push(format!(
-                "e.origin_host = {exact} OR e.origin_host LIKE {sub}"
-            ));
+impl Visibility {
+    /// Rules hiding `domains` (and what is under them), for tests.
+    #[cfg(test)]
+    pub fn hiding(domains: &[&str]) -> Self {
+        Visibility {
+            hidden: domains.iter().map(|d| d.to_string()).collect(),
+            allowlist: None,
         }
-        conds.push(format!("({})", any.join(" OR ")));
     }
-    (from, conds.join(" AND "))
+
+    /// Whether remote entries from `host` are hidden: it is a blocked or silenced domain or
+    /// under one, or, in allowlist mode, neither an allowed domain nor under one.
+    pub fn hides(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        let under = |domain: &String| {
+            let domain = domain.to_ascii_lowercase();
+            host == domain
+                || host
+                    .strip_suffix(domain.as_str())
+                    .is_some_and(|rest| rest.ends_with('.'))
+        };
+        self.hidden.iter().any(under)
+            || self
+                .allowlist
+                .as_ref()
+                .is_some_and(|allowed| !allowed.iter().any(under))
+    }
 }
 
-/// Whether a search is words alone: no filter and no hidden domain needs the entries.
-fn words_only(f: &Filters, vis: &Visibility) -> bool {
-    !f.words.is_empty()
-        && f.kind.is_none()
-        && f.industry.is_none()
-        && f.skill.is_none()
-        && f.city.is_none()
-        && f.country.is_none()
-        && f.space.is_none()
-        && !f.hiring
-        && !f.collaborate
-        && f.from.is_none()
-        && f.to.is_none()
-        && vis.hidden.is_empty()
-        && vis.allowlist.is_none()
-}
-
-/// One page of results, best first (ties: newest entry first), and how many there are.
-pub async fn search(
-    db: &Db,
-    f: &Filters,
-    vis: &Visibility,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Entry>, i64)> {
-    let dialect = db.dialect();
-    if words_only(f, vis) {
-        // Ranked inside the full-text index; only the page's rows are read.
-        let query = dialect.fts_query(&f.words);
-        let total: i64 = sqlx::query(&dialect.directory_fts_count(1))
-            .bind(&query)
-            .fetch_one(db.pool())
-            .await?
-            .try_get("n")?;
-        let sql = format!(
-            "SELECT {} FROM ({}) f JOIN directory_entries e ON e.id = f.rid ORDER BY f.r, e.id DESC",
-            Entry::COLUMNS,
-            dialect.directory_fts_top(1)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(&query)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(db.pool())
-            .await?;
-        let entries = rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?;
-        return Ok((entries, total));
-    }
-    let mut b = Built::default();
-    let (from, conds) = clauses(db, f, vis, None, &mut b);
-    let order = if f.words.is_empty() {
-        "e.updated_at DESC, e.id DESC".to_string()
-    } else {
-        format!("{}, e.id DESC", dialect.directory_fts(1).rank)
-    };
-    let count_sql = format!("SELECT COUNT(*) AS n FROM {from} WHERE {conds}");
-    let total: i64 = b
-        .query(&count_sql)
-        .fetch_one(db.pool())
-        .await?
-        .try_get("n")?;
-    let limit_p = b.int(limit);
-    let offset_p = b.int(offset);
+/// What the facet index reads of entries changed after `after` (oldest change first), or, with
+/// `live_only`, of every live entry.
+pub async fn index_sources(db: &Db, after: i64, live_only: bool) -> Result<Vec<Source>> {
     let sql = format!(
-        "SELECT {} FROM {from} WHERE {conds} ORDER BY {order} LIMIT {limit_p} OFFSET {offset_p}",
+        "SELECT id, seq, deleted, kind, local, origin, origin_host, industry_key, industry, \
+         city_key, city, country, space_name, hiring, open_to_collaborate, starts_at, ends_at, \
+         updated_at, skills, fts_a, fts_b, fts_c FROM directory_entries WHERE seq > $1{} \
+         ORDER BY seq",
+        if live_only { " AND deleted = 0" } else { "" }
+    );
+    let rows = sqlx::query(&sql).bind(after).fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| -> Result<Source, sqlx::Error> {
+            let kind: String = r.try_get("kind")?;
+            Ok(Source {
+                id: r.try_get("id")?,
+                seq: r.try_get("seq")?,
+                deleted: r.try_get::<i64, _>("deleted")? != 0,
+                kind: Kind::parse(&kind).unwrap_or(Kind::Person),
+                local: r.try_get::<i64, _>("local")? != 0,
+                origin: r.try_get("origin")?,
+                origin_host: r.try_get("origin_host")?,
+                industry_key: r.try_get("industry_key")?,
+                industry: r.try_get("industry")?,
+                city_key: r.try_get("city_key")?,
+                city: r.try_get("city")?,
+                country: r.try_get("country")?,
+                space_name: r.try_get("space_name")?,
+                hiring: r.try_get::<i64, _>("hiring")? != 0,
+                open_to_collaborate: r.try_get::<i64, _>("open_to_collaborate")? != 0,
+                starts_at: r.try_get("starts_at")?,
+                ends_at: r.try_get("ends_at")?,
+                updated_at: r.try_get("updated_at")?,
+                skills: r.try_get("skills")?,
+                words: [
+                    r.try_get("fts_a")?,
+                    r.try_get("fts_b")?,
+                    r.try_get("fts_c")?,
+                ],
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map_err(Into::into)
+}
+
+/// The ids of the entries whose text has every word (each as a prefix), by the backend's
+/// full-text index. Removed entries have no words, so they never match.
+pub async fn full_text_matches(db: &Db, words: &[String]) -> Result<Vec<i64>> {
+    let dialect = db.dialect();
+    Ok(sqlx::query_scalar(&dialect.directory_fts_ids(1))
+        .bind(dialect.fts_query(words))
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// The live entries of `ids`, in that order (those removed meanwhile left out).
+pub async fn entries_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Entry>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids
+        .iter()
+        .enumerate()
+        .map(|(i, _)| format!("${}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {} FROM directory_entries e WHERE e.deleted = 0 AND e.id IN ({list})",
         Entry::COLUMNS
     );
-    let rows = b.query(&sql).fetch_all(db.pool()).await?;
-    let entries = rows.iter().map(Entry::from_row).collect::<Result<_, _>>()?;
-    Ok((entries, total))
-}
-
-/// One value of a facet and how many results have it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct FacetCount {
-    /// What to filter by.
-    pub value: String,
-    /// How to show it.
-    pub label: String,
-    pub count: i64,
-}
-
-/// Counts per facet over the results, each facet ignoring its own filter.
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
-pub struct Facets {
-    pub kind: Vec<FacetCount>,
-    pub industry: Vec<FacetCount>,
-    pub skill: Vec<FacetCount>,
-    pub city: Vec<FacetCount>,
-    pub country: Vec<FacetCount>,
-    pub space: Vec<FacetCount>,
-    pub hiring: i64,
-    pub collaborate: i64,
-}
-
-/// Values shown per facet.
-pub const FACET_VALUES: i64 = 12;
-
-pub async fn facets(db: &Db, f: &Filters, vis: &Visibility) -> Result<Facets> {
-    let group = |facet: Facet, value: &'static str, label: &'static str, extra: &'static str| {
-        let mut b = Built::default();
-        let (from, conds) = clauses(db, f, vis, Some(facet), &mut b);
-        // Skills of removed entries are deleted with them: unfiltered, the skills alone count.
-        let sql = if facet == Facet::Skill && b.binds.is_empty() && conds == "e.deleted = 0" {
-            format!(
-                "SELECT ds.skill AS v, MIN(ds.label) AS l, COUNT(*) AS n FROM directory_skills ds \
-                 GROUP BY ds.skill ORDER BY n DESC, v LIMIT {FACET_VALUES}"
-            )
-        } else {
-            // With a filter, the filter's index should drive; grouping by the facet's own index
-            // would walk every entry (the planner likes it to skip the sort).
-            let grouped = if conds == "e.deleted = 0" {
-                value.to_string()
-            } else {
-                db.dialect().not_indexed(value)
-            };
-            format!(
-                "SELECT {value} AS v, MIN({label}) AS l, COUNT(*) AS n FROM {from}{extra} \
-                 WHERE {conds} AND {value} <> '' GROUP BY {grouped} ORDER BY n DESC, v LIMIT {FACET_VALUES}"
-            )
-        };
-        (b, sql)
-    };
-    let run = |(b, sql): (Built, String)| async move {
-        let rows = b.query(&sql).fetch_all(db.pool()).await?;
-        rows.iter()
-            .map(|r: &Row| {
-                Ok(FacetCount {
-                    value: r.try_get("v")?,
-                    label: r.try_get("l")?,
-                    count: r.try_get("n")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()
-    };
-    let flag = |facet: Facet, column: &'static str| {
-        let mut b = Built::default();
-        let (from, conds) = clauses(db, f, vis, Some(facet), &mut b);
-        (
-            b,
-            format!("SELECT COUNT(*) AS n FROM {from} WHERE {conds} AND {column} = 1"),
-        )
-    };
-    let count = |(b, sql): (Built, String)| async move {
-        let row = b.query(&sql).fetch_one(db.pool()).await?;
-        Ok::<i64, crate::error::Error>(row.try_get("n")?)
-    };
-    // The eight counts are independent reads: run them side by side on the pool.
-    let (mut kind, industry, skill, city, country, space, hiring, collaborate) = tokio::try_join!(
-        run(group(Facet::Kind, "e.kind", "e.kind", "")),
-        run(group(Facet::Industry, "e.industry_key", "e.industry", "")),
-        run(group(
-            Facet::Skill,
-            "ds.skill",
-            "ds.label",
-            " JOIN directory_skills ds ON ds.entry_id = e.id",
-        )),
-        run(group(Facet::City, "e.city_key", "e.city", "")),
-        run(group(Facet::Country, "e.country", "e.country", "")),
-        run(group(Facet::Space, "e.origin", "e.space_name", "")),
-        count(flag(Facet::Hiring, "e.hiring")),
-        count(flag(Facet::Collaborate, "e.open_to_collaborate")),
-    )?;
-    for k in &mut kind {
-        k.label = Kind::parse(&k.value)
-            .map(|k| k.label().to_string())
-            .unwrap_or_default();
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
     }
-    Ok(Facets {
-        kind,
-        industry,
-        skill,
-        city,
-        country,
-        space,
-        hiring,
-        collaborate,
-    })
+    let rows = q.fetch_all(db.pool()).await?;
+    let mut found: std::collections::HashMap<i64, Entry> = rows
+        .iter()
+        .map(|r| Entry::from_row(r).map(|e| (e.id, e)))
+        .collect::<Result<_, _>>()?;
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 // --- peers ----------------------------------------------------------------------------------

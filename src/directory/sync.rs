@@ -37,7 +37,7 @@ const PEERS_PER_ROUND: i64 = 50;
 /// NodeInfo is asked again after this long.
 const NODEINFO_STALE_MS: i64 = 86_400_000;
 /// Removed remote entries are forgotten after this long.
-const KEEP_REMOVED_MS: i64 = 7 * 86_400_000;
+pub(crate) const KEEP_REMOVED_MS: i64 = 7 * 86_400_000;
 
 /// Starts the sync task.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
@@ -48,6 +48,11 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 if let Err(e) = round(&state).await {
                     tracing::warn!(error = %e, "directory sync round failed");
                 }
+            }
+            // What the round changed reaches the facet index now rather than at the next
+            // search; at start-up this is the index's first full read.
+            if let Err(e) = state.directory.index.refresh(&state.db).await {
+                tracing::warn!(error = %e, "directory index refresh failed");
             }
             let _ = tokio::time::timeout(every, state.directory.sync_wakeup.notified()).await;
         }

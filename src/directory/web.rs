@@ -10,11 +10,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::index::{FacetCount, Facets};
 use super::model::{Entry, Kind};
 use super::peers::{self, PeerForm};
 use super::publish::{self, CollectionQuery};
 use super::search::{self, SearchParams};
-use super::store::{self, FacetCount, Facets, Peer};
+use super::store::{self, Peer};
 use crate::accounts::session::Admin;
 use crate::app::AppState;
 use crate::error::{Error, Result};

@@ -31,37 +31,19 @@ impl Dialect {
         }
     }
 
-    /// `expr` as a value no index can serve, so the planner picks its index by the filters:
-    /// SQLite's unary `+`; PostgreSQL plans by statistics and needs nothing.
-    pub fn not_indexed(&self, expr: &str) -> String {
+    /// The ids of the directory entries whose text matches the full-text query bound at
+    /// `$param` (see [`Dialect::fts_query`]), as `id`: FTS5 on SQLite, the `search` tsvector
+    /// with its GIN index on PostgreSQL. Both index the same normalised words (name; skills
+    /// and industry; place; summary), so both find the same entries; Guildhall orders them
+    /// itself (`directory::index`), the same way on both.
+    pub fn directory_fts_ids(&self, param: usize) -> String {
         match self.0 {
-            Backend::Sqlite => format!("+{expr}"),
-            Backend::Postgres => expr.to_string(),
-        }
-    }
-
-    /// Full-text search over the directory (`directory_entries` aliased `e`), the query bound
-    /// at `$param`: FTS5 with `bm25` on SQLite, the `search` tsvector with `ts_rank` on
-    /// PostgreSQL. Both index the same normalised words in four weighted columns (name;
-    /// skills and industry; place; summary), so both find the same entries; `rank` sorts
-    /// best first in ascending order on both.
-    pub fn directory_fts(&self, param: usize) -> FtsSql {
-        match self.0 {
-            // CROSS JOIN keeps the full-text match as the outer loop: with a plain JOIN SQLite
-            // may scan the entries and run the whole match once per entry.
-            Backend::Sqlite => FtsSql {
-                from: "directory_fts CROSS JOIN directory_entries e ON e.id = directory_fts.rowid"
-                    .into(),
-                condition: format!("directory_fts MATCH ${param}"),
-                rank: "bm25(directory_fts, 10.0, 5.0, 3.0, 1.0)".into(),
-            },
-            Backend::Postgres => FtsSql {
-                from: "directory_entries e".into(),
-                condition: format!("e.search @@ to_tsquery('simple', ${param})"),
-                rank: format!(
-                    "-ts_rank('{{0.1, 0.3, 0.5, 1.0}}'::float4[], e.search, to_tsquery('simple', ${param}))"
-                ),
-            },
+            Backend::Sqlite => {
+                format!("SELECT rowid AS id FROM directory_fts WHERE directory_fts MATCH ${param}")
+            }
+            Backend::Postgres => format!(
+                "SELECT e.id FROM directory_entries e WHERE e.search @@ to_tsquery('simple', ${param})"
+            ),
         }
     }
 
@@ -87,47 +69,6 @@ impl Dialect {
                 .join(" & "),
         }
     }
-}
-
-impl Dialect {
-    /// Matches and their rank alone, best first, ties by newest id, for when no other filter
-    /// needs the entries' columns: `rid` and `r`, query at `$param`, limit and offset at the
-    /// next two. Removed entries have no words, so they never match.
-    pub fn directory_fts_top(&self, param: usize) -> String {
-        let (limit, offset) = (param + 1, param + 2);
-        match self.0 {
-            Backend::Sqlite => format!(
-                "SELECT rowid AS rid, bm25(directory_fts, 10.0, 5.0, 3.0, 1.0) AS r FROM directory_fts \
-                 WHERE directory_fts MATCH ${param} ORDER BY r, rowid DESC LIMIT ${limit} OFFSET ${offset}"
-            ),
-            Backend::Postgres => format!(
-                "SELECT e.id AS rid, -ts_rank('{{0.1, 0.3, 0.5, 1.0}}'::float4[], e.search, to_tsquery('simple', ${param})) AS r \
-                 FROM directory_entries e WHERE e.search @@ to_tsquery('simple', ${param}) \
-                 ORDER BY r, e.id DESC LIMIT ${limit} OFFSET ${offset}"
-            ),
-        }
-    }
-
-    /// How many entries match, query at `$param`, as `n`.
-    pub fn directory_fts_count(&self, param: usize) -> String {
-        match self.0 {
-            Backend::Sqlite => {
-                format!("SELECT COUNT(*) AS n FROM directory_fts WHERE directory_fts MATCH ${param}")
-            }
-            Backend::Postgres => format!(
-                "SELECT COUNT(*) AS n FROM directory_entries e WHERE e.search @@ to_tsquery('simple', ${param})"
-            ),
-        }
-    }
-}
-
-/// The parts of a full-text query: what to select from, the match condition and the ranking
-/// expression (smaller is better).
-#[derive(Debug, Clone)]
-pub struct FtsSql {
-    pub from: String,
-    pub condition: String,
-    pub rank: String,
 }
 
 /// Text as both search engines should see it: lower-case words of letters and digits separated

@@ -4,7 +4,7 @@
 
 mod dialect;
 
-pub use dialect::{search_text, search_words, Dialect, FtsSql};
+pub use dialect::{search_text, search_words, Dialect};
 
 use std::time::Duration;
 

@@ -1,0 +1,336 @@
+//! The index against a plain evaluation of the same filters over the same entries.
+
+use std::collections::BTreeMap;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::*;
+use crate::directory::search::Filters;
+use crate::directory::store::Visibility;
+use crate::storage::search_text;
+
+const SKILLS: [&str; 6] = ["Rust", "rust", "Go", "Python", "Data engineering", "SEO"];
+const CITIES: [&str; 4] = ["Lisbon", "lisbon", "Porto", "Berlin"];
+const INDUSTRIES: [&str; 3] = ["Software", "Design", ""];
+const ORIGINS: [&str; 3] = ["alpha.example", "beta.example", "sub.blocked.example"];
+
+pub(crate) fn source(id: i64, seq: i64) -> Source {
+    Source {
+        id,
+        seq,
+        deleted: false,
+        kind: Kind::Company,
+        local: false,
+        origin: "alpha.example".into(),
+        origin_host: "alpha.example".into(),
+        industry_key: String::new(),
+        industry: String::new(),
+        city_key: String::new(),
+        city: String::new(),
+        country: String::new(),
+        space_name: "Alpha".into(),
+        hiring: false,
+        open_to_collaborate: false,
+        starts_at: None,
+        ends_at: None,
+        updated_at: 1000 + id,
+        skills: "[]".into(),
+        words: Default::default(),
+    }
+}
+
+fn random_source(rng: &mut StdRng, id: i64) -> Source {
+    let mut s = source(id, id);
+    s.kind = Kind::ALL[rng.gen_range(0..Kind::ALL.len())];
+    s.local = rng.gen_bool(0.1);
+    let origin = ORIGINS[rng.gen_range(0..ORIGINS.len())];
+    s.origin = origin.into();
+    s.origin_host = origin.into();
+    s.space_name = format!("Space {}", &origin[..4]);
+    s.industry = INDUSTRIES[rng.gen_range(0..INDUSTRIES.len())].into();
+    s.industry_key = facet_key(&s.industry);
+    s.city = CITIES[rng.gen_range(0..CITIES.len())].into();
+    s.city_key = facet_key(&s.city);
+    s.country = ["PT", "DE", ""][rng.gen_range(0..3)].into();
+    s.hiring = rng.gen_bool(0.3);
+    s.open_to_collaborate = rng.gen_bool(0.3);
+    if rng.gen_bool(0.3) {
+        let start = rng.gen_range(0..100);
+        s.starts_at = Some(start);
+        s.ends_at = rng.gen_bool(0.5).then(|| start + rng.gen_range(0..10));
+    }
+    let skills: Vec<&str> = (0..rng.gen_range(0..4))
+        .map(|_| SKILLS[rng.gen_range(0..SKILLS.len())])
+        .collect();
+    s.skills = serde_json::to_string(&skills).unwrap();
+    s.words = [
+        search_text(&format!("Name{} Co", id % 7)),
+        search_text(&skills.join(" ")),
+        search_text(&s.city),
+    ];
+    s
+}
+
+fn random_filters(rng: &mut StdRng) -> Filters {
+    let mut f = Filters::default();
+    let pick = |rng: &mut StdRng, p: f64| rng.gen_bool(p);
+    if pick(rng, 0.3) {
+        f.kind = Some(Kind::ALL[rng.gen_range(0..Kind::ALL.len())]);
+    }
+    if pick(rng, 0.3) {
+        f.industry = Some(["software", "DESIGN", "Nope"][rng.gen_range(0..3)].into());
+    }
+    if pick(rng, 0.3) {
+        f.skill = Some(["Rust", "go", "data  engineering", "Cobol"][rng.gen_range(0..4)].into());
+    }
+    if pick(rng, 0.3) {
+        f.city = Some(["Lisbon", "porto", "Oslo"][rng.gen_range(0..3)].into());
+    }
+    if pick(rng, 0.3) {
+        f.country = Some(["pt", "DE", "FR"][rng.gen_range(0..3)].into());
+    }
+    if pick(rng, 0.2) {
+        f.space = Some(ORIGINS[rng.gen_range(0..ORIGINS.len())].to_uppercase());
+    }
+    f.hiring = pick(rng, 0.2);
+    f.collaborate = pick(rng, 0.2);
+    if pick(rng, 0.2) {
+        f.from = Some(rng.gen_range(0..100));
+    }
+    if pick(rng, 0.2) {
+        f.to = Some(rng.gen_range(0..100));
+    }
+    f
+}
+
+/// Which facet filter an entry fails, by facet name; the date range and domains apart.
+fn failures(s: &Source, f: &Filters) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if f.kind.is_some_and(|k| k != s.kind) {
+        out.push("kind");
+    }
+    if f.industry
+        .as_ref()
+        .is_some_and(|v| facet_key(v) != s.industry_key)
+    {
+        out.push("industry");
+    }
+    let skills: Vec<String> = json_list(&s.skills).iter().map(|k| facet_key(k)).collect();
+    if f.skill
+        .as_ref()
+        .is_some_and(|v| !skills.contains(&facet_key(v)))
+    {
+        out.push("skill");
+    }
+    if f.city.as_ref().is_some_and(|v| facet_key(v) != s.city_key) {
+        out.push("city");
+    }
+    if f.country
+        .as_ref()
+        .is_some_and(|v| v.to_uppercase() != s.country)
+    {
+        out.push("country");
+    }
+    if f.space
+        .as_ref()
+        .is_some_and(|v| v.to_ascii_lowercase() != s.origin)
+    {
+        out.push("space");
+    }
+    if f.hiring && !s.hiring {
+        out.push("hiring");
+    }
+    if f.collaborate && !s.open_to_collaborate {
+        out.push("collaborate");
+    }
+    out
+}
+
+fn in_range(s: &Source, f: &Filters) -> bool {
+    let from_ok = f.from.is_none_or(|from| {
+        s.starts_at
+            .is_some_and(|st| s.ends_at.unwrap_or(st) >= from)
+    });
+    let to_ok = f.to.is_none_or(|to| s.starts_at.is_some_and(|st| st <= to));
+    from_ok && to_ok
+}
+
+/// The counts SQL would give for one facet: values of the entries passing every other filter.
+fn plain_counts(live: &[&Source], f: &Filters, facet: &str) -> BTreeMap<String, i64> {
+    let mut counts = BTreeMap::new();
+    for s in live {
+        if failures(s, f).iter().any(|x| *x != facet) {
+            continue;
+        }
+        let values: Vec<String> = match facet {
+            "kind" => vec![s.kind.as_str().into()],
+            "industry" => vec![s.industry_key.clone()],
+            "skill" => {
+                let mut v: Vec<String> =
+                    json_list(&s.skills).iter().map(|k| facet_key(k)).collect();
+                v.sort();
+                v.dedup();
+                v
+            }
+            "city" => vec![s.city_key.clone()],
+            "country" => vec![s.country.clone()],
+            "space" => vec![s.origin.clone()],
+            "hiring" => vec![if s.hiring { "1" } else { "" }.into()],
+            "collaborate" => vec![if s.open_to_collaborate { "1" } else { "" }.into()],
+            _ => unreachable!(),
+        };
+        for v in values.into_iter().filter(|v| !v.is_empty()) {
+            *counts.entry(v).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+fn as_map(counts: &[FacetCount]) -> BTreeMap<String, i64> {
+    counts.iter().map(|c| (c.value.clone(), c.count)).collect()
+}
+
+#[test]
+fn one_pass_counts_agree_with_a_plain_evaluation() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut index = Index::default();
+    let mut sources: BTreeMap<i64, Source> = BTreeMap::new();
+    for id in 1..=400 {
+        let s = random_source(&mut rng, id);
+        index.apply(&s);
+        sources.insert(id, s);
+    }
+    // Changes: some entries rewritten, some removed.
+    let mut seq = 400;
+    for _ in 0..150 {
+        seq += 1;
+        let id = rng.gen_range(1..=400);
+        if rng.gen_bool(0.4) {
+            let mut gone = source(id, seq);
+            gone.deleted = true;
+            index.apply(&gone);
+            sources.remove(&id);
+        } else {
+            let mut s = random_source(&mut rng, id);
+            s.seq = seq;
+            index.apply(&s);
+            sources.insert(id, s);
+        }
+    }
+    assert_eq!(index.len(), sources.len());
+    assert_eq!(index.seq(), seq);
+    let vis = Visibility::hiding(&["blocked.example"]);
+    for round in 0..300 {
+        let f = random_filters(&mut rng);
+        let live: Vec<&Source> = sources
+            .values()
+            .filter(|s| s.local || !vis.hides(&s.origin_host))
+            .filter(|s| in_range(s, &f))
+            .collect();
+        let found = index.search(&f, &vis, None, 0, 1000);
+        let expected: Vec<i64> = {
+            let mut hits: Vec<&&Source> =
+                live.iter().filter(|s| failures(s, &f).is_empty()).collect();
+            hits.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+            hits.iter().map(|s| s.id).collect()
+        };
+        assert_eq!(found.ids, expected, "round {round}: {f:?}");
+        assert_eq!(found.total, expected.len() as i64);
+        let facets = &found.facets;
+        for (name, got) in [
+            ("kind", &facets.kind),
+            ("industry", &facets.industry),
+            ("skill", &facets.skill),
+            ("city", &facets.city),
+            ("country", &facets.country),
+            ("space", &facets.space),
+        ] {
+            assert_eq!(
+                as_map(got),
+                plain_counts(&live, &f, name),
+                "round {round} {name}: {f:?}"
+            );
+        }
+        let flag = |name| plain_counts(&live, &f, name).get("1").copied().unwrap_or(0);
+        assert_eq!(facets.hiring, flag("hiring"), "round {round}: {f:?}");
+        assert_eq!(
+            facets.collaborate,
+            flag("collaborate"),
+            "round {round}: {f:?}"
+        );
+    }
+}
+
+#[test]
+fn labels_pages_and_removals() {
+    let mut index = Index::default();
+    for (id, city) in [(1, "lisbon"), (2, "Lisbon"), (3, "Porto")] {
+        let mut s = source(id, id);
+        s.city = city.into();
+        s.city_key = facet_key(city);
+        index.apply(&s);
+    }
+    let all = Filters::default();
+    let vis = Visibility::default();
+    let found = index.search(&all, &vis, None, 0, 2);
+    assert_eq!(found.ids, vec![3, 2], "newest change first, one page");
+    assert_eq!(found.total, 3);
+    assert_eq!(index.search(&all, &vis, None, 2, 2).ids, vec![1]);
+    assert!(index.search(&all, &vis, None, 10, 2).ids.is_empty());
+    let cities = &found.facets.city;
+    assert_eq!(cities[0].value, "lisbon");
+    assert_eq!(
+        cities[0].label, "Lisbon",
+        "the smallest label, as SQL's MIN"
+    );
+    assert_eq!(cities[0].count, 2);
+    // Removing entry 2 takes its label with it; removing what is not there does nothing.
+    let mut gone = source(2, 4);
+    gone.deleted = true;
+    index.apply(&gone);
+    index.apply(&gone);
+    let found = index.search(&all, &vis, None, 0, 10);
+    assert_eq!(found.ids, vec![3, 1]);
+    // One each now: ties by value.
+    assert_eq!(found.facets.city[0].label, "lisbon");
+    assert_eq!(found.facets.city[1].label, "Porto");
+    // A filter naming a value nobody has finds nothing but still counts the other values.
+    let oslo = Filters {
+        city: Some("Oslo".into()),
+        ..Default::default()
+    };
+    let found = index.search(&oslo, &vis, None, 0, 10);
+    assert_eq!(found.total, 0);
+    assert_eq!(found.facets.city.len(), 2);
+}
+
+#[test]
+fn full_text_results_rank_by_field_then_name_length() {
+    let mut index = Index::default();
+    let entries = [
+        (1, "Quay Studio", "rust", "porto"),
+        (2, "Rust Lisbon Collective", "", ""),
+        (3, "Rust", "", ""),
+        (4, "Rustbelt", "", ""),
+        (5, "Tide Labs", "", "rust"),
+        (6, "Harbour", "", ""),
+    ];
+    for (id, name, skills, place) in entries {
+        let mut s = source(id, id);
+        s.words = [search_text(name), search_text(skills), search_text(place)];
+        index.apply(&s);
+    }
+    // The engine found all of them (entry 6 by its description).
+    let matches = [1, 2, 3, 4, 5, 6];
+    let f = Filters {
+        words: vec!["rust".into()],
+        ..Default::default()
+    };
+    let found = index.search(&f, &Visibility::default(), Some(&matches), 0, 10);
+    assert_eq!(found.ids, vec![3, 2, 4, 1, 5, 6]);
+    // Entries the engine did not find are not results, whatever the index holds.
+    let found = index.search(&f, &Visibility::default(), Some(&[6, 4, 99]), 0, 10);
+    assert_eq!(found.ids, vec![4, 6]);
+    assert_eq!(found.total, 2);
+}
