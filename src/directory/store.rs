@@ -52,7 +52,7 @@ pub async fn stored(tx: &mut Tx, uri: &str) -> Result<Option<Stored>> {
     .transpose()
 }
 
-/// Writes an entry (insert or replace) with change number `seq`; skills rows follow.
+/// Writes an entry (insert or replace) with change number `seq`.
 pub async fn write(
     tx: &mut Tx,
     d: &Draft,
@@ -67,7 +67,7 @@ pub async fn write(
     let fts_b = search_text(&format!("{} {}", d.skills.join(" "), d.industry));
     let fts_c = search_text(&format!("{} {} {}", d.city, d.country, d.space_name));
     let fts_d = search_text(&d.summary);
-    let id: i64 = sqlx::query(
+    sqlx::query(
         "INSERT INTO directory_entries (uri, kind, local, origin, origin_host, handle, name, \
          summary, url, icon_url, industry, industry_key, skills, city, city_key, country, \
          space_name, hiring, open_to_collaborate, starts_at, ends_at, facets, fts_a, fts_b, \
@@ -85,8 +85,7 @@ pub async fn write(
          ends_at = excluded.ends_at, facets = excluded.facets, fts_a = excluded.fts_a, \
          fts_b = excluded.fts_b, fts_c = excluded.fts_c, fts_d = excluded.fts_d, \
          fingerprint = excluded.fingerprint, seq = excluded.seq, \
-         updated_at = excluded.updated_at, deleted = 0, synced_at = excluded.synced_at \
-         RETURNING id",
+         updated_at = excluded.updated_at, deleted = 0, synced_at = excluded.synced_at",
     )
     .bind(&d.uri)
     .bind(d.kind.as_str())
@@ -118,26 +117,8 @@ pub async fn write(
     .bind(seq)
     .bind(updated_at)
     .bind(now)
-    .fetch_one(&mut **tx)
-    .await?
-    .try_get("id")?;
-    sqlx::query("DELETE FROM directory_skills WHERE entry_id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    let mut seen = std::collections::HashSet::new();
-    for skill in &d.skills {
-        let key = facet_key(skill);
-        if key.is_empty() || !seen.insert(key.clone()) {
-            continue;
-        }
-        sqlx::query("INSERT INTO directory_skills (entry_id, skill, label) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(&key)
-            .bind(skill.trim())
-            .execute(&mut **tx)
-            .await?;
-    }
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -157,14 +138,6 @@ pub async fn remove(tx: &mut Tx, uri: &str, seq: i64, now: i64) -> Result<bool> 
     .execute(&mut **tx)
     .await?
     .rows_affected();
-    if done > 0 {
-        sqlx::query(
-            "DELETE FROM directory_skills WHERE entry_id = (SELECT id FROM directory_entries WHERE uri = $1)",
-        )
-        .bind(uri)
-        .execute(&mut **tx)
-        .await?;
-    }
     Ok(done > 0)
 }
 
@@ -408,59 +381,122 @@ impl Visibility {
     }
 }
 
-/// What the facet index reads of entries changed after `after` (oldest change first), or, with
-/// `live_only`, of every live entry.
-pub async fn index_sources(db: &Db, after: i64, live_only: bool) -> Result<Vec<Source>> {
+/// An entry as the facet index reads it: [`INDEX_COLUMNS`] in order.
+#[derive(serde::Deserialize)]
+struct IndexRow(
+    i64,
+    i64,
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    String,
+    String,
+    String,
+    String,
+);
+
+const INDEX_COLUMNS: [&str; 22] = [
+    "id",
+    "seq",
+    "deleted",
+    "kind",
+    "local",
+    "origin",
+    "origin_host",
+    "industry_key",
+    "industry",
+    "city_key",
+    "city",
+    "country",
+    "space_name",
+    "hiring",
+    "open_to_collaborate",
+    "starts_at",
+    "ends_at",
+    "updated_at",
+    "skills",
+    "fts_a",
+    "fts_b",
+    "fts_c",
+];
+
+/// Entries read per statement by [`index_sources`].
+const INDEX_CHUNK: i64 = 10_000;
+
+/// What the facet index reads of the entries changed after `after` (removed ones included),
+/// oldest change first, [`INDEX_CHUNK`] per statement along the change-number index.
+pub async fn index_sources(db: &Db, after: i64) -> Result<Vec<Source>> {
     let sql = format!(
-        "SELECT id, seq, deleted, kind, local, origin, origin_host, industry_key, industry, \
-         city_key, city, country, space_name, hiring, open_to_collaborate, starts_at, ends_at, \
-         updated_at, skills, fts_a, fts_b, fts_c FROM directory_entries WHERE seq > $1{} \
-         ORDER BY seq",
-        if live_only { " AND deleted = 0" } else { "" }
+        "SELECT {} AS j FROM directory_entries WHERE seq > $1 ORDER BY seq LIMIT $2",
+        db.dialect().json_row(&INDEX_COLUMNS)
     );
-    let rows = sqlx::query(&sql).bind(after).fetch_all(db.pool()).await?;
-    rows.iter()
-        .map(|r| -> Result<Source, sqlx::Error> {
-            let kind: String = r.try_get("kind")?;
-            Ok(Source {
-                id: r.try_get("id")?,
-                seq: r.try_get("seq")?,
-                deleted: r.try_get::<i64, _>("deleted")? != 0,
-                kind: Kind::parse(&kind).unwrap_or(Kind::Person),
-                local: r.try_get::<i64, _>("local")? != 0,
-                origin: r.try_get("origin")?,
-                origin_host: r.try_get("origin_host")?,
-                industry_key: r.try_get("industry_key")?,
-                industry: r.try_get("industry")?,
-                city_key: r.try_get("city_key")?,
-                city: r.try_get("city")?,
-                country: r.try_get("country")?,
-                space_name: r.try_get("space_name")?,
-                hiring: r.try_get::<i64, _>("hiring")? != 0,
-                open_to_collaborate: r.try_get::<i64, _>("open_to_collaborate")? != 0,
-                starts_at: r.try_get("starts_at")?,
-                ends_at: r.try_get("ends_at")?,
-                updated_at: r.try_get("updated_at")?,
-                skills: r.try_get("skills")?,
-                words: [
-                    r.try_get("fts_a")?,
-                    r.try_get("fts_b")?,
-                    r.try_get("fts_c")?,
-                ],
-            })
-        })
-        .collect::<Result<_, _>>()
-        .map_err(Into::into)
+    let mut out = Vec::new();
+    let mut after = after;
+    loop {
+        let rows: Vec<String> = sqlx::query_scalar(&sql)
+            .bind(after)
+            .bind(INDEX_CHUNK)
+            .fetch_all(db.pool())
+            .await?;
+        let n = rows.len() as i64;
+        for json in rows {
+            let r: IndexRow = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+            after = after.max(r.1);
+            out.push(Source {
+                id: r.0,
+                seq: r.1,
+                deleted: r.2 != 0,
+                kind: Kind::parse(&r.3).unwrap_or(Kind::Person),
+                local: r.4 != 0,
+                origin: r.5,
+                origin_host: r.6,
+                industry_key: r.7,
+                industry: r.8,
+                city_key: r.9,
+                city: r.10,
+                country: r.11,
+                space_name: r.12,
+                hiring: r.13 != 0,
+                open_to_collaborate: r.14 != 0,
+                starts_at: r.15,
+                ends_at: r.16,
+                updated_at: r.17,
+                skills: r.18,
+                words: [r.19, r.20, r.21],
+            });
+        }
+        if n < INDEX_CHUNK {
+            return Ok(out);
+        }
+    }
 }
 
 /// The ids of the entries whose text has every word (each as a prefix), by the backend's
 /// full-text index. Removed entries have no words, so they never match.
 pub async fn full_text_matches(db: &Db, words: &[String]) -> Result<Vec<i64>> {
     let dialect = db.dialect();
-    Ok(sqlx::query_scalar(&dialect.directory_fts_ids(1))
+    let ids: Option<String> = sqlx::query_scalar(&dialect.directory_fts_ids(1))
         .bind(dialect.fts_query(words))
-        .fetch_all(db.pool())
-        .await?)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(ids
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect())
 }
 
 /// The live entries of `ids`, in that order (those removed meanwhile left out).
@@ -474,8 +510,9 @@ pub async fn entries_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Entry>> {
         .map(|(i, _)| format!("${}", i + 1))
         .collect::<Vec<_>>()
         .join(", ");
+    // By id alone: with `deleted = 0` beside it SQLite may walk an index on `deleted`.
     let sql = format!(
-        "SELECT {} FROM directory_entries e WHERE e.deleted = 0 AND e.id IN ({list})",
+        "SELECT {} FROM directory_entries e WHERE e.id IN ({list})",
         Entry::COLUMNS
     );
     let mut q = sqlx::query(&sql);
@@ -483,10 +520,13 @@ pub async fn entries_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Entry>> {
         q = q.bind(*id);
     }
     let rows = q.fetch_all(db.pool()).await?;
-    let mut found: std::collections::HashMap<i64, Entry> = rows
-        .iter()
-        .map(|r| Entry::from_row(r).map(|e| (e.id, e)))
-        .collect::<Result<_, _>>()?;
+    let mut found = std::collections::HashMap::new();
+    for r in &rows {
+        let e = Entry::from_row(r)?;
+        if !e.deleted {
+            found.insert(e.id, e);
+        }
+    }
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 

@@ -13,7 +13,6 @@ mod query;
 mod rank;
 mod values;
 
-use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -59,23 +58,37 @@ struct Value {
     label: u32,
 }
 
-/// One live entry, compactly.
+/// Flags of an entry, one bit each.
+mod flag {
+    pub const LOCAL: u8 = 1;
+    pub const HIRING: u8 = 1 << 1;
+    pub const COLLABORATE: u8 = 1 << 2;
+}
+
+/// One entry as [`Index::apply`] numbers it, before it goes into the columns.
 #[derive(Debug)]
 struct Row {
     id: i64,
     updated_at: i64,
     starts_at: Option<i64>,
     ends_at: Option<i64>,
-    kind: Kind,
-    local: bool,
-    hiring: bool,
-    collaborate: bool,
+    kind: u8,
+    flags: u8,
     host: u32,
     industry: Value,
     city: Value,
     country: u32,
     space: Value,
-    skills: Box<[Value]>,
+    skills: Vec<Value>,
+    words: Box<[u32]>,
+    ends: [u16; 2],
+}
+
+/// What only ranking and bookkeeping read of an entry.
+#[derive(Debug)]
+struct Cold {
+    labels: [u32; 3],
+    skill_labels: Box<[u32]>,
     /// Word numbers of the ranked fields, one after the other.
     words: Box<[u32]>,
     /// Where the name's words end, and where the skills' words end, in `words`.
@@ -95,11 +108,33 @@ struct Dictionaries {
     words: Vocabulary,
 }
 
-/// The live entries, in no order, found by id.
+/// No slot: the id is not in the index.
+const NO_SLOT: u32 = u32::MAX;
+
+/// The live entries, one slot each, column by column: a search reads only the columns of
+/// its filters and facets, close together, front to back.
 #[derive(Debug, Default)]
 pub struct Index {
-    rows: Vec<Row>,
-    slot_of: HashMap<i64, usize>,
+    id: Vec<i64>,
+    updated_at: Vec<i64>,
+    starts_at: Vec<Option<i64>>,
+    ends_at: Vec<Option<i64>>,
+    /// Position in [`Kind::ALL`].
+    kind: Vec<u8>,
+    flags: Vec<u8>,
+    host: Vec<u32>,
+    industry: Vec<u32>,
+    city: Vec<u32>,
+    country: Vec<u32>,
+    space: Vec<u32>,
+    /// (start, length) in `skill_keys`.
+    skills: Vec<(u32, u32)>,
+    skill_keys: Vec<u32>,
+    /// Entries of `skill_keys` no slot points at any more.
+    skill_garbage: usize,
+    cold: Vec<Cold>,
+    /// Slot by entry id (ids are the table's dense integer keys).
+    slot_of: Vec<u32>,
     dict: Dictionaries,
     /// The highest change number applied.
     seq: i64,
@@ -108,11 +143,11 @@ pub struct Index {
 impl Index {
     /// Live entries held.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.id.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.id.is_empty()
     }
 
     /// The highest change number applied.
@@ -120,36 +155,108 @@ impl Index {
         self.seq
     }
 
+    fn slot(&self, id: i64) -> Option<usize> {
+        let slot = *self.slot_of.get(usize::try_from(id).ok()?)?;
+        (slot != NO_SLOT).then_some(slot as usize)
+    }
+
+    fn set_slot(&mut self, id: i64, slot: u32) {
+        let Ok(i) = usize::try_from(id) else {
+            return;
+        };
+        if i >= self.slot_of.len() {
+            if slot == NO_SLOT {
+                return;
+            }
+            self.slot_of.resize(i + 1, NO_SLOT);
+        }
+        self.slot_of[i] = slot;
+    }
+
+    /// The skill keys of a slot.
+    fn skills_of(&self, slot: usize) -> &[u32] {
+        let (start, len) = self.skills[slot];
+        &self.skill_keys[start as usize..(start + len) as usize]
+    }
+
     /// Applies a change read from the database: a removed entry leaves, any other replaces
     /// what the index had of it.
     pub fn apply(&mut self, s: &Source) {
         self.seq = self.seq.max(s.seq);
-        if s.deleted {
-            self.remove(s.id);
+        if s.id < 0 {
             return;
         }
-        let row = self.row_of(s);
-        match self.slot_of.get(&s.id) {
-            Some(&slot) => {
-                let old = std::mem::replace(&mut self.rows[slot], row);
-                self.release(&old);
-            }
-            None => {
-                self.slot_of.insert(s.id, self.rows.len());
-                self.rows.push(row);
-            }
+        if let Some(slot) = self.slot(s.id) {
+            self.release(slot);
+            self.swap_remove(slot);
+        }
+        if !s.deleted {
+            let row = self.row_of(s);
+            self.push(row);
+        }
+        self.compact_skills();
+    }
+
+    fn push(&mut self, row: Row) {
+        let slot = self.id.len() as u32;
+        self.set_slot(row.id, slot);
+        self.id.push(row.id);
+        self.updated_at.push(row.updated_at);
+        self.starts_at.push(row.starts_at);
+        self.ends_at.push(row.ends_at);
+        self.kind.push(row.kind);
+        self.flags.push(row.flags);
+        self.host.push(row.host);
+        self.industry.push(row.industry.key);
+        self.city.push(row.city.key);
+        self.country.push(row.country);
+        self.space.push(row.space.key);
+        self.skills
+            .push((self.skill_keys.len() as u32, row.skills.len() as u32));
+        self.skill_keys.extend(row.skills.iter().map(|v| v.key));
+        self.cold.push(Cold {
+            labels: [row.industry.label, row.city.label, row.space.label],
+            skill_labels: row.skills.iter().map(|v| v.label).collect(),
+            words: row.words,
+            ends: row.ends,
+        });
+    }
+
+    /// Empties a slot by moving the last one into it.
+    fn swap_remove(&mut self, slot: usize) {
+        let id = self.id.swap_remove(slot);
+        self.set_slot(id, NO_SLOT);
+        self.updated_at.swap_remove(slot);
+        self.starts_at.swap_remove(slot);
+        self.ends_at.swap_remove(slot);
+        self.kind.swap_remove(slot);
+        self.flags.swap_remove(slot);
+        self.host.swap_remove(slot);
+        self.industry.swap_remove(slot);
+        self.city.swap_remove(slot);
+        self.country.swap_remove(slot);
+        self.space.swap_remove(slot);
+        let (_, len) = self.skills.swap_remove(slot);
+        self.skill_garbage += len as usize;
+        self.cold.swap_remove(slot);
+        if let Some(&moved) = self.id.get(slot) {
+            self.set_slot(moved, slot as u32);
         }
     }
 
-    fn remove(&mut self, id: i64) {
-        let Some(slot) = self.slot_of.remove(&id) else {
+    /// Writes the skill keys again without the ones nobody points at, once they are most.
+    fn compact_skills(&mut self) {
+        if self.skill_garbage < 4096 || self.skill_garbage * 2 < self.skill_keys.len() {
             return;
-        };
-        let row = self.rows.swap_remove(slot);
-        self.release(&row);
-        if let Some(moved) = self.rows.get(slot) {
-            self.slot_of.insert(moved.id, slot);
         }
+        let mut keys = Vec::with_capacity(self.skill_keys.len() - self.skill_garbage);
+        for range in self.skills.iter_mut() {
+            let (start, len) = *range;
+            *range = (keys.len() as u32, len);
+            keys.extend_from_slice(&self.skill_keys[start as usize..(start + len) as usize]);
+        }
+        self.skill_keys = keys;
+        self.skill_garbage = 0;
     }
 
     fn row_of(&mut self, s: &Source) -> Row {
@@ -191,36 +298,47 @@ impl Index {
                 ends[field] = words.len() as u16;
             }
         }
+        let mut flags = 0;
+        for (on, bit) in [
+            (s.local, flag::LOCAL),
+            (s.hiring, flag::HIRING),
+            (s.open_to_collaborate, flag::COLLABORATE),
+        ] {
+            if on {
+                flags |= bit;
+            }
+        }
         Row {
             id: s.id,
             updated_at: s.updated_at,
             starts_at: s.starts_at,
             ends_at: s.ends_at,
-            kind: s.kind,
-            local: s.local,
-            hiring: s.hiring,
-            collaborate: s.open_to_collaborate,
+            kind: Kind::ALL.iter().position(|k| *k == s.kind).unwrap_or(0) as u8,
+            flags,
             host,
             industry,
             city,
             country,
             space,
-            skills: skills.into(),
+            skills,
             words: words.into(),
             ends,
         }
     }
 
-    /// Gives back the uses a row's values counted.
-    fn release(&mut self, row: &Row) {
+    /// Gives back the uses a slot's values counted.
+    fn release(&mut self, slot: usize) {
+        let cold = &self.cold[slot];
         let d = &mut self.dict;
-        d.industry.release(row.industry.key, row.industry.label);
-        d.city.release(row.city.key, row.city.label);
-        d.space.release(row.space.key, row.space.label);
-        d.country.release(row.country, NONE);
-        d.host.release(row.host, NONE);
-        for v in row.skills.iter() {
-            d.skill.release(v.key, v.label);
+        d.industry.release(self.industry[slot], cold.labels[0]);
+        d.city.release(self.city[slot], cold.labels[1]);
+        d.space.release(self.space[slot], cold.labels[2]);
+        d.country.release(self.country[slot], NONE);
+        d.host.release(self.host[slot], NONE);
+        let (start, len) = self.skills[slot];
+        let keys = &self.skill_keys[start as usize..(start + len) as usize];
+        for (key, label) in keys.iter().zip(cold.skill_labels.iter()) {
+            d.skill.release(*key, *label);
         }
     }
 }
@@ -248,7 +366,7 @@ impl Shared {
         if fresh {
             let seq = self.read(|i| i.seq)?;
             if seq < generation {
-                let changes = store::index_sources(db, seq, false).await?;
+                let changes = store::index_sources(db, seq).await?;
                 let mut index = self.index.write().map_err(poisoned)?;
                 for s in &changes {
                     index.apply(s);
@@ -256,14 +374,22 @@ impl Shared {
                 index.seq = index.seq.max(generation);
             }
         } else {
-            // Everything live as of now; changes after `generation` are read again next
-            // time, which applying twice does not mind.
-            let sources = store::index_sources(db, 0, true).await?;
+            // Everything as of now (removed entries are skipped); changes after `generation`
+            // are read again next time, which applying twice does not mind.
+            let started = Instant::now();
+            let sources = store::index_sources(db, 0).await?;
+            let read = started.elapsed();
             let mut fresh = Index::default();
             for s in &sources {
                 fresh.apply(s);
             }
             fresh.seq = generation;
+            tracing::info!(
+                entries = fresh.len(),
+                read_ms = read.as_millis() as u64,
+                total_ms = started.elapsed().as_millis() as u64,
+                "directory index loaded"
+            );
             *self.index.write().map_err(poisoned)? = fresh;
         }
         *last = Some(Instant::now());

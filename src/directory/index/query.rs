@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::rank::Ranker;
 use super::values::{Values, NONE};
-use super::{Index, Row};
+use super::{flag, Index};
 use crate::directory::model::{facet_key, Kind};
 use crate::directory::search::Filters;
 use crate::directory::store::Visibility;
@@ -113,39 +113,36 @@ impl Tally {
         }
     }
 
-    /// Counts `row` for the facets in `facets` (bits).
-    fn count(&mut self, row: &Row, facets: u8) {
+    /// Counts the entry in `slot` for the facets in `facets` (bits).
+    fn count(&mut self, index: &Index, slot: usize, facets: u8) {
         if facets & KIND != 0 {
-            self.kind[kind_slot(row.kind)] += 1;
+            self.kind[index.kind[slot] as usize] += 1;
         }
         if facets & INDUSTRY != 0 {
-            self.industry[row.industry.key as usize] += 1;
+            self.industry[index.industry[slot] as usize] += 1;
         }
         if facets & SKILL != 0 {
-            for s in row.skills.iter() {
-                self.skill[s.key as usize] += 1;
+            for &key in index.skills_of(slot) {
+                self.skill[key as usize] += 1;
             }
         }
         if facets & CITY != 0 {
-            self.city[row.city.key as usize] += 1;
+            self.city[index.city[slot] as usize] += 1;
         }
         if facets & COUNTRY != 0 {
-            self.country[row.country as usize] += 1;
+            self.country[index.country[slot] as usize] += 1;
         }
         if facets & SPACE != 0 {
-            self.space[row.space.key as usize] += 1;
+            self.space[index.space[slot] as usize] += 1;
         }
-        if facets & HIRING != 0 && row.hiring {
+        let flags = index.flags[slot];
+        if facets & HIRING != 0 && flags & flag::HIRING != 0 {
             self.hiring += 1;
         }
-        if facets & COLLABORATE != 0 && row.collaborate {
+        if facets & COLLABORATE != 0 && flags & flag::COLLABORATE != 0 {
             self.collaborate += 1;
         }
     }
-}
-
-fn kind_slot(kind: Kind) -> usize {
-    Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
 }
 
 /// The most frequent values, ties by value, the empty value left out.
@@ -192,65 +189,66 @@ impl Index {
             .map(|h| vis.hides(d.host.key(h)))
             .collect();
 
+        let kind = kind.map(|k| Kind::ALL.iter().position(|x| *x == k).unwrap_or(0) as u8);
+
         let mut tally = Tally::new(self);
         let mut results: Vec<usize> = Vec::new();
         let mut consider = |slot: usize| {
-            let row = &self.rows[slot];
-            if !row.local && hidden[row.host as usize] {
+            if self.flags[slot] & flag::LOCAL == 0 && hidden[self.host[slot] as usize] {
                 return;
             }
-            if let Some(from) = f.from {
-                match row.starts_at {
-                    Some(s) if row.ends_at.unwrap_or(s) >= from => {}
-                    _ => return,
+            if f.from.is_some() || f.to.is_some() {
+                let Some(starts) = self.starts_at[slot] else {
+                    return;
+                };
+                if f.from
+                    .is_some_and(|from| self.ends_at[slot].unwrap_or(starts) < from)
+                    || f.to.is_some_and(|to| starts > to)
+                {
+                    return;
                 }
             }
-            if let Some(to) = f.to {
-                match row.starts_at {
-                    Some(s) if s <= to => {}
-                    _ => return,
-                }
-            }
+            let flags = self.flags[slot];
             let mut failed = 0u8;
-            if kind.is_some_and(|k| k != row.kind) {
+            if kind.is_some_and(|k| k != self.kind[slot]) {
                 failed |= KIND;
             }
-            if industry.fails(row.industry.key) {
+            if industry.fails(self.industry[slot]) {
                 failed |= INDUSTRY;
             }
-            if skill != Want::Any && !row.skills.iter().any(|s| !skill.fails(s.key)) {
+            if skill != Want::Any && !self.skills_of(slot).iter().any(|&k| !skill.fails(k)) {
                 failed |= SKILL;
             }
-            if city.fails(row.city.key) {
+            if city.fails(self.city[slot]) {
                 failed |= CITY;
             }
-            if country.fails(row.country) {
+            if country.fails(self.country[slot]) {
                 failed |= COUNTRY;
             }
-            if space.fails(row.space.key) {
+            if space.fails(self.space[slot]) {
                 failed |= SPACE;
             }
-            if f.hiring && !row.hiring {
+            if f.hiring && flags & flag::HIRING == 0 {
                 failed |= HIRING;
             }
-            if f.collaborate && !row.collaborate {
+            if f.collaborate && flags & flag::COLLABORATE == 0 {
                 failed |= COLLABORATE;
             }
             match failed.count_ones() {
                 0 => {
-                    tally.count(row, u8::MAX);
+                    tally.count(self, slot, u8::MAX);
                     results.push(slot);
                 }
-                1 => tally.count(row, failed),
+                1 => tally.count(self, slot, failed),
                 _ => {}
             }
         };
         match matches {
             Some(ids) => ids
                 .iter()
-                .filter_map(|id| self.slot_of.get(id))
-                .for_each(|&slot| consider(slot)),
-            None => (0..self.rows.len()).for_each(&mut consider),
+                .filter_map(|&id| self.slot(id))
+                .for_each(&mut consider),
+            None => (0..self.len()).for_each(&mut consider),
         }
 
         let total = results.len() as i64;
@@ -260,8 +258,12 @@ impl Index {
                 let mut keyed: Vec<(u32, i64, i64)> = results
                     .iter()
                     .map(|&slot| {
-                        let row = &self.rows[slot];
-                        (ranker.score(row), row.updated_at, row.id)
+                        let cold = &self.cold[slot];
+                        (
+                            ranker.score(&cold.words, cold.ends),
+                            self.updated_at[slot],
+                            self.id[slot],
+                        )
                     })
                     .collect();
                 page(&mut keyed, offset, limit, |a, b| b.cmp(a))
@@ -272,7 +274,7 @@ impl Index {
             None => {
                 let mut keyed: Vec<(i64, i64)> = results
                     .iter()
-                    .map(|&slot| (self.rows[slot].updated_at, self.rows[slot].id))
+                    .map(|&slot| (self.updated_at[slot], self.id[slot]))
                     .collect();
                 page(&mut keyed, offset, limit, |a, b| b.cmp(a))
                     .iter()

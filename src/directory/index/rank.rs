@@ -8,7 +8,6 @@
 //! 3. then the newest change, then the newest entry.
 
 use super::values::Vocabulary;
-use super::Row;
 
 /// What a query word matches, as word numbers.
 struct Word {
@@ -51,18 +50,19 @@ impl Ranker {
         Ranker { words }
     }
 
-    /// A larger score is a better match.
-    pub fn score(&self, row: &Row) -> u32 {
+    /// A larger score is a better match, for an entry whose ranked fields have `words`, the
+    /// name's ending at `ends[0]` and the skills' at `ends[1]`.
+    pub fn score(&self, words: &[u32], ends: [u16; 2]) -> u32 {
         let mut sum = 0u32;
         for word in &self.words {
             let mut best = 2 * ELSEWHERE;
-            for (pos, &id) in row.words.iter().enumerate() {
+            for (pos, &id) in words.iter().enumerate() {
                 if !word.matches(id) {
                     continue;
                 }
-                let field = if pos < row.ends[0] as usize {
+                let field = if pos < ends[0] as usize {
                     0
-                } else if pos < row.ends[1] as usize {
+                } else if pos < ends[1] as usize {
                     1
                 } else {
                     2
@@ -72,7 +72,7 @@ impl Ranker {
             }
             sum += best;
         }
-        let name_words = u32::from(row.ends[0]).min(255);
+        let name_words = u32::from(ends[0]).min(255);
         (sum << 8) | (255 - name_words)
     }
 }

@@ -232,7 +232,7 @@ fn one_pass_counts_agree_with_a_plain_evaluation() {
         let expected: Vec<i64> = {
             let mut hits: Vec<&&Source> =
                 live.iter().filter(|s| failures(s, &f).is_empty()).collect();
-            hits.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+            hits.sort_by_key(|s| std::cmp::Reverse((s.updated_at, s.id)));
             hits.iter().map(|s| s.id).collect()
         };
         assert_eq!(found.ids, expected, "round {round}: {f:?}");
@@ -333,4 +333,39 @@ fn full_text_results_rank_by_field_then_name_length() {
     let found = index.search(&f, &Visibility::default(), Some(&[6, 4, 99]), 0, 10);
     assert_eq!(found.ids, vec![4, 6]);
     assert_eq!(found.total, 2);
+}
+
+#[test]
+fn rewritten_entries_keep_their_skills_through_compaction() {
+    let mut index = Index::default();
+    let mut seq = 0;
+    for round in 0..4 {
+        for id in 1..=2000 {
+            seq += 1;
+            let mut s = source(id, seq);
+            let skills = if round % 2 == 0 {
+                ["Rust", "Go"]
+            } else {
+                ["SEO", "Go"]
+            };
+            s.skills = serde_json::to_string(&skills).unwrap();
+            index.apply(&s);
+        }
+    }
+    assert!(index.skill_keys.len() <= 2 * 2 * 2000, "compacted");
+    let found = index.search(&Filters::default(), &Visibility::default(), None, 0, 1);
+    let skills = as_map(&found.facets.skill);
+    assert_eq!(skills.get("go"), Some(&2000));
+    assert_eq!(skills.get("seo"), Some(&2000));
+    assert_eq!(skills.get("rust"), None, "nobody writes Rust any more");
+    let rust = Filters {
+        skill: Some("rust".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        index
+            .search(&rust, &Visibility::default(), None, 0, 1)
+            .total,
+        0
+    );
 }
