@@ -433,29 +433,22 @@ const INDEX_COLUMNS: [&str; 22] = [
     "fts_c",
 ];
 
-/// Entries read per statement by [`index_sources`].
-const INDEX_CHUNK: i64 = 10_000;
-
-/// What the facet index reads of the entries changed after `after` (removed ones included),
-/// oldest change first, [`INDEX_CHUNK`] per statement along the change-number index.
-pub async fn index_sources(db: &Db, after: i64) -> Result<Vec<Source>> {
+/// What the facet index reads of the first `limit` entries changed after `after` (removed
+/// ones included), oldest change first, along the change-number index.
+pub async fn index_sources(db: &Db, after: i64, limit: i64) -> Result<Vec<Source>> {
     let sql = format!(
         "SELECT {} AS j FROM directory_entries WHERE seq > $1 ORDER BY seq LIMIT $2",
         db.dialect().json_row(&INDEX_COLUMNS)
     );
-    let mut out = Vec::new();
-    let mut after = after;
-    loop {
-        let rows: Vec<String> = sqlx::query_scalar(&sql)
-            .bind(after)
-            .bind(INDEX_CHUNK)
-            .fetch_all(db.pool())
-            .await?;
-        let n = rows.len() as i64;
-        for json in rows {
-            let r: IndexRow = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
-            after = after.max(r.1);
-            out.push(Source {
+    let rows: Vec<String> = sqlx::query_scalar(&sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|json| {
+            let r: IndexRow = serde_json::from_str(json).map_err(anyhow::Error::from)?;
+            Ok(Source {
                 id: r.0,
                 seq: r.1,
                 deleted: r.2 != 0,
@@ -476,12 +469,9 @@ pub async fn index_sources(db: &Db, after: i64) -> Result<Vec<Source>> {
                 updated_at: r.17,
                 skills: r.18,
                 words: [r.19, r.20, r.21],
-            });
-        }
-        if n < INDEX_CHUNK {
-            return Ok(out);
-        }
-    }
+            })
+        })
+        .collect()
 }
 
 /// The ids of the entries whose text has every word (each as a prefix), by the backend's

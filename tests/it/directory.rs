@@ -1377,3 +1377,56 @@ async fn remote_events_and_projects_open_where_this_space_shows_them() {
     assert!(!html.contains("here-link"));
     assert!(html.contains("href=\"https://far.example/projects/raft\""));
 }
+
+#[tokio::test]
+async fn two_processes_on_one_database_follow_each_others_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let first = Instance::start(&url, &[]).await;
+    let r = first
+        .app
+        .post_json(
+            None,
+            "/api/v1/setup",
+            &json!({"name": "Shared Space", "admin_handle": "boss", "admin_email": "boss@example.org", "admin_password": crate::support::ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let second = Instance::start(&url, &[]).await;
+    assert_eq!(search(&second.app, "").await["total"], 1, "the space");
+
+    // Entries written through one process are in the other's next search, facets included.
+    guildhall::admin::directory::seed_directory(&first.state.db, 50)
+        .await
+        .unwrap();
+    let admin = first
+        .app
+        .token("boss", crate::support::ADMIN_PASSWORD)
+        .await;
+    company(
+        &first.app,
+        &admin,
+        json!({"handle": "ferry", "name": "Ferry Robotics", "skills": ["Embedded"], "city": "Oslo", "country": "NO", "hiring": true}),
+    )
+    .await;
+    let r = search(&second.app, "q=ferry").await;
+    assert_eq!(names(&r), vec!["Ferry Robotics"], "{r}");
+    let r = search(&second.app, "city=oslo&hiring=true").await;
+    assert_eq!(names(&r), vec!["Ferry Robotics"]);
+    assert_eq!(search(&second.app, "").await["total"], 52);
+
+    // A change made through the second leaves the first's results at its next search.
+    patch(
+        &second.app,
+        &admin,
+        "/api/v1/companies/ferry",
+        json!({"discoverable": false}),
+    )
+    .await;
+    assert_eq!(search(&first.app, "q=ferry").await["total"], 0);
+    let r = search(&first.app, "").await;
+    assert_eq!(r["total"], 51);
+    assert!(!r["facets"]["city"].to_string().contains("oslo"), "{r}");
+    second.stop().await;
+    first.stop().await;
+}

@@ -343,6 +343,9 @@ impl Index {
     }
 }
 
+/// Entries read per statement.
+const CHUNK: i64 = 5_000;
+
 /// How long the index may go without looking before it reads everything again: removed
 /// entries are purged after `KEEP_REMOVED_MS`, and one purged before the index saw its
 /// removal would otherwise stay.
@@ -358,36 +361,43 @@ pub struct Shared {
 
 impl Shared {
     /// Brings the index up to the directory's highest change number: the changes since the
-    /// last look, or everything when it never looked or looked too long ago.
+    /// last look, or everything when it never looked or looked too long ago. Entries are read
+    /// and applied [`CHUNK`] at a time, so a full read never holds them all twice.
     pub async fn refresh(&self, db: &Db) -> Result<()> {
         let generation = store::generation(db).await?;
         let mut last = self.refresh.lock().await;
         let fresh = last.is_some_and(|t| t.elapsed() < RELOAD_AFTER);
         if fresh {
-            let seq = self.read(|i| i.seq)?;
-            if seq < generation {
-                let changes = store::index_sources(db, seq).await?;
+            let mut seq = self.read(|i| i.seq)?;
+            while seq < generation {
+                let changes = store::index_sources(db, seq, CHUNK).await?;
                 let mut index = self.index.write().map_err(poisoned)?;
                 for s in &changes {
                     index.apply(s);
                 }
-                index.seq = index.seq.max(generation);
+                if (changes.len() as i64) < CHUNK {
+                    index.seq = index.seq.max(generation);
+                }
+                seq = index.seq;
             }
         } else {
             // Everything as of now (removed entries are skipped); changes after `generation`
             // are read again next time, which applying twice does not mind.
             let started = Instant::now();
-            let sources = store::index_sources(db, 0).await?;
-            let read = started.elapsed();
             let mut fresh = Index::default();
-            for s in &sources {
-                fresh.apply(s);
+            loop {
+                let chunk = store::index_sources(db, fresh.seq, CHUNK).await?;
+                for s in &chunk {
+                    fresh.apply(s);
+                }
+                if (chunk.len() as i64) < CHUNK {
+                    break;
+                }
             }
-            fresh.seq = generation;
+            fresh.seq = fresh.seq.max(generation);
             tracing::info!(
                 entries = fresh.len(),
-                read_ms = read.as_millis() as u64,
-                total_ms = started.elapsed().as_millis() as u64,
+                ms = started.elapsed().as_millis() as u64,
                 "directory index loaded"
             );
             *self.index.write().map_err(poisoned)? = fresh;
