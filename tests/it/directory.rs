@@ -712,14 +712,7 @@ async fn a_few_thousand_entries() {
     let url = fresh_database(dir.path()).await;
     let instance = Instance::start(&url, &[]).await;
     let app = &instance.app;
-    let r = app
-        .post_json(
-            None,
-            "/api/v1/setup",
-            &json!({"name": "Load Space", "admin_handle": "boss", "admin_email": "boss@example.org", "admin_password": crate::support::ADMIN_PASSWORD}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    app.set_up_space(json!({"name": "Load Space"})).await;
     let summary = guildhall::admin::directory::seed_directory(&instance.state.db, 3000)
         .await
         .unwrap();
@@ -1036,15 +1029,9 @@ async fn lists_the_spaces_projects_and_public_upcoming_events() {
     let url = fresh_database(dir.path()).await;
     let instance = Instance::start(&url, &[]).await;
     let app = &instance.app;
-    let r = app
-        .post_json(
-            None,
-            "/api/v1/setup",
-            &json!({"name": "Harbour Works", "city": "Lisbon", "country": "PT", "admin_handle": "boss", "admin_email": "boss@example.org", "admin_password": crate::support::ADMIN_PASSWORD}),
-        )
+    let admin = app
+        .set_up_space(json!({"name": "Harbour Works", "city": "Lisbon", "country": "PT"}))
         .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let admin = app.token("boss", crate::support::ADMIN_PASSWORD).await;
     app.open_registration(&admin).await;
     let ada = app.member("ada").await;
     // The company is not listed itself; its project still carries its facets.
@@ -1238,15 +1225,7 @@ async fn remote_events_and_projects_open_where_this_space_shows_them() {
     let url = fresh_database(dir.path()).await;
     let instance = Instance::start(&url, &[]).await;
     let app = &instance.app;
-    let r = app
-        .post_json(
-            None,
-            "/api/v1/setup",
-            &json!({"name": "Harbour Works", "admin_handle": "boss", "admin_email": "boss@example.org", "admin_password": crate::support::ADMIN_PASSWORD}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let admin = app.token("boss", crate::support::ADMIN_PASSWORD).await;
+    let admin = app.set_up_space(json!({"name": "Harbour Works"})).await;
     app.open_registration(&admin).await;
     app.member("ada").await;
 
@@ -1383,15 +1362,10 @@ async fn two_processes_on_one_database_follow_each_others_changes() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database(dir.path()).await;
     let first = Instance::start(&url, &[]).await;
-    let r = first
+    let admin = first
         .app
-        .post_json(
-            None,
-            "/api/v1/setup",
-            &json!({"name": "Shared Space", "admin_handle": "boss", "admin_email": "boss@example.org", "admin_password": crate::support::ADMIN_PASSWORD}),
-        )
+        .set_up_space(json!({"name": "Shared Space"}))
         .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
     let second = Instance::start(&url, &[]).await;
     assert_eq!(search(&second.app, "").await["total"], 1, "the space");
 
@@ -1399,10 +1373,6 @@ async fn two_processes_on_one_database_follow_each_others_changes() {
     guildhall::admin::directory::seed_directory(&first.state.db, 50)
         .await
         .unwrap();
-    let admin = first
-        .app
-        .token("boss", crate::support::ADMIN_PASSWORD)
-        .await;
     company(
         &first.app,
         &admin,

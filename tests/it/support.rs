@@ -145,22 +145,22 @@ impl TestApp {
 
     /// Sets the space up with admin `boss` and open registration; returns the admin's token.
     async fn set_up(&self, name: &str) -> String {
-        let response = self
-            .post_json(
-                None,
-                "/api/v1/setup",
-                &json!({
-                    "name": format!("{name} space"),
-                    "admin_handle": "boss",
-                    "admin_email": "boss@example.org",
-                    "admin_password": ADMIN_PASSWORD,
-                }),
-            )
+        let token = self
+            .set_up_space(json!({"name": format!("{name} space")}))
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let token = self.token("boss", ADMIN_PASSWORD).await;
         self.open_registration(&token).await;
         token
+    }
+
+    /// Sets the space up with `space`'s details (name, city…) and admin `boss`; returns the
+    /// admin's token.
+    pub async fn set_up_space(&self, mut space: Value) -> String {
+        space["admin_handle"] = json!("boss");
+        space["admin_email"] = json!("boss@example.org");
+        space["admin_password"] = json!(ADMIN_PASSWORD);
+        let response = self.post_json(None, "/api/v1/setup", &space).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        self.token("boss", ADMIN_PASSWORD).await
     }
 
     /// A new instance set up through the API, with admin `boss`; returns the admin's token.
