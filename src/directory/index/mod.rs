@@ -13,6 +13,7 @@ mod query;
 mod rank;
 mod values;
 
+use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -108,9 +109,6 @@ struct Dictionaries {
     words: Vocabulary,
 }
 
-/// No slot: the id is not in the index.
-const NO_SLOT: u32 = u32::MAX;
-
 /// The live entries, one slot each, column by column: a search reads only the columns of
 /// its filters and facets, close together, front to back.
 #[derive(Debug, Default)]
@@ -133,8 +131,9 @@ pub struct Index {
     /// Entries of `skill_keys` no slot points at any more.
     skill_garbage: usize,
     cold: Vec<Cold>,
-    /// Slot by entry id (ids are the table's dense integer keys).
-    slot_of: Vec<u32>,
+    /// Slot by entry id. A map rather than a vector indexed by id: on PostgreSQL every upsert
+    /// of an existing entry uses up a sequence number, so ids grow faster than entries.
+    slot_of: HashMap<i64, u32>,
     dict: Dictionaries,
     /// The highest change number applied.
     seq: i64,
@@ -156,21 +155,7 @@ impl Index {
     }
 
     fn slot(&self, id: i64) -> Option<usize> {
-        let slot = *self.slot_of.get(usize::try_from(id).ok()?)?;
-        (slot != NO_SLOT).then_some(slot as usize)
-    }
-
-    fn set_slot(&mut self, id: i64, slot: u32) {
-        let Ok(i) = usize::try_from(id) else {
-            return;
-        };
-        if i >= self.slot_of.len() {
-            if slot == NO_SLOT {
-                return;
-            }
-            self.slot_of.resize(i + 1, NO_SLOT);
-        }
-        self.slot_of[i] = slot;
+        self.slot_of.get(&id).map(|&slot| slot as usize)
     }
 
     /// The skill keys of a slot.
@@ -183,9 +168,6 @@ impl Index {
     /// what the index had of it.
     pub fn apply(&mut self, s: &Source) {
         self.seq = self.seq.max(s.seq);
-        if s.id < 0 {
-            return;
-        }
         if let Some(slot) = self.slot(s.id) {
             self.release(slot);
             self.swap_remove(slot);
@@ -198,8 +180,7 @@ impl Index {
     }
 
     fn push(&mut self, row: Row) {
-        let slot = self.id.len() as u32;
-        self.set_slot(row.id, slot);
+        self.slot_of.insert(row.id, self.id.len() as u32);
         self.id.push(row.id);
         self.updated_at.push(row.updated_at);
         self.starts_at.push(row.starts_at);
@@ -225,7 +206,7 @@ impl Index {
     /// Empties a slot by moving the last one into it.
     fn swap_remove(&mut self, slot: usize) {
         let id = self.id.swap_remove(slot);
-        self.set_slot(id, NO_SLOT);
+        self.slot_of.remove(&id);
         self.updated_at.swap_remove(slot);
         self.starts_at.swap_remove(slot);
         self.ends_at.swap_remove(slot);
@@ -240,7 +221,7 @@ impl Index {
         self.skill_garbage += len as usize;
         self.cold.swap_remove(slot);
         if let Some(&moved) = self.id.get(slot) {
-            self.set_slot(moved, slot as u32);
+            self.slot_of.insert(moved, slot as u32);
         }
     }
 
