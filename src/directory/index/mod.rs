@@ -9,6 +9,7 @@
 //! - `query`: a search over the index (filters, facet counts, order, one page of ids);
 //! - `rank`: how full-text results are ordered.
 
+mod arena;
 mod query;
 mod rank;
 mod values;
@@ -24,6 +25,7 @@ use super::model::{facet_key, Kind};
 use super::store;
 use crate::error::{Error, Result};
 use crate::storage::{json_list, Db};
+use arena::{Arena, Span};
 use values::{Labels, Values, Vocabulary, NONE};
 
 /// An entry as the index reads it from the database.
@@ -91,8 +93,8 @@ struct Row {
 struct Cold {
     labels: [u32; 3],
     skill_labels: Box<[u32]>,
-    /// Word numbers of the ranked fields, one after the other.
-    words: Box<[u32]>,
+    /// Word numbers of the ranked fields, one after the other, in `Index::words`.
+    words: Span,
     /// Where the name's words end, and where the skills' words end, in `words`.
     ends: [u16; 2],
 }
@@ -147,12 +149,12 @@ pub struct Index {
     city: Vec<u32>,
     country: Vec<u32>,
     space: Vec<u32>,
-    /// (start, length) in `skill_keys`.
-    skills: Vec<(u32, u32)>,
-    skill_keys: Vec<u32>,
-    /// Entries of `skill_keys` no slot points at any more.
-    skill_garbage: usize,
+    /// Where each slot's skill keys are in `skill_keys`.
+    skills: Vec<Span>,
+    skill_keys: Arena,
     cold: Vec<Cold>,
+    /// The ranked words of every slot (see `Cold::words`).
+    words: Arena,
     /// Slot by entry id. A map rather than a vector indexed by id: on PostgreSQL every upsert
     /// of an existing entry uses up a sequence number, so ids grow faster than entries.
     slot_of: HashMap<i64, u32, BuildHasherDefault<IdHasher>>,
@@ -182,8 +184,13 @@ impl Index {
 
     /// The skill keys of a slot.
     fn skills_of(&self, slot: usize) -> &[u32] {
-        let (start, len) = self.skills[slot];
-        &self.skill_keys[start as usize..(start + len) as usize]
+        self.skill_keys.get(self.skills[slot])
+    }
+
+    /// The ranked words of a slot, and where its name's and skills' words end.
+    fn words_of(&self, slot: usize) -> (&[u32], [u16; 2]) {
+        let cold = &self.cold[slot];
+        (self.words.get(cold.words), cold.ends)
     }
 
     /// Applies a change read from the database: a removed entry leaves, any other replaces
@@ -198,7 +205,9 @@ impl Index {
             let row = self.row_of(s);
             self.push(row);
         }
-        self.compact_skills();
+        self.skill_keys.compact(self.skills.iter_mut());
+        self.words
+            .compact(self.cold.iter_mut().map(|c| &mut c.words));
     }
 
     fn push(&mut self, row: Row) {
@@ -214,13 +223,12 @@ impl Index {
         self.city.push(row.city.key);
         self.country.push(row.country);
         self.space.push(row.space.key);
-        self.skills
-            .push((self.skill_keys.len() as u32, row.skills.len() as u32));
-        self.skill_keys.extend(row.skills.iter().map(|v| v.key));
+        let keys: Vec<u32> = row.skills.iter().map(|v| v.key).collect();
+        self.skills.push(self.skill_keys.push(&keys));
         self.cold.push(Cold {
             labels: [row.industry.label, row.city.label, row.space.label],
             skill_labels: row.skills.iter().map(|v| v.label).collect(),
-            words: row.words,
+            words: self.words.push(&row.words),
             ends: row.ends,
         });
     }
@@ -239,27 +247,11 @@ impl Index {
         self.city.swap_remove(slot);
         self.country.swap_remove(slot);
         self.space.swap_remove(slot);
-        let (_, len) = self.skills.swap_remove(slot);
-        self.skill_garbage += len as usize;
-        self.cold.swap_remove(slot);
+        self.skill_keys.release(self.skills.swap_remove(slot));
+        self.words.release(self.cold.swap_remove(slot).words);
         if let Some(&moved) = self.id.get(slot) {
             self.slot_of.insert(moved, slot as u32);
         }
-    }
-
-    /// Writes the skill keys again without the ones nobody points at, once they are most.
-    fn compact_skills(&mut self) {
-        if self.skill_garbage < 4096 || self.skill_garbage * 2 < self.skill_keys.len() {
-            return;
-        }
-        let mut keys = Vec::with_capacity(self.skill_keys.len() - self.skill_garbage);
-        for range in self.skills.iter_mut() {
-            let (start, len) = *range;
-            *range = (keys.len() as u32, len);
-            keys.extend_from_slice(&self.skill_keys[start as usize..(start + len) as usize]);
-        }
-        self.skill_keys = keys;
-        self.skill_garbage = 0;
     }
 
     fn row_of(&mut self, s: &Source) -> Row {
@@ -338,8 +330,7 @@ impl Index {
         d.space.release(self.space[slot], cold.labels[2]);
         d.country.release(self.country[slot], NONE);
         d.host.release(self.host[slot], NONE);
-        let (start, len) = self.skills[slot];
-        let keys = &self.skill_keys[start as usize..(start + len) as usize];
+        let keys = self.skill_keys.get(self.skills[slot]);
         for (key, label) in keys.iter().zip(cold.skill_labels.iter()) {
             d.skill.release(*key, *label);
         }

@@ -258,9 +258,9 @@ impl Index {
                 let mut keyed: Vec<(u32, i64, i64)> = results
                     .iter()
                     .map(|&slot| {
-                        let cold = &self.cold[slot];
+                        let (words, ends) = self.words_of(slot);
                         (
-                            ranker.score(&cold.words, cold.ends),
+                            ranker.score(words, ends),
                             self.updated_at[slot],
                             self.id[slot],
                         )
