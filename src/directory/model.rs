@@ -1,14 +1,14 @@
 //! Directory entries: what one card in the directory says about a company, person, project,
 //! space or event, local or remote.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row as _;
 
 use crate::storage::{json_list, Row};
 
 /// What an entry describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Company,
@@ -36,6 +36,11 @@ impl Kind {
             "event" => Some(Kind::Event),
             _ => None,
         }
+    }
+
+    /// Its position in [`Kind::ALL`].
+    pub fn position(self) -> u8 {
+        Kind::ALL.iter().position(|k| *k == self).unwrap_or(0) as u8
     }
 
     pub fn as_str(&self) -> &'static str {

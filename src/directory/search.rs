@@ -267,8 +267,8 @@ pub async fn run(state: &AppState, params: &SearchParams, signed_in: bool) -> Re
     } else {
         (None, None)
     };
-    let vis = store::visibility(&state.db).await?;
-    // The full-text match and bringing the index up to date are independent reads.
+    // The domain rules, the full-text match and bringing the index up to date are
+    // independent reads.
     let matches = async {
         if filters.words.is_empty() {
             Ok(None)
@@ -278,7 +278,11 @@ pub async fn run(state: &AppState, params: &SearchParams, signed_in: bool) -> Re
                 .map(Some)
         }
     };
-    let (matches, ()) = tokio::try_join!(matches, state.directory.index.refresh(&state.db))?;
+    let (vis, matches, ()) = tokio::try_join!(
+        store::visibility(&state.db),
+        matches,
+        state.directory.index.refresh(&state.db)
+    )?;
     let offset = ((page - 1) * PER_PAGE) as usize;
     let found = state.directory.index.read(|index| {
         index.search(
@@ -290,13 +294,12 @@ pub async fn run(state: &AppState, params: &SearchParams, signed_in: bool) -> Re
         )
     })?;
     let entries = store::entries_by_ids(&state.db, &found.ids).await?;
-    let (total, facets) = (found.total, found.facets);
     Ok(Results {
-        total,
+        total: found.total,
         page,
         per_page: PER_PAGE,
         entries,
-        facets,
+        facets: found.facets,
         resolved,
         resolve_error,
     })

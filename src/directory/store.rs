@@ -1,13 +1,15 @@
 //! Every query of the directory: entries (written, removed, listed by change, searched and
 //! counted by facet) and peer spaces.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use sqlx::Row as _;
 
 use super::index::Source;
-use super::model::{facet_key, Draft, Entry, Kind};
+use super::model::{facet_key, Draft, Entry};
 use crate::error::Result;
-use crate::federation::policy::{normalize_host, FederationMode};
+use crate::federation::policy::{candidates, normalize_host, FederationMode};
 use crate::storage::{search_text, Db, Row, Tx};
 
 /// The advisory lock key that orders directory writers on PostgreSQL.
@@ -327,8 +329,8 @@ pub async fn set_publishing(db: &Db, on: bool) -> Result<()> {
 /// mode the allowed ones.
 #[derive(Debug, Clone, Default)]
 pub struct Visibility {
-    hidden: Vec<String>,
-    allowlist: Option<Vec<String>>,
+    hidden: HashSet<String>,
+    allowlist: Option<HashSet<String>>,
 }
 
 pub async fn visibility(db: &Db) -> Result<Visibility> {
@@ -337,12 +339,16 @@ pub async fn visibility(db: &Db) -> Result<Visibility> {
         .await?;
     let mode = crate::federation::policy::federation_mode(db).await?;
     let mut v = Visibility::default();
-    let mut allowed = Vec::new();
+    let mut allowed = HashSet::new();
     for r in &rows {
         let domain: String = r.try_get("domain")?;
         match r.try_get::<String, _>("policy")?.as_str() {
-            "block" | "silence" => v.hidden.push(domain),
-            "allow" => allowed.push(domain),
+            "block" | "silence" => {
+                v.hidden.insert(domain);
+            }
+            "allow" => {
+                allowed.insert(domain);
+            }
             _ => {}
         }
     }
@@ -362,52 +368,20 @@ impl Visibility {
         }
     }
 
-    /// Whether remote entries from `host` are hidden: it is a blocked or silenced domain or
-    /// under one, or, in allowlist mode, neither an allowed domain nor under one.
+    /// Whether remote entries from `host` are hidden: it or a parent domain is blocked or
+    /// silenced, or, in allowlist mode, neither it nor a parent is allowed (the rules
+    /// `federation::policy::decide` applies to requests).
     pub fn hides(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
-        let under = |domain: &String| {
-            let domain = domain.to_ascii_lowercase();
-            host == domain
-                || host
-                    .strip_suffix(domain.as_str())
-                    .is_some_and(|rest| rest.ends_with('.'))
-        };
-        self.hidden.iter().any(under)
+        let names = candidates(&normalize_host(host));
+        names.iter().any(|n| self.hidden.contains(n))
             || self
                 .allowlist
                 .as_ref()
-                .is_some_and(|allowed| !allowed.iter().any(under))
+                .is_some_and(|allowed| !names.iter().any(|n| allowed.contains(n)))
     }
 }
 
-/// An entry as the facet index reads it: [`INDEX_COLUMNS`] in order.
-#[derive(serde::Deserialize)]
-struct IndexRow(
-    i64,
-    i64,
-    i64,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    String,
-    String,
-    String,
-    String,
-);
-
+/// What the facet index reads of an entry, in the order of [`Source`]'s fields.
 const INDEX_COLUMNS: [&str; 22] = [
     "id",
     "seq",
@@ -446,31 +420,7 @@ pub async fn index_sources(db: &Db, after: i64, limit: i64) -> Result<Vec<Source
         .fetch_all(db.pool())
         .await?;
     rows.iter()
-        .map(|json| {
-            let r: IndexRow = serde_json::from_str(json).map_err(anyhow::Error::from)?;
-            Ok(Source {
-                id: r.0,
-                seq: r.1,
-                deleted: r.2 != 0,
-                kind: Kind::parse(&r.3).unwrap_or(Kind::Person),
-                local: r.4 != 0,
-                origin: r.5,
-                origin_host: r.6,
-                industry_key: r.7,
-                industry: r.8,
-                city_key: r.9,
-                city: r.10,
-                country: r.11,
-                space_name: r.12,
-                hiring: r.13 != 0,
-                open_to_collaborate: r.14 != 0,
-                starts_at: r.15,
-                ends_at: r.16,
-                updated_at: r.17,
-                skills: r.18,
-                words: [r.19, r.20, r.21],
-            })
-        })
+        .map(|json| Ok(serde_json::from_str(json).map_err(anyhow::Error::from)?))
         .collect()
 }
 
@@ -751,4 +701,28 @@ pub async fn make_all_peers_due(db: &Db) -> Result<()> {
         .execute(db.writer())
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_rules_hide_a_domain_and_what_is_under_it() {
+        let v = Visibility::hiding(&["blocked.example"]);
+        assert!(v.hides("blocked.example"));
+        assert!(v.hides("Sub.Blocked.Example:8443"));
+        assert!(
+            !v.hides("notblocked.example"),
+            "a suffix is not a parent domain"
+        );
+        assert!(!v.hides("example"));
+        let allowlist = Visibility {
+            hidden: HashSet::new(),
+            allowlist: Some(["friends.example".to_string()].into()),
+        };
+        assert!(!allowlist.hides("friends.example"));
+        assert!(!allowlist.hides("a.friends.example"));
+        assert!(allowlist.hides("strangers.example"));
+    }
 }

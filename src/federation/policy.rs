@@ -32,7 +32,7 @@ pub fn normalize_host(host: &str) -> String {
 
 /// The host itself and each parent domain: `a.b.example` → `a.b.example`, `b.example`,
 /// `example`.
-fn candidates(host: &str) -> Vec<String> {
+pub(crate) fn candidates(host: &str) -> Vec<String> {
     let mut out = vec![host.to_string()];
     let mut rest = host;
     while let Some((_, parent)) = rest.split_once('.') {

@@ -19,7 +19,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-pub use query::{FacetCount, Facets, Found, FACET_VALUES};
+use serde::Deserialize;
+
+pub use query::{FacetCount, Facets, Found};
 
 use super::model::{facet_key, Kind};
 use super::store;
@@ -28,13 +30,16 @@ use crate::storage::{json_list, Db};
 use arena::{Arena, Span};
 use values::{Labels, Values, Vocabulary, NONE};
 
-/// An entry as the index reads it from the database.
-#[derive(Debug, Clone)]
+/// An entry as the index reads it from the database: one JSON array per row, its values in
+/// the order of these fields (`store::index_sources`).
+#[derive(Debug, Clone, Deserialize)]
 pub struct Source {
     pub id: i64,
     pub seq: i64,
+    #[serde(deserialize_with = "flag_of_int")]
     pub deleted: bool,
     pub kind: Kind,
+    #[serde(deserialize_with = "flag_of_int")]
     pub local: bool,
     pub origin: String,
     pub origin_host: String,
@@ -44,15 +49,25 @@ pub struct Source {
     pub city: String,
     pub country: String,
     pub space_name: String,
+    #[serde(deserialize_with = "flag_of_int")]
     pub hiring: bool,
+    #[serde(deserialize_with = "flag_of_int")]
     pub open_to_collaborate: bool,
     pub starts_at: Option<i64>,
     pub ends_at: Option<i64>,
     pub updated_at: i64,
     /// The skills as stored: a JSON list of labels.
     pub skills: String,
-    /// The normalised words of the name and handle; skills and industry; place and space.
-    pub words: [String; 3],
+    /// The normalised words of the ranked fields: name and handle; skills and industry;
+    /// place and space.
+    pub name_words: String,
+    pub skill_words: String,
+    pub place_words: String,
+}
+
+/// A flag stored as an integer column (0 or 1).
+fn flag_of_int<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    Ok(i64::deserialize(d)? != 0)
 }
 
 /// A facet value of one entry: its key and the label it writes it with.
@@ -67,25 +82,6 @@ mod flag {
     pub const LOCAL: u8 = 1;
     pub const HIRING: u8 = 1 << 1;
     pub const COLLABORATE: u8 = 1 << 2;
-}
-
-/// One entry as [`Index::apply`] numbers it, before it goes into the columns.
-#[derive(Debug)]
-struct Row {
-    id: i64,
-    updated_at: i64,
-    starts_at: Option<i64>,
-    ends_at: Option<i64>,
-    kind: u8,
-    flags: u8,
-    host: u32,
-    industry: Value,
-    city: Value,
-    country: u32,
-    space: Value,
-    skills: Vec<Value>,
-    words: Box<[u32]>,
-    ends: [u16; 2],
 }
 
 /// What only ranking and bookkeeping read of an entry.
@@ -202,59 +198,15 @@ impl Index {
             self.swap_remove(slot);
         }
         if !s.deleted {
-            let row = self.row_of(s);
-            self.push(row);
+            self.push(s);
         }
         self.skill_keys.compact(self.skills.iter_mut());
         self.words
             .compact(self.cold.iter_mut().map(|c| &mut c.words));
     }
 
-    fn push(&mut self, row: Row) {
-        self.slot_of.insert(row.id, self.id.len() as u32);
-        self.id.push(row.id);
-        self.updated_at.push(row.updated_at);
-        self.starts_at.push(row.starts_at);
-        self.ends_at.push(row.ends_at);
-        self.kind.push(row.kind);
-        self.flags.push(row.flags);
-        self.host.push(row.host);
-        self.industry.push(row.industry.key);
-        self.city.push(row.city.key);
-        self.country.push(row.country);
-        self.space.push(row.space.key);
-        let keys: Vec<u32> = row.skills.iter().map(|v| v.key).collect();
-        self.skills.push(self.skill_keys.push(&keys));
-        self.cold.push(Cold {
-            labels: [row.industry.label, row.city.label, row.space.label],
-            skill_labels: row.skills.iter().map(|v| v.label).collect(),
-            words: self.words.push(&row.words),
-            ends: row.ends,
-        });
-    }
-
-    /// Empties a slot by moving the last one into it.
-    fn swap_remove(&mut self, slot: usize) {
-        let id = self.id.swap_remove(slot);
-        self.slot_of.remove(&id);
-        self.updated_at.swap_remove(slot);
-        self.starts_at.swap_remove(slot);
-        self.ends_at.swap_remove(slot);
-        self.kind.swap_remove(slot);
-        self.flags.swap_remove(slot);
-        self.host.swap_remove(slot);
-        self.industry.swap_remove(slot);
-        self.city.swap_remove(slot);
-        self.country.swap_remove(slot);
-        self.space.swap_remove(slot);
-        self.skill_keys.release(self.skills.swap_remove(slot));
-        self.words.release(self.cold.swap_remove(slot).words);
-        if let Some(&moved) = self.id.get(slot) {
-            self.slot_of.insert(moved, slot as u32);
-        }
-    }
-
-    fn row_of(&mut self, s: &Source) -> Row {
+    /// Numbers an entry's values and adds it in a new slot.
+    fn push(&mut self, s: &Source) {
         let d = &mut self.dict;
         let mut value = |values: fn(&mut Dictionaries) -> &mut Values, key: &str, label: &str| {
             let label = d.labels.id(label);
@@ -278,11 +230,12 @@ impl Index {
                 label,
             });
         }
-        let country = d.country.add(&s.country, NONE);
-        let host = d.host.add(&s.origin_host, NONE);
         let mut words = Vec::new();
         let mut ends = [0u16; 2];
-        for (field, text) in s.words.iter().enumerate() {
+        for (field, text) in [&s.name_words, &s.skill_words, &s.place_words]
+            .into_iter()
+            .enumerate()
+        {
             for word in text.split(' ').filter(|w| !w.is_empty()) {
                 if words.len() >= u16::MAX as usize {
                     break;
@@ -303,21 +256,46 @@ impl Index {
                 flags |= bit;
             }
         }
-        Row {
-            id: s.id,
-            updated_at: s.updated_at,
-            starts_at: s.starts_at,
-            ends_at: s.ends_at,
-            kind: Kind::ALL.iter().position(|k| *k == s.kind).unwrap_or(0) as u8,
-            flags,
-            host,
-            industry,
-            city,
-            country,
-            space,
-            skills,
-            words: words.into(),
+        self.slot_of.insert(s.id, self.id.len() as u32);
+        self.id.push(s.id);
+        self.updated_at.push(s.updated_at);
+        self.starts_at.push(s.starts_at);
+        self.ends_at.push(s.ends_at);
+        self.kind.push(s.kind.position());
+        self.flags.push(flags);
+        self.host.push(d.host.add(&s.origin_host, NONE));
+        self.industry.push(industry.key);
+        self.city.push(city.key);
+        self.country.push(d.country.add(&s.country, NONE));
+        self.space.push(space.key);
+        let keys: Vec<u32> = skills.iter().map(|v| v.key).collect();
+        self.skills.push(self.skill_keys.push(&keys));
+        self.cold.push(Cold {
+            labels: [industry.label, city.label, space.label],
+            skill_labels: skills.iter().map(|v| v.label).collect(),
+            words: self.words.push(&words),
             ends,
+        });
+    }
+
+    /// Empties a slot by moving the last one into it.
+    fn swap_remove(&mut self, slot: usize) {
+        let id = self.id.swap_remove(slot);
+        self.slot_of.remove(&id);
+        self.updated_at.swap_remove(slot);
+        self.starts_at.swap_remove(slot);
+        self.ends_at.swap_remove(slot);
+        self.kind.swap_remove(slot);
+        self.flags.swap_remove(slot);
+        self.host.swap_remove(slot);
+        self.industry.swap_remove(slot);
+        self.city.swap_remove(slot);
+        self.country.swap_remove(slot);
+        self.space.swap_remove(slot);
+        self.skill_keys.release(self.skills.swap_remove(slot));
+        self.words.release(self.cold.swap_remove(slot).words);
+        if let Some(&moved) = self.id.get(slot) {
+            self.slot_of.insert(moved, slot as u32);
         }
     }
 

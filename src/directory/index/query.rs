@@ -16,7 +16,7 @@ use crate::directory::search::Filters;
 use crate::directory::store::Visibility;
 
 /// Values shown per facet.
-pub const FACET_VALUES: usize = 12;
+const FACET_VALUES: usize = 12;
 
 /// One value of a facet and how many results have it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -179,7 +179,7 @@ impl Index {
         limit: usize,
     ) -> Found {
         let d = &self.dict;
-        let kind = f.kind;
+        let kind = f.kind.map(Kind::position);
         let industry = Want::of(&d.industry, f.industry.as_deref().map(facet_key));
         let skill = Want::of(&d.skill, f.skill.as_deref().map(facet_key));
         let city = Want::of(&d.city, f.city.as_deref().map(facet_key));
@@ -188,8 +188,6 @@ impl Index {
         let hidden: Vec<bool> = (0..d.host.len() as u32)
             .map(|h| vis.hides(d.host.key(h)))
             .collect();
-
-        let kind = kind.map(|k| Kind::ALL.iter().position(|x| *x == k).unwrap_or(0) as u8);
 
         let mut tally = Tally::new(self);
         let mut results: Vec<usize> = Vec::new();
@@ -252,36 +250,22 @@ impl Index {
         }
 
         let total = results.len() as i64;
-        let ids = match matches {
-            Some(_) => {
-                let ranker = Ranker::new(&d.words, &f.words);
-                let mut keyed: Vec<(u32, i64, i64)> = results
-                    .iter()
-                    .map(|&slot| {
-                        let (words, ends) = self.words_of(slot);
-                        (
-                            ranker.score(words, ends),
-                            self.updated_at[slot],
-                            self.id[slot],
-                        )
-                    })
-                    .collect();
-                page(&mut keyed, offset, limit, |a, b| b.cmp(a))
-                    .iter()
-                    .map(|k| k.2)
-                    .collect()
-            }
-            None => {
-                let mut keyed: Vec<(i64, i64)> = results
-                    .iter()
-                    .map(|&slot| (self.updated_at[slot], self.id[slot]))
-                    .collect();
-                page(&mut keyed, offset, limit, |a, b| b.cmp(a))
-                    .iter()
-                    .map(|k| k.1)
-                    .collect()
-            }
-        };
+        // Best match first when there are words, then (and otherwise) the newest change.
+        let ranker = matches.map(|_| Ranker::new(&d.words, &f.words));
+        let mut keyed: Vec<(u32, i64, i64)> = results
+            .iter()
+            .map(|&slot| {
+                let score = ranker.as_ref().map_or(0, |r| {
+                    let (words, ends) = self.words_of(slot);
+                    r.score(words, ends)
+                });
+                (score, self.updated_at[slot], self.id[slot])
+            })
+            .collect();
+        let ids = page(&mut keyed, offset, limit, |a, b| b.cmp(a))
+            .iter()
+            .map(|k| k.2)
+            .collect();
 
         let mut kinds: Vec<FacetCount> = Kind::ALL
             .iter()

@@ -36,7 +36,9 @@ pub(crate) fn source(id: i64, seq: i64) -> Source {
         ends_at: None,
         updated_at: 1000 + id,
         skills: "[]".into(),
-        words: Default::default(),
+        name_words: String::new(),
+        skill_words: String::new(),
+        place_words: String::new(),
     }
 }
 
@@ -64,11 +66,9 @@ fn random_source(rng: &mut StdRng, id: i64) -> Source {
         .map(|_| SKILLS[rng.gen_range(0..SKILLS.len())])
         .collect();
     s.skills = serde_json::to_string(&skills).unwrap();
-    s.words = [
-        search_text(&format!("Name{} Co", id % 7)),
-        search_text(&skills.join(" ")),
-        search_text(&s.city),
-    ];
+    s.name_words = search_text(&format!("Name{} Co", id % 7));
+    s.skill_words = search_text(&skills.join(" "));
+    s.place_words = search_text(&s.city);
     s
 }
 
@@ -318,7 +318,9 @@ fn full_text_results_rank_by_field_then_name_length() {
     ];
     for (id, name, skills, place) in entries {
         let mut s = source(id, id);
-        s.words = [search_text(name), search_text(skills), search_text(place)];
+        s.name_words = search_text(name);
+        s.skill_words = search_text(skills);
+        s.place_words = search_text(place);
         index.apply(&s);
     }
     // The engine found all of them (entry 6 by its description).
