@@ -6,7 +6,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::federation::{assert_terms_defined, eventually, port_of, rand_id, FakePeer, AS_JSON};
-use crate::support::{assert_error, csrf_from, TestApp, PASSWORD};
+use crate::support::{
+    ahead, assert_error, csrf_from, future_year, long_day, spring_forward_day, TestApp, PASSWORD,
+};
 
 async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
     let browser = app.browser();
@@ -38,8 +40,8 @@ fn event_body(extra: Value) -> Value {
     let mut body = json!({
         "title": "Rust & coffee",
         "description": "Bring a laptop.\n\nWe meet upstairs.",
-        "starts_at": "2030-06-01T18:00",
-        "ends_at": "2030-06-01T20:30",
+        "starts_at": ahead("06-01T18:00"),
+        "ends_at": ahead("06-01T20:30"),
         "timezone": "Europe/Lisbon",
         "place_name": "Harbour Works",
         "street_address": "Rua do Cais 1",
@@ -112,16 +114,16 @@ async fn bad_events_are_refused_and_nothing_is_stored() {
     for (extra, field) in [
         (json!({"title": "  "}), "title"),
         (json!({"title": "a\nb"}), "title"),
-        (json!({"ends_at": "2030-06-01T17:00"}), "ends_at"),
-        (json!({"ends_at": "2030-06-01T18:00"}), "ends_at"),
+        (json!({"ends_at": ahead("06-01T17:00")}), "ends_at"),
+        (json!({"ends_at": ahead("06-01T18:00")}), "ends_at"),
         (json!({"timezone": "Mars/Olympus_Mons"}), "timezone"),
-        (json!({"starts_at": "2030-02-30T10:00"}), "starts_at"),
+        (json!({"starts_at": ahead("02-30T10:00")}), "starts_at"),
         (json!({"starts_at": "next tuesday"}), "starts_at"),
         (json!({"starts_at": ""}), "starts_at"),
         (json!({"ends_at": "99999-01-01T00:00"}), "ends_at"),
         // A wall time the clocks skip (Lisbon, last Sunday of March).
         (
-            json!({"starts_at": "2030-03-31T01:30", "ends_at": "2030-03-31T05:00"}),
+            json!({"starts_at": format!("{}T01:30", spring_forward_day()), "ends_at": format!("{}T05:00", spring_forward_day())}),
             "starts_at",
         ),
         (json!({"capacity": 0}), "capacity"),
@@ -210,7 +212,7 @@ async fn bad_events_are_refused_and_nothing_is_stored() {
             reqwest::Method::PATCH,
             Some(&ada),
             &format!("/api/v1/events/{token}"),
-            &event_body(json!({"ends_at": "2030-05-01T10:00"})),
+            &event_body(json!({"ends_at": ahead("05-01T10:00")})),
         )
         .await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("ends_at")).await;
@@ -231,7 +233,7 @@ async fn the_event_document_defines_its_terms_and_reads_well() {
     let domain = format!("alpha.test:{}", port_of(&alpha));
     let ada = alpha.member("ada").await;
     let made = create(&alpha, &ada, json!({"capacity": 20})).await;
-    assert_eq!(made["start_time"], "2030-06-01T18:00:00+01:00");
+    assert_eq!(made["start_time"], ahead("06-01T18:00:00+01:00"));
     assert_eq!(made["timezone"], "Europe/Lisbon");
     let uri = made["uri"].as_str().unwrap().to_string();
     let r = fetch_as(&alpha, &path_of(&uri)).await;
@@ -246,8 +248,8 @@ async fn the_event_document_defines_its_terms_and_reads_well() {
     assert_eq!(doc["id"], uri);
     assert_eq!(doc["name"], "Rust & coffee");
     assert_eq!(doc["attributedTo"], format!("http://{domain}/members/ada"));
-    assert_eq!(doc["startTime"], "2030-06-01T18:00:00+01:00");
-    assert_eq!(doc["endTime"], "2030-06-01T20:30:00+01:00");
+    assert_eq!(doc["startTime"], ahead("06-01T18:00:00+01:00"));
+    assert_eq!(doc["endTime"], ahead("06-01T20:30:00+01:00"));
     assert_eq!(doc["timezone"], "Europe/Lisbon");
     assert_eq!(doc["to"], json!([PUBLIC]));
     assert_eq!(doc["location"]["type"], "Place");
@@ -265,7 +267,7 @@ async fn the_event_document_defines_its_terms_and_reads_well() {
     let content = doc["content"].as_str().unwrap();
     for part in [
         "<p>Bring a laptop.</p>",
-        "When: Sat 1 Jun 2030, 18:00–20:30 (Europe/Lisbon)",
+        &format!("When: {}, 18:00–20:30 (Europe/Lisbon)", long_day("06-01")),
         "Where: Harbour Works, Rua do Cais 1, 1200-001 Lisbon, Portugal",
         "https://meet.example/rust",
     ] {
@@ -274,7 +276,7 @@ async fn the_event_document_defines_its_terms_and_reads_well() {
     assert!(doc["summary"]
         .as_str()
         .unwrap()
-        .contains("When: Sat 1 Jun 2030"));
+        .contains(&format!("When: {}", long_day("06-01"))));
     // FEP-8a8e: the organiser's upcoming events.
     let actor: Value = fetch_as(&alpha, "/members/ada").await.json().await.unwrap();
     assert_terms_defined(&actor);
@@ -411,8 +413,8 @@ async fn calendars_serve_valid_icalendar_and_the_private_feed_is_secret() {
         "BEGIN:VEVENT",
         &format!("UID:{uri}"),
         // 18:00 in Lisbon in June is 17:00 UTC.
-        "DTSTART:20300601T170000Z",
-        "DTEND:20300601T193000Z",
+        &format!("DTSTART:{}0601T170000Z", future_year()),
+        &format!("DTEND:{}0601T193000Z", future_year()),
         "SUMMARY:Rust & coffee",
         "LOCATION:Harbour Works\\, Rua do Cais 1\\, 1200-001 Lisbon\\, Portugal",
         &format!("URL:{uri}"),
@@ -432,7 +434,7 @@ async fn calendars_serve_valid_icalendar_and_the_private_feed_is_secret() {
         .find(|l| l.starts_with("DESCRIPTION:"))
         .unwrap();
     assert!(description.contains("Bring a laptop\\, a charger\\; and ideas\\\\questions."));
-    assert!(description.contains("\\n\\nWhen: Sat 1 Jun 2030"));
+    assert!(description.contains(&format!("\\n\\nWhen: {}", long_day("06-01"))));
 
     // The space's, Ada's and the company-less member's public feeds.
     let space = ics_lines(&alpha.get(None, "/calendar.ics").await.text().await.unwrap());
@@ -811,8 +813,8 @@ async fn remote_events_are_checked_sanitised_and_members_rsvp_to_them() {
         let id = format!("{}/events/{}", peer.base, rand_id());
         let mut object = json!({
             "id": id, "type": "Event", "attributedTo": peer.actor(), "name": "Peer meetup",
-            "content": content, "startTime": "2030-07-01T10:00:00+02:00",
-            "endTime": "2030-07-01T12:00:00+02:00", "timezone": "Europe/Berlin",
+            "content": content, "startTime": ahead("07-01T10:00:00+02:00"),
+            "endTime": ahead("07-01T12:00:00+02:00"), "timezone": "Europe/Berlin",
             "to": [PUBLIC], "cc": [format!("{}/followers", peer.actor())],
             "location": {"type": "Place", "name": "Hall", "address": {"type": "PostalAddress",
                 "streetAddress": "Hauptstr. 1", "addressLocality": "Berlin"}},
@@ -832,7 +834,10 @@ async fn remote_events_are_checked_sanitised_and_members_rsvp_to_them() {
     );
     let hostile_id = hostile["object"]["id"].as_str().unwrap().to_string();
     let huge = event(&"x".repeat(1_048_000 / 2), json!({}));
-    let backwards = event("backwards", json!({"endTime": "2030-06-30T10:00:00+02:00"}));
+    let backwards = event(
+        "backwards",
+        json!({"endTime": ahead("06-30T10:00:00+02:00")}),
+    );
     let forged = event(
         "forged",
         json!({"attributedTo": format!("http://{domain}/members/ada")}),
@@ -876,7 +881,7 @@ async fn remote_events_are_checked_sanitised_and_members_rsvp_to_them() {
     assert_eq!(stored["timezone"], "Europe/Berlin");
     assert_eq!(stored["locality"], "Berlin");
     assert_eq!(stored["participant_count"], 3);
-    assert_eq!(stored["start_time"], "2030-07-01T10:00:00+02:00");
+    assert_eq!(stored["start_time"], ahead("07-01T10:00:00+02:00"));
     for a in [&huge, &backwards, &forged, &undated] {
         let id = a["object"]["id"].as_str().unwrap();
         assert_eq!(
@@ -913,7 +918,9 @@ async fn remote_events_are_checked_sanitised_and_members_rsvp_to_them() {
     );
     let lines = ics_lines(&ics.text().await.unwrap());
     assert!(lines.iter().any(|l| l == &format!("UID:{hostile_id}")));
-    assert!(lines.iter().any(|l| l == "DTSTART:20300701T080000Z"));
+    assert!(lines
+        .iter()
+        .any(|l| *l == format!("DTSTART:{}0701T080000Z", future_year())));
 
     // Ada RSVPs: a Join goes to the organiser; its Accept seats her.
     let r = alpha
@@ -1134,12 +1141,17 @@ async fn the_pages_create_show_and_join_events() {
         .unwrap();
     assert!(form.contains("name=\"timezone\""));
     let csrf = csrf_from(&form);
+    let (starts, ends, later) = (
+        ahead("09-01T09:00"),
+        ahead("09-01T08:00"),
+        ahead("09-01T11:00"),
+    );
     let base = [
         ("csrf", csrf.as_str()),
         ("title", "Pages meetup"),
         ("description", "<b>bold</b> plans"),
-        ("starts_at", "2030-09-01T09:00"),
-        ("ends_at", "2030-09-01T08:00"),
+        ("starts_at", starts.as_str()),
+        ("ends_at", ends.as_str()),
         ("timezone", "Europe/Lisbon"),
         ("capacity", "0"),
         ("join_mode", "free"),
@@ -1158,7 +1170,7 @@ async fn the_pages_create_show_and_join_events() {
     assert!(page.contains("must be at least 1"), "{page}");
     let mut good = base.to_vec();
     good.retain(|(k, _)| *k != "ends_at" && *k != "capacity");
-    good.push(("ends_at", "2030-09-01T11:00"));
+    good.push(("ends_at", later.as_str()));
     good.push(("capacity", ""));
     let r = ada
         .post(alpha.url("/events"))
@@ -1179,7 +1191,10 @@ async fn the_pages_create_show_and_join_events() {
     assert!(page.contains("&lt;b&gt;bold&lt;/b&gt; plans"), "{page}");
     assert!(page.contains("Cancel the event"));
     assert!(
-        page.contains("Sun 1 Sep 2030, 09:00–11:00 (Europe/Lisbon)"),
+        page.contains(&format!(
+            "{}, 09:00–11:00 (Europe/Lisbon)",
+            long_day("09-01")
+        )),
         "{page}"
     );
     // Bob joins from the page.

@@ -4,14 +4,14 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::harness::{encode, eventually, Instance, SOON};
+use crate::harness::{ahead, encode, eventually, Instance, SOON};
 
 fn event_body(title: &str, capacity: Option<i64>) -> Value {
     json!({
         "title": title,
         "description": "Bring a laptop.",
-        "starts_at": "2030-06-01T18:00",
-        "ends_at": "2030-06-01T20:00",
+        "starts_at": ahead("06-01T18:00"),
+        "ends_at": ahead("06-01T20:00"),
         "timezone": "Europe/Lisbon",
         "place_name": "Harbour Works",
         "locality": "Lisbon",

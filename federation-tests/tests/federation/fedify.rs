@@ -11,7 +11,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::harness::{eventually, Instance, SOON};
+use crate::harness::{ahead, eventually, Instance, SOON};
 use crate::peer::Peer;
 
 const RFC9421: &str = "rfc9421";
@@ -429,8 +429,8 @@ async fn the_fedify_peer_receives_a_public_event() {
             &json!({
                 "as": "company:tidewater",
                 "title": "Open studio",
-                "starts_at": "2030-06-01T18:00",
-                "ends_at": "2030-06-01T20:00",
+                "starts_at": ahead("06-01T18:00"),
+                "ends_at": ahead("06-01T20:00"),
                 "timezone": "Europe/Lisbon",
                 "place_name": "Harbour Works",
                 "locality": "Lisbon",

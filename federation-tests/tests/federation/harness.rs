@@ -715,3 +715,18 @@ impl Drop for Instance {
         }
     }
 }
+
+/// A year four years after today's (by the mean Gregorian year, which is near enough here), so
+/// that the suite's event dates never go stale as the calendar moves on.
+pub fn future_year() -> u64 {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs();
+    1970 + secs / 31_556_952 + 4
+}
+
+/// A date (and time) in [`future_year`]: `ahead("06-01T18:00")`.
+pub fn ahead(month_day_time: &str) -> String {
+    format!("{}-{month_day_time}", future_year())
+}

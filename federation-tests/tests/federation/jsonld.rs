@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{eventually, Instance};
+use crate::harness::{ahead, eventually, Instance};
 use crate::peer::{node_ready, tools_dir};
 
 fn run_checker(args: &[String]) -> (bool, String) {
@@ -56,7 +56,7 @@ async fn every_served_document_expands_with_no_undefined_term() {
             Some(&ada),
             "/api/v1/events",
             &json!({"as": "company:tidewater", "title": "Open studio",
-                    "starts_at": "2030-06-01T18:00", "ends_at": "2030-06-01T20:00",
+                    "starts_at": ahead("06-01T18:00"), "ends_at": ahead("06-01T20:00"),
                     "timezone": "Europe/Lisbon", "place_name": "Harbour Works",
                     "street_address": "Rua do Cais 1", "locality": "Lisbon", "country": "PT",
                     "online_url": "https://meet.example/studio", "capacity": 30,
