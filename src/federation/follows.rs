@@ -74,7 +74,9 @@ pub async fn record(
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))
 }
 
-/// [`record`] inside a transaction: one upsert, so it never fails half-way on a race.
+/// [`record`] inside a transaction: one upsert, so it never fails half-way on a race. An
+/// accepted follow stays accepted: a repeated request read before an approval that committed
+/// meanwhile cannot turn a member back into a pending one.
 pub async fn record_tx(
     tx: &mut Tx,
     follower: &str,
@@ -86,7 +88,8 @@ pub async fn record_tx(
     sqlx::query(
         "INSERT INTO follows (follower, followee, state, activity_uri, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (follower, followee) DO UPDATE SET \
-         state = excluded.state, activity_uri = excluded.activity_uri, updated_at = excluded.updated_at",
+         state = CASE WHEN follows.state = 'accepted' THEN 'accepted' ELSE excluded.state END, \
+         activity_uri = excluded.activity_uri, updated_at = excluded.updated_at",
     )
     .bind(follower)
     .bind(followee)
@@ -107,6 +110,29 @@ pub async fn set_accepted(db: &Db, follower: &str, followee: &str) -> Result<boo
     .bind(now_ms())
     .execute(db.writer())
     .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Answers a pending follow: accepts it, or removes it. One conditional statement, so of two
+/// answers racing (two managers, or a click twice) one finds the request and the other gets
+/// `false`.
+pub async fn answer_pending(db: &Db, follower: &str, followee: &str, accept: bool) -> Result<bool> {
+    let query = if accept {
+        sqlx::query(
+            "UPDATE follows SET state = 'accepted', updated_at = $3 \
+             WHERE follower = $1 AND followee = $2 AND state = 'pending'",
+        )
+        .bind(follower)
+        .bind(followee)
+        .bind(now_ms())
+    } else {
+        sqlx::query(
+            "DELETE FROM follows WHERE follower = $1 AND followee = $2 AND state = 'pending'",
+        )
+        .bind(follower)
+        .bind(followee)
+    };
+    let done = query.execute(db.writer()).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -382,10 +408,9 @@ pub async fn answer_request(
         .await?
         .filter(|f| !f.accepted())
         .ok_or(Error::NotFound)?;
-    if accept {
-        set_accepted(&state.db, follower, &my_uri).await?;
-    } else {
-        remove(&state.db, follower, &my_uri).await?;
+    if !answer_pending(&state.db, follower, &my_uri, accept).await? {
+        // Answered meanwhile (or withdrawn): this answer has nothing left to decide.
+        return Err(Error::NotFound);
     }
     if let Some(remote) = remote::by_uri(&state.db, follower).await? {
         let follow = received_activity(&state.db, &pending.activity_uri)

@@ -215,7 +215,10 @@ pub async fn remove_member(
         .await?
         .filter(follows::Follow::accepted)
         .ok_or(Error::NotFound)?;
-    follows::remove(&state.db, actor, &group).await?;
+    if !follows::remove(&state.db, actor, &group).await? {
+        // Removed meanwhile by another manager, who sent the `Reject`.
+        return Err(Error::NotFound);
+    }
     if let Some(remote) = remote::by_uri(&state.db, actor).await? {
         let mut follow = activities::follow(&urls, actor, &group);
         follow["id"] = Value::String(membership.activity_uri.clone());
