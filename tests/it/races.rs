@@ -569,6 +569,20 @@ async fn join_requests_answered_many_times_at_once_are_answered_once() {
         .unwrap();
     let cy_uri = b["pending"][0].as_str().unwrap().to_string();
     assert_eq!(b["pending"].as_array().unwrap().len(), 1);
+    // The manager hears of the request once.
+    let notes: Value = app
+        .get(Some(&ada), "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let requests = notes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "project_join")
+        .count();
+    assert_eq!(requests, 1, "{notes}");
     // The manager clicks accept and refuse, fifty times at once: one of them decides.
     let answers = fire(
         &app,
