@@ -284,7 +284,7 @@ pub async fn leave(db: &Db, handle: &str, actor: &Account) -> Result<()> {
 
 /// An owner or admin removes a member. Admins cannot remove owners or other admins.
 pub async fn remove(db: &Db, handle: &str, actor: &Account, member_handle: &str) -> Result<()> {
-    let (company, actor_role) = managed(db, handle, actor).await?;
+    let (company, _) = managed(db, handle, actor).await?;
     let target = accounts::store::by_handle(db, member_handle)
         .await?
         .ok_or(Error::NotFound)?;
@@ -293,6 +293,7 @@ pub async fn remove(db: &Db, handle: &str, actor: &Account, member_handle: &str)
     }
     let mut tx = db.begin_write().await?;
     store::lock_company(&mut tx, company.id).await?;
+    let actor_role = role_now(&mut tx, company.id, actor).await?;
     let target_role = store::role_of_tx(&mut tx, company.id, target.id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -314,16 +315,16 @@ pub async fn change_role(
     member_handle: &str,
     role: &str,
 ) -> Result<()> {
-    let (company, actor_role) = managed(db, handle, actor).await?;
-    if actor_role != Role::Owner {
-        return Err(Error::forbidden("Only owners can change roles."));
-    }
+    let (company, _) = managed(db, handle, actor).await?;
     let role = Role::parse(role).map_err(|m| Error::invalid("role", m))?;
     let target = accounts::store::by_handle(db, member_handle)
         .await?
         .ok_or(Error::NotFound)?;
     let mut tx = db.begin_write().await?;
     store::lock_company(&mut tx, company.id).await?;
+    if role_now(&mut tx, company.id, actor).await? != Role::Owner {
+        return Err(Error::forbidden("Only owners can change roles."));
+    }
     let current = store::role_of_tx(&mut tx, company.id, target.id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -338,6 +339,18 @@ pub async fn change_role(
     store::set_role(&mut tx, company.id, target.id, role).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The acting member's role as it is under the company's lock (`store::lock_company`), not as
+/// it was read before: an owner demoted a moment ago no longer acts as one. 403 when they may
+/// no longer manage the company.
+async fn role_now(tx: &mut crate::storage::Tx, company_id: i64, actor: &Account) -> Result<Role> {
+    match store::role_of_tx(tx, company_id, actor.id).await? {
+        Some(r) if r.can_manage() => Ok(r),
+        _ => Err(Error::forbidden(
+            "Only the owners and admins of this company can do this.",
+        )),
+    }
 }
 
 /// An owner deletes the company: followers are told (`Delete`), its URL answers 410, its

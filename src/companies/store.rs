@@ -363,13 +363,14 @@ pub async fn invites_of_company(db: &Db, company_id: i64) -> Result<Vec<CompanyI
 }
 
 /// Takes a pending invitation addressed to `account_id` out of the table: (company id, role).
+/// One statement: of two answers racing, one takes the invitation and the other finds none.
 pub async fn take_invite(
     tx: &mut Tx,
     invite_id: i64,
     account_id: i64,
 ) -> Result<Option<(i64, Role)>> {
     let row = sqlx::query(
-        "SELECT company_id, role FROM company_invites WHERE id = $1 AND account_id = $2",
+        "DELETE FROM company_invites WHERE id = $1 AND account_id = $2 RETURNING company_id, role",
     )
     .bind(invite_id)
     .bind(account_id)
@@ -378,26 +379,21 @@ pub async fn take_invite(
     let Some(row) = row else { return Ok(None) };
     let company_id: i64 = row.try_get("company_id")?;
     let role = role_from_row(&row)?;
-    sqlx::query("DELETE FROM company_invites WHERE id = $1")
-        .bind(invite_id)
-        .execute(&mut **tx)
-        .await?;
     Ok(Some((company_id, role)))
 }
 
+/// Adds a member with `role`; one who already belongs keeps the role they have.
 pub async fn add_member(tx: &mut Tx, company_id: i64, account_id: i64, role: Role) -> Result<()> {
-    let existing = role_of_tx(tx, company_id, account_id).await?;
-    if existing.is_none() {
-        sqlx::query(
-            "INSERT INTO company_members (company_id, account_id, role, joined_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(company_id)
-        .bind(account_id)
-        .bind(role.as_str())
-        .bind(now_ms())
-        .execute(&mut **tx)
-        .await?;
-    }
+    sqlx::query(
+        "INSERT INTO company_members (company_id, account_id, role, joined_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (company_id, account_id) DO NOTHING",
+    )
+    .bind(company_id)
+    .bind(account_id)
+    .bind(role.as_str())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -190,16 +190,20 @@ async fn on_join(
         tracing::info!(event = %event.uri, actor = %from.uri, why, "join refused");
         return send(reply(false)).await;
     }
-    if let Some(p) = store::participant(&state.db, event.id, &from.uri).await? {
+    let mut tx = state.db.begin_write().await?;
+    store::lock(&mut tx, event.id).await?;
+    if let Some(p) = store::participant_tx(&mut tx, event.id, &from.uri).await? {
         match p.state {
             // A repeat: the same answer again, nothing counted twice.
-            RsvpState::Accepted => return send(reply(true)).await,
+            RsvpState::Accepted => {
+                drop(tx);
+                return send(reply(true)).await;
+            }
             RsvpState::Pending if invited.is_none() => return Ok(()),
             RsvpState::Pending => {}
             RsvpState::Rejected => {}
         }
     }
-    let mut tx = state.db.begin_write().await?;
     let outcome = if event.join_mode == JoinMode::Approval && invited.is_none() {
         RsvpState::Pending
     } else if store::take_seat(&mut tx, event.id).await? {
@@ -228,14 +232,9 @@ async fn on_join(
 
 /// A remote participant leaves.
 async fn on_leave(state: &AppState, from: &RemoteActor, event: &Event) -> Result<()> {
-    let Some(p) = store::participant(&state.db, event.id, &from.uri).await? else {
-        return Ok(());
-    };
     let mut tx = state.db.begin_write().await?;
-    store::remove_participant(&mut tx, p.id).await?;
-    if p.state == RsvpState::Accepted {
-        store::release_seat(&mut tx, event.id).await?;
-    }
+    store::lock(&mut tx, event.id).await?;
+    store::withdraw(&mut tx, event.id, &from.uri).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -267,7 +266,11 @@ async fn on_answer(
         return Ok(false);
     };
     let mut tx = state.db.begin_write().await?;
-    let Some(event) = store::by_id_tx(&mut tx, p.event_id).await? else {
+    let Some(event) = store::lock(&mut tx, p.event_id).await? else {
+        return Ok(true);
+    };
+    // The participation as it is now that the event is held (another answer may have come).
+    let Some(p) = store::participant_by_id_tx(&mut tx, p.id).await? else {
         return Ok(true);
     };
     // The answer of someone we invited to a local event.
@@ -276,7 +279,7 @@ async fn on_answer(
             return Ok(true);
         }
         if !accepted {
-            store::remove_participant(&mut tx, p.id).await?;
+            store::withdraw(&mut tx, event.id, &p.actor).await?;
         } else if store::take_seat(&mut tx, event.id).await? {
             store::set_participant_state(&mut tx, p.id, RsvpState::Accepted).await?;
             service::notify_organiser(

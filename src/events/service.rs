@@ -323,6 +323,18 @@ pub async fn edit(state: &AppState, by: &Account, uri: &str, draft: &Draft) -> R
     // Who may see it was promised to those who joined; it does not change.
     draft.visibility = event.visibility.as_str().into();
     let mut new = check(&draft)?;
+    new.uri = event.uri.clone();
+    new.url = event.url.clone();
+    new.organizer = event.organizer.clone();
+    new.published_at = event.published_at;
+    let extra = store::participant_inboxes(&state.db, event.id).await?;
+    let mut tx = state.db.begin_write().await?;
+    // The seats taken as they are now, not as they were read: a join racing this edit is
+    // either counted here or finds the new capacity.
+    let event = store::lock(&mut tx, event.id)
+        .await?
+        .filter(|e| !e.is_deleted())
+        .ok_or(Error::NotFound)?;
     if let Some(c) = new.capacity {
         if c < event.participant_count {
             return Err(Error::invalid(
@@ -334,13 +346,7 @@ pub async fn edit(state: &AppState, by: &Account, uri: &str, draft: &Draft) -> R
             ));
         }
     }
-    new.uri = event.uri.clone();
-    new.url = event.url.clone();
-    new.organizer = event.organizer.clone();
     new.status = event.status;
-    new.published_at = event.published_at;
-    let extra = store::participant_inboxes(&state.db, event.id).await?;
-    let mut tx = state.db.begin_write().await?;
     store::update(&mut tx, event.id, &new).await?;
     let updated = store::by_id_tx(&mut tx, event.id)
         .await?
@@ -450,6 +456,10 @@ pub async fn organises(state: &AppState, account: &Account, event: &Event) -> Re
 /// A member asks for a seat at the event at `uri` (local or remote). Returns where the
 /// request stands: accepted at once, or pending (the organiser approves, or a remote organiser
 /// has yet to answer). Asking again changes nothing.
+///
+/// What the member has now is read inside the write transaction, under the event's lock
+/// ([`store::lock`]): the same member asking many times at once gets one participation and at
+/// most one seat.
 pub async fn join(state: &AppState, account: &Account, uri: &str) -> Result<RsvpState> {
     let urls = Urls::new(&state.config);
     let me = urls.member(&account.handle);
@@ -460,7 +470,19 @@ pub async fn join(state: &AppState, account: &Account, uri: &str) -> Result<Rsvp
     if !can_see(state, &event, &Viewer::Member(account.clone())).await? {
         return Err(Error::NotFound);
     }
-    if let Some(p) = store::participant(&state.db, event.id, &me).await? {
+    // A remote organiser is looked up before the transaction (it may take a request); whether
+    // it is needed is decided inside.
+    let organizer = if event.local {
+        None
+    } else {
+        Some(remote::resolve(state, &event.organizer, false).await)
+    };
+    let mut tx = state.db.begin_write().await?;
+    let event = store::lock(&mut tx, event.id)
+        .await?
+        .filter(|e| !e.is_deleted())
+        .ok_or(Error::NotFound)?;
+    if let Some(p) = store::participant_tx(&mut tx, event.id, &me).await? {
         if p.state != RsvpState::Rejected {
             return Ok(p.state);
         }
@@ -486,11 +508,24 @@ pub async fn join(state: &AppState, account: &Account, uri: &str) -> Result<Rsvp
         }
         _ => {}
     }
-    if !event.local {
-        return join_remote(state, account, &me, &event).await;
-    }
     let join_id = activities::new_id(&urls);
-    let mut tx = state.db.begin_write().await?;
+    if let Some(organizer) = organizer {
+        // A remote event: the request waits for its organiser's answer.
+        let organizer = organizer?;
+        let activity = object::rsvp(&join_id, "Join", &me, &event);
+        store::put_participant(&mut tx, event.id, &me, RsvpState::Pending, &join_id).await?;
+        delivery::publish(
+            &mut tx,
+            &activity,
+            LocalActor::Member(account.clone()).key_ref(),
+            false,
+            std::slice::from_ref(&organizer.inbox),
+        )
+        .await?;
+        tx.commit().await?;
+        delivery::wake(state);
+        return Ok(RsvpState::Pending);
+    }
     let outcome = if event.join_mode == JoinMode::Approval {
         RsvpState::Pending
     } else if store::take_seat(&mut tx, event.id).await? {
@@ -505,52 +540,32 @@ pub async fn join(state: &AppState, account: &Account, uri: &str) -> Result<Rsvp
     Ok(outcome)
 }
 
-/// Records a pending RSVP and sends `Join` to a remote organiser.
-async fn join_remote(
-    state: &AppState,
-    account: &Account,
-    me: &str,
-    event: &Event,
-) -> Result<RsvpState> {
-    let urls = Urls::new(&state.config);
-    let organizer = remote::resolve(state, &event.organizer, false).await?;
-    let join_id = activities::new_id(&urls);
-    let activity = object::rsvp(&join_id, "Join", me, event);
-    let mut tx = state.db.begin_write().await?;
-    store::put_participant(&mut tx, event.id, me, RsvpState::Pending, &join_id).await?;
-    delivery::publish(
-        &mut tx,
-        &activity,
-        LocalActor::Member(account.clone()).key_ref(),
-        false,
-        std::slice::from_ref(&organizer.inbox),
-    )
-    .await?;
-    tx.commit().await?;
-    delivery::wake(state);
-    Ok(RsvpState::Pending)
-}
-
 /// A member gives up their seat (or request). For a remote event the organiser gets `Leave`.
+/// The removed row decides whether a seat is freed ([`store::withdraw`]), so leaves racing
+/// each other free it once.
 pub async fn leave(state: &AppState, account: &Account, uri: &str) -> Result<()> {
     let urls = Urls::new(&state.config);
     let me = urls.member(&account.handle);
     let event = store::by_uri(&state.db, uri.trim())
         .await?
         .ok_or(Error::NotFound)?;
-    let Some(p) = store::participant(&state.db, event.id, &me).await? else {
+    // Nothing to leave: no need to look up a remote organiser.
+    if store::participant(&state.db, event.id, &me)
+        .await?
+        .is_none()
+    {
         return Ok(());
-    };
+    }
     let organizer = if event.local {
         None
     } else {
         remote::resolve(state, &event.organizer, false).await.ok()
     };
     let mut tx = state.db.begin_write().await?;
-    store::remove_participant(&mut tx, p.id).await?;
-    // A remote event's copy counts the seats of our members too.
-    if p.state == RsvpState::Accepted {
-        store::release_seat(&mut tx, event.id).await?;
+    store::lock(&mut tx, event.id).await?;
+    if store::withdraw(&mut tx, event.id, &me).await?.is_none() {
+        // Another leave of the same member came first.
+        return Ok(());
     }
     if let Some(organizer) = organizer {
         let activity = object::rsvp(&activities::new_id(&urls), "Leave", &me, &event);
@@ -579,19 +594,22 @@ pub async fn decide(
 ) -> Result<Participant> {
     let urls = Urls::new(&state.config);
     let (event, organizer) = editable(state, by, uri).await?;
-    let p = store::participant_by_id(&state.db, participant_id)
-        .await?
-        .filter(|p| p.event_id == event.id)
-        .ok_or(Error::NotFound)?;
     let target = if accept {
         RsvpState::Accepted
     } else {
         RsvpState::Rejected
     };
+    let mut tx = state.db.begin_write().await?;
+    let event = store::lock(&mut tx, event.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let p = store::participant_by_id_tx(&mut tx, participant_id)
+        .await?
+        .filter(|p| p.event_id == event.id)
+        .ok_or(Error::NotFound)?;
     if p.state == target {
         return Ok(p);
     }
-    let mut tx = state.db.begin_write().await?;
     if accept {
         if !store::take_seat(&mut tx, event.id).await? {
             return Err(Error::Conflict("This event is full.".into()));
@@ -676,12 +694,15 @@ pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Res
     if target == event.organizer {
         return Err(Error::invalid("who", "organises this event"));
     }
-    if let Some(p) = store::participant(&state.db, event.id, &target).await? {
+    let mut tx = state.db.begin_write().await?;
+    let event = store::lock(&mut tx, event.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if let Some(p) = store::participant_tx(&mut tx, event.id, &target).await? {
         if p.state != RsvpState::Rejected {
             return Ok(p);
         }
     }
-    let mut tx = state.db.begin_write().await?;
     if let Some(member) = local::by_uri(state, &target).await? {
         if !matches!(member, LocalActor::Member(_)) {
             return Err(Error::invalid("who", "is not a person"));

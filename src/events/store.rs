@@ -4,7 +4,7 @@ use sqlx::Row as _;
 
 use super::model::{Event, NewEvent, Participant, RsvpState, Status, COLUMNS, PARTICIPANT_COLUMNS};
 use crate::error::Result;
-use crate::storage::{now_ms, Db, Tx};
+use crate::storage::{now_ms, Db, Dialect, Tx};
 
 /// Stores an event; returns its id and whether it was new (an event already stored under the
 /// same URI is left alone).
@@ -138,6 +138,20 @@ pub async fn by_uri_tx(tx: &mut Tx, uri: &str) -> Result<Option<Event>> {
         .bind(uri)
         .fetch_optional(&mut **tx)
         .await?;
+    Ok(row.map(|r| Event::from_row(&r)).transpose()?)
+}
+
+/// Reads an event inside a write transaction and holds it until the transaction ends: every
+/// change of its seats and participants starts here, so concurrent changes to one event run
+/// one after the other, each seeing the last one's rows and count (the row lock on
+/// PostgreSQL, the one write lock on SQLite). Taking the event first, then its participants,
+/// is the one order of locks, so two such changes cannot deadlock.
+pub async fn lock(tx: &mut Tx, id: i64) -> Result<Option<Event>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events WHERE id = $1{}",
+        Dialect::of(tx).for_update()
+    );
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
     Ok(row.map(|r| Event::from_row(&r)).transpose()?)
 }
 
@@ -299,6 +313,12 @@ pub async fn participant_by_id(db: &Db, id: i64) -> Result<Option<Participant>> 
     Ok(row.map(|r| Participant::from_row(&r)).transpose()?)
 }
 
+pub async fn participant_by_id_tx(tx: &mut Tx, id: i64) -> Result<Option<Participant>> {
+    let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM event_participants WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+    Ok(row.map(|r| Participant::from_row(&r)).transpose()?)
+}
+
 /// The participation a `Join` with this id created.
 pub async fn participant_by_join(db: &Db, join_uri: &str) -> Result<Option<Participant>> {
     let sql = format!("SELECT {PARTICIPANT_COLUMNS} FROM event_participants WHERE join_uri = $1");
@@ -368,12 +388,22 @@ pub async fn set_participant_state(tx: &mut Tx, id: i64, state: RsvpState) -> Re
     Ok(())
 }
 
-pub async fn remove_participant(tx: &mut Tx, id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM event_participants WHERE id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// Removes an actor's participation and, when it held a seat, releases that seat in the same
+/// transaction. The deleted row decides: a participation removed twice (two leaves racing)
+/// frees its seat once. Returns the state it had, or `None` when there was none.
+pub async fn withdraw(tx: &mut Tx, event_id: i64, actor: &str) -> Result<Option<RsvpState>> {
+    let state: Option<String> = sqlx::query_scalar(
+        "DELETE FROM event_participants WHERE event_id = $1 AND actor = $2 RETURNING state",
+    )
+    .bind(event_id)
+    .bind(actor)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let state = state.as_deref().and_then(RsvpState::parse);
+    if state == Some(RsvpState::Accepted) {
+        release_seat(tx, event_id).await?;
+    }
+    Ok(state)
 }
 
 /// Drops every participation of a deleted actor, freeing the seats it held at local events.
@@ -384,20 +414,23 @@ pub async fn remove_actor(db: &Db, actor: &str) -> Result<()> {
     Ok(())
 }
 
-/// The same inside the caller's transaction (a local account being deleted).
+/// The same inside the caller's transaction (a local account being deleted). The events are
+/// locked first (the order every seat change takes), and the deleted rows decide which seats
+/// are freed, so a leave racing the deletion cannot free a seat twice. As when a member
+/// leaves, a remote event's copy counts the seat freed too.
 pub async fn remove_actor_tx(tx: &mut Tx, actor: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE events SET participant_count = participant_count - 1 \
-         WHERE local = 1 AND participant_count > 0 AND id IN \
-         (SELECT event_id FROM event_participants WHERE actor = $1 AND state = 'accepted')",
-    )
-    .bind(actor)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM event_participants WHERE actor = $1")
+    let sql = format!(
+        "SELECT id FROM events WHERE id IN \
+         (SELECT event_id FROM event_participants WHERE actor = $1) ORDER BY id{}",
+        Dialect::of(tx).for_update()
+    );
+    let events: Vec<i64> = sqlx::query_scalar(&sql)
         .bind(actor)
-        .execute(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?;
+    for id in events {
+        withdraw(tx, id, actor).await?;
+    }
     Ok(())
 }
 

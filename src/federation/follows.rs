@@ -66,36 +66,69 @@ pub async fn record(
     accepted: bool,
     activity_uri: &str,
 ) -> Result<Follow> {
-    let mut tx = db.begin_write().await?;
-    record_tx(&mut tx, follower, followee, accepted, activity_uri).await?;
-    tx.commit().await?;
-    get(db, follower, followee)
+    Ok(record_new(db, follower, followee, accepted, activity_uri)
         .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))
+        .0)
 }
 
-/// [`record`] inside a transaction: one upsert, so it never fails half-way on a race.
+/// [`record`], also telling whether the follow is new: of several requests racing, exactly
+/// one finds it new (the others find its row), so a notification goes out once.
+pub async fn record_new(
+    db: &Db,
+    follower: &str,
+    followee: &str,
+    accepted: bool,
+    activity_uri: &str,
+) -> Result<(Follow, bool)> {
+    let mut tx = db.begin_write().await?;
+    let new = record_tx(&mut tx, follower, followee, accepted, activity_uri).await?;
+    tx.commit().await?;
+    let follow = get(db, follower, followee)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))?;
+    Ok((follow, new))
+}
+
+/// [`record`] inside a transaction; returns whether the follow is new. An insert that does
+/// nothing when the row exists (on PostgreSQL it waits for a racing insert to commit), then an
+/// update of the existing row, so it never fails half-way on a race. An accepted follow stays
+/// accepted: a repeated request read before an approval that committed meanwhile cannot turn
+/// a member back into a pending one.
 pub async fn record_tx(
     tx: &mut Tx,
     follower: &str,
     followee: &str,
     accepted: bool,
     activity_uri: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let state = if accepted { "accepted" } else { "pending" };
-    sqlx::query(
+    let now = now_ms();
+    let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO follows (follower, followee, state, activity_uri, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (follower, followee) DO UPDATE SET \
-         state = excluded.state, activity_uri = excluded.activity_uri, updated_at = excluded.updated_at",
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (follower, followee) DO NOTHING RETURNING id",
     )
     .bind(follower)
     .bind(followee)
     .bind(state)
     .bind(activity_uri)
-    .bind(now_ms())
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if inserted.is_some() {
+        return Ok(true);
+    }
+    sqlx::query(
+        "UPDATE follows SET state = CASE WHEN state = 'accepted' THEN 'accepted' ELSE $3 END, \
+         activity_uri = $4, updated_at = $5 WHERE follower = $1 AND followee = $2",
+    )
+    .bind(follower)
+    .bind(followee)
+    .bind(state)
+    .bind(activity_uri)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(false)
 }
 
 pub async fn set_accepted(db: &Db, follower: &str, followee: &str) -> Result<bool> {
@@ -107,6 +140,29 @@ pub async fn set_accepted(db: &Db, follower: &str, followee: &str) -> Result<boo
     .bind(now_ms())
     .execute(db.writer())
     .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Answers a pending follow: accepts it, or removes it. One conditional statement, so of two
+/// answers racing (two managers, or a click twice) one finds the request and the other gets
+/// `false`.
+pub async fn answer_pending(db: &Db, follower: &str, followee: &str, accept: bool) -> Result<bool> {
+    let query = if accept {
+        sqlx::query(
+            "UPDATE follows SET state = 'accepted', updated_at = $3 \
+             WHERE follower = $1 AND followee = $2 AND state = 'pending'",
+        )
+        .bind(follower)
+        .bind(followee)
+        .bind(now_ms())
+    } else {
+        sqlx::query(
+            "DELETE FROM follows WHERE follower = $1 AND followee = $2 AND state = 'pending'",
+        )
+        .bind(follower)
+        .bind(followee)
+    };
+    let done = query.execute(db.writer()).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -252,16 +308,15 @@ pub async fn follow(state: &AppState, member: &Account, target: &str) -> Result<
         if uri == me {
             return Err(Error::invalid("target", "is you"));
         }
-        let before = get(&state.db, &me, &uri).await?;
-        let f = record(
+        let (f, new) = record_new(
             &state.db,
             &me,
             &uri,
-            !local_target.locked() || before.as_ref().is_some_and(Follow::accepted),
+            !local_target.locked(),
             &activities::new_id(&urls),
         )
         .await?;
-        if before.is_none() {
+        if new {
             let name = format!("@{}@{}", member.handle, urls.domain());
             notify_follow(state, &local_target, &me, &name, f.accepted()).await?;
         }
@@ -382,10 +437,9 @@ pub async fn answer_request(
         .await?
         .filter(|f| !f.accepted())
         .ok_or(Error::NotFound)?;
-    if accept {
-        set_accepted(&state.db, follower, &my_uri).await?;
-    } else {
-        remove(&state.db, follower, &my_uri).await?;
+    if !answer_pending(&state.db, follower, &my_uri, accept).await? {
+        // Answered meanwhile (or withdrawn): this answer has nothing left to decide.
+        return Err(Error::NotFound);
     }
     if let Some(remote) = remote::by_uri(&state.db, follower).await? {
         let follow = received_activity(&state.db, &pending.activity_uri)

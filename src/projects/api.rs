@@ -185,11 +185,12 @@ async fn edit_task(
     if let Some(v) = patch.due_on {
         form.due_on = v;
     }
+    let keep_assignees = patch.assignees.is_none();
     if let Some(v) = patch.assignees {
         form.assignees = v;
     }
     Ok(Json(
-        service::update_task(&state, &user.account, &p, &t, &form).await?,
+        service::update_task(&state, &user.account, &p, &t, &form, keep_assignees).await?,
     ))
 }
 

@@ -215,7 +215,10 @@ pub async fn remove_member(
         .await?
         .filter(follows::Follow::accepted)
         .ok_or(Error::NotFound)?;
-    follows::remove(&state.db, actor, &group).await?;
+    if !follows::remove(&state.db, actor, &group).await? {
+        // Removed meanwhile by another manager, who sent the `Reject`.
+        return Err(Error::NotFound);
+    }
     if let Some(remote) = remote::by_uri(&state.db, actor).await? {
         let mut follow = activities::follow(&urls, actor, &group);
         follow["id"] = Value::String(membership.activity_uri.clone());
@@ -467,30 +470,49 @@ pub fn task_with(
     }
 }
 
-/// Any member edits any task of the board (it is shared work); assignees stay members.
+/// Any member edits any task of the board (it is shared work); assignees stay members. With
+/// `keep_assignees` (an API edit that does not name them) the assignees stay as they are at
+/// the moment of the write, not as they were read.
 pub async fn update_task(
     state: &AppState,
     by: &Account,
     project: &Project,
     task: &Task,
     form: &TaskForm,
+    keep_assignees: bool,
 ) -> Result<Task> {
     let project_uri = uri_of(state, project);
     require_member(state, &project_uri, by).await?;
     let fields = check_task(state, &project_uri, form).await?;
-    save_task(state, by, project, task, &fields).await
+    save_task(state, by, project, task, |current| {
+        let assignees = std::mem::take(&mut current.assignees);
+        *current = fields;
+        if keep_assignees {
+            current.assignees = assignees;
+        }
+    })
+    .await
 }
 
+/// Changes a task: `change` is applied to the task as it is inside the write transaction,
+/// with the task's row held ([`store::task_for_update`]), so members taking one task at once
+/// are all kept, and a status change never drops a taker.
 async fn save_task(
     state: &AppState,
     by: &Account,
     project: &Project,
     task: &Task,
-    fields: &TaskFields,
+    change: impl FnOnce(&mut TaskFields),
 ) -> Result<Task> {
     let urls = Urls::new(&state.config);
     let me = urls.member(&by.handle);
     let mut tx = state.db.begin_write().await?;
+    let task = store::task_for_update(&mut tx, task.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut fields = fields_of(&task);
+    change(&mut fields);
+    let fields = &fields;
     store::update_task(&mut tx, task.id, fields).await?;
     let updated = task_with(
         task.id,
@@ -528,14 +550,15 @@ pub async fn take_task(
     let project_uri = uri_of(state, project);
     require_member(state, &project_uri, by).await?;
     let me = member_uri(state, by);
-    let mut fields = fields_of(task);
-    if !fields.assignees.contains(&me) {
-        fields.assignees.push(me);
-    }
-    if fields.status == Status::Todo {
-        fields.status = Status::Doing;
-    }
-    save_task(state, by, project, task, &fields).await
+    save_task(state, by, project, task, |fields| {
+        if !fields.assignees.contains(&me) {
+            fields.assignees.push(me);
+        }
+        if fields.status == Status::Todo {
+            fields.status = Status::Doing;
+        }
+    })
+    .await
 }
 
 /// Moves a task to another column.
@@ -550,9 +573,7 @@ pub async fn set_status(
     require_member(state, &project_uri, by).await?;
     let status = Status::parse(status)
         .ok_or_else(|| Error::invalid("status", "must be todo, doing or done"))?;
-    let mut fields = fields_of(task);
-    fields.status = status;
-    save_task(state, by, project, task, &fields).await
+    save_task(state, by, project, task, |fields| fields.status = status).await
 }
 
 pub fn fields_of(task: &Task) -> TaskFields {

@@ -6,7 +6,7 @@ use sqlx::Row as _;
 use super::model::*;
 use crate::error::Result;
 use crate::federation::crypto::GeneratedKeys;
-use crate::storage::{now_ms, Db, Tx};
+use crate::storage::{now_ms, Db, Dialect, Tx};
 
 // --- projects -------------------------------------------------------------------------------
 
@@ -243,6 +243,27 @@ async fn set_assignees(tx: &mut Tx, task_id: i64, assignees: &[String]) -> Resul
         .await?;
     }
     Ok(())
+}
+
+/// A task with its assignees, read inside a write transaction that then changes it: its row
+/// is held until the transaction ends (on PostgreSQL; SQLite's write transaction holds the one
+/// write lock), so read-modify-writes of one task run one after the other.
+pub async fn task_for_update(tx: &mut Tx, id: i64) -> Result<Option<Task>> {
+    let sql = format!(
+        "SELECT {TASK_COLUMNS} FROM project_tasks WHERE id = $1{}",
+        Dialect::of(tx).for_update()
+    );
+    let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await? else {
+        return Ok(None);
+    };
+    let mut task = Task::from_row(&row)?;
+    task.assignees = sqlx::query_scalar(
+        "SELECT actor FROM project_task_assignees WHERE task_id = $1 ORDER BY actor",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(Some(task))
 }
 
 async fn with_assignees(db: &Db, mut tasks: Vec<Task>) -> Result<Vec<Task>> {

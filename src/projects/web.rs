@@ -741,7 +741,7 @@ async fn edit_task(
     Form(form): Form<TaskForm>,
 ) -> Result<Response> {
     let (p, t) = local_task(&state, &handle, &token).await?;
-    match service::update_task(&state, &user.account, &p, &t, &form).await {
+    match service::update_task(&state, &user.account, &p, &t, &form, false).await {
         Ok(t) => Ok(redirect_with_notice(
             &service::local_link(&state, &t.uri),
             "The task is saved.",

@@ -19,6 +19,26 @@ impl Dialect {
         }
     }
 
+    /// The suffix of a `SELECT` inside a write transaction that reads what the transaction
+    /// then changes: on PostgreSQL the selected rows are locked until the transaction ends, so
+    /// a concurrent read-then-write of the same rows waits and then sees this one's outcome
+    /// (each statement of a `READ COMMITTED` transaction reads the latest commits). SQLite
+    /// needs nothing: its write transaction (`BEGIN IMMEDIATE`) holds the one write lock.
+    pub fn for_update(&self) -> &'static str {
+        match self.0 {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// The dialect of the connection a transaction runs on.
+    pub fn of(tx: &super::Tx) -> Dialect {
+        match tx.backend_name() {
+            "PostgreSQL" => Dialect(Backend::Postgres),
+            _ => Dialect(Backend::Sqlite),
+        }
+    }
+
     /// A statement that serialises writers of one kind until their transaction ends, or `None`
     /// where the write transaction already does (SQLite's `BEGIN IMMEDIATE`). On PostgreSQL
     /// it is a transaction-scoped advisory lock on `key`, so "read the highest number, write
@@ -125,6 +145,8 @@ mod tests {
 
     #[test]
     fn skip_locked_only_on_postgres() {
+        assert_eq!(Dialect(Backend::Sqlite).for_update(), "");
+        assert_eq!(Dialect(Backend::Postgres).for_update(), " FOR UPDATE");
         assert_eq!(Dialect(Backend::Sqlite).skip_locked(), "");
         assert_eq!(
             Dialect(Backend::Postgres).skip_locked(),

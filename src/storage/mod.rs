@@ -40,11 +40,12 @@ pub type Row = AnyRow;
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
-    /// Where writes go. On SQLite a pool of one connection: SQLite has one writer at a time
-    /// anyway, and writers waiting here hold no reading connection, so a write transaction can
-    /// always read through `pool` (otherwise writers waiting for the lock could hold every
-    /// pooled connection while the transaction holding the lock waits for one to read).
-    /// On PostgreSQL the same pool as reads.
+    /// Where writes go, apart from reads, so that writers waiting for a lock hold no reading
+    /// connection and a write transaction can always read through `pool` (otherwise writers
+    /// waiting for the lock could hold every pooled connection while the transaction holding
+    /// the lock waits for one to read). On SQLite a pool of one connection: SQLite has one
+    /// writer at a time anyway. On PostgreSQL a pool of its own: transactions that lock a row
+    /// (`Dialect::for_update`) queue there, fifty joins of one event included.
     writer: AnyPool,
     backend: Backend,
 }
@@ -93,13 +94,20 @@ impl Db {
                 (pool, writer)
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(30))
+                let open = |connections: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(connections)
+                        .acquire_timeout(Duration::from_secs(30))
+                };
+                let pool = open(16)
                     .connect(url)
                     .await
                     .context("cannot open the database")?;
-                (pool.clone(), pool)
+                let writer = open(8)
+                    .connect(url)
+                    .await
+                    .context("cannot open the database")?;
+                (pool, writer)
             }
         };
         Ok(Db {
@@ -145,7 +153,7 @@ impl Db {
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Postgres => self.writer.begin().await,
         }
     }
 

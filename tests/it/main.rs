@@ -12,5 +12,6 @@ mod events;
 mod federation;
 mod posts;
 mod projects;
+mod races;
 mod spaces;
 mod support;
