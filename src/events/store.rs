@@ -376,15 +376,8 @@ pub async fn remove_participant(tx: &mut Tx, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Drops every participation of a deleted actor, freeing the seats it held at local events.
-pub async fn remove_actor(db: &Db, actor: &str) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    remove_actor_tx(&mut tx, actor).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// The same inside the caller's transaction (a local account being deleted).
+/// Drops every participation of a deleted actor, freeing the seats it held at local events,
+/// inside the caller's transaction.
 pub async fn remove_actor_tx(tx: &mut Tx, actor: &str) -> Result<()> {
     sqlx::query(
         "UPDATE events SET participant_count = participant_count - 1 \
