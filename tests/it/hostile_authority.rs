@@ -121,7 +121,10 @@ async fn event_by_uri(app: &TestApp, member: &str, uri: &str) -> Option<Value> {
             &format!("/api/v1/events/by-uri?uri={}", encode(uri)),
         )
         .await;
-    (r.status() == StatusCode::OK).then(|| r)?.json().await.ok()
+    if r.status() != StatusCode::OK {
+        return None;
+    }
+    r.json().await.ok()
 }
 
 /// Sends a new event from the organiser and waits until it is stored: activities are processed
