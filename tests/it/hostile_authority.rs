@@ -762,7 +762,10 @@ async fn only_an_actor_deletes_itself_and_then_nothing_of_it_stays() {
     })
     .await;
 
-    // The stranger deletes the author; then likes the post (processed after the Delete).
+    // The stranger undoes the author's Join and deletes the author; then likes the post
+    // (processed after both).
+    let undo = json!({"id": activity_id(&peer), "type": "Undo", "actor": stranger, "object": join});
+    send(&peer, "stranger", &alpha, &undo).await;
     let delete = json!({"id": activity_id(&peer), "type": "Delete", "actor": stranger, "object": author, "to": [PUBLIC]});
     send(&peer, "stranger", &alpha, &delete).await;
     let like =
