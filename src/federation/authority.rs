@@ -34,3 +34,64 @@ pub fn own_activity(actor: &RemoteActor, inner: &Value, action: &str) -> bool {
         Some(owner) => is_owner(actor, owner, id_of(inner).unwrap_or_default(), action),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn actor(uri: &str) -> RemoteActor {
+        RemoteActor {
+            id: 1,
+            uri: uri.to_string(),
+            host: "gamma.example".into(),
+            kind: "Person".into(),
+            preferred_username: "someone".into(),
+            name: String::new(),
+            summary: String::new(),
+            url: String::new(),
+            icon_url: String::new(),
+            inbox: format!("{uri}/inbox"),
+            shared_inbox: None,
+            followers: None,
+            key_id: format!("{uri}#main-key"),
+            public_key_pem: String::new(),
+            manually_approves: false,
+            discoverable: false,
+            fetched_at: 0,
+        }
+    }
+
+    #[test]
+    fn only_the_very_owner_is_the_owner() {
+        let organiser = "https://gamma.example/users/organiser";
+        let event = "https://gamma.example/events/1";
+        assert!(is_owner(&actor(organiser), organiser, event, "Update"));
+        for stranger in [
+            "https://gamma.example/users/stranger",
+            "https://gamma.example/users/organiser/",
+            "https://gamma.example/users/organiser#x",
+            "http://gamma.example/users/organiser",
+            "https://GAMMA.example/users/organiser",
+        ] {
+            assert!(
+                !is_owner(&actor(stranger), organiser, event, "Update"),
+                "{stranger}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_undo_names_the_senders_own_activity_or_none() {
+        let me = actor("https://gamma.example/users/me");
+        let mine = json!({"type": "Follow", "actor": "https://gamma.example/users/me"});
+        let mine_as_object =
+            json!({"type": "Like", "actor": {"id": "https://gamma.example/users/me"}});
+        let unnamed = json!({"type": "Follow", "object": "https://alpha.example/members/ada"});
+        let theirs = json!({"type": "Follow", "actor": "https://gamma.example/users/other"});
+        assert!(own_activity(&me, &mine, "Undo"));
+        assert!(own_activity(&me, &mine_as_object, "Undo"));
+        assert!(own_activity(&me, &unnamed, "Undo"));
+        assert!(!own_activity(&me, &theirs, "Undo"));
+    }
+}
