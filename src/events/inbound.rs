@@ -15,11 +15,11 @@ use super::model::{category, Event, EventVisibility, JoinMode, NewEvent, RsvpSta
 use super::{object, service, store, times};
 use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::federation::local;
 use crate::federation::policy;
 use crate::federation::protocol::AS_PUBLIC;
 use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
+use crate::federation::{authority, local};
 use crate::federation::{delivery, follows};
 use crate::storage::now_ms;
 
@@ -53,7 +53,9 @@ pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> 
             else {
                 return Ok(false);
             };
-            on_leave(state, actor, &event).await?;
+            if authority::own_activity(actor, object, "Undo Join") {
+                on_leave(state, actor, &event).await?;
+            }
             Ok(true)
         }
         // Some servers undo by the Join's id alone.
@@ -99,8 +101,7 @@ pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> 
             let Some(event) = store::by_uri(&state.db, uri).await? else {
                 return Ok(false);
             };
-            if event.local || !same_host(&event.organizer, actor) {
-                tracing::info!(event = uri, actor = %actor.uri, "delete of someone else's event ignored");
+            if !authority::is_owner(actor, &event.organizer, uri, "Delete") {
                 return Ok(true);
             }
             if !event.is_deleted() {
@@ -275,7 +276,9 @@ async fn on_answer(
     };
     // The answer of someone we invited to a local event.
     if event.local {
-        if p.actor != from.uri || p.state != RsvpState::Pending {
+        if !authority::is_owner(from, &p.actor, &p.join_uri, "answer an invitation")
+            || p.state != RsvpState::Pending
+        {
             return Ok(true);
         }
         if !accepted {
@@ -298,8 +301,7 @@ async fn on_answer(
         tx.commit().await?;
         return Ok(true);
     }
-    if event.local || !same_host(&event.organizer, from) {
-        tracing::info!(actor = %from.uri, event = %event.uri, "an answer from someone who does not organise the event was ignored");
+    if !authority::is_owner(from, &event.organizer, &event.uri, "answer a Join") {
         return Ok(true);
     }
     let state_now = if accepted {
@@ -613,9 +615,7 @@ async fn receive_event(
     }
     let mut tx = state.db.begin_write().await?;
     match existing {
-        Some(old) if old.local || !same_host(&old.organizer, actor) => {
-            tracing::info!(event = %new.uri, "an update of someone else's event was dropped");
-        }
+        Some(old) if !authority::is_owner(actor, &old.organizer, &old.uri, "Update") => {}
         Some(old) if old.is_deleted() => {}
         Some(old) => {
             store::update(&mut tx, old.id, &new).await?;

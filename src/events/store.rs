@@ -406,18 +406,11 @@ pub async fn withdraw(tx: &mut Tx, event_id: i64, actor: &str) -> Result<Option<
     Ok(state)
 }
 
-/// Drops every participation of a deleted actor, freeing the seats it held at local events.
-pub async fn remove_actor(db: &Db, actor: &str) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    remove_actor_tx(&mut tx, actor).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// The same inside the caller's transaction (a local account being deleted). The events are
-/// locked first (the order every seat change takes), and the deleted rows decide which seats
-/// are freed, so a leave racing the deletion cannot free a seat twice. As when a member
-/// leaves, a remote event's copy counts the seat freed too.
+/// Drops every participation of a deleted actor inside the caller's transaction (a local
+/// account being deleted, or a remote actor's own `Delete`). The events are locked first (the
+/// order every seat change takes), and the deleted rows decide which seats are freed, so a
+/// leave racing the deletion cannot free a seat twice. As when a member leaves, a remote
+/// event's copy counts the seat freed too.
 pub async fn remove_actor_tx(tx: &mut Tx, actor: &str) -> Result<()> {
     let sql = format!(
         "SELECT id FROM events WHERE id IN \

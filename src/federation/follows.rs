@@ -184,15 +184,6 @@ pub async fn remove_actor_tx(tx: &mut crate::storage::Tx, uri: &str) -> Result<(
     Ok(())
 }
 
-/// Removes every follow involving an actor (it was deleted).
-pub async fn remove_actor(db: &Db, uri: &str) -> Result<()> {
-    sqlx::query("DELETE FROM follows WHERE follower = $1 OR followee = $1")
-        .bind(uri)
-        .execute(db.writer())
-        .await?;
-    Ok(())
-}
-
 /// A page of the followers (`followers = true`) or followees of an actor, newest first.
 pub async fn list(
     db: &Db,
@@ -638,6 +629,9 @@ pub async fn on_answer(
 
 /// `Undo` of a Follow: the remote actor stops following.
 pub async fn on_undo_follow(state: &AppState, inner: &Value, from: &RemoteActor) -> Result<()> {
+    if !super::authority::own_activity(from, inner, "Undo Follow") {
+        return Ok(());
+    }
     let followee = inner.get("object").and_then(id_of).unwrap_or_default();
     remove(&state.db, &from.uri, followee).await?;
     Ok(())

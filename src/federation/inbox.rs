@@ -365,11 +365,12 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
                 }
             }
         }
-        "Delete" if id_of(object) == Some(actor_uri) => {
-            remote::mark_deleted(&state.db, actor_uri).await?;
-            crate::directory::sync::on_actor_deleted(state, actor_uri).await?;
-            crate::events::store::remove_actor(&state.db, actor_uri).await?;
-            follows::remove_actor(&state.db, actor_uri).await
+        "Delete" if id_of(object) == Some(actor_uri) => actor_deleted(state, actor_uri).await,
+        // An actor we know, deleted by someone else: only an actor deletes itself.
+        "Delete" if is_known_actor(state, id_of(object)).await? => {
+            let target = id_of(object).unwrap_or_default();
+            super::authority::is_owner(&actor, target, target, "Delete");
+            Ok(())
         }
         other => {
             tracing::info!(
@@ -380,6 +381,26 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
             Ok(())
         }
     }
+}
+
+/// A remote actor deleted itself: everything it left here goes in one transaction (Mastodon
+/// does the same): its posts and comments become tombstones, its likes, boosts, RSVPs and
+/// follows go, and the actor is marked deleted; then its directory entry.
+async fn actor_deleted(state: &AppState, uri: &str) -> Result<()> {
+    let mut tx = state.db.begin_write().await?;
+    remote::mark_deleted_tx(&mut tx, uri).await?;
+    crate::posts::store::remove_author_tx(&mut tx, uri).await?;
+    crate::events::store::remove_actor_tx(&mut tx, uri).await?;
+    follows::remove_actor_tx(&mut tx, uri).await?;
+    tx.commit().await?;
+    crate::directory::sync::on_actor_deleted(state, uri).await
+}
+
+/// Whether `uri` names an actor known here, remote or local.
+async fn is_known_actor(state: &AppState, uri: Option<&str>) -> Result<bool> {
+    let Some(uri) = uri else { return Ok(false) };
+    Ok(remote::by_uri(&state.db, uri).await?.is_some()
+        || super::local::by_uri(state, uri).await?.is_some())
 }
 
 /// How long processed activities are kept (for dedupe of late repeats and for answering

@@ -362,6 +362,16 @@ pub async fn mark_deleted(db: &Db, uri: &str) -> Result<()> {
     Ok(())
 }
 
+/// [`mark_deleted`] inside the caller's transaction.
+pub async fn mark_deleted_tx(tx: &mut crate::storage::Tx, uri: &str) -> Result<()> {
+    sqlx::query("UPDATE remote_actors SET deleted_at = $1 WHERE uri = $2")
+        .bind(now_ms())
+        .bind(uri)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 // --- fetching -------------------------------------------------------------------------------
 
 /// The space actor signs the instance's own fetches (authorized fetch).

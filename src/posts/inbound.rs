@@ -12,10 +12,10 @@ use super::targets;
 use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::local::{self, LocalActor};
-use crate::federation::policy;
 use crate::federation::protocol::AS_PUBLIC;
 use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
+use crate::federation::{authority, policy};
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::storage::now_ms;
 
@@ -49,8 +49,7 @@ pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> 
             let Some(post) = store::by_uri(&state.db, uri).await? else {
                 return Ok(false);
             };
-            if post.author != actor.uri || post.local {
-                tracing::info!(post = uri, actor = %actor.uri, "delete of someone else's post ignored");
+            if !authority::is_owner(actor, &post.author, uri, "Delete") {
                 return Ok(true);
             }
             if !post.is_deleted() {
@@ -109,11 +108,7 @@ pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> 
                 Some("Announce") => "announce",
                 _ => return Ok(false),
             };
-            if object
-                .get("actor")
-                .and_then(id_of)
-                .is_some_and(|a| a != actor.uri)
-            {
+            if !authority::own_activity(actor, object, "Undo") {
                 return Ok(true);
             }
             let inner_id = id_of(object).unwrap_or_default();
@@ -338,9 +333,7 @@ async fn receive_post(
     };
     let mut tx = state.db.begin_write().await?;
     match existing {
-        Some(old) if old.author != actor.uri || old.local => {
-            tracing::info!(post = uri, "an update of someone else's post was dropped");
-        }
+        Some(old) if !authority::is_owner(actor, &old.author, &old.uri, "Update") => {}
         Some(old) => {
             if !old.is_deleted() {
                 let edited = time(object, "updated").unwrap_or_else(now_ms);

@@ -130,6 +130,29 @@ pub async fn mark_deleted(tx: &mut Tx, post: &Post) -> Result<()> {
     Ok(())
 }
 
+/// A deleted remote actor's traces: its posts and comments become tombstones (as
+/// [`mark_deleted`] leaves them) and its likes and boosts go, with the counts they fed.
+pub async fn remove_author_tx(tx: &mut Tx, actor: &str) -> Result<()> {
+    let sql = format!("SELECT {COLUMNS} FROM posts WHERE author = $1 AND deleted_at IS NULL");
+    let rows = sqlx::query(&sql).bind(actor).fetch_all(&mut **tx).await?;
+    for row in &rows {
+        mark_deleted(tx, &Post::from_row(row)?).await?;
+    }
+    let reacted: Vec<i64> =
+        sqlx::query_scalar("SELECT DISTINCT post_id FROM post_reactions WHERE actor = $1")
+            .bind(actor)
+            .fetch_all(&mut **tx)
+            .await?;
+    sqlx::query("DELETE FROM post_reactions WHERE actor = $1")
+        .bind(actor)
+        .execute(&mut **tx)
+        .await?;
+    for post in reacted {
+        recount(tx, post).await?;
+    }
+    Ok(())
+}
+
 pub async fn by_uri(db: &Db, uri: &str) -> Result<Option<Post>> {
     let sql = format!("SELECT {COLUMNS} FROM posts WHERE uri = $1");
     let row = sqlx::query(&sql)

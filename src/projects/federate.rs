@@ -16,7 +16,7 @@ use crate::federation::local::{self, LocalActor};
 use crate::federation::protocol::AS_PUBLIC;
 use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
-use crate::federation::{delivery, follows, policy};
+use crate::federation::{authority, delivery, follows, policy};
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::storage::{now_ms, Tx};
 
@@ -115,6 +115,24 @@ pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> 
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    if matches!(kind, "Create" | "Update" | "Delete") {
+        if let Some(id) = activity.get("object").and_then(id_of) {
+            if let Some(project) = project_of_item(state, id).await? {
+                let local = format!("{}/", Urls::new(&state.config).base());
+                if !project.starts_with(&local) {
+                    // A remote project's task, note or file changes only through its group's
+                    // `Announce`s; anyone else's word on it, directly, is refused.
+                    if authority::is_owner(actor, &project, id, kind) {
+                        tracing::info!(
+                            object = id,
+                            "a group's item sent outside an Announce was not kept"
+                        );
+                    }
+                    return Ok(true);
+                }
+            }
+        }
+    }
     match kind {
         "Create" | "Update" => {
             let object = activity.get("object").unwrap_or(&Value::Null);

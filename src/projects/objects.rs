@@ -139,11 +139,28 @@ pub fn announce(urls: &Urls, group: &str, activity: &Value) -> Value {
         "id": new_id(urls),
         "type": "Announce",
         "actor": group,
-        "object": strip_context(activity),
+        "object": embedded(activity),
         "to": [AS_PUBLIC],
         "cc": [urls.collection(group, "followers")],
         "audience": group,
     })
+}
+
+/// An activity as the group embeds it. A remote member's activity keeps its own `@context`:
+/// the terms its server uses (Mastodon's `atomUri`, `conversation`, `sensitive`) are defined
+/// there and nowhere else, and a nested context is how JSON-LD scopes them. Its Linked Data
+/// `signature` goes: it signed the original alone, goes stale in any copy, and the group's
+/// HTTP signature is what vouches for the Announce. Our own activities carry our context,
+/// which the Announce already has.
+fn embedded(activity: &Value) -> Value {
+    let mut v = activity.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("signature");
+        if o.get("@context") == Some(&context()) {
+            o.remove("@context");
+        }
+    }
+    v
 }
 
 /// `Delete` of a project object by the member `actor`, carrying a `Tombstone`.

@@ -682,18 +682,42 @@ async fn item_page(
     })
 }
 
+/// `(former type, deleted at)` when `uri` was a task, note or file deleted here.
+async fn deleted_item(state: &AppState, uri: &str) -> Result<Option<(String, i64)>> {
+    if store::task_by_uri(&state.db, uri).await?.is_some()
+        || store::note_by_uri(&state.db, uri).await?.is_some()
+        || store::file_by_uri(&state.db, uri).await?.is_some()
+    {
+        return Ok(None);
+    }
+    crate::federation::tombstones::find(&state.db, uri).await
+}
+
 /// 410 for the address of a deleted task, note or file.
 async fn gone_if_deleted(state: &AppState, uri: &str) -> Result<()> {
-    if store::task_by_uri(&state.db, uri).await?.is_none()
-        && store::note_by_uri(&state.db, uri).await?.is_none()
-        && store::file_by_uri(&state.db, uri).await?.is_none()
-        && crate::federation::tombstones::find(&state.db, uri)
-            .await?
-            .is_some()
-    {
-        return Err(Error::Gone);
+    match deleted_item(state, uri).await? {
+        Some(_) => Err(Error::Gone),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The `Tombstone` (410) a server asking for ActivityStreams gets at the address of a deleted
+/// task, note or file (`kind`: `tasks`, `notes`, `files`), as for posts, events and actors.
+async fn tombstone(
+    state: &AppState,
+    headers: &HeaderMap,
+    handle: &str,
+    kind: &str,
+    token: &str,
+) -> Result<Option<Response>> {
+    if !negotiate::wants_activity_json(headers) {
+        return Ok(None);
+    }
+    let p = service::get(state, handle).await?;
+    let uri = format!("{}/{kind}/{token}", service::uri_of(state, &p));
+    Ok(deleted_item(state, &uri)
+        .await?
+        .map(|(former, at)| crate::federation::tombstones::gone(&uri, &former, at, true)))
 }
 
 async fn local_task(state: &AppState, handle: &str, token: &str) -> Result<(Project, Task)> {
@@ -712,6 +736,9 @@ async fn task_page(
     ctx: PageCtx,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Response> {
+    if let Some(gone) = tombstone(&state, &headers, &handle, "tasks", &token).await? {
+        return Ok(gone);
+    }
     let (p, t) = local_task(&state, &handle, &token).await?;
     if negotiate::wants_activity_json(&headers) {
         return Ok(negotiate::activity_json(&objects::task(&t)));
@@ -879,6 +906,9 @@ async fn note_page(
     ctx: PageCtx,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Response> {
+    if let Some(gone) = tombstone(&state, &headers, &handle, "notes", &token).await? {
+        return Ok(gone);
+    }
     let (p, n) = local_note(&state, &handle, &token).await?;
     if negotiate::wants_activity_json(&headers) {
         return Ok(negotiate::activity_json(&objects::note(&n)));
@@ -1017,6 +1047,9 @@ async fn file_page(
     ctx: PageCtx,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Response> {
+    if let Some(gone) = tombstone(&state, &headers, &handle, "files", &token).await? {
+        return Ok(gone);
+    }
     let (p, f) = local_file(&state, &handle, &token).await?;
     if negotiate::wants_activity_json(&headers) {
         return Ok(negotiate::activity_json(&objects::file(&f)));

@@ -81,41 +81,52 @@ const STANDARD_TERMS: &[&str] = &[
     "target",
 ];
 
-/// Every key in the document is a standard term or defined in its inline context.
+/// Every key in the document is a standard term or defined in an inline context in scope: the
+/// document's own, or one an embedded object carries (JSON-LD scopes a nested `@context` to
+/// the object that holds it).
 pub(crate) fn assert_terms_defined(doc: &Value) {
-    let inline: BTreeSet<String> = doc["@context"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c.as_object())
-        .flat_map(|o| o.keys().cloned())
-        .collect();
-    fn walk(v: &Value, out: &mut BTreeSet<String>) {
+    assert!(
+        doc["@context"].is_array(),
+        "the document has no @context list"
+    );
+    fn inline_terms(context: &Value) -> Vec<String> {
+        let items = match context {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        items
+            .into_iter()
+            .filter_map(|c| c.as_object())
+            .flat_map(|o| o.keys().cloned())
+            .collect()
+    }
+    fn walk(v: &Value, scope: &BTreeSet<String>) {
         match v {
             Value::Object(map) => {
-                for (k, v) in map {
-                    if k != "@context" {
-                        out.insert(k.clone());
-                        walk(v, out);
+                let mut scope = scope.clone();
+                if let Some(context) = map.get("@context") {
+                    scope.extend(inline_terms(context));
+                }
+                for (key, v) in map {
+                    if key == "@context" {
+                        continue;
                     }
+                    // A compact IRI (`ical:status`) is defined when its prefix is.
+                    let prefixed = key
+                        .split_once(':')
+                        .is_some_and(|(prefix, _)| scope.contains(prefix));
+                    assert!(
+                        STANDARD_TERMS.contains(&key.as_str()) || scope.contains(key) || prefixed,
+                        "term {key} is not defined"
+                    );
+                    walk(v, &scope);
                 }
             }
-            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, scope)),
             _ => {}
         }
     }
-    let mut used = BTreeSet::new();
-    walk(doc, &mut used);
-    for key in used {
-        // A compact IRI (`ical:status`) is defined when its prefix is.
-        let prefixed = key
-            .split_once(':')
-            .is_some_and(|(prefix, _)| inline.contains(prefix));
-        assert!(
-            STANDARD_TERMS.contains(&key.as_str()) || inline.contains(&key) || prefixed,
-            "term {key} is not defined"
-        );
-    }
+    walk(doc, &BTreeSet::new());
 }
 
 async fn populated() -> (TestApp, String) {
@@ -601,8 +612,18 @@ pub(crate) struct FakePeer {
     /// The id of its key: `ACTOR#main-key` as Mastodon names it, or another shape.
     key_id: String,
     key: std::sync::Arc<guildhall::federation::crypto::SigningKey>,
+    /// Every actor it serves, by name (`start` serves one, unnamed, at `/actor`).
+    actors: Vec<PeerActor>,
     pub(crate) received: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
     _server: tokio::task::JoinHandle<()>,
+}
+
+/// One actor of a [`FakePeer`], with its own key.
+struct PeerActor {
+    name: String,
+    uri: String,
+    key_id: String,
+    key: std::sync::Arc<guildhall::federation::crypto::SigningKey>,
 }
 
 impl FakePeer {
@@ -612,33 +633,82 @@ impl FakePeer {
 
     /// A peer whose key id is its actor id followed by `suffix` (GoToSocial: `/main-key`).
     async fn start_with_key_suffix(suffix: &str) -> FakePeer {
+        Self::serve(&[("", "Person")], suffix).await
+    }
+
+    /// One server (one host) serving several `Person`s, `/users/NAME` each, with their own
+    /// keys: a stranger on the same host as an owner. The first is [`FakePeer::actor`].
+    pub(crate) async fn start_with_actors(names: &[&str]) -> FakePeer {
+        let typed: Vec<(&str, &str)> = names.iter().map(|n| (*n, "Person")).collect();
+        Self::serve(&typed, "#main-key").await
+    }
+
+    /// The same with each actor's type given (`("team", "Group")`).
+    pub(crate) async fn start_with_typed_actors(actors: &[(&str, &str)]) -> FakePeer {
+        Self::serve(actors, "#main-key").await
+    }
+
+    /// Serves `actors` (the name "" is the single actor at `/actor`) and one inbox that
+    /// records everything it receives.
+    async fn serve(actors: &[(&str, &str)], suffix: &str) -> FakePeer {
         use axum::routing::{get, post};
-        let keys = guildhall::federation::crypto::generate_keys().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://gamma.test:{port}");
-        let actor = json!({
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": format!("{base}/actor"), "type": "Person", "preferredUsername": "peer",
-            "inbox": format!("{base}/inbox"),
-            "publicKey": {"id": format!("{base}/actor{suffix}"), "owner": format!("{base}/actor"), "publicKeyPem": keys.public_pem}
-        });
-        let key_id = format!("{base}/actor{suffix}");
+        let mut documents = std::collections::HashMap::new();
+        let mut served = Vec::new();
+        for (name, kind) in actors {
+            let keys = guildhall::federation::crypto::generate_keys().unwrap();
+            let path = if name.is_empty() {
+                "/actor".to_string()
+            } else {
+                format!("/users/{name}")
+            };
+            let uri = format!("{base}{path}");
+            let key_id = format!("{uri}{suffix}");
+            let username = if name.is_empty() { "peer" } else { name };
+            let mut document = json!({
+                "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+                "id": uri, "type": kind, "preferredUsername": username,
+                "inbox": format!("{base}/inbox"),
+                "publicKey": {"id": key_id, "owner": uri, "publicKeyPem": keys.public_pem}
+            });
+            if !name.is_empty() {
+                document["followers"] = json!(format!("{uri}/followers"));
+            }
+            documents.insert(path, document.to_string());
+            served.push(PeerActor {
+                name: name.to_string(),
+                uri,
+                key_id,
+                key: std::sync::Arc::new(
+                    guildhall::federation::crypto::SigningKey::from_pem(&keys.private_pem).unwrap(),
+                ),
+            });
+        }
+        let documents = std::sync::Arc::new(documents);
         let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = received.clone();
+        let actor_document = move |uri: axum::http::Uri| {
+            let documents = documents.clone();
+            async move {
+                match documents.get(uri.path()) {
+                    Some(doc) => (
+                        StatusCode::OK,
+                        [("content-type", "application/activity+json")],
+                        doc.clone(),
+                    ),
+                    None => (
+                        StatusCode::NOT_FOUND,
+                        [("content-type", "text/plain")],
+                        String::new(),
+                    ),
+                }
+            }
+        };
         let app = axum::Router::new()
-            .route(
-                "/actor",
-                get(move || {
-                    let actor = actor.clone();
-                    async move {
-                        (
-                            [("content-type", "application/activity+json")],
-                            actor.to_string(),
-                        )
-                    }
-                }),
-            )
+            .route("/actor", get(actor_document.clone()))
+            .route("/users/{name}", get(actor_document))
             .route(
                 "/inbox",
                 post(move |body: String| {
@@ -656,17 +726,52 @@ impl FakePeer {
         });
         FakePeer {
             base,
-            key_id,
-            key: std::sync::Arc::new(
-                guildhall::federation::crypto::SigningKey::from_pem(&keys.private_pem).unwrap(),
-            ),
+            key_id: served[0].key_id.clone(),
+            key: served[0].key.clone(),
+            actors: served,
             received,
             _server: server,
         }
     }
 
+    /// The first (or only) actor.
     pub(crate) fn actor(&self) -> String {
-        format!("{}/actor", self.base)
+        self.actors[0].uri.clone()
+    }
+
+    fn named(&self, name: &str) -> &PeerActor {
+        self.actors
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("the peer serves no actor named {name}"))
+    }
+
+    /// The URI of the actor `name` (see [`FakePeer::start_with_actors`]).
+    pub(crate) fn actor_named(&self, name: &str) -> String {
+        self.named(name).uri.clone()
+    }
+
+    /// [`FakePeer::deliver`] signed with the key of the actor `name` instead of the first.
+    pub(crate) async fn deliver_as(
+        &self,
+        name: &str,
+        app: &TestApp,
+        domain: &str,
+        path: &str,
+        activity: &Value,
+    ) -> StatusCode {
+        let actor = self.named(name);
+        self.post_signed(
+            app,
+            domain,
+            path,
+            activity.to_string().as_bytes(),
+            (&actor.key_id, &*actor.key),
+            Scheme::Cavage,
+            chrono::Utc::now(),
+            Tamper::None,
+        )
+        .await
     }
 
     /// A signed POST of `activity` to `path` on `app` (addressed as `domain`).
@@ -748,19 +853,36 @@ impl FakePeer {
         when: chrono::DateTime<chrono::Utc>,
         tamper: Tamper,
     ) -> StatusCode {
+        let signer = (self.key_id.as_str(), &*self.key);
+        self.post_signed(app, domain, path, body, signer, scheme, when, tamper)
+            .await
+    }
+
+    /// [`FakePeer::post`] signed with the given key id and key.
+    #[allow(clippy::too_many_arguments)]
+    async fn post_signed(
+        &self,
+        app: &TestApp,
+        domain: &str,
+        path: &str,
+        body: &[u8],
+        (key_id, key): (&str, &guildhall::federation::crypto::SigningKey),
+        scheme: Scheme,
+        when: chrono::DateTime<chrono::Utc>,
+        tamper: Tamper,
+    ) -> StatusCode {
         use guildhall::federation::signatures;
         let url = url::Url::parse(&format!("http://{domain}{path}")).unwrap();
         let mut headers = axum::http::HeaderMap::new();
         headers.insert("content-type", AS_JSON.parse().unwrap());
-        let key_id = self.key_id.clone();
         match scheme {
             Scheme::Cavage => signatures::sign_request(
                 &axum::http::Method::POST,
                 &url,
                 &mut headers,
                 Some(body),
-                &key_id,
-                &self.key,
+                key_id,
+                key,
                 when,
             )
             .unwrap(),
@@ -769,8 +891,8 @@ impl FakePeer {
                 &url,
                 &mut headers,
                 Some(body),
-                &key_id,
-                &self.key,
+                key_id,
+                key,
                 when,
             )
             .unwrap(),
