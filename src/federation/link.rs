@@ -7,6 +7,7 @@
 use std::fmt;
 
 use serde::{Serialize, Serializer};
+use serde_json::Value;
 use url::Url;
 
 /// The longest address accepted from another server, in bytes.
@@ -137,6 +138,26 @@ impl AsRef<str> for RemoteUrl {
 impl Serialize for RemoteUrl {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.raw)
+    }
+}
+
+/// The first acceptable address in a document's `url` (or `href`) field: a string, a `Link`
+/// object (its `href`), an object with an `id`, or a list of these (at most ten are read).
+/// What is refused is skipped.
+pub fn url_in(v: &Value, allow_http: bool) -> Option<RemoteUrl> {
+    match v {
+        Value::String(s) => RemoteUrl::parse(s, allow_http).ok(),
+        Value::Object(o) => o
+            .get("href")
+            .or_else(|| o.get("id"))
+            .and_then(Value::as_str)
+            .and_then(|s| RemoteUrl::parse(s, allow_http).ok()),
+        Value::Array(items) => items
+            .iter()
+            .take(10)
+            .filter(|i| !i.is_array())
+            .find_map(|i| url_in(i, allow_http)),
+        _ => None,
     }
 }
 
@@ -330,6 +351,27 @@ mod tests {
         let fits = format!("https://a.example/{}", "x".repeat(MAX_URL_LEN - 18));
         assert_eq!(fits.len(), MAX_URL_LEN);
         ok(&fits, false);
+    }
+
+    #[test]
+    fn url_fields_in_their_shapes() {
+        use serde_json::json;
+        let u = |v: Value| url_in(&v, false).map(RemoteUrl::into_string);
+        assert_eq!(
+            u(json!("https://a.example/x")).as_deref(),
+            Some("https://a.example/x")
+        );
+        assert_eq!(
+            u(json!({"type": "Link", "href": "https://a.example/l"})).as_deref(),
+            Some("https://a.example/l")
+        );
+        assert_eq!(
+            u(json!(["javascript:alert(1)", {"href": "data:text/html,x"}, {"href": "https://a.example/ok"}])).as_deref(),
+            Some("https://a.example/ok")
+        );
+        assert_eq!(u(json!("javascript://a.example/x")), None);
+        assert_eq!(u(json!(7)), None);
+        assert_eq!(u(json!([[["https://a.example/deep"]]])), None);
     }
 
     #[test]
