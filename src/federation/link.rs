@@ -161,11 +161,6 @@ pub fn url_in(v: &Value, allow_http: bool) -> Option<RemoteUrl> {
     }
 }
 
-/// The address as a string for storage: the empty string when there is none.
-pub fn or_empty(url: Option<&RemoteUrl>) -> String {
-    url.map(|u| u.as_str().to_string()).unwrap_or_default()
-}
-
 /// Where a page may link: a path on this server, or a checked remote address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Href {
