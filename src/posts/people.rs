@@ -139,3 +139,30 @@ pub async fn resolve_mention(state: &AppState, m: &MentionText) -> Option<Resolv
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_addresses_are_checked_again_before_a_page_links_them() {
+        // Rows written before addresses were checked: the name stays, the link goes.
+        for bad in [
+            "javascript://evil.example/%0aalert(document.domain)//",
+            "data:text/html,x",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+        ] {
+            let p = Person::unknown(bad);
+            assert_eq!(p.link, None, "{bad}");
+            assert_eq!(p.name, bad);
+        }
+        assert_eq!(
+            Person::unknown("https://m.example/users/ann")
+                .link
+                .map(|l| l.to_string())
+                .as_deref(),
+            Some("https://m.example/users/ann")
+        );
+    }
+}

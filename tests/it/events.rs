@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::federation::{assert_terms_defined, eventually, port_of, rand_id, FakePeer, AS_JSON};
 use crate::support::{assert_error, csrf_from, TestApp, PASSWORD};
 
-async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
+pub(crate) async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
     let browser = app.browser();
     let html = browser
         .get(app.url("/login"))

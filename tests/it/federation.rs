@@ -612,17 +612,32 @@ impl FakePeer {
 
     /// A peer whose key id is its actor id followed by `suffix` (GoToSocial: `/main-key`).
     async fn start_with_key_suffix(suffix: &str) -> FakePeer {
+        Self::start_with(suffix, |_| json!({})).await
+    }
+
+    /// A peer whose actor document carries `fields(base)` besides (or instead of) its own:
+    /// another `type`, hostile `url`s or icons.
+    pub(crate) async fn start_with_fields(fields: impl Fn(&str) -> Value) -> FakePeer {
+        Self::start_with("#main-key", fields).await
+    }
+
+    async fn start_with(suffix: &str, fields: impl Fn(&str) -> Value) -> FakePeer {
         use axum::routing::{get, post};
         let keys = guildhall::federation::crypto::generate_keys().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://gamma.test:{port}");
-        let actor = json!({
+        let mut actor = json!({
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": format!("{base}/actor"), "type": "Person", "preferredUsername": "peer",
             "inbox": format!("{base}/inbox"),
             "publicKey": {"id": format!("{base}/actor{suffix}"), "owner": format!("{base}/actor"), "publicKeyPem": keys.public_pem}
         });
+        if let Value::Object(extra) = fields(&base) {
+            for (k, v) in extra {
+                actor[k] = v;
+            }
+        }
         let key_id = format!("{base}/actor{suffix}");
         let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = received.clone();
