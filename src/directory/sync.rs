@@ -223,7 +223,9 @@ async fn pull(
         if kind == "OrderedCollection" && doc.get("orderedItems").is_none() {
             match doc.get("first") {
                 Some(Value::String(first)) => {
-                    url = first.clone();
+                    url = RemoteUrl::parse(first, state.config.dev_http)
+                        .map_err(|e| Stop::Failed(format!("the first page {e}")))?
+                        .into_string();
                     resume = url.clone();
                     continue;
                 }
@@ -328,7 +330,8 @@ async fn take_page(
     let next = page
         .get("next")
         .and_then(|n| remote::id_of(n))
-        .map(str::to_string)
+        .and_then(|n| RemoteUrl::parse(n, state.config.dev_http).ok())
+        .map(RemoteUrl::into_string)
         .filter(|n| n != url);
     Ok((items.len(), next))
 }

@@ -143,7 +143,7 @@ fn assert_no_script_links(html: &str, page: &str) {
             .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
             .collect::<String>()
             .to_ascii_lowercase();
-        let scheme_end = read.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+        let scheme_end = read.find([':', '/', '?', '#']);
         if let Some(end) = scheme_end.filter(|&e| read[e..].starts_with(':')) {
             let scheme = &read[..end];
             assert!(
