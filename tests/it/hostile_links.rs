@@ -555,13 +555,18 @@ async fn remote_project_objects_never_link_other_schemes() {
         .to_string();
     deliver(&group, &alpha, &domain, "/inbox", &marker).await;
     let board_path = format!("/api/v1/projects/remote?uri={}", encode(&group.actor()));
-    let board = eventually("the marker", || async {
+    // The marker and the two good tasks: everything before them has been processed too.
+    let board = eventually("the marker and the good tasks", || async {
         let b = json_of(&alpha, Some(&ada), &board_path).await;
-        b["files"]
-            .as_array()?
-            .iter()
-            .any(|f| f["uri"] == marker_id.as_str())
-            .then_some(b)
+        let has = |list: &str, id: &Value| {
+            b[list]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|i| &i["uri"] == id))
+        };
+        (has("files", &json!(marker_id))
+            && has("tasks", &listed["object"]["object"]["id"])
+            && has("tasks", &single["object"]["object"]["id"]))
+        .then_some(b.clone())
     })
     .await;
 
