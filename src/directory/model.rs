@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row as _;
 
+use crate::federation::link::RemoteUrl;
 use crate::storage::{json_list, Row};
 
 /// What an entry describes.
@@ -197,6 +198,16 @@ impl Entry {
             let uri: String = url::form_urlencoded::byte_serialize(self.uri.as_bytes()).collect();
             format!("/directory/entry?uri={uri}")
         }
+    }
+
+    /// Its page at its origin, re-checked before a page links it.
+    pub fn origin_link(&self) -> Option<RemoteUrl> {
+        RemoteUrl::stored(&self.url)
+    }
+
+    /// Its picture, when it has one at a web address.
+    pub fn icon(&self) -> Option<RemoteUrl> {
+        RemoteUrl::stored(&self.icon_url)
     }
 
     /// Events and other non-actors cannot be followed.

@@ -345,7 +345,8 @@ async fn resolve(state: &AppState, q: &str, signed_in: bool) -> Result<Option<En
     let doc: serde_json::Value = doc
         .and_then(|d| serde_json::from_str(&d).ok())
         .unwrap_or_default();
-    let draft = draft_from_actor(&doc, &actor.host, None).map_err(|e| clip(&e, 200))?;
+    let draft = draft_from_actor(&doc, &actor.host, None, state.config.dev_http)
+        .map_err(|e| clip(&e, 200))?;
     let now = now_ms();
     if draft.listed {
         super::sync::apply(state, &actor.host, draft.clone(), now)

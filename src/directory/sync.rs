@@ -18,6 +18,7 @@ use super::store::{self, Peer, PeerInfo};
 use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::client::FetchError;
+use crate::federation::link::{self, RemoteUrl};
 use crate::federation::policy::{self, authority_of, Decision, DomainName};
 use crate::federation::remote::{self, sanitize_html};
 use crate::storage::now_ms;
@@ -222,7 +223,9 @@ async fn pull(
         if kind == "OrderedCollection" && doc.get("orderedItems").is_none() {
             match doc.get("first") {
                 Some(Value::String(first)) => {
-                    url = first.clone();
+                    url = RemoteUrl::parse(first, state.config.dev_http)
+                        .map_err(|e| Stop::Failed(format!("the first page {e}")))?
+                        .into_string();
                     resume = url.clone();
                     continue;
                 }
@@ -294,7 +297,7 @@ async fn take_page(
     let now = now_ms();
     let mut rejected = 0;
     for item in items {
-        match parse_item(item, origin) {
+        match parse_item(item, origin, state.config.dev_http) {
             Ok(Item::Removed(uri)) => {
                 remove(state, origin, &uri)
                     .await
@@ -327,7 +330,8 @@ async fn take_page(
     let next = page
         .get("next")
         .and_then(|n| remote::id_of(n))
-        .map(str::to_string)
+        .and_then(|n| RemoteUrl::parse(n, state.config.dev_http).ok())
+        .map(RemoteUrl::into_string)
         .filter(|n| n != url);
     Ok((items.len(), next))
 }
@@ -346,42 +350,43 @@ pub struct Listed {
     pub listed: bool,
 }
 
-/// Validates one item from `origin` (its `host[:port]`).
-pub fn parse_item(item: &Value, origin: &str) -> Result<Item, String> {
+/// Validates one item from `origin` (its `host[:port]`); `allow_http` in development mode.
+pub fn parse_item(item: &Value, origin: &str, allow_http: bool) -> Result<Item, String> {
     let obj = item.as_object().ok_or("an item is not an object")?;
     let id = obj
         .get("id")
         .and_then(Value::as_str)
         .ok_or("an item has no id")?;
-    if id.len() > 2048 {
-        return Err("an item's id is too long".into());
-    }
-    if !(id.starts_with("https://") || id.starts_with("http://")) {
-        return Err(format!("{id} is not an http(s) address"));
-    }
-    if authority_of(id).as_deref() != Some(origin) {
-        return Err(format!("{id} claims another server than {origin}"));
-    }
+    let id = item_id(id, origin, allow_http)?;
     if obj.get("type").and_then(Value::as_str) == Some("Tombstone") {
-        return Ok(Item::Removed(id.to_string()));
+        return Ok(Item::Removed(id.into_string()));
     }
-    Ok(Item::Entry(Box::new(draft_from_actor(item, origin, None)?)))
+    Ok(Item::Entry(Box::new(draft_from_actor(
+        item, origin, None, allow_http,
+    )?)))
+}
+
+/// An entry's id: a web address on `origin`.
+fn item_id(id: &str, origin: &str, allow_http: bool) -> Result<RemoteUrl, String> {
+    let shown = clip(id, 200);
+    match RemoteUrl::parse(id, allow_http) {
+        Ok(u) if u.authority() == origin => Ok(u),
+        Ok(_) => Err(format!("{shown} claims another server than {origin}")),
+        Err(e) => Err(format!("the id {shown} {e}")),
+    }
 }
 
 /// An entry from an actor-like document (a directory item, or an actor fetched or pushed).
+/// Its addresses are [`RemoteUrl`]s (`allow_http` in development mode); a profile address or
+/// picture in another scheme is left out.
 pub fn draft_from_actor(
     doc: &Value,
     origin: &str,
     kind_hint: Option<Kind>,
+    allow_http: bool,
 ) -> Result<Listed, String> {
-    let id = doc
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("no id")?
-        .to_string();
-    if authority_of(&id).as_deref() != Some(origin) {
-        return Err(format!("{id} claims another server than {origin}"));
-    }
+    let id = doc.get("id").and_then(Value::as_str).ok_or("no id")?;
+    let id = item_id(id, origin, allow_http)?.into_string();
     let ty = doc.get("type").and_then(Value::as_str).unwrap_or_default();
     let declared = doc
         .get("directoryKind")
@@ -425,24 +430,20 @@ pub fn draft_from_actor(
     let name = plain(&text("name", 1000)?, 200);
     let username = text("preferredUsername", 100)?;
     let summary = plain(&text("summary", 20_000)?, 2000);
-    let url = match doc.get("url") {
-        Some(u) => remote::id_of(u)
-            .or_else(|| u.as_array().and_then(|a| a.first()).and_then(remote::id_of))
-            .unwrap_or_default()
-            .to_string(),
-        None => String::new(),
-    };
-    let url = if url.starts_with("https://") || url.starts_with("http://") {
-        clip(&url, 2048)
-    } else {
-        id.clone()
-    };
+    let url = doc
+        .get("url")
+        .and_then(|u| link::url_in(u, allow_http))
+        .map(RemoteUrl::into_string)
+        .unwrap_or_else(|| id.clone());
     let icon_url = doc
         .get("icon")
+        .map(|i| match i {
+            Value::Array(items) => items.first().unwrap_or(&Value::Null),
+            other => other,
+        })
         .and_then(|i| i.get("url").or(Some(i)))
-        .and_then(remote::id_of)
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-        .map(|u| clip(u, 2048))
+        .and_then(|u| link::url_in(u, allow_http))
+        .map(RemoteUrl::into_string)
         .unwrap_or_default();
     let skills = match doc.get("skills") {
         None | Some(Value::Null) => Vec::new(),
@@ -657,7 +658,7 @@ pub async fn on_actor_updated(state: &AppState, uri: &str) -> Result<()> {
     let Some(doc) = doc.and_then(|d| serde_json::from_str::<Value>(&d).ok()) else {
         return Ok(());
     };
-    match draft_from_actor(&doc, &origin, None) {
+    match draft_from_actor(&doc, &origin, None, state.config.dev_http) {
         Ok(mut listed) => {
             if let Some(entry) = known {
                 // What the actor document does not carry stays as the directory said.
@@ -808,7 +809,7 @@ mod tests {
             "city": "Lisbon", "country": "pt", "hiring": true, "discoverable": true,
             "indexable": true
         });
-        let Item::Entry(l) = parse_item(&ok, "a.example").unwrap() else {
+        let Item::Entry(l) = parse_item(&ok, "a.example", false).unwrap() else {
             panic!("an entry")
         };
         assert!(l.listed);
@@ -816,27 +817,69 @@ mod tests {
         assert_eq!(l.draft.summary, "We & you");
         assert_eq!(l.draft.country, "PT");
         assert_eq!(l.draft.handle, "@acme@a.example");
-        assert!(parse_item(&ok, "b.example").is_err(), "another host");
+        assert!(parse_item(&ok, "b.example", false).is_err(), "another host");
         let mut bad = ok.clone();
         bad["skills"] = json!("Rust");
-        assert!(parse_item(&bad, "a.example").is_err());
+        assert!(parse_item(&bad, "a.example", false).is_err());
         let mut bad = ok.clone();
         bad["hiring"] = json!("yes");
-        assert!(parse_item(&bad, "a.example").is_err());
+        assert!(parse_item(&bad, "a.example", false).is_err());
         let mut bad = ok.clone();
         bad["type"] = json!("Note");
-        assert!(parse_item(&bad, "a.example").is_err());
-        assert!(parse_item(&json!("https://a.example/x"), "a.example").is_err());
+        assert!(parse_item(&bad, "a.example", false).is_err());
+        assert!(parse_item(&json!("https://a.example/x"), "a.example", false).is_err());
         let mut quiet = ok.clone();
         quiet["indexable"] = json!(false);
-        let Item::Entry(l) = parse_item(&quiet, "a.example").unwrap() else {
+        let Item::Entry(l) = parse_item(&quiet, "a.example", false).unwrap() else {
             panic!("an entry")
         };
         assert!(!l.listed);
         let gone = json!({"id": "https://a.example/companies/acme", "type": "Tombstone"});
         assert!(matches!(
-            parse_item(&gone, "a.example"),
+            parse_item(&gone, "a.example", false),
             Ok(Item::Removed(_))
         ));
+    }
+
+    #[test]
+    fn addresses_are_web_addresses() {
+        let item = |url: &str, icon: &str| {
+            json!({
+                "id": "https://a.example/companies/acme", "type": "Organization",
+                "name": "Acme", "url": url, "icon": {"type": "Image", "url": icon},
+                "discoverable": true
+            })
+        };
+        for bad in [
+            "javascript:alert(1)",
+            "javascript://a.example/%0aalert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+            "http://a.example/plain",
+        ] {
+            let Item::Entry(l) = parse_item(&item(bad, bad), "a.example", false).unwrap() else {
+                panic!("an entry")
+            };
+            assert_eq!(l.draft.url, "https://a.example/companies/acme", "{bad}");
+            assert_eq!(l.draft.icon_url, "", "{bad}");
+            for id in [bad, "javascript://a.example/companies/acme"] {
+                let mut doc = item("https://a.example/ok", "https://a.example/i.png");
+                doc["id"] = json!(id);
+                assert!(parse_item(&doc, "a.example", false).is_err(), "{id}");
+                doc["type"] = json!("Tombstone");
+                assert!(parse_item(&doc, "a.example", false).is_err(), "{id}");
+            }
+        }
+        let Item::Entry(l) = parse_item(
+            &item("https://a.example/@acme", "https://media.example/i.png"),
+            "a.example",
+            false,
+        )
+        .unwrap() else {
+            panic!("an entry")
+        };
+        assert_eq!(l.draft.url, "https://a.example/@acme");
+        assert_eq!(l.draft.icon_url, "https://media.example/i.png");
     }
 }

@@ -91,14 +91,10 @@ async fn to_json(
             None => (false, None),
         };
         out.push(EventJson {
-            organizer_info: people.get(&event.organizer).cloned().unwrap_or(Person {
-                uri: event.organizer.clone(),
-                name: event.organizer.clone(),
-                handle: String::new(),
-                link: event.organizer.clone(),
-                icon: None,
-                local: false,
-            }),
+            organizer_info: people
+                .get(&event.organizer)
+                .cloned()
+                .unwrap_or_else(|| Person::unknown(&event.organizer)),
             link: event.link(),
             description: event.source.clone(),
             start_time: times::wire(event.starts_at, &event.timezone),
@@ -297,14 +293,10 @@ async fn participants(
     let items: Vec<ParticipantJson> = list
         .into_iter()
         .map(|p| ParticipantJson {
-            actor_info: people.get(&p.actor).cloned().unwrap_or(Person {
-                uri: p.actor.clone(),
-                name: p.actor.clone(),
-                handle: String::new(),
-                link: p.actor.clone(),
-                icon: None,
-                local: false,
-            }),
+            actor_info: people
+                .get(&p.actor)
+                .cloned()
+                .unwrap_or_else(|| Person::unknown(&p.actor)),
             participant: p,
         })
         .collect();

@@ -15,6 +15,7 @@ use super::model::{category, Event, EventVisibility, JoinMode, NewEvent, RsvpSta
 use super::{object, service, store, times};
 use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::federation::link::{self, RemoteUrl};
 use crate::federation::policy;
 use crate::federation::protocol::AS_PUBLIC;
 use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
@@ -385,11 +386,6 @@ pub async fn lookup(state: &AppState, uri: &str) -> Result<Event> {
     store::by_uri(&state.db, uri).await?.ok_or_else(not_event)
 }
 
-/// Whether `uri` is on the server of `actor`.
-fn same_host(uri: &str, actor: &RemoteActor) -> bool {
-    policy::authority_of(uri).as_deref() == Some(actor.host.as_str())
-}
-
 fn attributed_to(doc: &Value) -> Option<&str> {
     doc.get("attributedTo")
         .and_then(|a| match a {
@@ -415,10 +411,10 @@ fn plain(v: Option<&Value>, max: usize) -> String {
     out.trim().chars().take(max).collect()
 }
 
-fn web_url(v: Option<&Value>) -> String {
-    v.and_then(id_of)
-        .filter(|u| u.len() <= 2000)
-        .and_then(|u| crate::validate::web_url(u).ok())
+/// A checked address from a field, or the empty string.
+fn web_url(v: Option<&Value>, dev_http: bool) -> String {
+    v.and_then(|u| link::url_in(u, dev_http))
+        .map(RemoteUrl::into_string)
         .unwrap_or_default()
 }
 
@@ -444,22 +440,32 @@ fn addresses(object: &Value) -> Vec<String> {
 }
 
 /// Parses a remote `Event`; `None` (logged) when it is not acceptable.
-fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
-    let uri = doc
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|u| u.len() <= 2000)?;
+fn parse_event(doc: &Value, actor: &RemoteActor, dev_http: bool) -> Option<NewEvent> {
+    let raw_id = doc.get("id").and_then(Value::as_str)?;
+    let id = match RemoteUrl::parse(raw_id, dev_http) {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::warn!(actor = %actor.uri, host = %actor.host, error = %e, "a remote event whose id is not an https address was refused");
+            return None;
+        }
+    };
+    let uri = id.as_str();
     let drop = |why: &str| {
         tracing::info!(event = uri, actor = %actor.uri, why, "a remote event was dropped");
         None
     };
-    if policy::authority_of(uri).as_deref() != Some(actor.host.as_str()) {
+    if id.authority() != actor.host {
         return drop("its id is on another host");
     }
     // The organiser (`attributedTo`) may be another actor of the sender's server: Mobilizon
     // sends a group's events from the person who organises them.
-    let Some(organizer) = attributed_to(doc).filter(|o| same_host(o, actor)) else {
-        return drop("attributed to someone on another server");
+    let organizer = match attributed_to(doc).map(|o| RemoteUrl::parse(o, dev_http)) {
+        Some(Ok(o)) if o.authority() == actor.host => o.into_string(),
+        Some(Err(e)) => {
+            tracing::warn!(event = uri, actor = %actor.uri, error = %e, "a remote event attributed to something that is not an https address was refused");
+            return None;
+        }
+        _ => return drop("attributed to someone on another server"),
     };
     let raw_content = doc
         .get("content")
@@ -498,7 +504,7 @@ fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
     for loc in locations {
         match loc.get("type").and_then(Value::as_str) {
             Some("VirtualLocation") if online_url.is_empty() => {
-                online_url = web_url(loc.get("url"))
+                online_url = web_url(loc.get("url"), dev_http)
             }
             Some("Place") if place_name == String::new() && street == String::new() => {
                 place_name = plain(loc.get("name"), 200);
@@ -522,7 +528,7 @@ fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
                 a.get("type").and_then(Value::as_str) == Some("Link")
                     && a.get("name").and_then(Value::as_str) == Some("Website")
             }) {
-                online_url = web_url(link.get("href"));
+                online_url = web_url(link.get("href"), dev_http);
             }
         }
     }
@@ -552,7 +558,7 @@ fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
     Some(NewEvent {
         uri: uri.to_string(),
         local: false,
-        organizer: organizer.to_string(),
+        organizer,
         title,
         source: String::new(),
         content: sanitize_html(raw_content),
@@ -567,7 +573,7 @@ fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
         online_url,
         capacity,
         join_mode,
-        external_url: web_url(doc.get("externalParticipationUrl")),
+        external_url: web_url(doc.get("externalParticipationUrl"), dev_http),
         visibility: if public {
             EventVisibility::Public
         } else {
@@ -582,7 +588,7 @@ fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
         status,
         participant_count,
         url: {
-            let u = web_url(doc.get("url"));
+            let u = web_url(doc.get("url"), dev_http);
             if u.is_empty() {
                 uri.to_string()
             } else {
@@ -601,7 +607,7 @@ async fn receive_event(
     actor: &RemoteActor,
     wanted: bool,
 ) -> Result<()> {
-    let Some(new) = parse_event(doc, actor) else {
+    let Some(new) = parse_event(doc, actor, state.config.dev_http) else {
         return Ok(());
     };
     let urls = Urls::new(&state.config);

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::Row as _;
 
+use crate::federation::link::RemoteUrl;
 use crate::storage::Row;
 
 /// How people get a seat.
@@ -325,6 +326,24 @@ impl Event {
     }
 
     /// The local page that shows it.
+    /// Where its page on its own server is, for a received event (re-checked before a page
+    /// links it).
+    pub fn origin_link(&self) -> Option<RemoteUrl> {
+        (!self.local)
+            .then(|| RemoteUrl::stored(&self.url))
+            .flatten()
+    }
+
+    /// The online meeting address, when it is a web address.
+    pub fn online_link(&self) -> Option<RemoteUrl> {
+        RemoteUrl::stored(&self.online_url)
+    }
+
+    /// Where registration happens elsewhere, when it is a web address.
+    pub fn external_link(&self) -> Option<RemoteUrl> {
+        RemoteUrl::stored(&self.external_url)
+    }
+
     pub fn link(&self) -> String {
         if self.local {
             format!("/events/{}", self.token())

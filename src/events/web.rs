@@ -114,23 +114,12 @@ pub async fn cards(state: &AppState, events: Vec<Event>) -> Result<Vec<EventCard
             organizer: people
                 .get(&event.organizer)
                 .cloned()
-                .unwrap_or_else(|| unknown(&event.organizer)),
+                .unwrap_or_else(|| Person::unknown(&event.organizer)),
             when: times::short(event.starts_at, &event.timezone),
             link: event.link(),
             event,
         })
         .collect())
-}
-
-fn unknown(uri: &str) -> Person {
-    Person {
-        uri: uri.to_string(),
-        name: uri.to_string(),
-        handle: String::new(),
-        link: uri.to_string(),
-        icon: None,
-        local: false,
-    }
 }
 
 /// The upcoming events an actor's page shows (what it organises, public ones unless the
@@ -388,7 +377,12 @@ async fn event_page(
         participants.iter().map(|p| p.actor.clone()).collect(),
     )
     .await?;
-    let person = |uri: &str| people.get(uri).cloned().unwrap_or_else(|| unknown(uri));
+    let person = |uri: &str| {
+        people
+            .get(uri)
+            .cloned()
+            .unwrap_or_else(|| Person::unknown(uri))
+    };
     let seated = participants
         .iter()
         .filter(|p| p.state == RsvpState::Accepted)
@@ -412,7 +406,7 @@ async fn event_page(
     let organizer = people::people(state, vec![event.organizer.clone()])
         .await?
         .remove(&event.organizer)
-        .unwrap_or_else(|| unknown(&event.organizer));
+        .unwrap_or_else(|| Person::unknown(&event.organizer));
     let can_join = account.is_some()
         && !can_edit
         && !event.is_cancelled()

@@ -17,6 +17,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::crypto::SigningKey;
+use super::link::RemoteUrl;
 use super::protocol::ACTIVITY_JSON;
 use super::signatures;
 use crate::config::Config;
@@ -208,24 +209,20 @@ fn redirect_policy(dev: bool) -> reqwest::redirect::Policy {
     })
 }
 
-/// The network's URL rules, apart from DNS (see [`PublicOnlyResolver`]).
+/// The network's URL rules, apart from DNS (see [`PublicOnlyResolver`]): a [`RemoteUrl`]
+/// (`https`, plain `http` only in development mode, with a host and no credentials), and
+/// outside development mode no explicit port and no private address.
 pub fn check_url(raw: &str, dev: bool) -> Result<Url, FetchError> {
-    let url =
-        Url::parse(raw).map_err(|_| FetchError::InvalidUrl(raw.chars().take(200).collect()))?;
+    let shown = || raw.chars().take(200).collect::<String>();
+    let checked = RemoteUrl::parse(raw, dev)
+        .map_err(|e| FetchError::InvalidUrl(format!("{}: {e}", shown())))?;
+    let url = Url::parse(checked.as_str()).map_err(|_| FetchError::InvalidUrl(shown()))?;
     let bad = |why: &str| {
         FetchError::InvalidUrl(format!(
             "{}: {why}",
             url.as_str().chars().take(200).collect::<String>()
         ))
     };
-    match url.scheme() {
-        "https" => {}
-        "http" if dev => {}
-        _ => return Err(bad("only https is used")),
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("credentials in URLs are refused"));
-    }
     let host = url.host().ok_or_else(|| bad("no host"))?;
     if !dev {
         if url.port().is_some() {
@@ -367,6 +364,9 @@ mod tests {
             "https://localhost/x",
             "https://user:pw@mastodon.example/x",
             "ftp://mastodon.example/x",
+            "javascript://mastodon.example/%0aalert(1)",
+            "file:///etc/passwd",
+            " https://mastodon.example/x",
             "not a url",
         ] {
             assert!(check_url(bad, false).is_err(), "{bad}");

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::follows::{self, Follow};
+use super::link::RemoteUrl;
 use super::local::LocalActor;
 use super::remote;
 use super::urls::Urls;
@@ -56,6 +57,9 @@ async fn unfollow(
 #[derive(Serialize)]
 pub struct FollowEntry {
     pub uri: String,
+    /// Where a page links the other actor: its id, when that is a web address.
+    #[serde(skip)]
+    pub link: Option<RemoteUrl>,
     pub handle: String,
     pub name: String,
     pub state: String,
@@ -83,6 +87,7 @@ pub async fn entries(
             },
         };
         out.push(FollowEntry {
+            link: RemoteUrl::stored(&other),
             uri: other,
             handle,
             name,

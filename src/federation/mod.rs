@@ -15,6 +15,7 @@ pub mod follows_web;
 pub mod html;
 pub mod inbox;
 pub mod keys;
+pub mod link;
 pub mod local;
 pub mod negotiate;
 pub mod outbound;

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 
+use super::link::RemoteUrl;
 use crate::error::{Error, Result};
 use crate::storage::{now_ms, Db, Row, Tx};
 use crate::validate::{self, FieldErrors};
@@ -84,21 +85,19 @@ pub async fn decide(db: &Db, host: &str) -> Result<Decision> {
 
 /// The authority of a URL (`host`, or `host:port` when a port is given), lower-cased: what
 /// names one server. Development instances differ only by port, so identity checks use this;
-/// policy rules (which ignore ports) use [`host_of`].
+/// policy rules (which ignore ports) use [`host_of`]. `None` for anything but an http(s)
+/// address with a host (see [`RemoteUrl`]): an id in another scheme names no server.
 pub fn authority_of(url: &str) -> Option<String> {
-    let u = url::Url::parse(url).ok()?;
-    let host = u.host_str()?.trim_end_matches('.').to_ascii_lowercase();
-    Some(match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
-    })
+    RemoteUrl::parse(url, true)
+        .ok()
+        .map(|u| u.authority().to_string())
 }
 
-/// The host of a URL, normalised, or `None` when it has none.
+/// The host of an http(s) URL, normalised, or `None` when it is not one.
 pub fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
+    RemoteUrl::parse(url, true)
         .ok()
-        .and_then(|u| u.host_str().map(normalize_host))
+        .map(|u| u.host().to_string())
 }
 
 // --- rules: what administrators set ---------------------------------------------------------
@@ -604,6 +603,18 @@ mod tests {
             Some("m.example")
         );
         assert_eq!(authority_of("nope"), None);
+        // Other schemes name no server, whatever their "host" says.
+        for other in [
+            "javascript://m.example/%0aalert(1)",
+            "data://m.example/x",
+            "file://m.example/x",
+            "vbscript://m.example/x",
+            "ftp://m.example/x",
+            "https://ann@m.example/x",
+        ] {
+            assert_eq!(authority_of(other), None, "{other}");
+            assert_eq!(host_of(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use sqlx::Row as _;
 
 use super::client::{FetchError, Signer};
 use super::keys::{self, ActorKind, SPACE_ID};
+use super::link::{self, RemoteUrl};
 use super::policy::{self, Decision};
 use super::urls::Urls;
 use crate::app::AppState;
@@ -168,8 +169,14 @@ pub fn sanitize_html(html: &str) -> String {
         .to_string()
 }
 
-/// Validates an actor document fetched from (or claimed to be at) `expected_id`.
-pub fn parse_actor(doc: &Value, expected_id: &str) -> Result<ParsedActor, String> {
+/// Validates an actor document fetched from (or claimed to be at) `expected_id`. Every address
+/// in it must be a [`RemoteUrl`] (`allow_http` in development mode); those the actor's server
+/// serves (inbox, key, collections) must be on its host.
+pub fn parse_actor(
+    doc: &Value,
+    expected_id: &str,
+    allow_http: bool,
+) -> Result<ParsedActor, String> {
     let uri = doc
         .get("id")
         .and_then(Value::as_str)
@@ -177,16 +184,19 @@ pub fn parse_actor(doc: &Value, expected_id: &str) -> Result<ParsedActor, String
     if uri != expected_id {
         return Err(format!("the document at {expected_id} claims to be {uri}"));
     }
-    let host = policy::authority_of(uri).ok_or("the actor id has no host")?;
+    let host = RemoteUrl::parse(uri, allow_http)
+        .map_err(|e| format!("the actor id {e}"))?
+        .authority()
+        .to_string();
     let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
     if !ACTOR_TYPES.contains(&kind) {
         return Err(format!("`{kind}` is not an actor type"));
     }
     let same_host = |field: &str, url: &str| -> Result<(), String> {
-        if policy::authority_of(url).as_deref() == Some(host.as_str()) {
-            Ok(())
-        } else {
-            Err(format!("the actor's {field} is on another host"))
+        match RemoteUrl::parse(url, allow_http) {
+            Ok(u) if u.authority() == host => Ok(()),
+            Ok(_) => Err(format!("the actor's {field} is on another host")),
+            Err(e) => Err(format!("the actor's {field} {e}")),
         }
     };
     let inbox = doc
@@ -220,35 +230,29 @@ pub fn parse_actor(doc: &Value, expected_id: &str) -> Result<ParsedActor, String
         .get("endpoints")
         .and_then(|e| e.get("sharedInbox"))
         .and_then(Value::as_str)
-        .filter(|s| policy::authority_of(s).as_deref() == Some(host.as_str()))
+        .filter(|s| same_host("shared inbox", s).is_ok())
         .map(str::to_string);
     let optional_url = |field: &str| {
         doc.get(field)
             .and_then(id_of)
-            .filter(|s| policy::authority_of(s).as_deref() == Some(host.as_str()))
+            .filter(|s| same_host(field, s).is_ok())
             .map(str::to_string)
     };
-    let icon_url = match doc.get("icon") {
-        Some(Value::Object(o)) => o.get("url").and_then(id_of).unwrap_or_default().to_string(),
-        Some(Value::Array(items)) => items
-            .first()
-            .and_then(|i| i.get("url"))
-            .and_then(id_of)
-            .unwrap_or_default()
-            .to_string(),
-        _ => String::new(),
+    // Pictures and profile pages may be anywhere (a media host), but only at web addresses.
+    let icon = match doc.get("icon") {
+        Some(Value::Array(items)) => items.first(),
+        other => other,
     };
-    let icon_url = if icon_url.starts_with("https://") || icon_url.starts_with("http://") {
-        icon_url.chars().take(1000).collect()
-    } else {
-        String::new()
-    };
-    let url = match doc.get("url").and_then(id_of) {
-        Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
-            u.chars().take(1000).collect()
-        }
-        _ => String::new(),
-    };
+    let icon_url = icon
+        .and_then(|i| i.get("url"))
+        .and_then(|u| link::url_in(u, allow_http))
+        .map(RemoteUrl::into_string)
+        .unwrap_or_default();
+    let url = doc
+        .get("url")
+        .and_then(|u| link::url_in(u, allow_http))
+        .map(RemoteUrl::into_string)
+        .unwrap_or_default();
     let (outbox, followers, following) = (
         optional_url("outbox"),
         optional_url("followers"),
@@ -449,7 +453,7 @@ pub async fn fetch(state: &AppState, uri: &str) -> Result<RemoteActor, ResolveEr
         }
         Err(e) => return Err(e.into()),
     };
-    let parsed = parse_actor(&doc, uri).map_err(ResolveError::Invalid)?;
+    let parsed = parse_actor(&doc, uri, state.config.dev_http).map_err(ResolveError::Invalid)?;
     Ok(upsert(&state.db, &parsed, &doc).await?)
 }
 
@@ -533,7 +537,7 @@ mod tests {
 
     #[test]
     fn valid_actor_is_parsed_and_sanitised() {
-        let a = parse_actor(&doc(), "https://m.example/users/ann").unwrap();
+        let a = parse_actor(&doc(), "https://m.example/users/ann", false).unwrap();
         assert_eq!(a.host, "m.example");
         assert_eq!(a.shared_inbox.as_deref(), Some("https://m.example/inbox"));
         assert!(a.manually_approves);
@@ -546,20 +550,55 @@ mod tests {
     fn forged_actors_are_refused() {
         let d = doc();
         assert!(
-            parse_actor(&d, "https://m.example/users/bob").is_err(),
+            parse_actor(&d, "https://m.example/users/bob", false).is_err(),
             "id mismatch"
         );
         let mut other_inbox = d.clone();
         other_inbox["inbox"] = json!("https://evil.example/inbox");
-        assert!(parse_actor(&other_inbox, "https://m.example/users/ann").is_err());
+        assert!(parse_actor(&other_inbox, "https://m.example/users/ann", false).is_err());
         let mut other_key = d.clone();
         other_key["publicKey"]["owner"] = json!("https://m.example/users/bob");
-        assert!(parse_actor(&other_key, "https://m.example/users/ann").is_err());
+        assert!(parse_actor(&other_key, "https://m.example/users/ann", false).is_err());
         let mut not_actor = d.clone();
         not_actor["type"] = json!("Note");
-        assert!(parse_actor(&not_actor, "https://m.example/users/ann").is_err());
-        let mut bad_pem = d;
+        assert!(parse_actor(&not_actor, "https://m.example/users/ann", false).is_err());
+        let mut bad_pem = d.clone();
         bad_pem["publicKey"]["publicKeyPem"] = json!("nope");
-        assert!(parse_actor(&bad_pem, "https://m.example/users/ann").is_err());
+        assert!(parse_actor(&bad_pem, "https://m.example/users/ann", false).is_err());
+        let mut script_inbox = d.clone();
+        script_inbox["inbox"] = json!("javascript://m.example/%0aalert(1)");
+        assert!(parse_actor(&script_inbox, "https://m.example/users/ann", false).is_err());
+        let mut plain_http = d;
+        plain_http["id"] = json!("http://m.example/users/ann");
+        assert!(parse_actor(&plain_http, "http://m.example/users/ann", false).is_err());
+    }
+
+    #[test]
+    fn links_other_than_web_addresses_are_dropped() {
+        for bad in [
+            "javascript:alert(1)",
+            "javascript://m.example/%0aalert(1)",
+            "data:image/svg+xml,<svg onload=alert(1)>",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+            " https://m.example/padded",
+        ] {
+            let mut d = doc();
+            d["url"] = json!(bad);
+            d["icon"] = json!({"type": "Image", "url": bad});
+            d["followers"] = json!(bad);
+            d["endpoints"]["sharedInbox"] = json!(bad);
+            let a = parse_actor(&d, "https://m.example/users/ann", false).unwrap();
+            assert_eq!(a.url, "", "{bad}");
+            assert_eq!(a.icon_url, "", "{bad}");
+            assert_eq!(a.followers, None, "{bad}");
+            assert_eq!(a.shared_inbox, None, "{bad}");
+        }
+        let mut d = doc();
+        d["url"] = json!([{"type": "Link", "href": "https://m.example/@ann"}]);
+        d["icon"] = json!([{"type": "Image", "url": "http://m.example/a.png"}]);
+        let a = parse_actor(&d, "https://m.example/users/ann", false).unwrap();
+        assert_eq!(a.url, "https://m.example/@ann");
+        assert_eq!(a.icon_url, "", "plain http outside development mode");
     }
 }

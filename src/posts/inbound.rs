@@ -11,6 +11,7 @@ use super::store;
 use super::targets;
 use crate::app::AppState;
 use crate::error::Result;
+use crate::federation::link::{self, RemoteUrl};
 use crate::federation::local::{self, LocalActor};
 use crate::federation::protocol::AS_PUBLIC;
 use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
@@ -209,15 +210,20 @@ async fn receive_post(
     update: bool,
 ) -> Result<()> {
     let urls = Urls::new(&state.config);
-    let Some(uri) = object
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|u| u.len() <= 2000)
-    else {
+    let dev_http = state.config.dev_http;
+    let Some(raw_id) = object.get("id").and_then(Value::as_str) else {
         tracing::info!(actor = %actor.uri, "a post without an id was dropped");
         return Ok(());
     };
-    if policy::authority_of(uri).as_deref() != Some(actor.host.as_str()) {
+    let id = match RemoteUrl::parse(raw_id, dev_http) {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::warn!(actor = %actor.uri, host = %actor.host, error = %e, "a post whose id is not an https address was refused");
+            return Ok(());
+        }
+    };
+    let uri = id.as_str();
+    if id.authority() != actor.host {
         tracing::info!(post = uri, actor = %actor.uri, "a post from another host was dropped");
         return Ok(());
     }
@@ -256,11 +262,17 @@ async fn receive_post(
     if let Some(Value::Array(items)) = object.get("tag") {
         for t in items.iter().take(100) {
             match t.get("type").and_then(Value::as_str) {
-                Some("Mention") => {
-                    if let Some(href) = t.get("href").and_then(Value::as_str) {
-                        mentioned.push(href.to_string());
+                Some("Mention") => match t
+                    .get("href")
+                    .and_then(Value::as_str)
+                    .map(|h| RemoteUrl::parse(h, dev_http))
+                {
+                    Some(Ok(href)) => mentioned.push(href.into_string()),
+                    Some(Err(e)) => {
+                        tracing::warn!(post = uri, error = %e, "a mention's address was dropped")
                     }
-                }
+                    None => {}
+                },
                 Some("Hashtag") => {
                     let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
                     let name = name.trim_start_matches('#').to_lowercase();
@@ -272,11 +284,18 @@ async fn receive_post(
             }
         }
     }
-    let in_reply_to = object
+    let in_reply_to = match object
         .get("inReplyTo")
         .and_then(id_of)
-        .filter(|u| u.len() <= 2000)
-        .map(str::to_string);
+        .map(|u| RemoteUrl::parse(u, dev_http))
+    {
+        Some(Ok(parent)) => Some(parent.into_string()),
+        Some(Err(e)) => {
+            tracing::warn!(post = uri, error = %e, "a post answering something that is not an https address was refused");
+            return Ok(());
+        }
+        None => None,
+    };
     let target = match &in_reply_to {
         Some(parent) => targets::find(state, parent).await?,
         None => None,
@@ -323,10 +342,9 @@ async fn receive_post(
         conversation,
         url: object
             .get("url")
-            .and_then(id_of)
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-            .unwrap_or(uri)
-            .to_string(),
+            .and_then(|u| link::url_in(u, dev_http))
+            .unwrap_or_else(|| id.clone())
+            .into_string(),
         published_at: time(object, "published").unwrap_or_else(now_ms),
         audience: audience.clone(),
         tags,

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::compose::{MentionText, Resolved};
 use crate::app::AppState;
 use crate::error::Result;
+use crate::federation::link::{Href, RemoteUrl};
 use crate::federation::local::{self, LocalActor};
 use crate::federation::remote;
 use crate::federation::urls::Urls;
@@ -19,20 +20,36 @@ pub struct Person {
     pub name: String,
     /// `@name@host`.
     pub handle: String,
-    /// Where its name links to: the local page, or the remote profile.
-    pub link: String,
-    pub icon: Option<String>,
+    /// Where its name links to: the local page, or the remote profile; `None` when what is
+    /// stored is not a web address (the name is then shown without a link).
+    pub link: Option<Href>,
+    pub icon: Option<Href>,
     pub local: bool,
 }
 
 impl Person {
-    fn unknown(uri: &str) -> Person {
+    /// An actor known only by its URI.
+    pub fn unknown(uri: &str) -> Person {
         Person {
             uri: uri.to_string(),
             name: uri.to_string(),
             handle: String::new(),
-            link: uri.to_string(),
+            link: RemoteUrl::stored(uri).map(Href::Remote),
             icon: None,
+            local: false,
+        }
+    }
+
+    /// A remote actor as cached: its profile page (else its id) and picture, each re-checked.
+    pub fn remote(r: &remote::RemoteActor) -> Person {
+        Person {
+            uri: r.uri.clone(),
+            name: r.display_name().to_string(),
+            handle: r.handle(),
+            link: RemoteUrl::stored(&r.url)
+                .or_else(|| RemoteUrl::stored(&r.uri))
+                .map(Href::Remote),
+            icon: RemoteUrl::stored(&r.icon_url).map(Href::Remote),
             local: false,
         }
     }
@@ -51,14 +68,14 @@ pub fn local_person(urls: &Urls, actor: &LocalActor, space_name: &str) -> Person
         ),
     };
     Person {
-        link: match actor {
-            LocalActor::Space => "/".to_string(),
-            _ => uri.trim_start_matches(urls.base()).to_string(),
-        },
+        link: Href::local(match actor {
+            LocalActor::Space => "/",
+            _ => uri.trim_start_matches(urls.base()),
+        }),
         handle: format!("@{handle}@{}", urls.domain()),
         uri,
         name,
-        icon,
+        icon: icon.and_then(Href::local),
         local: true,
     }
 }
@@ -78,18 +95,7 @@ pub async fn people(state: &AppState, uris: Vec<String>) -> Result<HashMap<Strin
         let person = if let Some(actor) = local::by_uri(state, uri).await? {
             local_person(&urls, &actor, &space_name)
         } else if let Some(r) = remote::by_uri(&state.db, uri).await? {
-            Person {
-                uri: r.uri.clone(),
-                name: r.display_name().to_string(),
-                handle: r.handle(),
-                link: if r.url.is_empty() {
-                    r.uri.clone()
-                } else {
-                    r.url.clone()
-                },
-                icon: (!r.icon_url.is_empty()).then(|| r.icon_url.clone()),
-                local: false,
-            }
+            Person::remote(&r)
         } else {
             Person::unknown(uri)
         };
@@ -121,11 +127,9 @@ pub async fn resolve_mention(state: &AppState, m: &MentionText) -> Option<Resolv
     }
     match remote::resolve_handle_or_url(state, &m.written()).await {
         Ok(actor) => Some(Resolved {
-            url: if actor.url.is_empty() {
-                actor.uri.clone()
-            } else {
-                actor.url.clone()
-            },
+            url: RemoteUrl::stored(&actor.url)
+                .map(RemoteUrl::into_string)
+                .unwrap_or_else(|| actor.uri.clone()),
             full: actor.handle(),
             uri: actor.uri,
         }),
@@ -133,5 +137,32 @@ pub async fn resolve_mention(state: &AppState, m: &MentionText) -> Option<Resolv
             tracing::info!(mention = %m.written(), error = %e, "a mention could not be resolved");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_addresses_are_checked_again_before_a_page_links_them() {
+        // Rows written before addresses were checked: the name stays, the link goes.
+        for bad in [
+            "javascript://evil.example/%0aalert(document.domain)//",
+            "data:text/html,x",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+        ] {
+            let p = Person::unknown(bad);
+            assert_eq!(p.link, None, "{bad}");
+            assert_eq!(p.name, bad);
+        }
+        assert_eq!(
+            Person::unknown("https://m.example/users/ann")
+                .link
+                .map(|l| l.to_string())
+                .as_deref(),
+            Some("https://m.example/users/ann")
+        );
     }
 }

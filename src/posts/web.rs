@@ -18,6 +18,7 @@ use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
 use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::federation::link::{Href, RemoteUrl};
 use crate::federation::negotiate::{activity_json, vary_accept, wants_activity_json};
 use crate::federation::urls::Urls;
 use crate::federation::{tombstones, viewer};
@@ -64,7 +65,10 @@ pub struct PostView {
     pub link: String,
     pub can_edit: bool,
     pub when: String,
-    pub parent_link: Option<String>,
+    /// Where the post it answers is shown: here, or at its origin when it is not stored.
+    pub parent_link: Option<Href>,
+    /// A received post's page on its own server.
+    pub original: Option<RemoteUrl>,
 }
 
 impl PostView {
@@ -93,28 +97,25 @@ pub async fn present(
             _ => false,
         };
         let parent_link = match &post.in_reply_to {
-            Some(parent) => Some(match store::by_uri(&state.db, parent).await? {
-                Some(p) => link_of(&p),
-                None => parent.clone(),
-            }),
+            Some(parent) => match store::by_uri(&state.db, parent).await? {
+                Some(p) => Href::local(link_of(&p)),
+                None => RemoteUrl::stored(parent).map(Href::Remote),
+            },
             None => None,
         };
+        let original = (!post.local)
+            .then(|| RemoteUrl::stored(&post.url))
+            .flatten();
         out.push(PostView {
             author: people
                 .get(&post.author)
                 .cloned()
-                .unwrap_or_else(|| people::Person {
-                    uri: post.author.clone(),
-                    name: post.author.clone(),
-                    handle: String::new(),
-                    link: post.author.clone(),
-                    icon: None,
-                    local: false,
-                }),
+                .unwrap_or_else(|| people::Person::unknown(&post.author)),
             link: link_of(&post),
             when: crate::federation::protocol::datetime(post.published_at).replace('T', " "),
             can_edit,
             parent_link,
+            original,
             post,
         });
     }

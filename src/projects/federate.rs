@@ -12,6 +12,7 @@ use super::{objects, store};
 use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::keys::ActorKind;
+use crate::federation::link::{self, RemoteUrl};
 use crate::federation::local::{self, LocalActor};
 use crate::federation::protocol::AS_PUBLIC;
 use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
@@ -260,7 +261,7 @@ fn body_text(object: &Value, max: usize) -> Option<String> {
 }
 
 /// A task's fields from a `Page`; `None` (logged) when something is invalid.
-fn task_fields(object: &Value) -> Option<TaskFields> {
+fn task_fields(object: &Value, dev_http: bool) -> Option<TaskFields> {
     let title = plain(object, "name", MAX_TITLE + 1);
     if title.is_empty() || title.chars().count() > MAX_TITLE {
         return None;
@@ -285,17 +286,24 @@ fn task_fields(object: &Value) -> Option<TaskFields> {
             .unwrap_or_default(),
     )
     .ok()?;
-    let assignees: Vec<String> = match object.get("assignees") {
+    let named: Vec<&str> = match object.get("assignees") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) if items.len() <= super::service::MAX_ASSIGNEES => items
-            .iter()
-            .filter_map(id_of)
-            .filter(|a| a.len() <= 2000)
-            .map(str::to_string)
-            .collect(),
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) if items.len() <= super::service::MAX_ASSIGNEES => {
+            items.iter().filter_map(id_of).collect()
+        }
         Some(_) => return None,
     };
+    let assignees = named
+        .into_iter()
+        .filter_map(|a| match RemoteUrl::parse(a, dev_http) {
+            Ok(a) => Some(a.into_string()),
+            Err(e) => {
+                tracing::warn!(error = %e, "an assignee that is not an https address was dropped");
+                None
+            }
+        })
+        .collect();
     Some(TaskFields {
         title,
         description,
@@ -304,6 +312,17 @@ fn task_fields(object: &Value) -> Option<TaskFields> {
         due_on,
         assignees,
     })
+}
+
+/// The id of a project object, which must be a [`RemoteUrl`]; `None` (logged) otherwise.
+fn checked_id(object: &Value, dev_http: bool, from: &str) -> Option<RemoteUrl> {
+    match RemoteUrl::parse(id_of(object)?, dev_http) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            tracing::warn!(actor = from, error = %e, "a project object whose id is not an https address was refused");
+            None
+        }
+    }
 }
 
 fn is_public(activity: &Value) -> bool {
@@ -328,16 +347,18 @@ async fn to_group(
         tracing::info!(actor = %actor.uri, project = %group, "a contribution from a non-member was dropped");
         return Ok(());
     }
-    let Some(id) = id_of(object).filter(|i| i.len() <= 2000) else {
+    let dev_http = state.config.dev_http;
+    let Some(object_id) = checked_id(object, dev_http, &actor.uri) else {
         return Ok(());
     };
+    let id = object_id.as_str();
     let kind = object
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let stored = match kind {
         "Page" => {
-            let Some(fields) = task_fields(object) else {
+            let Some(fields) = task_fields(object, dev_http) else {
                 tracing::info!(task = id, "an invalid task was dropped");
                 return Ok(());
             };
@@ -516,12 +537,40 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
         return Ok(());
     }
     let object = inner.get("object").unwrap_or(&Value::Null);
-    let Some(id) = id_of(object).filter(|i| i.len() <= 2000) else {
+    let dev_http = state.config.dev_http;
+    let Some(object_id) = checked_id(object, dev_http, &group.uri) else {
         return Ok(());
     };
-    let Some(author_uri) = inner.get("actor").and_then(id_of) else {
+    let id = object_id.as_str();
+    // Who wrote it (its `attributedTo`, else the activity's actor): linked on the board, so
+    // only a web address is taken.
+    let named = |v: Option<&Value>| match v.and_then(id_of).map(|a| RemoteUrl::parse(a, dev_http)) {
+        Some(Ok(a)) => Some(a),
+        Some(Err(e)) => {
+            tracing::warn!(object = id, group = %group.uri, error = %e, "an announced object whose author is not an https address was refused");
+            None
+        }
+        None => None,
+    };
+    let Some(actor_url) = named(inner.get("actor")) else {
         return Ok(());
     };
+    let author_uri = actor_url.as_str();
+    let attributed = object
+        .get("attributedTo")
+        .map(|a| match a {
+            Value::Array(items) => items.first().unwrap_or(&Value::Null),
+            other => other,
+        })
+        .filter(|a| !a.is_null());
+    let author = match attributed {
+        None => actor_url.clone(),
+        given => match named(given) {
+            Some(a) => a,
+            None => return Ok(()),
+        },
+    };
+    let author = author.as_str();
     let urls = Urls::new(&state.config);
     if author_uri.starts_with(&format!("{}/", urls.base()))
         && object.get("type").and_then(Value::as_str) == Some("Note")
@@ -557,15 +606,10 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
             );
         }
         "Page" => {
-            let Some(fields) = task_fields(object) else {
+            let Some(fields) = task_fields(object, dev_http) else {
                 tracing::info!(task = id, "an invalid announced task was dropped");
                 return Ok(());
             };
-            let author = object
-                .get("attributedTo")
-                .and_then(id_of)
-                .unwrap_or(author_uri)
-                .to_string();
             let existing = store::task_by_uri(&state.db, id).await?;
             let mut tx = state.db.begin_write().await?;
             let task = match &existing {
@@ -586,9 +630,9 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
                 None => {
                     let now = now_ms();
                     let new_id =
-                        store::insert_task(&mut tx, id, &group.uri, false, &author, &fields, now)
+                        store::insert_task(&mut tx, id, &group.uri, false, author, &fields, now)
                             .await?;
-                    task_with(new_id, id, &group.uri, false, &author, &fields, now, now)
+                    task_with(new_id, id, &group.uri, false, author, &fields, now, now)
                 }
             };
             let before = existing.map(|t| t.assignees).unwrap_or_default();
@@ -615,10 +659,6 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
                     store::revise_note(&mut tx, &n, author_uri, &title, &body).await?;
                 }
                 None => {
-                    let author = object
-                        .get("attributedTo")
-                        .and_then(id_of)
-                        .unwrap_or(author_uri);
                     store::insert_note(
                         &mut tx,
                         id,
@@ -639,19 +679,16 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
                 return Ok(());
             }
             let name = plain(object, "name", 200);
-            let url = object.get("url").and_then(id_of).unwrap_or_default();
+            let url = object.get("url").and_then(|u| link::url_in(u, dev_http));
             let media_type = plain(object, "mediaType", 100);
             let size = object.get("fileSize").and_then(Value::as_i64).unwrap_or(0);
-            if name.is_empty()
-                || !(url.starts_with("https://") || url.starts_with("http://"))
-                || policy::authority_of(url).as_deref() != Some(group.host.as_str())
-            {
+            let Some(url) = url.filter(|u| u.authority() == group.host) else {
+                tracing::info!(file = id, "an announced file without a download address on the group's server was dropped");
+                return Ok(());
+            };
+            if name.is_empty() {
                 return Ok(());
             }
-            let author = object
-                .get("attributedTo")
-                .and_then(id_of)
-                .unwrap_or(author_uri);
             let mut tx = state.db.begin_write().await?;
             store::insert_file(
                 &mut tx,
@@ -663,7 +700,7 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
                 &media_type,
                 size,
                 "",
-                url,
+                url.as_str(),
                 now_ms(),
             )
             .await?;

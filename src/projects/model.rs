@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::Row as _;
 
+use crate::federation::link::RemoteUrl;
 use crate::storage::Row;
 
 #[derive(Debug, Clone, Serialize)]
@@ -233,6 +234,13 @@ pub struct ProjectFile {
     /// Where the bytes are downloaded.
     pub url: String,
     pub created_at: i64,
+}
+
+impl ProjectFile {
+    /// The download address, re-checked before a page links it.
+    pub fn download(&self) -> Option<RemoteUrl> {
+        RemoteUrl::stored(&self.url)
+    }
 }
 
 pub const FILE_COLUMNS: &str =

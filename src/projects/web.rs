@@ -90,14 +90,9 @@ async fn person_map(state: &AppState, uris: Vec<String>) -> Result<HashMap<Strin
 }
 
 fn person(map: &HashMap<String, Person>, uri: &str) -> Person {
-    map.get(uri).cloned().unwrap_or_else(|| Person {
-        uri: uri.to_string(),
-        name: uri.to_string(),
-        handle: String::new(),
-        link: uri.to_string(),
-        icon: None,
-        local: false,
-    })
+    map.get(uri)
+        .cloned()
+        .unwrap_or_else(|| Person::unknown(uri))
 }
 
 /// A task as the board shows it.

@@ -10,7 +10,7 @@ use crate::support::{
     ahead, assert_error, csrf_from, future_year, long_day, spring_forward_day, TestApp, PASSWORD,
 };
 
-async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
+pub(crate) async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
     let browser = app.browser();
     let html = browser
         .get(app.url("/login"))

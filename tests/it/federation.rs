@@ -633,24 +633,34 @@ impl FakePeer {
 
     /// A peer whose key id is its actor id followed by `suffix` (GoToSocial: `/main-key`).
     async fn start_with_key_suffix(suffix: &str) -> FakePeer {
-        Self::serve(&[("", "Person")], suffix).await
+        Self::serve(&[("", "Person")], suffix, &|_| json!({})).await
+    }
+
+    /// A peer whose actor document carries `fields(base)` besides (or instead of) its own:
+    /// another `type`, hostile `url`s or icons.
+    pub(crate) async fn start_with_fields(fields: impl Fn(&str) -> Value) -> FakePeer {
+        Self::serve(&[("", "Person")], "#main-key", &fields).await
     }
 
     /// One server (one host) serving several `Person`s, `/users/NAME` each, with their own
     /// keys: a stranger on the same host as an owner. The first is [`FakePeer::actor`].
     pub(crate) async fn start_with_actors(names: &[&str]) -> FakePeer {
         let typed: Vec<(&str, &str)> = names.iter().map(|n| (*n, "Person")).collect();
-        Self::serve(&typed, "#main-key").await
+        Self::serve(&typed, "#main-key", &|_| json!({})).await
     }
 
     /// The same with each actor's type given (`("team", "Group")`).
     pub(crate) async fn start_with_typed_actors(actors: &[(&str, &str)]) -> FakePeer {
-        Self::serve(actors, "#main-key").await
+        Self::serve(actors, "#main-key", &|_| json!({})).await
     }
 
-    /// Serves `actors` (the name "" is the single actor at `/actor`) and one inbox that
-    /// records everything it receives.
-    async fn serve(actors: &[(&str, &str)], suffix: &str) -> FakePeer {
+    /// Serves `actors` (the name "" is the single actor at `/actor`), each document with
+    /// `fields(base)` laid over it, and one inbox that records everything it receives.
+    async fn serve(
+        actors: &[(&str, &str)],
+        suffix: &str,
+        fields: &dyn Fn(&str) -> Value,
+    ) -> FakePeer {
         use axum::routing::{get, post};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -675,6 +685,11 @@ impl FakePeer {
             });
             if !name.is_empty() {
                 document["followers"] = json!(format!("{uri}/followers"));
+            }
+            if let Value::Object(extra) = fields(&base) {
+                for (k, v) in extra {
+                    document[k] = v;
+                }
             }
             documents.insert(path, document.to_string());
             served.push(PeerActor {
