@@ -3,8 +3,9 @@
 //!
 //! 1. body over 1 MiB → 413; not JSON or missing `id`/`type`/`actor` → 400;
 //! 2. the actor's domain blocked → 403;
-//! 3. HTTP signature missing, malformed, stale, or not verifiable with the key of the activity's
-//!    own actor → 401 (never a silent 2xx: peers retry with another scheme on 4xx);
+//! 3. HTTP signature missing, malformed, stale, signed for another host, or not verifiable with
+//!    the key of the activity's own actor → 401 (never a silent 2xx: peers retry with another
+//!    scheme on 4xx);
 //! 4. an object claimed from another host → 400;
 //! 5. stored once by activity id (a repeat is answered 202 and ignored) → 202 Accepted.
 //!
@@ -117,13 +118,6 @@ async fn receive(
         return Err(Refusal::Blocked);
     }
 
-    // A request signed for another server (a replayed copy of a delivery) is not ours to accept.
-    if !addressed_to_us(&headers, &uri, state.config.domain.as_str()) {
-        return Err(Refusal::Unauthorized(
-            "This request is addressed to another server.".into(),
-        ));
-    }
-
     let actor = match verify(&state, &method, &uri, &headers, &body, &actor_uri).await {
         Ok(a) => a,
         // A deleted actor's farewell (Mastodon sends Delete to every server it knows): there is
@@ -190,6 +184,12 @@ async fn verify(
     let scheme = state.config.scheme();
     let signed = signatures::parse(method, uri, headers, body, scheme, chrono::Utc::now())
         .map_err(|e| unauthorized(&e))?;
+    // A request signed for another server (a replayed copy of a delivery) is not ours to accept.
+    if !signed.is_addressed_to(&state.config.domain) {
+        return Err(Refusal::Unauthorized(
+            "This request is addressed to another server.".into(),
+        ));
+    }
     let key_id = signed.key_id().to_string();
     // Key ids take several shapes (`ACTOR#main-key` as Mastodon names it, `ACTOR/main-key` as
     // GoToSocial does): the key must be on the actor's server here, and below it must be the
@@ -397,21 +397,4 @@ pub async fn prune(db: &crate::storage::Db) -> Result<u64> {
     .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
-}
-
-/// Whether the request's `Host` (or, without one, the URI authority) is this instance's domain,
-/// ignoring a default port.
-fn addressed_to_us(headers: &HeaderMap, uri: &axum::http::Uri, domain: &str) -> bool {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| uri.authority().map(|a| a.to_string()))
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let host = host
-        .strip_suffix(":443")
-        .or_else(|| host.strip_suffix(":80"))
-        .unwrap_or(&host);
-    host == domain
 }

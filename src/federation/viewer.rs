@@ -30,7 +30,8 @@ pub fn is_signed(headers: &HeaderMap) -> bool {
 }
 
 /// The remote actor that signed this GET, or `None` when it is unsigned. A signature that does
-/// not verify, a key that belongs to no actor, or a blocked domain is [`Error::Unauthorized`].
+/// not verify or was made for another host, a key that belongs to no actor, or a blocked domain
+/// is [`Error::Unauthorized`].
 pub async fn signed_fetcher(
     state: &AppState,
     method: &Method,
@@ -52,6 +53,14 @@ pub async fn signed_fetcher(
         tracing::info!(error = %e, "signed fetch refused");
         Error::Unauthorized
     })?;
+    // A fetch signed for another server, replayed here, proves nothing about who asks us.
+    if !signed.is_addressed_to(&state.config.domain) {
+        tracing::info!(
+            key_id = signed.key_id(),
+            "signed fetch for another host refused"
+        );
+        return Err(Error::Unauthorized);
+    }
     let key_id = signed.key_id().to_string();
     let Some(host) = policy::host_of(&key_id) else {
         return Err(Error::Unauthorized);
