@@ -285,7 +285,19 @@ pub async fn process_batch(state: &AppState) -> Result<usize> {
         let body: String = row.try_get("body")?;
         let attempts: i64 = row.try_get("attempts")?;
         let outcome = match serde_json::from_str::<Value>(&body) {
-            Ok(activity) => handle(state, &activity, &actor).await,
+            Ok(activity) => {
+                // Each activity in a task of its own: a handler that panicked on some input
+                // would otherwise end this processor for good (and the activity, retried after
+                // a restart, end it again). A panic counts as a failed attempt.
+                let task_state = state.clone();
+                tokio::spawn(async move { handle(&task_state, &activity, &actor).await })
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(crate::error::Error::Internal(anyhow::anyhow!(
+                            "processing the activity panicked: {e}"
+                        )))
+                    })
+            }
             Err(e) => Err(crate::error::Error::BadRequest(e.to_string())),
         };
         match outcome {
