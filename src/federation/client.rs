@@ -274,7 +274,9 @@ const V4_NOT_PUBLIC: &[([u8; 4], u8)] = &[
 ];
 
 /// IPv6 ranges that are not on the public internet (IANA IPv6 Special-Purpose Address
-/// Registry, and the address architecture of RFC 4291). The prefixes that embed an IPv4 address
+/// Registry, and the address architecture of RFC 4291). All of 2001::/23 is here, with the few
+/// anycast and AMT blocks inside it that are globally reachable (no server is there either).
+/// The prefixes that embed an IPv4 address
 /// (IPv4-mapped and -compatible, SIIT, NAT64 64:ff9b::/96, 6to4) are judged by that address in
 /// [`embedded_v4`] before this list is read.
 const V6_NOT_PUBLIC: &[(u128, u8)] = &[
