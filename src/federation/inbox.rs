@@ -23,11 +23,11 @@ use axum::Router;
 use serde_json::Value;
 use sqlx::Row as _;
 
-use super::crypto::VerifyingKey;
 use super::follows;
 use super::policy::{self, Decision};
 use super::remote::{self, id_of, RemoteActor};
 use super::signatures::{self, SignatureError};
+use super::viewer::{self, SignerError};
 use crate::app::AppState;
 use crate::error::Result;
 use crate::storage::{is_unique_violation, now_ms};
@@ -201,29 +201,13 @@ async fn verify(
             "The signing key does not belong to the activity's actor.".into(),
         ));
     }
-    // The cached key first, whatever its age (a deleted actor signs its own Delete with it);
-    // on failure fetch the actor again once, in case it rotated its key.
-    let verifies = |a: &RemoteActor| {
-        a.key_id == key_id
-            && VerifyingKey::from_pem(&a.public_key_pem)
-                .map(|k| signed.verify(&k).is_ok())
-                .unwrap_or(false)
-    };
-    if let Some(cached) = remote::by_uri(&state.db, actor_uri).await? {
-        if verifies(&cached) {
-            return Ok(cached);
-        }
-    }
-    let fetched = remote::fetch(state, actor_uri).await.map_err(|e| match e {
-        remote::ResolveError::Gone => Refusal::Gone,
-        other => Refusal::Unauthorized(format!("The signing actor could not be fetched: {other}")),
-    })?;
-    if verifies(&fetched) {
-        return Ok(fetched);
-    }
-    Err(Refusal::Unauthorized(
-        "The signature does not verify.".into(),
-    ))
+    viewer::signing_actor(state, &signed, actor_uri)
+        .await
+        .map_err(|e| match e {
+            SignerError::Unresolved(remote::ResolveError::Gone) => Refusal::Gone,
+            SignerError::Internal(e) => Refusal::Internal(e),
+            other => Refusal::Unauthorized(other.to_string()),
+        })
 }
 
 fn unauthorized(e: &SignatureError) -> Refusal {

@@ -221,8 +221,9 @@ async fn a_signed_fetch_made_for_another_host_is_refused() {
     // The same follower's fetch, signed for another server and replayed here.
     for elsewhere in ["beta.test:1", "alpha.test:1", "beta.test"] {
         let r = peer.get_signed(&alpha, elsewhere, &path, false).await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{elsewhere}");
+        let status = r.status();
         let body: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{elsewhere}: {body}");
         assert!(body["error"].is_string(), "{body}");
     }
 }
