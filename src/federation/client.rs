@@ -1,9 +1,11 @@
 //! Guildhall's one HTTP client for talking to other servers: signed fetches of remote
 //! documents and signed deliveries to inboxes, with the URL rules of the network.
 //!
-//! Outside development mode only `https://` URLs on default ports are used, and host names
-//! that resolve to loopback, private or link-local addresses are refused (so a hostile actor
-//! document cannot make us probe the local network). In development mode (`GUILDHALL_DEV_HTTP`)
+//! Outside development mode only `https://` URLs on default ports are used, and addresses that
+//! are not public ([`is_public`]: loopback, private, link-local, documentation, reserved…), as
+//! literals or as what a host name resolves to, are refused, so a hostile actor document cannot
+//! make us probe the local network. Proxy variables of the environment are ignored: a proxy
+//! would connect on our behalf past that check. In development mode (`GUILDHALL_DEV_HTTP`)
 //! plain http, explicit ports and loopback are allowed, and `GUILDHALL_RESOLVE` pins host
 //! names to addresses inside this client only.
 
@@ -86,7 +88,10 @@ impl FedClient {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
             .redirect(redirect_policy(config.dev_http))
-            .pool_idle_timeout(Duration::from_secs(90));
+            .pool_idle_timeout(Duration::from_secs(90))
+            // Proxy variables (`HTTPS_PROXY`…) would send requests past the resolver that keeps
+            // them off private addresses: the federation client always connects directly.
+            .no_proxy();
         if config.dev_http {
             for (host, ip) in &config.resolve {
                 // Port 0: the URL's own port is used.
@@ -244,47 +249,86 @@ pub fn check_url(raw: &str, dev: bool) -> Result<Url, FetchError> {
     Ok(url)
 }
 
-/// Whether an address is on the public internet.
+/// IPv4 ranges that are not on the public internet: the IANA IPv4 Special-Purpose Address
+/// Registry's blocks that are not globally reachable, plus the deprecated 6to4 relay anycast
+/// and the few globally reachable anycast addresses inside 192.0.0.0/24 (no server is there).
+const V4_NOT_PUBLIC: &[([u8; 4], u8)] = &[
+    ([0, 0, 0, 0], 8),       // "this network" (RFC 791)
+    ([10, 0, 0, 0], 8),      // private (RFC 1918)
+    ([100, 64, 0, 0], 10),   // shared address space, carrier-grade NAT (RFC 6598)
+    ([127, 0, 0, 0], 8),     // loopback (RFC 1122)
+    ([169, 254, 0, 0], 16),  // link local (RFC 3927)
+    ([172, 16, 0, 0], 12),   // private (RFC 1918)
+    ([192, 0, 0, 0], 24),    // IETF protocol assignments, DS-Lite, NAT64 discovery (RFC 6890)
+    ([192, 0, 2, 0], 24),    // documentation, TEST-NET-1 (RFC 5737)
+    ([192, 88, 99, 0], 24),  // 6to4 relay anycast, deprecated (RFC 7526)
+    ([192, 168, 0, 0], 16),  // private (RFC 1918)
+    ([198, 18, 0, 0], 15),   // benchmarking (RFC 2544)
+    ([198, 51, 100, 0], 24), // documentation, TEST-NET-2 (RFC 5737)
+    ([203, 0, 113, 0], 24),  // documentation, TEST-NET-3 (RFC 5737)
+    ([224, 0, 0, 0], 4),     // multicast (RFC 5771)
+    ([240, 0, 0, 0], 4),     // reserved (RFC 1112), with the limited broadcast address
+];
+
+/// IPv6 ranges that are not on the public internet (IANA IPv6 Special-Purpose Address
+/// Registry, and the address architecture of RFC 4291). All of 2001::/23 is here, with the few
+/// anycast and AMT blocks inside it that are globally reachable (no server is there either).
+/// The prefixes that embed an IPv4 address
+/// (IPv4-mapped and -compatible, SIIT, NAT64 64:ff9b::/96, 6to4) are judged by that address in
+/// [`embedded_v4`] before this list is read.
+const V6_NOT_PUBLIC: &[(u128, u8)] = &[
+    (0, 128),                     // unspecified
+    (1, 128),                     // loopback
+    (0x0064_ff9b_0001 << 80, 48), // local-use IPv4/IPv6 translation (RFC 8215)
+    (0x0100 << 112, 63), // discard-only 100::/64 (RFC 6666) and dummy 100:0:0:1::/64 (RFC 9780)
+    (0x2001 << 112, 23), // IETF protocol assignments: Teredo 2001::/32, benchmarking, ORCHID…
+    (0x2001_0db8 << 96, 32), // documentation (RFC 3849)
+    (0x3fff << 112, 20), // documentation (RFC 9637)
+    (0x5f00 << 112, 16), // segment routing SIDs (RFC 9602)
+    (0xfc00 << 112, 7),  // unique local (RFC 4193)
+    (0xfe80 << 112, 10), // link local (RFC 4291)
+    (0xfec0 << 112, 10), // site local, deprecated (RFC 3879)
+    (0xff00 << 112, 8),  // multicast (RFC 4291)
+];
+
+/// Whether an address is on the public internet: not in any range of [`V4_NOT_PUBLIC`] or
+/// [`V6_NOT_PUBLIC`], and for an IPv6 address that carries an IPv4 one, that address public.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // carrier-grade NAT
-                || v4.octets()[0] == 198 && (v4.octets()[1] & 0xfe) == 18 // benchmarking
-                || v4.octets()[0] >= 240 // reserved
-                || v4.octets()[0] == 0)
+            let bits = u32::from(v4);
+            !V4_NOT_PUBLIC.iter().any(|(net, len)| {
+                let mask = u32::MAX << (32 - u32::from(*len));
+                bits & mask == u32::from_be_bytes(*net) & mask
+            })
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_v4(v6) {
                 return is_public(IpAddr::V4(v4));
             }
-            let seg = v6.segments();
-            let embedded = |hi: u16, lo: u16| {
-                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
-            };
-            // IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) carry an IPv4 address in
-            // the last 32 bits; 6to4 (2002:AABB:CCDD::) in bits 16..48.
-            if seg[..6] == [0, 0, 0, 0, 0, 0] && seg[6] != 0
-                || seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
-            {
-                return is_public(IpAddr::V4(embedded(seg[6], seg[7])));
-            }
-            if seg[0] == 0x2002 {
-                return is_public(IpAddr::V4(embedded(seg[1], seg[2])));
-            }
-            let first = seg[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80) // link local
+            let bits = u128::from(v6);
+            !V6_NOT_PUBLIC.iter().any(|(net, len)| {
+                let mask = u128::MAX << (128 - u32::from(*len));
+                bits & mask == net & mask
+            })
         }
+    }
+}
+
+/// The IPv4 address an IPv6 address stands for, where reaching the one means reaching the
+/// other: IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d` (deprecated; `::` and `::1`
+/// fall in 0.0.0.0/8), SIIT `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` (RFC 6052) and
+/// 6to4 `2002:AABB:CCDD::/48` (RFC 3056).
+fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let seg = v6.segments();
+    let v4 = |hi: u16, lo: u16| std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match seg[..6] {
+        [0, 0, 0, 0, 0, 0xffff] | [0, 0, 0, 0, 0, 0] | [0, 0, 0, 0, 0xffff, 0] => {
+            Some(v4(seg[6], seg[7]))
+        }
+        [0x64, 0xff9b, 0, 0, 0, 0] => Some(v4(seg[6], seg[7])),
+        [0x2002, ..] => Some(v4(seg[1], seg[2])),
+        _ => None,
     }
 }
 
@@ -375,34 +419,218 @@ mod tests {
         assert!(check_url("http://127.0.0.1:8081/x", true).is_ok());
     }
 
+    fn assert_not_public(addresses: &[&str]) {
+        for a in addresses {
+            assert!(!is_public(a.parse().unwrap()), "{a} counts as public");
+        }
+    }
+
+    fn assert_public(addresses: &[&str]) {
+        for a in addresses {
+            assert!(is_public(a.parse().unwrap()), "{a} counts as not public");
+        }
+    }
+
     #[test]
     fn public_addresses() {
-        assert!(is_public("93.184.216.34".parse().unwrap()));
-        assert!(is_public("2606:4700::1111".parse().unwrap()));
-        assert!(
-            is_public("64:ff9b::5db8:d822".parse().unwrap()),
-            "NAT64 of a public address"
-        );
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.1.1",
-            "172.16.0.1",
-            "169.254.1.1",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
+        assert_public(&[
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "2a01:4f8::1",
+            // AS112 and the Direct Delegation AS112 service are globally reachable.
+            "192.31.196.1",
+            "2620:4f:8000::1",
+        ]);
+    }
+
+    #[test]
+    fn ipv4_special_purpose_ranges_are_not_public() {
+        // Each range at its first and last address; the neighbours outside it stay public.
+        assert_not_public(&["0.0.0.0", "0.255.255.255"]); // this network
+        assert_public(&["1.0.0.1"]);
+        assert_not_public(&["10.0.0.0", "10.255.255.255"]); // private
+        assert_public(&["9.255.255.255", "11.0.0.0"]);
+        assert_not_public(&["100.64.0.0", "100.127.255.255"]); // carrier-grade NAT
+        assert_public(&["100.63.255.255", "100.128.0.0"]);
+        assert_not_public(&["127.0.0.0", "127.0.0.1", "127.255.255.255"]); // loopback
+        assert_not_public(&["169.254.0.0", "169.254.169.254", "169.254.255.255"]); // link local
+        assert_public(&["169.253.255.255", "169.255.0.0"]);
+        assert_not_public(&["172.16.0.0", "172.31.255.255"]); // private
+        assert_public(&["172.15.255.255", "172.32.0.0"]);
+        assert_not_public(&["192.0.0.0", "192.0.0.8", "192.0.0.170", "192.0.0.255"]); // IETF
+        assert_public(&["191.255.255.255", "192.0.1.0"]);
+        assert_not_public(&["192.0.2.0", "192.0.2.255"]); // TEST-NET-1
+        assert_public(&["192.0.3.0"]);
+        assert_not_public(&["192.88.99.0", "192.88.99.255"]); // 6to4 relay anycast
+        assert_public(&["192.88.98.255", "192.88.100.0"]);
+        assert_not_public(&["192.168.0.0", "192.168.255.255"]); // private
+        assert_public(&["192.167.255.255", "192.169.0.0"]);
+        assert_not_public(&["198.18.0.0", "198.19.255.255"]); // benchmarking
+        assert_public(&["198.17.255.255", "198.20.0.0"]);
+        assert_not_public(&["198.51.100.0", "198.51.100.255"]); // TEST-NET-2
+        assert_not_public(&["203.0.113.0", "203.0.113.255"]); // TEST-NET-3
+        assert_public(&["203.0.112.255", "203.0.114.0"]);
+        assert_not_public(&["224.0.0.0", "239.255.255.255"]); // multicast
+        assert_public(&["223.255.255.255"]);
+        assert_not_public(&["240.0.0.0", "255.255.255.254"]); // reserved
+        assert_not_public(&["255.255.255.255"]); // broadcast
+    }
+
+    #[test]
+    fn ipv6_special_purpose_ranges_are_not_public() {
+        assert_not_public(&["::", "::1"]); // unspecified, loopback
+        assert_not_public(&["64:ff9b:1::", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff"]); // local NAT64
+        assert_not_public(&["100::", "100::1:ffff:ffff:ffff:ffff"]); // discard, dummy prefix
+        assert_public(&["100:0:0:2::1"]);
+        // IETF protocol assignments, Teredo among them.
+        assert_not_public(&[
+            "2001::",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:1ff::1",
+        ]);
+        assert_not_public(&["2001:2::1", "2001:10::1", "2001:20::1"]);
+        assert_public(&["2001:200::1", "2000::1"]);
+        assert_not_public(&["2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"]); // docs
+        assert_public(&["2001:db9::1"]);
+        assert_not_public(&["3fff::", "3fff:fff:ffff::1"]); // documentation
+        assert_public(&["3fff:1000::1"]);
+        assert_not_public(&["5f00::1", "5f00:ffff::1"]); // segment routing
+        assert_not_public(&["fc00::", "fd00::1", "fdff:ffff::1"]); // unique local
+        assert_public(&["fbff:ffff::1"]);
+        assert_not_public(&["fe80::", "fe80::1", "febf:ffff::1"]); // link local
+        assert_not_public(&["fec0::", "fec0::1", "feff:ffff::1"]); // site local
+        assert_not_public(&["ff00::", "ff02::1", "ffff:ffff::1"]); // multicast
+    }
+
+    #[test]
+    fn ipv6_addresses_carrying_ipv4_follow_the_ipv4_rules() {
+        // IPv4-mapped, IPv4-compatible, SIIT, NAT64 and 6to4 of private addresses…
+        assert_not_public(&[
             "::ffff:127.0.0.1",
-            "198.18.0.1",
-            "240.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:192.0.0.1",
+            "::ffff:169.254.169.254",
             "::10.0.0.1",
+            "::0.0.0.2",
+            "::127.0.0.1",
+            "::ffff:0:10.0.0.1",
             "64:ff9b::a00:1",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::192.168.1.1",
             "2002:a00:1::1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2002:6440:1::1",
+        ]);
+        // …and of public ones.
+        assert_public(&[
+            "::ffff:93.184.216.34",
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+        ]);
+    }
+
+    #[test]
+    fn url_literals_follow_the_address_rules() {
+        for bad in [
+            "https://192.0.0.8/x",
+            "https://[fec0::1]/x",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",
+            "https://[::ffff:169.254.169.254]/x",
+            "https://[64:ff9b::a9fe:a9fe]/x",
+            "https://0.0.0.0/x",
         ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
+            assert!(check_url(bad, false).is_err(), "{bad}");
         }
+        assert!(check_url("https://93.184.216.34/x", false).is_ok());
+    }
+
+    /// Run alone in a child process by [`proxy_variables_are_not_used`], which sets
+    /// `GUILDHALL_TEST_PROXY_CHILD`: the proxy variables it sets would leak into every other
+    /// test of this process.
+    #[tokio::test]
+    #[ignore = "run by proxy_variables_are_not_used in a process of its own"]
+    async fn proxy_child() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        assert!(std::env::var_os("GUILDHALL_TEST_PROXY_CHILD").is_some());
+        // A "proxy" that counts connections and answers as if it had fetched the document.
+        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy_addr = proxy.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut socket, _)) = proxy.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let body = r#"{"via":"proxy"}"#;
+                let _ = socket
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+            }
+        });
+        let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server_addr = server.local_addr().unwrap();
+        tokio::spawn(async move {
+            let app = axum::Router::new().route(
+                "/doc",
+                axum::routing::get(|| async { axum::Json(serde_json::json!({"via": "direct"})) }),
+            );
+            let _ = axum::serve(server, app).await;
+        });
+        for name in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            std::env::set_var(name, format!("http://{proxy_addr}"));
+        }
+        std::env::remove_var("NO_PROXY");
+        std::env::remove_var("no_proxy");
+        let env = std::collections::BTreeMap::from([(
+            "GUILDHALL_DEV_HTTP".to_string(),
+            "true".to_string(),
+        )]);
+        let config = Config::from_sources(&Default::default(), &env).unwrap();
+        let client = FedClient::new(&config).unwrap();
+        let doc = client
+            .get_plain_json(&format!("http://{server_addr}/doc"))
+            .await
+            .unwrap();
+        assert_eq!(doc["via"], "direct");
+        assert_eq!(connections.load(Ordering::SeqCst), 0, "the proxy was used");
+    }
+
+    #[test]
+    fn proxy_variables_are_not_used() {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "federation::client::tests::proxy_child",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env("GUILDHALL_TEST_PROXY_CHILD", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("1 passed"),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     #[test]

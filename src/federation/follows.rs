@@ -58,38 +58,9 @@ pub async fn get(db: &Db, follower: &str, followee: &str) -> Result<Option<Follo
     Ok(row.map(|r| Follow::from_row(&r)).transpose()?)
 }
 
-/// Records a follow (or refreshes the activity id and state of an existing one).
-pub async fn record(
-    db: &Db,
-    follower: &str,
-    followee: &str,
-    accepted: bool,
-    activity_uri: &str,
-) -> Result<Follow> {
-    Ok(record_new(db, follower, followee, accepted, activity_uri)
-        .await?
-        .0)
-}
-
-/// [`record`], also telling whether the follow is new: of several requests racing, exactly
-/// one finds it new (the others find its row), so a notification goes out once.
-pub async fn record_new(
-    db: &Db,
-    follower: &str,
-    followee: &str,
-    accepted: bool,
-    activity_uri: &str,
-) -> Result<(Follow, bool)> {
-    let mut tx = db.begin_write().await?;
-    let new = record_tx(&mut tx, follower, followee, accepted, activity_uri).await?;
-    tx.commit().await?;
-    let follow = get(db, follower, followee)
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))?;
-    Ok((follow, new))
-}
-
-/// [`record`] inside a transaction; returns whether the follow is new. An insert that does
+/// Records a follow (or a repeated request) inside a transaction; returns whether the follow
+/// is new: of several requests racing, exactly one finds it new, so a notification goes out
+/// once. An insert that does
 /// nothing when the row exists (on PostgreSQL it waits for a racing insert to commit), then an
 /// update of the existing row, so it never fails half-way on a race. An accepted follow stays
 /// accepted: a repeated request read before an approval that committed meanwhile cannot turn
@@ -299,18 +270,17 @@ pub async fn follow(state: &AppState, member: &Account, target: &str) -> Result<
         if uri == me {
             return Err(Error::invalid("target", "is you"));
         }
-        let (f, new) = record_new(
-            &state.db,
-            &me,
-            &uri,
-            !local_target.locked(),
-            &activities::new_id(&urls),
-        )
-        .await?;
+        let accepted = !local_target.locked();
+        let mut tx = state.db.begin_write().await?;
+        let new = record_tx(&mut tx, &me, &uri, accepted, &activities::new_id(&urls)).await?;
         if new {
             let name = format!("@{}@{}", member.handle, urls.domain());
-            notify_follow(state, &local_target, &me, &name, f.accepted()).await?;
+            notify_follow(&mut tx, state, &local_target, &me, &name, accepted).await?;
         }
+        tx.commit().await?;
+        let f = get(&state.db, &me, &uri)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))?;
         return Ok(Followed {
             handle: format!("{}@{}", local_target.label(), urls.domain()),
             name: local_target.label(),
@@ -470,20 +440,27 @@ pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -
         .get("id")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let accept = !target.locked();
-    let already = get(&state.db, &from.uri, &target.uri(&urls)).await?;
-    let accepted = accept || already.as_ref().is_some_and(Follow::accepted);
-    record(
-        &state.db,
-        &from.uri,
-        &target.uri(&urls),
-        accepted,
-        activity_uri,
-    )
-    .await?;
-    if already.is_none() || (accepted && !already.as_ref().is_some_and(Follow::accepted)) {
-        notify_follow(state, &target, &from.uri, &from.handle(), accepted).await?;
+    let followee = target.uri(&urls);
+    // What the follow was, the follow as it is now and the notification, in one transaction:
+    // the follower is never listed before the people behind the target are told, and a
+    // repeated Follow racing the first is told apart from it.
+    let mut tx = state.db.begin_write().await?;
+    let sql = format!(
+        "SELECT state FROM follows WHERE follower = $1 AND followee = $2{}",
+        crate::storage::Dialect::of(&tx).for_update()
+    );
+    let before: Option<String> = sqlx::query_scalar(&sql)
+        .bind(&from.uri)
+        .bind(&followee)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let was_accepted = before.as_deref() == Some("accepted");
+    let accepted = !target.locked() || was_accepted;
+    record_tx(&mut tx, &from.uri, &followee, accepted, activity_uri).await?;
+    if before.is_none() || (accepted && !was_accepted) {
+        notify_follow(&mut tx, state, &target, &from.uri, &from.handle(), accepted).await?;
     }
+    tx.commit().await?;
     if accepted {
         let answer = activities::answer_follow(&urls, true, &target.uri(&urls), activity);
         send(
@@ -496,7 +473,7 @@ pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -
         .await?;
         // A new member of a project gets what the project already holds.
         if let LocalActor::Project(project) = &target {
-            if !already.as_ref().is_some_and(Follow::accepted) {
+            if !was_accepted {
                 crate::projects::federate::backfill(state, project, from).await?;
             }
         }
@@ -506,6 +483,7 @@ pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -
 
 /// Tells the people behind a local actor about a new follower or follow request.
 async fn notify_follow(
+    tx: &mut Tx,
     state: &AppState,
     target: &LocalActor,
     from_uri: &str,
@@ -533,9 +511,8 @@ async fn notify_follow(
         LocalActor::Project(p) => format!("/projects/{}/members", p.handle),
         _ => "/network".to_string(),
     };
-    let mut tx = state.db.begin_write().await?;
     notes::notify_stewards(
-        &mut tx,
+        tx,
         &state.db,
         target,
         &NewNotification {
@@ -549,7 +526,6 @@ async fn notify_follow(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -3,8 +3,9 @@
 //!
 //! 1. body over 1 MiB → 413; not JSON or missing `id`/`type`/`actor` → 400;
 //! 2. the actor's domain blocked → 403;
-//! 3. HTTP signature missing, malformed, stale, or not verifiable with the key of the activity's
-//!    own actor → 401 (never a silent 2xx: peers retry with another scheme on 4xx);
+//! 3. HTTP signature missing, malformed, stale, signed for another host, or not verifiable with
+//!    the key of the activity's own actor → 401 (never a silent 2xx: peers retry with another
+//!    scheme on 4xx);
 //! 4. an object claimed from another host → 400;
 //! 5. stored once by activity id (a repeat is answered 202 and ignored) → 202 Accepted.
 //!
@@ -22,11 +23,11 @@ use axum::Router;
 use serde_json::Value;
 use sqlx::Row as _;
 
-use super::crypto::VerifyingKey;
 use super::follows;
 use super::policy::{self, Decision};
 use super::remote::{self, id_of, RemoteActor};
 use super::signatures::{self, SignatureError};
+use super::viewer::{self, SignerError};
 use crate::app::AppState;
 use crate::error::Result;
 use crate::storage::{is_unique_violation, now_ms};
@@ -117,13 +118,6 @@ async fn receive(
         return Err(Refusal::Blocked);
     }
 
-    // A request signed for another server (a replayed copy of a delivery) is not ours to accept.
-    if !addressed_to_us(&headers, &uri, state.config.domain.as_str()) {
-        return Err(Refusal::Unauthorized(
-            "This request is addressed to another server.".into(),
-        ));
-    }
-
     let actor = match verify(&state, &method, &uri, &headers, &body, &actor_uri).await {
         Ok(a) => a,
         // A deleted actor's farewell (Mastodon sends Delete to every server it knows): there is
@@ -190,6 +184,12 @@ async fn verify(
     let scheme = state.config.scheme();
     let signed = signatures::parse(method, uri, headers, body, scheme, chrono::Utc::now())
         .map_err(|e| unauthorized(&e))?;
+    // A request signed for another server (a replayed copy of a delivery) is not ours to accept.
+    if !signed.is_addressed_to(&state.config.domain) {
+        return Err(Refusal::Unauthorized(
+            "This request is addressed to another server.".into(),
+        ));
+    }
     let key_id = signed.key_id().to_string();
     // Key ids take several shapes (`ACTOR#main-key` as Mastodon names it, `ACTOR/main-key` as
     // GoToSocial does): the key must be on the actor's server here, and below it must be the
@@ -201,29 +201,13 @@ async fn verify(
             "The signing key does not belong to the activity's actor.".into(),
         ));
     }
-    // The cached key first, whatever its age (a deleted actor signs its own Delete with it);
-    // on failure fetch the actor again once, in case it rotated its key.
-    let verifies = |a: &RemoteActor| {
-        a.key_id == key_id
-            && VerifyingKey::from_pem(&a.public_key_pem)
-                .map(|k| signed.verify(&k).is_ok())
-                .unwrap_or(false)
-    };
-    if let Some(cached) = remote::by_uri(&state.db, actor_uri).await? {
-        if verifies(&cached) {
-            return Ok(cached);
-        }
-    }
-    let fetched = remote::fetch(state, actor_uri).await.map_err(|e| match e {
-        remote::ResolveError::Gone => Refusal::Gone,
-        other => Refusal::Unauthorized(format!("The signing actor could not be fetched: {other}")),
-    })?;
-    if verifies(&fetched) {
-        return Ok(fetched);
-    }
-    Err(Refusal::Unauthorized(
-        "The signature does not verify.".into(),
-    ))
+    viewer::signing_actor(state, &signed, actor_uri)
+        .await
+        .map_err(|e| match e {
+            SignerError::Unresolved(remote::ResolveError::Gone) => Refusal::Gone,
+            SignerError::Internal(e) => Refusal::Internal(e),
+            other => Refusal::Unauthorized(other.to_string()),
+        })
 }
 
 fn unauthorized(e: &SignatureError) -> Refusal {
@@ -285,7 +269,19 @@ pub async fn process_batch(state: &AppState) -> Result<usize> {
         let body: String = row.try_get("body")?;
         let attempts: i64 = row.try_get("attempts")?;
         let outcome = match serde_json::from_str::<Value>(&body) {
-            Ok(activity) => handle(state, &activity, &actor).await,
+            Ok(activity) => {
+                // Each activity in a task of its own: a handler that panicked on some input
+                // would otherwise end this processor for good (and the activity, retried after
+                // a restart, end it again). A panic counts as a failed attempt.
+                let task_state = state.clone();
+                tokio::spawn(async move { handle(&task_state, &activity, &actor).await })
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(crate::error::Error::Internal(anyhow::anyhow!(
+                            "processing the activity panicked: {e}"
+                        )))
+                    })
+            }
             Err(e) => Err(crate::error::Error::BadRequest(e.to_string())),
         };
         match outcome {
@@ -418,21 +414,4 @@ pub async fn prune(db: &crate::storage::Db) -> Result<u64> {
     .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
-}
-
-/// Whether the request's `Host` (or, without one, the URI authority) is this instance's domain,
-/// ignoring a default port.
-fn addressed_to_us(headers: &HeaderMap, uri: &axum::http::Uri, domain: &str) -> bool {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| uri.authority().map(|a| a.to_string()))
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let host = host
-        .strip_suffix(":443")
-        .or_else(|| host.strip_suffix(":80"))
-        .unwrap_or(&host);
-    host == domain
 }

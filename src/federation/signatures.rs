@@ -47,6 +47,9 @@
 //!   Mastodon and Fedify leave the query out), so the query of a cavage request is only
 //!   authenticated when the signer included it. `host` falls back to the URI authority when the
 //!   `Host` header is absent (HTTP/2).
+//! - Host: every accepted signature covers the host the request was sent to (`host`,
+//!   `@authority` or `@target-uri`); [`SignedRequest::is_addressed_to`] tells whether that is
+//!   ours, so a request signed for another server cannot be replayed here.
 //! - RFC 9421: one signature is checked (the one labelled `sig1`, else the first); the
 //!   `@signature-params` line is the `Signature-Input` member as received, and if that differs
 //!   from its canonical serialization the canonical form is tried too. Component parameters
@@ -171,6 +174,10 @@ pub struct SignedRequest {
     /// the order to try them: with and without the query string, or the `@signature-params`
     /// line as received and re-serialized.
     inputs: Vec<Vec<u8>>,
+    /// The host the request was sent to (`Host`, or the URI authority), normalised as
+    /// [`normalize_authority`] does; every accepted signature covers it (`host`, `@authority` or
+    /// `@target-uri`).
+    authority: Option<String>,
 }
 
 impl SignedRequest {
@@ -181,6 +188,13 @@ impl SignedRequest {
 
     pub fn scheme(&self) -> Scheme {
         self.scheme
+    }
+
+    /// Whether the request was signed for `domain` (`host[:port]` in lower case, without the
+    /// scheme's default port, as this instance's domain is configured). A request signed for
+    /// another server, such as a copy of a delivery or of a signed fetch replayed here, is not.
+    pub fn is_addressed_to(&self, domain: &str) -> bool {
+        self.authority.as_deref() == Some(domain)
     }
 
     /// Checks the signature bytes with `key` (RSASSA-PKCS1-v1_5, SHA-256).
@@ -977,6 +991,7 @@ fn parse_cavage_text(
         key_id: key_id.to_owned(),
         signature,
         inputs,
+        authority: target.authority.clone(),
     })
 }
 
@@ -1258,6 +1273,7 @@ fn parse_rfc9421(
         key_id: key_id.to_owned(),
         signature,
         inputs,
+        authority: target.authority.clone(),
     })
 }
 
@@ -1991,6 +2007,23 @@ mod tests {
             assert_eq!(req.check().unwrap_err(), SignatureError::BadSignature);
             req.uri = "/inbox".parse().unwrap();
             assert!(matches!(req.parse(), Err(SignatureError::MissingHeader(_))));
+        }
+    }
+
+    #[test]
+    fn the_signed_host_is_known() {
+        for mut req in [post(), get(), post_9421()] {
+            let signed = req.parse().unwrap();
+            assert!(signed.is_addressed_to("guild.example"));
+            assert!(!signed.is_addressed_to("evil.example"));
+            assert!(!signed.is_addressed_to("guild.example:8443"));
+            // Case and the scheme's default port do not matter.
+            req.set("host", "Guild.Example:443");
+            assert!(req.parse().unwrap().is_addressed_to("guild.example"));
+            // Without a Host header (HTTP/2), the URI authority is the host.
+            req.headers.remove("host");
+            req.uri = format!("https://evil.example{}", req.uri).parse().unwrap();
+            assert!(req.parse().unwrap().is_addressed_to("evil.example"));
         }
     }
 

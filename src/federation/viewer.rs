@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use super::crypto::VerifyingKey;
 use super::policy::{self, Decision};
 use super::remote::{self, RemoteActor};
-use super::signatures::{self, SignatureError};
+use super::signatures::{self, SignatureError, SignedRequest};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 
@@ -30,7 +30,8 @@ pub fn is_signed(headers: &HeaderMap) -> bool {
 }
 
 /// The remote actor that signed this GET, or `None` when it is unsigned. A signature that does
-/// not verify, a key that belongs to no actor, or a blocked domain is [`Error::Unauthorized`].
+/// not verify or was made for another host, a key that belongs to no actor, or a blocked domain
+/// is [`Error::Unauthorized`].
 pub async fn signed_fetcher(
     state: &AppState,
     method: &Method,
@@ -52,6 +53,14 @@ pub async fn signed_fetcher(
         tracing::info!(error = %e, "signed fetch refused");
         Error::Unauthorized
     })?;
+    // A fetch signed for another server, replayed here, proves nothing about who asks us.
+    if !signed.is_addressed_to(&state.config.domain) {
+        tracing::info!(
+            key_id = signed.key_id(),
+            "signed fetch for another host refused"
+        );
+        return Err(Error::Unauthorized);
+    }
     let key_id = signed.key_id().to_string();
     let Some(host) = policy::host_of(&key_id) else {
         return Err(Error::Unauthorized);
@@ -59,26 +68,56 @@ pub async fn signed_fetcher(
     if policy::decide(&state.db, &host).await? == Decision::Block {
         return Err(Error::Unauthorized);
     }
+    // The actor the key id names: `ACTOR#main-key` (Mastodon) or the actor itself.
+    let actor_uri = key_id.split('#').next().unwrap_or_default().to_string();
+    match signing_actor(state, &signed, &actor_uri).await {
+        Ok(actor) => Ok(Some(actor)),
+        Err(SignerError::Internal(e)) => Err(e),
+        Err(e) => {
+            tracing::info!(key_id, error = %e, "the signer of a fetch could not be established");
+            Err(Error::Unauthorized)
+        }
+    }
+}
+
+/// Why the actor that signed a request could not be established.
+#[derive(Debug, thiserror::Error)]
+pub enum SignerError {
+    #[error("The signing actor could not be fetched: {0}")]
+    Unresolved(remote::ResolveError),
+    #[error("The signature does not verify.")]
+    BadSignature,
+    #[error(transparent)]
+    Internal(#[from] Error),
+}
+
+/// The actor `actor_uri`, if the key its document publishes under the request's key id
+/// verifies the signature: the cached document first, whatever its age (a deleted actor signs
+/// its own `Delete` with it); when that fails, the document fetched again once, in case the
+/// actor rotated its key. Inbox deliveries and signed fetches both establish their signer here.
+pub(super) async fn signing_actor(
+    state: &AppState,
+    signed: &SignedRequest,
+    actor_uri: &str,
+) -> Result<RemoteActor, SignerError> {
     let verifies = |a: &RemoteActor| {
-        a.key_id == key_id
+        a.key_id == signed.key_id()
             && VerifyingKey::from_pem(&a.public_key_pem)
                 .map(|k| signed.verify(&k).is_ok())
                 .unwrap_or(false)
     };
-    // The actor the key id names: `ACTOR#main-key` (Mastodon) or the actor itself.
-    let actor_uri = key_id.split('#').next().unwrap_or_default().to_string();
-    if let Some(cached) = remote::by_uri(&state.db, &actor_uri).await? {
+    if let Some(cached) = remote::by_uri(&state.db, actor_uri).await? {
         if verifies(&cached) {
-            return Ok(Some(cached));
+            return Ok(cached);
         }
     }
-    match remote::fetch(state, &actor_uri).await {
-        Ok(fetched) if verifies(&fetched) => Ok(Some(fetched)),
-        Ok(_) => Err(Error::Unauthorized),
-        Err(e) => {
-            tracing::info!(key_id, error = %e, "the signer of a fetch could not be resolved");
-            Err(Error::Unauthorized)
-        }
+    let fetched = remote::fetch(state, actor_uri)
+        .await
+        .map_err(SignerError::Unresolved)?;
+    if verifies(&fetched) {
+        Ok(fetched)
+    } else {
+        Err(SignerError::BadSignature)
     }
 }
 

@@ -21,7 +21,7 @@ use guildhall::federation::urls::Urls;
 use serde_json::{json, Value};
 use sqlx::Row as _;
 
-use crate::support::{self, csrf_from, Instance, ADMIN_PASSWORD};
+use crate::support::{self, csrf_from, eventually_exactly, Instance, ADMIN_PASSWORD};
 
 const AS_JSON: &str = "application/activity+json";
 
@@ -29,14 +29,14 @@ const AS_JSON: &str = "application/activity+json";
 
 /// What the receiver knows and has seen.
 #[derive(Default)]
-struct Inbox {
+pub(crate) struct Inbox {
     /// Public keys by key id.
     keys: Mutex<HashMap<String, String>>,
     /// Statuses answered first, in order; then `status`.
-    script: Mutex<VecDeque<u16>>,
+    pub(crate) script: Mutex<VecDeque<u16>>,
     status: AtomicU16,
     /// Simulated processing time per request.
-    delay_ms: AtomicU64,
+    pub(crate) delay_ms: AtomicU64,
     /// Ids of activities answered with 2xx, once per request.
     accepted: Mutex<Vec<String>>,
     /// Every request.
@@ -62,23 +62,23 @@ impl Inbox {
         Arc::new(inbox)
     }
 
-    fn answer(&self, status: u16) {
+    pub(crate) fn answer(&self, status: u16) {
         self.status.store(status, Ordering::SeqCst);
     }
 
-    fn script(&self, statuses: &[u16]) {
+    pub(crate) fn script(&self, statuses: &[u16]) {
         self.script.lock().unwrap().extend(statuses);
     }
 
-    fn accepted(&self) -> Vec<String> {
+    pub(crate) fn accepted(&self) -> Vec<String> {
         self.accepted.lock().unwrap().clone()
     }
 
-    fn hits(&self) -> usize {
+    pub(crate) fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
     }
 
-    fn assert_signatures_valid(&self) {
+    pub(crate) fn assert_signatures_valid(&self) {
         let bad = self.bad_signatures.lock().unwrap();
         assert!(bad.is_empty(), "requests with bad signatures: {bad:?}");
     }
@@ -142,13 +142,13 @@ async fn receive(
 }
 
 /// A running receiver; stops when dropped.
-struct Receiver {
-    port: u16,
+pub(crate) struct Receiver {
+    pub(crate) port: u16,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Receiver {
-    async fn start(inbox: Arc<Inbox>) -> Receiver {
+    pub(crate) async fn start(inbox: Arc<Inbox>) -> Receiver {
         Self::start_on(0, inbox).await
     }
 
@@ -166,7 +166,7 @@ impl Receiver {
         Receiver { port, task }
     }
 
-    fn inbox_url(&self) -> String {
+    pub(crate) fn inbox_url(&self) -> String {
         inbox_url(self.port)
     }
 }
@@ -191,7 +191,7 @@ fn closed_port() -> u16 {
 
 /// A set-up instance on a fresh database; returns it, the admin's token and the folder that
 /// holds a SQLite database (keep it while the database is in use).
-async fn start(extra: &[(&str, &str)]) -> (Instance, String, tempfile::TempDir) {
+pub(crate) async fn start(extra: &[(&str, &str)]) -> (Instance, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = support::fresh_database(dir.path()).await;
     let instance = Instance::start(&url, extra).await;
@@ -218,7 +218,7 @@ fn database_url(instance: &Instance) -> String {
 }
 
 /// A receiver's inbox that knows the space's public key.
-async fn inbox_for(instance: &Instance) -> Arc<Inbox> {
+pub(crate) async fn inbox_for(instance: &Instance) -> Arc<Inbox> {
     let actor: Value = instance
         .app
         .api
@@ -237,7 +237,7 @@ async fn inbox_for(instance: &Instance) -> Arc<Inbox> {
 }
 
 /// Publishes `n` activities of the space to `inboxes` in one transaction; returns their ids.
-async fn publish(state: &AppState, n: usize, inboxes: &[String]) -> Vec<String> {
+pub(crate) async fn publish(state: &AppState, n: usize, inboxes: &[String]) -> Vec<String> {
     let urls = Urls::new(&state.config);
     let mut tx = state.db.begin_write().await.unwrap();
     let mut ids = Vec::new();
@@ -272,19 +272,19 @@ async fn publish(state: &AppState, n: usize, inboxes: &[String]) -> Vec<String> 
 }
 
 #[derive(Debug, Clone)]
-struct DeliveryRow {
-    id: i64,
-    inbox: String,
-    state: String,
-    attempts: i64,
-    last_status: Option<i64>,
-    last_error: Option<String>,
-    lease_owner: Option<String>,
-    lease_until: i64,
-    delivered_at: Option<i64>,
+pub(crate) struct DeliveryRow {
+    pub(crate) id: i64,
+    pub(crate) inbox: String,
+    pub(crate) state: String,
+    pub(crate) attempts: i64,
+    pub(crate) last_status: Option<i64>,
+    pub(crate) last_error: Option<String>,
+    pub(crate) lease_owner: Option<String>,
+    pub(crate) lease_until: i64,
+    pub(crate) delivered_at: Option<i64>,
 }
 
-async fn deliveries(state: &AppState) -> Vec<DeliveryRow> {
+pub(crate) async fn deliveries(state: &AppState) -> Vec<DeliveryRow> {
     sqlx::query(
         "SELECT id, inbox, state, attempts, last_status, last_error, lease_owner, lease_until, \
          delivered_at FROM deliveries ORDER BY id",
@@ -308,7 +308,7 @@ async fn deliveries(state: &AppState) -> Vec<DeliveryRow> {
 }
 
 /// `(consecutive_failures, parked_until)` of a host.
-async fn host_health(state: &AppState, host: &str) -> (i64, i64) {
+pub(crate) async fn host_health(state: &AppState, host: &str) -> (i64, i64) {
     let row = sqlx::query(
         "SELECT consecutive_failures, parked_until FROM delivery_hosts WHERE host = $1",
     )
@@ -320,7 +320,7 @@ async fn host_health(state: &AppState, host: &str) -> (i64, i64) {
 }
 
 /// Polls `check` until it returns `Some`, for at most `secs` seconds.
-async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -335,13 +335,22 @@ where
     }
 }
 
-async fn all_in_state(state: &AppState, wanted: &str, count: usize) -> Option<Vec<DeliveryRow>> {
+pub(crate) async fn all_in_state(
+    state: &AppState,
+    wanted: &str,
+    count: usize,
+) -> Option<Vec<DeliveryRow>> {
     let rows = deliveries(state).await;
     (rows.len() == count && rows.iter().all(|r| r.state == wanted)).then_some(rows)
 }
 
-/// Asserts every id arrived exactly once.
-fn assert_once(inbox: &Inbox, ids: &[String]) {
+/// Asserts every id arrived exactly once, and nothing more while the receiver is watched for
+/// a moment longer (a duplicate sent late fails).
+pub(crate) async fn assert_once(inbox: &Inbox, ids: &[String]) {
+    eventually_exactly(ids.len(), "activities accepted by the receiver", || async {
+        inbox.accepted().len()
+    })
+    .await;
     let got = inbox.accepted();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for id in &got {
@@ -353,7 +362,7 @@ fn assert_once(inbox: &Inbox, ids: &[String]) {
     assert_eq!(got.len(), ids.len(), "{got:?}");
 }
 
-const QUICK: (&str, &str) = ("GUILDHALL_DELIVERY_RETRY_BASE_MS", "50");
+pub(crate) const QUICK: (&str, &str) = ("GUILDHALL_DELIVERY_RETRY_BASE_MS", "50");
 
 // --- scenarios --------------------------------------------------------------------------------
 
@@ -387,8 +396,8 @@ async fn an_activity_is_delivered_once_with_a_valid_signature() {
     assert_eq!(rows[0].last_status, Some(202));
     assert!(rows[0].delivered_at.is_some());
     assert_eq!(rows[0].lease_until, 0, "the lease is released");
-    assert_once(&inbox, &ids);
-    assert_eq!(inbox.hits(), 1);
+    assert_once(&inbox, &ids).await;
+    eventually_exactly(1, "requests", || async { inbox.hits() }).await;
     inbox.assert_signatures_valid();
 
     // The activity is recorded for the outbox.
@@ -446,8 +455,8 @@ async fn temporary_failures_are_retried_until_delivered() {
     assert_eq!(rows[0].attempts, 4);
     assert_eq!(rows[0].last_status, Some(202));
     assert_eq!(rows[0].last_error, None);
-    assert_eq!(inbox.hits(), 4);
-    assert_once(&inbox, &ids);
+    eventually_exactly(4, "requests", || async { inbox.hits() }).await;
+    assert_once(&inbox, &ids).await;
     inbox.assert_signatures_valid();
     let host = format!("127.0.0.1:{}", receiver.port);
     assert_eq!(
@@ -485,7 +494,7 @@ async fn a_host_that_is_down_gets_its_deliveries_when_it_comes_back() {
         all_in_state(&app.state, "delivered", 2)
     })
     .await;
-    assert_once(&inbox, &ids);
+    assert_once(&inbox, &ids).await;
     inbox.assert_signatures_valid();
 }
 
@@ -500,7 +509,7 @@ async fn gone_inboxes_fail_without_retries() {
     let rows = eventually(20, "the failure", || all_in_state(&app.state, "failed", 1)).await;
     assert_eq!(rows[0].attempts, 1);
     assert_eq!(rows[0].last_status, Some(410));
-    assert_eq!(inbox.hits(), 1);
+    eventually_exactly(1, "requests", || async { inbox.hits() }).await;
     assert!(inbox.accepted().is_empty());
     // The host answered, so it is not counted as failing.
     let host = format!("127.0.0.1:{}", receiver.port);
@@ -524,7 +533,7 @@ async fn blocked_hosts_get_nothing() {
     let rows = eventually(20, "the refusal", || all_in_state(&app.state, "failed", 1)).await;
     assert_eq!(rows[0].last_error.as_deref(), Some("blocked"));
     assert_eq!(rows[0].attempts, 0);
-    assert_eq!(inbox.hits(), 0);
+    eventually_exactly(0, "requests", || async { inbox.hits() }).await;
 }
 
 #[tokio::test]
@@ -565,7 +574,7 @@ async fn failing_hosts_are_parked_and_probed_one_delivery_at_a_time() {
         all_in_state(&app.state, "delivered", 5)
     })
     .await;
-    assert_once(&inbox, &ids);
+    assert_once(&inbox, &ids).await;
     inbox.assert_signatures_valid();
     assert_eq!(host_health(&app.state, &host).await, (0, 0));
 }
@@ -673,7 +682,7 @@ async fn administrators_see_the_queue_and_retry_a_parked_host() {
         all_in_state(&app.state, "delivered", 2)
     })
     .await;
-    assert_once(&inbox, &ids);
+    assert_once(&inbox, &ids).await;
     inbox.assert_signatures_valid();
 
     // A host we never delivered to.
@@ -746,7 +755,7 @@ async fn queued_deliveries_survive_a_restart_and_abandoned_leases_expire() {
         all_in_state(&second.state, "delivered", 3)
     })
     .await;
-    assert_once(&inbox, &ids);
+    assert_once(&inbox, &ids).await;
     inbox.assert_signatures_valid();
     let taken_over = rows.iter().min_by_key(|r| r.id).unwrap();
     assert!(
@@ -782,9 +791,12 @@ async fn two_processes_share_the_queue_without_sending_twice() {
     })
     .await;
     inbox.assert_signatures_valid();
-    // Each activity reached each of the four hosts exactly once.
+    // Each activity reached each of the four hosts exactly once, and nothing came later.
+    eventually_exactly(200, "activities accepted by the receivers", || async {
+        inbox.accepted().len()
+    })
+    .await;
     let got = inbox.accepted();
-    assert_eq!(got.len(), 200, "no delivery was sent twice");
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for id in &got {
         *counts.entry(id.as_str()).or_default() += 1;

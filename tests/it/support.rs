@@ -374,7 +374,7 @@ pub fn future_year() -> i32 {
     chrono::Utc::now().year() + 4
 }
 
-/// A date (and time) in [`future_year`]: `ahead("06-01T18:00")` is `ahead("06-01T18:00")` when
+/// A date (and time) in [`future_year`]: `ahead("06-01T18:00")` is `"2030-06-01T18:00"` when
 /// run in 2026.
 pub fn ahead(month_day_time: &str) -> String {
     format!("{}-{month_day_time}", future_year())
@@ -397,4 +397,37 @@ pub fn long_day(month_day: &str) -> String {
         .expect("a valid month and day")
         .format("%a %-d %b %Y")
         .to_string()
+}
+
+/// How long [`eventually_exactly`] keeps watching once the count is reached: a duplicate sent
+/// late (a retry, a second queued row) arrives well within it.
+pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Waits (at most 20 seconds) until `count` gives `n`, then keeps watching for [`SETTLE`]: the
+/// test fails if the count ever goes past `n`, so something arriving twice, or arriving where it
+/// must not, is caught even when it comes after the expected ones.
+pub async fn eventually_exactly<F, Fut>(n: usize, what: &str, mut count: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let got = count().await;
+        assert!(got <= n, "{what}: {got}, expected exactly {n}");
+        if got == n {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}: {got} of {n}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let until = std::time::Instant::now() + SETTLE;
+    while std::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let got = count().await;
+        assert_eq!(got, n, "{what}: {got} after it had reached {n}");
+    }
 }
