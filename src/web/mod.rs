@@ -4,6 +4,7 @@
 pub mod cookies;
 pub mod csrf;
 pub mod errors;
+pub mod headers;
 pub mod page;
 
 use axum::extract::{Path, State};
