@@ -137,7 +137,8 @@ pub fn redirect_with_notice(to: &str, notice: &str) -> Response {
 
 /// Keeps a redirect target on this site: a local path, never another origin. Browsers read
 /// `//host`, `/\host` and `/<tab>/host` (they drop tabs and newlines) as another site, so the
-/// path starts with exactly one `/` and holds no `\`, whitespace or control character.
+/// path starts with exactly one `/` and holds only visible ASCII (a path we link is
+/// percent-encoded), never `\`, whitespace, control or direction characters.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if is_local_path(n) => n.to_string(),
@@ -146,13 +147,10 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 fn is_local_path(path: &str) -> bool {
-    let mut chars = path.chars();
-    chars.next() == Some('/')
-        && !matches!(chars.next(), Some('/' | '\\'))
+    path.starts_with('/')
+        && !path.starts_with("//")
         && path.len() <= 2048
-        && !path
-            .chars()
-            .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
 #[cfg(test)]
@@ -179,6 +177,8 @@ mod tests {
             "evil.example",
             "",
             "/\u{a0}/evil.example",
+            "/\u{202e}/evil.example",
+            "/\u{7f}",
         ] {
             assert_eq!(super::safe_next(Some(hostile)), "/", "{hostile:?}");
         }

@@ -10,6 +10,7 @@ mod directory;
 mod domains;
 mod events;
 mod federation;
+mod hostile_web;
 mod posts;
 mod projects;
 mod spaces;
