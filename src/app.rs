@@ -127,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::inbox::router())
         .merge(federation::collections::router())
         .merge(pages)
+        .layer(from_fn_with_state(state.clone(), web::headers::add))
         .layer(from_fn_with_state(state.clone(), ops::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TraceLayer::new_for_http())

@@ -57,6 +57,10 @@ pub struct Config {
     pub directory_sync_secs: u64,
     /// How far peers' own peer lists are followed (0: only spaces added here or followed).
     pub directory_peer_hops: u32,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Bearer token that opens `/metrics`; without one, only loopback peers may read it.
+    pub metrics_token: Option<Secret>,
 }
 
 /// Every key, its environment variable and its default, in the order of the README table.
@@ -88,6 +92,8 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("delivery_park_after", "GUILDHALL_DELIVERY_PARK_AFTER", "5"),
     ("directory_sync_secs", "GUILDHALL_DIRECTORY_SYNC_SECS", "60"),
     ("directory_peer_hops", "GUILDHALL_DIRECTORY_PEER_HOPS", "1"),
+    ("trusted_proxies", "GUILDHALL_TRUSTED_PROXIES", ""),
+    ("metrics_token", "GUILDHALL_METRICS_TOKEN", ""),
 ];
 
 impl Config {
@@ -181,6 +187,21 @@ impl Config {
         let directory_sync_secs = parse_number(&k, &v, 1, 86_400)?;
         let (k, v) = get("directory_peer_hops");
         let directory_peer_hops = parse_number(&k, &v, 0, 3)? as u32;
+        let (k, v) = get("trusted_proxies");
+        let trusted_proxies = v
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| n.parse().map_err(|e: String| ConfigError::new(&k, e)))
+            .collect::<Result<Vec<IpNet>, _>>()?;
+        let (k, v) = get("metrics_token");
+        let metrics_token = match v.trim() {
+            "" => None,
+            t if t.len() < 16 => {
+                return Err(ConfigError::new(&k, "must be at least 16 characters"))
+            }
+            t => Some(Secret(t.to_string())),
+        };
 
         Ok(Config {
             domain,
@@ -198,6 +219,8 @@ impl Config {
             delivery_park_after,
             directory_sync_secs,
             directory_peer_hops,
+            trusted_proxies,
+            metrics_token,
         })
     }
 
@@ -213,6 +236,76 @@ impl Config {
     /// The public base URL, without a trailing slash.
     pub fn base_url(&self) -> String {
         format!("{}://{}", self.scheme(), self.domain)
+    }
+}
+
+/// A secret setting: never shown by `Debug`, so a logged configuration does not leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// An IP network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`); a bare address is a network
+/// of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Whether `ip` is in this network (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not an address or network such as 10.0.0.0/8");
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
+        let addr = addr.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(bad)?,
+            None => max,
+        };
+        Ok(IpNet { addr, prefix })
     }
 }
 
@@ -421,6 +514,46 @@ mod tests {
             let err = Config::from_sources(&BTreeMap::new(), &env(&[(key, value)])).unwrap_err();
             assert_eq!(err.key, key, "{value}");
             assert!(err.to_string().contains(key));
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_and_metrics_token() {
+        let c = Config::from_sources(
+            &BTreeMap::new(),
+            &env(&[
+                (
+                    "GUILDHALL_TRUSTED_PROXIES",
+                    "10.0.0.0/8, ::1, 2001:db8::/32",
+                ),
+                ("GUILDHALL_METRICS_TOKEN", "a-long-enough-secret"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        let inside = |ip: &str| {
+            let ip: IpAddr = ip.parse().unwrap();
+            c.trusted_proxies.iter().any(|n| n.contains(ip))
+        };
+        assert!(inside("10.1.2.3") && inside("::ffff:10.0.0.1") && inside("::1"));
+        assert!(inside("2001:db8:ffff::1"));
+        assert!(!inside("11.0.0.1") && !inside("::2") && !inside("2001:db9::1"));
+        assert_eq!(
+            c.metrics_token.as_ref().map(Secret::expose),
+            Some("a-long-enough-secret")
+        );
+        assert!(!format!("{c:?}").contains("a-long-enough-secret"));
+        let all: IpNet = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("192.0.2.1".parse().unwrap()));
+        let defaults = Config::from_sources(&BTreeMap::new(), &BTreeMap::new()).unwrap();
+        assert!(defaults.trusted_proxies.is_empty() && defaults.metrics_token.is_none());
+        for (key, value) in [
+            ("GUILDHALL_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("GUILDHALL_TRUSTED_PROXIES", "proxy.example"),
+            ("GUILDHALL_METRICS_TOKEN", "short"),
+        ] {
+            let err = Config::from_sources(&BTreeMap::new(), &env(&[(key, value)])).unwrap_err();
+            assert_eq!(err.key, key, "{value}");
         }
     }
 

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -201,7 +202,42 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Metrics name the remote hosts this space talks to and its traffic: they open to a bearer
+/// token (`metrics_token`), or, when none is set, to a loopback peer that no proxy forwarded.
+fn may_read_metrics(state: &AppState, parts: &Parts) -> bool {
+    match &state.config.metrics_token {
+        Some(token) => parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| {
+                crate::web::csrf::constant_time_eq(
+                    given.trim().as_bytes(),
+                    token.expose().as_bytes(),
+                )
+            }),
+        None => {
+            crate::web::client::peer_of(parts).is_ok_and(|ip| ip.is_loopback())
+                && !crate::web::client::is_forwarded(&parts.headers)
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    if !may_read_metrics(&state, &parts) {
+        let mut response = (
+            StatusCode::UNAUTHORIZED,
+            "Metrics need the bearer token set in metrics_token, or a request from this machine.",
+        )
+            .into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        return response;
+    }
     if let Ok(n) = crate::accounts::store::count(&state.db).await {
         state.metrics.members.set(n);
     }

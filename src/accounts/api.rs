@@ -1,9 +1,7 @@
 //! JSON API for accounts: tokens, sign-up, one's own profile, avatar and password, and the
 //! member list.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -19,6 +17,7 @@ use crate::api::{ApiJson, Paging};
 use crate::app::AppState;
 use crate::companies;
 use crate::error::{Error, Result};
+use crate::web::client::ClientIp;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -76,11 +75,10 @@ struct TokenRequest {
 
 async fn create_token(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Response> {
-    let account =
-        register::authenticate(&state, &body.login, &body.password, Some(peer.ip())).await?;
+    let account = register::authenticate(&state, &body.login, &body.password, client).await?;
     let label: String = body.label.chars().take(100).collect();
     let token = session::issue_api_token(&state, account.id, &label).await?;
     Ok((

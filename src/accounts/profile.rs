@@ -147,8 +147,7 @@ pub async fn replace_avatar(
     account_id: i64,
     data: Vec<u8>,
 ) -> Result<()> {
-    let image =
-        tokio::task::spawn_blocking(move || crate::media::square_image(&data, 256)).await??;
+    let image = crate::media::square_image(data, 256).await?;
     let key = crate::media::new_key("avatars", &image);
     state.media.put(&key, image.bytes).await?;
     if let Some(old) = super::store::set_avatar(&state.db, account_id, Some(&key)).await? {

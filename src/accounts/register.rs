@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
-use super::{password, store, Account};
+use super::{password, store, throttle, Account};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::keys;
@@ -125,32 +125,32 @@ pub async fn sign_up(db: &Db, signup: &ValidSignup, invite: Option<&str>) -> Res
     Ok(id)
 }
 
-/// Checks a handle-or-email and password, with throttling per account and per address.
+/// Checks a handle-or-email and password, with throttling per account and per client address.
+/// The attempt is counted before the password is checked.
 pub async fn authenticate(
     state: &AppState,
     login: &str,
     secret: &str,
-    from: Option<IpAddr>,
+    from: IpAddr,
 ) -> Result<Account> {
     let login = login.trim().trim_start_matches('@').to_ascii_lowercase();
     if login.is_empty() || secret.is_empty() || login.len() > 254 || secret.len() > 1024 {
         return Err(Error::invalid("login", "and password are required"));
     }
-    let account_key = format!("acct:{login}");
-    let mut keys = vec![account_key.clone()];
-    if let Some(ip) = from {
-        keys.push(format!("ip:{ip}"));
-    }
-    state
-        .throttle
-        .check(&keys)
-        .map_err(Error::TooManyRequests)?;
-
     let account = if login.contains('@') {
         store::by_email(&state.db, &login).await?
     } else {
         store::by_handle(&state.db, &login).await?
     };
+    // One count per account, whether it is named by handle or by e-mail.
+    let account_key = match &account {
+        Some(a) => format!("acct:{}", a.id),
+        None => format!("login:{login}"),
+    };
+    let attempt = state
+        .throttle
+        .begin(vec![account_key.clone(), throttle::address_key(from)])
+        .map_err(Error::TooManyRequests)?;
     let ok = match &account {
         Some(a) => {
             let stored = store::password_hash(&state.db, a.id)
@@ -165,13 +165,10 @@ pub async fn authenticate(
     };
     match account {
         Some(a) if ok => {
-            state.throttle.succeed(&account_key);
+            attempt.succeeded(&account_key);
             Ok(a)
         }
-        _ => {
-            state.throttle.fail(&keys);
-            Err(Error::invalid("login", "or password is wrong"))
-        }
+        _ => Err(Error::invalid("login", "or password is wrong")),
     }
 }
 
@@ -179,18 +176,16 @@ pub async fn authenticate(
 /// like sign-in so a stolen session cannot guess it.
 pub async fn confirm_password(state: &AppState, account: &Account, given: &str) -> Result<bool> {
     let key = format!("confirm:{}", account.id);
-    state
+    let attempt = state
         .throttle
-        .check(std::slice::from_ref(&key))
+        .begin(vec![key.clone()])
         .map_err(Error::TooManyRequests)?;
     let stored = store::password_hash(&state.db, account.id)
         .await?
         .unwrap_or_default();
     let ok = password::verify(given.to_string(), stored).await?;
     if ok {
-        state.throttle.succeed(&key);
-    } else {
-        state.throttle.fail(std::slice::from_ref(&key));
+        attempt.succeeded(&key);
     }
     Ok(ok)
 }

@@ -1,10 +1,8 @@
 //! Pages: sign in, sign up, sign out, the member list, a member's profile, and the settings
 //! pages for one's own profile, avatar and password.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::federation::{negotiate, tombstones};
 use crate::spaces::{self, RegistrationMode};
 use crate::validate::FieldErrors;
+use crate::web::client::ClientIp;
 use crate::web::page::{redirect_with_notice, render, render_status, safe_next, PageCtx};
 
 pub fn router() -> Router<AppState> {
@@ -82,12 +81,12 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ctx: PageCtx,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
     let next = safe_next(form.next.as_deref());
-    match register::authenticate(&state, &form.login, &form.password, Some(peer.ip())).await {
+    match register::authenticate(&state, &form.login, &form.password, client).await {
         Ok(account) => {
             let token = session::start_web_session(&state, account.id).await?;
             Ok(with_cookie(

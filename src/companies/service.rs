@@ -174,8 +174,7 @@ pub async fn replace_logo(
     data: Vec<u8>,
 ) -> Result<()> {
     let (company, _) = managed(&state.db, handle, actor).await?;
-    let image =
-        tokio::task::spawn_blocking(move || crate::media::square_image(&data, 256)).await??;
+    let image = crate::media::square_image(data, 256).await?;
     let key = crate::media::new_key("logos", &image);
     state.media.put(&key, image.bytes).await?;
     if let Some(old) = store::set_logo(&state.db, company.id, Some(&key)).await? {

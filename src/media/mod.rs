@@ -2,18 +2,35 @@
 //! behind `object_store` (a local folder by default).
 
 use std::io::Cursor;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
-use image::{imageops::FilterType, DynamicImage, ImageFormat};
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, ImageFormat};
 use object_store::{local::LocalFileSystem, path::Path as StorePath, ObjectStore};
+
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 
 /// Largest upload accepted for an image, before processing.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
-/// Largest width or height a source image may have (guards against decompression bombs).
-const MAX_SOURCE_SIDE: u32 = 8000;
+/// Most pixels a source image may have. A few hundred kilobytes of PNG can declare a picture
+/// that takes gigabytes to decode, so the size is read from the header and checked before any
+/// decoding: 40 megapixels decode to at most 160 MB (8-bit RGBA).
+pub const MAX_SOURCE_PIXELS: u64 = 40_000_000;
+/// Longest side a source image may have, whatever its area.
+pub const MAX_SOURCE_SIDE: u32 = 12_000;
+/// Most memory the decoder may allocate for one image (the largest allowed picture with room
+/// for the decoder's own buffers).
+const MAX_DECODE_ALLOC: u64 = 200 * 1024 * 1024;
+
+/// Images decoded at once in this process: one per core, so a burst of uploads waits its turn
+/// instead of holding many decoded pictures in memory together.
+static DECODERS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Arc::new(Semaphore::new(cores))
+});
 
 #[derive(Clone)]
 pub struct MediaStore {
@@ -121,9 +138,29 @@ pub struct ProcessedImage {
     pub extension: &'static str,
 }
 
-/// Checks that `data` is a PNG, JPEG, GIF or WebP image (by its content, not its name), crops it
-/// square and scales it to `side` pixels. Images with transparency stay PNG, others become JPEG.
-pub fn square_image(data: &[u8], side: u32) -> Result<ProcessedImage> {
+/// Checks that `data` is a PNG, JPEG, GIF or WebP image (by its content, not its name) of a
+/// sane size, crops it square and scales it to `side` pixels. Images with transparency stay
+/// PNG, others become JPEG. The header is checked first; decoding then waits for a free core
+/// and runs off the async workers.
+pub async fn square_image(data: Vec<u8>, side: u32) -> Result<ProcessedImage> {
+    let format = check_header(&data)?;
+    let permit = DECODERS
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+    // The permit goes with the work: a request that is abandoned midway still holds its core
+    // until the decoding it started has finished.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        decode_square(&data, format, side)
+    })
+    .await?
+}
+
+/// The format and size from the header alone: refuses what is not an allowed image, or is
+/// larger than [`MAX_SOURCE_PIXELS`] or [`MAX_SOURCE_SIDE`], before anything is decoded.
+fn check_header(data: &[u8]) -> Result<ImageFormat> {
     if data.is_empty() {
         return Err(Error::invalid("file", "is empty"));
     }
@@ -142,31 +179,61 @@ pub fn square_image(data: &[u8], side: u32) -> Result<ProcessedImage> {
             )
         })
         .ok_or_else(|| Error::invalid("file", "must be a PNG, JPEG, GIF or WebP image"))?;
+    let (w, h) = image::ImageReader::with_format(Cursor::new(data), format)
+        .into_dimensions()
+        .map_err(|_| Error::invalid("file", "could not be read as an image"))?;
+    if w == 0 || h == 0 {
+        return Err(Error::invalid("file", "could not be read as an image"));
+    }
+    if w > MAX_SOURCE_SIDE || h > MAX_SOURCE_SIDE || u64::from(w) * u64::from(h) > MAX_SOURCE_PIXELS
+    {
+        return Err(Error::invalid(
+            "file",
+            format!(
+                "is {w}×{h} pixels; images may have at most {} megapixels and {MAX_SOURCE_SIDE} pixels a side",
+                MAX_SOURCE_PIXELS / 1_000_000
+            ),
+        ));
+    }
+    Ok(format)
+}
+
+/// Decodes (within [`image::Limits`]), crops and scales; blocking and CPU-bound.
+fn decode_square(data: &[u8], format: ImageFormat, side: u32) -> Result<ProcessedImage> {
     let mut reader = image::ImageReader::with_format(Cursor::new(data), format);
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SOURCE_SIDE);
     limits.max_image_height = Some(MAX_SOURCE_SIDE);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
     reader.limits(limits);
     let img = reader
         .decode()
         .map_err(|_| Error::invalid("file", "could not be read as an image"))?;
     let (w, h) = (img.width(), img.height());
+    let has_alpha = img.color().has_alpha();
     let s = w.min(h);
-    let cropped = img.crop_imm((w - s) / 2, (h - s) / 2, s, s);
-    let resized = if s > side {
-        cropped.resize_exact(side, side, FilterType::Lanczos3)
+    // A view of the square, scaled straight into a small picture: no copy of the large one.
+    // A large source is first averaged down to twice the size (fast, one pass over it), then
+    // filtered to the final size.
+    let square = imageops::crop_imm(&img, (w - s) / 2, (h - s) / 2, s, s);
+    let resized = if s > 4 * side {
+        let halfway = imageops::thumbnail(&*square, 2 * side, 2 * side);
+        imageops::resize(&halfway, side, side, FilterType::Lanczos3)
+    } else if s > side {
+        imageops::resize(&*square, side, side, FilterType::Lanczos3)
     } else {
-        cropped
+        square.to_image()
     };
+    drop(img);
     let mut out = Cursor::new(Vec::new());
-    let extension = if resized.color().has_alpha() {
+    let extension = if has_alpha {
         resized
             .write_to(&mut out, ImageFormat::Png)
             .map_err(|e| Error::Internal(e.into()))?;
         "png"
     } else {
-        DynamicImage::ImageRgb8(resized.to_rgb8())
+        DynamicImage::ImageRgba8(resized)
+            .to_rgb8()
             .write_to(&mut out, ImageFormat::Jpeg)
             .map_err(|e| Error::Internal(e.into()))?;
         "jpg"
@@ -224,24 +291,41 @@ mod tests {
         out.into_inner()
     }
 
+    fn process(data: &[u8]) -> Result<ProcessedImage> {
+        check_header(data).and_then(|format| decode_square(data, format, 256))
+    }
+
     #[test]
     fn crops_and_resizes() {
-        let p = square_image(&png(600, 300), 256).unwrap();
+        let p = process(&png(600, 300)).unwrap();
         assert_eq!(p.extension, "png");
         let back = image::load_from_memory(&p.bytes).unwrap();
         assert_eq!((back.width(), back.height()), (256, 256));
+        let mut jpeg = Cursor::new(Vec::new());
+        DynamicImage::new_rgb8(300, 500)
+            .write_to(&mut jpeg, ImageFormat::Jpeg)
+            .unwrap();
+        let p = process(&jpeg.into_inner()).unwrap();
+        assert_eq!(p.extension, "jpg");
+        let back = image::load_from_memory(&p.bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (256, 256));
+        // Large ones are averaged down first.
+        let p = process(&png(2400, 1100)).unwrap();
+        let back = image::load_from_memory(&p.bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (256, 256));
+        // Small pictures are cropped, not enlarged.
+        let p = process(&png(40, 90)).unwrap();
+        let back = image::load_from_memory(&p.bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (40, 40));
     }
 
     #[test]
     fn refuses_non_images() {
-        assert!(matches!(
-            square_image(b"<svg></svg>", 256),
-            Err(Error::Invalid(_))
-        ));
-        assert!(matches!(square_image(b"", 256), Err(Error::Invalid(_))));
+        assert!(matches!(process(b"<svg></svg>"), Err(Error::Invalid(_))));
+        assert!(matches!(process(b""), Err(Error::Invalid(_))));
         let mut fake = png(10, 10);
         fake.truncate(30);
-        assert!(matches!(square_image(&fake, 256), Err(Error::Invalid(_))));
+        assert!(matches!(process(&fake), Err(Error::Invalid(_))));
     }
 
     #[test]

@@ -85,15 +85,7 @@ pub fn check(name: &str, data: &[u8]) -> Result<Checked> {
     if data.is_empty() {
         return Err(Error::invalid("file", "is empty"));
     }
-    let name: String = name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect::<String>()
-        .trim()
-        .to_string();
+    let name = clean_name(name);
     if name.is_empty() || name.chars().count() > MAX_NAME {
         return Err(Error::invalid(
             "file",
@@ -129,6 +121,24 @@ pub fn check(name: &str, data: &[u8]) -> Result<Checked> {
         media_type,
         extension,
     })
+}
+
+/// A file name as shown and offered for download: the last path segment only, without control
+/// characters or the invisible direction marks and overrides (U+202A-U+202E, U+2066-U+2069,
+/// U+200E, U+200F, U+061C) that make `invoice\u{202E}fdp.exe` read as `invoiceexe.pdf`.
+pub fn clean_name(raw: &str) -> String {
+    raw.rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control() && !is_direction_mark(*c))
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Whether a type the browser declared fits what the content is.
@@ -236,6 +246,21 @@ mod tests {
             Err(Error::TooLarge(_))
         ));
         assert_eq!(check("../../etc/x.txt", b"hi").unwrap().name, "x.txt");
+        assert_eq!(check("..\\x.txt", b"hi").unwrap().name, "x.txt");
+        assert_eq!(
+            check("invoice\u{202E}txt.exe\u{2066}.txt", b"hi")
+                .unwrap()
+                .name,
+            "invoicetxt.exe.txt"
+        );
+        assert_eq!(
+            check("a\u{0}b\u{7f}\u{85}.txt", b"hi").unwrap().name,
+            "ab.txt"
+        );
+        assert!(matches!(
+            check("\u{202E}\u{200F}", b"hi"),
+            Err(Error::Invalid(_))
+        ));
     }
 
     #[test]

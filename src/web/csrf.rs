@@ -1,8 +1,8 @@
 //! Cross-site request forgery protection for every state-changing request made with a cookie.
 //!
-//! Double-submit: each browser gets a random `gh_csrf` cookie; every form carries the same value
-//! in a hidden `csrf` field (or, for uploads, in the `csrf` query parameter; for scripts, in the
-//! `X-CSRF-Token` header). Another site can make the browser send the cookie but cannot read it,
+//! Double-submit: each browser gets a random `__Host-gh_csrf` cookie (`gh_csrf` over plain http
+//! in development); every form carries the same value in a hidden `csrf` field (or, for
+//! uploads, in the `csrf` query parameter; for scripts, in the `X-CSRF-Token` header). Another site can make the browser send the cookie but cannot read it,
 //! so it cannot fill the field. Requests with a bearer token and no cookie carry no ambient
 //! authority and are not checked.
 
@@ -17,7 +17,20 @@ use crate::accounts::session::{random_token, SESSION_COOKIE};
 use crate::app::AppState;
 use crate::error::Error;
 
-pub const CSRF_COOKIE: &str = "gh_csrf";
+/// The cookie's name over https: the `__Host-` prefix makes browsers refuse it unless it is
+/// `Secure`, has `Path=/` and no `Domain`, so a neighbouring subdomain cannot plant a token.
+pub const CSRF_COOKIE: &str = "__Host-gh_csrf";
+/// Its name in development mode (plain http, where a `__Host-` cookie cannot be set).
+pub const CSRF_COOKIE_DEV: &str = "gh_csrf";
+
+/// The name of the CSRF cookie for this instance.
+pub fn cookie_name(config: &crate::config::Config) -> &'static str {
+    if config.dev_http {
+        CSRF_COOKIE_DEV
+    } else {
+        CSRF_COOKIE
+    }
+}
 pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -27,7 +40,8 @@ pub struct CsrfToken(pub String);
 
 /// Issues the cookie when missing and checks unsafe requests.
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let existing = cookies::get(request.headers(), CSRF_COOKIE).filter(|t| valid_shape(t));
+    let name = cookie_name(&state.config);
+    let existing = cookies::get(request.headers(), name).filter(|t| valid_shape(t));
     let (token, fresh) = match existing {
         Some(t) => (t, false),
         None => (random_token(), true),
@@ -80,7 +94,7 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     parts.extensions.insert(CsrfToken(token.clone()));
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if fresh {
-        let cookie = cookies::build(CSRF_COOKIE, &token, None, !state.config.dev_http, true);
+        let cookie = cookies::build(name, &token, None, !state.config.dev_http, true);
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -101,7 +115,8 @@ fn query_value(query: &str, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets in time that does not depend on where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -120,5 +135,12 @@ mod tests {
         );
         assert!(valid_shape(&random_token()));
         assert!(!valid_shape("short"));
+        // Over https the cookie is host-only, Secure and for the whole site.
+        let https =
+            crate::config::Config::from_sources(&Default::default(), &Default::default()).unwrap();
+        assert_eq!(cookie_name(&https), "__Host-gh_csrf");
+        let cookie = cookies::build(cookie_name(&https), "t", None, !https.dev_http, true);
+        assert!(cookie.starts_with("__Host-gh_csrf=t; Path=/;"), "{cookie}");
+        assert!(cookie.contains("; Secure") && !cookie.contains("Domain"));
     }
 }

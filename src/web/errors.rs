@@ -31,7 +31,8 @@ pub async fn render_html(State(state): State<AppState>, request: Request, next: 
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
     // The CSRF middleware runs inside this one; the cookie holds the same token.
-    let csrf = super::cookies::get(request.headers(), super::csrf::CSRF_COOKIE).unwrap_or_default();
+    let csrf = super::cookies::get(request.headers(), super::csrf::cookie_name(&state.config))
+        .unwrap_or_default();
     let response = next.run(request).await;
     let status = response.status();
     if status.as_u16() < 400 {

@@ -1,9 +1,11 @@
 //! What all pages share: the layout context, CSRF protection, cookies, error pages, the
 //! stylesheet and uploaded media.
 
+pub mod client;
 pub mod cookies;
 pub mod csrf;
 pub mod errors;
+pub mod headers;
 pub mod page;
 
 use axum::extract::{Path, State};

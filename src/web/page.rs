@@ -135,12 +135,22 @@ pub fn redirect_with_notice(to: &str, notice: &str) -> Response {
     response
 }
 
-/// Keeps a redirect target on this site: a path, never another origin.
+/// Keeps a redirect target on this site: a local path, never another origin. Browsers read
+/// `//host`, `/\host` and `/<tab>/host` (they drop tabs and newlines) as another site, so the
+/// path starts with exactly one `/` and holds only visible ASCII (a path we link is
+/// percent-encoded), never `\`, whitespace, control or direction characters.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= 2048
+        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
 #[cfg(test)]
@@ -152,5 +162,25 @@ mod tests {
         assert_eq!(super::safe_next(Some("https://evil.example")), "/");
         assert_eq!(super::safe_next(Some("/\\evil.example")), "/");
         assert_eq!(super::safe_next(None), "/");
+        assert_eq!(super::safe_next(Some("/")), "/");
+        assert_eq!(
+            super::safe_next(Some("/events?day=1&x=%2F")),
+            "/events?day=1&x=%2F"
+        );
+        for hostile in [
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/\u{0}x",
+            "/a\\b",
+            "\\\\evil.example",
+            "evil.example",
+            "",
+            "/\u{a0}/evil.example",
+            "/\u{202e}/evil.example",
+            "/\u{7f}",
+        ] {
+            assert_eq!(super::safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
     }
 }

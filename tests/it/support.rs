@@ -165,7 +165,12 @@ impl TestApp {
 
     /// A new instance set up through the API, with admin `boss`; returns the admin's token.
     pub async fn spawn_set_up() -> (TestApp, String) {
-        let app = Self::spawn().await;
+        Self::spawn_set_up_with(&[]).await
+    }
+
+    /// The same with extra configuration (environment-style keys).
+    pub async fn spawn_set_up_with(extra: &[(&str, &str)]) -> (TestApp, String) {
+        let app = Self::spawn_with(extra).await;
         let response = app
             .post_json(
                 None,
