@@ -269,24 +269,7 @@ async fn take_page(
     page: &Value,
     url: &str,
 ) -> Result<(usize, Option<String>), Stop> {
-    let kind = page.get("type").and_then(Value::as_str).unwrap_or_default();
-    if !matches!(
-        kind,
-        "OrderedCollectionPage" | "OrderedCollection" | "CollectionPage"
-    ) {
-        return Err(Stop::Failed(format!("{url} is a {kind:?}, not a page")));
-    }
-    let items = page
-        .get("orderedItems")
-        .or_else(|| page.get("items"))
-        .and_then(Value::as_array)
-        .ok_or_else(|| Stop::Failed(format!("{url} has no list of items")))?;
-    if items.len() > MAX_ITEMS_PER_PAGE {
-        return Err(Stop::Failed(format!(
-            "{url} holds {} items, more than {MAX_ITEMS_PER_PAGE}",
-            items.len()
-        )));
-    }
+    let Page { items, next } = parse_page(page, url).map_err(Stop::Failed)?;
     let mut at_cap = store::count_of_origin(&state.db, origin)
         .await
         .map_err(|e| Stop::Failed(e.to_string()))?
@@ -324,12 +307,45 @@ async fn take_page(
             "some directory entries were rejected"
         );
     }
+    Ok((items.len(), next))
+}
+
+/// A page of a peer's directory as read, before its items are validated one by one with
+/// [`parse_item`].
+#[derive(Debug)]
+pub struct Page<'a> {
+    pub items: &'a [Value],
+    /// The next page, when it is not this one (`url`).
+    pub next: Option<String>,
+}
+
+/// Reads the page fetched from `url`: a collection page (or a collection holding its items)
+/// with a list of at most [`MAX_ITEMS_PER_PAGE`] items.
+pub fn parse_page<'a>(page: &'a Value, url: &str) -> Result<Page<'a>, String> {
+    let kind = page.get("type").and_then(Value::as_str).unwrap_or_default();
+    if !matches!(
+        kind,
+        "OrderedCollectionPage" | "OrderedCollection" | "CollectionPage"
+    ) {
+        return Err(format!("{url} is a {kind:?}, not a page"));
+    }
+    let items = page
+        .get("orderedItems")
+        .or_else(|| page.get("items"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{url} has no list of items"))?;
+    if items.len() > MAX_ITEMS_PER_PAGE {
+        return Err(format!(
+            "{url} holds {} items, more than {MAX_ITEMS_PER_PAGE}",
+            items.len()
+        ));
+    }
     let next = page
         .get("next")
         .and_then(|n| remote::id_of(n))
         .map(str::to_string)
         .filter(|n| n != url);
-    Ok((items.len(), next))
+    Ok(Page { items, next })
 }
 
 /// A validated item of a peer's directory.

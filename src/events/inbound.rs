@@ -438,8 +438,8 @@ fn addresses(object: &Value) -> Vec<String> {
     out
 }
 
-/// Parses a remote `Event`; `None` (logged) when it is not acceptable.
-fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
+/// Parses a remote `Event` sent by `actor`; `None` (logged) when it is not acceptable.
+pub fn parse_event(doc: &Value, actor: &RemoteActor) -> Option<NewEvent> {
     let uri = doc
         .get("id")
         .and_then(Value::as_str)

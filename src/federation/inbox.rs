@@ -76,14 +76,22 @@ impl From<crate::error::Error> for Refusal {
     }
 }
 
-async fn receive(
-    State(state): State<AppState>,
-    OriginalUri(uri): OriginalUri,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, Refusal> {
-    let activity: Value = serde_json::from_slice(&body)
+/// What the inbox reads of an activity before anything else (step 1 above).
+#[derive(Debug)]
+pub struct Envelope {
+    pub activity: Value,
+    pub id: String,
+    pub kind: String,
+    pub actor_uri: String,
+    /// The actor's host, normalised, for domain rules.
+    pub actor_host: String,
+}
+
+/// Parses a received body: JSON with a string `id` and `type` and an `actor` (a string or an
+/// object with an `id`) that is an address; ids of at most 2000 bytes. Pure, so it can be
+/// fuzzed; everything that needs the database or the signature comes after.
+pub fn envelope(body: &[u8]) -> Result<Envelope, Refusal> {
+    let activity: Value = serde_json::from_slice(body)
         .map_err(|_| Refusal::Malformed("The body is not JSON.".into()))?;
     let id = activity
         .get("id")
@@ -112,6 +120,29 @@ async fn receive(
     }
     let actor_host = policy::host_of(&actor_uri)
         .ok_or_else(|| Refusal::Malformed("The actor is not an address.".into()))?;
+    Ok(Envelope {
+        activity,
+        id,
+        kind,
+        actor_uri,
+        actor_host,
+    })
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let Envelope {
+        activity,
+        id,
+        kind,
+        actor_uri,
+        actor_host,
+    } = envelope(&body)?;
     if policy::decide(&state.db, &actor_host).await? == Decision::Block {
         tracing::info!(host = %actor_host, kind, "activity from a blocked domain refused");
         return Err(Refusal::Blocked);

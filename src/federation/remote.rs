@@ -18,7 +18,7 @@ use crate::storage::{now_ms, Db, Row};
 pub const STALE_AFTER_MS: i64 = 24 * 3600 * 1000;
 const ACTOR_TYPES: &[&str] = &["Person", "Organization", "Group", "Service", "Application"];
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RemoteActor {
     pub id: i64,
     pub uri: String,
