@@ -133,7 +133,7 @@ pub fn unescape(s: &str) -> String {
 
 /// The scheme a browser would give `href` (after decoding entities and dropping what the URL
 /// parser ignores: leading spaces and controls, tabs and line breaks), lower case; `None` for a
-/// relative reference.
+/// relative reference (no `:` after a run of scheme characters that starts with a letter).
 pub fn href_scheme(href: &str) -> Option<String> {
     let decoded = unescape(href);
     let cleaned: String = decoded
@@ -141,11 +141,13 @@ pub fn href_scheme(href: &str) -> Option<String> {
         .chars()
         .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
         .collect();
-    let colon = cleaned.find(':')?;
-    if cleaned[..colon].contains(['/', '?', '#']) {
-        return None;
-    }
-    Some(cleaned[..colon].to_ascii_lowercase())
+    let scheme_len = cleaned
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .unwrap_or(cleaned.len());
+    let scheme = &cleaned[..scheme_len];
+    let starts_with_letter = scheme.starts_with(|c: char| c.is_ascii_alphabetic());
+    (starts_with_letter && cleaned[scheme_len..].starts_with(':'))
+        .then(|| scheme.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -174,6 +176,12 @@ mod tests {
             Some("javascript")
         );
         assert_eq!(href_scheme("/a:b"), None);
+        assert_eq!(href_scheme(" jav\tascripy&gt;y:"), None);
+        assert_eq!(href_scheme("1a:b"), None);
+        assert_eq!(
+            href_scheme("&#106;avascript:x"),
+            None,
+        );
         assert_eq!(href_scheme("https://a.example").as_deref(), Some("https"));
     }
 }

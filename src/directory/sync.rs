@@ -855,4 +855,28 @@ mod tests {
             Ok(Item::Removed(_))
         ));
     }
+
+    #[test]
+    fn pages_are_bounded() {
+        let url = "https://a.example/directory?page=2";
+        let page = json!({"type": "OrderedCollectionPage", "orderedItems": [{}, {}],
+            "next": {"id": "https://a.example/directory?page=3"}});
+        let read = parse_page(&page, url).unwrap();
+        assert_eq!(read.items.len(), 2);
+        assert_eq!(
+            read.next.as_deref(),
+            Some("https://a.example/directory?page=3")
+        );
+        let same = json!({"type": "CollectionPage", "items": [], "next": url});
+        assert_eq!(
+            parse_page(&same, url).unwrap().next,
+            None,
+            "a page naming itself"
+        );
+        let too_many = json!({"type": "OrderedCollectionPage",
+            "orderedItems": vec![json!({}); MAX_ITEMS_PER_PAGE + 1]});
+        assert!(parse_page(&too_many, url).is_err());
+        assert!(parse_page(&json!({"type": "Person", "items": []}), url).is_err());
+        assert!(parse_page(&json!({"type": "OrderedCollection", "items": {}}), url).is_err());
+    }
 }

@@ -446,3 +446,41 @@ fn addressed_to_us(headers: &HeaderMap, uri: &axum::http::Uri, domain: &str) -> 
         .unwrap_or(&host);
     host == domain
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(body: &str) -> bool {
+        matches!(envelope(body.as_bytes()), Err(Refusal::Malformed(_)))
+    }
+
+    #[test]
+    fn the_envelope_is_read_before_anything_else() {
+        let e = envelope(
+            br#"{"id":"https://m.example/a/1","type":"Follow","actor":{"id":"https://M.example./u/ann"}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.id, "https://m.example/a/1");
+        assert_eq!(e.kind, "Follow");
+        assert_eq!(e.actor_uri, "https://M.example./u/ann");
+        assert_eq!(e.actor_host, "m.example");
+        assert!(refused("not json"));
+        assert!(refused(
+            r#"{"type":"Follow","actor":"https://m.example/u"}"#
+        ));
+        assert!(refused(r#"{"id":"x","actor":"https://m.example/u"}"#));
+        assert!(refused(r#"{"id":"x","type":"Follow"}"#));
+        assert!(refused(
+            r#"{"id":"x","type":"Follow","actor":["https://m.example/u"]}"#
+        ));
+        assert!(refused(
+            r#"{"id":"x","type":"Follow","actor":"not an address"}"#
+        ));
+        let long = format!(
+            r#"{{"id":"https://m.example/{}","type":"Follow","actor":"https://m.example/u"}}"#,
+            "a".repeat(2000)
+        );
+        assert!(refused(&long));
+    }
+}
