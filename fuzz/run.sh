@@ -43,11 +43,17 @@ for target in "${targets[@]}"; do
     before=$(find "artifacts/$target" -type f | wc -l)
     started=$(date +%s)
     echo "fuzzing $target for ${seconds}s..."
+    case $target in
+        http_signature) dict=dicts/http_signature.dict ;;
+        compose | sanitize_html) dict=dicts/html.dict ;;
+        *) dict=dicts/activitypub.dict ;;
+    esac
     set +e
     # New inputs go to corpus/TARGET (not committed); seeds/TARGET is read only.
     nice -n 19 cargo fuzz run --sanitizer "$sanitizer" "$target" \
         "corpus/$target" "seeds/$target" -- \
-        -max_total_time="$seconds" -timeout="$timeout" -print_final_stats=1 >"$log" 2>&1
+        -dict="$dict" -max_total_time="$seconds" -timeout="$timeout" -print_final_stats=1 \
+        >"$log" 2>&1
     status=$?
     set -e
     elapsed=$(($(date +%s) - started))
