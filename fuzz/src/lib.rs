@@ -178,10 +178,6 @@ mod tests {
         assert_eq!(href_scheme("/a:b"), None);
         assert_eq!(href_scheme(" jav\tascripy&gt;y:"), None);
         assert_eq!(href_scheme("1a:b"), None);
-        assert_eq!(
-            href_scheme("&#106;avascript:x"),
-            None,
-        );
         assert_eq!(href_scheme("https://a.example").as_deref(), Some("https"));
     }
 }
