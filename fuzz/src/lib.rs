@@ -150,6 +150,25 @@ pub fn href_scheme(href: &str) -> Option<String> {
         .then(|| scheme.to_ascii_lowercase())
 }
 
+/// `html` with the line breaks that open a `<pre>` removed. The HTML parser drops the first one
+/// and the serializer does not write it back, so each parse and serialization of
+/// `<pre>\n\nx` loses one: whitespace only, and the one way sanitised HTML may still change when
+/// sanitised again.
+pub fn pre_newlines_dropped(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<pre") {
+        let Some(close) = rest[at..].find('>') else {
+            break;
+        };
+        let end = at + close + 1;
+        out.push_str(&rest[..end]);
+        rest = rest[end..].trim_start_matches('\n');
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +197,10 @@ mod tests {
         assert_eq!(href_scheme("/a:b"), None);
         assert_eq!(href_scheme(" jav\tascripy&gt;y:"), None);
         assert_eq!(href_scheme("1a:b"), None);
+        assert_eq!(
+            pre_newlines_dropped("<pre lang=\"en\">\n\nx\n</pre><pre>\ny"),
+            "<pre lang=\"en\">x\n</pre><pre>y"
+        );
         assert_eq!(href_scheme("https://a.example").as_deref(), Some("https"));
     }
 }
