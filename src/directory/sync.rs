@@ -272,24 +272,8 @@ async fn take_page(
     page: &Value,
     url: &str,
 ) -> Result<(usize, Option<String>), Stop> {
-    let kind = page.get("type").and_then(Value::as_str).unwrap_or_default();
-    if !matches!(
-        kind,
-        "OrderedCollectionPage" | "OrderedCollection" | "CollectionPage"
-    ) {
-        return Err(Stop::Failed(format!("{url} is a {kind:?}, not a page")));
-    }
-    let items = page
-        .get("orderedItems")
-        .or_else(|| page.get("items"))
-        .and_then(Value::as_array)
-        .ok_or_else(|| Stop::Failed(format!("{url} has no list of items")))?;
-    if items.len() > MAX_ITEMS_PER_PAGE {
-        return Err(Stop::Failed(format!(
-            "{url} holds {} items, more than {MAX_ITEMS_PER_PAGE}",
-            items.len()
-        )));
-    }
+    let Page { items, next } =
+        parse_page(page, url, state.config.dev_http).map_err(Stop::Failed)?;
     let mut at_cap = store::count_of_origin(&state.db, origin)
         .await
         .map_err(|e| Stop::Failed(e.to_string()))?
@@ -327,13 +311,46 @@ async fn take_page(
             "some directory entries were rejected"
         );
     }
+    Ok((items.len(), next))
+}
+
+/// A page of a peer's directory as read, before its items are validated one by one with
+/// [`parse_item`].
+#[derive(Debug)]
+pub struct Page<'a> {
+    pub items: &'a [Value],
+    /// The next page, when it is not this one (`url`).
+    pub next: Option<String>,
+}
+
+/// Reads the page fetched from `url`: a collection page (or a collection holding its items)
+/// with a list of at most [`MAX_ITEMS_PER_PAGE`] items.
+pub fn parse_page<'a>(page: &'a Value, url: &str, dev_http: bool) -> Result<Page<'a>, String> {
+    let kind = page.get("type").and_then(Value::as_str).unwrap_or_default();
+    if !matches!(
+        kind,
+        "OrderedCollectionPage" | "OrderedCollection" | "CollectionPage"
+    ) {
+        return Err(format!("{url} is a {kind:?}, not a page"));
+    }
+    let items = page
+        .get("orderedItems")
+        .or_else(|| page.get("items"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{url} has no list of items"))?;
+    if items.len() > MAX_ITEMS_PER_PAGE {
+        return Err(format!(
+            "{url} holds {} items, more than {MAX_ITEMS_PER_PAGE}",
+            items.len()
+        ));
+    }
     let next = page
         .get("next")
         .and_then(|n| remote::id_of(n))
-        .and_then(|n| RemoteUrl::parse(n, state.config.dev_http).ok())
+        .and_then(|n| RemoteUrl::parse(n, dev_http).ok())
         .map(RemoteUrl::into_string)
         .filter(|n| n != url);
-    Ok((items.len(), next))
+    Ok(Page { items, next })
 }
 
 /// A validated item of a peer's directory.
@@ -881,5 +898,34 @@ mod tests {
         };
         assert_eq!(l.draft.url, "https://a.example/@acme");
         assert_eq!(l.draft.icon_url, "https://media.example/i.png");
+    }
+
+    #[test]
+    fn pages_are_bounded() {
+        let url = "https://a.example/directory?page=2";
+        let page = json!({"type": "OrderedCollectionPage", "orderedItems": [{}, {}],
+            "next": {"id": "https://a.example/directory?page=3"}});
+        let read = parse_page(&page, url, false).unwrap();
+        assert_eq!(read.items.len(), 2);
+        assert_eq!(
+            read.next.as_deref(),
+            Some("https://a.example/directory?page=3")
+        );
+        let same = json!({"type": "CollectionPage", "items": [], "next": url});
+        assert_eq!(
+            parse_page(&same, url, false).unwrap().next,
+            None,
+            "a page naming itself"
+        );
+        let too_many = json!({"type": "OrderedCollectionPage",
+            "orderedItems": vec![json!({}); MAX_ITEMS_PER_PAGE + 1]});
+        assert!(parse_page(&too_many, url, false).is_err());
+        assert!(parse_page(&json!({"type": "Person", "items": []}), url, false).is_err());
+        assert!(parse_page(
+            &json!({"type": "OrderedCollection", "items": {}}),
+            url,
+            false
+        )
+        .is_err());
     }
 }

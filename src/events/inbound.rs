@@ -439,8 +439,8 @@ fn addresses(object: &Value) -> Vec<String> {
     out
 }
 
-/// Parses a remote `Event`; `None` (logged) when it is not acceptable.
-fn parse_event(doc: &Value, actor: &RemoteActor, dev_http: bool) -> Option<NewEvent> {
+/// Parses a remote `Event` sent by `actor`; `None` (logged) when it is not acceptable.
+pub fn parse_event(doc: &Value, actor: &RemoteActor, dev_http: bool) -> Option<NewEvent> {
     let raw_id = doc.get("id").and_then(Value::as_str)?;
     let id = match RemoteUrl::parse(raw_id, dev_http) {
         Ok(id) => id,

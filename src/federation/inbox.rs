@@ -77,14 +77,22 @@ impl From<crate::error::Error> for Refusal {
     }
 }
 
-async fn receive(
-    State(state): State<AppState>,
-    OriginalUri(uri): OriginalUri,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, Refusal> {
-    let activity: Value = serde_json::from_slice(&body)
+/// What the inbox reads of an activity before anything else (step 1 above).
+#[derive(Debug)]
+pub struct Envelope {
+    pub activity: Value,
+    pub id: String,
+    pub kind: String,
+    pub actor_uri: String,
+    /// The actor's host, normalised, for domain rules.
+    pub actor_host: String,
+}
+
+/// Parses a received body: JSON with a string `id` and `type` and an `actor` (a string or an
+/// object with an `id`) that is an address; ids of at most 2000 bytes. Pure, so it can be
+/// fuzzed; everything that needs the database or the signature comes after.
+pub fn envelope(body: &[u8]) -> Result<Envelope, Refusal> {
+    let activity: Value = serde_json::from_slice(body)
         .map_err(|_| Refusal::Malformed("The body is not JSON.".into()))?;
     let id = activity
         .get("id")
@@ -113,6 +121,29 @@ async fn receive(
     }
     let actor_host = policy::host_of(&actor_uri)
         .ok_or_else(|| Refusal::Malformed("The actor is not an address.".into()))?;
+    Ok(Envelope {
+        activity,
+        id,
+        kind,
+        actor_uri,
+        actor_host,
+    })
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let Envelope {
+        activity,
+        id,
+        kind,
+        actor_uri,
+        actor_host,
+    } = envelope(&body)?;
     if policy::decide(&state.db, &actor_host).await? == Decision::Block {
         tracing::info!(host = %actor_host, kind, "activity from a blocked domain refused");
         return Err(Refusal::Blocked);
@@ -414,4 +445,41 @@ pub async fn prune(db: &crate::storage::Db) -> Result<u64> {
     .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(body: &str) -> bool {
+        matches!(envelope(body.as_bytes()), Err(Refusal::Malformed(_)))
+    }
+
+    #[test]
+    fn the_envelope_is_read_before_anything_else() {
+        let e = envelope(
+            br#"{"id":"https://m.example/a/1","type":"Follow","actor":{"id":"https://M.example./u/ann"}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.id, "https://m.example/a/1");
+        assert_eq!(e.kind, "Follow");
+        assert_eq!(e.actor_uri, "https://M.example./u/ann");
+        assert_eq!(e.actor_host, "m.example");
+        assert!(refused("not json"));
+        assert!(refused(
+            r#"{"type":"Follow","actor":"https://m.example/u"}"#
+        ));
+        assert!(refused(r#"{"id":"x","actor":"https://m.example/u"}"#));
+        assert!(refused(r#"{"id":"x","type":"Follow"}"#));
+        assert!(refused(
+            r#"{"id":"x","type":"Follow","actor":["https://m.example/u"]}"#
+        ));
+        assert!(refused(
+            r#"{"id":"x","type":"Follow","actor":"not an address"}"#
+        ));
+        let long = format!(
+            r#"{{"id":"https://m.example/{}","type":"Follow","actor":"https://m.example/u"}}"#,
+            "a".repeat(2000)
+        );
+        assert!(refused(&long));
+    }
 }

@@ -1,0 +1,39 @@
+//! A page of a peer's directory: the page itself, then each item as the sync validates it.
+#![no_main]
+
+use guildhall::directory::sync::{parse_item, parse_page, Item};
+use guildhall::federation::policy::authority_of;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+const ORIGIN: &str = "peer.example";
+const URL: &str = "https://peer.example/directory?page=2";
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(doc) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let Ok(page) = parse_page(&doc, URL, false) else {
+        return;
+    };
+    assert_ne!(page.next.as_deref(), Some(URL));
+    for item in page.items {
+        match parse_item(item, ORIGIN, false) {
+            Ok(Item::Entry(listed)) => {
+                let draft = &listed.draft;
+                // Only the peer's own entries, linking only to the web.
+                assert_eq!(authority_of(draft.uri.as_str()).as_deref(), Some(ORIGIN));
+                let url = draft.url.as_str();
+                assert!(url.starts_with("https://") || url.starts_with("http://"));
+                let icon = draft.icon_url.as_str();
+                assert!(
+                    icon.is_empty() || icon.starts_with("https://") || icon.starts_with("http://")
+                );
+            }
+            Ok(Item::Removed(uri)) => {
+                assert_eq!(authority_of(uri.as_str()).as_deref(), Some(ORIGIN));
+            }
+            Err(_) => {}
+        }
+    }
+});
