@@ -805,7 +805,9 @@ impl FakePeer {
         );
         if publish {
             let mut documents = self.documents.lock().unwrap();
-            let document = documents.get_mut(&first.path).expect("the first actor's document");
+            let document = documents
+                .get_mut(&first.path)
+                .expect("the first actor's document");
             document["publicKey"]["publicKeyPem"] = json!(keys.public_pem);
         }
     }
@@ -822,7 +824,12 @@ impl FakePeer {
     }
 
     /// The first actor's key id and the key it signs with now.
-    fn signer(&self) -> (&str, std::sync::Arc<guildhall::federation::crypto::SigningKey>) {
+    fn signer(
+        &self,
+    ) -> (
+        &str,
+        std::sync::Arc<guildhall::federation::crypto::SigningKey>,
+    ) {
         let first = &self.actors[0];
         (&first.key_id, first.key.lock().unwrap().clone())
     }
@@ -907,8 +914,17 @@ impl FakePeer {
         tamper: Tamper,
     ) -> StatusCode {
         let (key_id, key) = self.signer();
-        self.post_signed(app, domain, path, body, (key_id, &key), scheme, when, tamper)
-            .await
+        self.post_signed(
+            app,
+            domain,
+            path,
+            body,
+            (key_id, &key),
+            scheme,
+            when,
+            tamper,
+        )
+        .await
     }
 
     /// [`FakePeer::post`] signed with the given key id and key.
