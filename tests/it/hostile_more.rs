@@ -212,6 +212,36 @@ async fn a_remote_organiser_that_deletes_itself_leaves_no_live_event() {
             .count()
     };
     assert_eq!(listed().await, 3, "the events are listed");
+    // Ada has a seat at the organiser's first event.
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/events/join",
+            &json!({"uri": events[0]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let join = eventually("the Join at the peer", || async {
+        received(&peer, "Join").into_iter().next()
+    })
+    .await;
+    let accept = json!({"id": activity_id(&peer), "type": "Accept", "actor": organiser,
+        "object": join["id"]});
+    send(&peer, "organiser", &alpha, &accept).await;
+    eventually("Ada to be seated", || async {
+        let e = event_by_uri(&alpha, &ada, &events[0]).await?;
+        (e["my_rsvp"] == "accepted").then_some(())
+    })
+    .await;
+    let told = || async {
+        json_of(&alpha, Some(&ada), "/api/v1/notifications").await["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "event_updated" && n["object"] == events[0].as_str())
+            .count()
+    };
+    assert_eq!(told().await, 0);
 
     // The organiser deletes itself: its events become tombstones; the stranger's stays.
     let delete = json!({"id": activity_id(&peer), "type": "Delete", "actor": organiser,
@@ -239,4 +269,6 @@ async fn a_remote_organiser_that_deletes_itself_leaves_no_live_event() {
         "Stranger's talk"
     );
     assert_eq!(listed().await, 1, "only the stranger's event is listed");
+    // Ada was told, once, that the event she had a seat at is gone.
+    eventually_exactly(1, "Ada's notices of the deleted event", told).await;
 }
