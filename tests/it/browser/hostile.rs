@@ -108,7 +108,7 @@ async fn deliver_hostile_content(alpha: &TestApp) -> Vec<String> {
         "actor": peer.actor(), "object": follow});
     peer.deliver(alpha, &domain, "/inbox", &accept).await;
 
-    // A post mentioning Ada, one whose id is a script (refused), and an event.
+    // A post mentioning Ada and an event, each also sent with a script as its id (refused).
     let note_id = format!("{}/notes/{}", peer.base, rand_id());
     let note = |id: &str| {
         create(
@@ -130,20 +130,25 @@ async fn deliver_hostile_content(alpha: &TestApp) -> Vec<String> {
             .to_string()
     };
     let event_id = format!("{}/events/{}", peer.base, rand_id());
-    let event = create(
-        &peer,
-        json!({
-            "id": event_id, "type": "Event", "attributedTo": peer.actor(),
-            "name": format!("<script>{}</script>Peer meetup", payload_js("event-name")),
-            "content": hostile_html(), "startTime": day(10), "endTime": day(11),
-            "to": [PUBLIC], "joinMode": "free", "url": js_url,
-            "externalParticipationUrl": js_url,
-            "location": [{"type": "VirtualLocation", "url": js_url},
-                         {"type": "Place", "name": hostile_html()}],
-            "attachment": [{"type": "Link", "name": "Website", "href": js_url}]
-        }),
-    );
-    peer.deliver(alpha, &domain, "/inbox", &event).await;
+    let event = |id: &str| {
+        create(
+            &peer,
+            json!({
+                "id": id, "type": "Event", "attributedTo": peer.actor(),
+                "name": format!("<script>{}</script>Peer meetup", payload_js("event-name")),
+                "content": hostile_html(), "startTime": day(10), "endTime": day(11),
+                "to": [PUBLIC], "joinMode": "free", "url": js_url,
+                "externalParticipationUrl": js_url,
+                "location": [{"type": "VirtualLocation", "url": js_url},
+                             {"type": "Place", "name": hostile_html()}],
+                "attachment": [{"type": "Link", "name": "Website", "href": js_url}]
+            }),
+        )
+    };
+    peer.deliver(alpha, &domain, "/inbox", &event(&js_url))
+        .await;
+    peer.deliver(alpha, &domain, "/inbox", &event(&event_id))
+        .await;
 
     // Ada posts the same as text.
     let r = alpha
