@@ -107,16 +107,8 @@ pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> 
             }
             if !event.is_deleted() {
                 let mut tx = state.db.begin_write().await?;
-                service::notify_local_participants(
-                    state,
-                    &mut tx,
-                    &event,
-                    &actor.uri,
-                    &actor.handle(),
-                    "deleted",
-                )
-                .await?;
-                store::mark_deleted(&mut tx, event.id).await?;
+                service::remote_event_deleted(state, &mut tx, &event, &actor.uri, &actor.handle())
+                    .await?;
                 tx.commit().await?;
             }
             Ok(true)

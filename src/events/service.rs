@@ -805,6 +805,33 @@ pub async fn notify_participants(
     notify_local_participants(state, tx, event, &event.organizer, &who, what).await
 }
 
+/// A remote event deleted by `actor` (its organiser): its local participants are told, then
+/// it becomes a tombstone, inside the caller's transaction.
+pub async fn remote_event_deleted(
+    state: &AppState,
+    tx: &mut Tx,
+    event: &Event,
+    actor: &str,
+    actor_name: &str,
+) -> Result<()> {
+    notify_local_participants(state, tx, event, actor, actor_name, "deleted").await?;
+    store::mark_deleted(tx, event.id).await
+}
+
+/// A remote actor deleted itself: the events it organised here go as its own `Delete` of
+/// each would, inside the caller's transaction (each held first, as every seat change does).
+pub async fn organizer_deleted(
+    state: &AppState,
+    tx: &mut Tx,
+    organizer: &str,
+    organizer_name: &str,
+) -> Result<()> {
+    for event in store::remote_events_of_for_update(tx, organizer).await? {
+        remote_event_deleted(state, tx, &event, organizer, organizer_name).await?;
+    }
+    Ok(())
+}
+
 /// The same for an event whatever its origin, naming `actor` as the cause.
 pub async fn notify_local_participants(
     state: &AppState,

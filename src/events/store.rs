@@ -155,6 +155,20 @@ pub async fn lock(tx: &mut Tx, id: i64) -> Result<Option<Event>> {
     Ok(row.map(|r| Event::from_row(&r)).transpose()?)
 }
 
+/// The remote events `organizer` organised that are not deleted, each held as [`lock`] does.
+pub async fn remote_events_of_for_update(tx: &mut Tx, organizer: &str) -> Result<Vec<Event>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events WHERE organizer = $1 AND local = 0 AND deleted_at IS NULL \
+         ORDER BY id{}",
+        Dialect::of(tx).for_update()
+    );
+    let rows = sqlx::query(&sql)
+        .bind(organizer)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.iter().map(Event::from_row).collect::<Result<_, _>>()?)
+}
+
 pub async fn by_id_tx(tx: &mut Tx, id: i64) -> Result<Option<Event>> {
     let sql = format!("SELECT {COLUMNS} FROM events WHERE id = $1");
     let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;

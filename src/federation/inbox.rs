@@ -411,12 +411,18 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
 }
 
 /// A remote actor deleted itself: everything it left here goes in one transaction (Mastodon
-/// does the same): its posts and comments become tombstones, its likes, boosts, RSVPs and
-/// follows go, and the actor is marked deleted; then its directory entry.
+/// does the same): its posts and comments become tombstones, and so do the events it
+/// organised (their local participants told), its likes, boosts, RSVPs and follows go, and
+/// the actor is marked deleted; then its directory entry.
 async fn actor_deleted(state: &AppState, uri: &str) -> Result<()> {
+    let name = remote::by_uri(&state.db, uri)
+        .await?
+        .map(|a| a.handle())
+        .unwrap_or_else(|| uri.to_string());
     let mut tx = state.db.begin_write().await?;
     remote::mark_deleted_tx(&mut tx, uri).await?;
     crate::posts::store::remove_author_tx(&mut tx, uri).await?;
+    crate::events::service::organizer_deleted(state, &mut tx, uri, &name).await?;
     crate::events::store::remove_actor_tx(&mut tx, uri).await?;
     follows::remove_actor_tx(&mut tx, uri).await?;
     tx.commit().await?;

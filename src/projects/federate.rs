@@ -371,8 +371,10 @@ async fn to_group(
                 );
                 return Ok(());
             }
-            let existing = store::task_by_uri(&state.db, id).await?;
+            // Read under the task's row lock: the assignees before, and so who is newly
+            // assigned, are the ones this update replaces.
             let mut tx = state.db.begin_write().await?;
+            let existing = store::task_by_uri_for_update(&mut tx, id).await?;
             let task = match &existing {
                 Some(t) if t.project != group => {
                     tracing::info!(task = id, "an update of another project's task was dropped");
@@ -610,8 +612,10 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
                 tracing::info!(task = id, "an invalid announced task was dropped");
                 return Ok(());
             };
-            let existing = store::task_by_uri(&state.db, id).await?;
+            // Read under the task's row lock: the assignees before, and so who is newly
+            // assigned, are the ones this update replaces.
             let mut tx = state.db.begin_write().await?;
+            let existing = store::task_by_uri_for_update(&mut tx, id).await?;
             let task = match &existing {
                 Some(t) if t.local || t.project != group.uri => return Ok(()),
                 Some(t) => {
@@ -678,7 +682,9 @@ async fn from_group(state: &AppState, announce: &Value, group: &RemoteActor) -> 
             if store::file_by_uri(&state.db, id).await?.is_some() {
                 return Ok(());
             }
-            let name = plain(object, "name", 200);
+            // Shown and offered for download as a local upload's name is: no path, controls or
+            // direction overrides.
+            let name = super::files::clean_name(&plain(object, "name", 200));
             let url = object.get("url").and_then(|u| link::url_in(u, dev_http));
             let media_type = plain(object, "mediaType", 100);
             let size = object.get("fileSize").and_then(Value::as_i64).unwrap_or(0);

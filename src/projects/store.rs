@@ -266,6 +266,18 @@ pub async fn task_for_update(tx: &mut Tx, id: i64) -> Result<Option<Task>> {
     Ok(Some(task))
 }
 
+/// The task with `uri`, read like [`task_for_update`]: inside `tx`, its row held.
+pub async fn task_by_uri_for_update(tx: &mut Tx, uri: &str) -> Result<Option<Task>> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM project_tasks WHERE uri = $1")
+        .bind(uri)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match id {
+        Some(id) => task_for_update(tx, id).await,
+        None => Ok(None),
+    }
+}
+
 async fn with_assignees(db: &Db, mut tasks: Vec<Task>) -> Result<Vec<Task>> {
     for t in &mut tasks {
         t.assignees = sqlx::query_scalar(

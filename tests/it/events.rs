@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 use crate::federation::{assert_terms_defined, eventually, port_of, rand_id, FakePeer, AS_JSON};
 use crate::support::{
-    ahead, assert_error, csrf_from, future_year, long_day, spring_forward_day, TestApp, PASSWORD,
+    ahead, assert_error, csrf_from, eventually_exactly, future_year, long_day, spring_forward_day,
+    TestApp, PASSWORD,
 };
 
 pub(crate) async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
@@ -614,8 +615,8 @@ async fn remote_joins_get_seats_while_they_last_and_approval_waits_for_the_organ
             .await,
         StatusCode::ACCEPTED
     );
-    eventually("a second Accept", || async {
-        (received(&first, "Accept").len() == 2).then_some(())
+    eventually_exactly(2, "Accepts at the first peer", || async {
+        received(&first, "Accept").len()
     })
     .await;
     let doc: Value = fetch_as(&alpha, &path_of(&uri)).await.json().await.unwrap();
@@ -654,9 +655,9 @@ async fn remote_joins_get_seats_while_they_last_and_approval_waits_for_the_organ
         first.deliver(&alpha, &domain, "/inbox", &again).await,
         StatusCode::ACCEPTED
     );
-    eventually("the seat to be taken again", || async {
+    eventually_exactly(1, "seats taken again", || async {
         let e = json_of(&alpha, None, &format!("/api/v1/events/{token}")).await;
-        (e["participant_count"] == 1).then_some(())
+        e["participant_count"].as_u64().unwrap_or_default() as usize
     })
     .await;
     let undo = json!({"id": format!("{}/undos/{}", first.base, rand_id()), "type": "Undo",
@@ -1377,9 +1378,9 @@ async fn invitations_are_the_way_into_invite_only_events() {
         peer.deliver(&alpha, &domain, "/inbox", &accept).await,
         StatusCode::ACCEPTED
     );
-    eventually("the guest's seat", || async {
+    eventually_exactly(2, "seats with the guest's", || async {
         let e = json_of(&alpha, None, &format!("/api/v1/events/{token}")).await;
-        (e["participant_count"] == 2).then_some(())
+        e["participant_count"].as_u64().unwrap_or_default() as usize
     })
     .await;
     // Someone not invited is refused.

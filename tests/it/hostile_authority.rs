@@ -12,7 +12,7 @@ use crate::support::TestApp;
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -21,14 +21,14 @@ fn path_of(uri: &str) -> String {
     format!("/{}", rest.split_once('/').unwrap().1)
 }
 
-async fn json_of(app: &TestApp, token: Option<&str>, path: &str) -> Value {
+pub(crate) async fn json_of(app: &TestApp, token: Option<&str>, path: &str) -> Value {
     let r = app.get(token, path).await;
     assert_eq!(r.status(), StatusCode::OK, "{path}");
     r.json().await.unwrap()
 }
 
 /// What the peer has received of one type.
-fn received(peer: &FakePeer, kind: &str) -> Vec<Value> {
+pub(crate) fn received(peer: &FakePeer, kind: &str) -> Vec<Value> {
     peer.received
         .lock()
         .unwrap()
@@ -39,19 +39,19 @@ fn received(peer: &FakePeer, kind: &str) -> Vec<Value> {
 }
 
 /// A fresh activity id on the peer's host.
-fn activity_id(peer: &FakePeer) -> String {
+pub(crate) fn activity_id(peer: &FakePeer) -> String {
     format!("{}/activities/{}", peer.base, rand_id())
 }
 
 /// A time `days` from now, as ActivityStreams writes it.
-fn in_days(days: i64) -> String {
+pub(crate) fn in_days(days: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(days))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
 }
 
 /// Delivers `activity` to the shared inbox, signed by the peer's actor `who`.
-async fn send(peer: &FakePeer, who: &str, app: &TestApp, activity: &Value) {
+pub(crate) async fn send(peer: &FakePeer, who: &str, app: &TestApp, activity: &Value) {
     let domain = format!("alpha.test:{}", port_of(app));
     assert_eq!(
         peer.deliver_as(who, app, &domain, "/inbox", activity).await,
@@ -61,7 +61,7 @@ async fn send(peer: &FakePeer, who: &str, app: &TestApp, activity: &Value) {
 }
 
 /// `member` follows the peer's actor `who`, which accepts.
-async fn follow_accepted(app: &TestApp, member: &str, peer: &FakePeer, who: &str) {
+pub(crate) async fn follow_accepted(app: &TestApp, member: &str, peer: &FakePeer, who: &str) {
     let target = peer.actor_named(who);
     let r = app
         .post_json(Some(member), "/api/v1/follows", &json!({"target": target}))
@@ -84,7 +84,7 @@ async fn follow_accepted(app: &TestApp, member: &str, peer: &FakePeer, who: &str
     .await;
 }
 
-async fn following_state(app: &TestApp, member: &str, uri: &str) -> Option<String> {
+pub(crate) async fn following_state(app: &TestApp, member: &str, uri: &str) -> Option<String> {
     let list = json_of(app, Some(member), "/api/v1/following").await;
     list["items"]
         .as_array()?
@@ -94,7 +94,7 @@ async fn following_state(app: &TestApp, member: &str, uri: &str) -> Option<Strin
 }
 
 /// A `Create` (or, with `kind`, another activity) of an `Event` organised by `organiser`.
-fn event_activity(
+pub(crate) fn event_activity(
     peer: &FakePeer,
     kind: &str,
     actor: &str,
@@ -114,7 +114,7 @@ fn event_activity(
 }
 
 /// The event at `uri` as `member` sees it: `None` when it is gone or unknown.
-async fn event_by_uri(app: &TestApp, member: &str, uri: &str) -> Option<Value> {
+pub(crate) async fn event_by_uri(app: &TestApp, member: &str, uri: &str) -> Option<Value> {
     let r = app
         .get(
             Some(member),
@@ -403,7 +403,7 @@ async fn only_the_author_updates_or_deletes_a_remote_post() {
 }
 
 /// The remote project as `member` sees it.
-async fn remote_board(app: &TestApp, member: &str, group: &str) -> Value {
+pub(crate) async fn remote_board(app: &TestApp, member: &str, group: &str) -> Value {
     json_of(
         app,
         Some(member),
@@ -413,7 +413,12 @@ async fn remote_board(app: &TestApp, member: &str, group: &str) -> Value {
 }
 
 /// The task `uri` on a remote board: its title, `None` when it is not there.
-async fn task_title(app: &TestApp, member: &str, group: &str, uri: &str) -> Option<String> {
+pub(crate) async fn task_title(
+    app: &TestApp,
+    member: &str,
+    group: &str,
+    uri: &str,
+) -> Option<String> {
     remote_board(app, member, group).await["tasks"]
         .as_array()?
         .iter()
@@ -422,7 +427,13 @@ async fn task_title(app: &TestApp, member: &str, group: &str, uri: &str) -> Opti
 }
 
 /// The group's `Announce` of an activity of `kind` about `object`, by `actor`.
-fn announce(peer: &FakePeer, group: &str, kind: &str, actor: &str, object: Value) -> Value {
+pub(crate) fn announce(
+    peer: &FakePeer,
+    group: &str,
+    kind: &str,
+    actor: &str,
+    object: Value,
+) -> Value {
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": activity_id(peer), "type": "Announce", "actor": group,
@@ -432,7 +443,7 @@ fn announce(peer: &FakePeer, group: &str, kind: &str, actor: &str, object: Value
     })
 }
 
-fn task_page(group: &str, id: &str, title: &str) -> Value {
+pub(crate) fn task_page(group: &str, id: &str, title: &str) -> Value {
     json!({"id": id, "type": "Page", "attributedTo": group, "name": title,
            "content": "<p>Smooth.</p>", "taskStatus": "todo", "priority": "normal",
            "to": [PUBLIC], "cc": [group], "audience": group, "context": group})

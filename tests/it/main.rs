@@ -13,6 +13,7 @@ mod federation;
 mod hostile_authority;
 mod hostile_floor;
 mod hostile_links;
+mod hostile_more;
 mod hostile_web;
 mod posts;
 mod projects;

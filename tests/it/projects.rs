@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::federation::{assert_terms_defined, eventually, port_of, rand_id, FakePeer, AS_JSON};
-use crate::support::{assert_error, csrf_from, TestApp, PASSWORD};
+use crate::support::{assert_error, csrf_from, eventually_exactly, TestApp, PASSWORD};
 
 async fn json_of(app: &TestApp, token: Option<&str>, path: &str) -> Value {
     let r = app.get(token, path).await;
@@ -625,19 +625,16 @@ async fn a_remote_member_joins_with_approval_and_the_group_announces() {
         peer.deliver(&alpha, &domain, "/inbox", &create).await,
         StatusCode::ACCEPTED
     );
-    let replies = eventually("the comment to be stored", || async {
-        let r = json_of(
-            &alpha,
-            None,
-            &format!(
-                "/api/v1/replies?uri={}",
-                encode(task["uri"].as_str().unwrap())
-            ),
-        )
-        .await;
-        (r["items"].as_array()?.len() == 1).then_some(r)
+    let replies_path = format!(
+        "/api/v1/replies?uri={}",
+        encode(task["uri"].as_str().unwrap())
+    );
+    eventually_exactly(1, "comments stored", || async {
+        let r = json_of(&alpha, None, &replies_path).await;
+        r["items"].as_array().map_or(0, Vec::len)
     })
     .await;
+    let replies = json_of(&alpha, None, &replies_path).await;
     assert!(!replies["items"][0]["content"]
         .as_str()
         .unwrap()

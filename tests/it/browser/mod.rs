@@ -10,6 +10,7 @@
 //! On failure, a screenshot and the page source are saved (see [`webdriver::artifacts_dir`]).
 
 mod events;
+mod hostile;
 mod journey;
 mod projects;
 mod two_spaces;

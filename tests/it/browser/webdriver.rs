@@ -316,6 +316,17 @@ impl Browser {
         }
     }
 
+    /// Every element matching `css` on the page now (possibly none).
+    pub async fn find_all(&self, css: &str) -> Result<Vec<Element<'_>>> {
+        let body = json!({ "using": "css selector", "value": css });
+        let v = self.command(Method::POST, "/elements", Some(body)).await?;
+        v.as_array()
+            .ok_or_else(|| anyhow!("elements are not a list: {v}"))?
+            .iter()
+            .map(|e| self.element(e))
+            .collect()
+    }
+
     /// Waits (up to [`DEFAULT_TIMEOUT`]) for an element matching `css`.
     pub async fn find(&self, css: &str) -> Result<Element<'_>> {
         self.find_within(css, DEFAULT_TIMEOUT).await
@@ -374,6 +385,28 @@ impl Browser {
     /// The visible text of the element matching `css` (waiting for it to appear).
     pub async fn text(&self, css: &str) -> Result<String> {
         self.find(css).await?.text().await
+    }
+
+    // --- scripts and dialogs ---------------------------------------------------------------
+
+    /// Runs `script` (a function body; `arguments` holds `args`) in the page and returns
+    /// what it returns.
+    pub async fn execute(&self, script: &str, args: Value) -> Result<Value> {
+        self.command(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    /// The text of the open alert, confirm or prompt dialog; `None` when none is open.
+    pub async fn dialog_text(&self) -> Result<Option<String>> {
+        match self.command(Method::GET, "/alert/text", None).await {
+            Ok(v) => Ok(Some(v.as_str().unwrap_or_default().to_string())),
+            Err(e) if is_webdriver_error(&e, "no such alert") => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     // --- waiting --------------------------------------------------------------------------
@@ -456,6 +489,11 @@ impl Element<'_> {
         self.browser
             .command(method, &format!("/element/{}{path}", self.id), body)
             .await
+    }
+
+    /// The element as a script argument of [`Browser::execute`].
+    pub fn reference(&self) -> Value {
+        json!({ ELEMENT_KEY: self.id })
     }
 
     pub async fn click(&self) -> Result<()> {
