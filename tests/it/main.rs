@@ -11,6 +11,7 @@ mod domains;
 mod events;
 mod federation;
 mod hostile_authority;
+mod hostile_calendars;
 mod hostile_floor;
 mod hostile_links;
 mod hostile_more;
