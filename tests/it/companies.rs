@@ -93,28 +93,7 @@ async fn invite_and_accept(
 
 /// A browser signed in through the sign-in form.
 async fn signed_in_browser(app: &TestApp, login: &str, password: &str) -> Client {
-    let browser = app.browser();
-    let html = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&html);
-    let r = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("login", login),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {login}");
-    browser
+    app.signed_in(login, password).await
 }
 
 async fn page(browser: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {

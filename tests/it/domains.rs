@@ -346,20 +346,7 @@ async fn federation_mode_switches_between_open_and_allowlist() {
 
 /// A browser signed in through the sign-in form.
 async fn signed_in_browser(app: &TestApp, login: &str, password: &str) -> Client {
-    let browser = app.browser();
-    let html = page(&browser, app, "/login").await.1;
-    let r = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("login", login),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {login}");
-    browser
+    app.signed_in(login, password).await
 }
 
 async fn page(browser: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {

@@ -12,27 +12,7 @@ use crate::support::{
 };
 
 pub(crate) async fn signed_in_browser(app: &TestApp, login: &str) -> reqwest::Client {
-    let browser = app.browser();
-    let html = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let r = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf_from(&html).as_str()),
-            ("login", login),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {login}");
-    browser
+    app.signed_in(login, PASSWORD).await
 }
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";

@@ -115,28 +115,7 @@ async fn image_bombs_are_refused_from_their_header() {
 // --- pages ----------------------------------------------------------------------------------
 
 async fn signed_in_browser(app: &TestApp, login: &str, password: &str) -> Client {
-    let browser = app.browser();
-    let html = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&html);
-    let r = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("login", login),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {login}");
-    browser
+    app.signed_in(login, password).await
 }
 
 /// Asserts the headers of a page and that its markup needs no inline script or style.
@@ -424,26 +403,7 @@ async fn one_address_is_throttled_across_accounts_on_the_api_and_the_page() {
     assert!(retry_after(&r) > 0);
 
     // The sign-in page says so too, as a page, with Retry-After.
-    let browser = app.browser();
-    let html = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&html);
-    let r = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("login", "ada"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = app.submit_sign_in(&app.browser(), "ada", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(retry_after(&r) > 0);
     assert!(r.headers()["content-type"]

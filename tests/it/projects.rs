@@ -998,28 +998,7 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
 
 /// A browser signed in through the sign-in form.
 async fn signed_in(app: &TestApp, login: &str) -> reqwest::Client {
-    let browser = app.browser();
-    let html = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&html);
-    let r = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("login", login),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {login}");
-    browser
+    app.signed_in(login, PASSWORD).await
 }
 
 async fn form(

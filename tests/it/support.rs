@@ -195,6 +195,37 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Fills in the sign-in form with `browser` as a person does (the page first, for its CSRF
+    /// token); returns the answer.
+    pub async fn submit_sign_in(&self, browser: &Client, login: &str, password: &str) -> Response {
+        let html = browser
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("the sign-in page")
+            .text()
+            .await
+            .expect("its markup");
+        browser
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf", csrf_from(&html).as_str()),
+                ("login", login),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("the sign-in answer")
+    }
+
+    /// A browser signed in as `login` through the sign-in form.
+    pub async fn signed_in(&self, login: &str, password: &str) -> Client {
+        let browser = self.browser();
+        let r = self.submit_sign_in(&browser, login, password).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {login}");
+        browser
+    }
+
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn browser(&self) -> Client {
         Client::builder()
