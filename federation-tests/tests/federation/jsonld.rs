@@ -1,5 +1,6 @@
 //! Every document Guildhall serves expands under JSON-LD with no undefined term: the actors,
-//! their collections and pages (with real activities in them) and a tombstone, checked by
+//! their collections and pages (with real activities in them) and tombstones (a company's and a
+//! project task's), checked by
 //! `peer-fedify/jsonld-check.mjs` (jsonld.js with the ActivityStreams and security contexts
 //! Fedify ships, so no network is needed).
 
@@ -136,6 +137,30 @@ async fn every_served_document_expands_with_no_undefined_term() {
         let path = uri.splitn(4, '/').nth(3).unwrap_or_default();
         project_items.push(format!("/{path}"));
     }
+    // A deleted task answers a Tombstone.
+    let (status, gone) = alpha
+        .post(
+            Some(&ada),
+            "/api/v1/projects/boat/tasks",
+            &json!({"title": "Gone"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{gone}");
+    let gone_uri = gone["uri"].as_str().unwrap_or_default();
+    let token = gone_uri.rsplit('/').next().unwrap_or_default();
+    let (status, _) = alpha
+        .call(
+            reqwest::Method::DELETE,
+            Some(&ada),
+            &format!("/api/v1/projects/boat/tasks/{token}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    project_items.push(format!(
+        "/{}",
+        gone_uri.splitn(4, '/').nth(3).unwrap_or_default()
+    ));
 
     let local = |i: &Instance, path: &str| format!("http://127.0.0.1:{}{path}", i.port);
     let documents: Vec<String> = [
