@@ -514,14 +514,7 @@ pub async fn join(state: &AppState, account: &Account, uri: &str) -> Result<Rsvp
         let organizer = organizer?;
         let activity = object::rsvp(&join_id, "Join", &me, &event);
         store::put_participant(&mut tx, event.id, &me, RsvpState::Pending, &join_id).await?;
-        delivery::publish(
-            &mut tx,
-            &activity,
-            LocalActor::Member(account.clone()).key_ref(),
-            false,
-            std::slice::from_ref(&organizer.inbox),
-        )
-        .await?;
+        send_rsvp(&mut tx, account, &organizer, &activity).await?;
         tx.commit().await?;
         delivery::wake(state);
         return Ok(RsvpState::Pending);
@@ -569,17 +562,29 @@ pub async fn leave(state: &AppState, account: &Account, uri: &str) -> Result<()>
     }
     if let Some(organizer) = organizer {
         let activity = object::rsvp(&activities::new_id(&urls), "Leave", &me, &event);
-        delivery::publish(
-            &mut tx,
-            &activity,
-            LocalActor::Member(account.clone()).key_ref(),
-            false,
-            std::slice::from_ref(&organizer.inbox),
-        )
-        .await?;
+        send_rsvp(&mut tx, account, &organizer, &activity).await?;
     }
     tx.commit().await?;
     delivery::wake(state);
+    Ok(())
+}
+
+/// Queues a member's `Join` or `Leave` for a remote event's organiser, in the caller's
+/// transaction.
+async fn send_rsvp(
+    tx: &mut Tx,
+    account: &Account,
+    organizer: &remote::RemoteActor,
+    activity: &Value,
+) -> Result<()> {
+    delivery::publish(
+        tx,
+        activity,
+        LocalActor::Member(account.clone()).key_ref(),
+        false,
+        std::slice::from_ref(&organizer.inbox),
+    )
+    .await?;
     Ok(())
 }
 
