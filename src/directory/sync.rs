@@ -900,6 +900,19 @@ mod tests {
         assert_eq!(l.draft.icon_url, "https://media.example/i.png");
     }
 
+    /// Found by the fuzzer: an id whose scheme is written `Https` is a web address; the entry's
+    /// `url` falls back to it as the peer wrote it, and pages link it.
+    #[test]
+    fn a_scheme_in_capitals_is_kept_as_written() {
+        let item = json!({"id": "Https://peer.example/members/ada", "type": "Person",
+            "preferredUsername": "ada", "name": "Ada", "discoverable": true});
+        let Item::Entry(l) = parse_item(&item, "peer.example", false).unwrap() else {
+            panic!("an entry")
+        };
+        assert_eq!(l.draft.url, "Https://peer.example/members/ada");
+        assert!(RemoteUrl::stored(&l.draft.url).is_some());
+    }
+
     #[test]
     fn pages_are_bounded() {
         let url = "https://a.example/directory?page=2";
