@@ -1,81 +1,24 @@
-//! Where a request enters: the shared state, the one router that merges every feature's
+//! Where a request enters: the one router that merges every feature's
 //! routes, and the server that binds its own listener (port 0 in tests).
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tower_http::trace::TraceLayer;
 
-use crate::accounts::throttle::LoginThrottle;
 use crate::config::Config;
-use crate::federation::client::FedClient;
 use crate::media::MediaStore;
-use crate::ops::Metrics;
+use crate::state::AppState;
 use crate::storage::Db;
 use crate::{
     accounts, api, calendar, companies, directory, events, federation, messages, notifications,
     ops, posts, projects, spaces, web,
 };
-
-/// Everything a handler may need, cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub media: MediaStore,
-    pub throttle: Arc<LoginThrottle>,
-    pub metrics: Arc<Metrics>,
-    /// The HTTP client for other servers.
-    pub client: FedClient,
-    /// Wakes the inbox processor when an activity arrives.
-    pub inbox_wakeup: Arc<Notify>,
-    /// Wakes the delivery workers when something is queued.
-    pub delivery_wakeup: Arc<Notify>,
-    /// The directory's per-process state (reconciliation, facet counts, sync wake-up).
-    pub directory: Arc<directory::Runtime>,
-    set_up: Arc<AtomicBool>,
-}
-
-impl AppState {
-    pub fn new(db: Db, config: Config, media: MediaStore) -> anyhow::Result<Self> {
-        Ok(AppState {
-            client: FedClient::new(&config)?,
-            inbox_wakeup: Arc::new(Notify::new()),
-            delivery_wakeup: Arc::new(Notify::new()),
-            directory: Arc::new(directory::Runtime::default()),
-            throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
-            config: Arc::new(config),
-            db,
-            media,
-            metrics: Arc::new(Metrics::new()),
-            set_up: Arc::new(AtomicBool::new(false)),
-        })
-    }
-
-    /// Whether the space exists yet; once true it is remembered.
-    pub async fn is_set_up(&self) -> bool {
-        if self.set_up.load(Ordering::Relaxed) {
-            return true;
-        }
-        let done = matches!(spaces::store::name(&self.db).await, Ok(Some(_)));
-        if done {
-            self.mark_set_up();
-        }
-        done
-    }
-
-    pub fn mark_set_up(&self) {
-        self.set_up.store(true, Ordering::Relaxed);
-    }
-}
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {

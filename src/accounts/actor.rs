@@ -1,12 +1,12 @@
 //! A member as an ActivityPub `Person`.
 
 use super::Account;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::html::{hashtag, link, paragraphs};
 use crate::federation::keys::{self, ActorKind};
 use crate::federation::protocol::{datetime, Actor, Hashtag, Image, PropertyValue};
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 
 pub async fn person(state: &AppState, account: &Account) -> Result<Actor> {
     let urls = Urls::new(&state.config);

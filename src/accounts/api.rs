@@ -14,9 +14,9 @@ use super::register::{self, SignupForm};
 use super::session::{self, User};
 use super::{store, Account};
 use crate::api::{ApiJson, Paging};
-use crate::app::AppState;
 use crate::companies;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 
 pub fn router() -> Router<AppState> {

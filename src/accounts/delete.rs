@@ -2,11 +2,11 @@
 //! handle stays reserved, and everything the account owned here goes with it.
 
 use super::Account;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, follows, outbound, tombstones};
+use crate::state::AppState;
 
 pub async fn delete_account(
     state: &AppState,

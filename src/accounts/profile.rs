@@ -143,7 +143,7 @@ fn validate_links(links: &[ProfileLink]) -> Result<Vec<ProfileLink>, String> {
 
 /// Replaces an account's avatar with an uploaded image (checked, cropped to 256 px).
 pub async fn replace_avatar(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     account_id: i64,
     data: Vec<u8>,
 ) -> Result<()> {

@@ -6,10 +6,10 @@ use std::net::IpAddr;
 use serde::Deserialize;
 
 use super::{password, store, throttle, Account};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::keys;
 use crate::spaces::{self, RegistrationMode};
+use crate::state::AppState;
 use crate::storage::Db;
 use crate::validate::{line, Email, FieldErrors, Handle, NewPassword};
 

@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::model::Account;
 use super::store;
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::web::cookies;
 

@@ -4,8 +4,8 @@
 
 use crate::accounts;
 use crate::admin::users::describe;
-use crate::app::AppState;
 use crate::posts::service::{self, Draft};
+use crate::state::AppState;
 
 /// Who writes a demo post: a member speaking for themselves or for a company, or the space
 /// (written by an administrator).

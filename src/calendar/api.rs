@@ -8,9 +8,9 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::accounts::session::User;
-use crate::app::AppState;
 use crate::error::Result;
 use crate::events::store;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/calendar/feed", get(show).post(regenerate))

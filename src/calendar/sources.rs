@@ -3,12 +3,12 @@
 
 use super::ics::{Item, ItemStatus, When};
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::Result;
 use crate::events::model::{Event, Status};
 use crate::events::store;
 use crate::federation::urls::Urls;
 use crate::projects::model::{Deadline, Status as TaskStatus};
+use crate::state::AppState;
 
 /// How many items one feed carries at most.
 pub const FEED_LIMIT: i64 = 500;

@@ -11,11 +11,11 @@ use axum::Router;
 
 use super::{ics, sources};
 use crate::accounts::session::{random_token, token_hash, User};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::events::model::Event;
 use crate::events::store;
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::web::page::{render, PageCtx};
 

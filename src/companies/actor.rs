@@ -3,12 +3,12 @@
 
 use super::Company;
 use crate::accounts::actor::skill_tags;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::html::{escape, link, paragraphs};
 use crate::federation::keys::{self, ActorKind};
 use crate::federation::protocol::{datetime, Actor, Image, PropertyValue};
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 
 pub async fn organization(state: &AppState, company: &Company) -> Result<Actor> {
     let urls = Urls::new(&state.config);

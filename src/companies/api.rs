@@ -14,8 +14,8 @@ use super::service::{self, CompanyForm};
 use super::{store, Company};
 use crate::accounts::session::User;
 use crate::api::{ApiJson, Paging};
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -168,7 +168,7 @@ pub async fn update(db: &Db, handle: &str, actor: &Account, form: &CompanyForm) 
 
 /// Replaces the logo with an uploaded image (checked, cropped to 256 px).
 pub async fn replace_logo(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     handle: &str,
     actor: &Account,
     data: Vec<u8>,
@@ -354,7 +354,7 @@ async fn role_now(tx: &mut crate::storage::Tx, company_id: i64, actor: &Account)
 
 /// An owner deletes the company: followers are told (`Delete`), its URL answers 410, its
 /// handle stays reserved.
-pub async fn delete(state: &crate::app::AppState, handle: &str, actor: &Account) -> Result<()> {
+pub async fn delete(state: &crate::state::AppState, handle: &str, actor: &Account) -> Result<()> {
     let (company, role) = managed(&state.db, handle, actor).await?;
     if role != Role::Owner {
         return Err(Error::forbidden("Only owners can delete the company."));

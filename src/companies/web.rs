@@ -14,9 +14,9 @@ use super::model::{CompanyInvite, CompanyMember, Role, SIZES};
 use super::service::{self, CompanyForm};
 use super::{store, Company};
 use crate::accounts::session::User;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::negotiate;
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 

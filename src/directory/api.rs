@@ -17,8 +17,8 @@ use super::search::{self, SearchParams};
 use super::store::{self, Peer};
 use crate::accounts::session::{Admin, MaybeUser};
 use crate::api::ApiJson;
-use crate::app::AppState;
 use crate::error::Result;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -11,9 +11,9 @@
 
 use super::model::{clip, Draft, Kind};
 use super::store;
-use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 use crate::storage::now_ms;
 
 /// Reconciles local entries when their sources changed since the last look.

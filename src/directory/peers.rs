@@ -4,9 +4,9 @@
 use serde::Deserialize;
 
 use super::store::{self, Peer};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::policy::{self, Decision, DomainName};
+use crate::state::AppState;
 use crate::storage::{now_ms, Db};
 use crate::validate::FieldErrors;
 

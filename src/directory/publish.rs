@@ -12,12 +12,12 @@ use serde_json::{json, Value};
 
 use super::model::{Entry, Kind};
 use super::store;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::html::paragraphs;
 use crate::federation::negotiate::activity_json;
 use crate::federation::protocol::{context, datetime};
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 
 /// Entries per page unless `limit` asks for fewer.
 pub const PAGE_SIZE: i64 = 100;

@@ -8,9 +8,9 @@ use super::index::Facets;
 use super::model::{clip, Entry, Kind};
 use super::store;
 use super::sync::draft_from_actor;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::remote;
+use crate::state::AppState;
 use crate::storage::{now_ms, search_words};
 use crate::validate::FieldErrors;
 

@@ -15,12 +15,12 @@ use serde_json::Value;
 
 use super::model::{clip, Draft, Kind};
 use super::store::{self, Peer, PeerInfo};
-use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::client::FetchError;
 use crate::federation::link::{self, RemoteUrl};
 use crate::federation::policy::{self, authority_of, Decision, DomainName};
 use crate::federation::remote::{self, sanitize_html};
+use crate::state::AppState;
 use crate::storage::now_ms;
 
 /// Items a page may hold; a bigger page is refused whole.

@@ -17,9 +17,9 @@ use super::publish::{self, CollectionQuery};
 use super::search::{self, SearchParams};
 use super::store::{self, Peer};
 use crate::accounts::session::Admin;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::negotiate::{vary_accept, wants_activity_json};
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 

@@ -16,11 +16,11 @@ use super::{inbound, store, times};
 use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
 use crate::api::ApiJson;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::urls::Urls;
 use crate::posts::access::Viewer;
 use crate::posts::people::{self, Person};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -13,7 +13,6 @@ use serde_json::Value;
 
 use super::model::{category, Event, EventVisibility, JoinMode, NewEvent, RsvpState, Status};
 use super::{object, service, store, times};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::link::{self, RemoteUrl};
 use crate::federation::policy;
@@ -22,6 +21,7 @@ use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::{authority, local};
 use crate::federation::{delivery, follows};
+use crate::state::AppState;
 use crate::storage::now_ms;
 
 /// Largest description accepted from a peer, in bytes of HTML.

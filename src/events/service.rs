@@ -11,13 +11,13 @@ use super::model::{
 };
 use super::{object, store, times};
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::local::{self, LocalActor};
 use crate::federation::urls::Urls;
 use crate::federation::{activities, delivery, follows, html, remote};
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::posts::access::{may_act_as, Viewer};
+use crate::state::AppState;
 use crate::storage::{now_ms, Tx};
 use crate::validate::{self, FieldErrors};
 

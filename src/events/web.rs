@@ -15,7 +15,6 @@ use super::service::{self, Draft};
 use super::{inbound, store, times};
 use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::negotiate::{activity_json, vary_accept, wants_activity_json};
 use crate::federation::urls::Urls;
@@ -23,6 +22,7 @@ use crate::federation::{tombstones, viewer};
 use crate::posts::access::{can_read, Viewer};
 use crate::posts::people::{self, Person};
 use crate::posts::web::{present, PostView};
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 

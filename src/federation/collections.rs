@@ -15,8 +15,8 @@ use super::local::{self, LocalActor};
 use super::negotiate::activity_json;
 use super::protocol::context;
 use super::urls::Urls;
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 
 pub const PAGE_SIZE: i64 = 20;
 

@@ -48,9 +48,9 @@ use super::crypto::SigningKey;
 use super::keys::{self, ActorKind};
 use super::policy::{self, Decision};
 use super::urls::Urls;
-use crate::app::AppState;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::storage::{now_ms, Db, Dialect, Tx};
 
 /// How long a claim is held. Far longer than a request may take (the client gives up after

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use super::delivery;
 use crate::accounts::session::Admin;
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 
 /// Hosts listed in one answer.
 const HOSTS_LISTED: i64 = 500;

@@ -9,8 +9,8 @@ use axum::Router;
 
 use super::delivery::{self, HostStatus, Totals};
 use crate::accounts::session::Admin;
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::web::page::{redirect_with_notice, render, PageCtx};
 

@@ -12,9 +12,9 @@ use serde_json::json;
 
 use super::protocol::ACTIVITY_JSON;
 use super::urls::Urls;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::spaces::RegistrationMode;
+use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::{accounts, companies, spaces};
 

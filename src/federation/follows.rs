@@ -12,8 +12,8 @@ use super::local::{self, LocalActor};
 use super::remote::{self, id_of, RemoteActor};
 use super::urls::Urls;
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::storage::{now_ms, Db, Row, Tx};
 
 #[derive(Debug, Clone, Serialize)]

@@ -15,8 +15,8 @@ use super::remote;
 use super::urls::Urls;
 use crate::accounts::session::User;
 use crate::api::{ApiJson, Paging};
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -14,8 +14,8 @@ use super::follows_api::{entries, FollowEntry};
 use super::local::LocalActor;
 use super::urls::Urls;
 use crate::accounts::session::User;
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 

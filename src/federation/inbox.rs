@@ -28,8 +28,8 @@ use super::policy::{self, Decision};
 use super::remote::{self, id_of, RemoteActor};
 use super::signatures::{self, SignatureError};
 use super::viewer::{self, SignerError};
-use crate::app::AppState;
 use crate::error::Result;
+use crate::state::AppState;
 use crate::storage::{is_unique_violation, now_ms};
 
 /// Largest activity accepted.

@@ -6,10 +6,10 @@ use super::client::Signer;
 use super::keys::{self, ActorKind, SPACE_ID};
 use super::urls::Urls;
 use crate::accounts::{self, Account};
-use crate::app::AppState;
 use crate::companies::{self, Company};
 use crate::error::{Error, Result};
 use crate::projects::{self, Project};
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub enum LocalActor {

@@ -4,6 +4,7 @@ pub mod activities;
 pub mod authority;
 pub mod client;
 pub mod collections;
+pub mod context;
 pub mod crypto;
 pub mod delivery;
 pub mod delivery_api;
@@ -28,3 +29,5 @@ pub mod signatures;
 pub mod tombstones;
 pub mod urls;
 pub mod viewer;
+
+pub use context::Context;

@@ -7,8 +7,8 @@ use super::delivery;
 use super::follows;
 use super::local::LocalActor;
 use super::urls::Urls;
-use crate::app::AppState;
 use crate::error::Result;
+use crate::state::AppState;
 use crate::storage::Tx;
 
 /// Sends `Update` with the actor's new document to every server with a follower.

@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use super::policy::{self, FederationMode, RuleForm};
 use crate::accounts::session::Admin;
 use crate::api::{ApiJson, Paging};
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 
 pub fn router() -> Router<AppState> {

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::policy::{self, DomainRule, FederationMode, Policy, RuleForm};
 use crate::accounts::session::Admin;
-use crate::app::AppState;
 use crate::error::Result;
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 

@@ -11,8 +11,8 @@ use super::keys::{self, ActorKind, SPACE_ID};
 use super::link::{self, RemoteUrl};
 use super::policy::{self, Decision};
 use super::urls::Urls;
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::storage::{now_ms, Db, Row};
 
 /// Cached actors older than this are fetched again when needed.

@@ -12,8 +12,8 @@ use super::crypto::VerifyingKey;
 use super::policy::{self, Decision};
 use super::remote::{self, RemoteActor};
 use super::signatures::{self, SignatureError, SignedRequest};
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 
 /// Whether a request carries any HTTP signature at all.
 pub fn is_signed(headers: &HeaderMap) -> bool {

@@ -11,13 +11,13 @@ use serde_json::{json, Value};
 
 use crate::accounts::session::User;
 use crate::api::ApiJson;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::posts::api::to_json;
 use crate::posts::service::{self, Draft};
 use crate::posts::store;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -6,11 +6,11 @@
 pub mod api;
 pub mod web;
 
-use crate::app::AppState;
 use crate::error::Result;
 use crate::posts::people::{people, Person};
 use crate::posts::store::{self, ConversationRow};
 use crate::posts::Post;
+use crate::state::AppState;
 
 /// A conversation as its participant sees it in a list.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -12,13 +12,13 @@ use serde::Deserialize;
 use super::Conversation;
 use crate::accounts::session::User;
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::posts::service::{self, Draft};
 use crate::posts::store;
 use crate::posts::web::{present, PostView};
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 

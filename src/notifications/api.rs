@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::store;
 use crate::accounts::session::User;
 use crate::api::Paging;
-use crate::app::AppState;
 use crate::error::Result;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -8,8 +8,8 @@ use axum::Router;
 
 use super::store::{self, Notification};
 use crate::accounts::session::User;
-use crate::app::AppState;
 use crate::error::Result;
+use crate::state::AppState;
 use crate::web::page::{redirect_with_notice, render, PageCtx};
 
 pub fn router() -> Router<AppState> {

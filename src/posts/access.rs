@@ -6,12 +6,12 @@
 use super::model::{Post, Visibility};
 use super::store;
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::follows;
 use crate::federation::local::{self, LocalActor};
 use crate::federation::remote::RemoteActor;
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 
 /// Who is looking.
 #[derive(Debug, Clone)]

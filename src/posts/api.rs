@@ -18,9 +18,9 @@ use super::web::{present, PostView};
 use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
 use crate::api::ApiJson;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -9,7 +9,6 @@ use serde_json::Value;
 use super::model::{NewPost, Visibility};
 use super::store;
 use super::targets;
-use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::link::{self, RemoteUrl};
 use crate::federation::local::{self, LocalActor};
@@ -18,6 +17,7 @@ use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::{authority, policy};
 use crate::notifications::{store as notes, Kind, NewNotification};
+use crate::state::AppState;
 use crate::storage::now_ms;
 
 /// Largest content accepted from a peer, in bytes of HTML.

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::compose::{MentionText, Resolved};
-use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::link::{Href, RemoteUrl};
 use crate::federation::local::{self, LocalActor};
 use crate::federation::remote;
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 
 /// An actor as a post shows it.
 #[derive(Debug, Clone, Serialize)]

@@ -14,12 +14,12 @@ use super::people::resolve_mention;
 use super::store;
 use super::targets::{self, ReplyTarget};
 use crate::accounts::{session::random_token, Account};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::local::{self, LocalActor};
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, follows, remote};
 use crate::notifications::{store as notes, Kind, NewNotification};
+use crate::state::AppState;
 use crate::storage::{now_ms, Tx};
 use crate::validate::FieldErrors;
 

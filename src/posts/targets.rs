@@ -3,8 +3,8 @@
 
 use super::model::Visibility;
 use super::store;
-use crate::app::AppState;
 use crate::error::Result;
+use crate::state::AppState;
 
 /// The object a reply answers, as far as replying needs it.
 #[derive(Debug, Clone)]

@@ -16,12 +16,12 @@ use super::service::{self, Draft};
 use super::store;
 use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::link::{Href, RemoteUrl};
 use crate::federation::negotiate::{activity_json, vary_accept, wants_activity_json};
 use crate::federation::urls::Urls;
 use crate::federation::{tombstones, viewer};
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, safe_next, PageCtx};
 

@@ -15,9 +15,9 @@ use super::service::{self, NoteForm, ProjectForm, TaskForm};
 use super::{files, remote, store};
 use crate::accounts::session::{MaybeUser, User};
 use crate::api::ApiJson;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

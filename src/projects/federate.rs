@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use super::model::{Priority, Project, Status, Task, TaskFields};
 use super::service::{due_date, task_with, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE};
 use super::{objects, store};
-use crate::app::AppState;
 use crate::error::Result;
 use crate::federation::keys::ActorKind;
 use crate::federation::link::{self, RemoteUrl};
@@ -19,6 +18,7 @@ use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::{authority, delivery, follows, policy};
 use crate::notifications::{store as notes, Kind, NewNotification};
+use crate::state::AppState;
 use crate::storage::{now_ms, Tx};
 
 /// Queues the group's `Announce` of `activity` to every member's server (one delivery per

@@ -7,13 +7,13 @@
 use serde_json::{json, Value};
 
 use super::model::{Note, Project, ProjectFile, Task};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::activities::{new_id, strip_context};
 use crate::federation::html::{escape, paragraphs};
 use crate::federation::keys::{self, ActorKind};
 use crate::federation::protocol::{context, datetime, Actor, AS_PUBLIC};
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 
 /// The project as a `Group` actor: members are its followers, managers its moderators.
 pub async fn group(state: &AppState, project: &Project) -> Result<Actor> {

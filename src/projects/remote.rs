@@ -6,11 +6,11 @@
 use super::model::{Status, Task};
 use super::{objects, service, store};
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, follows, remote};
+use crate::state::AppState;
 use crate::storage::now_ms;
 
 /// A received task, with the group it belongs to, when the member has joined that group.

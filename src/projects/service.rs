@@ -9,11 +9,11 @@ use serde_json::Value;
 use super::model::{Note, Priority, Project, ProjectFile, Status, Task, TaskFields};
 use super::{federate, objects, store};
 use crate::accounts::{session::random_token, Account};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{activities, delivery, follows, remote};
+use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::validate::{line, text, FieldErrors, Handle};
 

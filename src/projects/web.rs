@@ -19,12 +19,12 @@ use super::service::{self, NoteForm, ProjectForm, TaskForm};
 use super::{files, objects, remote, store};
 use crate::accounts::session::User;
 use crate::accounts::Account;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::negotiate;
 use crate::federation::urls::Urls;
 use crate::posts::people::{self, Person};
 use crate::posts::web::{present, PostView};
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 

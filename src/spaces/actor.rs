@@ -2,12 +2,12 @@
 //! instance's own fetches. Its id is the home page (FEP-d556), its name in WebFinger the domain.
 
 use super::Space;
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::federation::html::{escape, link, paragraphs};
 use crate::federation::keys::{self, ActorKind, SPACE_ID};
 use crate::federation::protocol::{datetime, Actor, PropertyValue};
 use crate::federation::urls::Urls;
+use crate::state::AppState;
 
 /// The space actor's `preferredUsername`: the host without port.
 pub fn username(urls: &Urls) -> String {

@@ -13,8 +13,8 @@ use super::setup::{self, SetupForm};
 use super::store;
 use crate::accounts::session::Admin;
 use crate::api::ApiJson;
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::validate::FieldErrors;
 

@@ -14,10 +14,10 @@ use super::setup::{self, SetupForm};
 use super::store;
 use crate::accounts::session::{self, Admin};
 use crate::accounts::{self, Account};
-use crate::app::AppState;
 use crate::companies::{self, model::CompanyInvite, Company};
 use crate::error::{Error, Result};
 use crate::federation::negotiate;
+use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 

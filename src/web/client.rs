@@ -9,9 +9,9 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
-use crate::app::AppState;
 use crate::config::IpNet;
 use crate::error::Error;
+use crate::state::AppState;
 
 /// The client's address, as [`client_address`] finds it.
 #[derive(Debug, Clone, Copy)]

@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::cookies;
 use crate::accounts::session::{random_token, SESSION_COOKIE};
-use crate::app::AppState;
 use crate::error::Error;
+use crate::state::AppState;
 
 /// The cookie's name over https: the `__Host-` prefix makes browsers refuse it unless it is
 /// `Secure`, has `Path=/` and no `Domain`, so a neighbouring subdomain cannot plant a token.

@@ -10,8 +10,8 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::page::PageCtx;
-use crate::app::AppState;
 use crate::error::ErrorInfo;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "error.html")]

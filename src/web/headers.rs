@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The policy of every HTML page. Images may come from other spaces (avatars, logos); nothing
 /// else does.

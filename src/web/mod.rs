@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::state::AppState;
 
 const STYLESHEET: &str = include_str!("../../static/style.css");
 

@@ -11,9 +11,9 @@ use base64::Engine;
 use super::cookies;
 use super::csrf::CsrfToken;
 use crate::accounts::{session, Account};
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::spaces;
+use crate::state::AppState;
 
 const FLASH_COOKIE: &str = "gh_flash";
 

@@ -12,12 +12,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::routing::post;
 use axum::Router;
-use guildhall::app::AppState;
 use guildhall::federation::crypto::VerifyingKey;
 use guildhall::federation::delivery;
 use guildhall::federation::keys::{ActorKind, SPACE_ID};
 use guildhall::federation::signatures;
 use guildhall::federation::urls::Urls;
+use guildhall::state::AppState;
 use serde_json::{json, Value};
 use sqlx::Row as _;
 

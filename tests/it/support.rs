@@ -307,7 +307,7 @@ impl TestApp {
 /// calling the library directly.
 pub struct Instance {
     pub app: TestApp,
-    pub state: guildhall::app::AppState,
+    pub state: guildhall::state::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }

@@ -1,0 +1,40 @@
+//! What the floor needs to work: the database, the settings, the HTTP client for other servers,
+//! the metrics and the wake-ups of its two queues. Features hold it inside their `AppState`
+//! (`crate::state`), which dereferences to it, so `&state` passes wherever a `&Context` is
+//! asked for; nothing here knows a feature.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::federation::client::FedClient;
+use crate::metrics::Metrics;
+use crate::storage::Db;
+
+/// The floor's shared handles, cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    /// The HTTP client for other servers.
+    pub client: FedClient,
+    /// Wakes the inbox processor when an activity arrives.
+    pub inbox_wakeup: Arc<Notify>,
+    /// Wakes the delivery workers when something is queued.
+    pub delivery_wakeup: Arc<Notify>,
+}
+
+impl Context {
+    pub fn new(db: Db, config: Config) -> anyhow::Result<Self> {
+        Ok(Context {
+            client: FedClient::new(&config)?,
+            inbox_wakeup: Arc::new(Notify::new()),
+            delivery_wakeup: Arc::new(Notify::new()),
+            metrics: Arc::new(Metrics::new()),
+            config: Arc::new(config),
+            db,
+        })
+    }
+}

@@ -1,0 +1,71 @@
+//! The state every handler shares: the floor's [`Context`] (database, settings, HTTP client,
+//! metrics, queue wake-ups) and the per-process parts of features (media storage, the sign-in
+//! throttle, the directory's runtime). It dereferences to the context, so `state.db` and
+//! `&state` as a `&Context` both work.
+
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use crate::accounts::throttle::LoginThrottle;
+use crate::config::Config;
+use crate::directory;
+use crate::federation::Context;
+use crate::media::MediaStore;
+use crate::spaces;
+use crate::storage::Db;
+
+/// Everything a handler may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub fed: Context,
+    pub media: MediaStore,
+    pub throttle: Arc<LoginThrottle>,
+    /// The directory's per-process state (reconciliation, facet counts, sync wake-up).
+    pub directory: Arc<directory::Runtime>,
+    set_up: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, media: MediaStore) -> anyhow::Result<Self> {
+        Ok(AppState {
+            directory: Arc::new(directory::Runtime::default()),
+            throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
+            fed: Context::new(db, config)?,
+            media,
+            set_up: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Whether the space exists yet; once true it is remembered.
+    pub async fn is_set_up(&self) -> bool {
+        if self.set_up.load(Ordering::Relaxed) {
+            return true;
+        }
+        let done = matches!(spaces::store::name(&self.db).await, Ok(Some(_)));
+        if done {
+            self.mark_set_up();
+        }
+        done
+    }
+
+    pub fn mark_set_up(&self) {
+        self.set_up.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Deref for AppState {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.fed
+    }
+}
+
+impl FromRef<AppState> for Context {
+    fn from_ref(state: &AppState) -> Context {
+        state.fed.clone()
+    }
+}
