@@ -16,8 +16,8 @@ use crate::media::MediaStore;
 use crate::state::AppState;
 use crate::storage::Db;
 use crate::{
-    accounts, api, calendar, companies, directory, events, federation, messages, notifications,
-    ops, posts, projects, spaces, web,
+    accounts, api, calendar, companies, directory, events, federation, hub, messages,
+    notifications, ops, posts, projects, spaces, web,
 };
 
 /// The whole HTTP surface.
@@ -28,7 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(companies::api::router())
         .merge(federation::policy_api::router())
         .merge(federation::delivery_api::router())
-        .merge(federation::follows_api::router())
+        .merge(hub::network_api::router())
         .merge(notifications::api::router())
         .merge(posts::api::router())
         .merge(messages::api::router())
@@ -46,7 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(companies::web::router())
         .merge(federation::policy_web::router())
         .merge(federation::delivery_web::router())
-        .merge(federation::follows_web::router())
+        .merge(hub::network_web::router())
         .merge(notifications::web::router())
         .merge(posts::web::router())
         .merge(messages::web::router())
@@ -66,9 +66,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
-        .merge(federation::discovery::router())
+        .merge(hub::discovery::router())
         .merge(federation::inbox::router())
-        .merge(federation::collections::router())
+        .merge(hub::collections::router())
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), web::headers::add))
         .layer(from_fn_with_state(state.clone(), ops::track))

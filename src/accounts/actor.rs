@@ -53,10 +53,5 @@ pub async fn publish_update(state: &AppState, account_id: i64) -> Result<()> {
         .await?
         .ok_or(Error::NotFound)?;
     let doc = serde_json::to_value(person(state, &account).await?).map_err(anyhow::Error::from)?;
-    crate::federation::outbound::actor_updated(
-        state,
-        &crate::federation::local::LocalActor::Member(account),
-        &doc,
-    )
-    .await
+    crate::federation::outbound::actor_updated(state, &account.local_actor(), &doc).await
 }

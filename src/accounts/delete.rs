@@ -3,7 +3,6 @@
 
 use super::Account;
 use crate::error::{Error, Result};
-use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, follows, outbound, tombstones};
 use crate::state::AppState;
@@ -49,7 +48,7 @@ pub async fn delete_account(
     let uri = urls.member(&account.handle);
     // Same transaction: the Delete for followers is queued exactly when the account goes. The
     // key outlives the account row, so the queued Delete can still be signed.
-    outbound::queue_actor_deleted(state, &mut tx, &LocalActor::Member(account.clone())).await?;
+    outbound::queue_actor_deleted(state, &mut tx, &account.local_actor()).await?;
     let deleted = sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(account.id)
         .execute(&mut *tx)

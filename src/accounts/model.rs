@@ -33,6 +33,16 @@ pub struct Account {
 }
 
 impl Account {
+    /// The member as a federation actor (identity only).
+    pub fn local_actor(&self) -> crate::federation::local::LocalActor {
+        crate::federation::local::LocalActor::Member(crate::federation::local::Identity {
+            id: self.id,
+            handle: self.handle.clone(),
+            name: self.name().to_string(),
+            locked: self.locked,
+        })
+    }
+
     /// The columns [`Account::from_row`] reads, for `SELECT {COLUMNS} FROM accounts`.
     pub const COLUMNS: &'static str = "accounts.id, accounts.handle, accounts.email, \
         accounts.display_name, accounts.bio, accounts.skills, accounts.links, accounts.avatar_key, \

@@ -7,8 +7,6 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use base64::Engine;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::model::Account;
@@ -22,12 +20,8 @@ pub const SESSION_COOKIE: &str = "gh_session";
 const WEB_SESSION_DAYS: i64 = 30;
 const API_TOKEN_DAYS: i64 = 365;
 
-/// A fresh random token, URL-safe.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
+/// A fresh random token, URL-safe (the floor's, which activity ids use too).
+pub use crate::federation::ids::random_token;
 
 pub fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());

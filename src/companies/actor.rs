@@ -75,10 +75,5 @@ pub async fn publish_update(state: &AppState, handle: &str) -> Result<()> {
         .ok_or(Error::NotFound)?;
     let doc =
         serde_json::to_value(organization(state, &company).await?).map_err(anyhow::Error::from)?;
-    crate::federation::outbound::actor_updated(
-        state,
-        &crate::federation::local::LocalActor::Company(company),
-        &doc,
-    )
-    .await
+    crate::federation::outbound::actor_updated(state, &company.local_actor(), &doc).await
 }

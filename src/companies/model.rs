@@ -74,6 +74,16 @@ pub struct Company {
 }
 
 impl Company {
+    /// The company as a federation actor (identity only).
+    pub fn local_actor(&self) -> crate::federation::local::LocalActor {
+        crate::federation::local::LocalActor::Company(crate::federation::local::Identity {
+            id: self.id,
+            handle: self.handle.clone(),
+            name: self.name.clone(),
+            locked: self.locked,
+        })
+    }
+
     pub const COLUMNS: &'static str = "companies.id, companies.handle, companies.name, \
         companies.description, companies.industry, companies.skills, companies.city, \
         companies.country, companies.website, companies.size, companies.logo_key, companies.hiring, \

@@ -364,12 +364,8 @@ pub async fn delete(state: &crate::state::AppState, handle: &str, actor: &Accoun
     // One transaction: the Delete is queued exactly when the company goes; a second owner
     // deleting at the same moment finds nothing left to delete.
     let mut tx = state.db.begin_write().await?;
-    crate::federation::outbound::queue_actor_deleted(
-        state,
-        &mut tx,
-        &crate::federation::local::LocalActor::Company(company.clone()),
-    )
-    .await?;
+    crate::federation::outbound::queue_actor_deleted(state, &mut tx, &company.local_actor())
+        .await?;
     let deleted = sqlx::query("DELETE FROM companies WHERE id = $1")
         .bind(company.id)
         .execute(&mut *tx)

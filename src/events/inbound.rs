@@ -14,13 +14,14 @@ use serde_json::Value;
 use super::model::{category, Event, EventVisibility, JoinMode, NewEvent, RsvpState, Status};
 use super::{object, service, store, times};
 use crate::error::{Error, Result};
+use crate::federation::authority;
 use crate::federation::link::{self, RemoteUrl};
 use crate::federation::policy;
 use crate::federation::protocol::AS_PUBLIC;
 use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
-use crate::federation::{authority, local};
 use crate::federation::{delivery, follows};
+use crate::hub::actors;
 use crate::state::AppState;
 use crate::storage::now_ms;
 
@@ -135,7 +136,7 @@ async fn on_join(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let Some(organizer) = local::by_uri(state, &event.organizer).await? else {
+    let Some(organizer) = actors::by_uri(state, &event.organizer).await? else {
         return Ok(());
     };
     let reply = |accept: bool| object::answer(&urls, accept, event, &from.uri, &join_id);
@@ -309,7 +310,7 @@ async fn on_answer(
     } else if !accepted && p.state == RsvpState::Accepted {
         store::release_seat(&mut tx, event.id).await?;
     }
-    if let Some(member) = local::by_uri(state, &p.actor).await? {
+    if let Some(member) = actors::by_uri(state, &p.actor).await? {
         let summary = if accepted {
             format!("accepted you at {}", event.title)
         } else {

@@ -12,9 +12,10 @@ use super::model::{
 use super::{object, store, times};
 use crate::accounts::Account;
 use crate::error::{Error, Result};
-use crate::federation::local::{self, LocalActor};
+use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{activities, delivery, follows, html, remote};
+use crate::hub::actors;
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::posts::access::{may_act_as, Viewer};
 use crate::state::AppState;
@@ -304,7 +305,7 @@ pub async fn editable(state: &AppState, by: &Account, uri: &str) -> Result<(Even
         .await?
         .filter(|e| e.local && !e.is_deleted())
         .ok_or(Error::NotFound)?;
-    let organizer = local::by_uri(state, &event.organizer)
+    let organizer = actors::by_uri(state, &event.organizer)
         .await?
         .ok_or(Error::NotFound)?;
     if !may_act_as(state, by, &organizer).await? {
@@ -423,7 +424,7 @@ pub async fn can_see(state: &AppState, event: &Event, viewer: &Viewer) -> Result
         return Ok(true);
     }
     if let Viewer::Member(account) = viewer {
-        if let Some(organizer) = local::by_uri(state, &event.organizer).await? {
+        if let Some(organizer) = actors::by_uri(state, &event.organizer).await? {
             if may_act_as(state, account, &organizer).await? {
                 return Ok(true);
             }
@@ -445,7 +446,7 @@ pub async fn organises(state: &AppState, account: &Account, event: &Event) -> Re
     if !event.local {
         return Ok(false);
     }
-    match local::by_uri(state, &event.organizer).await? {
+    match actors::by_uri(state, &event.organizer).await? {
         Some(organizer) => may_act_as(state, account, &organizer).await,
         None => Ok(false),
     }
@@ -580,7 +581,7 @@ async fn send_rsvp(
     delivery::publish(
         tx,
         activity,
-        LocalActor::Member(account.clone()).key_ref(),
+        account.local_actor().key_ref(),
         false,
         std::slice::from_ref(&organizer.inbox),
     )
@@ -633,7 +634,7 @@ pub async fn decide(
             std::slice::from_ref(&r.inbox),
         )
         .await?;
-    } else if let Some(actor) = local::by_uri(state, &p.actor).await? {
+    } else if let Some(actor) = actors::by_uri(state, &p.actor).await? {
         let summary = if accept {
             format!("accepted you at {}", event.title)
         } else {
@@ -675,7 +676,7 @@ pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Res
     let who = who.trim();
     let not_found = || Error::invalid("who", "names no one we can find");
     let target = if who.starts_with("https://") || who.starts_with("http://") {
-        match local::by_uri(state, who).await? {
+        match actors::by_uri(state, who).await? {
             Some(a) => a.uri(&urls),
             None => remote::resolve(state, who, false).await?.uri,
         }
@@ -708,7 +709,7 @@ pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Res
             return Ok(p);
         }
     }
-    if let Some(member) = local::by_uri(state, &target).await? {
+    if let Some(member) = actors::by_uri(state, &target).await? {
         if !matches!(member, LocalActor::Member(_)) {
             return Err(Error::invalid("who", "is not a person"));
         }
@@ -768,7 +769,7 @@ pub async fn notify_organiser(
     who_name: &str,
     outcome: RsvpState,
 ) -> Result<()> {
-    let Some(organizer) = local::by_uri(state, &event.organizer).await? else {
+    let Some(organizer) = actors::by_uri(state, &event.organizer).await? else {
         return Ok(());
     };
     let summary = match outcome {
@@ -803,7 +804,7 @@ pub async fn notify_participants(
     what: &str,
 ) -> Result<()> {
     let urls = Urls::new(&state.config);
-    let who = match local::by_uri(state, &event.organizer).await? {
+    let who = match actors::by_uri(state, &event.organizer).await? {
         Some(o) => o.label(),
         None => format!("@{}@{}", by.handle, urls.domain()),
     };
@@ -851,7 +852,7 @@ pub async fn notify_local_participants(
         if p.state == RsvpState::Rejected {
             continue;
         }
-        let Some(local_actor) = local::by_uri(state, &p.actor).await? else {
+        let Some(local_actor) = actors::by_uri(state, &p.actor).await? else {
             continue;
         };
         notes::notify_stewards(

@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
+use super::ids::random_token;
 use super::protocol::{context, AS_PUBLIC};
 use super::urls::Urls;
-use crate::accounts::session::random_token;
 
 pub fn new_id(urls: &Urls) -> String {
     format!("{}/activities/{}", urls.base(), random_token())

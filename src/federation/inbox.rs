@@ -367,15 +367,20 @@ async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<(
     // --- end of feature hooks ---
     let object = activity.get("object").unwrap_or(&Value::Null);
     match kind {
-        "Follow" => follows::on_follow(state, activity, &actor).await,
-        "Accept" => follows::on_answer(state, activity, &actor, true).await,
-        "Reject" => follows::on_answer(state, activity, &actor, false).await,
+        "Follow" => crate::hub::follows::on_follow(state, activity, &actor).await,
+        "Accept" => crate::hub::follows::on_answer(state, activity, &actor, true).await,
+        "Reject" => crate::hub::follows::on_answer(state, activity, &actor, false).await,
         "Undo" => match object.get("type").and_then(Value::as_str) {
-            Some("Follow") => follows::on_undo_follow(state, object, &actor).await,
+            Some("Follow") => crate::hub::follows::on_undo_follow(state, object, &actor).await,
             // Some servers undo by the activity's id alone: only the sender's own follow with
             // that id can match.
             None if object.is_string() => {
-                follows::on_undo_by_id(state, object.as_str().unwrap_or_default(), &actor).await
+                crate::hub::follows::on_undo_by_id(
+                    state,
+                    object.as_str().unwrap_or_default(),
+                    &actor,
+                )
+                .await
             }
             other => {
                 tracing::info!(kind = ?other, "undo of an unsupported activity ignored");
@@ -433,7 +438,7 @@ async fn actor_deleted(state: &AppState, uri: &str) -> Result<()> {
 async fn is_known_actor(state: &AppState, uri: Option<&str>) -> Result<bool> {
     let Some(uri) = uri else { return Ok(false) };
     Ok(remote::by_uri(&state.db, uri).await?.is_some()
-        || super::local::by_uri(state, uri).await?.is_some())
+        || crate::hub::actors::by_uri(state, uri).await?.is_some())
 }
 
 /// How long processed activities are kept (for dedupe of late repeats and for answering

@@ -1,22 +1,36 @@
-//! Local actors by URI: the space, a member, a company or a project, with the key that signs for them.
+//! Local actors as the protocol knows them: the space, a member, a company or a project, each
+//! by its identity (database id, handle, name, whether it approves followers) and the key that
+//! signs for it. Features build one from their models (`Account::local_actor()` and the like);
+//! finding the actor an URI names needs their stores, so that lookup is the composition
+//! layer's (`crate::hub::actors::by_uri`).
 
 use std::sync::Arc;
 
 use super::client::Signer;
 use super::keys::{self, ActorKind, SPACE_ID};
 use super::urls::Urls;
-use crate::accounts::{self, Account};
-use crate::companies::{self, Company};
+use super::Context;
 use crate::error::{Error, Result};
-use crate::projects::{self, Project};
-use crate::state::AppState;
 
-#[derive(Debug, Clone)]
+/// Who a local member, company or project is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Its row in its feature's table (accounts, companies, projects).
+    pub id: i64,
+    pub handle: String,
+    /// What pages call it: a member's display name (or handle), a company's or project's name.
+    pub name: String,
+    /// Whether followers need approval (a closed project approves each join).
+    pub locked: bool,
+}
+
+/// A local actor: its kind, and for all but the space, its identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LocalActor {
     Space,
-    Member(Account),
-    Company(Company),
-    Project(Project),
+    Member(Identity),
+    Company(Identity),
+    Project(Identity),
 }
 
 impl LocalActor {
@@ -27,6 +41,10 @@ impl LocalActor {
             LocalActor::Company(c) => urls.company(&c.handle),
             LocalActor::Project(p) => urls.project(&p.handle),
         }
+    }
+
+    pub fn kind(&self) -> ActorKind {
+        self.key_ref().0
     }
 
     pub fn key_ref(&self) -> (ActorKind, i64) {
@@ -42,10 +60,7 @@ impl LocalActor {
     pub fn locked(&self) -> bool {
         match self {
             LocalActor::Space => false,
-            LocalActor::Member(a) => a.locked,
-            LocalActor::Company(c) => c.locked,
-            // A closed project approves each join.
-            LocalActor::Project(p) => p.closed,
+            LocalActor::Member(i) | LocalActor::Company(i) | LocalActor::Project(i) => i.locked,
         }
     }
 
@@ -60,38 +75,13 @@ impl LocalActor {
     }
 }
 
-/// The local actor an URI names, if any.
-pub async fn by_uri(state: &AppState, uri: &str) -> Result<Option<LocalActor>> {
-    let urls = Urls::new(&state.config);
-    let base = urls.base();
-    let Some(path) = uri.strip_prefix(base) else {
-        return Ok(None);
-    };
-    if path.is_empty() || path == "/" {
-        return Ok(state.is_set_up().await.then_some(LocalActor::Space));
-    }
-    let mut parts = path.trim_start_matches('/').split('/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some("members"), Some(h), None) => Ok(accounts::store::by_handle(&state.db, h)
-            .await?
-            .map(LocalActor::Member)),
-        (Some("companies"), Some(h), None) => Ok(companies::store::by_handle(&state.db, h)
-            .await?
-            .map(LocalActor::Company)),
-        (Some("projects"), Some(h), None) => Ok(projects::store::by_handle(&state.db, h)
-            .await?
-            .map(LocalActor::Project)),
-        _ => Ok(None),
-    }
-}
-
 /// The key that signs for a local actor.
-pub async fn signer(state: &AppState, actor: &LocalActor) -> Result<Signer> {
+pub async fn signer(ctx: &Context, actor: &LocalActor) -> Result<Signer> {
     let (kind, id) = actor.key_ref();
-    let key = keys::signing_key(&state.db, kind, id)
+    let key = keys::signing_key(&ctx.db, kind, id)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("local actor without a key")))?;
-    let urls = Urls::new(&state.config);
+    let urls = Urls::new(&ctx.config);
     Ok(Signer {
         key_id: urls.key_id(&actor.uri(&urls)),
         key: Arc::new(key),

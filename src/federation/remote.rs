@@ -11,8 +11,8 @@ use super::keys::{self, ActorKind, SPACE_ID};
 use super::link::{self, RemoteUrl};
 use super::policy::{self, Decision};
 use super::urls::Urls;
+use super::Context;
 use crate::error::{Error, Result};
-use crate::state::AppState;
 use crate::storage::{now_ms, Db, Row};
 
 /// Cached actors older than this are fetched again when needed.
@@ -395,12 +395,12 @@ pub async fn mark_deleted_tx(tx: &mut crate::storage::Tx, uri: &str) -> Result<(
 // --- fetching -------------------------------------------------------------------------------
 
 /// The space actor signs the instance's own fetches (authorized fetch).
-pub async fn instance_signer(state: &AppState) -> Result<Signer> {
-    let key = keys::signing_key(&state.db, ActorKind::Space, SPACE_ID)
+pub async fn instance_signer(ctx: &Context) -> Result<Signer> {
+    let key = keys::signing_key(&ctx.db, ActorKind::Space, SPACE_ID)
         .await?
         .ok_or_else(|| Error::Conflict("This space is not set up yet.".into()))?;
     Ok(Signer {
-        key_id: Urls::new(&state.config).key_id(&Urls::new(&state.config).space()),
+        key_id: Urls::new(&ctx.config).key_id(&Urls::new(&ctx.config).space()),
         key: Arc::new(key),
     })
 }
@@ -431,67 +431,63 @@ impl From<ResolveError> for Error {
 }
 
 /// The actor at `uri`, from the cache when fresh, else fetched and stored.
-pub async fn resolve(
-    state: &AppState,
-    uri: &str,
-    force: bool,
-) -> Result<RemoteActor, ResolveError> {
+pub async fn resolve(ctx: &Context, uri: &str, force: bool) -> Result<RemoteActor, ResolveError> {
     // The policy first: a cached actor of a domain blocked since must not be handed out.
     let host = policy::host_of(uri).ok_or_else(|| ResolveError::Invalid("no host".into()))?;
-    if policy::decide(&state.db, &host).await? == Decision::Block {
+    if policy::decide(&ctx.db, &host).await? == Decision::Block {
         return Err(ResolveError::Blocked);
     }
     if !force {
-        if let Some(a) = by_uri(&state.db, uri).await? {
+        if let Some(a) = by_uri(&ctx.db, uri).await? {
             if now_ms() - a.fetched_at < STALE_AFTER_MS {
                 return Ok(a);
             }
         }
     }
-    fetch(state, uri).await
+    fetch(ctx, uri).await
 }
 
 /// Fetches `uri`, validates it as an actor and stores it.
-pub async fn fetch(state: &AppState, uri: &str) -> Result<RemoteActor, ResolveError> {
+pub async fn fetch(ctx: &Context, uri: &str) -> Result<RemoteActor, ResolveError> {
     let host = policy::host_of(uri).ok_or_else(|| ResolveError::Invalid("no host".into()))?;
-    if policy::decide(&state.db, &host).await? == Decision::Block {
+    if policy::decide(&ctx.db, &host).await? == Decision::Block {
         return Err(ResolveError::Blocked);
     }
-    if policy::authority_of(uri).as_deref() == Some(Urls::new(&state.config).domain()) {
+    if policy::authority_of(uri).as_deref() == Some(Urls::new(&ctx.config).domain()) {
         return Err(ResolveError::Invalid("that is a local address".into()));
     }
-    let signer = instance_signer(state).await?;
-    let doc = match state.client.get_json(uri, Some(&signer)).await {
+    let signer = instance_signer(ctx).await?;
+    let doc = match ctx.client.get_json(uri, Some(&signer)).await {
         Ok(d) => d,
         Err(FetchError::Status(410)) => {
-            mark_deleted(&state.db, uri).await?;
+            mark_deleted(&ctx.db, uri).await?;
             return Err(ResolveError::Gone);
         }
         Err(e) => return Err(e.into()),
     };
-    let parsed = parse_actor(&doc, uri, state.config.dev_http).map_err(ResolveError::Invalid)?;
-    Ok(upsert(&state.db, &parsed, &doc).await?)
+    let parsed = parse_actor(&doc, uri, ctx.config.dev_http).map_err(ResolveError::Invalid)?;
+    Ok(upsert(&ctx.db, &parsed, &doc).await?)
 }
 
 /// Resolves `@name@host` (or `name@host`, `acct:name@host`) through WebFinger, or an actor URL.
 pub async fn resolve_handle_or_url(
-    state: &AppState,
+    ctx: &Context,
     target: &str,
 ) -> Result<RemoteActor, ResolveError> {
     let t = target.trim();
     if t.starts_with("https://") || t.starts_with("http://") {
-        return resolve(state, t, false).await;
+        return resolve(ctx, t, false).await;
     }
     let acct = t.strip_prefix("acct:").unwrap_or(t).trim_start_matches('@');
     let (name, host) = acct
         .rsplit_once('@')
         .filter(|(n, h)| !n.is_empty() && !h.is_empty() && !h.contains('/'))
         .ok_or_else(|| ResolveError::Invalid("use @name@host or an address".into()))?;
-    if policy::decide(&state.db, host).await? == Decision::Block {
+    if policy::decide(&ctx.db, host).await? == Decision::Block {
         return Err(ResolveError::Blocked);
     }
     if let Some(a) = by_handle(
-        &state.db,
+        &ctx.db,
         name,
         &host.trim_end_matches('.').to_ascii_lowercase(),
     )
@@ -501,10 +497,10 @@ pub async fn resolve_handle_or_url(
             return Ok(a);
         }
     }
-    let scheme = state.config.scheme();
+    let scheme = ctx.config.scheme();
     let resource: String =
         url::form_urlencoded::byte_serialize(format!("acct:{name}@{host}").as_bytes()).collect();
-    let jrd = state
+    let jrd = ctx
         .client
         .get_plain_json(&format!(
             "{scheme}://{host}/.well-known/webfinger?resource={resource}"
@@ -526,7 +522,7 @@ pub async fn resolve_handle_or_url(
         .and_then(Value::as_str)
         .ok_or_else(|| ResolveError::Invalid("WebFinger named no ActivityPub actor".into()))?
         .to_string();
-    resolve(state, &href, false).await
+    resolve(ctx, &href, false).await
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use super::crypto::VerifyingKey;
 use super::policy::{self, Decision};
 use super::remote::{self, RemoteActor};
 use super::signatures::{self, SignatureError, SignedRequest};
+use super::Context;
 use crate::error::{Error, Result};
-use crate::state::AppState;
 
 /// Whether a request carries any HTTP signature at all.
 pub fn is_signed(headers: &HeaderMap) -> bool {
@@ -33,7 +33,7 @@ pub fn is_signed(headers: &HeaderMap) -> bool {
 /// not verify or was made for another host, a key that belongs to no actor, or a blocked domain
 /// is [`Error::Unauthorized`].
 pub async fn signed_fetcher(
-    state: &AppState,
+    ctx: &Context,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -46,7 +46,7 @@ pub async fn signed_fetcher(
         uri,
         headers,
         &[],
-        state.config.scheme(),
+        ctx.config.scheme(),
         chrono::Utc::now(),
     )
     .map_err(|e: SignatureError| {
@@ -54,7 +54,7 @@ pub async fn signed_fetcher(
         Error::Unauthorized
     })?;
     // A fetch signed for another server, replayed here, proves nothing about who asks us.
-    if !signed.is_addressed_to(&state.config.domain) {
+    if !signed.is_addressed_to(&ctx.config.domain) {
         tracing::info!(
             key_id = signed.key_id(),
             "signed fetch for another host refused"
@@ -65,12 +65,12 @@ pub async fn signed_fetcher(
     let Some(host) = policy::host_of(&key_id) else {
         return Err(Error::Unauthorized);
     };
-    if policy::decide(&state.db, &host).await? == Decision::Block {
+    if policy::decide(&ctx.db, &host).await? == Decision::Block {
         return Err(Error::Unauthorized);
     }
     // The actor the key id names: `ACTOR#main-key` (Mastodon) or the actor itself.
     let actor_uri = key_id.split('#').next().unwrap_or_default().to_string();
-    match signing_actor(state, &signed, &actor_uri).await {
+    match signing_actor(ctx, &signed, &actor_uri).await {
         Ok(actor) => Ok(Some(actor)),
         Err(SignerError::Internal(e)) => Err(e),
         Err(e) => {
@@ -96,7 +96,7 @@ pub enum SignerError {
 /// its own `Delete` with it); when that fails, the document fetched again once, in case the
 /// actor rotated its key. Inbox deliveries and signed fetches both establish their signer here.
 pub(super) async fn signing_actor(
-    state: &AppState,
+    ctx: &Context,
     signed: &SignedRequest,
     actor_uri: &str,
 ) -> Result<RemoteActor, SignerError> {
@@ -106,12 +106,12 @@ pub(super) async fn signing_actor(
                 .map(|k| signed.verify(&k).is_ok())
                 .unwrap_or(false)
     };
-    if let Some(cached) = remote::by_uri(&state.db, actor_uri).await? {
+    if let Some(cached) = remote::by_uri(&ctx.db, actor_uri).await? {
         if verifies(&cached) {
             return Ok(cached);
         }
     }
-    let fetched = remote::fetch(state, actor_uri)
+    let fetched = remote::fetch(ctx, actor_uri)
         .await
         .map_err(SignerError::Unresolved)?;
     if verifies(&fetched) {

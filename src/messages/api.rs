@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 use crate::accounts::session::User;
 use crate::api::ApiJson;
 use crate::error::{Error, Result};
-use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::posts::api::to_json;
 use crate::posts::service::{self, Draft};
@@ -76,7 +75,7 @@ async fn send(
         to: body.to,
         ..Draft::default()
     };
-    let author = LocalActor::Member(user.account.clone());
+    let author = user.account.local_actor();
     let post = service::create(&state, &user.account, &author, &draft).await?;
     let mut out = to_json(&state, vec![post], Some(&user.account)).await?;
     Ok((StatusCode::CREATED, Json(out.remove(0))).into_response())

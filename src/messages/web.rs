@@ -13,7 +13,6 @@ use super::Conversation;
 use crate::accounts::session::User;
 use crate::accounts::Account;
 use crate::error::{Error, Result};
-use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::posts::service::{self, Draft};
 use crate::posts::store;
@@ -104,7 +103,7 @@ async fn send(
             .collect(),
         ..Draft::default()
     };
-    let author = LocalActor::Member(user.account.clone());
+    let author = user.account.local_actor();
     match service::create(&state, &user.account, &author, &draft).await {
         Ok(post) => Ok(redirect_with_notice(
             &super::link(&post.conversation),

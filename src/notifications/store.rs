@@ -196,7 +196,10 @@ pub async fn stewards(db: &Db, actor: &crate::federation::local::LocalActor) -> 
         .bind(c.id)
         .fetch_all(db.pool())
         .await?,
-        LocalActor::Project(p) => crate::projects::store::managers(db, p).await?,
+        LocalActor::Project(p) => match crate::projects::store::by_handle(db, &p.handle).await? {
+            Some(project) => crate::projects::store::managers(db, &project).await?,
+            None => Vec::new(),
+        },
         LocalActor::Space => {
             sqlx::query_scalar("SELECT id FROM accounts WHERE is_admin = 1 ORDER BY id")
                 .fetch_all(db.pool())

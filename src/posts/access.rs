@@ -8,9 +8,10 @@ use super::store;
 use crate::accounts::Account;
 use crate::error::Result;
 use crate::federation::follows;
-use crate::federation::local::{self, LocalActor};
+use crate::federation::local::LocalActor;
 use crate::federation::remote::RemoteActor;
 use crate::federation::urls::Urls;
+use crate::hub::actors;
 use crate::state::AppState;
 
 /// Who is looking.
@@ -57,7 +58,7 @@ pub async fn can_read(state: &AppState, post: &Post, viewer: &Viewer) -> Result<
     }
     if let Viewer::Member(account) = viewer {
         if post.local {
-            if let Some(author) = local::by_uri(state, &post.author).await? {
+            if let Some(author) = actors::by_uri(state, &post.author).await? {
                 if !matches!(author, LocalActor::Member(_))
                     && may_act_as(state, account, &author).await?
                 {

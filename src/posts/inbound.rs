@@ -11,11 +11,12 @@ use super::store;
 use super::targets;
 use crate::error::Result;
 use crate::federation::link::{self, RemoteUrl};
-use crate::federation::local::{self, LocalActor};
+use crate::federation::local::LocalActor;
 use crate::federation::protocol::AS_PUBLIC;
 use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::{authority, policy};
+use crate::hub::actors;
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
 use crate::storage::now_ms;
@@ -401,7 +402,7 @@ async fn notify_received(
     }
     let handle = from.handle();
     for (uri, kind, summary) in named {
-        let Some(actor) = local::by_uri(state, uri).await? else {
+        let Some(actor) = actors::by_uri(state, uri).await? else {
             continue;
         };
         if matches!(actor, LocalActor::Space | LocalActor::Project(_)) && kind != Kind::Reply {
@@ -441,7 +442,7 @@ async fn notify_author(
     link: &str,
     summary: &str,
 ) -> Result<()> {
-    let Some(actor) = local::by_uri(state, author).await? else {
+    let Some(actor) = actors::by_uri(state, author).await? else {
         return Ok(());
     };
     let handle = from.handle();

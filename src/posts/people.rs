@@ -8,9 +8,10 @@ use serde::Serialize;
 use super::compose::{MentionText, Resolved};
 use crate::error::Result;
 use crate::federation::link::{Href, RemoteUrl};
-use crate::federation::local::{self, LocalActor};
+use crate::federation::local::LocalActor;
 use crate::federation::remote;
 use crate::federation::urls::Urls;
+use crate::hub::actors;
 use crate::state::AppState;
 
 /// An actor as a post shows it.
@@ -55,17 +56,20 @@ impl Person {
     }
 }
 
-pub fn local_person(urls: &Urls, actor: &LocalActor, space_name: &str) -> Person {
+/// A local actor as a page shows it; `icon` is the path of a member's avatar or a company's
+/// logo (see [`icon_of`]).
+pub fn local_person(
+    urls: &Urls,
+    actor: &LocalActor,
+    icon: Option<String>,
+    space_name: &str,
+) -> Person {
     let uri = actor.uri(urls);
-    let (name, handle, icon) = match actor {
-        LocalActor::Member(a) => (a.name().to_string(), a.handle.clone(), a.avatar_url()),
-        LocalActor::Company(c) => (c.name.clone(), c.handle.clone(), c.logo_url()),
-        LocalActor::Project(p) => (p.name.clone(), p.handle.clone(), None),
-        LocalActor::Space => (
-            space_name.to_string(),
-            crate::spaces::actor::username(urls),
-            None,
-        ),
+    let (name, handle) = match actor {
+        LocalActor::Member(a) | LocalActor::Company(a) | LocalActor::Project(a) => {
+            (a.name.clone(), a.handle.clone())
+        }
+        LocalActor::Space => (space_name.to_string(), crate::spaces::actor::username(urls)),
     };
     Person {
         link: Href::local(match actor {
@@ -80,6 +84,19 @@ pub fn local_person(urls: &Urls, actor: &LocalActor, space_name: &str) -> Person
     }
 }
 
+/// The path of a local member's avatar or a company's logo, if it has one.
+async fn icon_of(state: &AppState, actor: &LocalActor) -> Result<Option<String>> {
+    Ok(match actor {
+        LocalActor::Member(a) => crate::accounts::store::by_handle(&state.db, &a.handle)
+            .await?
+            .and_then(|a| a.avatar_url()),
+        LocalActor::Company(c) => crate::companies::store::by_handle(&state.db, &c.handle)
+            .await?
+            .and_then(|c| c.logo_url()),
+        LocalActor::Project(_) | LocalActor::Space => None,
+    })
+}
+
 /// Looks up each URI once.
 pub async fn people(state: &AppState, uris: Vec<String>) -> Result<HashMap<String, Person>> {
     let urls = Urls::new(&state.config);
@@ -92,8 +109,9 @@ pub async fn people(state: &AppState, uris: Vec<String>) -> Result<HashMap<Strin
         if out.contains_key(uri) {
             continue;
         }
-        let person = if let Some(actor) = local::by_uri(state, uri).await? {
-            local_person(&urls, &actor, &space_name)
+        let person = if let Some(actor) = actors::by_uri(state, uri).await? {
+            let icon = icon_of(state, &actor).await?;
+            local_person(&urls, &actor, icon, &space_name)
         } else if let Some(r) = remote::by_uri(&state.db, uri).await? {
             Person::remote(&r)
         } else {
@@ -114,7 +132,7 @@ pub async fn resolve_mention(state: &AppState, m: &MentionText) -> Option<Resolv
         .is_none_or(|h| h.eq_ignore_ascii_case(urls.domain()));
     if local_host {
         for uri in [urls.member(&m.name), urls.company(&m.name)] {
-            if let Ok(Some(actor)) = local::by_uri(state, &uri).await {
+            if let Ok(Some(actor)) = actors::by_uri(state, &uri).await {
                 let uri = actor.uri(&urls);
                 return Some(Resolved {
                     url: uri.clone(),

@@ -15,9 +15,10 @@ use super::store;
 use super::targets::{self, ReplyTarget};
 use crate::accounts::{session::random_token, Account};
 use crate::error::{Error, Result};
-use crate::federation::local::{self, LocalActor};
+use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, follows, remote};
+use crate::hub::actors;
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
 use crate::storage::{now_ms, Tx};
@@ -55,10 +56,10 @@ pub struct Draft {
 pub async fn author_for(state: &AppState, account: &Account, as_actor: &str) -> Result<LocalActor> {
     let urls = Urls::new(&state.config);
     let actor = match as_actor.trim() {
-        "" | "me" => return Ok(LocalActor::Member(account.clone())),
-        "space" => local::by_uri(state, &urls.space()).await?,
+        "" | "me" => return Ok(account.local_actor()),
+        "space" => actors::by_uri(state, &urls.space()).await?,
         other => match other.strip_prefix("company:") {
-            Some(h) => local::by_uri(state, &urls.company(&h.trim().to_ascii_lowercase())).await?,
+            Some(h) => actors::by_uri(state, &urls.company(&h.trim().to_ascii_lowercase())).await?,
             None => None,
         },
     }
@@ -159,7 +160,7 @@ async fn addressees(
     {
         let found = if raw.starts_with("https://") || raw.starts_with("http://") {
             let urls = Urls::new(&state.config);
-            match local::by_uri(state, raw).await? {
+            match actors::by_uri(state, raw).await? {
                 Some(a) => Some(a.uri(&urls)),
                 None => remote::resolve(state, raw, false).await.ok().map(|a| a.uri),
             }
@@ -275,8 +276,12 @@ pub async fn create(
         checked.target.as_ref().and_then(|t| t.group.as_deref()),
         activity.as_ref(),
     ) {
-        if let Some(LocalActor::Project(project)) = local::by_uri(state, group).await? {
-            crate::projects::federate::announce(state, &mut tx, &project, activity).await?;
+        if let Some(LocalActor::Project(project)) = actors::by_uri(state, group).await? {
+            if let Some(project) =
+                crate::projects::store::by_handle(&state.db, &project.handle).await?
+            {
+                crate::projects::federate::announce(state, &mut tx, &project, activity).await?;
+            }
         }
     }
     notify_audience(
@@ -358,7 +363,7 @@ async fn notify_audience(
     };
     let mut told = vec![by.id];
     for a in audience {
-        let Some(actor) = local::by_uri(state, &a.uri).await? else {
+        let Some(actor) = actors::by_uri(state, &a.uri).await? else {
             continue;
         };
         // A comment addressed to a project's group is not a mention of its managers.
@@ -401,7 +406,7 @@ pub async fn editable(state: &AppState, by: &Account, uri: &str) -> Result<(Post
         .await?
         .filter(|p| p.local && !p.is_deleted())
         .ok_or(Error::NotFound)?;
-    let author = local::by_uri(state, &post.author)
+    let author = actors::by_uri(state, &post.author)
         .await?
         .ok_or(Error::NotFound)?;
     if !may_act_as(state, by, &author).await? {

@@ -12,11 +12,12 @@ use super::{objects, store};
 use crate::error::Result;
 use crate::federation::keys::ActorKind;
 use crate::federation::link::{self, RemoteUrl};
-use crate::federation::local::{self, LocalActor};
+use crate::federation::local::LocalActor;
 use crate::federation::protocol::AS_PUBLIC;
 use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::{authority, delivery, follows, policy};
+use crate::hub::actors;
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
 use crate::storage::{now_ms, Tx};
@@ -186,8 +187,8 @@ async fn local_project_of(state: &AppState, object: &Value) -> Result<Option<Pro
     }
     let prefix = format!("{}/projects/", urls.base());
     for c in candidates.iter().filter(|c| c.starts_with(&prefix)) {
-        if let Some(LocalActor::Project(p)) = local::by_uri(state, c).await? {
-            return Ok(Some(p));
+        if let Some(LocalActor::Project(p)) = actors::by_uri(state, c).await? {
+            return store::by_handle(&state.db, &p.handle).await;
         }
     }
     Ok(None)
@@ -487,7 +488,7 @@ pub(super) async fn notify_assigned(
         if uri == by_uri {
             continue;
         }
-        let Some(actor) = local::by_uri(state, uri).await? else {
+        let Some(actor) = actors::by_uri(state, uri).await? else {
             continue;
         };
         for account_id in notes::stewards(&state.db, &actor).await? {

@@ -29,6 +29,17 @@ pub const PROJECT_COLUMNS: &str =
     "id, handle, name, summary, closed, owner, company_id, created_by, created_at, updated_at";
 
 impl Project {
+    /// The project as a federation actor (its group; identity only). A closed project approves
+    /// each join.
+    pub fn local_actor(&self) -> crate::federation::local::LocalActor {
+        crate::federation::local::LocalActor::Project(crate::federation::local::Identity {
+            id: self.id,
+            handle: self.handle.clone(),
+            name: self.name.clone(),
+            locked: self.closed,
+        })
+    }
+
     pub fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
         Ok(Project {
             id: r.try_get("id")?,

@@ -7,9 +7,9 @@ use super::model::{Status, Task};
 use super::{objects, service, store};
 use crate::accounts::Account;
 use crate::error::{Error, Result};
-use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
-use crate::federation::{delivery, follows, remote};
+use crate::federation::{delivery, remote};
+use crate::hub::follows as hub_follows;
 use crate::state::AppState;
 use crate::storage::now_ms;
 
@@ -77,7 +77,7 @@ async fn send_update(
     delivery::publish(
         &mut tx,
         &activity,
-        LocalActor::Member(by.clone()).key_ref(),
+        by.local_actor().key_ref(),
         true,
         &[inbox.to_string()],
     )
@@ -134,7 +134,7 @@ pub async fn edit_note(
     delivery::publish(
         &mut tx,
         &activity,
-        LocalActor::Member(by.clone()).key_ref(),
+        by.local_actor().key_ref(),
         true,
         &[group.inbox],
     )
@@ -145,6 +145,6 @@ pub async fn edit_note(
 }
 
 /// Joins a remote project (`@handle@host` or its address): a `Follow` of its group.
-pub async fn join(state: &AppState, by: &Account, target: &str) -> Result<follows::Followed> {
-    follows::follow(state, by, target).await
+pub async fn join(state: &AppState, by: &Account, target: &str) -> Result<hub_follows::Followed> {
+    hub_follows::follow(state, by, target).await
 }

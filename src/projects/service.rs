@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{activities, delivery, follows, remote};
+use crate::hub::follows as hub_follows;
 use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::validate::{line, text, FieldErrors, Handle};
@@ -77,7 +78,7 @@ pub async fn create(state: &AppState, by: &Account, form: &ProjectForm) -> Resul
     let name = errors.check("name", line(&form.name, MAX_NAME, true));
     let summary = errors.check("summary", text(&form.summary, MAX_SUMMARY, false));
     let owner = match form.as_actor.trim() {
-        "" | "me" => Some(LocalActor::Member(by.clone())),
+        "" | "me" => Some(by.local_actor()),
         other => match crate::posts::service::author_for(state, by, other).await {
             Ok(actor @ LocalActor::Company(_)) => Some(actor),
             _ => {
@@ -172,20 +173,19 @@ pub async fn update(
     let project = get(state, handle).await?;
     let doc = serde_json::to_value(objects::group(state, &project).await?)
         .map_err(anyhow::Error::from)?;
-    crate::federation::outbound::actor_updated(state, &LocalActor::Project(project.clone()), &doc)
-        .await?;
+    crate::federation::outbound::actor_updated(state, &project.local_actor(), &doc).await?;
     Ok(project)
 }
 
 /// A local member joins: at once when open, as a request when closed. Returns the state.
 pub async fn join(state: &AppState, by: &Account, project: &Project) -> Result<String> {
     let uri = uri_of(state, project);
-    Ok(follows::follow(state, by, &uri).await?.state)
+    Ok(hub_follows::follow(state, by, &uri).await?.state)
 }
 
 /// A local member leaves (or withdraws a request).
 pub async fn leave(state: &AppState, by: &Account, project: &Project) -> Result<()> {
-    follows::unfollow(state, by, &uri_of(state, project)).await
+    hub_follows::unfollow(state, by, &uri_of(state, project)).await
 }
 
 /// A manager approves or refuses a join request (local or remote).
@@ -197,7 +197,7 @@ pub async fn answer(
     accept: bool,
 ) -> Result<()> {
     let project = managed(state, handle, by).await?;
-    follows::answer_request(state, &LocalActor::Project(project), actor, accept).await
+    hub_follows::answer_request(state, &project.local_actor(), actor, accept).await
 }
 
 /// A manager removes a member. A member on another server is sent a `Reject` of its `Follow`
@@ -225,7 +225,7 @@ pub async fn remove_member(
         let reject = activities::answer_follow(&urls, false, &group, &follow);
         follows::send(
             state,
-            &LocalActor::Project(project),
+            &project.local_actor(),
             &reject,
             false,
             std::slice::from_ref(&remote.inbox),

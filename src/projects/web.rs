@@ -646,9 +646,12 @@ async fn item_page(
         && match (&ctx.user, &me) {
             (Some(u), Some(m)) => {
                 m == author
-                    || match crate::federation::local::by_uri(state, project_uri).await? {
+                    || match crate::hub::actors::by_uri(state, project_uri).await? {
                         Some(crate::federation::local::LocalActor::Project(p)) => {
-                            service::is_manager(state, &p, u).await?
+                            match store::by_handle(&state.db, &p.handle).await? {
+                                Some(p) => service::is_manager(state, &p, u).await?,
+                                None => false,
+                            }
                         }
                         _ => false,
                     }

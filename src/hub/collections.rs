@@ -7,16 +7,18 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sqlx::Row as _;
 
-use super::activities::strip_context;
-use super::follows;
-use super::local::{self, LocalActor};
-use super::negotiate::activity_json;
-use super::protocol::context;
-use super::urls::Urls;
+use super::actors;
 use crate::error::{Error, Result};
+use crate::federation::activities::strip_context;
+use crate::federation::follows;
+use crate::federation::local::LocalActor;
+use crate::federation::negotiate::activity_json;
+use crate::federation::outbox;
+use crate::federation::protocol::context;
+use crate::federation::urls::Urls;
 use crate::state::AppState;
+use crate::{accounts, projects};
 
 pub const PAGE_SIZE: i64 = 20;
 
@@ -41,7 +43,7 @@ async fn member_collection(
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
     let urls = Urls::new(&state.config);
-    let actor = local::by_uri(&state, &urls.member(&handle.to_ascii_lowercase()))
+    let actor = actors::by_uri(&state, &urls.member(&handle.to_ascii_lowercase()))
         .await?
         .ok_or(Error::NotFound)?;
     serve(&state, &actor, &collection, q.page).await
@@ -53,7 +55,7 @@ async fn company_collection(
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
     let urls = Urls::new(&state.config);
-    let actor = local::by_uri(&state, &urls.company(&handle.to_ascii_lowercase()))
+    let actor = actors::by_uri(&state, &urls.company(&handle.to_ascii_lowercase()))
         .await?
         .ok_or(Error::NotFound)?;
     serve(&state, &actor, &collection, q.page).await
@@ -65,17 +67,20 @@ async fn project_collection(
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
     let urls = Urls::new(&state.config);
-    let actor = local::by_uri(&state, &urls.project(&handle.to_ascii_lowercase()))
+    let actor = actors::by_uri(&state, &urls.project(&handle.to_ascii_lowercase()))
         .await?
         .ok_or(Error::NotFound)?;
     if collection == "moderators" {
         let LocalActor::Project(project) = &actor else {
             return Err(Error::NotFound);
         };
+        let project = projects::store::by_handle(&state.db, &project.handle)
+            .await?
+            .ok_or(Error::NotFound)?;
         // Managers as actors: the company (when it owns the project) and the members who run it.
         let mut items = vec![project.owner.clone()];
-        for id in crate::projects::store::managers(&state.db, project).await? {
-            if let Some(a) = crate::accounts::store::by_id(&state.db, id).await? {
+        for id in projects::store::managers(&state.db, &project).await? {
+            if let Some(a) = accounts::store::by_id(&state.db, id).await? {
                 let uri = urls.member(&a.handle);
                 if !items.contains(&uri) {
                     items.push(uri);
@@ -134,7 +139,7 @@ async fn serve(
         "followers" | "following" => {
             follows::count(&state.db, &actor_uri, collection == "followers").await?
         }
-        "outbox" => outbox_count(state, &actor_uri).await?,
+        "outbox" => outbox::count_public(&state.db, &actor_uri).await?,
         _ => return Err(Error::NotFound),
     };
     let Some(page) = page else {
@@ -149,7 +154,11 @@ async fn serve(
     let page = page.clamp(1, 100_000);
     let offset = (page - 1) * PAGE_SIZE;
     let ordered: Vec<Value> = match collection {
-        "outbox" => outbox_page(state, &actor_uri, offset).await?,
+        "outbox" => outbox::public_page(&state.db, &actor_uri, PAGE_SIZE, offset)
+            .await?
+            .iter()
+            .map(strip_context)
+            .collect(),
         _ => follows::list(
             &state.db,
             &actor_uri,
@@ -184,30 +193,4 @@ async fn serve(
         doc["prev"] = json!(format!("{id}?page={}", page - 1));
     }
     Ok(activity_json(&doc))
-}
-
-async fn outbox_count(state: &AppState, actor: &str) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM activities WHERE actor = $1 AND public = 1")
-            .bind(actor)
-            .fetch_one(state.db.pool())
-            .await?,
-    )
-}
-
-async fn outbox_page(state: &AppState, actor: &str, offset: i64) -> Result<Vec<Value>> {
-    let rows = sqlx::query(
-        "SELECT body FROM activities WHERE actor = $1 AND public = 1 ORDER BY id DESC LIMIT $2 OFFSET $3",
-    )
-    .bind(actor)
-    .bind(PAGE_SIZE)
-    .bind(offset)
-    .fetch_all(state.db.pool())
-    .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>("body").ok())
-        .filter_map(|b| serde_json::from_str::<Value>(&b).ok())
-        .map(|v| strip_context(&v))
-        .collect())
 }

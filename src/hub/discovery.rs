@@ -10,9 +10,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::protocol::ACTIVITY_JSON;
-use super::urls::Urls;
 use crate::error::{Error, Result};
+use crate::federation::protocol::ACTIVITY_JSON;
+use crate::federation::urls::Urls;
 use crate::spaces::RegistrationMode;
 use crate::state::AppState;
 use crate::storage::now_ms;

@@ -8,14 +8,14 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::follows::{self, Follow};
-use super::link::RemoteUrl;
-use super::local::LocalActor;
-use super::remote;
-use super::urls::Urls;
+use super::{actors, follows};
 use crate::accounts::session::User;
 use crate::api::{ApiJson, Paging};
 use crate::error::{Error, Result};
+use crate::federation::follows::{self as follow_store, Follow};
+use crate::federation::link::RemoteUrl;
+use crate::federation::remote;
+use crate::federation::urls::Urls;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -81,7 +81,7 @@ pub async fn entries(
         };
         let (handle, name) = match remote::by_uri(&state.db, &other).await? {
             Some(r) => (r.handle(), r.display_name().to_string()),
-            None => match super::local::by_uri(state, &other).await? {
+            None => match actors::by_uri(state, &other).await? {
                 Some(l) => (format!("{}@{}", l.label(), urls.domain()), l.label()),
                 None => (other.clone(), other.clone()),
             },
@@ -104,7 +104,7 @@ async fn following(
     Query(p): Query<Paging>,
 ) -> Result<Json<serde_json::Value>> {
     let me = Urls::new(&state.config).member(&user.account.handle);
-    let rows = follows::list(&state.db, &me, false, None, p.limit(), p.offset()).await?;
+    let rows = follow_store::list(&state.db, &me, false, None, p.limit(), p.offset()).await?;
     Ok(Json(
         json!({ "items": entries(&state, rows, false).await? }),
     ))
@@ -116,7 +116,7 @@ async fn followers(
     Query(p): Query<Paging>,
 ) -> Result<Json<serde_json::Value>> {
     let me = Urls::new(&state.config).member(&user.account.handle);
-    let rows = follows::list(&state.db, &me, true, None, p.limit(), p.offset()).await?;
+    let rows = follow_store::list(&state.db, &me, true, None, p.limit(), p.offset()).await?;
     Ok(Json(json!({ "items": entries(&state, rows, true).await? })))
 }
 
@@ -133,7 +133,7 @@ async fn approve(
 ) -> Result<StatusCode> {
     follows::answer_request(
         &state,
-        &LocalActor::Member(user.account),
+        &user.account.local_actor(),
         body.follower.trim(),
         true,
     )
@@ -148,7 +148,7 @@ async fn reject(
 ) -> Result<StatusCode> {
     follows::answer_request(
         &state,
-        &LocalActor::Member(user.account),
+        &user.account.local_actor(),
         body.follower.trim(),
         false,
     )

@@ -10,11 +10,11 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::follows;
-use super::follows_api::{entries, FollowEntry};
-use super::local::LocalActor;
-use super::urls::Urls;
+use super::network_api::{entries, FollowEntry};
 use crate::accounts::session::User;
 use crate::error::{Error, Result};
+use crate::federation::follows as follow_store;
+use crate::federation::urls::Urls;
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
@@ -47,8 +47,8 @@ async fn build(
 ) -> Result<NetworkPage> {
     let urls = Urls::new(&state.config);
     let me = urls.member(&account.handle);
-    let following = follows::list(&state.db, &me, false, None, 200, 0).await?;
-    let followers = follows::list(&state.db, &me, true, None, 200, 0).await?;
+    let following = follow_store::list(&state.db, &me, false, None, 200, 0).await?;
+    let followers = follow_store::list(&state.db, &me, true, None, 200, 0).await?;
     Ok(NetworkPage {
         my_handle: format!("@{}@{}", account.handle, urls.domain()),
         following: entries(state, following, false).await?,
@@ -126,7 +126,7 @@ async fn answer(
     let accept = form.accept.is_some();
     follows::answer_request(
         &state,
-        &LocalActor::Member(user.account),
+        &user.account.local_actor(),
         form.follower.trim(),
         accept,
     )
