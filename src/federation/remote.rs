@@ -395,7 +395,7 @@ pub async fn mark_deleted_tx(tx: &mut crate::storage::Tx, uri: &str) -> Result<(
 // --- fetching -------------------------------------------------------------------------------
 
 /// The space actor signs the instance's own fetches (authorized fetch).
-pub async fn instance_signer(state: &AppState) -> Result<Signer> {
+pub async fn instance_signer(state: &super::Context) -> Result<Signer> {
     let key = keys::signing_key(&state.db, ActorKind::Space, SPACE_ID)
         .await?
         .ok_or_else(|| Error::Conflict("This space is not set up yet.".into()))?;
@@ -452,7 +452,7 @@ pub async fn resolve(
 }
 
 /// Fetches `uri`, validates it as an actor and stores it.
-pub async fn fetch(state: &AppState, uri: &str) -> Result<RemoteActor, ResolveError> {
+pub async fn fetch(state: &super::Context, uri: &str) -> Result<RemoteActor, ResolveError> {
     let host = policy::host_of(uri).ok_or_else(|| ResolveError::Invalid("no host".into()))?;
     if policy::decide(&state.db, &host).await? == Decision::Block {
         return Err(ResolveError::Blocked);

@@ -96,7 +96,7 @@ pub enum SignerError {
 /// its own `Delete` with it); when that fails, the document fetched again once, in case the
 /// actor rotated its key. Inbox deliveries and signed fetches both establish their signer here.
 pub(super) async fn signing_actor(
-    state: &AppState,
+    state: &super::Context,
     signed: &SignedRequest,
     actor_uri: &str,
 ) -> Result<RemoteActor, SignerError> {
