@@ -10,7 +10,7 @@
 //! 5. stored once by activity id (a repeat is answered 202 and ignored) → 202 Accepted.
 //!
 //! The work an activity causes (answering a Follow, refreshing an actor) happens afterwards, in
-//! the processor above the features (`crate::hub::inbox`), which takes stored activities with
+//! the processor above the features (`crate::hub::inbound`), which takes stored activities with
 //! [`claim`] (a lease), reads them with [`load`] and notes the outcome with [`record`].
 
 use axum::body::Bytes;
@@ -254,7 +254,7 @@ const MAX_ATTEMPTS: i64 = 5;
 
 /// Claims up to 50 stored activities that are due (not processed, lease expired) with a lease
 /// of their own, counting an attempt for each; returns their row ids. What they cause is the
-/// business of the processor above the features (`crate::hub::inbox`).
+/// business of the processor above the features (`crate::hub::inbound`).
 pub async fn claim(ctx: &Context) -> Result<Vec<i64>> {
     let now = now_ms();
     let mut tx = ctx.db.begin_write().await?;
