@@ -4,15 +4,15 @@
 
 use serde_json::Value;
 
-use super::super::model::Project;
-use super::super::service::{task_with, MAX_NOTE, MAX_TITLE};
-use super::super::store;
 use super::{announce, body_text, checked_id, is_public, notify_assigned, plain, task_fields};
 use crate::error::Result;
 use crate::federation::link::RemoteUrl;
 use crate::federation::remote::RemoteActor;
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, policy};
+use crate::projects::model::Project;
+use crate::projects::service::{task_with, MAX_NOTE, MAX_TITLE};
+use crate::projects::store;
 use crate::state::AppState;
 use crate::storage::now_ms;
 

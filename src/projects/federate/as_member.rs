@@ -4,17 +4,16 @@
 
 use serde_json::{json, Value};
 
-use super::super::service::{task_with, MAX_NOTE, MAX_TITLE};
-use super::super::store;
 use super::{
     addresses, body_text, checked_id, notify_assigned, plain, project_of_item, task_fields,
 };
 use crate::error::Result;
-use crate::federation::link;
-use crate::federation::link::RemoteUrl;
+use crate::federation::link::{self, RemoteUrl};
 use crate::federation::policy;
 use crate::federation::remote::{self, id_of, RemoteActor};
 use crate::federation::urls::Urls;
+use crate::projects::service::{task_with, MAX_NOTE, MAX_TITLE};
+use crate::projects::store;
 use crate::state::AppState;
 use crate::storage::now_ms;
 
@@ -260,7 +259,7 @@ async fn file(state: &AppState, item: &Item<'_>) -> Result<()> {
     }
     // Shown and offered for download as a local upload's name is: no path, controls or
     // direction overrides.
-    let name = super::super::files::clean_name(&plain(object, "name", 200));
+    let name = crate::projects::files::clean_name(&plain(object, "name", 200));
     let url = object
         .get("url")
         .and_then(|u| link::url_in(u, state.config.dev_http));
