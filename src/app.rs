@@ -126,7 +126,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let housekeeping = tokio::spawn(housekeeping(state.clone()));
-        let inbox = federation::inbox::spawn(state.clone());
+        let inbox = crate::hub::inbound::spawn(state.clone());
         let delivery = federation::delivery::spawn(state.clone());
         let directory_sync = directory::sync::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -9,13 +9,12 @@
 //! 4. an object claimed from another host → 400;
 //! 5. stored once by activity id (a repeat is answered 202 and ignored) → 202 Accepted.
 //!
-//! The work an activity causes (answering a Follow, refreshing an actor) happens afterwards in
-//! [`spawn`]'s processor, which claims stored activities with a lease.
-
-use std::time::Duration;
+//! The work an activity causes (answering a Follow, refreshing an actor) happens afterwards, in
+//! the processor above the features (`crate::hub::inbound`), which takes stored activities with
+//! [`claim`] (a lease), reads them with [`load`] and notes the outcome with [`record`].
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, OriginalUri, State};
+use axum::extract::{DefaultBodyLimit, FromRef, OriginalUri, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -23,19 +22,22 @@ use axum::Router;
 use serde_json::Value;
 use sqlx::Row as _;
 
-use super::follows;
 use super::policy::{self, Decision};
 use super::remote::{self, id_of, RemoteActor};
 use super::signatures::{self, SignatureError};
 use super::viewer::{self, SignerError};
+use super::Context;
 use crate::error::Result;
-use crate::state::AppState;
 use crate::storage::{is_unique_violation, now_ms};
 
 /// Largest activity accepted.
 pub const MAX_ACTIVITY_BYTES: usize = 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Context: FromRef<S>,
+{
     Router::new()
         .route("/inbox", post(receive))
         .route("/members/{handle}/inbox", post(receive))
@@ -131,7 +133,7 @@ pub fn envelope(body: &[u8]) -> Result<Envelope, Refusal> {
 }
 
 async fn receive(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     OriginalUri(uri): OriginalUri,
     method: Method,
     headers: HeaderMap,
@@ -205,7 +207,7 @@ async fn receive(
 
 /// Checks the HTTP signature; returns the verified actor, which must be the activity's actor.
 async fn verify(
-    state: &AppState,
+    state: &Context,
     method: &Method,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
@@ -245,33 +247,20 @@ fn unauthorized(e: &SignatureError) -> Refusal {
     Refusal::Unauthorized(format!("Signature refused: {e}"))
 }
 
-// --- processing -----------------------------------------------------------------------------
+// --- the queue of stored activities ---------------------------------------------------------
 
 const LEASE_MS: i64 = 60_000;
 const MAX_ATTEMPTS: i64 = 5;
 
-/// Starts the processor of stored activities.
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match process_batch(&state).await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "inbox processing failed"),
-            }
-            let _ =
-                tokio::time::timeout(Duration::from_secs(1), state.inbox_wakeup.notified()).await;
-        }
-    })
-}
-
-/// Claims and processes up to 50 stored activities; returns how many.
-pub async fn process_batch(state: &AppState) -> Result<usize> {
+/// Claims up to 50 stored activities that are due (not processed, lease expired) with a lease
+/// of their own, counting an attempt for each; returns their row ids. What they cause is the
+/// business of the processor above the features (`crate::hub::inbound`).
+pub async fn claim(ctx: &Context) -> Result<Vec<i64>> {
     let now = now_ms();
-    let mut tx = state.db.begin_write().await?;
+    let mut tx = ctx.db.begin_write().await?;
     let sql = format!(
         "SELECT id FROM inbox_activities WHERE processed_at IS NULL AND lease_until < $1 ORDER BY id LIMIT 50{}",
-        state.db.dialect().skip_locked()
+        ctx.db.dialect().skip_locked()
     );
     let ids: Vec<i64> = sqlx::query(&sql)
         .bind(now)
@@ -290,155 +279,66 @@ pub async fn process_batch(state: &AppState) -> Result<usize> {
         .await?;
     }
     tx.commit().await?;
+    Ok(ids)
+}
 
-    for id in &ids {
-        let row = sqlx::query("SELECT actor, body, attempts FROM inbox_activities WHERE id = $1")
+/// A claimed activity as it was stored.
+#[derive(Debug)]
+pub struct Stored {
+    /// The verified actor that delivered it.
+    pub actor: String,
+    /// The body as received.
+    pub body: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// The stored activity of row `id`.
+pub async fn load(ctx: &Context, id: i64) -> Result<Stored> {
+    let row = sqlx::query("SELECT actor, body, attempts FROM inbox_activities WHERE id = $1")
+        .bind(id)
+        .fetch_one(ctx.db.pool())
+        .await?;
+    Ok(Stored {
+        actor: row.try_get("actor")?,
+        body: row.try_get("body")?,
+        attempts: row.try_get("attempts")?,
+    })
+}
+
+/// Records the outcome of processing row `id`: done, or failed (tried again after
+/// 30 s × attempts, given up after the fifth attempt).
+pub async fn record(
+    ctx: &Context,
+    id: i64,
+    attempts: i64,
+    outcome: std::result::Result<(), &crate::error::Error>,
+) -> Result<()> {
+    match outcome {
+        Ok(()) => {
+            sqlx::query(
+                "UPDATE inbox_activities SET processed_at = $1, error = NULL WHERE id = $2",
+            )
+            .bind(now_ms())
             .bind(id)
-            .fetch_one(state.db.pool())
+            .execute(ctx.db.writer())
             .await?;
-        let actor: String = row.try_get("actor")?;
-        let body: String = row.try_get("body")?;
-        let attempts: i64 = row.try_get("attempts")?;
-        let outcome = match serde_json::from_str::<Value>(&body) {
-            Ok(activity) => {
-                // Each activity in a task of its own: a handler that panicked on some input
-                // would otherwise end this processor for good (and the activity, retried after
-                // a restart, end it again). A panic counts as a failed attempt.
-                let task_state = state.clone();
-                tokio::spawn(async move { handle(&task_state, &activity, &actor).await })
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(crate::error::Error::Internal(anyhow::anyhow!(
-                            "processing the activity panicked: {e}"
-                        )))
-                    })
-            }
-            Err(e) => Err(crate::error::Error::BadRequest(e.to_string())),
-        };
-        match outcome {
-            Ok(()) => {
-                sqlx::query(
-                    "UPDATE inbox_activities SET processed_at = $1, error = NULL WHERE id = $2",
-                )
-                .bind(now_ms())
-                .bind(id)
-                .execute(state.db.writer())
-                .await?;
-            }
-            Err(e) => {
-                let give_up = attempts >= MAX_ATTEMPTS;
-                tracing::warn!(activity = id, attempts, give_up, error = %e, "processing an activity failed");
-                sqlx::query(
-                    "UPDATE inbox_activities SET error = $1, processed_at = $2, lease_until = $3 WHERE id = $4",
-                )
-                .bind(e.to_string())
-                .bind(give_up.then(now_ms))
-                .bind(now_ms() + 30_000 * attempts)
-                .bind(id)
-                .execute(state.db.writer())
-                .await?;
-            }
+        }
+        Err(e) => {
+            let give_up = attempts >= MAX_ATTEMPTS;
+            tracing::warn!(activity = id, attempts, give_up, error = %e, "processing an activity failed");
+            sqlx::query(
+                "UPDATE inbox_activities SET error = $1, processed_at = $2, lease_until = $3 WHERE id = $4",
+            )
+            .bind(e.to_string())
+            .bind(give_up.then(now_ms))
+            .bind(now_ms() + 30_000 * attempts)
+            .bind(id)
+            .execute(ctx.db.writer())
+            .await?;
         }
     }
-    Ok(ids.len())
-}
-
-/// What an activity does here.
-async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<()> {
-    let kind = activity
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let Some(actor) = remote::by_uri(&state.db, actor_uri).await? else {
-        return Ok(());
-    };
-    // Features that own an activity (RSVPs, project membership, posts) look first; each
-    // answers whether it took it. Order matters only where two could claim the same Accept.
-    // --- feature hooks ---
-    if crate::events::inbound::handle(state, activity, &actor).await? {
-        return Ok(());
-    }
-    if crate::projects::federate::handle(state, activity, &actor).await? {
-        return Ok(());
-    }
-    if crate::posts::inbound::handle(state, activity, &actor).await? {
-        return Ok(());
-    }
-    // --- end of feature hooks ---
-    let object = activity.get("object").unwrap_or(&Value::Null);
-    match kind {
-        "Follow" => crate::hub::follows::on_follow(state, activity, &actor).await,
-        "Accept" => crate::hub::follows::on_answer(state, activity, &actor, true).await,
-        "Reject" => crate::hub::follows::on_answer(state, activity, &actor, false).await,
-        "Undo" => match object.get("type").and_then(Value::as_str) {
-            Some("Follow") => crate::hub::follows::on_undo_follow(state, object, &actor).await,
-            // Some servers undo by the activity's id alone: only the sender's own follow with
-            // that id can match.
-            None if object.is_string() => {
-                crate::hub::follows::on_undo_by_id(
-                    state,
-                    object.as_str().unwrap_or_default(),
-                    &actor,
-                )
-                .await
-            }
-            other => {
-                tracing::info!(kind = ?other, "undo of an unsupported activity ignored");
-                Ok(())
-            }
-        },
-        "Update" if id_of(object) == Some(actor_uri) => {
-            // Fetch from the origin rather than trusting the embedded copy.
-            match remote::fetch(state, actor_uri).await {
-                Ok(_) => crate::directory::sync::on_actor_updated(state, actor_uri).await,
-                Err(e) => {
-                    tracing::info!(actor = actor_uri, error = %e, "actor update could not be fetched");
-                    Ok(())
-                }
-            }
-        }
-        "Delete" if id_of(object) == Some(actor_uri) => actor_deleted(state, actor_uri).await,
-        // An actor we know, deleted by someone else: only an actor deletes itself.
-        "Delete" if is_known_actor(state, id_of(object)).await? => {
-            let target = id_of(object).unwrap_or_default();
-            super::authority::is_owner(&actor, target, target, "Delete");
-            Ok(())
-        }
-        other => {
-            tracing::info!(
-                kind = other,
-                actor = actor_uri,
-                "activity type not handled yet; ignored"
-            );
-            Ok(())
-        }
-    }
-}
-
-/// A remote actor deleted itself: everything it left here goes in one transaction (Mastodon
-/// does the same): its posts and comments become tombstones, and so do the events it
-/// organised (their local participants told), its likes, boosts, RSVPs and follows go, and
-/// the actor is marked deleted; then its directory entry.
-async fn actor_deleted(state: &AppState, uri: &str) -> Result<()> {
-    let name = remote::by_uri(&state.db, uri)
-        .await?
-        .map(|a| a.handle())
-        .unwrap_or_else(|| uri.to_string());
-    let mut tx = state.db.begin_write().await?;
-    remote::mark_deleted_tx(&mut tx, uri).await?;
-    crate::posts::store::remove_author_tx(&mut tx, uri).await?;
-    crate::events::service::organizer_deleted(state, &mut tx, uri, &name).await?;
-    crate::events::store::remove_actor_tx(&mut tx, uri).await?;
-    follows::remove_actor_tx(&mut tx, uri).await?;
-    tx.commit().await?;
-    crate::directory::sync::on_actor_deleted(state, uri).await
-}
-
-/// Whether `uri` names an actor known here, remote or local.
-async fn is_known_actor(state: &AppState, uri: Option<&str>) -> Result<bool> {
-    let Some(uri) = uri else { return Ok(false) };
-    Ok(remote::by_uri(&state.db, uri).await?.is_some()
-        || crate::hub::actors::by_uri(state, uri).await?.is_some())
+    Ok(())
 }
 
 /// How long processed activities are kept (for dedupe of late repeats and for answering

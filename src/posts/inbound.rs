@@ -1,12 +1,13 @@
 //! Posts arriving from other servers: `Create`, `Update` and `Delete` of notes and articles,
-//! and `Like`, `Announce` and their `Undo` on local posts. A post is kept only when someone
+//! and `Like`, `Announce` and their `Undo` on local posts, one handler each; the inbound
+//! dispatcher (`crate::hub::dispatch`) chooses which. A post is kept only when someone
 //! here wants it: a local actor follows its author, it names a local actor, or it answers
 //! something we hold. Everything is checked and sanitised before it is stored; what fails is
 //! logged and dropped.
 
 use serde_json::Value;
 
-use super::model::{NewPost, Visibility};
+use super::model::{NewPost, Post, Visibility};
 use super::store;
 use super::targets;
 use crate::error::Result;
@@ -25,109 +26,147 @@ use crate::storage::now_ms;
 pub const MAX_REMOTE_CONTENT: usize = 100_000;
 const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question"];
 
-/// Takes the activities this module owns; `Ok(false)` for anything else.
-pub async fn handle(state: &AppState, activity: &Value, actor: &RemoteActor) -> Result<bool> {
-    let kind = activity
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let object = activity.get("object").unwrap_or(&Value::Null);
-    match kind {
-        "Create" | "Update" => {
-            let object = match object_document(state, object, actor).await {
-                Some(o) => o,
-                None => return Ok(is_post(object)),
-            };
-            if !is_post(&object) {
-                return Ok(false);
-            }
-            receive_post(state, &object, actor, kind == "Update").await?;
-            Ok(true)
-        }
-        "Delete" => {
-            let Some(uri) = id_of(object) else {
-                return Ok(false);
-            };
-            let Some(post) = store::by_uri(&state.db, uri).await? else {
-                return Ok(false);
-            };
-            if !authority::is_owner(actor, &post.author, uri, "Delete") {
-                return Ok(true);
-            }
-            if !post.is_deleted() {
-                let mut tx = state.db.begin_write().await?;
-                store::mark_deleted(&mut tx, &post).await?;
-                tx.commit().await?;
-            }
-            Ok(true)
-        }
-        "Like" | "Announce" => {
-            let Some(uri) = id_of(object) else {
-                return Ok(false);
-            };
-            let Some(post) = store::by_uri(&state.db, uri)
-                .await?
-                .filter(|p| p.local && !p.is_deleted())
-            else {
-                // Boosts and likes of posts that are not ours are not tracked.
-                return Ok(kind == "Like");
-            };
-            if post.visibility != Visibility::Public && kind == "Announce" {
-                return Ok(true);
-            }
-            let id = activity
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let reaction = if kind == "Like" { "like" } else { "announce" };
-            let mut tx = state.db.begin_write().await?;
-            let new = store::add_reaction(&mut tx, post.id, &actor.uri, reaction, id).await?;
-            if new {
-                let (k, summary) = if kind == "Like" {
-                    (Kind::Like, "liked your post")
-                } else {
-                    (Kind::Announce, "shared your post")
-                };
-                notify_author(
-                    state,
-                    &mut tx,
-                    &post.author,
-                    actor,
-                    k,
-                    &post.uri,
-                    &super::web::link_of(&post),
-                    summary,
-                )
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(true)
-        }
-        "Undo" => {
-            let inner_kind = object.get("type").and_then(Value::as_str);
-            let reaction = match inner_kind {
-                Some("Like") => "like",
-                Some("Announce") => "announce",
-                _ => return Ok(false),
-            };
-            if !authority::own_activity(actor, object, "Undo") {
-                return Ok(true);
-            }
-            let inner_id = id_of(object).unwrap_or_default();
-            let post = match object.get("object").and_then(id_of) {
-                Some(uri) => store::by_uri(&state.db, uri).await?.map(|p| p.id),
-                None => None,
-            };
-            let mut tx = state.db.begin_write().await?;
-            store::remove_reaction(&mut tx, &actor.uri, reaction, inner_id, post).await?;
-            tx.commit().await?;
-            Ok(true)
-        }
-        _ => Ok(false),
+/// A `Create` or `Update` of a note, article, page or question, `document` being the object
+/// (embedded, or fetched from the author's server by the dispatcher).
+pub async fn on_create(
+    state: &AppState,
+    document: &Value,
+    actor: &RemoteActor,
+    update: bool,
+) -> Result<()> {
+    receive_post(state, document, actor, update).await
+}
+
+/// The same for an object that may be named by id only (a comment a project's group
+/// announced): fetched from its origin then, and kept only when it is a post.
+pub async fn on_create_named(
+    state: &AppState,
+    object: &Value,
+    actor: &RemoteActor,
+    update: bool,
+) -> Result<()> {
+    match object_document(state, object, actor).await {
+        Some(document) if is_post(&document) => receive_post(state, &document, actor, update).await,
+        _ => Ok(()),
     }
 }
 
-fn is_post(object: &Value) -> bool {
+/// A `Delete` of a post held here: only its author deletes it.
+pub async fn on_delete(state: &AppState, post: &Post, actor: &RemoteActor) -> Result<()> {
+    if !authority::is_owner(actor, &post.author, &post.uri, "Delete") {
+        return Ok(());
+    }
+    if !post.is_deleted() {
+        let mut tx = state.db.begin_write().await?;
+        store::mark_deleted(&mut tx, post).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// A local post a `Like` or `Announce` names, if it may be reacted to (ours, not deleted).
+pub async fn reactable(state: &AppState, uri: &str) -> Result<Option<Post>> {
+    Ok(store::by_uri(&state.db, uri)
+        .await?
+        .filter(|p| p.local && !p.is_deleted()))
+}
+
+/// A `Like` of a local post.
+pub async fn on_like(
+    state: &AppState,
+    activity: &Value,
+    post: &Post,
+    actor: &RemoteActor,
+) -> Result<()> {
+    react(state, activity, post, actor, Reaction::Like).await
+}
+
+/// An `Announce` (boost) of a local post; only public posts are boosted.
+pub async fn on_announce(
+    state: &AppState,
+    activity: &Value,
+    post: &Post,
+    actor: &RemoteActor,
+) -> Result<()> {
+    if post.visibility != Visibility::Public {
+        return Ok(());
+    }
+    react(state, activity, post, actor, Reaction::Announce).await
+}
+
+/// A reaction to a post: a like or a boost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reaction {
+    Like,
+    Announce,
+}
+
+impl Reaction {
+    fn stored(self) -> &'static str {
+        match self {
+            Reaction::Like => "like",
+            Reaction::Announce => "announce",
+        }
+    }
+}
+
+async fn react(
+    state: &AppState,
+    activity: &Value,
+    post: &Post,
+    actor: &RemoteActor,
+    reaction: Reaction,
+) -> Result<()> {
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut tx = state.db.begin_write().await?;
+    let new = store::add_reaction(&mut tx, post.id, &actor.uri, reaction.stored(), id).await?;
+    if new {
+        let (k, summary) = match reaction {
+            Reaction::Like => (Kind::Like, "liked your post"),
+            Reaction::Announce => (Kind::Announce, "shared your post"),
+        };
+        notify_author(
+            state,
+            &mut tx,
+            &post.author,
+            actor,
+            k,
+            &post.uri,
+            &super::web::link_of(post),
+            summary,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An `Undo` of the sender's own `Like` or `Announce` (`inner`).
+pub async fn on_undo_reaction(
+    state: &AppState,
+    inner: &Value,
+    actor: &RemoteActor,
+    reaction: Reaction,
+) -> Result<()> {
+    if !authority::own_activity(actor, inner, "Undo") {
+        return Ok(());
+    }
+    let inner_id = id_of(inner).unwrap_or_default();
+    let post = match inner.get("object").and_then(id_of) {
+        Some(uri) => store::by_uri(&state.db, uri).await?.map(|p| p.id),
+        None => None,
+    };
+    let mut tx = state.db.begin_write().await?;
+    store::remove_reaction(&mut tx, &actor.uri, reaction.stored(), inner_id, post).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether an object is of a type kept as a post.
+pub fn is_post(object: &Value) -> bool {
     object
         .get("type")
         .and_then(Value::as_str)

@@ -276,7 +276,7 @@ async fn a_rotated_key_is_fetched_again_and_an_unpublished_one_is_refused() {
 
 #[tokio::test]
 async fn an_activity_that_keeps_failing_is_given_up_after_five_attempts() {
-    use guildhall::federation::inbox;
+    use guildhall::hub::inbound as inbox;
     let (app, _, _dir) = start(&[]).await;
     let db = app.state.db.clone();
     // A stored activity whose processing fails every time (a body the processor cannot read).

@@ -1,0 +1,59 @@
+//! Processing what the inbox stored: the floor's inbox (`crate::federation::inbox`) receives,
+//! verifies and stores activities; this processor claims them from its queue, has each
+//! classified ([`classify`]) and routed ([`crate::hub::dispatch`]) to the feature that owns it,
+//! and records the outcome (retried with a back-off, given up after five attempts).
+
+pub mod actor;
+pub mod classify;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::federation::inbox;
+use crate::state::AppState;
+
+/// Starts the processor of stored activities.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match process_batch(&state).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "inbox processing failed"),
+            }
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), state.inbox_wakeup.notified()).await;
+        }
+    })
+}
+
+/// Claims and processes up to 50 stored activities; returns how many.
+pub async fn process_batch(state: &AppState) -> Result<usize> {
+    let ids = inbox::claim(state).await?;
+    for id in &ids {
+        let stored = inbox::load(state, *id).await?;
+        let outcome = match serde_json::from_str::<Value>(&stored.body) {
+            Ok(activity) => {
+                // Each activity in a task of its own: a handler that panicked on some input
+                // would otherwise end this processor for good (and the activity, retried after
+                // a restart, end it again). A panic counts as a failed attempt.
+                let task_state = state.clone();
+                let actor = stored.actor;
+                tokio::spawn(async move {
+                    crate::hub::dispatch::handle(&task_state, &activity, &actor).await
+                })
+                .await
+                .unwrap_or_else(|e| {
+                    Err(Error::Internal(anyhow::anyhow!(
+                        "processing the activity panicked: {e}"
+                    )))
+                })
+            }
+            Err(e) => Err(Error::BadRequest(e.to_string())),
+        };
+        inbox::record(state, *id, stored.attempts, outcome.as_ref().map(|_| ())).await?;
+    }
+    Ok(ids.len())
+}
