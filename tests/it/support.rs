@@ -1,6 +1,10 @@
 //! Test harness: every test gets its own instance on a random port with a fresh database:
 //! a new SQLite file by default, a new PostgreSQL database when `GUILDHALL_TEST_DATABASE_URL`
 //! points at a server (for example `postgres://postgres@127.0.0.1:5432/postgres`).
+//!
+//! The application runs in the test's process (`Application::build_on`); what this harness
+//! shares with the federation suite (fresh databases, bounded polling, the HTTP set-up chain,
+//! dates) is in the `test-support` crate.
 
 use std::collections::BTreeMap;
 use std::path::Path;
