@@ -373,22 +373,18 @@ fn urlencode(s: &str) -> String {
 }
 
 /// Polls `check` until it returns `Some`, for at most 20 seconds.
-pub(crate) async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    test_support::eventually(
+        what,
+        std::time::Duration::from_secs(20),
+        std::time::Duration::from_millis(50),
+        check,
+    )
+    .await
 }
 
 /// The port of a named instance (`NAME.test:PORT` listens on 127.0.0.1:PORT).

@@ -1,18 +1,31 @@
 //! Test harness: every test gets its own instance on a random port with a fresh database:
 //! a new SQLite file by default, a new PostgreSQL database when `GUILDHALL_TEST_DATABASE_URL`
 //! points at a server (for example `postgres://postgres@127.0.0.1:5432/postgres`).
+//!
+//! The application runs in the test's process (`Application::build_on`); what this harness
+//! shares with the federation suite (fresh databases, bounded polling, the HTTP set-up chain,
+//! dates) is in the `test-support` crate.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Once;
 
 use guildhall::app::Application;
 use guildhall::config::Config;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
+use test_support::{client_builder, Api, DatabaseNames};
 use tokio::sync::oneshot;
 
-pub const ADMIN_PASSWORD: &str = "admin password 123";
-pub const PASSWORD: &str = "member password 123";
+pub use test_support::{
+    ahead, eventually_exactly, future_year, long_day, spring_forward_day, ADMIN_PASSWORD, PASSWORD,
+};
+
+/// This harness's databases: `gh_test_<hex>` on PostgreSQL, `test.db` on SQLite.
+const DATABASES: DatabaseNames = DatabaseNames {
+    postgres_prefix: "gh_test",
+    sqlite_file: "test.db",
+};
 
 pub struct TestApp {
     pub base: String,
@@ -35,32 +48,31 @@ fn init_logging() {
     });
 }
 
-/// A fresh database URL for one test.
-pub async fn fresh_database(dir: &std::path::Path) -> String {
-    match std::env::var("GUILDHALL_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("gh_test_{}", uuid_like());
-            sqlx::any::install_default_drivers();
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
-                .await
-                .expect("connect to GUILDHALL_TEST_DATABASE_URL");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            let (base, _) = admin_url
-                .rsplit_once('/')
-                .expect("the URL names a database");
-            format!("{base}/{name}")
-        }
-        _ => format!("sqlite://{}", dir.join("test.db").display()),
-    }
+/// A fresh database URL for one test (see [`test_support::fresh_database`]).
+pub async fn fresh_database(dir: &Path) -> String {
+    test_support::fresh_database(dir, DATABASES).await
 }
 
-fn uuid_like() -> String {
-    use rand::Rng;
-    let n: u64 = rand::thread_rng().gen();
-    format!("{n:016x}")
+/// The configuration of a test instance on `database_url`, with its media in `dir` and the
+/// `extra` environment-style keys.
+fn test_config(database_url: String, dir: &Path, extra: &[(&str, &str)]) -> Config {
+    init_logging();
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    env.insert("GUILDHALL_DEV_HTTP".into(), "true".into());
+    env.insert("GUILDHALL_DATABASE_URL".into(), database_url);
+    env.insert(
+        "GUILDHALL_MEDIA_DIR".into(),
+        dir.join("media").display().to_string(),
+    );
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    Config::from_sources(&BTreeMap::new(), &env).expect("test config")
+}
+
+/// The client of [`TestApp::api`]: no cookies, no redirects followed.
+fn api_client() -> Client {
+    client_builder().build().expect("client")
 }
 
 impl TestApp {
@@ -110,20 +122,8 @@ impl TestApp {
     }
 
     async fn spawn_on(listener: tokio::net::TcpListener, extra: &[(&str, &str)]) -> TestApp {
-        init_logging();
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database(dir.path()).await;
-        let mut env: BTreeMap<String, String> = BTreeMap::new();
-        env.insert("GUILDHALL_DEV_HTTP".into(), "true".into());
-        env.insert("GUILDHALL_DATABASE_URL".into(), database_url);
-        env.insert(
-            "GUILDHALL_MEDIA_DIR".into(),
-            dir.path().join("media").display().to_string(),
-        );
-        for (k, v) in extra {
-            env.insert(k.to_string(), v.to_string());
-        }
-        let config = Config::from_sources(&BTreeMap::new(), &env).expect("test config");
+        let config = test_config(fresh_database(dir.path()).await, dir.path(), extra);
         let app = Application::build_on(config, listener)
             .await
             .expect("app builds");
@@ -134,33 +134,27 @@ impl TestApp {
         }));
         TestApp {
             base: format!("http://{addr}"),
-            api: Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            api: api_client(),
             _dir: dir,
             shutdown: Some(tx),
         }
     }
 
-    /// Sets the space up with admin `boss` and open registration; returns the admin's token.
+    /// The shared set-up chain against this instance (see [`test_support::Api`]).
+    fn chain(&self) -> Api<'_> {
+        Api::new(self.base.as_str(), self.base.as_str(), &self.api)
+    }
+
+    /// Sets the space up as `NAME space` with admin `boss` and open registration; returns the
+    /// admin's token.
     async fn set_up(&self, name: &str) -> String {
-        let token = self
-            .set_up_space(json!({"name": format!("{name} space")}))
-            .await;
-        self.open_registration(&token).await;
-        token
+        self.chain().set_up(name).await
     }
 
     /// Sets the space up with `space`'s details (name, city…) and admin `boss`; returns the
     /// admin's token.
-    pub async fn set_up_space(&self, mut space: Value) -> String {
-        space["admin_handle"] = json!("boss");
-        space["admin_email"] = json!("boss@example.org");
-        space["admin_password"] = json!(ADMIN_PASSWORD);
-        let response = self.post_json(None, "/api/v1/setup", &space).await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        self.token("boss", ADMIN_PASSWORD).await
+    pub async fn set_up_space(&self, space: Value) -> String {
+        self.chain().set_up_space(space).await
     }
 
     /// A new instance set up through the API, with admin `boss`; returns the admin's token.
@@ -171,23 +165,14 @@ impl TestApp {
     /// The same with extra configuration (environment-style keys).
     pub async fn spawn_set_up_with(extra: &[(&str, &str)]) -> (TestApp, String) {
         let app = Self::spawn_with(extra).await;
-        let response = app
-            .post_json(
-                None,
-                "/api/v1/setup",
-                &json!({
-                    "name": "Harbour Works",
-                    "description": "A coworking space by the river.",
-                    "city": "Lisbon",
-                    "country": "PT",
-                    "admin_handle": "boss",
-                    "admin_email": "boss@example.org",
-                    "admin_password": ADMIN_PASSWORD,
-                }),
-            )
+        let token = app
+            .set_up_space(json!({
+                "name": "Harbour Works",
+                "description": "A coworking space by the river.",
+                "city": "Lisbon",
+                "country": "PT",
+            }))
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let token = app.token("boss", ADMIN_PASSWORD).await;
         (app, token)
     }
 
@@ -228,24 +213,11 @@ impl TestApp {
 
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn browser(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client")
+        client_builder().cookie_store(true).build().expect("client")
     }
 
     pub async fn token(&self, login: &str, password: &str) -> String {
-        let response = self
-            .post_json(
-                None,
-                "/api/v1/tokens",
-                &json!({"login": login, "password": password}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "sign-in of {login}");
-        let body: Value = response.json().await.expect("json");
-        body["token"].as_str().expect("token").to_string()
+        self.chain().token(login, password).await
     }
 
     pub async fn get(&self, token: Option<&str>, path: &str) -> Response {
@@ -277,28 +249,14 @@ impl TestApp {
 
     /// Opens sign-up to everyone (as the admin) so tests can add members.
     pub async fn open_registration(&self, admin_token: &str) {
-        let r = self
-            .send_json(
-                reqwest::Method::PATCH,
-                Some(admin_token),
-                "/api/v1/space",
-                &json!({"registration_mode": "open"}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        self.chain().open_registration(admin_token).await
     }
 
     /// Signs a member up through the API (registration must be open); returns a token.
     pub async fn member(&self, handle: &str) -> String {
-        let r = self
-            .post_json(
-                None,
-                "/api/v1/accounts",
-                &json!({"handle": handle, "email": format!("{handle}@example.org"), "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::CREATED, "sign-up of {handle}");
-        self.token(handle, PASSWORD).await
+        self.chain()
+            .register(handle, &format!("{handle}@example.org"))
+            .await
     }
 }
 
@@ -315,20 +273,10 @@ pub struct Instance {
 impl Instance {
     /// Starts an instance on `database_url` (see [`fresh_database`]) with extra configuration.
     pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> Instance {
-        init_logging();
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut env: BTreeMap<String, String> = BTreeMap::new();
-        env.insert("GUILDHALL_LISTEN".into(), "127.0.0.1:0".into());
-        env.insert("GUILDHALL_DEV_HTTP".into(), "true".into());
-        env.insert("GUILDHALL_DATABASE_URL".into(), database_url.to_string());
-        env.insert(
-            "GUILDHALL_MEDIA_DIR".into(),
-            dir.path().join("media").display().to_string(),
-        );
-        for (k, v) in extra {
-            env.insert(k.to_string(), v.to_string());
-        }
-        let config = Config::from_sources(&BTreeMap::new(), &env).expect("test config");
+        let listen = [("GUILDHALL_LISTEN", "127.0.0.1:0")];
+        let extra: Vec<_> = listen.into_iter().chain(extra.iter().copied()).collect();
+        let config = test_config(database_url.to_string(), dir.path(), &extra);
         let app = Application::build(config).await.expect("app builds");
         let addr = app.local_addr();
         let state = app.state().clone();
@@ -339,10 +287,7 @@ impl Instance {
         Instance {
             app: TestApp {
                 base: format!("http://{addr}"),
-                api: Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .expect("client"),
+                api: api_client(),
                 _dir: dir,
                 shutdown: None,
             },
@@ -401,69 +346,4 @@ pub async fn assert_error(response: Response, status: StatusCode, field: Option<
         );
     }
     body
-}
-
-/// The year the tests' events and deadlines fall in: four years after today's, so that no test
-/// date goes stale as the calendar moves on.
-pub fn future_year() -> i32 {
-    use chrono::Datelike;
-    chrono::Utc::now().year() + 4
-}
-
-/// A date (and time) in [`future_year`]: `ahead("06-01T18:00")` is `"2030-06-01T18:00"` when
-/// run in 2026.
-pub fn ahead(month_day_time: &str) -> String {
-    format!("{}-{month_day_time}", future_year())
-}
-
-/// The day Europe's clocks skip an hour in [`future_year`] (the last Sunday of March), as
-/// `YYYY-MM-DD`.
-pub fn spring_forward_day() -> String {
-    use chrono::{Datelike, NaiveDate, Weekday};
-    let mut day = NaiveDate::from_ymd_opt(future_year(), 3, 31).expect("March has 31 days");
-    while day.weekday() != Weekday::Sun {
-        day = day.pred_opt().expect("a day before");
-    }
-    day.format("%Y-%m-%d").to_string()
-}
-
-/// How pages write a day of [`future_year`]: `long_day("06-01")` is `"Sat 1 Jun 2030"` in 2026.
-pub fn long_day(month_day: &str) -> String {
-    chrono::NaiveDate::parse_from_str(&ahead(month_day), "%Y-%m-%d")
-        .expect("a valid month and day")
-        .format("%a %-d %b %Y")
-        .to_string()
-}
-
-/// How long [`eventually_exactly`] keeps watching once the count is reached: a duplicate sent
-/// late (a retry, a second queued row) arrives well within it.
-pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
-
-/// Waits (at most 20 seconds) until `count` gives `n`, then keeps watching for [`SETTLE`]: the
-/// test fails if the count ever goes past `n`, so something arriving twice, or arriving where it
-/// must not, is caught even when it comes after the expected ones.
-pub async fn eventually_exactly<F, Fut>(n: usize, what: &str, mut count: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = usize>,
-{
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let got = count().await;
-        assert!(got <= n, "{what}: {got}, expected exactly {n}");
-        if got == n {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}: {got} of {n}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let until = std::time::Instant::now() + SETTLE;
-    while std::time::Instant::now() < until {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let got = count().await;
-        assert_eq!(got, n, "{what}: {got} after it had reached {n}");
-    }
 }

@@ -15,6 +15,10 @@
 //!
 //! Every wait is bounded polling against a deadline; a process's output goes to `guildhall.log`
 //! in its folder and is printed when the test fails.
+//!
+//! What this harness shares with the root package's tests (fresh databases, polling, the HTTP
+//! set-up chain, dates) is in the `test-support` crate; what is its own is starting, stopping
+//! and restarting processes.
 
 use std::fs::OpenOptions;
 use std::future::Future;
@@ -25,13 +29,19 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Client, Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
+use test_support::{client_builder, Api, DatabaseNames};
+
+pub use test_support::{ahead, random_hex, AS_JSON};
 
 /// Host names of the test network: instances and the peer.
 pub const NAMES: [&str; 4] = ["alpha", "beta", "gamma", "peer"];
-pub const ADMIN_PASSWORD: &str = "admin password 123";
-pub const PASSWORD: &str = "member password 123";
-pub const AS_JSON: &str = "application/activity+json";
+
+/// This suite's databases: `gh_fed_<hex>` on PostgreSQL, `guildhall.db` on SQLite.
+const DATABASES: DatabaseNames = DatabaseNames {
+    postgres_prefix: "gh_fed",
+    sqlite_file: "guildhall.db",
+};
 
 /// How long an instance may take to answer `/healthz` after it was started.
 const START_DEADLINE: Duration = Duration::from_secs(30);
@@ -57,9 +67,7 @@ pub fn resolve_setting() -> String {
 /// An HTTP client that resolves the test network's names to 127.0.0.1 and follows no
 /// redirects. One per instance or peer: a client must not outlive the runtime of its test.
 pub fn client() -> Client {
-    let mut builder = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30));
+    let mut builder = client_builder().timeout(Duration::from_secs(30));
     for name in NAMES {
         // Port 0: the URL's own port is used.
         builder = builder.resolve(&format!("{name}.test"), ([127, 0, 0, 1], 0).into());
@@ -69,21 +77,12 @@ pub fn client() -> Client {
 
 /// Polls `check` until it answers `Ok`, for at most `within`; on timeout the test fails with
 /// `what` and the last thing `check` saw (its `Err`).
-pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, String>>,
 {
-    let deadline = Instant::now() + within;
-    loop {
-        match check().await {
-            Ok(v) => return v,
-            Err(seen) if Instant::now() >= deadline => {
-                panic!("timed out after {within:?} waiting for {what}; last seen: {seen}")
-            }
-            Err(_) => tokio::time::sleep(POLL * 2).await,
-        }
-    }
+    test_support::eventually(what, within, POLL * 2, check).await
 }
 
 /// A port that was free a moment ago (the caller binds it soon after; see [`Instance::start`]
@@ -96,11 +95,6 @@ pub fn free_port() -> u16 {
 /// `%`-encodes a query parameter value.
 pub fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// A random hex string (database names, activity ids).
-pub fn random_hex() -> String {
-    format!("{:016x}", rand::random::<u64>())
 }
 
 // --- the guildhall binary --------------------------------------------------------------------
@@ -219,32 +213,6 @@ fn build_guildhall(root: &Path, profile_dir: &Path) {
     );
 }
 
-// --- databases -------------------------------------------------------------------------------
-
-/// A fresh database for one instance: a SQLite file in `dir`, or a new PostgreSQL database
-/// when `GUILDHALL_TEST_DATABASE_URL` names a server.
-pub async fn fresh_database(dir: &Path) -> String {
-    match std::env::var("GUILDHALL_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.trim().is_empty() => {
-            use sqlx::Connection as _;
-            let name = format!("gh_fed_{}", random_hex());
-            let mut conn = sqlx::postgres::PgConnection::connect(&admin_url)
-                .await
-                .expect("connect to GUILDHALL_TEST_DATABASE_URL");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create a test database");
-            let _ = conn.close().await;
-            let (base, _) = admin_url
-                .rsplit_once('/')
-                .expect("GUILDHALL_TEST_DATABASE_URL names a database");
-            format!("{base}/{name}")
-        }
-        _ => format!("sqlite://{}", dir.join("guildhall.db").display()),
-    }
-}
-
 // --- processes -------------------------------------------------------------------------------
 
 /// Why a process did not become ready.
@@ -327,7 +295,7 @@ impl Instance {
     /// administrator `boss` and opens registration.
     pub async fn start(name: &str) -> Instance {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let database_url = fresh_database(dir.path()).await;
+        let database_url = test_support::fresh_database(dir.path(), DATABASES).await;
         let log = dir.path().join("guildhall.log");
         let mut instance = Instance {
             name: name.to_string(),
@@ -429,33 +397,7 @@ impl Instance {
     }
 
     async fn set_up(&mut self) {
-        let (status, body) = self
-            .post(
-                None,
-                "/api/v1/setup",
-                &json!({
-                    "name": format!("{} space", self.name),
-                    "admin_handle": "boss",
-                    "admin_email": "boss@example.org",
-                    "admin_password": ADMIN_PASSWORD,
-                }),
-            )
-            .await;
-        assert_eq!(
-            status,
-            StatusCode::CREATED,
-            "setup of {}: {body}",
-            self.name
-        );
-        self.admin = self.token("boss", ADMIN_PASSWORD).await;
-        let (status, body) = self
-            .patch(
-                Some(&self.admin),
-                "/api/v1/space",
-                &json!({"registration_mode": "open"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "opening registration: {body}");
+        self.admin = self.api().set_up(&self.name).await;
     }
 
     /// Stops the process with SIGTERM and waits for it to exit.
@@ -499,6 +441,12 @@ impl Instance {
         format!("@{handle}@{}", self.domain)
     }
 
+    /// The shared set-up chain and API calls against this instance (see
+    /// [`test_support::Api`]); its tokens are labelled `federation tests`.
+    pub fn api(&self) -> Api<'_> {
+        Api::new(self.name.as_str(), self.url(""), &self.http).with_token_label("federation tests")
+    }
+
     /// One JSON API call; `Err` only when the instance could not be reached.
     pub async fn try_call(
         &self,
@@ -507,21 +455,7 @@ impl Instance {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(StatusCode, Value), String> {
-        let mut request = self.http.request(method.clone(), self.url(path));
-        if let Some(t) = token {
-            request = request.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            request = request.json(b);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("{method} {path} on {}: {e}", self.name))?;
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok((status, value))
+        self.api().try_call(method, token, path, body).await
     }
 
     pub async fn call(
@@ -531,9 +465,7 @@ impl Instance {
         path: &str,
         body: Option<&Value>,
     ) -> (StatusCode, Value) {
-        self.try_call(method, token, path, body)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.api().call(method, token, path, body).await
     }
 
     pub async fn get(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
@@ -601,71 +533,29 @@ impl Instance {
 
     /// Signs a member up (registration is open) and returns a token.
     pub async fn member(&self, handle: &str) -> String {
-        let (status, body) = self
-            .post(
-                None,
-                "/api/v1/accounts",
-                &json!({
-                    "handle": handle,
-                    "email": format!("{handle}@{}.example", self.name),
-                    "password": PASSWORD,
-                }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "sign-up of {handle}: {body}");
-        self.token(handle, PASSWORD).await
-    }
-
-    pub async fn token(&self, login: &str, password: &str) -> String {
-        let (status, body) = self
-            .post(
-                None,
-                "/api/v1/tokens",
-                &json!({"login": login, "password": password, "label": "federation tests"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "sign-in of {login}: {body}");
-        body["token"].as_str().expect("a token").to_string()
+        self.api()
+            .register(handle, &format!("{handle}@{}.example", self.name))
+            .await
     }
 
     /// Creates a company owned by the member with `token`.
     pub async fn company(&self, token: &str, handle: &str, name: &str) {
-        let (status, body) = self
-            .post(
-                Some(token),
-                "/api/v1/companies",
-                &json!({"handle": handle, "name": name}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "company {handle}: {body}");
+        self.api().company(token, handle, name).await
+    }
+
+    /// A member follows `target` (a handle or a URI); the API answers 201 with the follow.
+    pub async fn follow(&self, token: &str, target: &str) -> Value {
+        self.api().follow(token, target).await
     }
 
     /// The member's follow of `uri`, as `GET /api/v1/following` lists it.
     pub async fn following_entry(&self, token: &str, uri: &str) -> Result<Option<Value>, String> {
-        let (status, list) = self
-            .try_call(Method::GET, Some(token), "/api/v1/following", None)
-            .await?;
-        if status != StatusCode::OK {
-            return Err(format!("GET /api/v1/following: {status} {list}"));
-        }
-        Ok(list["items"]
-            .as_array()
-            .and_then(|items| items.iter().find(|f| f["uri"] == uri).cloned()))
+        self.api().following_entry(token, uri).await
     }
 
     /// Waits until the member's follow of `uri` has `state`.
     pub async fn wait_following(&self, token: &str, uri: &str, state: &str) -> Value {
-        eventually(
-            &format!("{}'s follow of {uri} to be {state}", self.name),
-            SOON,
-            || async {
-                match self.following_entry(token, uri).await? {
-                    Some(f) if f["state"] == state => Ok(f),
-                    other => Err(format!("{other:?}")),
-                }
-            },
-        )
-        .await
+        self.api().wait_following(token, uri, state, SOON).await
     }
 
     /// The delivery queue's state for one remote host (`GET /api/v1/admin/deliveries`).
@@ -714,19 +604,4 @@ impl Drop for Instance {
             );
         }
     }
-}
-
-/// A year four years after today's (by the mean Gregorian year, which is near enough here), so
-/// that the suite's event dates never go stale as the calendar moves on.
-pub fn future_year() -> u64 {
-    let secs = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .expect("the clock is after 1970")
-        .as_secs();
-    1970 + secs / 31_556_952 + 4
-}
-
-/// A date (and time) in [`future_year`]: `ahead("06-01T18:00")`.
-pub fn ahead(month_day_time: &str) -> String {
-    format!("{}-{month_day_time}", future_year())
 }

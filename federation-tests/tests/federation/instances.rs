@@ -3,18 +3,9 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::harness::{eventually, Instance, SOON};
-
-/// A member follows `target` on `from`; the API answers 201 with the follow.
-pub(crate) async fn follow(from: &Instance, token: &str, target: &str) -> Value {
-    let (status, body) = from
-        .post(Some(token), "/api/v1/follows", &json!({"target": target}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "follow of {target}: {body}");
-    body
-}
 
 /// Waits until `instance` has `name` as the cached name of the remote actor `uri`.
 async fn wait_cached_name(
@@ -87,10 +78,10 @@ async fn members_of_two_instances_follow_a_company_and_are_accepted() {
     let bob = beta.member("bob").await;
     let carol = gamma.member("carol").await;
 
-    let followed = follow(&beta, &bob, &alpha.handle("tidewater")).await;
+    let followed = beta.follow(&bob, &alpha.handle("tidewater")).await;
     assert_eq!(followed["uri"], company);
     assert_eq!(followed["name"], "Tidewater Labs");
-    follow(&gamma, &carol, &alpha.handle("tidewater")).await;
+    gamma.follow(&carol, &alpha.handle("tidewater")).await;
 
     // Alpha accepts both on its own; each instance records the Accept.
     let entry = beta.wait_following(&bob, &company, "accepted").await;
@@ -130,8 +121,8 @@ async fn a_locked_member_approves_one_remote_follower_and_rejects_another() {
     let bob_uri = beta.member_uri("bob");
     let carol_uri = gamma.member_uri("carol");
 
-    follow(&beta, &bob, &alpha.handle("ada")).await;
-    follow(&gamma, &carol, &alpha.handle("ada")).await;
+    beta.follow(&bob, &alpha.handle("ada")).await;
+    gamma.follow(&carol, &alpha.handle("ada")).await;
     // Both requests wait at alpha.
     eventually("two pending requests at alpha", SOON, || async {
         let (_, list) = alpha.get(Some(&ada), "/api/v1/followers").await;
@@ -194,8 +185,8 @@ async fn a_company_profile_update_reaches_every_following_instance() {
     let company = alpha.company_uri("tidewater");
     let bob = beta.member("bob").await;
     let carol = gamma.member("carol").await;
-    follow(&beta, &bob, &company).await;
-    follow(&gamma, &carol, &company).await;
+    beta.follow(&bob, &company).await;
+    gamma.follow(&carol, &company).await;
     beta.wait_following(&bob, &company, "accepted").await;
     gamma.wait_following(&carol, &company, "accepted").await;
 
@@ -230,7 +221,7 @@ async fn unfollowing_removes_the_follower_at_the_remote_instance() {
     alpha.company(&ada, "tidewater", "Tidewater Labs").await;
     let company = alpha.company_uri("tidewater");
     let bob = beta.member("bob").await;
-    follow(&beta, &bob, &alpha.handle("tidewater")).await;
+    beta.follow(&bob, &alpha.handle("tidewater")).await;
     beta.wait_following(&bob, &company, "accepted").await;
     eventually("one follower at alpha", SOON, || async {
         match alpha.followers_total("/companies/tidewater").await? {
@@ -282,7 +273,7 @@ async fn a_blocked_domain_is_refused_both_ways() {
 
     // Inbound: beta can still read alpha's public actor, but its Follow is refused with 403,
     // which beta records as a failed delivery; the follow stays pending.
-    let followed = follow(&beta, &bob, &alpha.handle("tidewater")).await;
+    let followed = beta.follow(&bob, &alpha.handle("tidewater")).await;
     assert_eq!(followed["state"], "pending");
     let host = eventually("beta's delivery to alpha to fail", SOON, || async {
         let host = beta.delivery_host(&alpha.domain).await?;
@@ -311,7 +302,7 @@ async fn a_blocked_domain_is_refused_both_ways() {
     }
 
     // Gamma is not blocked: the same follow from there is accepted.
-    follow(&gamma, &carol, &alpha.handle("tidewater")).await;
+    gamma.follow(&carol, &alpha.handle("tidewater")).await;
     gamma.wait_following(&carol, &company, "accepted").await;
     assert_eq!(
         alpha.followers_page("/companies/tidewater").await,
@@ -327,7 +318,7 @@ async fn an_update_waits_for_a_receiver_that_is_down() {
     alpha.company(&ada, "tidewater", "Tidewater Labs").await;
     let company = alpha.company_uri("tidewater");
     let bob = beta.member("bob").await;
-    follow(&beta, &bob, &alpha.handle("tidewater")).await;
+    beta.follow(&bob, &alpha.handle("tidewater")).await;
     beta.wait_following(&bob, &company, "accepted").await;
 
     beta.stop().await;
@@ -380,8 +371,8 @@ async fn a_deleted_company_answers_410_and_its_followers_drop_it() {
     let company = alpha.company_uri("tidewater");
     let bob = beta.member("bob").await;
     let carol = gamma.member("carol").await;
-    follow(&beta, &bob, &company).await;
-    follow(&gamma, &carol, &company).await;
+    beta.follow(&bob, &company).await;
+    gamma.follow(&carol, &company).await;
     beta.wait_following(&bob, &company, "accepted").await;
     gamma.wait_following(&carol, &company, "accepted").await;
 

@@ -6,7 +6,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::harness::{encode, eventually, Instance, SOON};
-use crate::instances::follow;
 use crate::peer::Peer;
 
 /// Publishes a post through the API; returns its `uri`.
@@ -72,7 +71,7 @@ async fn followers_only_posts_and_direct_messages_reach_only_their_people() {
     let ada_uri = alpha.member_uri("ada");
 
     // Bob follows Ada; Carol follows nobody there.
-    follow(&beta, &bob, &alpha.handle("ada")).await;
+    beta.follow(&bob, &alpha.handle("ada")).await;
     beta.wait_following(&bob, &ada_uri, "accepted").await;
 
     let followers_secret = "only my followers may read this";
