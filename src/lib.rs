@@ -17,6 +17,7 @@ pub mod directory;
 pub mod error;
 pub mod events;
 pub mod federation;
+pub mod hub;
 pub mod media;
 pub mod messages;
 pub mod metrics;

@@ -1,0 +1,3 @@
+//! The composition layer above the features: rules that span several of them.
+
+pub mod blocks;
