@@ -35,8 +35,8 @@
 //! # Layout
 //! `publish` (queueing in the caller's transaction, the wake-up), `dispatch` (the dispatcher,
 //! its per-host workers, leases, attempts and outcomes), `health` (per-host state: parking,
-//! probes, "retry now"), `store` (the SQL of `activities` and `deliveries`) and `status` (what
-//! the administrators' view reads). Settings and the retry schedule are here.
+//! probes, "retry now", with its SQL), `store` (the SQL of the queue's rows) and `status`
+//! (what the administrators' view reads). Settings and the retry schedule are here.
 
 mod dispatch;
 mod health;

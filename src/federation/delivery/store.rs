@@ -1,5 +1,6 @@
-//! The SQL of the queue: the `activities` and `deliveries` tables (host health, in
-//! `delivery_hosts`, is `health`'s).
+//! The SQL of the queue's rows, in `activities` and `deliveries`: recording, claiming,
+//! finishing, cleaning up, and failing a blocked host's rows. What host health does to a host's
+//! rows (`health`) and what the administrators' view reads (`status`) are in those files.
 
 use sqlx::Row as _;
 
