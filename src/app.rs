@@ -16,7 +16,7 @@ use crate::media::MediaStore;
 use crate::state::AppState;
 use crate::storage::Db;
 use crate::{
-    accounts, api, calendar, companies, directory, events, federation, hub, messages,
+    accounts, admin, api, calendar, companies, directory, events, federation, hub, messages,
     notifications, ops, posts, projects, spaces, web,
 };
 
@@ -26,8 +26,8 @@ pub fn router(state: AppState) -> Router {
         .merge(spaces::api::router())
         .merge(accounts::api::router())
         .merge(companies::api::router())
-        .merge(federation::policy_api::router())
-        .merge(federation::delivery_api::router())
+        .merge(admin::domains_api::router())
+        .merge(admin::deliveries_api::router())
         .merge(hub::network_api::router())
         .merge(notifications::api::router())
         .merge(posts::api::router())
@@ -44,8 +44,8 @@ pub fn router(state: AppState) -> Router {
         .merge(spaces::web::router())
         .merge(accounts::web::router())
         .merge(companies::web::router())
-        .merge(federation::policy_web::router())
-        .merge(federation::delivery_web::router())
+        .merge(admin::domains_web::router())
+        .merge(admin::deliveries_web::router())
         .merge(hub::network_web::router())
         .merge(notifications::web::router())
         .merge(posts::web::router())
@@ -127,7 +127,7 @@ impl Application {
         let state = self.state.clone();
         let housekeeping = tokio::spawn(housekeeping(state.clone()));
         let inbox = crate::hub::inbound::spawn(state.clone());
-        let delivery = federation::delivery::spawn(state.clone());
+        let delivery = federation::delivery::spawn(state.fed.clone());
         let directory_sync = directory::sync::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)

@@ -25,7 +25,7 @@ pub async fn set_rule(
     let rule = form
         .validate(&config.domain)
         .map_err(|errors| explain(domain, errors))?;
-    let outcome = policy::set(db, &rule.domain, rule.policy, &rule.reason)
+    let outcome = crate::hub::blocks::set_rule(db, &rule.domain, rule.policy, &rule.reason)
         .await
         .map_err(describe)?;
     let mode = policy::federation_mode(db).await.map_err(describe)?;

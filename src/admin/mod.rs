@@ -1,7 +1,12 @@
-//! Administrative tasks run from the command line.
+//! Administration: tasks run from the command line, and the administrators' pages and APIs
+//! that sit above the features (domain rules, the delivery queue).
 
+pub mod deliveries_api;
+pub mod deliveries_web;
 pub mod directory;
 pub mod domains;
+pub mod domains_api;
+pub mod domains_web;
 pub mod seed;
 pub mod seed_posts;
 pub mod users;

@@ -3,10 +3,11 @@
 //! processor of the inbox's stored activities with the look-ups that classify them
 //! ([`inbound`]); the rules of following (what a Follow, an Accept, a Reject or an Undo does
 //! here), the followers, following and outbox collections, discovery (WebFinger, NodeInfo),
-//! finding a local actor by its URI, and the Network page and its API. The federation floor
+//! finding a local actor by its URI, a domain block's reach into the directory, and the Network page and its API. The federation floor
 //! (`crate::federation`) sits under the features and knows none of them; this module may use both.
 
 pub mod actors;
+pub mod blocks;
 pub mod collections;
 pub mod discovery;
 pub mod dispatch;

@@ -2,13 +2,18 @@
 //! (reject everything from it and send nothing to it), silences it (accept, but hide from
 //! public views), or runs the space in allowlist mode (only listed domains federate). A rule for
 //! a domain covers its subdomains.
+//!
+//! The decisions live here; the SQL of `domain_policies` and of the space's federation mode
+//! in `store`.
+
+mod store;
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row as _;
 
+use super::delivery;
 use super::link::RemoteUrl;
 use crate::error::{Error, Result};
-use crate::storage::{now_ms, Db, Row, Tx};
+use crate::storage::{now_ms, Db, Tx};
 use crate::validate::{self, FieldErrors};
 
 /// What the policy says about a host.
@@ -49,17 +54,7 @@ pub(crate) fn candidates(host: &str) -> Vec<String> {
 pub async fn decide(db: &Db, host: &str) -> Result<Decision> {
     let host = normalize_host(host);
     let names = candidates(&host);
-    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT policy FROM domain_policies WHERE domain IN ({}) \
-         UNION ALL SELECT 'mode:' || federation_mode FROM space WHERE id = 1",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query_scalar::<_, String>(&sql);
-    for name in &names {
-        query = query.bind(name);
-    }
-    let values = query.fetch_all(db.pool()).await?;
+    let values = store::policies_for(db, &names).await?;
     let mut block = false;
     let mut silence = false;
     let mut allow = false;
@@ -418,64 +413,41 @@ impl BlockEffects {
     }
 }
 
-fn rule_from_row(row: &Row) -> Result<DomainRule> {
-    let policy: String = row.try_get("policy")?;
-    Ok(DomainRule {
-        domain: row.try_get("domain")?,
-        policy: Policy::parse(&policy).map_err(|e| anyhow::anyhow!("stored policy {e}"))?,
-        reason: row.try_get("reason")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
 /// Every rule, by domain.
 pub async fn list(db: &Db) -> Result<Vec<DomainRule>> {
-    let rows = sqlx::query(
-        "SELECT domain, policy, reason, created_at FROM domain_policies ORDER BY domain",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(rule_from_row).collect()
+    store::list(db).await
 }
 
 /// How many domains are allowed (what allowlist mode federates with).
 pub async fn allowed_count(db: &Db) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM domain_policies WHERE policy = 'allow'")
-            .fetch_one(db.pool())
-            .await?,
-    )
+    store::allowed_count(db).await
 }
 
-/// Sets the rule for a domain, replacing any rule it had. A block also clears, in the same
-/// transaction, what this space shares with the domain (see [`apply_block`]).
+/// Sets the rule for a domain, replacing any rule it had; a block also clears, in the same
+/// transaction, what the floor shares with the domain (see [`apply_block`]). This is the
+/// floor's part only: administrators' pages, API and CLI go through the composition layer
+/// (`hub::blocks::set_rule`), which also lets the features react in that transaction.
 pub async fn set(db: &Db, domain: &DomainName, policy: Policy, reason: &str) -> Result<SetOutcome> {
-    let now = now_ms();
     let mut tx = db.begin_write().await?;
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT policy FROM domain_policies WHERE domain = $1")
-            .bind(domain.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-    sqlx::query(
-        "INSERT INTO domain_policies (domain, policy, reason, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (domain) DO UPDATE SET policy = excluded.policy, reason = excluded.reason, \
-         created_at = excluded.created_at",
-    )
-    .bind(domain.as_str())
-    .bind(policy.as_str())
-    .bind(reason)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let outcome = set_in(&mut tx, domain, policy, reason).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// [`set`] inside the caller's transaction.
+pub async fn set_in(
+    tx: &mut Tx,
+    domain: &DomainName,
+    policy: Policy,
+    reason: &str,
+) -> Result<SetOutcome> {
+    let now = now_ms();
+    let replaced = store::upsert(tx, domain.as_str(), policy, reason, now).await?;
     let effects = if policy == Policy::Block {
-        // The directory forgets the domain's entries in the same transaction.
-        crate::directory::sync::remove_blocked(db, &mut tx, domain.as_str()).await?;
-        apply_block(&mut tx, domain).await?
+        apply_block(tx, domain).await?
     } else {
         BlockEffects::default()
     };
-    tx.commit().await?;
     Ok(SetOutcome {
         rule: DomainRule {
             domain: domain.to_string(),
@@ -483,27 +455,19 @@ pub async fn set(db: &Db, domain: &DomainName, policy: Policy, reason: &str) -> 
             reason: reason.to_string(),
             created_at: now,
         },
-        replaced: existing.is_some(),
+        replaced,
         effects,
     })
 }
 
 /// Removes the rule for a domain; `false` when there was none.
 pub async fn remove(db: &Db, domain: &str) -> Result<bool> {
-    let domain = normalize_host(domain);
-    let done = sqlx::query("DELETE FROM domain_policies WHERE domain = $1")
-        .bind(&domain)
-        .execute(db.writer())
-        .await?;
-    Ok(done.rows_affected() > 0)
+    store::remove(db, &normalize_host(domain)).await
 }
 
 /// The space's federation mode; `open` before the space is set up.
 pub async fn federation_mode(db: &Db) -> Result<FederationMode> {
-    let mode: Option<String> = sqlx::query_scalar("SELECT federation_mode FROM space WHERE id = 1")
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(match mode {
+    Ok(match store::federation_mode(db).await? {
         Some(m) => FederationMode::parse(&m).map_err(|e| anyhow::anyhow!("stored mode {e}"))?,
         None => FederationMode::Open,
     })
@@ -511,19 +475,11 @@ pub async fn federation_mode(db: &Db) -> Result<FederationMode> {
 
 /// Switches the federation mode; a conflict before the space is set up.
 pub async fn set_federation_mode(db: &Db, mode: FederationMode) -> Result<()> {
-    let done = sqlx::query("UPDATE space SET federation_mode = $1, updated_at = $2 WHERE id = 1")
-        .bind(mode.as_str())
-        .bind(now_ms())
-        .execute(db.writer())
-        .await?;
-    if done.rows_affected() == 0 {
+    if !store::set_federation_mode(db, mode.as_str(), now_ms()).await? {
         return Err(Error::Conflict("The space is not set up yet.".into()));
     }
     Ok(())
 }
-
-/// Rows fetched per statement when deleting by id.
-const CHUNK: usize = 200;
 
 /// Clears what the space shares with a blocked domain and its subdomains: follow relations
 /// in either direction end, and deliveries still queued for its hosts fail with `blocked`.
@@ -531,56 +487,22 @@ const CHUNK: usize = 200;
 /// never caught by a block of `example.org`.
 pub async fn apply_block(tx: &mut Tx, domain: &DomainName) -> Result<BlockEffects> {
     let pattern = format!("%{}%", domain.as_str());
+    let hit = |uri: &str| host_of(uri).is_some_and(|h| covers(domain.as_str(), &h));
+    let doomed: Vec<i64> = store::follows_like(tx, &pattern)
+        .await?
+        .into_iter()
+        .filter(|(_, follower, followee)| hit(follower) || hit(followee))
+        .map(|(id, _, _)| id)
+        .collect();
+    let follows_removed = store::delete_follows(tx, &doomed).await?;
 
-    let rows = sqlx::query(
-        "SELECT id, follower, followee FROM follows \
-         WHERE lower(follower) LIKE $1 OR lower(followee) LIKE $1",
-    )
-    .bind(&pattern)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut doomed = Vec::new();
-    for row in &rows {
-        let follower: String = row.try_get("follower")?;
-        let followee: String = row.try_get("followee")?;
-        let hit = |uri: &str| host_of(uri).is_some_and(|h| covers(domain.as_str(), &h));
-        if hit(&follower) || hit(&followee) {
-            doomed.push(row.try_get::<i64, _>("id")?);
-        }
-    }
-    let mut follows_removed = 0;
-    for chunk in doomed.chunks(CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "DELETE FROM follows WHERE id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        follows_removed += query.execute(&mut **tx).await?.rows_affected();
-    }
-
-    let hosts: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT host FROM deliveries WHERE state = 'queued' AND lower(host) LIKE $1",
-    )
-    .bind(&pattern)
-    .fetch_all(&mut **tx)
-    .await?;
     let mut deliveries_failed = 0;
-    for host in hosts
+    for host in delivery::store::queued_hosts_like(tx, &pattern)
+        .await?
         .iter()
         .filter(|h| covers(domain.as_str(), &normalize_host(h)))
     {
-        deliveries_failed += sqlx::query(
-            "UPDATE deliveries SET state = 'failed', last_error = 'blocked', lease_owner = NULL, \
-             lease_until = 0 WHERE state = 'queued' AND host = $1",
-        )
-        .bind(host)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+        deliveries_failed += delivery::store::fail_blocked(tx, host).await?;
     }
     Ok(BlockEffects {
         follows_removed,
@@ -590,6 +512,8 @@ pub async fn apply_block(tx: &mut Tx, domain: &DomainName) -> Result<BlockEffect
 
 #[cfg(test)]
 mod tests {
+    use sqlx::Row as _;
+
     use super::*;
 
     #[test]

@@ -8,9 +8,10 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::policy::{self, DomainRule, FederationMode, Policy, RuleForm};
 use crate::accounts::session::Admin;
 use crate::error::Result;
+use crate::federation::policy::{self, DomainRule, FederationMode, Policy, RuleForm};
+use crate::hub;
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
@@ -91,7 +92,7 @@ async fn add_rule(
             )
         }
     };
-    let outcome = policy::set(&state.db, &rule.domain, rule.policy, &rule.reason).await?;
+    let outcome = hub::blocks::set_rule(&state.db, &rule.domain, rule.policy, &rule.reason).await?;
     let mode = policy::federation_mode(&state.db).await?;
     Ok(redirect_with_notice(
         "/admin/domains",

@@ -9,10 +9,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::policy::{self, FederationMode, RuleForm};
 use crate::accounts::session::Admin;
 use crate::api::{ApiJson, Paging};
 use crate::error::{Error, Result};
+use crate::federation::policy::{self, FederationMode, RuleForm};
+use crate::hub;
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 
@@ -60,7 +61,7 @@ async fn add_rule(
         reason: body.reason,
     };
     let rule = form.validate(&state.config.domain)?;
-    let outcome = policy::set(&state.db, &rule.domain, rule.policy, &rule.reason).await?;
+    let outcome = hub::blocks::set_rule(&state.db, &rule.domain, rule.policy, &rule.reason).await?;
     let mut v = serde_json::to_value(&outcome.rule).map_err(anyhow::Error::from)?;
     v["replaced"] = json!(outcome.replaced);
     v["effects"] = serde_json::to_value(outcome.effects).map_err(anyhow::Error::from)?;

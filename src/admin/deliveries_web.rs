@@ -7,9 +7,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::delivery::{self, HostStatus, Totals};
 use crate::accounts::session::Admin;
 use crate::error::{Error, Result};
+use crate::federation::delivery::{self, HostStatus, Totals};
 use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::web::page::{redirect_with_notice, render, PageCtx};

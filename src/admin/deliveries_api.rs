@@ -6,9 +6,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::delivery;
 use crate::accounts::session::Admin;
 use crate::error::{Error, Result};
+use crate::federation::delivery;
 use crate::state::AppState;
 
 /// Hosts listed in one answer.

@@ -1,0 +1,456 @@
+//! The dispatcher and its per-host workers: finding hosts with due work, claiming rows under
+//! a lease, sending them, and recording each outcome.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rand::Rng;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::{AbortHandle, JoinHandle, JoinSet};
+
+use super::store::{self, Claimed};
+use super::{
+    after_failure, backoff_ms, health, jittered, AfterFailure, Settings, CACHE_MAX, CLEANUP_EVERY,
+    ERROR_MAX, JITTER, POLICY_TTL,
+};
+use crate::error::Result;
+use crate::federation::client::{FetchError, Signer};
+use crate::federation::crypto::SigningKey;
+use crate::federation::keys::{self, ActorKind};
+use crate::federation::policy::{self, Decision};
+use crate::federation::urls::Urls;
+use crate::federation::Context;
+use crate::storage::now_ms;
+
+/// Starts the dispatcher; it runs until the returned handle is aborted (aborting it stops every
+/// worker and abandons requests in flight; their leases expire).
+pub fn spawn(ctx: Context) -> JoinHandle<()> {
+    tokio::spawn(run(ctx))
+}
+
+/// What the workers of one process share.
+struct Shared {
+    ctx: Context,
+    settings: Settings,
+    /// This dispatcher's name in `lease_owner`: process id and a random part.
+    owner: String,
+    urls: Urls,
+    /// The process-wide limit of requests in flight.
+    permits: Arc<Semaphore>,
+    keys: Mutex<HashMap<(String, i64), Arc<SigningKey>>>,
+    activities: Mutex<HashMap<i64, Arc<Outgoing>>>,
+    decisions: Mutex<HashMap<String, (Decision, Instant)>>,
+}
+
+/// An activity ready to send: its actor (for the key id) and its body.
+struct Outgoing {
+    actor: String,
+    body: Vec<u8>,
+}
+
+struct Worker {
+    task: AbortHandle,
+    notify: Arc<Notify>,
+}
+
+async fn run(ctx: Context) {
+    let settings = Settings::from_config(&ctx.config);
+    let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+    tracing::info!(
+        owner,
+        per_host = settings.per_host,
+        total = settings.total,
+        "delivery dispatcher started"
+    );
+    let shared = Arc::new(Shared {
+        urls: Urls::new(&ctx.config),
+        permits: Arc::new(Semaphore::new(settings.total)),
+        keys: Mutex::new(HashMap::new()),
+        activities: Mutex::new(HashMap::new()),
+        decisions: Mutex::new(HashMap::new()),
+        ctx,
+        settings,
+        owner,
+    });
+    let mut workers: HashMap<String, Worker> = HashMap::new();
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    let mut last_cleanup: Option<Instant> = None;
+    loop {
+        while let Some(done) = tasks.try_join_next() {
+            if let Err(e) = done {
+                if e.is_panic() {
+                    tracing::error!(error = %e, "a delivery worker panicked");
+                }
+            }
+        }
+        workers.retain(|_, w| !w.task.is_finished());
+
+        if last_cleanup.is_none_or(|t| t.elapsed() >= CLEANUP_EVERY) {
+            last_cleanup = Some(Instant::now());
+            match store::cleanup(&shared.ctx.db).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "old finished deliveries removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot remove old deliveries"),
+            }
+        }
+
+        match store::due_hosts(&shared.ctx.db).await {
+            Ok(hosts) => {
+                for host in hosts {
+                    match workers.get(&host) {
+                        Some(worker) => worker.notify.notify_one(),
+                        None => {
+                            let notify = Arc::new(Notify::new());
+                            let task = tasks.spawn(host_worker(
+                                shared.clone(),
+                                host.clone(),
+                                notify.clone(),
+                            ));
+                            workers.insert(host, Worker { task, notify });
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the delivery queue"),
+        }
+
+        tokio::select! {
+            _ = shared.ctx.delivery_wakeup.notified() => {}
+            _ = tokio::time::sleep(shared.settings.poll()) => {}
+        }
+    }
+}
+
+/// One host's worker: keeps up to `per_host` requests in flight while the host has due rows,
+/// and ends when it has nothing left to do (the dispatcher starts it again when there is).
+async fn host_worker(shared: Arc<Shared>, host: String, notify: Arc<Notify>) {
+    let per_host = shared.settings.per_host;
+    let mut in_flight: JoinSet<()> = JoinSet::new();
+    // Whether a claim may find more: at the start, after a wake-up, or when the last claim
+    // got all it asked for.
+    let mut more = true;
+    loop {
+        if more && in_flight.len() < per_host {
+            more = false;
+            let want = per_host - in_flight.len();
+            let mut permits: Vec<OwnedSemaphorePermit> = Vec::with_capacity(want);
+            while permits.len() < want {
+                match shared.permits.clone().try_acquire_owned() {
+                    Ok(permit) => permits.push(permit),
+                    Err(_) => break,
+                }
+            }
+            if permits.is_empty() {
+                if in_flight.is_empty() {
+                    // The process is at its limit: wait for a free slot.
+                    match shared.permits.clone().acquire_owned().await {
+                        Ok(permit) => permits.push(permit),
+                        Err(_) => return,
+                    }
+                } else {
+                    // Try again when one of ours finishes.
+                    more = true;
+                }
+            }
+            if !permits.is_empty() {
+                match store::claim(
+                    &shared.ctx.db,
+                    &shared.settings,
+                    &shared.owner,
+                    &host,
+                    permits.len(),
+                )
+                .await
+                {
+                    Ok(batch) => {
+                        more = batch.len() == permits.len() && !batch.iter().any(|c| c.probe);
+                        for item in batch {
+                            let Some(permit) = permits.pop() else { break };
+                            in_flight.spawn(deliver(shared.clone(), item, permit));
+                        }
+                    }
+                    Err(e) => tracing::warn!(host, error = %e, "cannot claim deliveries"),
+                }
+            }
+        }
+        if in_flight.is_empty() {
+            return;
+        }
+        tokio::select! {
+            _ = in_flight.join_next() => {}
+            _ = notify.notified() => more = true,
+        }
+    }
+}
+
+/// How one try ended.
+#[derive(Debug)]
+enum Outcome {
+    /// 2xx.
+    Delivered(u16),
+    /// Worth trying again later; counts against the host's health.
+    Temporary { status: Option<u16>, error: String },
+    /// The host answered with a final refusal (404, 410, 401, 403…): failed, but the host is up.
+    Rejected { status: u16, error: String },
+    /// Failed for good without an answer (an address we do not send to, a signer without key).
+    Failed(String),
+    /// The domain policy blocks the host: nothing was sent.
+    Blocked,
+    /// Our own trouble (the database): try again later, the host is not to blame.
+    Internal(String),
+}
+
+/// Sends one claimed delivery and records how it went.
+async fn deliver(shared: Arc<Shared>, item: Claimed, _permit: OwnedSemaphorePermit) {
+    let outcome = attempt(&shared, &item).await;
+    tracing::debug!(
+        id = item.id,
+        inbox = item.inbox,
+        ?outcome,
+        probe = item.probe,
+        "delivery attempt"
+    );
+    if let Err(e) = record(&shared, &item, &outcome).await {
+        tracing::warn!(id = item.id, error = %e, "cannot record a delivery outcome");
+    }
+}
+
+async fn attempt(shared: &Shared, item: &Claimed) -> Outcome {
+    match shared.decision(&item.host).await {
+        Ok(Decision::Block) => return Outcome::Blocked,
+        Ok(_) => {}
+        Err(e) => return Outcome::Internal(format!("domain policy: {e}")),
+    }
+    let activity = match shared.activity(item.activity_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return Outcome::Failed("the activity no longer exists".into()),
+        Err(e) => return Outcome::Internal(format!("activity: {e}")),
+    };
+    let key = match shared.key(&item.signer_kind, item.signer_id).await {
+        Ok(Some(k)) => k,
+        Ok(None) => return Outcome::Failed("the signing actor has no key".into()),
+        Err(e) => return Outcome::Internal(format!("signing key: {e}")),
+    };
+    let signer = Signer {
+        key_id: shared.urls.key_id(&activity.actor),
+        key,
+    };
+    match shared
+        .ctx
+        .client
+        .post_activity(&item.inbox, &activity.body, &signer)
+        .await
+    {
+        Ok(status) => Outcome::Delivered(status),
+        Err(e) => {
+            let status = match &e {
+                FetchError::Status(s) => Some(*s),
+                _ => None,
+            };
+            if e.is_temporary() {
+                Outcome::Temporary {
+                    status,
+                    error: e.to_string(),
+                }
+            } else if let Some(status) = status {
+                Outcome::Rejected {
+                    status,
+                    error: e.to_string(),
+                }
+            } else {
+                Outcome::Failed(e.to_string())
+            }
+        }
+    }
+}
+
+impl Shared {
+    async fn decision(&self, host: &str) -> Result<Decision> {
+        {
+            let cache = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((decision, at)) = cache.get(host) {
+                if at.elapsed() < POLICY_TTL {
+                    return Ok(*decision);
+                }
+            }
+        }
+        let decision = policy::decide(&self.ctx.db, host).await?;
+        let mut cache = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(host.to_string(), (decision, Instant::now()));
+        Ok(decision)
+    }
+
+    async fn activity(&self, id: i64) -> Result<Option<Arc<Outgoing>>> {
+        if let Some(a) = self
+            .activities
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
+            return Ok(Some(a.clone()));
+        }
+        let Some((actor, body)) = store::activity(&self.ctx.db, id).await? else {
+            return Ok(None);
+        };
+        let outgoing = Arc::new(Outgoing {
+            actor,
+            body: body.into_bytes(),
+        });
+        let mut cache = self.activities.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(id, outgoing.clone());
+        Ok(Some(outgoing))
+    }
+
+    async fn key(&self, kind: &str, id: i64) -> Result<Option<Arc<SigningKey>>> {
+        let cache_key = (kind.to_string(), id);
+        if let Some(k) = self
+            .keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&cache_key)
+        {
+            return Ok(Some(k.clone()));
+        }
+        let kind = match kind {
+            "space" => ActorKind::Space,
+            "member" => ActorKind::Member,
+            "company" => ActorKind::Company,
+            "project" => ActorKind::Project,
+            _ => return Ok(None),
+        };
+        let Some(key) = keys::signing_key(&self.ctx.db, kind, id).await? else {
+            return Ok(None);
+        };
+        let key = Arc::new(key);
+        let mut cache = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(cache_key, key.clone());
+        Ok(Some(key))
+    }
+}
+
+pub(super) fn short(text: &str) -> String {
+    text.chars().take(ERROR_MAX).collect()
+}
+
+/// Writes the outcome of a try, if this process still holds the row's lease, and updates the
+/// host's health in the same transaction.
+async fn record(shared: &Shared, item: &Claimed, outcome: &Outcome) -> Result<()> {
+    let settings = &shared.settings;
+    let metrics = &shared.ctx.metrics;
+    let now = now_ms();
+    let attempts = match outcome {
+        Outcome::Blocked | Outcome::Internal(_) => item.attempts,
+        _ => item.attempts + 1,
+    };
+    // (state, next_attempt_at, last_status, last_error, delivered_at)
+    let (state, next, status, error, delivered_at): (&str, i64, Option<u16>, Option<String>, _) =
+        match outcome {
+            Outcome::Delivered(status) => ("delivered", now, Some(*status), None, Some(now)),
+            Outcome::Temporary { status, error } => {
+                match after_failure(
+                    settings,
+                    item.created_at,
+                    attempts,
+                    now,
+                    rand::thread_rng().gen_range(JITTER.0..=JITTER.1),
+                ) {
+                    AfterFailure::RetryAt(at) => ("queued", at, *status, Some(short(error)), None),
+                    AfterFailure::GiveUp => (
+                        "failed",
+                        now,
+                        *status,
+                        Some(short(&format!("gave up after {attempts} tries: {error}"))),
+                        None,
+                    ),
+                }
+            }
+            Outcome::Rejected { status, error } => {
+                ("failed", now, Some(*status), Some(short(error)), None)
+            }
+            Outcome::Failed(error) => ("failed", now, None, Some(short(error)), None),
+            Outcome::Blocked => ("failed", now, None, Some("blocked".to_string()), None),
+            Outcome::Internal(error) => (
+                "queued",
+                now + jittered(backoff_ms(settings.retry_base_ms, 1)),
+                None,
+                Some(short(error)),
+                None,
+            ),
+        };
+
+    let dialect = shared.ctx.db.dialect();
+    let mut tx = shared.ctx.db.begin_write().await?;
+    let updated = store::finish(
+        &mut tx,
+        item,
+        &shared.owner,
+        state,
+        attempts,
+        next,
+        status,
+        &error,
+        delivered_at,
+    )
+    .await?;
+    if !updated {
+        // The lease expired and the row is someone else's now (or a block failed it).
+        tx.rollback().await?;
+        tracing::debug!(id = item.id, "delivery lease lost; outcome dropped");
+        return Ok(());
+    }
+
+    let mut woke_host = false;
+    match outcome {
+        Outcome::Delivered(_) => {
+            woke_host = health::host_answered(&mut tx, dialect, &item.host, now, true).await?
+        }
+        Outcome::Rejected { .. } => {
+            woke_host = health::host_answered(&mut tx, dialect, &item.host, now, false).await?
+        }
+        Outcome::Temporary { error, .. } => {
+            health::host_failed(&mut tx, dialect, settings, item, now, error).await?;
+        }
+        Outcome::Failed(_) | Outcome::Blocked | Outcome::Internal(_) => {
+            if item.probe {
+                // Nothing was learnt about the host: let the next probe go at once.
+                health::release_probe(&mut tx, &item.host, now, item.lease_until).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+
+    match outcome {
+        Outcome::Delivered(_) => metrics.count_delivery("delivered"),
+        Outcome::Internal(_) => metrics.count_delivery("retry"),
+        Outcome::Temporary { .. } if state == "queued" => {
+            metrics.count_delivery("retry");
+            metrics.count_delivery_failure(&item.host);
+        }
+        Outcome::Blocked => metrics.count_delivery("failed"),
+        _ => {
+            metrics.count_delivery("failed");
+            metrics.count_delivery_failure(&item.host);
+        }
+    }
+    if state == "failed" {
+        tracing::info!(inbox = item.inbox, error = ?error, "delivery failed");
+    }
+    if woke_host {
+        tracing::info!(
+            host = item.host,
+            "host answers again; its deliveries resume"
+        );
+        shared.ctx.delivery_wakeup.notify_one();
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Queueing: an activity of a local actor and its deliveries, recorded in the caller's
+//! transaction, and the wake-up of the dispatcher after the commit.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::{authority, health, store};
+use crate::error::{Error, Result};
+use crate::federation::keys::ActorKind;
+use crate::federation::Context;
+use crate::storage::{now_ms, Tx};
+
+/// Records an activity published by a local actor and queues its deliveries, in the caller's
+/// transaction. `activity` needs string `id`, `type` and `actor`; `signer` is the local actor
+/// whose key signs the requests (the activity's actor). `inboxes` should already be collapsed
+/// to shared inboxes; repeats are dropped, as are inboxes on our own domain (the actor's) and
+/// addresses that are not URLs. Publishing the same activity id again keeps the first body and
+/// only adds inboxes it did not have. Returns the id of the `activities` row. Call [`wake`] after
+/// the commit.
+pub async fn publish(
+    tx: &mut Tx,
+    activity: &Value,
+    signer: (ActorKind, i64),
+    public: bool,
+    inboxes: &[String],
+) -> Result<i64> {
+    let field = |name: &str| -> Result<&str> {
+        activity
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                Error::Internal(anyhow::anyhow!(
+                    "an activity to publish needs a string `{name}`"
+                ))
+            })
+    };
+    let uri = field("id")?;
+    let kind = field("type")?;
+    let actor = field("actor")?;
+    let own = authority(actor);
+    let body = serde_json::to_string(activity).map_err(anyhow::Error::from)?;
+    let now = now_ms();
+
+    let activity_id = store::insert_activity(tx, uri, actor, kind, public, &body, now).await?;
+
+    let mut seen = HashSet::new();
+    let mut hosts = HashSet::new();
+    for inbox in inboxes.iter().map(|i| i.trim()) {
+        if !seen.insert(inbox) {
+            continue;
+        }
+        let Some(host) = authority(inbox) else {
+            tracing::warn!(
+                inbox,
+                activity = uri,
+                "not queueing a delivery to a non-URL"
+            );
+            continue;
+        };
+        if own.as_deref() == Some(host.as_str()) {
+            continue;
+        }
+        if hosts.insert(host.clone()) {
+            health::ensure_host(tx, &host).await?;
+        }
+        store::queue(tx, activity_id, inbox, &host, signer, now).await?;
+    }
+    Ok(activity_id)
+}
+
+/// After the caller commits: wakes the dispatcher so new deliveries go out now.
+pub fn wake(ctx: &Context) {
+    ctx.delivery_wakeup.notify_one();
+}

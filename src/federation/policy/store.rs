@@ -1,0 +1,152 @@
+//! The SQL of domain policy: the `domain_policies` table and the space's `federation_mode`
+//! column (read and switched here; the `space` row itself belongs to the spaces feature).
+
+use sqlx::Row as _;
+
+use super::{DomainRule, Policy};
+use crate::error::Result;
+use crate::storage::{Db, Row, Tx};
+
+/// Rows fetched per statement when deleting by id.
+const CHUNK: usize = 200;
+
+/// In one query: the policies of the given domains, and the space's federation mode as
+/// `mode:<mode>`.
+pub(super) async fn policies_for(db: &Db, names: &[String]) -> Result<Vec<String>> {
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT policy FROM domain_policies WHERE domain IN ({}) \
+         UNION ALL SELECT 'mode:' || federation_mode FROM space WHERE id = 1",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for name in names {
+        query = query.bind(name);
+    }
+    Ok(query.fetch_all(db.pool()).await?)
+}
+
+fn rule_from_row(row: &Row) -> Result<DomainRule> {
+    let policy: String = row.try_get("policy")?;
+    Ok(DomainRule {
+        domain: row.try_get("domain")?,
+        policy: Policy::parse(&policy).map_err(|e| anyhow::anyhow!("stored policy {e}"))?,
+        reason: row.try_get("reason")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Every rule, by domain.
+pub(super) async fn list(db: &Db) -> Result<Vec<DomainRule>> {
+    let rows = sqlx::query(
+        "SELECT domain, policy, reason, created_at FROM domain_policies ORDER BY domain",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(rule_from_row).collect()
+}
+
+/// How many domains are allowed.
+pub(super) async fn allowed_count(db: &Db) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM domain_policies WHERE policy = 'allow'")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// Writes the rule for `domain` (normalised), replacing any; returns whether one existed.
+pub(super) async fn upsert(
+    tx: &mut Tx,
+    domain: &str,
+    policy: Policy,
+    reason: &str,
+    now: i64,
+) -> Result<bool> {
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT policy FROM domain_policies WHERE domain = $1")
+            .bind(domain)
+            .fetch_optional(&mut **tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO domain_policies (domain, policy, reason, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (domain) DO UPDATE SET policy = excluded.policy, reason = excluded.reason, \
+         created_at = excluded.created_at",
+    )
+    .bind(domain)
+    .bind(policy.as_str())
+    .bind(reason)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(existing.is_some())
+}
+
+/// Removes the rule for `domain` (normalised); `false` when there was none.
+pub(super) async fn remove(db: &Db, domain: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM domain_policies WHERE domain = $1")
+        .bind(domain)
+        .execute(db.writer())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The stored federation mode; `None` before the space is set up.
+pub(super) async fn federation_mode(db: &Db) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT federation_mode FROM space WHERE id = 1")
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
+/// Stores the federation mode; `false` before the space is set up.
+pub(super) async fn set_federation_mode(db: &Db, mode: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE space SET federation_mode = $1, updated_at = $2 WHERE id = 1")
+        .bind(mode)
+        .bind(now)
+        .execute(db.writer())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+// follows table: owner is federation::follows store
+/// Follow relations whose follower or followee contains `pattern` (a `LIKE` pattern, matched
+/// on the lower-cased URIs): `(id, follower, followee)`.
+pub(super) async fn follows_like(tx: &mut Tx, pattern: &str) -> Result<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, follower, followee FROM follows \
+         WHERE lower(follower) LIKE $1 OR lower(followee) LIKE $1",
+    )
+    .bind(pattern)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("follower")?,
+                row.try_get("followee")?,
+            ))
+        })
+        .collect()
+}
+
+// follows table: owner is federation::follows store
+/// Deletes the follow relations with these ids; returns how many went.
+pub(super) async fn delete_follows(tx: &mut Tx, ids: &[i64]) -> Result<u64> {
+    let mut removed = 0;
+    for chunk in ids.chunks(CHUNK) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM follows WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        removed += query.execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(removed)
+}
