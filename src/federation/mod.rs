@@ -19,6 +19,7 @@ pub mod keys;
 pub mod link;
 pub mod local;
 pub mod negotiate;
+pub mod object;
 pub mod outbound;
 pub mod policy;
 pub mod policy_api;
