@@ -330,13 +330,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(page.headers()[header::VARY], "Accept");
-        let fixed = serve(
-            &request(true).fixed(),
-            thing(Audience::Public, None),
-            ALLOW,
-        )
-        .await
-        .unwrap();
+        let fixed = serve(&request(true).fixed(), thing(Audience::Public, None), ALLOW)
+            .await
+            .unwrap();
         assert!(fixed.headers().get(header::VARY).is_none());
 
         let gone = serve(&request(true), thing(Audience::Public, Some(1)), ALLOW)

@@ -6,8 +6,8 @@
 use super::model::{Post, Visibility};
 use super::store;
 use crate::accounts::Account;
-use crate::error::Result;
 use crate::error::Error;
+use crate::error::Result;
 use crate::federation::follows;
 use crate::federation::local::{self, LocalActor};
 use crate::federation::object::{Audience, FederatedObject};
