@@ -118,17 +118,7 @@ fn local_uri(state: &AppState, token: &str) -> String {
 
 /// The event at `uri` if the caller may see it.
 async fn visible(state: &AppState, uri: &str, me: Option<&Account>) -> Result<Event> {
-    let event = store::by_uri(&state.db, uri.trim())
-        .await?
-        .ok_or(Error::NotFound)?;
-    let viewer = me.cloned().map(Viewer::Member).unwrap_or(Viewer::Anonymous);
-    if !service::can_see(state, &event, &viewer).await? {
-        return Err(Error::NotFound);
-    }
-    if event.is_deleted() {
-        return Err(Error::Gone);
-    }
-    Ok(event)
+    super::access::visible(state, uri, &Viewer::from(me.cloned())).await
 }
 
 async fn create(

@@ -4,6 +4,7 @@
 //! `Reject`, in both directions; comments are posts replying to the event. On the wire an
 //! event is an `Event` (FEP-8a8e with Mobilizon's terms).
 
+pub mod access;
 pub mod api;
 pub mod inbound;
 pub mod model;
@@ -11,6 +12,7 @@ pub mod object;
 pub mod service;
 pub mod store;
 pub mod times;
+pub mod upcoming;
 pub mod web;
 
 pub use model::Event;

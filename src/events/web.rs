@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -12,13 +12,14 @@ use serde::Deserialize;
 
 use super::model::{Event, EventVisibility, JoinMode, Participant, RsvpState, CATEGORIES};
 use super::service::{self, Draft};
-use super::{inbound, store, times};
+use super::{access, inbound, store, times};
 use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
 use crate::error::{Error, Result};
-use crate::federation::negotiate::{activity_json, vary_accept, wants_activity_json};
+use crate::federation::object::{self, ObjectRequest, ObjectRoute};
+use crate::federation::remote::RemoteActor;
 use crate::federation::urls::Urls;
-use crate::federation::{tombstones, viewer};
+use crate::federation::viewer;
 use crate::posts::access::{can_read, Viewer};
 use crate::posts::people::{self, Person};
 use crate::posts::web::{present, PostView};
@@ -41,55 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{token}/delete", post(delete))
         .route("/events/{token}/participants/{id}/{decision}", post(decide))
         .route("/events/{token}/invite", post(invite))
-        .route("/upcoming-events", get(space_upcoming))
-        .route("/members/{handle}/upcoming-events", get(member_upcoming))
-        .route("/companies/{handle}/upcoming-events", get(company_upcoming))
-}
-
-/// FEP-8a8e's `upcomingEvents` of an actor: its public events that have not ended, soonest
-/// first, embedded.
-async fn upcoming_collection(state: &AppState, actor: &str) -> Result<Response> {
-    let urls = Urls::new(&state.config);
-    let events = store::upcoming_by(&state.db, actor, false, 50, crate::storage::now_ms()).await?;
-    let mut items = Vec::with_capacity(events.len());
-    for e in &events {
-        let doc = service::document(state, e).await?;
-        items.push(crate::federation::activities::strip_context(&doc));
-    }
-    Ok(activity_json(&serde_json::json!({
-        "@context": crate::federation::protocol::context(),
-        "id": urls.collection(actor, "upcoming-events"),
-        "type": "OrderedCollection",
-        "totalItems": items.len(),
-        "orderedItems": items,
-    })))
-}
-
-async fn space_upcoming(State(state): State<AppState>) -> Result<Response> {
-    let urls = Urls::new(&state.config);
-    upcoming_collection(&state, &urls.space()).await
-}
-
-async fn member_upcoming(
-    State(state): State<AppState>,
-    Path(handle): Path<String>,
-) -> Result<Response> {
-    let account = crate::accounts::store::by_handle(&state.db, &handle)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let urls = Urls::new(&state.config);
-    upcoming_collection(&state, &urls.member(&account.handle)).await
-}
-
-async fn company_upcoming(
-    State(state): State<AppState>,
-    Path(handle): Path<String>,
-) -> Result<Response> {
-    let company = crate::companies::store::by_handle(&state.db, &handle)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let urls = Urls::new(&state.config);
-    upcoming_collection(&state, &urls.company(&company.handle)).await
+        .merge(super::upcoming::router())
 }
 
 fn urlencode(s: &str) -> String {
@@ -291,15 +244,12 @@ impl ShowPage {
 }
 
 /// An event's page, its document for servers, or its `.ics`.
-#[allow(clippy::too_many_arguments)]
 async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
     Path(token): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: ObjectRequest,
 ) -> Result<Response> {
     let (token, ics) = match token.strip_suffix(".ics") {
         Some(t) => (t.to_string(), true),
@@ -310,47 +260,56 @@ async fn show(
     }
     let event = store::by_uri(&state.db, &local_uri(&state, &token))
         .await?
-        .filter(|e| e.local)
-        .ok_or(Error::NotFound)?;
-    if wants_activity_json(&headers) && !ics {
-        let viewer = match viewer::signed_fetcher(&state, &method, &uri, &headers).await {
-            Ok(Some(remote)) => Viewer::Remote(remote),
-            Ok(None) => Viewer::Anonymous,
-            Err(Error::Unauthorized) => return Ok(viewer::refused()),
-            Err(e) => return Err(e),
-        };
-        if event.visibility == EventVisibility::Members
-            || !service::can_see(&state, &event, &viewer).await?
-        {
-            return Err(Error::NotFound);
+        .filter(|e| e.local);
+    let request = if ics { request.fixed() } else { request };
+    let route = EventRoute {
+        state: &state,
+        ctx,
+        account: user.map(|u| u.account),
+        ics,
+    };
+    object::serve(&request, event.into(), route).await
+}
+
+/// Serving a local event at its address (`ics`: its `.ics` form).
+struct EventRoute<'a> {
+    state: &'a AppState,
+    ctx: PageCtx,
+    account: Option<Account>,
+    ics: bool,
+}
+
+impl ObjectRoute for EventRoute<'_> {
+    type Object = Event;
+    type Viewer = Viewer;
+    type Document = serde_json::Value;
+
+    fn browser(&self) -> Viewer {
+        Viewer::from(self.account.clone())
+    }
+    fn server(&self, signer: Option<RemoteActor>) -> Viewer {
+        Viewer::from(signer)
+    }
+    async fn signer(&self, r: &ObjectRequest) -> Result<Option<RemoteActor>> {
+        viewer::signed_fetcher(self.state, &r.method, &r.uri, &r.headers).await
+    }
+    async fn may_see(&self, event: &Event, viewer: &Viewer) -> Result<bool> {
+        service::can_see(self.state, event, viewer).await
+    }
+    async fn document(&self, event: &Event) -> Result<serde_json::Value> {
+        service::document(self.state, event).await
+    }
+    async fn page(self, event: Event, viewer: Viewer) -> Result<Response> {
+        if self.ics {
+            let title = event.title.clone();
+            return Ok(crate::calendar::web::ics_response(
+                self.state,
+                &title,
+                vec![event],
+            ));
         }
-        if let Some(deleted) = event.deleted_at {
-            return Ok(tombstones::gone(&event.uri, "Event", deleted, true));
-        }
-        return Ok(activity_json(&service::document(&state, &event).await?));
+        event_page(self.state, self.ctx, self.account.as_ref(), &viewer, event).await
     }
-    let account = user.map(|u| u.account);
-    let viewer = account
-        .clone()
-        .map(Viewer::Member)
-        .unwrap_or(Viewer::Anonymous);
-    if !service::can_see(&state, &event, &viewer).await? {
-        return Err(Error::NotFound);
-    }
-    if event.is_deleted() {
-        return Err(Error::Gone);
-    }
-    if ics {
-        let title = event.title.clone();
-        return Ok(crate::calendar::web::ics_response(
-            &state,
-            &title,
-            vec![event],
-        ));
-    }
-    Ok(vary_accept(
-        event_page(&state, ctx, account.as_ref(), &viewer, event).await?,
-    ))
 }
 
 async fn event_page(
@@ -455,16 +414,8 @@ async fn remote_page(
         return Ok(Redirect::to(&event.link()).into_response());
     }
     let account = user.map(|u| u.account);
-    let viewer = account
-        .clone()
-        .map(Viewer::Member)
-        .unwrap_or(Viewer::Anonymous);
-    if !service::can_see(&state, &event, &viewer).await? {
-        return Err(Error::NotFound);
-    }
-    if event.is_deleted() {
-        return Err(Error::Gone);
-    }
+    let viewer = Viewer::from(account.clone());
+    let event = access::shown(&state, event, &viewer).await?;
     event_page(&state, ctx, account.as_ref(), &viewer, event).await
 }
 
@@ -478,9 +429,7 @@ async fn remote_ics(
         .await?
         .filter(|e| !e.local && !e.is_deleted())
         .ok_or(Error::NotFound)?;
-    let viewer = user
-        .map(|u| Viewer::Member(u.account))
-        .unwrap_or(Viewer::Anonymous);
+    let viewer = Viewer::from(user.map(|u| u.account));
     if !service::can_see(&state, &event, &viewer).await? {
         return Err(Error::NotFound);
     }

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod link;
 pub mod local;
 pub mod negotiate;
+pub mod object;
 pub mod outbound;
 pub mod outbox;
 pub mod policy;

@@ -1,6 +1,6 @@
-//! Deleted local actors: their URLs answer 410 Gone, with a `Tombstone` for servers, so peers
-//! drop them instead of retrying. Their handles stay reserved, so an URL never names someone
-//! else later.
+//! Deleted local actors and objects whose rows go (a project's tasks, notes and files): their
+//! URLs answer 410 Gone, with a `Tombstone` for servers, so peers drop them instead of
+//! retrying. Actors' handles stay reserved, so an URL never names someone else later.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,7 @@ pub async fn insert(tx: &mut Tx, uri: &str, former_type: &str) -> Result<()> {
     Ok(())
 }
 
-/// `(former type, deleted at)` when `uri` named a deleted local actor.
+/// `(former type, deleted at)` when `uri` named a deleted local actor or object.
 pub async fn find(db: &Db, uri: &str) -> Result<Option<(String, i64)>> {
     let row = sqlx::query("SELECT former_type, deleted_at FROM tombstones WHERE uri = $1")
         .bind(uri)
@@ -34,8 +34,8 @@ pub async fn find(db: &Db, uri: &str) -> Result<Option<(String, i64)>> {
     })
 }
 
-/// The 410 answer for a deleted actor: a Tombstone for servers, `Error::Gone` (an HTML page)
-/// for browsers.
+/// The 410 answer for a deleted actor or object: a Tombstone for servers, `Error::Gone` (an
+/// HTML page) for browsers.
 pub fn gone(uri: &str, former_type: &str, deleted_at: i64, wants_json: bool) -> Response {
     if !wants_json {
         return crate::error::Error::Gone.into_response();

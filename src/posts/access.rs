@@ -6,9 +6,11 @@
 use super::model::{Post, Visibility};
 use super::store;
 use crate::accounts::Account;
+use crate::error::Error;
 use crate::error::Result;
 use crate::federation::follows;
 use crate::federation::local::LocalActor;
+use crate::federation::object::{Audience, FederatedObject};
 use crate::federation::remote::RemoteActor;
 use crate::federation::urls::Urls;
 use crate::hub::actors;
@@ -31,6 +33,55 @@ impl Viewer {
             Viewer::Remote(r) => Some(r.uri.clone()),
         }
     }
+}
+
+impl From<Option<RemoteActor>> for Viewer {
+    /// The reader of a fetch: the actor that signed it, or anonymous.
+    fn from(signer: Option<RemoteActor>) -> Self {
+        signer.map(Viewer::Remote).unwrap_or(Viewer::Anonymous)
+    }
+}
+
+impl From<Option<Account>> for Viewer {
+    /// The reader of a page: the signed-in member, or anonymous.
+    fn from(member: Option<Account>) -> Self {
+        member.map(Viewer::Member).unwrap_or(Viewer::Anonymous)
+    }
+}
+
+/// A local post, as its address serves it (see [`crate::federation::object`]).
+impl FederatedObject for Post {
+    fn id(&self) -> &str {
+        &self.uri
+    }
+    fn kind(&self) -> &str {
+        &self.kind
+    }
+    fn deleted_at(&self) -> Option<i64> {
+        self.deleted_at
+    }
+    fn audience(&self) -> Audience {
+        match self.visibility {
+            Visibility::Public => Audience::Public,
+            Visibility::Members => Audience::Members,
+            Visibility::Followers | Visibility::Direct => Audience::Restricted,
+        }
+    }
+}
+
+/// The post at `uri` as `viewer` may read it: 404 when it may not (or there is none), 410 when
+/// it was deleted.
+pub async fn readable(state: &AppState, uri: &str, viewer: &Viewer) -> Result<Post> {
+    let post = store::by_uri(&state.db, uri)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !can_read(state, &post, viewer).await? {
+        return Err(Error::NotFound);
+    }
+    if post.is_deleted() {
+        return Err(Error::Gone);
+    }
+    Ok(post)
 }
 
 /// Whether `account` may speak as (or act for) the local actor `author`.

@@ -18,7 +18,7 @@ use super::web::{present, PostView};
 use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
 use crate::api::ApiJson;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::federation::urls::Urls;
 use crate::state::AppState;
 
@@ -78,17 +78,7 @@ async fn create(
 }
 
 async fn readable(state: &AppState, uri: &str, me: Option<&Account>) -> Result<Post> {
-    let post = store::by_uri(&state.db, uri)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let viewer = me.cloned().map(Viewer::Member).unwrap_or(Viewer::Anonymous);
-    if !can_read(state, &post, &viewer).await? {
-        return Err(Error::NotFound);
-    }
-    if post.is_deleted() {
-        return Err(Error::Gone);
-    }
-    Ok(post)
+    super::access::readable(state, uri, &Viewer::from(me.cloned())).await
 }
 
 async fn one(

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -18,9 +18,10 @@ use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
 use crate::error::{Error, Result};
 use crate::federation::link::{Href, RemoteUrl};
-use crate::federation::negotiate::{activity_json, vary_accept, wants_activity_json};
+use crate::federation::object::{self, ObjectRequest, ObjectRoute};
+use crate::federation::remote::RemoteActor;
 use crate::federation::urls::Urls;
-use crate::federation::{tombstones, viewer};
+use crate::federation::viewer;
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, safe_next, PageCtx};
@@ -345,9 +346,7 @@ async fn show(
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
     Path(token): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: ObjectRequest,
 ) -> Result<Response> {
     let urls = Urls::new(&state.config);
     if token.len() > 64 {
@@ -355,37 +354,49 @@ async fn show(
     }
     let post = store::by_uri(&state.db, &urls.post(&token))
         .await?
-        .filter(|p| p.local)
-        .ok_or(Error::NotFound)?;
-    if wants_activity_json(&headers) {
-        let viewer = match viewer::signed_fetcher(&state, &method, &uri, &headers).await {
-            Ok(Some(remote)) => Viewer::Remote(remote),
-            Ok(None) => Viewer::Anonymous,
-            Err(Error::Unauthorized) => return Ok(viewer::refused()),
-            Err(e) => return Err(e),
-        };
-        if post.visibility == Visibility::Members || !can_read(&state, &post, &viewer).await? {
-            return Err(Error::NotFound);
-        }
-        if let Some(deleted) = post.deleted_at {
-            return Ok(tombstones::gone(&post.uri, &post.kind, deleted, true));
-        }
-        return Ok(activity_json(&service::document(&state, &post).await?));
+        .filter(|p| p.local);
+    let route = PostRoute {
+        state: &state,
+        ctx,
+        account: user.map(|u| u.account),
+    };
+    object::serve(&request, post.into(), route).await
+}
+
+/// Serving a local post at its address.
+struct PostRoute<'a> {
+    state: &'a AppState,
+    ctx: PageCtx,
+    account: Option<Account>,
+}
+
+impl ObjectRoute for PostRoute<'_> {
+    type Object = Post;
+    type Viewer = Viewer;
+    type Document = serde_json::Value;
+
+    fn browser(&self) -> Viewer {
+        Viewer::from(self.account.clone())
     }
-    let account = user.map(|u| u.account);
-    let viewer = account
-        .clone()
-        .map(Viewer::Member)
-        .unwrap_or(Viewer::Anonymous);
-    if !can_read(&state, &post, &viewer).await? {
-        return Err(Error::NotFound);
+    fn server(&self, signer: Option<RemoteActor>) -> Viewer {
+        Viewer::from(signer)
     }
-    if post.deleted_at.is_some() && post.replies_count == 0 {
-        return Err(Error::Gone);
+    async fn signer(&self, r: &ObjectRequest) -> Result<Option<RemoteActor>> {
+        viewer::signed_fetcher(self.state, &r.method, &r.uri, &r.headers).await
     }
-    Ok(vary_accept(
-        thread_page(&state, ctx, account.as_ref(), &viewer, post).await?,
-    ))
+    async fn may_see(&self, post: &Post, viewer: &Viewer) -> Result<bool> {
+        can_read(self.state, post, viewer).await
+    }
+    /// A deleted post that has replies keeps its thread.
+    fn gone_for_browsers(&self, post: &Post) -> bool {
+        post.deleted_at.is_some() && post.replies_count == 0
+    }
+    async fn document(&self, post: &Post) -> Result<serde_json::Value> {
+        service::document(self.state, post).await
+    }
+    async fn page(self, post: Post, viewer: Viewer) -> Result<Response> {
+        thread_page(self.state, self.ctx, self.account.as_ref(), &viewer, post).await
+    }
 }
 
 /// A received post with its thread, as far as this space knows it.
@@ -408,10 +419,7 @@ async fn remote_thread(
         return Ok(axum::response::Redirect::to(&link_of(&post)).into_response());
     }
     let account = user.map(|u| u.account);
-    let viewer = account
-        .clone()
-        .map(Viewer::Member)
-        .unwrap_or(Viewer::Anonymous);
+    let viewer = Viewer::from(account.clone());
     if post.visibility == Visibility::Direct || !can_read(&state, &post, &viewer).await? {
         return Err(Error::NotFound);
     }

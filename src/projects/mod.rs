@@ -4,9 +4,11 @@
 //! its members' contributions to every member's server; a member's server keeps what it is
 //! announced and shows the remote project with the same buttons.
 
+pub mod access;
 pub mod api;
 pub mod federate;
 pub mod files;
+pub mod item;
 pub mod model;
 pub mod objects;
 pub mod remote;
