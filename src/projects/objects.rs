@@ -13,6 +13,7 @@ use crate::federation::html::{escape, paragraphs};
 use crate::federation::keys::{self, ActorKind};
 use crate::federation::protocol::{context, datetime, Actor, AS_PUBLIC};
 use crate::federation::urls::Urls;
+use crate::federation::wire::Link;
 use crate::state::AppState;
 
 /// The project as a `Group` actor: members are its followers, managers its moderators.
@@ -29,8 +30,8 @@ pub async fn group(state: &AppState, project: &Project) -> Result<Actor> {
         manually_approves_followers: Some(project.closed),
         discoverable: Some(true),
         published: Some(datetime(project.created_at)),
-        attributed_to: Some(project.owner.clone()),
-        moderators: Some(urls.collection(&id, "moderators")),
+        attributed_to: Some(Link(project.owner.clone())),
+        moderators: Some(Link(urls.collection(&id, "moderators"))),
         ..Actor::local(&urls, &id, "Group", &project.handle, inbox, public_key_pem)
     })
 }
