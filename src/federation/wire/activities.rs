@@ -103,16 +103,32 @@ pub struct Activity<U = RemoteUrl> {
     pub actor: Link<U>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<OneOrMany<ObjectOrLink<Object<U>, U>>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub target: Option<ObjectOrLink<Object<U>, U>>,
     #[serde(flatten)]
     pub address: Addressing<U>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub published: Option<String>,
     /// A report's comment (`Flag`), a reaction (`Like` from Misskey and Pleroma).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub summary: Option<String>,
     /// Misskey's reaction on a `Like`.
     #[serde(

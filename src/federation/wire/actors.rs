@@ -113,64 +113,168 @@ pub struct Actor<U = String> {
     pub kind: String,
     #[serde(default, deserialize_with = "lenient_string")]
     pub preferred_username: String,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub summary: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub url: Option<Link<U>>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub icon: Option<Image<U>>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub image: Option<Image<U>>,
     pub inbox: U,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub outbox: Option<U>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub followers: Option<U>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub following: Option<U>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub endpoints: Option<Endpoints<U>>,
     /// Always set on what we send; absent when a remote actor's key does not read.
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub public_key: Option<PublicKey<U>>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub discoverable: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub indexable: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub manually_approves_followers: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub published: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty", default, deserialize_with = "list")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        default,
+        deserialize_with = "list"
+    )]
     pub attachment: Vec<PropertyValue>,
-    #[serde(skip_serializing_if = "Vec::is_empty", default, deserialize_with = "list")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        default,
+        deserialize_with = "list"
+    )]
     pub tag: Vec<Hashtag>,
     /// Company facets (Guildhall terms); absent on people.
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub industry: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub company_size: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub hiring: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub open_to_collaborate: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub city: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub country: Option<String>,
     /// Skills as plain strings, beside the hashtags, so peers need not parse tag names.
-    #[serde(skip_serializing_if = "Vec::is_empty", default, deserialize_with = "list")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        default,
+        deserialize_with = "list"
+    )]
     pub skills: Vec<String>,
     /// A project's owner (member or company); absent on other actors.
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub attributed_to: Option<Link<U>>,
     /// A project's managers, as a collection (Lemmy's term for a community's moderators).
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub moderators: Option<Link<U>>,
     /// FEP-8a8e: the actor's upcoming events, soonest first.
-    #[serde(skip_serializing_if = "Option::is_none", default, deserialize_with = "lenient")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub upcoming_events: Option<Link<U>>,
 }
 

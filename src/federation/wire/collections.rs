@@ -19,21 +19,49 @@ use crate::federation::link::RemoteUrl;
 pub struct Collection<U = RemoteUrl> {
     #[serde(rename = "@context", skip_serializing_if = "Option::is_none", default)]
     pub context_ld: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub id: Option<U>,
     #[serde(rename = "type", deserialize_with = "type_name")]
     pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub total_items: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_list"
+    )]
     pub items: Option<Vec<ObjectOrLink<Object<U>, U>>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_list")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_list"
+    )]
     pub ordered_items: Option<Vec<ObjectOrLink<Object<U>, U>>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub first: Option<ObjectOrLink<Collection<U>, U>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub next: Option<Link<U>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
     pub part_of: Option<Link<U>>,
 }
 
@@ -55,9 +83,6 @@ impl<U> Collection<U> {
 
     /// The items, ordered or not, of this page.
     pub fn entries(&self) -> impl Iterator<Item = &ObjectOrLink<Object<U>, U>> {
-        self.items
-            .iter()
-            .chain(self.ordered_items.iter())
-            .flatten()
+        self.items.iter().chain(self.ordered_items.iter()).flatten()
     }
 }

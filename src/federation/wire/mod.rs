@@ -36,6 +36,9 @@ pub mod context;
 pub mod event;
 pub mod objects;
 
+#[cfg(test)]
+mod tests;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -49,7 +52,6 @@ pub use common::{
 pub use context::{context, datetime, ACTIVITY_JSON, AS_PUBLIC, GUILDHALL_NS};
 pub use event::{Event, Place, PostalAddress};
 pub use objects::{Document, Note, Object, ObjectKind, Tombstone};
-
 
 /// Why a document was refused: the JSON error, with the property at fault when `serde` names
 /// it (`Note: address "javascript:alert(1)" is not an https address at line 1 column 40`).
@@ -66,8 +68,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], allow_http: bool) -> Result<T, W
 
 /// Like [`parse`], from a document already read as JSON.
 pub fn parse_value<T: DeserializeOwned>(doc: &Value, allow_http: bool) -> Result<T, WireError> {
-    common::with_http(allow_http, || T::deserialize(doc))
-        .map_err(|e| WireError(e.to_string()))
+    common::with_http(allow_http, || T::deserialize(doc)).map_err(|e| WireError(e.to_string()))
 }
 
 /// An inbound activity, as the inbox receives it.
