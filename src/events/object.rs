@@ -3,14 +3,17 @@
 //! only show text (Mastodon) still give the date, the place and the link; and the activities
 //! of RSVP: `Join`, `Leave`, and the organiser's `Accept` / `Reject`.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::model::{Event, EventVisibility, JoinMode, Status};
 use super::times;
 use crate::federation::activities::new_id;
 use crate::federation::html::escape;
-use crate::federation::protocol::{context, datetime, AS_PUBLIC};
 use crate::federation::urls::Urls;
+use crate::federation::wire::{
+    self, datetime, document, Activity, ActivityKind, Addressing, Attachment, Audience, Collection,
+    Link, Object, ObjectOrLink, OneOrMany, Place, PostalAddress, Tombstone, AS_PUBLIC,
+};
 
 /// FEP-8a8e's status values.
 fn event_status(s: Status) -> &'static str {
@@ -91,127 +94,130 @@ pub fn readable_content(event: &Event, description_html: &str) -> String {
 /// The object of a local event. `replies` are the URIs of its public comments.
 pub fn event(event: &Event, followers: &str, replies: &[String]) -> Value {
     let (to, cc) = addressing(event, followers);
-    let mut doc = json!({
-        "@context": context(),
-        "id": event.uri,
-        "type": "Event",
-        "name": event.title,
-        "attributedTo": event.organizer,
-        "summary": escape(&readable_lines(event).join(" · ")),
-        "content": readable_content(event, &event.content),
-        "mediaType": "text/html",
-        "startTime": times::wire(event.starts_at, &event.timezone),
-        "endTime": times::wire(event.ends_at, &event.timezone),
-        "timezone": event.timezone,
-        "published": datetime(event.published_at),
-        "updated": datetime(event.updated_at),
-        "url": event.uri,
-        "to": to,
-        "cc": cc,
-        "category": event.category,
-        "joinMode": event.join_mode.wire(),
-        "participantCount": event.participant_count,
-        "isOnline": !event.online_url.is_empty(),
-        "anonymousParticipationEnabled": false,
-        "commentsEnabled": true,
-        "repliesModerationOption": "allow_all",
-        "eventStatus": event_status(event.status),
-        "ical:status": event.status.ical(),
-        "replies": {
-            "type": "Collection",
-            "totalItems": replies.len(),
-            "items": replies,
-        },
-    });
-    if event.has_place() {
-        let mut address = json!({ "type": "PostalAddress" });
-        for (key, value) in [
-            ("streetAddress", &event.street_address),
-            ("postalCode", &event.postal_code),
-            ("addressLocality", &event.locality),
-            ("addressCountry", &event.country),
-        ] {
-            if !value.is_empty() {
-                address[key] = json!(value);
-            }
-        }
+    let location = event.has_place().then(|| {
+        let field = |v: &String| (!v.is_empty()).then(|| v.clone());
         let name = if event.place_name.is_empty() {
             event.place_line()
         } else {
             event.place_name.clone()
         };
-        doc["location"] = json!({ "type": "Place", "name": name, "address": address });
-    }
-    if !event.online_url.is_empty() {
-        // Mobilizon reads the online address from a `Link` attachment named "Website".
-        doc["attachment"] = json!([{
-            "type": "Link",
-            "name": "Website",
-            "mediaType": "text/html",
-            "href": event.online_url,
-        }]);
-    }
-    if let Some(capacity) = event.capacity {
-        doc["maximumAttendeeCapacity"] = json!(capacity);
-        doc["remainingAttendeeCapacity"] = json!(event.remaining().unwrap_or_default());
-    }
-    if event.join_mode == JoinMode::External && !event.external_url.is_empty() {
-        doc["externalParticipationUrl"] = json!(event.external_url);
-    }
-    doc
+        Place {
+            kind: "Place".into(),
+            name: Some(name),
+            address: Some(PostalAddress {
+                kind: "PostalAddress".into(),
+                street_address: field(&event.street_address),
+                postal_code: field(&event.postal_code),
+                address_locality: field(&event.locality),
+                address_country: field(&event.country),
+            }),
+        }
+    });
+    // Mobilizon reads the online address from a `Link` attachment named "Website".
+    let website = (!event.online_url.is_empty()).then(|| {
+        vec![Attachment {
+            kind: "Link".into(),
+            name: Some("Website".into()),
+            media_type: Some("text/html".into()),
+            href: Some(Link(event.online_url.clone())),
+            url: None,
+            value: None,
+        }]
+    });
+    let external = event.join_mode == JoinMode::External && !event.external_url.is_empty();
+    let doc = wire::Event {
+        name: Some(event.title.clone()),
+        attributed_to: Some(OneOrMany::One(Link(event.organizer.clone()))),
+        summary: Some(escape(&readable_lines(event).join(" · "))),
+        content: Some(readable_content(event, &event.content)),
+        media_type: Some("text/html".into()),
+        start_time: Some(times::wire(event.starts_at, &event.timezone)),
+        end_time: Some(times::wire(event.ends_at, &event.timezone)),
+        timezone: Some(event.timezone.clone()),
+        published: Some(datetime(event.published_at)),
+        updated: Some(datetime(event.updated_at)),
+        url: Some(Link(event.uri.clone())),
+        address: Addressing::to_cc(to, cc),
+        category: Some(event.category.clone()),
+        join_mode: Some(event.join_mode.wire().into()),
+        participant_count: Some(event.participant_count),
+        is_online: Some(!event.online_url.is_empty()),
+        anonymous_participation_enabled: Some(false),
+        comments_enabled: Some(true),
+        replies_moderation_option: Some("allow_all".into()),
+        event_status: Some(event_status(event.status).into()),
+        ical_status: Some(event.status.ical().into()),
+        replies: Some(Collection::of_links(replies.to_vec())),
+        location,
+        attachment: website,
+        maximum_attendee_capacity: event.capacity,
+        remaining_attendee_capacity: event
+            .capacity
+            .map(|_| event.remaining().unwrap_or_default()),
+        external_participation_url: external.then(|| Link(event.external_url.clone())),
+        ..wire::Event::new(event.uri.clone())
+    };
+    document(&doc)
 }
 
 /// `Delete` of an event, carrying a `Tombstone`.
 pub fn delete(urls: &Urls, event: &Event, to: Vec<String>, cc: Vec<String>) -> Value {
-    json!({
-        "@context": context(),
-        "id": new_id(urls),
-        "type": "Delete",
-        "actor": event.organizer,
-        "object": { "id": event.uri, "type": "Tombstone", "formerType": "Event" },
-        "to": to,
-        "cc": cc,
-    })
+    let tombstone = Tombstone::new(event.uri.clone(), Some("Event"));
+    let mut activity = Activity::new(
+        ActivityKind::Delete,
+        new_id(urls),
+        event.organizer.clone(),
+        ObjectOrLink::Object(Box::new(Object::Tombstone(tombstone))),
+    );
+    activity.address = Addressing::to_cc(to, cc);
+    document(&activity)
 }
 
 /// `Join` or `Leave` of an event by a local member.
 pub fn rsvp(id: &str, kind: &str, actor: &str, event: &Event) -> Value {
-    json!({
-        "@context": context(),
-        "id": id,
-        "type": kind,
-        "actor": actor,
-        "object": event.uri,
-        "to": [event.organizer],
-    })
+    let mut activity = Activity::new(
+        ActivityKind::Join,
+        id.to_string(),
+        actor.to_string(),
+        ObjectOrLink::Link(event.uri.clone()),
+    );
+    activity.kind_name = kind.to_string();
+    activity.address.to = Some(Audience(vec![event.organizer.clone()]));
+    document(&activity)
 }
 
 /// The organiser's `Invite` of an actor to an event.
 pub fn invite(id: &str, event: &Event, invitee: &str) -> Value {
-    json!({
-        "@context": context(),
-        "id": id,
-        "type": "Invite",
-        "actor": event.organizer,
-        "object": event.uri,
-        "target": invitee,
-        "to": [invitee],
-    })
+    let mut activity = Activity::new(
+        ActivityKind::Invite,
+        id.to_string(),
+        event.organizer.clone(),
+        ObjectOrLink::Link(event.uri.clone()),
+    );
+    activity.target = Some(ObjectOrLink::Link(invitee.to_string()));
+    activity.address.to = Some(Audience(vec![invitee.to_string()]));
+    document(&activity)
 }
 
 /// The organiser's `Accept` or `Reject` of a `Join`, embedding it.
 pub fn answer(urls: &Urls, accept: bool, event: &Event, participant: &str, join_id: &str) -> Value {
-    json!({
-        "@context": context(),
-        "id": new_id(urls),
-        "type": if accept { "Accept" } else { "Reject" },
-        "actor": event.organizer,
-        "object": {
-            "id": join_id,
-            "type": "Join",
-            "actor": participant,
-            "object": event.uri,
-        },
-        "to": [participant],
-    })
+    let join = Activity::new(
+        ActivityKind::Join,
+        join_id.to_string(),
+        participant.to_string(),
+        ObjectOrLink::Link(event.uri.clone()),
+    );
+    let kind = if accept {
+        ActivityKind::Accept
+    } else {
+        ActivityKind::Reject
+    };
+    let mut activity = Activity::new(
+        kind,
+        new_id(urls),
+        event.organizer.clone(),
+        ObjectOrLink::Object(Box::new(Object::Activity(Box::new(join)))),
+    );
+    activity.address.to = Some(Audience(vec![participant.to_string()]));
+    document(&activity)
 }

@@ -24,5 +24,6 @@ pub mod signatures;
 pub mod tombstones;
 pub mod urls;
 pub mod viewer;
+pub mod wire;
 
 pub use context::Context;

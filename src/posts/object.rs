@@ -2,12 +2,15 @@
 //! its visibility, with `Mention` and `Hashtag` tags and the `Create`, `Update` and `Delete`
 //! activities that carry it.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::model::{Post, Visibility};
 use crate::federation::activities::{new_id, strip_context};
-use crate::federation::protocol::{context, datetime, AS_PUBLIC};
 use crate::federation::urls::Urls;
+use crate::federation::wire::{
+    datetime, document, Activity, ActivityKind, Addressing, Link, Note, Object, ObjectOrLink,
+    OneOrMany, Source, Tag, Tombstone, AS_PUBLIC,
+};
 
 /// An addressee of a post: its URI, and `@name@host` when it was mentioned.
 #[derive(Debug, Clone)]
@@ -46,75 +49,77 @@ pub fn note(
     tags: &[String],
 ) -> Value {
     let (to, cc) = addressing(post, followers, audience);
-    let mut tag: Vec<Value> = audience
+    let mut tag: Vec<Tag<String>> = audience
         .iter()
         .filter_map(|a| {
-            a.mention
-                .as_ref()
-                .map(|name| json!({ "type": "Mention", "href": a.uri, "name": name }))
+            a.mention.as_ref().map(|name| Tag {
+                kind: "Mention".into(),
+                href: Some(Link(a.uri.clone())),
+                name: Some(name.clone()),
+            })
         })
         .collect();
-    tag.extend(tags.iter().map(|t| {
-        json!({ "type": "Hashtag", "href": format!("{}/tags/{t}", urls.base()), "name": format!("#{t}") })
+    tag.extend(tags.iter().map(|t| Tag {
+        kind: "Hashtag".into(),
+        href: Some(Link(format!("{}/tags/{t}", urls.base()))),
+        name: Some(format!("#{t}")),
     }));
-    let mut doc = json!({
-        "@context": context(),
-        "id": post.uri,
-        "type": post.kind,
-        "attributedTo": post.author,
-        "content": post.content,
-        "published": datetime(post.published_at),
-        "url": post.uri,
-        "to": to,
-        "cc": cc,
-        "context": post.conversation,
-        "tag": tag,
-        "sensitive": !post.summary.is_empty(),
-    });
-    if !post.source.is_empty() {
-        doc["source"] = json!({ "content": post.source, "mediaType": "text/plain" });
-    }
-    if !post.name.is_empty() {
-        doc["name"] = json!(post.name);
-    }
-    if !post.summary.is_empty() {
-        doc["summary"] = json!(post.summary);
-    }
-    if let Some(parent) = &post.in_reply_to {
-        doc["inReplyTo"] = json!(parent);
-    }
-    if let Some(edited) = post.edited_at {
-        doc["updated"] = json!(datetime(edited));
-    }
-    doc
+    let some = |s: &String| (!s.is_empty()).then(|| s.clone());
+    let note = Note {
+        attributed_to: Some(OneOrMany::One(Link(post.author.clone()))),
+        content: Some(post.content.clone()),
+        published: Some(datetime(post.published_at)),
+        url: Some(Link(post.uri.clone())),
+        address: Addressing::to_cc(to, cc),
+        context: Some(Link(post.conversation.clone())),
+        tag: Some(tag),
+        sensitive: Some(!post.summary.is_empty()),
+        source: (!post.source.is_empty()).then(|| Source::plain(&post.source)),
+        name: some(&post.name),
+        summary: some(&post.summary),
+        in_reply_to: post.in_reply_to.clone().map(Link),
+        updated: post.edited_at.map(datetime),
+        ..Note::new(&post.kind, post.uri.clone())
+    };
+    document(&note)
 }
 
-/// `Create` or `Update` of a post's object, addressed like the object.
+/// `Create` or `Update` of a post's object, addressed like the object (which is embedded as
+/// it is, less its `@context`).
 pub fn wrap(urls: &Urls, kind: &str, object: &Value) -> Value {
-    let mut activity = json!({
-        "@context": context(),
-        "id": new_id(urls),
-        "type": kind,
-        "actor": object["attributedTo"],
-        "object": strip_context(object),
-        "to": object["to"],
-        "cc": object["cc"],
-    });
+    let actor = object["attributedTo"].as_str().unwrap_or_default();
+    let mut activity = Activity::new(
+        ActivityKind::Create,
+        new_id(urls),
+        actor.to_string(),
+        ObjectOrLink::Object(Box::new(Object::Other(strip_context(object)))),
+    );
+    activity.kind_name = kind.to_string();
+    activity.address = Addressing::to_cc(addressees(&object["to"]), addressees(&object["cc"]));
     if kind == "Create" {
-        activity["published"] = object["published"].clone();
+        activity.published = object["published"].as_str().map(Into::into);
     }
-    activity
+    document(&activity)
+}
+
+/// The addresses of a `to` or `cc` we wrote.
+fn addressees(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).map(Into::into).collect())
+        .unwrap_or_default()
 }
 
 /// `Delete` of a post, carrying a `Tombstone`.
 pub fn delete(urls: &Urls, post: &Post, to: Vec<String>, cc: Vec<String>) -> Value {
-    json!({
-        "@context": context(),
-        "id": new_id(urls),
-        "type": "Delete",
-        "actor": post.author,
-        "object": { "id": post.uri, "type": "Tombstone" },
-        "to": to,
-        "cc": cc,
-    })
+    let mut activity = Activity::new(
+        ActivityKind::Delete,
+        new_id(urls),
+        post.author.clone(),
+        ObjectOrLink::Object(Box::new(Object::Tombstone(Tombstone::new(
+            post.uri.clone(),
+            None,
+        )))),
+    );
+    activity.address = Addressing::to_cc(to, cc);
+    document(&activity)
 }

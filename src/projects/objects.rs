@@ -4,15 +4,18 @@
 //! are `Document`s. Each carries `context` and `audience` = the group. Members' activities
 //! about them are `Create`/`Update`, which the group wraps in `Announce` for every member.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::model::{Note, Project, ProjectFile, Task};
 use crate::error::{Error, Result};
 use crate::federation::activities::{new_id, strip_context};
 use crate::federation::html::{escape, paragraphs};
 use crate::federation::keys::{self, ActorKind};
-use crate::federation::protocol::{context, datetime, Actor, AS_PUBLIC};
 use crate::federation::urls::Urls;
+use crate::federation::wire::{
+    self, context, datetime, document, Activity, ActivityKind, Actor, Addressing, Document, Link,
+    Object, ObjectOrLink, OneOrMany, Source, Tombstone, AS_PUBLIC,
+};
 use crate::state::AppState;
 
 /// The project as a `Group` actor: members are its followers, managers its moderators.
@@ -29,18 +32,29 @@ pub async fn group(state: &AppState, project: &Project) -> Result<Actor> {
         manually_approves_followers: Some(project.closed),
         discoverable: Some(true),
         published: Some(datetime(project.created_at)),
-        attributed_to: Some(project.owner.clone()),
-        moderators: Some(urls.collection(&id, "moderators")),
+        attributed_to: Some(Link(project.owner.clone())),
+        moderators: Some(Link(urls.collection(&id, "moderators"))),
         ..Actor::local(&urls, &id, "Group", &project.handle, inbox, public_key_pem)
     })
 }
 
 /// `to`/`cc`/`audience` of everything in a project: public, and named to the group.
-fn address(doc: &mut Value, project: &str) {
-    doc["to"] = json!([AS_PUBLIC]);
-    doc["cc"] = json!([project]);
-    doc["audience"] = json!(project);
-    doc["context"] = json!(project);
+fn address(project: &str) -> Addressing<String> {
+    Addressing {
+        audience: Some(Link(project.to_string())),
+        ..Addressing::to_cc(vec![AS_PUBLIC.to_string()], vec![project.to_string()])
+    }
+}
+
+/// What every project object carries: author, `url` (its id), `context` = the group, addressing.
+fn in_project(kind: &str, uri: &str, author: &str, project: &str) -> wire::Note<String> {
+    wire::Note {
+        attributed_to: Some(OneOrMany::One(Link(author.to_string()))),
+        url: Some(Link(uri.to_string())),
+        address: address(project),
+        context: Some(Link(project.to_string())),
+        ..wire::Note::new(kind, uri.to_string())
+    }
 }
 
 /// What Mastodon shows of a task: the description, then one line with its state.
@@ -61,89 +75,96 @@ pub fn task_content(task: &Task) -> String {
 }
 
 pub fn task(task: &Task) -> Value {
-    let mut doc = json!({
-        "@context": context(),
-        "id": task.uri,
-        "type": "Page",
-        "attributedTo": task.author,
-        "name": task.title,
-        "content": task_content(task),
-        "source": { "content": task.description, "mediaType": "text/plain" },
-        "url": task.uri,
-        "published": datetime(task.created_at),
-        "updated": datetime(task.updated_at),
-        "taskStatus": task.status.as_str(),
-        "priority": task.priority.as_str(),
-        "assignees": task.assignees,
-    });
-    if let Some(due) = &task.due_on {
-        doc["dueDate"] = json!(due);
-    }
-    address(&mut doc, &task.project);
-    doc
+    let page = wire::Note {
+        name: Some(task.title.clone()),
+        content: Some(task_content(task)),
+        source: Some(Source::plain(&task.description)),
+        published: Some(datetime(task.created_at)),
+        updated: Some(datetime(task.updated_at)),
+        task_status: Some(task.status.as_str().into()),
+        priority: Some(task.priority.as_str().into()),
+        assignees: Some(task.assignees.clone()),
+        due_date: task.due_on.clone(),
+        ..in_project("Page", &task.uri, &task.author, &task.project)
+    };
+    document(&page)
 }
 
 pub fn note(note: &Note) -> Value {
-    let mut doc = json!({
-        "@context": context(),
-        "id": note.uri,
-        "type": "Article",
-        "attributedTo": note.author,
-        "name": note.title,
-        "content": paragraphs(&note.body),
-        "source": { "content": note.body, "mediaType": "text/plain" },
-        "url": note.uri,
-        "published": datetime(note.created_at),
-        "updated": datetime(note.updated_at),
-        "revision": note.revision,
-    });
-    address(&mut doc, &note.project);
-    doc
+    let article = wire::Note {
+        name: Some(note.title.clone()),
+        content: Some(paragraphs(&note.body)),
+        source: Some(Source::plain(&note.body)),
+        published: Some(datetime(note.created_at)),
+        updated: Some(datetime(note.updated_at)),
+        revision: Some(note.revision),
+        ..in_project("Article", &note.uri, &note.author, &note.project)
+    };
+    document(&article)
 }
 
 pub fn file(file: &ProjectFile) -> Value {
-    let mut doc = json!({
-        "@context": context(),
-        "id": file.uri,
-        "type": "Document",
-        "attributedTo": file.author,
-        "name": file.name,
-        "mediaType": file.media_type,
-        "fileSize": file.size,
-        "url": file.url,
-        "content": format!("<p>{} ({} bytes)</p>", escape(&file.name), file.size),
-        "published": datetime(file.created_at),
-    });
-    address(&mut doc, &file.project);
-    doc
+    let doc = Document {
+        context_ld: None,
+        id: file.uri.clone(),
+        kind: "Document".into(),
+        attributed_to: Some(OneOrMany::One(Link(file.author.clone()))),
+        name: Some(file.name.clone()),
+        media_type: Some(file.media_type.clone()),
+        file_size: Some(file.size),
+        url: Some(Link(file.url.clone())),
+        content: Some(format!(
+            "<p>{} ({} bytes)</p>",
+            escape(&file.name),
+            file.size
+        )),
+        published: Some(datetime(file.created_at)),
+        address: address(&file.project),
+        context: Some(Link(file.project.clone())),
+    };
+    document(&doc)
 }
 
-/// `Create` or `Update` of a project object by the member `actor`.
+/// `Create` or `Update` of a project object by the member `actor`, addressed like the object
+/// (which is embedded as it is, less its `@context`).
 pub fn activity(urls: &Urls, kind: &str, actor: &str, object: &Value) -> Value {
-    json!({
-        "@context": context(),
-        "id": new_id(urls),
-        "type": kind,
-        "actor": actor,
-        "object": strip_context(object),
-        "to": object["to"],
-        "cc": object["cc"],
-        "audience": object["audience"],
-    })
+    let mut activity = Activity::new(
+        ActivityKind::Create,
+        new_id(urls),
+        actor.to_string(),
+        ObjectOrLink::Object(Box::new(Object::Other(strip_context(object)))),
+    );
+    activity.kind_name = kind.to_string();
+    activity.address = Addressing {
+        audience: object["audience"].as_str().map(|g| Link(g.to_string())),
+        ..Addressing::to_cc(addressees(&object["to"]), addressees(&object["cc"]))
+    };
+    document(&activity)
+}
+
+/// The addresses of a `to` or `cc` we wrote.
+fn addressees(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).map(Into::into).collect())
+        .unwrap_or_default()
 }
 
 /// The group's `Announce` of a member's activity, to every member (FEP-1b12).
 pub fn announce(urls: &Urls, group: &str, activity: &Value) -> Value {
-    json!({
-        "@context": context(),
-        "id": new_id(urls),
-        "type": "Announce",
-        "actor": group,
-        "object": embedded(activity),
-        "to": [AS_PUBLIC],
-        "cc": [urls.collection(group, "followers")],
-        "audience": group,
-    })
+    let mut announce = Activity::new(
+        ActivityKind::Announce,
+        new_id(urls),
+        group.to_string(),
+        ObjectOrLink::Object(Box::new(Object::Other(embedded(activity)))),
+    );
+    announce.address = Addressing {
+        audience: Some(Link(group.to_string())),
+        ..Addressing::to_cc(
+            vec![AS_PUBLIC.to_string()],
+            vec![urls.collection(group, "followers")],
+        )
+    };
+    document(&announce)
 }
 
 /// An activity as the group embeds it. A remote member's activity keeps its own `@context`:
@@ -165,14 +186,13 @@ fn embedded(activity: &Value) -> Value {
 
 /// `Delete` of a project object by the member `actor`, carrying a `Tombstone`.
 pub fn delete(urls: &Urls, actor: &str, uri: &str, former_type: &str, project: &str) -> Value {
-    json!({
-        "@context": context(),
-        "id": new_id(urls),
-        "type": "Delete",
-        "actor": actor,
-        "object": { "id": uri, "type": "Tombstone", "formerType": former_type },
-        "to": [AS_PUBLIC],
-        "cc": [project],
-        "audience": project,
-    })
+    let tombstone = Tombstone::new(uri.to_string(), Some(former_type));
+    let mut activity = Activity::new(
+        ActivityKind::Delete,
+        new_id(urls),
+        actor.to_string(),
+        ObjectOrLink::Object(Box::new(Object::Tombstone(tombstone))),
+    );
+    activity.address = address(project);
+    document(&activity)
 }
