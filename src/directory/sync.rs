@@ -9,8 +9,7 @@
 //! as are wrong types; text is sanitised; the rest of the page still counts.
 //!
 //! This file holds the rounds (pulling pages, NodeInfo, peers of peers); reading pages and
-//! items is in `sync/parse.rs`, storing and removing entries (and pushed actor updates) in
-//! `sync/apply.rs`.
+//! items is in `sync/parse.rs`, storing and removing entries in `sync/apply.rs`.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -30,9 +29,7 @@ use crate::storage::now_ms;
 mod apply;
 mod parse;
 
-pub use apply::{
-    apply, on_actor_deleted, on_actor_updated, remove_blocked, remove_origin, Applied,
-};
+pub use apply::{apply, remove_blocked, remove_origin, Applied};
 use apply::{apply_capped, remove};
 use parse::plain;
 pub use parse::{draft_from_actor, parse_item, parse_page, Item, Listed, Page};
@@ -326,6 +323,60 @@ async fn take_page(
         );
     }
     Ok((items.len(), next))
+}
+
+// --- pushed updates -------------------------------------------------------------------------
+
+/// A remote actor sent `Update` of itself and was fetched again: its entry follows.
+pub async fn on_actor_updated(state: &AppState, uri: &str) -> Result<()> {
+    let Some(origin) = authority_of(uri) else {
+        return Ok(());
+    };
+    let known = store::by_uri(&state.db, uri).await?;
+    // Only entries this space lists, or actors of the spaces it syncs with.
+    let from_peer = store::peer(&state.db, &origin)
+        .await?
+        .is_some_and(|p| p.state == "ok");
+    if known.is_none() && !from_peer {
+        return Ok(());
+    }
+    let doc = store::remote_actor_document(&state.db, uri).await?;
+    let Some(doc) = doc.and_then(|d| serde_json::from_str::<Value>(&d).ok()) else {
+        return Ok(());
+    };
+    match draft_from_actor(&doc, &origin, None, state.config.dev_http) {
+        Ok(mut listed) => {
+            if let Some(entry) = known {
+                // What the actor document does not carry stays as the directory said.
+                let d = &mut listed.draft;
+                if d.city.is_empty() {
+                    d.city = entry.city;
+                }
+                if d.country.is_empty() {
+                    d.country = entry.country;
+                }
+                if d.space_name.is_empty() {
+                    d.space_name = entry.space_name;
+                }
+                if doc.get("directoryKind").is_none() {
+                    d.kind = entry.kind;
+                }
+            }
+            apply(state, &origin, listed, now_ms()).await?;
+        }
+        Err(reason) => {
+            tracing::info!(actor = uri, reason = %reason, "updated actor not listable");
+        }
+    }
+    Ok(())
+}
+
+/// A remote actor was deleted: its entry goes.
+pub async fn on_actor_deleted(state: &AppState, uri: &str) -> Result<()> {
+    if let Some(origin) = authority_of(uri) {
+        remove(state, &origin, uri).await?;
+    }
+    Ok(())
 }
 
 // --- NodeInfo and peers of peers -----------------------------------------------------------

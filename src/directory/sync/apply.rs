@@ -1,12 +1,10 @@
-//! Storing pulled entries (within each peer's bounds), removing them, and keeping remote
-//! entries true to pushed actor updates and deletions.
+//! Storing pulled entries (within each peer's bounds) and removing them: one peer's, one
+//! blocked domain's, or one entry.
 
-use serde_json::Value;
-
-use super::parse::{draft_from_actor, Listed};
+use super::parse::Listed;
 use crate::directory::store;
 use crate::error::Result;
-use crate::federation::policy::{authority_of, DomainName};
+use crate::federation::policy::DomainName;
 use crate::state::AppState;
 use crate::storage::now_ms;
 
@@ -116,58 +114,4 @@ pub async fn remove_blocked(
         }
     }
     Ok(uris.len())
-}
-
-// --- pushed updates -------------------------------------------------------------------------
-
-/// A remote actor sent `Update` of itself and was fetched again: its entry follows.
-pub async fn on_actor_updated(state: &AppState, uri: &str) -> Result<()> {
-    let Some(origin) = authority_of(uri) else {
-        return Ok(());
-    };
-    let known = store::by_uri(&state.db, uri).await?;
-    // Only entries this space lists, or actors of the spaces it syncs with.
-    let from_peer = store::peer(&state.db, &origin)
-        .await?
-        .is_some_and(|p| p.state == "ok");
-    if known.is_none() && !from_peer {
-        return Ok(());
-    }
-    let doc = store::remote_actor_document(&state.db, uri).await?;
-    let Some(doc) = doc.and_then(|d| serde_json::from_str::<Value>(&d).ok()) else {
-        return Ok(());
-    };
-    match draft_from_actor(&doc, &origin, None, state.config.dev_http) {
-        Ok(mut listed) => {
-            if let Some(entry) = known {
-                // What the actor document does not carry stays as the directory said.
-                let d = &mut listed.draft;
-                if d.city.is_empty() {
-                    d.city = entry.city;
-                }
-                if d.country.is_empty() {
-                    d.country = entry.country;
-                }
-                if d.space_name.is_empty() {
-                    d.space_name = entry.space_name;
-                }
-                if doc.get("directoryKind").is_none() {
-                    d.kind = entry.kind;
-                }
-            }
-            apply(state, &origin, listed, now_ms()).await?;
-        }
-        Err(reason) => {
-            tracing::info!(actor = uri, reason = %reason, "updated actor not listable");
-        }
-    }
-    Ok(())
-}
-
-/// A remote actor was deleted: its entry goes.
-pub async fn on_actor_deleted(state: &AppState, uri: &str) -> Result<()> {
-    if let Some(origin) = authority_of(uri) {
-        remove(state, &origin, uri).await?;
-    }
-    Ok(())
 }
