@@ -18,25 +18,14 @@ pub async fn delete_account(
     // The checks run inside the deleting transaction (BEGIN IMMEDIATE on SQLite), so a
     // concurrent change cannot slip between a check and the deletion.
     let mut tx = state.db.begin_write().await?;
-    let sole_owner: Vec<String> = sqlx::query_scalar(
-        "SELECT companies.name FROM company_members JOIN companies ON companies.id = company_members.company_id \
-         WHERE company_members.account_id = $1 AND company_members.role = 'owner' AND \
-         (SELECT COUNT(*) FROM company_members o WHERE o.company_id = company_members.company_id AND o.role = 'owner') = 1",
-    )
-    .bind(account.id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let sole_owner = crate::companies::store::solely_owned_by_tx(&mut tx, account.id).await?;
     if !sole_owner.is_empty() {
         return Err(Error::Conflict(format!(
             "You are the only owner of {}. Make someone else an owner, or delete the company, first.",
             sole_owner.join(", ")
         )));
     }
-    let remaining_admins: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE is_admin = 1 AND id <> $1")
-            .bind(account.id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let remaining_admins = super::store::count_other_admins_tx(&mut tx, account.id).await?;
     if account.is_admin && remaining_admins == 0 {
         return Err(Error::Conflict(
             "You are the space's only administrator. Make another member an administrator first."
@@ -49,11 +38,7 @@ pub async fn delete_account(
     // Same transaction: the Delete for followers is queued exactly when the account goes. The
     // key outlives the account row, so the queued Delete can still be signed.
     outbound::queue_actor_deleted(state, &mut tx, &account.local_actor()).await?;
-    let deleted = sqlx::query("DELETE FROM accounts WHERE id = $1")
-        .bind(account.id)
-        .execute(&mut *tx)
-        .await?;
-    if deleted.rows_affected() == 0 {
+    if !super::store::delete_tx(&mut tx, account.id).await? {
         return Err(Error::NotFound);
     }
     tombstones::insert(&mut tx, &uri, "Person").await?;

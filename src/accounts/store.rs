@@ -126,6 +126,20 @@ async fn fetch_one_where(db: &Db, condition: &str, value: Value) -> Result<Optio
     Ok(row.map(|r| Account::from_row(&r)).transpose()?)
 }
 
+/// Every account that chose to be listed in the directory, oldest first.
+pub async fn discoverable(db: &Db) -> Result<Vec<Account>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM accounts WHERE discoverable = 1 ORDER BY id",
+        Account::COLUMNS
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(Account::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 /// The stored password hash of an account.
 pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>> {
     Ok(
@@ -304,4 +318,25 @@ pub async fn delete_expired_sessions(db: &Db) -> Result<u64> {
         .execute(db.writer())
         .await?
         .rows_affected())
+}
+
+// --- deletion -----------------------------------------------------------------------------
+
+/// How many administrators there are besides `account_id`.
+pub async fn count_other_admins_tx(tx: &mut Tx, account_id: i64) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE is_admin = 1 AND id <> $1")
+            .bind(account_id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+/// Deletes the account row; `false` when there was none.
+pub async fn delete_tx(tx: &mut Tx, account_id: i64) -> Result<bool> {
+    let deleted = sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(deleted.rows_affected() != 0)
 }

@@ -171,9 +171,7 @@ pub async fn seed_directory(db: &Db, n: usize) -> anyhow::Result<String> {
     }
     let started = std::time::Instant::now();
     // Numbered after what is there, so a second run adds rather than replaces.
-    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM directory_entries")
-        .fetch_one(db.pool())
-        .await?;
+    let first = store::max_entry_id(db).await?;
     let mut rng = StdRng::seed_from_u64(first as u64 ^ 0x5eed);
     let now = now_ms();
     let mut done = 0usize;

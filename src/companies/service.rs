@@ -366,11 +366,7 @@ pub async fn delete(state: &crate::state::AppState, handle: &str, actor: &Accoun
     let mut tx = state.db.begin_write().await?;
     crate::federation::outbound::queue_actor_deleted(state, &mut tx, &company.local_actor())
         .await?;
-    let deleted = sqlx::query("DELETE FROM companies WHERE id = $1")
-        .bind(company.id)
-        .execute(&mut *tx)
-        .await?;
-    if deleted.rows_affected() == 0 {
+    if !super::store::delete_tx(&mut tx, company.id).await? {
         return Err(Error::NotFound);
     }
     crate::federation::tombstones::insert(&mut tx, &uri, "Organization").await?;

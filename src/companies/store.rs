@@ -156,6 +156,20 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Company>> {
         .collect::<Result<_, _>>()?)
 }
 
+/// Every company of this space, oldest first.
+pub async fn all(db: &Db) -> Result<Vec<Company>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM companies ORDER BY id",
+        Company::COLUMNS
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(Company::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM companies")
         .fetch_one(db.pool())
@@ -238,6 +252,27 @@ pub async fn count_owners(tx: &mut Tx, company_id: i64) -> Result<i64> {
     .bind(company_id)
     .fetch_one(&mut **tx)
     .await?)
+}
+
+/// Names of the companies whose only owner is `account_id`.
+pub async fn solely_owned_by_tx(tx: &mut Tx, account_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT companies.name FROM company_members JOIN companies ON companies.id = company_members.company_id \
+         WHERE company_members.account_id = $1 AND company_members.role = 'owner' AND \
+         (SELECT COUNT(*) FROM company_members o WHERE o.company_id = company_members.company_id AND o.role = 'owner') = 1",
+    )
+    .bind(account_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Deletes the company row; `false` when there was none.
+pub async fn delete_tx(tx: &mut Tx, company_id: i64) -> Result<bool> {
+    let deleted = sqlx::query("DELETE FROM companies WHERE id = $1")
+        .bind(company_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(deleted.rows_affected() != 0)
 }
 
 pub async fn role_of_tx(tx: &mut Tx, company_id: i64, account_id: i64) -> Result<Option<Role>> {

@@ -70,14 +70,7 @@ pub async fn listed(state: &AppState) -> Result<Vec<Draft>> {
         starts_at: None,
         ends_at: None,
     });
-    let rows = sqlx::query(&format!(
-        "SELECT {} FROM accounts WHERE discoverable = 1 ORDER BY id",
-        crate::accounts::Account::COLUMNS
-    ))
-    .fetch_all(state.db.pool())
-    .await?;
-    for row in &rows {
-        let a = crate::accounts::Account::from_row(row)?;
+    for a in crate::accounts::store::discoverable(&state.db).await? {
         let uri = urls.member(&a.handle);
         out.push(Draft {
             url: uri.clone(),
@@ -103,16 +96,7 @@ pub async fn listed(state: &AppState) -> Result<Vec<Draft>> {
             ends_at: None,
         });
     }
-    let rows = sqlx::query(&format!(
-        "SELECT {} FROM companies ORDER BY id",
-        crate::companies::Company::COLUMNS
-    ))
-    .fetch_all(state.db.pool())
-    .await?;
-    let companies = rows
-        .iter()
-        .map(crate::companies::Company::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let companies = crate::companies::store::all(&state.db).await?;
     // A company without a place of its own is where the space is.
     let place_of = |c: &crate::companies::Company| {
         if c.city.is_empty() && c.country.is_empty() {

@@ -336,12 +336,9 @@ async fn resolve(state: &AppState, q: &str, signed_in: bool) -> Result<Option<En
     let actor = remote::resolve_handle_or_url(state, q)
         .await
         .map_err(|e| e.to_string())?;
-    let doc: Option<String> =
-        sqlx::query_scalar("SELECT document FROM remote_actors WHERE uri = $1")
-            .bind(&actor.uri)
-            .fetch_optional(state.db.pool())
-            .await
-            .map_err(|e| e.to_string())?;
+    let doc = store::remote_actor_document(&state.db, &actor.uri)
+        .await
+        .map_err(|e| e.to_string())?;
     let doc: serde_json::Value = doc
         .and_then(|d| serde_json::from_str(&d).ok())
         .unwrap_or_default();

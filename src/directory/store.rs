@@ -659,6 +659,26 @@ pub async fn healthy_peer_domains(db: &Db, limit: i64) -> Result<Vec<String>> {
     )
 }
 
+/// The highest entry id so far (0 when there is none).
+pub async fn max_entry_id(db: &Db) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM directory_entries")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// The stored actor document of a remote actor, as fetched.
+// remote_actors table: owner is the federation::remote store (brief D1); move this there.
+pub async fn remote_actor_document(db: &Db, uri: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT document FROM remote_actors WHERE uri = $1")
+            .bind(uri)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
 /// Inserts synthetic entries in one transaction, numbered from the directory's next change.
 pub async fn insert_batch(db: &Db, drafts: &[Draft], now: i64) -> Result<()> {
     let mut tx = db.begin_write().await?;
