@@ -48,8 +48,7 @@ pub const ROUND_BUDGET: Duration = Duration::from_secs(60);
 const PEERS_PER_ROUND: i64 = 50;
 /// NodeInfo is asked again after this long.
 const NODEINFO_STALE_MS: i64 = 86_400_000;
-/// Removed remote entries are forgotten after this long.
-pub(crate) const KEEP_REMOVED_MS: i64 = 7 * 86_400_000;
+pub(crate) use super::index::KEEP_REMOVED_MS;
 
 /// Starts the sync task.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {

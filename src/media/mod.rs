@@ -275,7 +275,7 @@ fn upload_error(status: axum::http::StatusCode, text: String) -> Error {
 pub fn new_key(folder: &str, image: &ProcessedImage) -> String {
     format!(
         "{folder}/{}.{}",
-        crate::accounts::session::random_token(),
+        crate::federation::ids::random_token(),
         image.extension
     )
 }

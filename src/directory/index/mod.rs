@@ -321,7 +321,10 @@ const CHUNK: i64 = 5_000;
 /// How long the index may go without looking before it reads everything again: removed
 /// entries are purged after `KEEP_REMOVED_MS`, and one purged before the index saw its
 /// removal would otherwise stay.
-const RELOAD_AFTER: Duration = Duration::from_millis(super::sync::KEEP_REMOVED_MS as u64 / 2);
+const RELOAD_AFTER: Duration = Duration::from_millis(KEEP_REMOVED_MS as u64 / 2);
+
+/// Removed remote entries are forgotten (purged by the sync rounds) after this long.
+pub(crate) const KEEP_REMOVED_MS: i64 = 7 * 86_400_000;
 
 /// The index of one process, brought up to date before each search.
 #[derive(Default)]

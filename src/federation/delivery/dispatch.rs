@@ -11,8 +11,8 @@ use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 
 use super::store::{self, Claimed};
 use super::{
-    after_failure, backoff_ms, health, jittered, AfterFailure, Settings, CACHE_MAX, CLEANUP_EVERY,
-    ERROR_MAX, JITTER, POLICY_TTL,
+    after_failure, backoff_ms, health, jittered, short, AfterFailure, Settings, CACHE_MAX,
+    CLEANUP_EVERY, JITTER, POLICY_TTL,
 };
 use crate::error::Result;
 use crate::federation::client::{FetchError, Signer};
@@ -336,10 +336,6 @@ impl Shared {
         cache.insert(cache_key, key.clone());
         Ok(Some(key))
     }
-}
-
-pub(super) fn short(text: &str) -> String {
-    text.chars().take(ERROR_MAX).collect()
 }
 
 /// Writes the outcome of a try, if this process still holds the row's lease, and updates the

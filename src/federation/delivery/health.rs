@@ -2,7 +2,7 @@
 //! it until a probe gets through, and an administrator may retry a host now. Moving a host's
 //! queued rows in time goes with it.
 
-use super::dispatch::short;
+use super::short;
 use super::store::Claimed;
 use super::{backoff_ms, jittered, wake, Settings};
 use crate::error::Result;

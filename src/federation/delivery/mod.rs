@@ -75,6 +75,11 @@ const CACHE_MAX: usize = 1024;
 /// Longest error text stored.
 const ERROR_MAX: usize = 300;
 
+/// An error message cut to what a row keeps.
+fn short(text: &str) -> String {
+    text.chars().take(ERROR_MAX).collect()
+}
+
 /// The delivery settings of one process (from [`Config`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {

@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod classify;
+pub mod kinds;
 
 use std::time::Duration;
 
