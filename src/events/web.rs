@@ -18,7 +18,7 @@ use crate::accounts::Account;
 use crate::error::{Error, Result};
 use crate::federation::object::{self, ObjectRequest, ObjectRoute};
 use crate::federation::remote::RemoteActor;
-use crate::federation::urls::Urls;
+use crate::federation::urls::{urlencode, Urls};
 use crate::federation::viewer;
 use crate::posts::access::{can_read, Viewer};
 use crate::posts::people::{self, Person};
@@ -43,10 +43,6 @@ pub fn router() -> Router<AppState> {
         .route("/events/{token}/participants/{id}/{decision}", post(decide))
         .route("/events/{token}/invite", post(invite))
         .merge(super::upcoming::router())
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// An event as lists show it.

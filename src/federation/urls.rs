@@ -97,3 +97,8 @@ mod tests {
         );
     }
 }
+
+/// `s` escaped for a query string value (form encoding).
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -52,5 +52,5 @@ pub async fn list(state: &AppState, me: &str, limit: i64) -> Result<Vec<Conversa
 }
 
 pub fn link(conversation: &str) -> String {
-    crate::posts::web::link_for("", crate::posts::Visibility::Direct, conversation)
+    crate::posts::links::link_for("", crate::posts::Visibility::Direct, conversation)
 }

@@ -135,7 +135,7 @@ async fn react(
             actor,
             k,
             &post.uri,
-            &super::web::link_of(post),
+            &super::links::link_of(post),
             summary,
         )
         .await?;
@@ -420,7 +420,7 @@ async fn notify_received(
     from: &RemoteActor,
     target: Option<&targets::ReplyTarget>,
 ) -> Result<()> {
-    let link = super::web::link_for(&post.uri, post.visibility, &post.conversation);
+    let link = super::links::link_for(&post.uri, post.visibility, &post.conversation);
     let mut told: Vec<i64> = Vec::new();
     let mut named: Vec<(&str, Kind, &str)> = post
         .audience

@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 pub mod compose;
 pub mod inbound;
+pub mod links;
 pub mod model;
 pub mod object;
 pub mod people;

@@ -356,7 +356,7 @@ async fn notify_audience(
     target: Option<&ReplyTarget>,
 ) -> Result<()> {
     let urls = Urls::new(&state.config);
-    let link = super::web::link_of(post);
+    let link = super::links::link_of(post);
     let who = match author {
         LocalActor::Member(_) => format!("@{}@{}", by.handle, urls.domain()),
         other => other.label(),

@@ -36,7 +36,7 @@ pub async fn find(state: &AppState, uri: &str) -> Result<Option<ReplyTarget>> {
             .collect();
         return Ok(Some(ReplyTarget {
             audience,
-            link: super::web::link_of(&post),
+            link: super::links::link_of(&post),
             uri: post.uri,
             author: post.author,
             conversation: post.conversation,

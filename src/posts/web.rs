@@ -10,6 +10,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::access::{can_read, Viewer};
+use super::links::link_of;
 use super::model::{Post, Visibility};
 use super::people::{self, Person};
 use super::service::{self, Draft};
@@ -20,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::federation::link::{Href, RemoteUrl};
 use crate::federation::object::{self, ObjectRequest, ObjectRoute};
 use crate::federation::remote::RemoteActor;
-use crate::federation::urls::Urls;
+use crate::federation::urls::{urlencode, Urls};
 use crate::federation::viewer;
 use crate::state::AppState;
 use crate::validate::FieldErrors;
@@ -36,27 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/posts/{token}/edit", get(edit_form).post(edit))
         .route("/posts/{token}/delete", post(delete))
         .route("/thread", get(remote_thread))
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// The local page that shows a post.
-pub fn link_of(post: &Post) -> String {
-    if post.local && post.visibility != Visibility::Direct {
-        return format!("/posts/{}", post.token());
-    }
-    link_for(&post.uri, post.visibility, &post.conversation)
-}
-
-/// The local page for a post known by URI (received ones open in a local thread view, messages
-/// in their conversation).
-pub fn link_for(uri: &str, visibility: Visibility, conversation: &str) -> String {
-    if visibility == Visibility::Direct {
-        return format!("/messages/thread?c={}", urlencode(conversation));
-    }
-    format!("/thread?uri={}", urlencode(uri))
 }
 
 /// A post ready for a template.

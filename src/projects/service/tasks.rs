@@ -183,9 +183,7 @@ pub fn local_link(state: &AppState, uri: &str) -> String {
     }
 }
 
-pub fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
+pub use crate::federation::urls::urlencode;
 
 pub async fn create_task(
     state: &AppState,
