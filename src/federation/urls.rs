@@ -69,6 +69,11 @@ impl Urls {
     }
 }
 
+/// `s` escaped for a query string value (form encoding).
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,9 +101,4 @@ mod tests {
             "https://harbour.example/companies/x#main-key"
         );
     }
-}
-
-/// `s` escaped for a query string value (form encoding).
-pub fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -338,7 +338,7 @@ pub async fn on_answer(
             };
             let link = format!(
                 "/projects/remote?uri={}",
-                projects::service::urlencode(&from.uri)
+                crate::federation::urls::urlencode(&from.uri)
             );
             let mut tx = state.db.begin_write().await?;
             notes::notify_stewards(
