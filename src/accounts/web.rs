@@ -248,7 +248,7 @@ struct ProfilePage {
     member: Account,
     companies: Vec<companies::Membership>,
     is_self: bool,
-    upcoming: Vec<crate::events::web::EventCard>,
+    upcoming: Vec<crate::events::cards::EventCard>,
     calendar_feed: String,
 }
 
@@ -275,7 +275,7 @@ async fn profile(
     let companies = companies::store::memberships_of(&state.db, member.id).await?;
     let is_self = ctx.user.as_ref().is_some_and(|u| u.id == member.id);
     let uri = crate::federation::urls::Urls::new(&state.config).member(&member.handle);
-    let upcoming = crate::events::web::upcoming_of(&state, &uri, ctx.is_signed_in()).await?;
+    let upcoming = crate::events::cards::upcoming_of(&state, &uri, ctx.is_signed_in()).await?;
     render(&ProfilePage {
         calendar_feed: format!("/members/{}/calendar.ics", member.handle),
         upcoming,

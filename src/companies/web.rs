@@ -177,7 +177,7 @@ struct ProfilePage {
     members: Vec<CompanyMember>,
     member_count: usize,
     viewer: Option<Role>,
-    upcoming: Vec<crate::events::web::EventCard>,
+    upcoming: Vec<crate::events::cards::EventCard>,
     calendar_feed: String,
 }
 
@@ -225,7 +225,7 @@ async fn profile(
     let member_count = members.len();
     members.truncate(PREVIEW);
     let uri = crate::federation::urls::Urls::new(&state.config).company(&company.handle);
-    let upcoming = crate::events::web::upcoming_of(&state, &uri, ctx.is_signed_in()).await?;
+    let upcoming = crate::events::cards::upcoming_of(&state, &uri, ctx.is_signed_in()).await?;
     render(&ProfilePage {
         calendar_feed: format!("/companies/{}/calendar.ics", company.handle),
         upcoming,

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod api;
+pub mod cards;
 pub mod inbound;
 pub mod model;
 pub mod object;

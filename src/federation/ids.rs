@@ -1,5 +1,5 @@
 //! Random identifiers: the unguessable part of a new activity's id, and of session and API
-//! tokens (which `crate::accounts::session` re-exports).
+//! tokens (the accounts feature re-exports it for those).
 
 use base64::Engine;
 use rand::RngCore;

@@ -61,7 +61,7 @@ struct HomePage {
     companies: Vec<Company>,
     invitations: Vec<CompanyInvite>,
     my_companies: Vec<companies::Membership>,
-    upcoming: Vec<crate::events::web::EventCard>,
+    upcoming: Vec<crate::events::cards::EventCard>,
     calendar_feed: String,
 }
 
@@ -85,7 +85,7 @@ async fn home(
         ),
         None => (Vec::new(), Vec::new()),
     };
-    let upcoming = crate::events::web::cards(
+    let upcoming = crate::events::cards::cards(
         &state,
         crate::events::store::upcoming(&state.db, ctx.is_signed_in(), 6).await?,
     )
