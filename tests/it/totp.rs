@@ -332,7 +332,8 @@ async fn creating_an_api_token_needs_a_code_when_it_is_on() {
         if let Some(c) = code {
             body["code"] = json!(c);
         }
-        app.post_json(None, "/api/v1/tokens", &body)
+        let app = &app;
+        async move { app.post_json(None, "/api/v1/tokens", &body).await }
     };
     let body = assert_error(ask(None).await, StatusCode::UNPROCESSABLE_ENTITY, Some("code")).await;
     assert!(body.to_string().contains("two-factor sign-in is on"), "{body}");
@@ -403,20 +404,21 @@ async fn staff_without_two_factor_can_only_enrol_where_it_is_required() {
     let cleo = app.token("cleo", PASSWORD).await;
 
     // Only with two-factor sign-in on one's own account may it be required.
-    let require = |token: &str, on: bool| {
+    let require = |token: String, on: bool| async move {
         app.send_json(
             reqwest::Method::PUT,
-            Some(token),
+            Some(&token),
             "/api/v1/admin/two-factor",
             &json!({"require_2fa_for_staff": on}),
         )
+        .await
     };
-    let r = require(&boss, true).await;
+    let r = require(boss.clone(), true).await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("require_2fa_for_staff")).await;
-    assert_eq!(require(&ada, true).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(require(ada.clone(), true).await.status(), StatusCode::FORBIDDEN);
     let step = step_now();
     let (boss_secret, _) = enrol(app, &boss, step).await;
-    let r = require(&boss, true).await;
+    let r = require(boss.clone(), true).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["require_2fa_for_staff"], true);
 
