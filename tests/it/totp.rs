@@ -14,7 +14,7 @@ fn generator(secret: &str) -> TOTP {
 }
 
 /// The step of now, fixed once per test so its codes follow one another.
-fn step_now() -> u64 {
+pub(crate) fn step_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -22,13 +22,13 @@ fn step_now() -> u64 {
         / 30
 }
 
-fn code(secret: &str, step: u64) -> String {
+pub(crate) fn code(secret: &str, step: u64) -> String {
     generator(secret).generate(step * 30)
 }
 
 /// Enrols the holder of `token` through the API with a code of `step`; returns the secret and
 /// the recovery codes.
-async fn enrol(app: &TestApp, token: &str, step: u64) -> (String, Vec<String>) {
+pub(crate) async fn enrol(app: &TestApp, token: &str, step: u64) -> (String, Vec<String>) {
     let r = app.post_json(Some(token), "/api/v1/me/totp", &json!({})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let body: Value = r.json().await.unwrap();
