@@ -135,9 +135,10 @@ pub async fn revoke_invite(db: &Db, code: &str) -> Result<bool> {
 /// Whether staff must use two-factor sign-in (`require_2fa_for_staff`, added by the TOTP
 /// migration).
 pub async fn require_2fa_for_staff(db: &Db) -> Result<bool> {
-    let on: Option<i64> = sqlx::query_scalar("SELECT require_2fa_for_staff FROM space WHERE id = 1")
-        .fetch_optional(db.pool())
-        .await?;
+    let on: Option<i64> =
+        sqlx::query_scalar("SELECT require_2fa_for_staff FROM space WHERE id = 1")
+            .fetch_optional(db.pool())
+            .await?;
     Ok(on.unwrap_or(0) != 0)
 }
 

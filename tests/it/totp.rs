@@ -6,7 +6,9 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use totp_rs::{Algorithm, Secret, TOTP};
 
-use crate::support::{assert_error, csrf_from, fresh_database, Instance, TestApp, ADMIN_PASSWORD, PASSWORD};
+use crate::support::{
+    assert_error, csrf_from, fresh_database, Instance, TestApp, ADMIN_PASSWORD, PASSWORD,
+};
 
 fn generator(secret: &str) -> TOTP {
     let bytes = Secret::Encoded(secret.to_string()).to_bytes().unwrap();
@@ -29,7 +31,9 @@ pub(crate) fn code(secret: &str, step: u64) -> String {
 /// Enrols the holder of `token` through the API with a code of `step`; returns the secret and
 /// the recovery codes.
 pub(crate) async fn enrol(app: &TestApp, token: &str, step: u64) -> (String, Vec<String>) {
-    let r = app.post_json(Some(token), "/api/v1/me/totp", &json!({})).await;
+    let r = app
+        .post_json(Some(token), "/api/v1/me/totp", &json!({}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let body: Value = r.json().await.unwrap();
     let secret = body["secret"].as_str().unwrap().to_string();
@@ -78,12 +82,20 @@ async fn submit_code(app: &TestApp, browser: &Client, code: &str) -> reqwest::Re
 }
 
 async fn is_signed_in(app: &TestApp, browser: &Client) -> bool {
-    let r = browser.get(app.url("/settings/profile")).send().await.unwrap();
+    let r = browser
+        .get(app.url("/settings/profile"))
+        .send()
+        .await
+        .unwrap();
     r.status() == StatusCode::OK
 }
 
 async fn status(app: &TestApp, token: &str) -> Value {
-    app.get(Some(token), "/api/v1/me/totp").await.json().await.unwrap()
+    app.get(Some(token), "/api/v1/me/totp")
+        .await
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -130,7 +142,11 @@ async fn enrolment_shows_a_qr_code_then_never_the_secret_again() {
 
     // A wrong code does not turn it on.
     let step = step_now();
-    let wrong = if code(&secret, step) == "000000" { "111111" } else { "000000" };
+    let wrong = if code(&secret, step) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     let r = browser
         .post(app.url("/settings/two-factor/confirm"))
         .form(&[("csrf", csrf_from(&html).as_str()), ("code", wrong)])
@@ -169,15 +185,22 @@ async fn enrolment_shows_a_qr_code_then_never_the_secret_again() {
         .unwrap();
     assert!(!html.contains(&secret[..8]) && !html.contains("<svg"));
     assert!(html.contains("10 of 10 recovery codes left"));
-    let r = app.post_json(Some(&ada), "/api/v1/me/totp", &json!({})).await;
+    let r = app
+        .post_json(Some(&ada), "/api/v1/me/totp", &json!({}))
+        .await;
     assert_error(r, StatusCode::CONFLICT, None).await;
 
     // The API enrolment gives an otpauth URI for the same parameters.
     let bob = app.member("bob").await;
-    let r = app.post_json(Some(&bob), "/api/v1/me/totp", &json!({})).await;
+    let r = app
+        .post_json(Some(&bob), "/api/v1/me/totp", &json!({}))
+        .await;
     let body: Value = r.json().await.unwrap();
     let uri = body["otpauth_uri"].as_str().unwrap();
-    assert!(uri.starts_with("otpauth://totp/Harbour%20Works:%40bob?secret="), "{uri}");
+    assert!(
+        uri.starts_with("otpauth://totp/Harbour%20Works:%40bob?secret="),
+        "{uri}"
+    );
     assert!(uri.contains(body["secret"].as_str().unwrap()));
     let r = app
         .post_json(Some(&bob), "/api/v1/me/totp/confirm", &json!({}))
@@ -198,10 +221,18 @@ async fn sign_in_asks_a_fresh_right_code_before_any_session() {
     assert!(!is_signed_in(&app, &browser).await);
 
     // A wrong code, then the code already used to enrol (replay): refused, still no session.
-    let wrong = if code(&secret, step + 1) == "123456" { "654321" } else { "123456" };
+    let wrong = if code(&secret, step + 1) == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
     let r = submit_code(&app, &browser, wrong).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("Code is wrong or was already used"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Code is wrong or was already used"));
     let r = submit_code(&app, &browser, &code(&secret, step)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!is_signed_in(&app, &browser).await);
@@ -295,7 +326,11 @@ async fn wrong_codes_are_throttled_like_passwords() {
     let step = step_now();
     let (secret, _) = enrol(&app, &ada, step).await;
     let right = code(&secret, step + 1);
-    let wrong = if right == "999999" { "888888" } else { "999999" };
+    let wrong = if right == "999999" {
+        "888888"
+    } else {
+        "999999"
+    };
 
     let browser = password_step(&app, "ada", PASSWORD).await;
     for _ in 0..5 {
@@ -305,7 +340,11 @@ async fn wrong_codes_are_throttled_like_passwords() {
     // Now even the right code waits.
     let r = submit_code(&app, &browser, &right).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(wait > 0 && wait <= 900);
     assert!(!is_signed_in(&app, &browser).await);
     // The address is throttled too: not even a token with the right password and code.
@@ -335,10 +374,27 @@ async fn creating_an_api_token_needs_a_code_when_it_is_on() {
         let app = &app;
         async move { app.post_json(None, "/api/v1/tokens", &body).await }
     };
-    let body = assert_error(ask(None).await, StatusCode::UNPROCESSABLE_ENTITY, Some("code")).await;
-    assert!(body.to_string().contains("two-factor sign-in is on"), "{body}");
-    let wrong = if code(&secret, step + 1) == "000001" { "000002" } else { "000001" };
-    assert_error(ask(Some(wrong)).await, StatusCode::UNPROCESSABLE_ENTITY, Some("code")).await;
+    let body = assert_error(
+        ask(None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("code"),
+    )
+    .await;
+    assert!(
+        body.to_string().contains("two-factor sign-in is on"),
+        "{body}"
+    );
+    let wrong = if code(&secret, step + 1) == "000001" {
+        "000002"
+    } else {
+        "000001"
+    };
+    assert_error(
+        ask(Some(wrong)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("code"),
+    )
+    .await;
     // The code used to enrol is spent.
     assert_error(
         ask(Some(&code(&secret, step))).await,
@@ -350,7 +406,9 @@ async fn creating_an_api_token_needs_a_code_when_it_is_on() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let token: Value = r.json().await.unwrap();
     assert_eq!(
-        app.get(token["token"].as_str(), "/api/v1/me").await.status(),
+        app.get(token["token"].as_str(), "/api/v1/me")
+            .await
+            .status(),
         StatusCode::OK
     );
     // A recovery code does as well.
@@ -358,7 +416,12 @@ async fn creating_an_api_token_needs_a_code_when_it_is_on() {
 
     // Turning it off asks for a code; then a password suffices again.
     let r = app
-        .send_json(reqwest::Method::DELETE, Some(&ada), "/api/v1/me/totp", &json!({}))
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&ada),
+            "/api/v1/me/totp",
+            &json!({}),
+        )
         .await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("code")).await;
     let r = app
@@ -383,9 +446,7 @@ async fn staff_without_two_factor_can_only_enrol_where_it_is_required() {
     let dir = tempfile::tempdir().unwrap();
     let instance = Instance::start(&fresh_database(dir.path()).await, &[]).await;
     let app = &instance.app;
-    let boss = app
-        .set_up_space(json!({"name": "Harbour Works"}))
-        .await;
+    let boss = app.set_up_space(json!({"name": "Harbour Works"})).await;
     app.open_registration(&boss).await;
     let ada = app.member("ada").await;
     // A second administrator, made as the command line does.
@@ -414,13 +475,24 @@ async fn staff_without_two_factor_can_only_enrol_where_it_is_required() {
         .await
     };
     let r = require(boss.clone(), true).await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("require_2fa_for_staff")).await;
-    assert_eq!(require(ada.clone(), true).await.status(), StatusCode::FORBIDDEN);
+    assert_error(
+        r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("require_2fa_for_staff"),
+    )
+    .await;
+    assert_eq!(
+        require(ada.clone(), true).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let step = step_now();
     let (boss_secret, _) = enrol(app, &boss, step).await;
     let r = require(boss.clone(), true).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.json::<Value>().await.unwrap()["require_2fa_for_staff"], true);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["require_2fa_for_staff"],
+        true
+    );
 
     // Cleo, an administrator without it: the API refuses everything but enrolment...
     let r = app.get(Some(&cleo), "/api/v1/members").await;
@@ -434,12 +506,26 @@ async fn staff_without_two_factor_can_only_enrol_where_it_is_required() {
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(r.headers()["location"], "/settings/two-factor", "{path}");
     }
-    let page = browser.get(app.url("/settings/two-factor")).send().await.unwrap();
+    let page = browser
+        .get(app.url("/settings/two-factor"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("requires two-factor sign-in of its staff"));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("requires two-factor sign-in of its staff"));
     // Members and enrolled administrators carry on.
-    assert_eq!(app.get(Some(&ada), "/api/v1/members").await.status(), StatusCode::OK);
-    assert_eq!(app.get(Some(&boss), "/api/v1/members").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(Some(&ada), "/api/v1/members").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(Some(&boss), "/api/v1/members").await.status(),
+        StatusCode::OK
+    );
     // An administrator cannot turn it off while it is required.
     let r = app
         .send_json(
@@ -453,7 +539,10 @@ async fn staff_without_two_factor_can_only_enrol_where_it_is_required() {
 
     // Once cleo enrols, she is free.
     enrol(app, &cleo, step_now()).await;
-    assert_eq!(app.get(Some(&cleo), "/api/v1/members").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(Some(&cleo), "/api/v1/members").await.status(),
+        StatusCode::OK
+    );
     let r = browser.get(app.url("/admin")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // The admin page shows the setting on.

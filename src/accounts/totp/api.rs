@@ -28,7 +28,10 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn status(State(state): State<AppState>, User(user): User) -> Result<Json<serde_json::Value>> {
+async fn status(
+    State(state): State<AppState>,
+    User(user): User,
+) -> Result<Json<serde_json::Value>> {
     let id = user.account.id;
     let enabled = store::is_enabled(&state.db, id).await?;
     let left = if enabled {

@@ -35,7 +35,9 @@ pub fn new_secret() -> String {
 }
 
 fn base32_encode(bytes: &[u8]) -> String {
-    totp_rs::Secret::Raw(bytes.to_vec()).to_encoded().to_string()
+    totp_rs::Secret::Raw(bytes.to_vec())
+        .to_encoded()
+        .to_string()
 }
 
 /// The generator of a stored secret, labelled for authenticator apps with the space's name and
@@ -71,7 +73,12 @@ pub fn matching_step(totp: &TOTP, given: &str, unix_seconds: u64) -> Option<u64>
     let now = step_of(unix_seconds);
     [now.saturating_sub(1), now, now + 1]
         .into_iter()
-        .find(|step| constant_time_eq(totp.generate(step * STEP_SECONDS).as_bytes(), given.as_bytes()))
+        .find(|step| {
+            constant_time_eq(
+                totp.generate(step * STEP_SECONDS).as_bytes(),
+                given.as_bytes(),
+            )
+        })
 }
 
 /// Six digits, with spaces (as apps show "123 456") removed; `None` for anything else.
@@ -147,7 +154,10 @@ mod tests {
         assert_eq!(matching_step(&totp, "28708", 59), None);
         assert_eq!(matching_step(&totp, "abcdef", 59), None);
         let uri = totp.get_url();
-        assert!(uri.starts_with("otpauth://totp/Harbour%20%20Works:%40ada?secret="), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Harbour%20%20Works:%40ada?secret="),
+            "{uri}"
+        );
     }
 
     #[test]
@@ -161,7 +171,10 @@ mod tests {
         let code = &codes[0];
         assert_eq!(code.len(), 11);
         let hash = recovery_hash(code).unwrap();
-        assert_eq!(recovery_hash(&code.to_uppercase().replace('-', " ")), Some(hash));
+        assert_eq!(
+            recovery_hash(&code.to_uppercase().replace('-', " ")),
+            Some(hash)
+        );
         assert_eq!(recovery_hash("123456"), None);
         assert_eq!(recovery_hash("0000000000"), None);
     }

@@ -100,13 +100,19 @@ pub async fn confirm_enrolment(
     };
     let totp = super::generator(&row.secret, "", &account.handle)?;
     let Some(step) = super::matching_step(&totp, given, unix_now()) else {
-        return Err(Error::invalid("code", "is wrong: check your app's clock and try again"));
+        return Err(Error::invalid(
+            "code",
+            "is wrong: check your app's clock and try again",
+        ));
     };
     let codes = super::new_recovery_codes();
     let hashes = hashes_of(&codes)?;
     let mut tx = state.db.begin_write().await?;
     if !store::use_step(&mut tx, account.id, step as i64, true).await? {
-        return Err(Error::invalid("code", "was already used; wait for the next one"));
+        return Err(Error::invalid(
+            "code",
+            "was already used; wait for the next one",
+        ));
     }
     store::replace_recovery_codes(&mut tx, account.id, &hashes).await?;
     tx.commit().await?;

@@ -37,7 +37,11 @@ pub fn router() -> Router<AppState> {
 
 /// The redirect after a right password when a second step is due: the challenge cookie and
 /// the code page.
-pub async fn second_step_redirect(state: &AppState, account_id: i64, next: &str) -> Result<Response> {
+pub async fn second_step_redirect(
+    state: &AppState,
+    account_id: i64,
+    next: &str,
+) -> Result<Response> {
     let token = service::start_challenge(state, account_id).await?;
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("next", next)

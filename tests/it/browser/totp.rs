@@ -40,11 +40,7 @@ async fn enrol_journey(app: &TestApp, b: &Browser) -> Result<()> {
     expect_text(b, "#two-factor-status", "off").await?;
     submit(b, "#setup-form").await?;
     b.find(".qr-code svg").await?;
-    let secret: String = b
-        .text("#totp-secret")
-        .await?
-        .split_whitespace()
-        .collect();
+    let secret: String = b.text("#totp-secret").await?.split_whitespace().collect();
     ensure!(secret.len() == 32, "the secret shown is {secret:?}");
 
     // The first code from the "app" turns it on and shows the recovery codes once.
@@ -69,7 +65,11 @@ async fn enrol_journey(app: &TestApp, b: &Browser) -> Result<()> {
     b.wait_for_path("/login/code").await?;
     expect_text(b, "h1", "Enter your code").await?;
     ensure!(
-        b.find(".account-nav").await?.text().await?.contains("Sign in"),
+        b.find(".account-nav")
+            .await?
+            .text()
+            .await?
+            .contains("Sign in"),
         "signed in before the code"
     );
     b.fill("#code-form #code", &code(&secret, step + 1)).await?;
@@ -87,12 +87,7 @@ async fn totp_recovery_code_works_once_journey() {
     app.open_registration(&admin).await;
     let ada = app.member("ada").await;
     let (_, codes) = enrol(&app, &ada, step_now()).await;
-    super::run_scenario(
-        RECOVERY,
-        &browser,
-        recovery_journey(&app, &browser, &codes),
-    )
-    .await;
+    super::run_scenario(RECOVERY, &browser, recovery_journey(&app, &browser, &codes)).await;
 }
 
 async fn recovery_journey(app: &TestApp, b: &Browser, codes: &[String]) -> Result<()> {
@@ -110,7 +105,11 @@ async fn recovery_journey(app: &TestApp, b: &Browser, codes: &[String]) -> Resul
     submit(b, "#code-form").await?;
     expect_text(b, "#code-error", "wrong or was already used").await?;
     ensure!(
-        b.find(".account-nav").await?.text().await?.contains("Sign in"),
+        b.find(".account-nav")
+            .await?
+            .text()
+            .await?
+            .contains("Sign in"),
         "a used recovery code signed in"
     );
 
