@@ -549,3 +549,48 @@ async fn staff_without_two_factor_can_only_enrol_where_it_is_required() {
     assert!(r.text().await.unwrap().contains("id=\"require_2fa_for_staff\" name=\"require_2fa_for_staff\" type=\"checkbox\" value=\"on\" checked"));
     let _ = ADMIN_PASSWORD;
 }
+
+/// Requests `n` API tokens at once for ada with the same `code` (each request on its own
+/// task); returns how many were made, and checks every other answer is a refusal (a wrong or
+/// used code, or throttled).
+async fn tokens_at_once(app: &TestApp, code: &str, n: usize) -> usize {
+    let body = json!({"login": "ada", "password": PASSWORD, "code": code});
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let client = app.api.clone();
+            let url = app.url("/api/v1/tokens");
+            let body = body.clone();
+            tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status() })
+        })
+        .collect();
+    let mut made = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            StatusCode::CREATED => made += 1,
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected answer {other}"),
+        }
+    }
+    made
+}
+
+#[tokio::test]
+async fn a_code_sent_many_times_at_once_is_accepted_once() {
+    // A recovery code.
+    let (app, admin) = TestApp::spawn_set_up().await;
+    app.open_registration(&admin).await;
+    let ada = app.member("ada").await;
+    let step = step_now();
+    let (secret, codes) = enrol(&app, &ada, step).await;
+    assert_eq!(tokens_at_once(&app, &codes[0], 8).await, 1);
+    assert_eq!(status(&app, &ada).await["recovery_codes_left"], 9);
+    drop(app);
+
+    // A TOTP code, on an instance whose throttle has counted nothing yet.
+    let (app, admin) = TestApp::spawn_set_up().await;
+    app.open_registration(&admin).await;
+    let ada = app.member("ada").await;
+    let (secret2, _) = enrol(&app, &ada, step).await;
+    assert_ne!(secret, secret2);
+    assert_eq!(tokens_at_once(&app, &code(&secret2, step + 1), 8).await, 1);
+}
