@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(spaces::api::router())
         .merge(accounts::api::router())
+        .merge(accounts::totp::api::router())
         .merge(companies::api::router())
         .merge(admin::domains_api::router())
         .merge(admin::deliveries_api::router())
@@ -37,12 +38,17 @@ pub fn router(state: AppState) -> Router {
         .merge(events::api::router())
         .merge(calendar::api::router())
         .fallback(web::not_found)
+        .layer(from_fn_with_state(
+            state.clone(),
+            accounts::totp::guard::require_staff_2fa,
+        ))
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
 
     let pages = Router::new()
         .merge(spaces::web::router())
         .merge(accounts::web::router())
+        .merge(accounts::totp::web::router())
         .merge(companies::web::router())
         .merge(admin::domains_web::router())
         .merge(admin::deliveries_web::router())
@@ -56,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::web::router())
         .merge(web::router())
         .fallback(web::not_found)
+        .layer(from_fn_with_state(
+            state.clone(),
+            accounts::totp::guard::require_staff_2fa,
+        ))
         .layer(from_fn_with_state(
             state.clone(),
             spaces::web::require_setup,
@@ -153,6 +163,11 @@ async fn housekeeping(state: AppState) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+        match accounts::totp::store::delete_expired_challenges(&state.db).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sign-in challenges removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sign-in challenges"),
         }
         match federation::inbox::prune(&state.db).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "old processed activities removed"),

@@ -71,6 +71,9 @@ struct TokenRequest {
     password: String,
     #[serde(default)]
     label: String,
+    /// A code from the authenticator app (or a recovery code) when two-factor sign-in is on.
+    #[serde(default)]
+    code: String,
 }
 
 async fn create_token(
@@ -79,6 +82,7 @@ async fn create_token(
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Response> {
     let account = register::authenticate(&state, &body.login, &body.password, client).await?;
+    super::totp::service::check_for_token(&state, &account, &body.code, client).await?;
     let label: String = body.label.chars().take(100).collect();
     let token = session::issue_api_token(&state, account.id, &label).await?;
     Ok((

@@ -1,5 +1,5 @@
 //! Members of the space: accounts, passwords, sessions and API tokens, sign-up and sign-in,
-//! profiles and avatars.
+//! two-factor sign-in (TOTP), profiles and avatars.
 
 pub mod actor;
 pub mod api;
@@ -11,6 +11,7 @@ pub mod register;
 pub mod session;
 pub mod store;
 pub mod throttle;
+pub mod totp;
 pub mod web;
 
 pub use model::{Account, ProfileLink};

@@ -88,6 +88,10 @@ async fn login(
     let next = safe_next(form.next.as_deref());
     match register::authenticate(&state, &form.login, &form.password, client).await {
         Ok(account) => {
+            // With two-factor sign-in on, no session until the code is right.
+            if super::totp::store::is_enabled(&state.db, account.id).await? {
+                return super::totp::web::second_step_redirect(&state, account.id, &next).await;
+            }
             let token = session::start_web_session(&state, account.id).await?;
             Ok(with_cookie(
                 Redirect::to(&next).into_response(),
@@ -116,7 +120,7 @@ async fn logout(State(state): State<AppState>, User(user): User) -> Result<Respo
     ))
 }
 
-fn with_cookie(mut response: Response, cookie: &str) -> Response {
+pub(crate) fn with_cookie(mut response: Response, cookie: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }

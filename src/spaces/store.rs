@@ -131,3 +131,22 @@ pub async fn revoke_invite(db: &Db, code: &str) -> Result<bool> {
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Whether staff must use two-factor sign-in (`require_2fa_for_staff`, added by the TOTP
+/// migration).
+pub async fn require_2fa_for_staff(db: &Db) -> Result<bool> {
+    let on: Option<i64> =
+        sqlx::query_scalar("SELECT require_2fa_for_staff FROM space WHERE id = 1")
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(on.unwrap_or(0) != 0)
+}
+
+pub async fn set_require_2fa_for_staff(db: &Db, on: bool) -> Result<()> {
+    sqlx::query("UPDATE space SET require_2fa_for_staff = $1, updated_at = $2 WHERE id = 1")
+        .bind(on as i64)
+        .bind(now_ms())
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}

@@ -169,6 +169,7 @@ struct AdminPage {
     mode: RegistrationMode,
     invites: Vec<Invite>,
     base_url: String,
+    require_2fa_for_staff: bool,
     errors: FieldErrors,
 }
 
@@ -194,6 +195,7 @@ impl AdminPage {
             mode: space.registration_mode,
             invites: store::live_invites(&state.db).await?,
             base_url: state.config.base_url(),
+            require_2fa_for_staff: store::require_2fa_for_staff(&state.db).await?,
             errors,
         })
     }

@@ -21,3 +21,4 @@ mod projects;
 mod races;
 mod spaces;
 mod support;
+mod totp;

@@ -13,6 +13,7 @@ mod events;
 mod hostile;
 mod journey;
 mod projects;
+mod totp;
 mod two_spaces;
 mod two_spaces_work;
 pub mod webdriver;
