@@ -670,7 +670,6 @@ fn a_groups_announce_of_a_members_create_and_delete() {
         Some("https://guildhall.example/tasks/5")
     );
     // A hostile id inside the announced activity fails the whole announce.
-    let mut doc = doc;
     doc["object"]["id"] = json!("javascript:alert(1)");
     refused(doc);
 }
