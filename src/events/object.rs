@@ -111,6 +111,7 @@ pub fn event(event: &Event, followers: &str, replies: &[String]) -> Value {
                 address_locality: field(&event.locality),
                 address_country: field(&event.country),
             }),
+            url: None,
         }
     });
     // Mobilizon reads the online address from a `Link` attachment named "Website".
@@ -148,7 +149,7 @@ pub fn event(event: &Event, followers: &str, replies: &[String]) -> Value {
         event_status: Some(event_status(event.status).into()),
         ical_status: Some(event.status.ical().into()),
         replies: Some(Collection::of_links(replies.to_vec())),
-        location,
+        location: location.map(OneOrMany::One),
         attachment: website,
         maximum_attendee_capacity: event.capacity,
         remaining_attendee_capacity: event

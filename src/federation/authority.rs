@@ -6,9 +6,8 @@
 //! Mobilizon) anyone else there is a stranger. A refusal is logged here, once, and the caller
 //! changes nothing (the inbox has already answered 202).
 
-use serde_json::Value;
-
-use super::remote::{id_of, RemoteActor};
+use super::remote::RemoteActor;
+use super::wire::Activity;
 
 /// Whether `actor` is `owner`, the stored owner of `object`; otherwise logs the refused `action`.
 pub fn is_owner(actor: &RemoteActor, owner: &str, object: &str, action: &str) -> bool {
@@ -25,14 +24,12 @@ pub fn is_owner(actor: &RemoteActor, owner: &str, object: &str, action: &str) ->
     false
 }
 
-/// Whether an `Undo` (or other wrapper) sent by `actor` names an activity of `actor`'s own: the
-/// embedded activity's `actor` is the sender, or it names none (then only the sender's own
-/// records can match). Otherwise logs the refusal.
-pub fn own_activity(actor: &RemoteActor, inner: &Value, action: &str) -> bool {
-    match inner.get("actor").and_then(id_of) {
-        None => true,
-        Some(owner) => is_owner(actor, owner, id_of(inner).unwrap_or_default(), action),
-    }
+/// Whether an `Undo` (or other wrapper) sent by `actor` embeds an activity of `actor`'s own: the
+/// embedded activity's `actor` (which the typed layer requires) is the sender. Otherwise logs
+/// the refusal. (An `Undo` naming the activity by id alone can only match the sender's own
+/// records: see the callers.)
+pub fn own_activity(actor: &RemoteActor, inner: &Activity, action: &str) -> bool {
+    is_owner(actor, inner.actor.as_str(), inner.id.as_str(), action)
 }
 
 #[cfg(test)]
@@ -82,16 +79,21 @@ mod tests {
     }
 
     #[test]
-    fn an_undo_names_the_senders_own_activity_or_none() {
+    fn an_undo_names_the_senders_own_activity() {
         let me = actor("https://gamma.example/users/me");
-        let mine = json!({"type": "Follow", "actor": "https://gamma.example/users/me"});
-        let mine_as_object =
-            json!({"type": "Like", "actor": {"id": "https://gamma.example/users/me"}});
-        let unnamed = json!({"type": "Follow", "object": "https://alpha.example/members/ada"});
-        let theirs = json!({"type": "Follow", "actor": "https://gamma.example/users/other"});
+        let read = |doc: serde_json::Value| {
+            crate::federation::wire::parse_value::<Activity>(&doc, false).unwrap()
+        };
+        let id = "https://gamma.example/a/1";
+        let mine =
+            read(json!({"id": id, "type": "Follow", "actor": "https://gamma.example/users/me"}));
+        let mine_as_object = read(
+            json!({"id": id, "type": "Like", "actor": {"id": "https://gamma.example/users/me"}}),
+        );
+        let theirs =
+            read(json!({"id": id, "type": "Follow", "actor": "https://gamma.example/users/other"}));
         assert!(own_activity(&me, &mine, "Undo"));
         assert!(own_activity(&me, &mine_as_object, "Undo"));
-        assert!(own_activity(&me, &unnamed, "Undo"));
         assert!(!own_activity(&me, &theirs, "Undo"));
     }
 }

@@ -6,6 +6,7 @@ pub mod client;
 pub mod context;
 pub mod crypto;
 pub mod delivery;
+pub mod fetch;
 pub mod follows;
 pub mod html;
 pub mod ids;

@@ -1,6 +1,7 @@
-//! The one inbound dispatcher. A stored activity is read once into an [`Inbound`] (its kind and
-//! its object's kind, see [`classify`]), and one `match` hands it to the handler of the feature
-//! that owns it. A combination nobody handles is logged once and ignored.
+//! The one inbound dispatcher. A stored activity, read once into the typed wire layer by the
+//! inbox processor ([`crate::hub::inbound`]), is classified into an [`Inbound`] (its kind and
+//! its object's kind, see [`classify`]), and one `match` hands it, typed, to the handler of the
+//! feature that owns it. A combination nobody handles is logged once and ignored.
 //!
 //! Adding an activity is one variant (classified in [`classify`]), one arm here and one handler
 //! in the owning feature.
@@ -10,7 +11,8 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::events::inbound as events;
 use crate::federation::authority;
-use crate::federation::remote::{self, id_of};
+use crate::federation::remote;
+use crate::federation::wire::Activity;
 use crate::hub::follows;
 use crate::hub::inbound::actor;
 use crate::hub::inbound::classify::classify;
@@ -19,17 +21,20 @@ use crate::posts::inbound::{self as posts, Reaction};
 use crate::projects::federate as projects;
 use crate::state::AppState;
 
-/// What a stored activity does here; `actor_uri` is the verified sender.
-pub async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Result<()> {
+/// What a stored activity does here; `actor_uri` is the verified sender. `raw` is the body as
+/// received, read by no handler: it is only relayed (a group's `Announce` of a member's
+/// activity) or echoed (the `Follow` an `Accept` carries) unchanged.
+pub async fn handle(
+    state: &AppState,
+    activity: &Activity,
+    raw: &Value,
+    actor_uri: &str,
+) -> Result<()> {
     let Some(actor) = remote::by_uri(&state.db, actor_uri).await? else {
         return Ok(());
     };
     let inbound = classify(state, activity, &actor).await?;
-    let kind = activity
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let object = activity.get("object").unwrap_or(&Value::Null);
+    let kind = activity.kind_name.as_str();
     let actor = &actor;
     match inbound {
         Inbound::Create(Object::Event(doc)) | Inbound::Update(Object::Event(doc)) => {
@@ -38,22 +43,23 @@ pub async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Resu
         Inbound::Create(Object::GroupItem { project })
         | Inbound::Update(Object::GroupItem { project })
         | Inbound::Delete(Deleted::GroupItem { project }) => {
-            let id = id_of(object).unwrap_or_default();
+            let id = activity.object_id().map(|u| u.as_str()).unwrap_or_default();
             projects::on_item_outside_announce(actor, &project, id, kind);
             Ok(())
         }
-        Inbound::Create(Object::Task(project)) | Inbound::Update(Object::Task(project)) => {
-            projects::on_task(state, &project, activity, object, actor).await
+        Inbound::Create(Object::Task(project, task))
+        | Inbound::Update(Object::Task(project, task)) => {
+            projects::on_task(state, &project, raw, &task, actor).await
         }
-        Inbound::Create(Object::ProjectNote(project))
-        | Inbound::Update(Object::ProjectNote(project)) => {
-            projects::on_note(state, &project, activity, object, actor).await
+        Inbound::Create(Object::ProjectNote(project, note))
+        | Inbound::Update(Object::ProjectNote(project, note)) => {
+            projects::on_note(state, &project, raw, &note, actor).await
         }
-        Inbound::Create(Object::Comment(project)) => {
-            projects::on_comment(state, &project, activity, object, actor, false).await
+        Inbound::Create(Object::Comment(project, note)) => {
+            projects::on_comment(state, &project, activity, raw, &note, actor, false).await
         }
-        Inbound::Update(Object::Comment(project)) => {
-            projects::on_comment(state, &project, activity, object, actor, true).await
+        Inbound::Update(Object::Comment(project, note)) => {
+            projects::on_comment(state, &project, activity, raw, &note, actor, true).await
         }
         Inbound::Create(Object::Post(doc)) => posts::on_create(state, &doc, actor, false).await,
         Inbound::Update(Object::Post(doc)) => posts::on_create(state, &doc, actor, true).await,
@@ -66,24 +72,26 @@ pub async fn handle(state: &AppState, activity: &Value, actor_uri: &str) -> Resu
             authority::is_owner(actor, &target, &target, "Delete");
             Ok(())
         }
-        Inbound::Follow => follows::on_follow(state, activity, actor).await,
+        Inbound::Follow => follows::on_follow(state, activity, raw, actor).await,
         Inbound::Accept(Answered::Join(p)) => events::on_answer(state, &p, actor, true).await,
         Inbound::Reject(Answered::Join(p)) => events::on_answer(state, &p, actor, false).await,
         Inbound::Accept(Answered::Follow) => follows::on_answer(state, activity, actor, true).await,
         Inbound::Reject(Answered::Follow) => {
             follows::on_answer(state, activity, actor, false).await
         }
-        Inbound::Undo(Undone::Join(event)) => {
-            events::on_undo_join(state, object, actor, &event).await
+        Inbound::Undo(Undone::Join(event, join)) => {
+            events::on_undo_join(state, &join, actor, &event).await
         }
         Inbound::Undo(Undone::JoinById(p)) => events::on_undo_join_by_id(state, &p, actor).await,
-        Inbound::Undo(Undone::Like) => {
-            posts::on_undo_reaction(state, object, actor, Reaction::Like).await
+        Inbound::Undo(Undone::Like(like)) => {
+            posts::on_undo_reaction(state, &like, actor, Reaction::Like).await
         }
-        Inbound::Undo(Undone::Announce) => {
-            posts::on_undo_reaction(state, object, actor, Reaction::Announce).await
+        Inbound::Undo(Undone::Announce(boost)) => {
+            posts::on_undo_reaction(state, &boost, actor, Reaction::Announce).await
         }
-        Inbound::Undo(Undone::Follow) => follows::on_undo_follow(state, object, actor).await,
+        Inbound::Undo(Undone::Follow(follow)) => {
+            follows::on_undo_follow(state, &follow, actor).await
+        }
         Inbound::Undo(Undone::FollowById(id)) => follows::on_undo_by_id(state, &id, actor).await,
         Inbound::Join(event) => events::on_join(state, activity, actor, &event).await,
         Inbound::Leave(event) => events::on_leave(state, actor, &event).await,

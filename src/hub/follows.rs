@@ -14,8 +14,9 @@ use crate::accounts::Account;
 use crate::error::{Error, Result};
 use crate::federation::follows::{self, Follow};
 use crate::federation::local::{Identity, LocalActor};
-use crate::federation::remote::{self, id_of, RemoteActor};
+use crate::federation::remote::{self, RemoteActor};
 use crate::federation::urls::Urls;
+use crate::federation::wire::Activity;
 use crate::federation::{activities, authority, delivery};
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
@@ -205,18 +206,21 @@ pub async fn answer_request(
 
 // --- inbound --------------------------------------------------------------------------------
 
-/// `Follow` from a remote actor to a local one.
-pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -> Result<()> {
+/// `Follow` from a remote actor to a local one. `raw` is the Follow as received, echoed in the
+/// `Accept` unchanged.
+pub async fn on_follow(
+    state: &AppState,
+    activity: &Activity,
+    raw: &Value,
+    from: &RemoteActor,
+) -> Result<()> {
     let urls = Urls::new(&state.config);
-    let object = activity.get("object").and_then(id_of).unwrap_or_default();
+    let object = activity.object_id().map(|u| u.as_str()).unwrap_or_default();
     let Some(target) = actors::by_uri(state, object).await? else {
         tracing::info!(object, "follow of an unknown local actor ignored");
         return Ok(());
     };
-    let activity_uri = activity
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let activity_uri = activity.id.as_str();
     let followee = target.uri(&urls);
     // What the follow was, the follow as it is now and the notification, in one transaction:
     // the follower is never listed before the people behind the target are told, and a
@@ -231,7 +235,7 @@ pub async fn on_follow(state: &AppState, activity: &Value, from: &RemoteActor) -
     }
     tx.commit().await?;
     if accepted {
-        let answer = activities::answer_follow(&urls, true, &target.uri(&urls), activity);
+        let answer = activities::answer_follow(&urls, true, &target.uri(&urls), raw);
         follows::send(
             state,
             &target,
@@ -300,12 +304,11 @@ async fn notify_follow(
 /// `Accept` or `Reject` of a Follow a local member sent.
 pub async fn on_answer(
     state: &AppState,
-    activity: &Value,
+    activity: &Activity,
     from: &RemoteActor,
     accepted: bool,
 ) -> Result<()> {
-    let object = activity.get("object").unwrap_or(&Value::Null);
-    let follow_id = id_of(object).unwrap_or_default();
+    let follow_id = activity.object_id().map(|u| u.as_str()).unwrap_or_default();
     // The follow this answers: by the Follow's id, or by the embedded Follow's actor.
     let by_id = if follow_id.is_empty() {
         None
@@ -314,8 +317,8 @@ pub async fn on_answer(
     };
     let follow = match by_id {
         Some(f) => Some(f),
-        None => match object.get("actor").and_then(id_of) {
-            Some(follower) => follows::get(&state.db, follower, &from.uri).await?,
+        None => match activity.embedded_activity() {
+            Some(follow) => follows::get(&state.db, follow.actor.as_str(), &from.uri).await?,
             None => None,
         },
     };
@@ -363,11 +366,11 @@ pub async fn on_answer(
 }
 
 /// `Undo` of a Follow: the remote actor stops following.
-pub async fn on_undo_follow(state: &AppState, inner: &Value, from: &RemoteActor) -> Result<()> {
+pub async fn on_undo_follow(state: &AppState, inner: &Activity, from: &RemoteActor) -> Result<()> {
     if !authority::own_activity(from, inner, "Undo Follow") {
         return Ok(());
     }
-    let followee = inner.get("object").and_then(id_of).unwrap_or_default();
+    let followee = inner.object_id().map(|u| u.as_str()).unwrap_or_default();
     follows::remove(&state.db, &from.uri, followee).await?;
     Ok(())
 }

@@ -2,21 +2,19 @@
 //! and `Like`, `Announce` and their `Undo` on local posts, one handler each; the inbound
 //! dispatcher (`crate::hub::dispatch`) chooses which. A post is kept only when someone
 //! here wants it: a local actor follows its author, it names a local actor, or it answers
-//! something we hold. Everything is checked and sanitised before it is stored; what fails is
-//! logged and dropped.
-
-use serde_json::Value;
+//! something we hold. Documents arrive typed (`crate::federation::wire`, addresses checked);
+//! everything is checked and sanitised before it is stored; what fails is logged and dropped.
 
 use super::model::{NewPost, Post, Visibility};
 use super::store;
 use super::targets;
 use crate::error::Result;
-use crate::federation::link::{self, RemoteUrl};
+use crate::federation::link::RemoteUrl;
 use crate::federation::local::LocalActor;
-use crate::federation::protocol::AS_PUBLIC;
-use crate::federation::remote::{self, id_of, sanitize_html, RemoteActor};
+use crate::federation::remote::{sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
-use crate::federation::{authority, policy};
+use crate::federation::wire::{self, Activity, Link, Note, ObjectOrLink, AS_PUBLIC};
+use crate::federation::{authority, fetch};
 use crate::hub::actors;
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
@@ -24,13 +22,12 @@ use crate::storage::now_ms;
 
 /// Largest content accepted from a peer, in bytes of HTML.
 pub const MAX_REMOTE_CONTENT: usize = 100_000;
-const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question"];
 
 /// A `Create` or `Update` of a note, article, page or question, `document` being the object
 /// (embedded, or fetched from the author's server by the dispatcher).
 pub async fn on_create(
     state: &AppState,
-    document: &Value,
+    document: &Note,
     actor: &RemoteActor,
     update: bool,
 ) -> Result<()> {
@@ -41,13 +38,24 @@ pub async fn on_create(
 /// announced): fetched from its origin then, and kept only when it is a post.
 pub async fn on_create_named(
     state: &AppState,
-    object: &Value,
+    object: &ObjectOrLink<wire::Object>,
     actor: &RemoteActor,
     update: bool,
 ) -> Result<()> {
-    match object_document(state, object, actor).await {
-        Some(document) if is_post(&document) => receive_post(state, &document, actor, update).await,
-        _ => Ok(()),
+    let fetched;
+    let document = match object {
+        ObjectOrLink::Object(o) => o.as_ref(),
+        ObjectOrLink::Link(uri) => match fetch::object(state, uri.as_str(), &actor.host).await {
+            Some(o) => {
+                fetched = o;
+                &fetched
+            }
+            None => return Ok(()),
+        },
+    };
+    match as_post(document) {
+        Some(note) => receive_post(state, note, actor, update).await,
+        None => Ok(()),
     }
 }
 
@@ -74,7 +82,7 @@ pub async fn reactable(state: &AppState, uri: &str) -> Result<Option<Post>> {
 /// A `Like` of a local post.
 pub async fn on_like(
     state: &AppState,
-    activity: &Value,
+    activity: &Activity,
     post: &Post,
     actor: &RemoteActor,
 ) -> Result<()> {
@@ -84,7 +92,7 @@ pub async fn on_like(
 /// An `Announce` (boost) of a local post; only public posts are boosted.
 pub async fn on_announce(
     state: &AppState,
-    activity: &Value,
+    activity: &Activity,
     post: &Post,
     actor: &RemoteActor,
 ) -> Result<()> {
@@ -112,15 +120,12 @@ impl Reaction {
 
 async fn react(
     state: &AppState,
-    activity: &Value,
+    activity: &Activity,
     post: &Post,
     actor: &RemoteActor,
     reaction: Reaction,
 ) -> Result<()> {
-    let id = activity
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let id = activity.id.as_str();
     let mut tx = state.db.begin_write().await?;
     let new = store::add_reaction(&mut tx, post.id, &actor.uri, reaction.stored(), id).await?;
     if new {
@@ -147,16 +152,16 @@ async fn react(
 /// An `Undo` of the sender's own `Like` or `Announce` (`inner`).
 pub async fn on_undo_reaction(
     state: &AppState,
-    inner: &Value,
+    inner: &Activity,
     actor: &RemoteActor,
     reaction: Reaction,
 ) -> Result<()> {
     if !authority::own_activity(actor, inner, "Undo") {
         return Ok(());
     }
-    let inner_id = id_of(inner).unwrap_or_default();
-    let post = match inner.get("object").and_then(id_of) {
-        Some(uri) => store::by_uri(&state.db, uri).await?.map(|p| p.id),
+    let inner_id = inner.id.as_str();
+    let post = match inner.object_id() {
+        Some(uri) => store::by_uri(&state.db, uri.as_str()).await?.map(|p| p.id),
         None => None,
     };
     let mut tx = state.db.begin_write().await?;
@@ -165,60 +170,28 @@ pub async fn on_undo_reaction(
     Ok(())
 }
 
-/// Whether an object is of a type kept as a post.
-pub fn is_post(object: &Value) -> bool {
-    object
-        .get("type")
-        .and_then(Value::as_str)
-        .is_some_and(|t| POST_TYPES.contains(&t))
+/// The written post an object is, if it is of a type kept as a post (`Note`, `Article`,
+/// `Page`, `Question`).
+pub fn as_post(object: &wire::Object) -> Option<&Note> {
+    object.as_note()
 }
 
-/// The embedded object, or the document fetched from its origin when only its id was sent.
-async fn object_document(state: &AppState, object: &Value, actor: &RemoteActor) -> Option<Value> {
-    if object.is_object() {
-        return Some(object.clone());
-    }
-    let uri = object.as_str()?;
-    if policy::authority_of(uri).as_deref() != Some(actor.host.as_str()) {
-        return None;
-    }
-    let signer = remote::instance_signer(state).await.ok()?;
-    match state.client.get_json(uri, Some(&signer)).await {
-        Ok(doc) if id_of(&doc) == Some(uri) => Some(doc),
-        Ok(_) => None,
-        Err(e) => {
-            tracing::info!(object = uri, error = %e, "a post named by id could not be fetched");
-            None
-        }
-    }
-}
-
-/// The addresses in `to`, `cc` and `audience` (each a string or a list).
-fn addresses(object: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for field in ["to", "cc", "audience"] {
-        match object.get(field) {
-            Some(Value::String(s)) => out.push(s.clone()),
-            Some(Value::Array(items)) => {
-                out.extend(items.iter().filter_map(id_of).map(str::to_string))
-            }
-            _ => {}
-        }
-    }
-    out.retain(|a| a.len() <= 2000);
+/// The addresses in `to`, `cc` and `audience`.
+fn addresses(object: &Note) -> Vec<String> {
+    let a = &object.address;
+    let mut out: Vec<String> = [&a.to, &a.cc]
+        .into_iter()
+        .flatten()
+        .flat_map(|list| list.0.iter())
+        .chain(a.audience.as_ref().map(Link::get))
+        .map(|u| u.as_str().to_string())
+        .collect();
     out.truncate(500);
     out
 }
 
-fn is_public(address: &str) -> bool {
-    address == AS_PUBLIC || address == "as:Public" || address == "Public"
-}
-
-fn text(object: &Value, field: &str, max: usize) -> String {
-    let raw = object
-        .get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+fn text(v: Option<&str>, max: usize) -> String {
+    let raw = v.unwrap_or_default();
     // Titles and warnings are plain text: tags go, entities stay as written for the template to
     // escape.
     let mut out = String::new();
@@ -234,51 +207,30 @@ fn text(object: &Value, field: &str, max: usize) -> String {
     out.trim().chars().take(max).collect()
 }
 
-fn time(object: &Value, field: &str) -> Option<i64> {
-    object
-        .get(field)
-        .and_then(Value::as_str)
-        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+fn time(v: Option<&String>) -> Option<i64> {
+    v.and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.timestamp_millis())
 }
 
 /// Validates and stores (or updates) a remote post; logs and drops what fails.
 async fn receive_post(
     state: &AppState,
-    object: &Value,
+    object: &Note,
     actor: &RemoteActor,
     update: bool,
 ) -> Result<()> {
     let urls = Urls::new(&state.config);
-    let dev_http = state.config.dev_http;
-    let Some(raw_id) = object.get("id").and_then(Value::as_str) else {
-        tracing::info!(actor = %actor.uri, "a post without an id was dropped");
-        return Ok(());
-    };
-    let id = match RemoteUrl::parse(raw_id, dev_http) {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::warn!(actor = %actor.uri, host = %actor.host, error = %e, "a post whose id is not an https address was refused");
-            return Ok(());
-        }
-    };
+    let id = &object.id;
     let uri = id.as_str();
     if id.authority() != actor.host {
         tracing::info!(post = uri, actor = %actor.uri, "a post from another host was dropped");
         return Ok(());
     }
-    let author = object.get("attributedTo").and_then(|a| match a {
-        Value::Array(items) => items.first().and_then(id_of),
-        other => id_of(other),
-    });
-    if author != Some(actor.uri.as_str()) {
+    if object.author().map(RemoteUrl::as_str) != Some(actor.uri.as_str()) {
         tracing::info!(post = uri, actor = %actor.uri, "a post attributed to someone else was dropped");
         return Ok(());
     }
-    let raw_content = object
-        .get("content")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let raw_content = object.content.as_deref().unwrap_or_default();
     if raw_content.len() > MAX_REMOTE_CONTENT {
         tracing::info!(
             post = uri,
@@ -290,7 +242,7 @@ async fn receive_post(
     let content = sanitize_html(raw_content);
     let to = addresses(object);
     let followers = actor.followers.clone().unwrap_or_default();
-    let visibility = if to.iter().any(|a| is_public(a)) {
+    let visibility = if to.iter().any(|a| a == AS_PUBLIC) {
         Visibility::Public
     } else if !followers.is_empty() && to.contains(&followers) {
         Visibility::Followers
@@ -299,43 +251,30 @@ async fn receive_post(
     };
     let mut mentioned: Vec<String> = Vec::new();
     let mut tags: Vec<String> = Vec::new();
-    if let Some(Value::Array(items)) = object.get("tag") {
-        for t in items.iter().take(100) {
-            match t.get("type").and_then(Value::as_str) {
-                Some("Mention") => match t
-                    .get("href")
-                    .and_then(Value::as_str)
-                    .map(|h| RemoteUrl::parse(h, dev_http))
-                {
-                    Some(Ok(href)) => mentioned.push(href.into_string()),
-                    Some(Err(e)) => {
-                        tracing::warn!(post = uri, error = %e, "a mention's address was dropped")
-                    }
-                    None => {}
-                },
-                Some("Hashtag") => {
-                    let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
-                    let name = name.trim_start_matches('#').to_lowercase();
-                    if !name.is_empty() && name.chars().count() <= 100 && !tags.contains(&name) {
-                        tags.push(name);
-                    }
+    // Mentions whose address the typed layer refused carry none, and are dropped.
+    for t in object.tag.iter().flatten().take(100) {
+        match t.kind.as_str() {
+            "Mention" => {
+                if let Some(href) = &t.href {
+                    mentioned.push(href.as_str().to_string());
                 }
-                _ => {}
             }
+            "Hashtag" => {
+                let name = t.name.as_deref().unwrap_or_default();
+                let name = name.trim_start_matches('#').to_lowercase();
+                if !name.is_empty() && name.chars().count() <= 100 && !tags.contains(&name) {
+                    tags.push(name);
+                }
+            }
+            _ => {}
         }
     }
-    let in_reply_to = match object
-        .get("inReplyTo")
-        .and_then(id_of)
-        .map(|u| RemoteUrl::parse(u, dev_http))
-    {
-        Some(Ok(parent)) => Some(parent.into_string()),
-        Some(Err(e)) => {
-            tracing::warn!(post = uri, error = %e, "a post answering something that is not an https address was refused");
-            return Ok(());
-        }
-        None => None,
-    };
+    // A post answering something that is not an acceptable address never gets here: the typed
+    // layer refuses the whole document.
+    let in_reply_to = object
+        .in_reply_to
+        .as_ref()
+        .map(|parent| parent.as_str().to_string());
     let target = match &in_reply_to {
         Some(parent) => targets::find(state, parent).await?,
         None => None,
@@ -357,15 +296,16 @@ async fn receive_post(
         return Ok(());
     }
     let conversation = object
-        .get("context")
-        .or_else(|| object.get("conversation"))
-        .and_then(id_of)
-        .filter(|c| c.len() <= 2000)
+        .context
+        .as_ref()
+        .map(|c| c.as_str())
+        .or(object.conversation.as_deref())
+        .filter(|c| !c.is_empty() && c.len() <= 2000)
         .map(str::to_string)
         .or_else(|| target.as_ref().map(|t| t.conversation.clone()))
         .unwrap_or_else(|| uri.to_string());
-    let kind = match object.get("type").and_then(Value::as_str) {
-        Some("Article") => "Article",
+    let kind = match object.kind.as_str() {
+        "Article" => "Article",
         _ => "Note",
     };
     let new = NewPost {
@@ -373,19 +313,15 @@ async fn receive_post(
         local: false,
         author: actor.uri.clone(),
         kind: kind.to_string(),
-        name: text(object, "name", 300),
-        summary: text(object, "summary", 500),
+        name: text(object.name.as_deref(), 300),
+        summary: text(object.summary.as_deref(), 500),
         content,
         source: String::new(),
         visibility,
         in_reply_to: in_reply_to.clone(),
         conversation,
-        url: object
-            .get("url")
-            .and_then(|u| link::url_in(u, dev_http))
-            .unwrap_or_else(|| id.clone())
-            .into_string(),
-        published_at: time(object, "published").unwrap_or_else(now_ms),
+        url: object.url.as_ref().unwrap_or(&Link(id.clone())).to_string(),
+        published_at: time(object.published.as_ref()).unwrap_or_else(now_ms),
         audience: audience.clone(),
         tags,
     };
@@ -394,7 +330,7 @@ async fn receive_post(
         Some(old) if !authority::is_owner(actor, &old.author, &old.uri, "Update") => {}
         Some(old) => {
             if !old.is_deleted() {
-                let edited = time(object, "updated").unwrap_or_else(now_ms);
+                let edited = time(object.updated.as_ref()).unwrap_or_else(now_ms);
                 store::update(&mut tx, old.id, &new, edited).await?;
             }
         }

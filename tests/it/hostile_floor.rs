@@ -342,6 +342,64 @@ async fn an_activity_that_keeps_failing_is_given_up_after_five_attempts() {
     eventually_exactly(5, "attempts", || async { row(id).await.0 as usize }).await;
 }
 
+#[tokio::test]
+async fn an_activity_that_does_not_read_is_dropped_at_once() {
+    use guildhall::hub::inbound as inbox;
+    let (app, _, _dir) = start(&[]).await;
+    let db = app.state.db.clone();
+    // JSON with an id, type and actor (what the inbox checks before storing), whose embedded
+    // object's id is no web address: the typed read refuses it.
+    let body = json!({
+        "id": "https://gamma.example/activities/hostile", "type": "Create",
+        "actor": "https://gamma.example/actor",
+        "object": {"id": "javascript:alert(1)", "type": "Note", "content": "hi"}
+    });
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO inbox_activities (activity_uri, actor, kind, body, received_at) \
+         VALUES ($1, $2, 'Create', $3, $4) RETURNING id",
+    )
+    .bind("https://gamma.example/activities/hostile")
+    .bind("https://gamma.example/actor")
+    .bind(body.to_string())
+    .bind(guildhall::storage::now_ms())
+    .fetch_one(db.writer())
+    .await
+    .unwrap();
+    let row = || {
+        let db = db.clone();
+        async move {
+            let r = sqlx::query(
+                "SELECT attempts, error, processed_at FROM inbox_activities WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+            (
+                r.get::<i64, _>("attempts"),
+                r.get::<Option<String>, _>("error"),
+                r.get::<Option<i64>, _>("processed_at"),
+            )
+        }
+    };
+    // The background processor may take it first; either way it is read once and done.
+    inbox::process_batch(&app.state).await.unwrap();
+    let (attempts, error) = eventually("the activity to be dropped", || async {
+        let (attempts, error, processed) = row().await;
+        processed.map(|_| (attempts, error))
+    })
+    .await;
+    assert_eq!((attempts, error), (1, None), "dropped on its first attempt");
+    // Made due again, it is not taken again.
+    sqlx::query("UPDATE inbox_activities SET lease_until = 0 WHERE id = $1")
+        .bind(id)
+        .execute(db.writer())
+        .await
+        .unwrap();
+    assert_eq!(inbox::process_batch(&app.state).await.unwrap(), 0);
+    assert_eq!(row().await.0, 1);
+}
+
 // --- delivery answers --------------------------------------------------------------------------
 
 #[tokio::test]

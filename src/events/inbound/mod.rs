@@ -10,18 +10,18 @@
 //!   what fails is logged and dropped (the document is read in [`parse`]).
 //!
 //! One handler per activity; the inbound dispatcher (`crate::hub::dispatch`) chooses which,
-//! with the look-ups here ([`local_event`], [`joined_by`], [`answered_join`]).
+//! with the look-ups here ([`local_event`], [`joined_by`], [`answered_join`]). Activities and
+//! events arrive as the typed documents of `crate::federation::wire`.
 
 use serde_json::Value;
 
 use super::model::{Event, EventVisibility, JoinMode, Participant, RsvpState};
 use super::{object, service, store};
 use crate::error::{Error, Result};
-use crate::federation::authority;
-use crate::federation::policy;
-use crate::federation::remote::{self, id_of, RemoteActor};
+use crate::federation::remote::{self, RemoteActor};
 use crate::federation::urls::Urls;
-use crate::federation::{delivery, follows};
+use crate::federation::wire::{self, Activity, ActivityKind};
+use crate::federation::{authority, delivery, fetch, follows, policy};
 use crate::hub::actors;
 use crate::state::AppState;
 use crate::storage::now_ms;
@@ -48,7 +48,7 @@ pub async fn event(state: &AppState, uri: &str) -> Result<Option<Event>> {
 /// An `Undo` of the sender's own `Join` (`inner`) of a local event: the seat is freed.
 pub async fn on_undo_join(
     state: &AppState,
-    inner: &Value,
+    inner: &Activity,
     from: &RemoteActor,
     event: &Event,
 ) -> Result<()> {
@@ -90,7 +90,11 @@ pub async fn on_undo_join_by_id(
 
 /// A `Create` or `Update` of a remote `Event` (`document`, embedded or fetched by the
 /// dispatcher).
-pub async fn on_create(state: &AppState, document: &Value, actor: &RemoteActor) -> Result<()> {
+pub async fn on_create(
+    state: &AppState,
+    document: &wire::Event,
+    actor: &RemoteActor,
+) -> Result<()> {
     receive_event(state, document, actor, false).await
 }
 
@@ -110,16 +114,12 @@ pub async fn on_delete(state: &AppState, event: &Event, actor: &RemoteActor) -> 
 /// A remote actor asks for a seat.
 pub async fn on_join(
     state: &AppState,
-    activity: &Value,
+    activity: &Activity,
     from: &RemoteActor,
     event: &Event,
 ) -> Result<()> {
     let urls = Urls::new(&state.config);
-    let join_id = activity
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let join_id = activity.id.to_string();
     let Some(organizer) = actors::by_uri(state, &event.organizer).await? else {
         return Ok(());
     };
@@ -218,22 +218,23 @@ pub async fn on_leave(state: &AppState, from: &RemoteActor, event: &Event) -> Re
     Ok(())
 }
 
-/// The participation an `Accept` or `Reject` answers, if it is one: found by the `Join`'s id
-/// (ours), or by the embedded `Join`'s actor and event.
-pub async fn answered_join(state: &AppState, object: &Value) -> Result<Option<Participant>> {
+/// The participation an `Accept` or `Reject` (`answer`) answers, if it is one: found by the
+/// `Join`'s id (ours), or by the embedded `Join`'s actor and event.
+pub async fn answered_join(state: &AppState, answer: &Activity) -> Result<Option<Participant>> {
     let urls = Urls::new(&state.config);
     let base = format!("{}/", urls.base());
     let mut found = None;
-    if let Some(join_id) = id_of(object).filter(|id| id.starts_with(&base)) {
+    if let Some(join_id) = answer
+        .object_id()
+        .map(|id| id.as_str())
+        .filter(|id| id.starts_with(&base))
+    {
         found = store::participant_by_join(&state.db, join_id).await?;
     }
-    if found.is_none() && object.get("type").and_then(Value::as_str) == Some("Join") {
-        if let (Some(member), Some(event_uri)) = (
-            object.get("actor").and_then(id_of),
-            object.get("object").and_then(id_of),
-        ) {
-            if let Some(event) = store::by_uri(&state.db, event_uri).await? {
-                found = store::participant(&state.db, event.id, member).await?;
+    if let (None, Some(join)) = (&found, answer.embedded_activity()) {
+        if let (ActivityKind::Join, Some(event_uri)) = (join.kind(), join.object_id()) {
+            if let Some(event) = store::by_uri(&state.db, event_uri.as_str()).await? {
+                found = store::participant(&state.db, event.id, join.actor.as_str()).await?;
             }
         }
     }
@@ -324,22 +325,6 @@ pub async fn on_answer(
     Ok(())
 }
 
-/// The document at `uri` on `host`, fetched signed by this space.
-async fn fetch_event(state: &AppState, uri: &str, host: &str) -> Option<Value> {
-    if policy::authority_of(uri).as_deref() != Some(host) {
-        return None;
-    }
-    let signer = remote::instance_signer(state).await.ok()?;
-    match state.client.get_json(uri, Some(&signer)).await {
-        Ok(doc) if id_of(&doc) == Some(uri) => Some(doc),
-        Ok(_) => None,
-        Err(e) => {
-            tracing::info!(object = uri, error = %e, "an object named by id could not be fetched");
-            None
-        }
-    }
-}
-
 /// Looks an event up by its address (a member pasted it): fetched from its server, checked,
 /// stored, and returned.
 pub async fn lookup(state: &AppState, uri: &str) -> Result<Event> {
@@ -354,15 +339,14 @@ pub async fn lookup(state: &AppState, uri: &str) -> Result<Event> {
     if host == Urls::new(&state.config).domain() {
         return Err(not_event());
     }
-    let doc = fetch_event(state, uri, &host).await.ok_or_else(not_event)?;
-    if doc.get("type").and_then(Value::as_str) != Some("Event") {
+    let Some(wire::Object::Event(doc)) = fetch::object(state, uri, &host).await else {
         return Err(not_event());
-    }
+    };
     let organizer = attributed_to(&doc).ok_or_else(not_event)?;
-    if policy::authority_of(organizer).as_deref() != Some(host.as_str()) {
+    if organizer.authority() != host {
         return Err(not_event());
     }
-    let actor = remote::resolve(state, organizer, false).await?;
+    let actor = remote::resolve(state, organizer.as_str(), false).await?;
     receive_event(state, &doc, &actor, true).await?;
     store::by_uri(&state.db, uri).await?.ok_or_else(not_event)
 }
@@ -371,11 +355,11 @@ pub async fn lookup(state: &AppState, uri: &str) -> Result<Event> {
 /// marks an event a member looked up on purpose.
 async fn receive_event(
     state: &AppState,
-    doc: &Value,
+    doc: &wire::Event,
     actor: &RemoteActor,
     wanted: bool,
 ) -> Result<()> {
-    let Some(new) = parse_event(doc, actor, state.config.dev_http) else {
+    let Some(new) = parse_event(doc, actor) else {
         return Ok(());
     };
     let urls = Urls::new(&state.config);

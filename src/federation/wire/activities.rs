@@ -167,6 +167,20 @@ impl<U> Activity<U> {
         self.object.as_ref()?.first()
     }
 
+    /// The embedded object (the first), if the object is not only an address.
+    pub fn embedded(&self) -> Option<&Object<U>> {
+        self.object()?.object()
+    }
+
+    /// The embedded activity (the Follow of an Accept, the Like of an Undo, the Create a group
+    /// announces), if the object is one.
+    pub fn embedded_activity(&self) -> Option<&Activity<U>> {
+        match self.embedded()? {
+            Object::Activity(a) => Some(a),
+            _ => None,
+        }
+    }
+
     /// What the object is: an embedded object's kind, or [`ObjectKind::Link`] for an address
     /// (also when there is none).
     pub fn object_kind(&self) -> ObjectKind {

@@ -104,6 +104,26 @@ where
     ))
 }
 
+/// Like [`lenient_list`], keeping the shape: one value stays [`OneOrMany::One`] (absent when it
+/// does not read), a list keeps the items that read as `T`.
+pub fn lenient_one_or_many<'de, D, T>(d: D) -> Result<Option<OneOrMany<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    Ok(match Value::deserialize(d)? {
+        Value::Null => None,
+        Value::Array(items) => Some(OneOrMany::Many(
+            items
+                .into_iter()
+                .take(MAX_ITEMS)
+                .filter_map(|i| T::deserialize(i).ok())
+                .collect(),
+        )),
+        one => T::deserialize(one).ok().map(OneOrMany::One),
+    })
+}
+
 /// A property that may hold one value or a list of them. Written back as it was built: a
 /// single value stays single, a list stays a list (even of one).
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::collections::Collection;
 use super::common::{
-    lenient, lenient_list, type_name, Addressing, Attachment, Link, OneOrMany, Tag,
+    lenient, lenient_list, lenient_one_or_many, type_name, Addressing, Attachment, Link, OneOrMany,
+    Tag,
 };
 use crate::federation::link::RemoteUrl;
 
@@ -31,6 +32,13 @@ pub struct Event<U = RemoteUrl> {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributed_to: Option<OneOrMany<Link<U>>>,
+    /// Who sent it, when a server names no `attributedTo` (read only as the organiser then).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub actor: Option<Link<U>>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -145,18 +153,27 @@ pub struct Event<U = RemoteUrl> {
         deserialize_with = "lenient"
     )]
     pub ical_status: Option<String>,
+    /// A bare `status`, as some servers write it (the same values as the two above).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub status: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
     pub replies: Option<Collection<U>>,
+    /// One place or several (Mobilizon sends a `Place`; others a list with a
+    /// `VirtualLocation`); items that do not read are skipped.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient"
+        deserialize_with = "lenient_one_or_many"
     )]
-    pub location: Option<Place>,
+    pub location: Option<OneOrMany<Place<U>>>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -198,6 +215,7 @@ impl<U> Event<U> {
             kind: "Event".into(),
             name: None,
             attributed_to: None,
+            actor: None,
             summary: None,
             content: None,
             media_type: None,
@@ -217,6 +235,7 @@ impl<U> Event<U> {
             replies_moderation_option: None,
             event_status: None,
             ical_status: None,
+            status: None,
             replies: None,
             location: None,
             attachment: None,
@@ -229,9 +248,10 @@ impl<U> Event<U> {
 }
 
 /// Where an event happens: a `Place` with a name and a postal address (Mobilizon adds an id,
-/// latitude and longitude, which are not read).
+/// latitude and longitude, which are not read), or a `VirtualLocation` with its `url`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Place {
+#[serde(bound(serialize = "U: Serialize", deserialize = "U: DeserializeOwned"))]
+pub struct Place<U = RemoteUrl> {
     #[serde(rename = "type", deserialize_with = "type_name")]
     pub kind: String,
     #[serde(
@@ -246,37 +266,66 @@ pub struct Place {
         deserialize_with = "lenient"
     )]
     pub address: Option<PostalAddress>,
+    /// A `VirtualLocation`'s address.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub url: Option<Link<U>>,
 }
 
 /// schema.org's `PostalAddress`; Mobilizon also sends `addressRegion`, not read. Some servers
-/// write the address as a plain string, which reads as absent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// write the address as a plain string, which reads as its `streetAddress`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PostalAddress {
-    #[serde(rename = "type", deserialize_with = "type_name")]
+    #[serde(rename = "type")]
     pub kind: String,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub street_address: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address_locality: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address_country: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for PostalAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Written {
+            #[serde(rename = "type", deserialize_with = "type_name")]
+            kind: String,
+            #[serde(default, deserialize_with = "lenient")]
+            street_address: Option<String>,
+            #[serde(default, deserialize_with = "lenient")]
+            postal_code: Option<String>,
+            #[serde(default, deserialize_with = "lenient")]
+            address_locality: Option<String>,
+            #[serde(default, deserialize_with = "lenient")]
+            address_country: Option<String>,
+        }
+        match Value::deserialize(d)? {
+            Value::String(street) => Ok(PostalAddress {
+                kind: "PostalAddress".into(),
+                street_address: Some(street),
+                postal_code: None,
+                address_locality: None,
+                address_country: None,
+            }),
+            v => {
+                let w = Written::deserialize(v).map_err(serde::de::Error::custom)?;
+                Ok(PostalAddress {
+                    kind: w.kind,
+                    street_address: w.street_address,
+                    postal_code: w.postal_code,
+                    address_locality: w.address_locality,
+                    address_country: w.address_country,
+                })
+            }
+        }
+    }
 }

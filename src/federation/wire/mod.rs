@@ -19,8 +19,10 @@
 //! `tests/fixtures/wire/`): one value or a list, a link or an embedded object, `type` as a list,
 //! unknown properties ignored, optional properties missing or `null`. An optional property that
 //! does not read (a refused address in `url`, a number where text belongs) counts as absent;
-//! required ones (`id`, `type`, an activity's `actor`, an actor's `inbox`) and the ids of
-//! embedded objects of known types fail the document. An object of an unknown type is kept as
+//! required ones (`id`, `type`, an activity's `actor`, an actor's `inbox`), the ids of
+//! embedded objects of known types, and the addresses whose refusal would change what a
+//! document means (`attributedTo`, a note's `inReplyTo`) fail the document. Inbound activities
+//! are read here once, by the inbox processor of the composition layer. An object of an unknown type is kept as
 //! received ([`Object::Other`]).
 //!
 //! **Plain `http`.** Whether `http://` addresses are admitted depends on the configuration

@@ -87,11 +87,17 @@ pub struct Note<U = RemoteUrl> {
         deserialize_with = "lenient"
     )]
     pub context: Option<Link<U>>,
+    /// Mastodon's (and Pleroma's) conversation: an opaque identifier (often a `tag:` URI, not
+    /// an address), so kept as text and never linked.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient"
     )]
+    pub conversation: Option<String>,
+    /// What it answers. Not lenient: an answer to something that is not an acceptable address
+    /// fails the document rather than reading as a post that answers nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<Link<U>>,
     #[serde(
         default,
@@ -162,6 +168,7 @@ impl<U> Note<U> {
             url: None,
             address: Addressing::default(),
             context: None,
+            conversation: None,
             in_reply_to: None,
             tag: None,
             attachment: None,
@@ -342,6 +349,32 @@ impl<U> Object<U> {
             Object::Collection(_) => ObjectKind::Collection,
             Object::Activity(a) => ObjectKind::Activity(a.kind()),
             Object::Other(_) => ObjectKind::Other,
+        }
+    }
+
+    /// The `type` as written (the first, when a list); `None` for an unknown type without one.
+    pub fn type_name(&self) -> Option<&str> {
+        Some(match self {
+            Object::Note(n) | Object::Article(n) | Object::Page(n) | Object::Question(n) => &n.kind,
+            Object::Event(e) => &e.kind,
+            Object::Document(d) | Object::Image(d) => &d.kind,
+            Object::Person(a)
+            | Object::Group(a)
+            | Object::Organization(a)
+            | Object::Service(a)
+            | Object::Application(a) => &a.kind,
+            Object::Tombstone(t) => &t.kind,
+            Object::Collection(c) => &c.kind,
+            Object::Activity(a) => &a.kind_name,
+            Object::Other(v) => return Some(type_of(v)).filter(|t| !t.is_empty()),
+        })
+    }
+
+    /// A written post's fields (`Note`, `Article`, `Page`, `Question`).
+    pub fn as_note(&self) -> Option<&Note<U>> {
+        match self {
+            Object::Note(n) | Object::Article(n) | Object::Page(n) | Object::Question(n) => Some(n),
+            _ => None,
         }
     }
 

@@ -302,6 +302,7 @@ fn mobilizon_event() {
     let address = e
         .location
         .as_ref()
+        .and_then(OneOrMany::first)
         .and_then(|l| l.address.as_ref())
         .unwrap();
     assert_eq!(address.address_locality.as_deref(), Some("Paris"));
@@ -406,7 +407,7 @@ fn missing_and_misshapen_fields() {
         "id": "https://peer.example/n/1",
         "type": ["Note", "schema:CreativeWork"],
         "url": "javascript:alert(1)",
-        "inReplyTo": { "no": "id" },
+        "inReplyTo": null,
         "sensitive": "yes",
         "tag": [{ "type": "Mention", "href": "javascript:x" }, 5, { "type": "Hashtag", "name": "#a" }],
         "to": ["Public", "as:Public", "not a url", "https://peer.example/users/a/followers"],
@@ -530,4 +531,202 @@ fn our_actor_reads_back() {
         panic!("a Person");
     };
     assert_eq!(serde_json::to_value(&*read).unwrap(), sent);
+}
+
+// --- what the inbound dispatcher reads (typed from the inbox on) ------------------------------
+
+#[test]
+fn mastodon_conversation_is_kept_as_text_and_a_hostile_answer_fails_the_note() {
+    let a = activity("mastodon/create_note.json");
+    let Object::Note(note) = embedded(&a) else {
+        panic!("a Note");
+    };
+    // A `tag:` URI is no address: read as opaque text, never as a link.
+    assert_eq!(
+        note.conversation.as_deref(),
+        Some("tag:mastodon.example,2026-11-20:objectId=918273:objectType=Conversation")
+    );
+    assert_eq!(a.embedded().and_then(Object::type_name), Some("Note"));
+    assert_eq!(a.embedded().and_then(Object::as_note), Some(note));
+    // An answer to something that is no acceptable address is refused with the document (the
+    // post would otherwise be kept as answering nothing); `null` is no answer.
+    for bad in [
+        json!("javascript:alert(1)"),
+        json!({ "no": "id" }),
+        json!(5),
+    ] {
+        let mut doc: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/wire/mastodon/create_note.json"
+        ))
+        .unwrap();
+        doc["object"]["inReplyTo"] = bad.clone();
+        assert!(parse_value::<Activity>(&doc, false).is_err(), "{bad}");
+        doc["object"]["inReplyTo"] = Value::Null;
+        let read = parse_value::<Activity>(&doc, false).unwrap();
+        assert_eq!(
+            read.embedded()
+                .and_then(Object::as_note)
+                .unwrap()
+                .in_reply_to,
+            None
+        );
+    }
+}
+
+#[test]
+fn embedded_activities_of_undo_and_accept() {
+    let undo = activity("mastodon/undo_follow.json");
+    let follow = undo.embedded_activity().expect("an embedded Follow");
+    assert_eq!(follow.kind(), ActivityKind::Follow);
+    assert_eq!(follow.actor.as_str(), undo.actor.as_str());
+    assert_eq!(
+        follow.object_id().map(RemoteUrl::as_str),
+        Some("https://guildhall.example/members/bob")
+    );
+    let accept = activity("mobilizon/accept_join.json");
+    let join = accept.embedded_activity().expect("an embedded Join");
+    assert_eq!(
+        (join.kind(), join.actor.as_str()),
+        (ActivityKind::Join, "https://guildhall.example/members/bob")
+    );
+    // An activity named by its id alone embeds nothing.
+    let mut doc = follow_doc_undone_by_id();
+    assert!(parse_value::<Activity>(&doc, false)
+        .unwrap()
+        .embedded_activity()
+        .is_none());
+    // An embedded activity without its actor fails the document: who did it is what an Undo
+    // is checked against.
+    doc["object"] = json!({"id": "https://peer.example/f/1", "type": "Follow",
+                           "object": "https://guildhall.example/members/bob"});
+    assert!(refused(doc).contains("actor"));
+}
+
+fn follow_doc_undone_by_id() -> Value {
+    json!({
+        "id": "https://peer.example/u/1", "type": "Undo",
+        "actor": "https://peer.example/users/a", "object": "https://peer.example/f/1"
+    })
+}
+
+#[test]
+fn a_groups_announce_of_a_members_create_and_delete() {
+    // What a Guildhall project (FEP-1b12 group) sends its members' servers: the member's
+    // activity as received, embedded.
+    let doc = json!({
+        "id": "https://guildhall.example/projects/roof/activities/9", "type": "Announce",
+        "actor": "https://guildhall.example/projects/roof",
+        "to": ["https://guildhall.example/projects/roof/followers"],
+        "object": {
+            "id": "https://peer.example/activities/3", "type": "Create",
+            "actor": "https://peer.example/users/a",
+            "to": ["https://guildhall.example/projects/roof"], "cc": "as:Public",
+            "object": {
+                "id": "https://guildhall.example/tasks/5", "type": "Page",
+                "attributedTo": "https://peer.example/users/a", "name": "Fix the gutter",
+                "audience": "https://guildhall.example/projects/roof",
+                "taskStatus": "todo", "priority": "high", "dueDate": "2026-12-24",
+                "assignees": ["https://peer.example/users/a", "javascript:x", 3],
+                "source": {"content": "Before the rain", "mediaType": "text/plain"}
+            }
+        }
+    });
+    let announce = parse_value::<Activity>(&doc, false).unwrap();
+    assert_eq!(
+        classify(&announce),
+        (
+            ActivityKind::Announce,
+            ObjectKind::Activity(ActivityKind::Create)
+        )
+    );
+    let create = announce.embedded_activity().unwrap();
+    assert!(create.address.cc.as_ref().unwrap().is_public());
+    let Some(Object::Page(task)) = create.embedded() else {
+        panic!("a Page");
+    };
+    assert_eq!(task.task_status.as_deref(), Some("todo"));
+    assert_eq!(task.due_date.as_deref(), Some("2026-12-24"));
+    // Refused assignees are skipped, the rest kept.
+    assert_eq!(
+        task.assignees
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(RemoteUrl::as_str)
+            .collect::<Vec<_>>(),
+        ["https://peer.example/users/a"]
+    );
+    assert_eq!(task.source.as_ref().unwrap().content, "Before the rain");
+    // A Delete announced: the item named by id.
+    let mut doc = doc;
+    doc["object"]["type"] = json!("Delete");
+    doc["object"]["object"] = json!("https://guildhall.example/tasks/5");
+    let announce = parse_value::<Activity>(&doc, false).unwrap();
+    let delete = announce.embedded_activity().unwrap();
+    assert_eq!(delete.kind(), ActivityKind::Delete);
+    assert_eq!(delete.embedded(), None);
+    assert_eq!(
+        delete.object_id().map(RemoteUrl::as_str),
+        Some("https://guildhall.example/tasks/5")
+    );
+    // A hostile id inside the announced activity fails the whole announce.
+    doc["object"]["id"] = json!("javascript:alert(1)");
+    refused(doc);
+}
+
+#[test]
+fn events_with_several_locations_a_bare_status_and_an_actor() {
+    // The shapes Gancio and older peers send: locations as a list (a `VirtualLocation` with its
+    // url, a `Place` whose address is a plain string), `status` bare, no `attributedTo`.
+    let doc = json!({
+        "id": "https://gancio.example/federation/m/12", "type": "Event",
+        "actor": "https://gancio.example/federation/u/relay",
+        "name": "Repair café", "startTime": "2026-12-05T10:00:00Z",
+        "status": "https://w3id.org/fep/8a8e/EventCancelled",
+        "location": [
+            {"type": "VirtualLocation", "url": "https://meet.example/repair"},
+            {"type": "Place", "name": "Library", "address": "1 Main Street, Springfield"},
+            "not a place",
+            {"type": "VirtualLocation", "url": "javascript:alert(1)"}
+        ],
+        "to": "https://www.w3.org/ns/activitystreams#Public"
+    });
+    let Object::Event(e) = parse_value::<Object>(&doc, false).unwrap() else {
+        panic!("an Event");
+    };
+    assert_eq!(e.attributed_to, None);
+    assert_eq!(
+        e.actor.as_ref().map(Link::as_str),
+        Some("https://gancio.example/federation/u/relay")
+    );
+    assert_eq!(
+        e.status.as_deref(),
+        Some("https://w3id.org/fep/8a8e/EventCancelled")
+    );
+    let places: Vec<_> = e.location.as_ref().unwrap().iter().collect();
+    assert_eq!(places.len(), 3, "the item that is no place is skipped");
+    assert_eq!(
+        places[0].url.as_ref().map(Link::as_str),
+        Some("https://meet.example/repair")
+    );
+    let street = places[1].address.as_ref().unwrap();
+    assert_eq!(
+        street.street_address.as_deref(),
+        Some("1 Main Street, Springfield")
+    );
+    assert_eq!(places[2].url, None, "a refused url reads as absent");
+    assert!(e.address.to.as_ref().unwrap().is_public());
+    // A single place stays single when written back; a location that reads as nothing is
+    // absent.
+    let mut doc = doc;
+    doc["location"] = json!({"type": "Place", "name": "Library"});
+    let Object::Event(e) = parse_value::<Object>(&doc, false).unwrap() else {
+        panic!("an Event");
+    };
+    assert!(matches!(e.location, Some(OneOrMany::One(_))));
+    doc["location"] = json!(7);
+    let Object::Event(e) = parse_value::<Object>(&doc, false).unwrap() else {
+        panic!("an Event");
+    };
+    assert_eq!(e.location, None);
 }

@@ -1,19 +1,18 @@
-//! Reading an inbound activity once into an [`Inbound`]: its type, its object's type, and,
-//! where the type alone does not say whose it is, a look-up of what the object names here (the
-//! local event a `Join` names, the post a `Like` names, the project a task is addressed to…).
-//! An object named only by its id is fetched from the sender's server once, here, for a
-//! `Create` or `Update`.
+//! Reading an inbound activity (typed: [`Activity`]) into an [`Inbound`]: its kind, its object's
+//! kind, and, where the kind alone does not say whose it is, a look-up of what the object names
+//! here (the local event a `Join` names, the post a `Like` names, the project a task is
+//! addressed to…). An object named only by its id is fetched from the sender's server once,
+//! here, for a `Create` or `Update`, and read by the same typed layer.
 //!
 //! The order of the look-ups is the precedence between features where two could claim the same
 //! activity: an `Event` before a project's item before a post; the answer to a `Join` before the
 //! answer to a `Follow`.
 
-use serde_json::Value;
-
 use crate::error::Result;
 use crate::events::inbound as events;
-use crate::federation::policy;
-use crate::federation::remote::{self, id_of, RemoteActor};
+use crate::federation::fetch;
+use crate::federation::remote::RemoteActor;
+use crate::federation::wire::{self, Activity, ActivityKind, ObjectOrLink};
 use crate::hub::inbound::actor;
 use crate::hub::inbound::kinds::{Announced, Answered, Deleted, Inbound, Liked, Object, Undone};
 use crate::posts::inbound as posts;
@@ -21,60 +20,60 @@ use crate::projects::federate as projects;
 use crate::state::AppState;
 
 /// Classifies `activity`, sent by `actor`.
-pub async fn classify(state: &AppState, activity: &Value, actor: &RemoteActor) -> Result<Inbound> {
-    let kind = activity
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let object = activity.get("object").unwrap_or(&Value::Null);
-    Ok(match kind {
-        "Create" => match created(state, object, actor, false).await? {
+pub async fn classify(
+    state: &AppState,
+    activity: &Activity,
+    actor: &RemoteActor,
+) -> Result<Inbound> {
+    let object_id = activity.object_id().map(|u| u.as_str());
+    Ok(match activity.kind() {
+        ActivityKind::Create => match created(state, activity, actor, false).await? {
             Some(o) => Inbound::Create(o),
-            None => unhandled(object),
+            None => unhandled(activity),
         },
-        "Update" => match created(state, object, actor, true).await? {
+        ActivityKind::Update => match created(state, activity, actor, true).await? {
             Some(o) => Inbound::Update(o),
-            None => unhandled(object),
+            None => unhandled(activity),
         },
-        "Delete" => match deleted(state, object, actor).await? {
+        ActivityKind::Delete => match deleted(state, object_id, actor).await? {
             Some(d) => Inbound::Delete(d),
-            None => unhandled(object),
+            None => unhandled(activity),
         },
-        "Follow" => Inbound::Follow,
-        "Accept" => Inbound::Accept(answered(state, object).await?),
-        "Reject" => Inbound::Reject(answered(state, object).await?),
-        "Undo" => match undone(state, object, actor).await? {
+        ActivityKind::Follow => Inbound::Follow,
+        ActivityKind::Accept => Inbound::Accept(answered(state, activity).await?),
+        ActivityKind::Reject => Inbound::Reject(answered(state, activity).await?),
+        ActivityKind::Undo => match undone(state, activity, actor).await? {
             Some(u) => Inbound::Undo(u),
-            None => unhandled(object),
+            None => unhandled(activity),
         },
-        "Join" => match events::local_event(state, id_of(object)).await? {
+        ActivityKind::Join => match events::local_event(state, object_id).await? {
             Some(event) => Inbound::Join(event),
-            None => unhandled(object),
+            None => unhandled(activity),
         },
-        "Leave" => match events::local_event(state, id_of(object)).await? {
+        ActivityKind::Leave => match events::local_event(state, object_id).await? {
             Some(event) => Inbound::Leave(event),
-            None => unhandled(object),
+            None => unhandled(activity),
         },
-        "Like" => match id_of(object) {
+        ActivityKind::Like => match object_id {
             Some(uri) => match posts::reactable(state, uri).await? {
                 Some(post) => Inbound::Like(Liked::Post(Box::new(post))),
                 None => Inbound::Like(Liked::NotOurs),
             },
-            None => unhandled(object),
+            None => unhandled(activity),
         },
-        "Announce" => match announced(state, object, actor).await? {
+        ActivityKind::Announce => match announced(state, object_id, actor).await? {
             Some(a) => Inbound::Announce(a),
-            None => unhandled(object),
+            None => unhandled(activity),
         },
-        _ => unhandled(object),
+        _ => unhandled(activity),
     })
 }
 
-fn unhandled(object: &Value) -> Inbound {
+fn unhandled(activity: &Activity) -> Inbound {
     Inbound::Unhandled {
-        object: object
-            .get("type")
-            .and_then(Value::as_str)
+        object: activity
+            .embedded()
+            .and_then(wire::Object::type_name)
             .map(str::to_string),
     }
 }
@@ -82,19 +81,15 @@ fn unhandled(object: &Value) -> Inbound {
 /// The object of a `Create` or `Update`.
 async fn created(
     state: &AppState,
-    object: &Value,
+    activity: &Activity,
     actor: &RemoteActor,
     update: bool,
 ) -> Result<Option<Object>> {
-    let document = document(state, object, actor).await;
-    let type_of = |d: &Value| d.get("type").and_then(Value::as_str).map(str::to_string);
-    if let Some(doc) = document
-        .as_ref()
-        .filter(|d| type_of(d).as_deref() == Some("Event"))
-    {
-        return Ok(Some(Object::Event(doc.clone())));
+    let document = document(state, activity.object(), actor).await;
+    if let Some(wire::Object::Event(event)) = &document {
+        return Ok(Some(Object::Event(event.clone())));
     }
-    let id = id_of(object);
+    let id = activity.object_id().map(|u| u.as_str());
     if let Some(id) = id {
         if let Some(project) = projects::project_of_item(state, id).await? {
             if projects::is_remote_project(state, &project) {
@@ -103,18 +98,19 @@ async fn created(
         }
     }
     // Contributions to a local project come embedded (the group announces them as sent).
-    if object.is_object() {
-        if let Some(project) = projects::local_project_of(state, object).await? {
-            return Ok(match object.get("type").and_then(Value::as_str) {
-                Some("Page") => Some(Object::Task(project)),
-                Some("Article") => Some(Object::ProjectNote(project)),
-                Some("Note") => Some(Object::Comment(project)),
+    if let Some(note) = activity.embedded().and_then(wire::Object::as_note) {
+        if let Some(project) = projects::local_project_of(state, note).await? {
+            let note = Box::new(note.clone());
+            return Ok(match activity.embedded() {
+                Some(wire::Object::Page(_)) => Some(Object::Task(project, note)),
+                Some(wire::Object::Article(_)) => Some(Object::ProjectNote(project, note)),
+                Some(wire::Object::Note(_)) => Some(Object::Comment(project, note)),
                 _ => None,
             });
         }
     }
-    if let Some(doc) = document.filter(posts::is_post) {
-        return Ok(Some(Object::Post(doc)));
+    if let Some(note) = document.as_ref().and_then(posts::as_post) {
+        return Ok(Some(Object::Post(Box::new(note.clone()))));
     }
     if update && id == Some(actor.uri.as_str()) {
         return Ok(Some(Object::Actor));
@@ -123,29 +119,26 @@ async fn created(
 }
 
 /// The embedded object, or the document fetched (signed by this space) from the sender's
-/// server when only its id was sent; `None` (logged) when that cannot be had.
-async fn document(state: &AppState, object: &Value, actor: &RemoteActor) -> Option<Value> {
-    if object.is_object() {
-        return Some(object.clone());
-    }
-    let uri = object.as_str()?;
-    if policy::authority_of(uri).as_deref() != Some(actor.host.as_str()) {
-        return None;
-    }
-    let signer = remote::instance_signer(state).await.ok()?;
-    match state.client.get_json(uri, Some(&signer)).await {
-        Ok(doc) if id_of(&doc) == Some(uri) => Some(doc),
-        Ok(_) => None,
-        Err(e) => {
-            tracing::info!(object = uri, error = %e, "an object named by id could not be fetched");
-            None
-        }
+/// server when only its id was sent, read by the typed layer; `None` (logged) when that cannot
+/// be had.
+async fn document(
+    state: &AppState,
+    object: Option<&ObjectOrLink<wire::Object>>,
+    actor: &RemoteActor,
+) -> Option<wire::Object> {
+    match object? {
+        ObjectOrLink::Object(o) => Some((**o).clone()),
+        ObjectOrLink::Link(uri) => fetch::object(state, uri.as_str(), &actor.host).await,
     }
 }
 
 /// What a `Delete` names.
-async fn deleted(state: &AppState, object: &Value, actor: &RemoteActor) -> Result<Option<Deleted>> {
-    let Some(uri) = id_of(object) else {
+async fn deleted(
+    state: &AppState,
+    uri: Option<&str>,
+    actor: &RemoteActor,
+) -> Result<Option<Deleted>> {
+    let Some(uri) = uri else {
         return Ok(None);
     };
     if let Some(event) = events::event(state, uri).await? {
@@ -169,30 +162,44 @@ async fn deleted(state: &AppState, object: &Value, actor: &RemoteActor) -> Resul
 }
 
 /// What an `Accept` or `Reject` answers: a `Join` known here, else a `Follow`.
-async fn answered(state: &AppState, object: &Value) -> Result<Answered> {
-    Ok(match events::answered_join(state, object).await? {
+async fn answered(state: &AppState, activity: &Activity) -> Result<Answered> {
+    Ok(match events::answered_join(state, activity).await? {
         Some(participant) => Answered::Join(participant),
         None => Answered::Follow,
     })
 }
 
 /// What an `Undo` takes back.
-async fn undone(state: &AppState, object: &Value, actor: &RemoteActor) -> Result<Option<Undone>> {
-    if let Some(id) = object.as_str() {
+async fn undone(
+    state: &AppState,
+    activity: &Activity,
+    actor: &RemoteActor,
+) -> Result<Option<Undone>> {
+    let inner = match activity.object() {
+        None => return Ok(None),
         // Some servers undo by the activity's id alone: only the sender's own Join or Follow
         // with that id can match.
-        return Ok(Some(match events::joined_by(state, id, actor).await? {
-            Some(participant) => Undone::JoinById(participant),
-            None => Undone::FollowById(id.to_string()),
-        }));
-    }
-    Ok(match object.get("type").and_then(Value::as_str) {
-        Some("Join") => events::local_event(state, object.get("object").and_then(id_of))
+        Some(ObjectOrLink::Link(id)) => {
+            return Ok(Some(
+                match events::joined_by(state, id.as_str(), actor).await? {
+                    Some(participant) => Undone::JoinById(participant),
+                    None => Undone::FollowById(id.to_string()),
+                },
+            ));
+        }
+        Some(ObjectOrLink::Object(_)) => match activity.embedded_activity() {
+            Some(inner) => inner,
+            None => return Ok(None),
+        },
+    };
+    let boxed = || Box::new(inner.clone());
+    Ok(match inner.kind() {
+        ActivityKind::Join => events::local_event(state, inner.object_id().map(|u| u.as_str()))
             .await?
-            .map(|event| Undone::Join(Box::new(event))),
-        Some("Like") => Some(Undone::Like),
-        Some("Announce") => Some(Undone::Announce),
-        Some("Follow") => Some(Undone::Follow),
+            .map(|event| Undone::Join(Box::new(event), boxed())),
+        ActivityKind::Like => Some(Undone::Like(boxed())),
+        ActivityKind::Announce => Some(Undone::Announce(boxed())),
+        ActivityKind::Follow => Some(Undone::Follow(boxed())),
         _ => None,
     })
 }
@@ -201,14 +208,14 @@ async fn undone(state: &AppState, object: &Value, actor: &RemoteActor) -> Result
 /// post.
 async fn announced(
     state: &AppState,
-    object: &Value,
+    uri: Option<&str>,
     actor: &RemoteActor,
 ) -> Result<Option<Announced>> {
     // A pending join counts: the group's first announces may overtake its Accept.
     if actor.kind == "Group" && projects::joined_here(state, &actor.uri).await? {
         return Ok(Some(Announced::ToMembers));
     }
-    let Some(uri) = id_of(object) else {
+    let Some(uri) = uri else {
         return Ok(None);
     };
     // Boosts of posts that are not ours are not tracked.

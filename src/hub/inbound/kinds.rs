@@ -1,10 +1,10 @@
 //! What the dispatcher matches on: an inbound activity classified as (activity kind, object
 //! kind), with what the classification found here (the local event, post or project it names).
-//! [`super::classify`] builds it; [`crate::hub::dispatch`] routes it.
-
-use serde_json::Value;
+//! [`super::classify`] builds it; [`crate::hub::dispatch`] routes it. Documents travel as the
+//! typed values of `crate::federation::wire`, read once by the inbox processor.
 
 use crate::events::model::{Event, Participant};
+use crate::federation::wire::{self, Activity, Note};
 use crate::posts::model::Post;
 use crate::projects::model::Project;
 
@@ -35,18 +35,18 @@ pub enum Inbound {
 #[derive(Debug)]
 pub enum Object {
     /// A remote `Event` (the document, embedded or fetched).
-    Event(Value),
+    Event(Box<wire::Event>),
     /// A task, note or file of a remote project (`project`), sent outside its group's
     /// `Announce`.
     GroupItem { project: String },
     /// A member's task (`Page`) for a local project.
-    Task(Project),
+    Task(Project, Box<Note>),
     /// A member's note (`Article`) for a local project.
-    ProjectNote(Project),
+    ProjectNote(Project, Box<Note>),
     /// A member's comment (`Note`) on a local project's item.
-    Comment(Project),
+    Comment(Project, Box<Note>),
     /// A note, article, page or question (the document, embedded or fetched).
-    Post(Value),
+    Post(Box<Note>),
     /// The sender itself (an `Update` only).
     Actor,
 }
@@ -79,13 +79,14 @@ pub enum Answered {
 /// What an `Undo` takes back.
 #[derive(Debug)]
 pub enum Undone {
-    /// The sender's `Join` of a local event.
-    Join(Box<Event>),
+    /// A `Join` (embedded) of a local event.
+    Join(Box<Event>, Box<Activity>),
     /// The sender's `Join` named by its id alone.
     JoinById(Participant),
-    Like,
-    Announce,
-    Follow,
+    /// An embedded `Like`, `Announce` or `Follow`.
+    Like(Box<Activity>),
+    Announce(Box<Activity>),
+    Follow(Box<Activity>),
     /// An activity named by its id alone that is not a known `Join`: the sender's `Follow`
     /// with that id, if any.
     FollowById(String),

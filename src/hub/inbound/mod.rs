@@ -1,7 +1,12 @@
 //! Processing what the inbox stored: the floor's inbox (`crate::federation::inbox`) receives,
-//! verifies and stores activities; this processor claims them from its queue, has each
-//! classified ([`classify`]) and routed ([`crate::hub::dispatch`]) to the feature that owns it,
-//! and records the outcome (retried with a back-off, given up after five attempts).
+//! verifies and stores activities; this processor claims them from its queue, reads each once
+//! into the typed wire layer ([`crate::federation::wire::Activity`]), has it classified
+//! ([`classify`]) and routed ([`crate::hub::dispatch`]) to the feature that owns it, and records
+//! the outcome (retried with a back-off, given up after five attempts). A document that does
+//! not read as an activity (a refused address, a required property missing) is logged once and
+//! dropped: trying it again would not change it. The body as received goes to the dispatcher
+//! too, only to be relayed or echoed unchanged (a group's `Announce` of a member's activity,
+//! the `Follow` an `Accept` carries).
 
 pub mod actor;
 pub mod classify;
@@ -12,7 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::federation::inbox;
+use crate::federation::{inbox, wire};
 use crate::state::AppState;
 
 /// Starts the processor of stored activities.
@@ -36,23 +41,32 @@ pub async fn process_batch(state: &AppState) -> Result<usize> {
     for id in &ids {
         let stored = inbox::load(state, *id).await?;
         let outcome = match serde_json::from_str::<Value>(&stored.body) {
-            Ok(activity) => {
-                // Each activity in a task of its own: a handler that panicked on some input
-                // would otherwise end this processor for good (and the activity, retried after
-                // a restart, end it again). A panic counts as a failed attempt.
-                let task_state = state.clone();
-                let actor = stored.actor;
-                tokio::spawn(async move {
-                    crate::hub::dispatch::handle(&task_state, &activity, &actor).await
-                })
-                .await
-                .unwrap_or_else(|e| {
-                    Err(Error::Internal(anyhow::anyhow!(
-                        "processing the activity panicked: {e}"
-                    )))
-                })
-            }
+            // Not JSON: not a body the inbox stored (it checks that first), so a failure like
+            // any other, tried again and given up.
             Err(e) => Err(Error::BadRequest(e.to_string())),
+            Ok(raw) => match wire::parse_value::<wire::Activity>(&raw, state.config.dev_http) {
+                Err(e) => {
+                    tracing::warn!(activity = *id, actor = %stored.actor, error = %e, "an activity that does not read was dropped");
+                    Ok(())
+                }
+                Ok(activity) => {
+                    // Each activity in a task of its own: a handler that panicked on some
+                    // input would otherwise end this processor for good (and the activity,
+                    // retried after a restart, end it again). A panic counts as a failed
+                    // attempt.
+                    let task_state = state.clone();
+                    let actor = stored.actor;
+                    tokio::spawn(async move {
+                        crate::hub::dispatch::handle(&task_state, &activity, &raw, &actor).await
+                    })
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(Error::Internal(anyhow::anyhow!(
+                            "processing the activity panicked: {e}"
+                        )))
+                    })
+                }
+            },
         };
         inbox::record(state, *id, stored.attempts, outcome.as_ref().map(|_| ())).await?;
     }

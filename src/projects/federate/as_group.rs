@@ -1,14 +1,16 @@
 //! As the group: a member's `Create`/`Update` of a task (`Page`), a note (`Article`) or a comment
 //! (`Note`) addressed to a local project is checked (the sender must be a member), stored, and
-//! `Announce`d by the group to every member's server. One handler per kind of object.
+//! `Announce`d by the group to every member's server. One handler per kind of object. The
+//! object arrives typed; the activity is also handed over as received (`raw`), which the group
+//! relays unchanged and nothing reads.
 
 use serde_json::Value;
 
-use super::{announce, body_text, checked_id, is_public, notify_assigned, plain, task_fields};
+use super::{announce, body_text, is_public, notify_assigned, plain, task_fields};
 use crate::error::Result;
-use crate::federation::link::RemoteUrl;
 use crate::federation::remote::RemoteActor;
 use crate::federation::urls::Urls;
+use crate::federation::wire::{Activity, Note};
 use crate::federation::{delivery, policy};
 use crate::projects::model::Project;
 use crate::projects::service::{task_with, MAX_NOTE, MAX_TITLE};
@@ -16,36 +18,34 @@ use crate::projects::store;
 use crate::state::AppState;
 use crate::storage::now_ms;
 
-/// The project's URI and the object's checked id, when the sender is a member and the id an
-/// address; `None` (logged) otherwise.
+/// The project's URI, when the sender is a member; `None` (logged) otherwise.
 async fn contribution(
     state: &AppState,
     project: &Project,
-    object: &Value,
     actor: &RemoteActor,
-) -> Result<Option<(String, RemoteUrl)>> {
+) -> Result<Option<String>> {
     let urls = Urls::new(&state.config);
     let group = urls.project(&project.handle);
     if !store::is_member(&state.db, &group, &actor.uri).await? {
         tracing::info!(actor = %actor.uri, project = %group, "a contribution from a non-member was dropped");
         return Ok(None);
     }
-    Ok(checked_id(object, state.config.dev_http, &actor.uri).map(|id| (group, id)))
+    Ok(Some(group))
 }
 
 /// A member's task (a `Page`) for a local project.
 pub async fn on_task(
     state: &AppState,
     project: &Project,
-    activity: &Value,
-    object: &Value,
+    raw: &Value,
+    object: &Note,
     actor: &RemoteActor,
 ) -> Result<()> {
-    let Some((group, object_id)) = contribution(state, project, object, actor).await? else {
+    let Some(group) = contribution(state, project, actor).await? else {
         return Ok(());
     };
-    let id = object_id.as_str();
-    let Some(fields) = task_fields(object, state.config.dev_http) else {
+    let id = object.id.as_str();
+    let Some(fields) = task_fields(object) else {
         tracing::info!(task = id, "an invalid task was dropped");
         return Ok(());
     };
@@ -93,7 +93,7 @@ pub async fn on_task(
     };
     let before = existing.map(|t| t.assignees).unwrap_or_default();
     notify_assigned(state, &mut tx, &task, &before, &actor.uri, &actor.handle()).await?;
-    announce(state, &mut tx, project, activity).await?;
+    announce(state, &mut tx, project, raw).await?;
     tx.commit().await?;
     delivery::wake(state);
     Ok(())
@@ -103,15 +103,15 @@ pub async fn on_task(
 pub async fn on_note(
     state: &AppState,
     project: &Project,
-    activity: &Value,
-    object: &Value,
+    raw: &Value,
+    object: &Note,
     actor: &RemoteActor,
 ) -> Result<()> {
-    let Some((group, object_id)) = contribution(state, project, object, actor).await? else {
+    let Some(group) = contribution(state, project, actor).await? else {
         return Ok(());
     };
-    let id = object_id.as_str();
-    let title = plain(object, "name", MAX_TITLE + 1);
+    let id = object.id.as_str();
+    let title = plain(object.name.as_deref(), MAX_TITLE + 1);
     let Some(body) = body_text(object, MAX_NOTE) else {
         return Ok(());
     };
@@ -142,7 +142,7 @@ pub async fn on_note(
             .await?;
         }
     }
-    announce(state, &mut tx, project, activity).await?;
+    announce(state, &mut tx, project, raw).await?;
     tx.commit().await?;
     delivery::wake(state);
     Ok(())
@@ -153,22 +153,23 @@ pub async fn on_note(
 pub async fn on_comment(
     state: &AppState,
     project: &Project,
-    activity: &Value,
-    object: &Value,
+    activity: &Activity,
+    raw: &Value,
+    object: &Note,
     actor: &RemoteActor,
     update: bool,
 ) -> Result<()> {
-    let Some((_, object_id)) = contribution(state, project, object, actor).await? else {
+    if contribution(state, project, actor).await?.is_none() {
         return Ok(());
-    };
-    let id = object_id.as_str();
+    }
+    let id = object.id.as_str();
     crate::posts::inbound::on_create(state, object, actor, update).await?;
     let kept = crate::posts::store::by_uri(&state.db, id)
         .await?
         .is_some_and(|p| p.author == actor.uri);
     if kept && is_public(activity) {
         let mut tx = state.db.begin_write().await?;
-        announce(state, &mut tx, project, activity).await?;
+        announce(state, &mut tx, project, raw).await?;
         tx.commit().await?;
     }
     if kept {

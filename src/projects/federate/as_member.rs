@@ -1,17 +1,15 @@
 //! As a member's server: the `Announce`s of a remote project a local member joined are
 //! unwrapped and its tasks, notes, files and comments kept, so the project can be shown and
-//! worked on from here. One function per kind of object.
+//! worked on from here. One function per kind of object. The announced activity is read by the
+//! typed layer with the `Announce` (an embedded [`Activity`]), its addresses already checked.
 
-use serde_json::{json, Value};
-
-use super::{
-    addresses, body_text, checked_id, notify_assigned, plain, project_of_item, task_fields,
-};
+use super::{addresses, body_text, notify_assigned, plain, project_of_item, task_fields};
 use crate::error::Result;
-use crate::federation::link::{self, RemoteUrl};
+use crate::federation::link::RemoteUrl;
 use crate::federation::policy;
-use crate::federation::remote::{self, id_of, RemoteActor};
+use crate::federation::remote::{self, RemoteActor};
 use crate::federation::urls::Urls;
+use crate::federation::wire::{Activity, ActivityKind, Document, Note, Object, ObjectOrLink};
 use crate::projects::service::{task_with, MAX_NOTE, MAX_TITLE};
 use crate::projects::store;
 use crate::state::AppState;
@@ -23,76 +21,56 @@ use crate::storage::now_ms;
 /// fetched from their origin by the posts module.
 pub async fn on_group_announce(
     state: &AppState,
-    announce: &Value,
+    announce: &Activity,
     group: &RemoteActor,
 ) -> Result<()> {
-    let inner = announce.get("object").unwrap_or(&Value::Null);
-    let inner_kind = inner
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if inner_kind == "Delete" {
-        return deleted(state, inner, group).await;
-    }
-    if !matches!(inner_kind, "Create" | "Update") {
-        tracing::info!(kind = inner_kind, group = %group.uri, "announced activity not kept");
+    let Some(inner) = announce.embedded_activity() else {
+        tracing::info!(group = %group.uri, "an announce of no embedded activity not kept");
         return Ok(());
+    };
+    match inner.kind() {
+        ActivityKind::Delete => return deleted(state, inner, group).await,
+        ActivityKind::Create | ActivityKind::Update => {}
+        _ => {
+            tracing::info!(kind = %inner.kind_name, group = %group.uri, "announced activity not kept");
+            return Ok(());
+        }
     }
-    let object = inner.get("object").unwrap_or(&Value::Null);
-    let dev_http = state.config.dev_http;
-    let Some(object_id) = checked_id(object, dev_http, &group.uri) else {
+    // Only an embedded object is kept (an address alone names no kind of item).
+    let Some(object) = inner.embedded() else {
+        return Ok(());
+    };
+    let Some(object_id) = object.id() else {
         return Ok(());
     };
     let id = object_id.as_str();
     // Who wrote it (its `attributedTo`, else the activity's actor): linked on the board, so
-    // only a web address is taken.
-    let named = |v: Option<&Value>| match v.and_then(id_of).map(|a| RemoteUrl::parse(a, dev_http)) {
-        Some(Ok(a)) => Some(a),
-        Some(Err(e)) => {
-            tracing::warn!(object = id, group = %group.uri, error = %e, "an announced object whose author is not an https address was refused");
-            None
-        }
-        None => None,
+    // only a web address, which the typed layer checked.
+    let author_uri = inner.actor.as_str();
+    let attributed = match object {
+        Object::Document(d) | Object::Image(d) => d.attributed_to.as_ref(),
+        o => o.as_note().and_then(|n| n.attributed_to.as_ref()),
     };
-    let Some(actor_url) = named(inner.get("actor")) else {
-        return Ok(());
-    };
-    let author_uri = actor_url.as_str();
-    let attributed = object
-        .get("attributedTo")
-        .map(|a| match a {
-            Value::Array(items) => items.first().unwrap_or(&Value::Null),
-            other => other,
-        })
-        .filter(|a| !a.is_null());
-    let author = match attributed {
-        None => actor_url.clone(),
-        given => match named(given) {
-            Some(a) => a,
-            None => return Ok(()),
-        },
-    };
-    let author = author.as_str();
+    let author = attributed
+        .and_then(|a| a.first())
+        .map(|a| a.as_str())
+        .unwrap_or(author_uri);
     let urls = Urls::new(&state.config);
-    if author_uri.starts_with(&format!("{}/", urls.base()))
-        && object.get("type").and_then(Value::as_str) == Some("Note")
-    {
+    let is_comment = matches!(object, Object::Note(_));
+    if author_uri.starts_with(&format!("{}/", urls.base())) && is_comment {
         // Our own member's comment, announced back: we have it.
         return Ok(());
     }
     let on_group_host = policy::authority_of(id).as_deref() == Some(group.host.as_str());
-    let kind = object
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if kind != "Note" && !on_group_host {
+    if !is_comment && !on_group_host {
         tracing::info!(
             object = id,
             "an announced object from another host was not kept"
         );
         return Ok(());
     }
-    if kind != "Note" && !addresses(object).contains(&group.uri) {
+    let addressed = |a| addresses(a, context_of(object)).any(|a| a == group.uri);
+    if !is_comment && !address_of(object).is_some_and(addressed) {
         tracing::info!(
             object = id,
             "an announced object of another group was not kept"
@@ -101,13 +79,12 @@ pub async fn on_group_announce(
     }
     let item = Item {
         group,
-        object,
         id,
         author,
         author_uri,
     };
-    match kind {
-        "Page" if object.get("taskStatus").is_none() => {
+    match object {
+        Object::Page(page) if page.task_status.is_none() => {
             // A community post (Lemmy sends `Page`s too), not a task: not kept as one.
             tracing::info!(
                 object = id,
@@ -115,13 +92,13 @@ pub async fn on_group_announce(
             );
             Ok(())
         }
-        "Page" => task(state, &item).await,
-        "Article" => note(state, &item).await,
-        "Document" => file(state, &item).await,
-        "Note" => comment(state, &item, inner, on_group_host).await,
+        Object::Page(page) => task(state, &item, page).await,
+        Object::Article(article) => note(state, &item, article).await,
+        Object::Document(doc) if doc.kind == "Document" => file(state, &item, doc).await,
+        Object::Note(_) => comment(state, &item, inner, on_group_host).await,
         other => {
             tracing::info!(
-                kind = other,
+                kind = other.type_name().unwrap_or_default(),
                 "an announced object of an unknown type was not kept"
             );
             Ok(())
@@ -129,11 +106,26 @@ pub async fn on_group_announce(
     }
 }
 
-/// An announced object, checked: its group, the object, its id, its author and the announced
-/// activity's actor.
+/// The addressing of a written post or a file.
+fn address_of(object: &Object) -> Option<&crate::federation::wire::Addressing> {
+    match object {
+        Object::Document(d) | Object::Image(d) => Some(&d.address),
+        o => o.as_note().map(|n| &n.address),
+    }
+}
+
+/// The `context` of a written post or a file (FEP-1b12: the group it belongs to).
+fn context_of(object: &Object) -> Option<&crate::federation::wire::Link> {
+    match object {
+        Object::Document(d) | Object::Image(d) => d.context.as_ref(),
+        o => o.as_note().and_then(|n| n.context.as_ref()),
+    }
+}
+
+/// An announced object, checked: its group, its id, its author and the announced activity's
+/// actor.
 struct Item<'a> {
     group: &'a RemoteActor,
-    object: &'a Value,
     id: &'a str,
     author: &'a str,
     author_uri: &'a str,
@@ -141,8 +133,8 @@ struct Item<'a> {
 
 /// The group's `Delete` of an item: only copies of this group's items, and only ids on its
 /// own server.
-async fn deleted(state: &AppState, inner: &Value, group: &RemoteActor) -> Result<()> {
-    let Some(id) = inner.get("object").and_then(id_of) else {
+async fn deleted(state: &AppState, inner: &Activity, group: &RemoteActor) -> Result<()> {
+    let Some(id) = inner.object_id().map(RemoteUrl::as_str) else {
         return Ok(());
     };
     if policy::authority_of(id).as_deref() == Some(group.host.as_str())
@@ -156,15 +148,14 @@ async fn deleted(state: &AppState, inner: &Value, group: &RemoteActor) -> Result
 }
 
 /// A task (a `Page` with a `taskStatus`).
-async fn task(state: &AppState, item: &Item<'_>) -> Result<()> {
+async fn task(state: &AppState, item: &Item<'_>, object: &Note) -> Result<()> {
     let Item {
         group,
-        object,
         id,
         author,
         author_uri,
     } = *item;
-    let Some(fields) = task_fields(object, state.config.dev_http) else {
+    let Some(fields) = task_fields(object) else {
         tracing::info!(task = id, "an invalid announced task was dropped");
         return Ok(());
     };
@@ -205,15 +196,14 @@ async fn task(state: &AppState, item: &Item<'_>) -> Result<()> {
 }
 
 /// A note (an `Article`).
-async fn note(state: &AppState, item: &Item<'_>) -> Result<()> {
+async fn note(state: &AppState, item: &Item<'_>, object: &Note) -> Result<()> {
     let Item {
         group,
-        object,
         id,
         author,
         author_uri,
     } = *item;
-    let title = plain(object, "name", MAX_TITLE + 1);
+    let title = plain(object.name.as_deref(), MAX_TITLE + 1);
     let Some(body) = body_text(object, MAX_NOTE) else {
         return Ok(());
     };
@@ -246,26 +236,24 @@ async fn note(state: &AppState, item: &Item<'_>) -> Result<()> {
 }
 
 /// A file (a `Document`) whose download address is on the group's server.
-async fn file(state: &AppState, item: &Item<'_>) -> Result<()> {
+async fn file(state: &AppState, item: &Item<'_>, object: &Document) -> Result<()> {
     let Item {
-        group,
-        object,
-        id,
-        author,
-        ..
+        group, id, author, ..
     } = *item;
     if store::file_by_uri(&state.db, id).await?.is_some() {
         return Ok(());
     }
     // Shown and offered for download as a local upload's name is: no path, controls or
     // direction overrides.
-    let name = crate::projects::files::clean_name(&plain(object, "name", 200));
-    let url = object
-        .get("url")
-        .and_then(|u| link::url_in(u, state.config.dev_http));
-    let media_type = plain(object, "mediaType", 100);
-    let size = object.get("fileSize").and_then(Value::as_i64).unwrap_or(0);
-    let Some(url) = url.filter(|u| u.authority() == group.host) else {
+    let name = crate::projects::files::clean_name(&plain(object.name.as_deref(), 200));
+    let media_type = plain(object.media_type.as_deref(), 100);
+    let size = object.file_size.unwrap_or(0);
+    let Some(url) = object
+        .url
+        .as_ref()
+        .map(|u| u.get())
+        .filter(|u| u.authority() == group.host)
+    else {
         tracing::info!(
             file = id,
             "an announced file without a download address on the group's server was dropped"
@@ -299,10 +287,10 @@ async fn file(state: &AppState, item: &Item<'_>) -> Result<()> {
 async fn comment(
     state: &AppState,
     item: &Item<'_>,
-    inner: &Value,
+    inner: &Activity,
     on_group_host: bool,
 ) -> Result<()> {
-    let Item { id, author_uri, .. } = *item;
+    let Item { author_uri, .. } = *item;
     let author = match remote::resolve(state, author_uri, false).await {
         Ok(a) => a,
         Err(e) => {
@@ -310,9 +298,16 @@ async fn comment(
             return Ok(());
         }
     };
-    let named = json!(id);
-    let object = if on_group_host { item.object } else { &named };
-    let update = inner.get("type").and_then(Value::as_str) == Some("Update");
+    let by_id;
+    let object = match (inner.object(), inner.object_id()) {
+        (Some(embedded), _) if on_group_host => embedded,
+        (_, Some(id)) => {
+            by_id = ObjectOrLink::Link(id.clone());
+            &by_id
+        }
+        _ => return Ok(()),
+    };
+    let update = inner.kind() == ActivityKind::Update;
     crate::posts::inbound::on_create_named(state, object, &author, update).await?;
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! ([`as_member`]): the `Announce`s of a remote project a local member joined are unwrapped and
 //! its tasks, notes, files and comments kept, so the project can be shown and worked on from
 //! here. Here: the group's announces and backfill, the look-ups the inbound dispatcher
-//! (`crate::hub::dispatch`) routes with, and the reading of project objects.
+//! (`crate::hub::dispatch`) routes with, and the reading of project objects (typed documents of
+//! `crate::federation::wire`, their addresses already checked).
 
 pub mod as_group;
 pub mod as_member;
@@ -12,26 +13,25 @@ pub mod as_member;
 pub use as_group::{on_comment, on_note, on_task};
 pub use as_member::on_group_announce;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::model::{Priority, Project, Status, Task, TaskFields};
 use super::service::{due_date, MAX_DESCRIPTION, MAX_TITLE};
 use super::{objects, store};
 use crate::error::Result;
 use crate::federation::keys::ActorKind;
-use crate::federation::link::RemoteUrl;
 use crate::federation::local::LocalActor;
-use crate::federation::protocol::AS_PUBLIC;
-use crate::federation::remote::{id_of, sanitize_html, RemoteActor};
+use crate::federation::remote::{sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
+use crate::federation::wire::{Activity, Addressing, Link, Note};
 use crate::federation::{authority, delivery, follows};
 use crate::hub::actors;
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
 use crate::storage::Tx;
 
-/// Queues the group's `Announce` of `activity` to every member's server (one delivery per
-/// shared inbox), inside the caller's transaction.
+/// Queues the group's `Announce` of `activity` (as the member sent it) to every member's server
+/// (one delivery per shared inbox), inside the caller's transaction.
 pub async fn announce(
     state: &AppState,
     tx: &mut Tx,
@@ -137,28 +137,34 @@ pub fn is_remote_project(state: &AppState, project: &str) -> bool {
     !project.starts_with(&format!("{}/", Urls::new(&state.config).base()))
 }
 
-/// Every address in `to`, `cc`, `audience` and `context`.
-pub(super) fn addresses(object: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for field in ["audience", "context", "to", "cc"] {
-        match object.get(field) {
-            Some(Value::String(s)) => out.push(s.clone()),
-            Some(Value::Array(items)) => {
-                out.extend(items.iter().filter_map(id_of).map(str::to_string))
-            }
-            _ => {}
-        }
-    }
-    out.truncate(100);
-    out
+/// Every address in `audience`, `context`, `to` and `cc` (of an object: `context` is the one
+/// of a [`Note`] or a file).
+pub(super) fn addresses<'a>(
+    address: &'a Addressing,
+    context: Option<&'a Link>,
+) -> impl Iterator<Item = &'a str> {
+    address
+        .audience
+        .iter()
+        .chain(context)
+        .map(|l| l.as_str())
+        .chain(
+            [&address.to, &address.cc]
+                .into_iter()
+                .flatten()
+                .flat_map(|list| list.0.iter().map(|u| u.as_str())),
+        )
+        .take(100)
 }
 
 /// The local project an object is addressed to, or whose task, note or file it answers.
-pub async fn local_project_of(state: &AppState, object: &Value) -> Result<Option<Project>> {
+pub async fn local_project_of(state: &AppState, object: &Note) -> Result<Option<Project>> {
     let urls = Urls::new(&state.config);
-    let mut candidates = addresses(object);
-    if let Some(parent) = object.get("inReplyTo").and_then(id_of) {
-        if let Some(project) = project_of_item(state, parent).await? {
+    let mut candidates: Vec<String> = addresses(&object.address, object.context.as_ref())
+        .map(str::to_string)
+        .collect();
+    if let Some(parent) = &object.in_reply_to {
+        if let Some(project) = project_of_item(state, parent.as_str()).await? {
             candidates.insert(0, project);
         }
     }
@@ -182,11 +188,9 @@ pub async fn project_of_item(state: &AppState, uri: &str) -> Result<Option<Strin
     Ok(store::file_by_uri(&state.db, uri).await?.map(|f| f.project))
 }
 
-pub(super) fn plain(object: &Value, field: &str, max: usize) -> String {
-    let raw = object
-        .get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+/// Plain text: tags and control characters (but new lines) taken out, at most `max` characters.
+pub(super) fn plain(raw: Option<&str>, max: usize) -> String {
+    let raw = raw.unwrap_or_default();
     let mut out = String::new();
     let mut in_tag = false;
     for c in raw.chars() {
@@ -202,30 +206,23 @@ pub(super) fn plain(object: &Value, field: &str, max: usize) -> String {
 
 /// The plain text of an object: its `source` when that is plain text, else its content with
 /// the markup taken out (sanitised first).
-pub(super) fn body_text(object: &Value, max: usize) -> Option<String> {
-    let source = object.get("source");
-    let text = match source
-        .and_then(|s| s.get("content"))
-        .and_then(Value::as_str)
-    {
-        Some(s)
-            if source
-                .and_then(|s| s.get("mediaType"))
-                .and_then(Value::as_str)
-                .is_none_or(|m| m.starts_with("text/plain") || m.starts_with("text/markdown")) =>
+pub(super) fn body_text(object: &Note, max: usize) -> Option<String> {
+    let text = match &object.source {
+        Some(source)
+            if !source.content.is_empty()
+                && source.media_type.as_deref().is_none_or(|m| {
+                    m.starts_with("text/plain") || m.starts_with("text/markdown")
+                }) =>
         {
-            s.to_string()
+            source.content.clone()
         }
         _ => {
-            let html = object
-                .get("content")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let html = object.content.as_deref().unwrap_or_default();
             if html.len() > max * 4 {
                 return None;
             }
             let clean = sanitize_html(&html.replace("</p>", "</p>\n\n"));
-            plain(&json!({ "c": clean }), "c", max)
+            plain(Some(&clean), max)
         }
     };
     if text.chars().count() > max {
@@ -238,50 +235,22 @@ pub(super) fn body_text(object: &Value, max: usize) -> Option<String> {
     )
 }
 
-/// A task's fields from a `Page`; `None` (logged) when something is invalid.
-pub(super) fn task_fields(object: &Value, dev_http: bool) -> Option<TaskFields> {
-    let title = plain(object, "name", MAX_TITLE + 1);
+/// A task's fields from a `Page`; `None` (logged) when something is invalid. Assignees whose
+/// address the typed layer refused are not among them.
+pub(super) fn task_fields(object: &Note) -> Option<TaskFields> {
+    let title = plain(object.name.as_deref(), MAX_TITLE + 1);
     if title.is_empty() || title.chars().count() > MAX_TITLE {
         return None;
     }
     let description = body_text(object, MAX_DESCRIPTION)?;
-    let status = Status::parse(
-        object
-            .get("taskStatus")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-    )?;
-    let priority = Priority::parse(
-        object
-            .get("priority")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-    )?;
-    let due_on = due_date(
-        object
-            .get("dueDate")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-    )
-    .ok()?;
-    let named: Vec<&str> = match object.get("assignees") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) if items.len() <= super::service::MAX_ASSIGNEES => {
-            items.iter().filter_map(id_of).collect()
-        }
-        Some(_) => return None,
-    };
-    let assignees = named
-        .into_iter()
-        .filter_map(|a| match RemoteUrl::parse(a, dev_http) {
-            Ok(a) => Some(a.into_string()),
-            Err(e) => {
-                tracing::warn!(error = %e, "an assignee that is not an https address was dropped");
-                None
-            }
-        })
-        .collect();
+    let status = Status::parse(object.task_status.as_deref().unwrap_or_default())?;
+    let priority = Priority::parse(object.priority.as_deref().unwrap_or_default())?;
+    let due_on = due_date(object.due_date.as_deref().unwrap_or_default()).ok()?;
+    let named = object.assignees.as_deref().unwrap_or_default();
+    if named.len() > super::service::MAX_ASSIGNEES {
+        return None;
+    }
+    let assignees = named.iter().map(|a| a.as_str().to_string()).collect();
     Some(TaskFields {
         title,
         description,
@@ -292,21 +261,10 @@ pub(super) fn task_fields(object: &Value, dev_http: bool) -> Option<TaskFields> 
     })
 }
 
-/// The id of a project object, which must be a [`RemoteUrl`]; `None` (logged) otherwise.
-pub(super) fn checked_id(object: &Value, dev_http: bool, from: &str) -> Option<RemoteUrl> {
-    match RemoteUrl::parse(id_of(object)?, dev_http) {
-        Ok(id) => Some(id),
-        Err(e) => {
-            tracing::warn!(actor = from, error = %e, "a project object whose id is not an https address was refused");
-            None
-        }
-    }
-}
-
-pub(super) fn is_public(activity: &Value) -> bool {
-    addresses(activity)
-        .iter()
-        .any(|a| a == AS_PUBLIC || a == "as:Public" || a == "Public")
+/// Whether an activity is addressed to the public.
+pub(super) fn is_public(activity: &Activity) -> bool {
+    let a = &activity.address;
+    [&a.to, &a.cc].into_iter().flatten().any(|l| l.is_public())
 }
 
 /// Tells local assignees newly named on a task.
