@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::storage::Db;
 use crate::{
     accounts, admin, api, calendar, companies, directory, events, federation, hub, messages,
-    notifications, ops, posts, projects, spaces, web,
+    moderation, notifications, ops, posts, projects, spaces, web,
 };
 
 /// The whole HTTP surface.
@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(projects::api::router())
         .merge(events::api::router())
         .merge(calendar::api::router())
+        .merge(moderation::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
