@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .merge(projects::web::router())
         .merge(events::web::router())
         .merge(calendar::web::router())
+        .merge(moderation::web::router())
+        .merge(moderation::web_queue::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(

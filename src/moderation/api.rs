@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::hub::moderation::{self as actions, Action};
 use crate::state::AppState;
 use crate::web::client::ClientIp;
+use crate::web::rate::Bucket;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -160,7 +161,7 @@ async fn file_report(
     ClientIp(from): ClientIp,
     ApiJson(form): ApiJson<ReportForm>,
 ) -> Result<Response> {
-    let _ = from; // RATE
+    state.limits.check(Bucket::Reports, from)?;
     let id = reports::create(&state, &user.account, &form).await?;
     let report = queue::get(&state.db, id).await?;
     Ok((StatusCode::CREATED, Json(json!(report))).into_response())

@@ -236,3 +236,56 @@ pub async fn silenced_tx(tx: &mut Tx, account_id: i64, actor: &str) -> Result<bo
     let host = policy::host_of(actor).unwrap_or_default();
     store::silenced_tx(tx, account_id, actor, &host).await
 }
+
+/// Refuses a follow of `raw` (as the member typed it) when it names a local member who blocked
+/// `member`. Remote targets are their server's business.
+pub async fn ensure_may_follow(state: &AppState, member: &Account, raw: &str) -> Result<()> {
+    let urls = Urls::new(&state.config);
+    if let Some(handle) = local_handle(&urls, raw.trim()) {
+        let target = urls.member(&handle);
+        ensure_not_blocked(state, &[target.as_str()], &urls.member(&member.handle)).await?;
+    }
+    Ok(())
+}
+
+/// Refuses `actor` joining a project one of whose managers (`manager_ids`) blocked it.
+pub async fn ensure_not_blocked_by_accounts(
+    state: &AppState,
+    manager_ids: &[i64],
+    actor: &str,
+) -> Result<()> {
+    for id in manager_ids {
+        if let Some(a) = accounts::store::by_id(&state.db, *id).await? {
+            if store::blocked_by_any(&state.db, std::slice::from_ref(&a.handle), actor).await? {
+                return Err(Error::forbidden(
+                    "You cannot do this: a manager of this project has blocked you.",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a viewer must not see in a timeline: the member's own blocks, mutes and hidden
+/// domains, suspended members of this space and suspended remote actors; in public views
+/// (`public`: the space feed, tag pages) limited remote actors too.
+pub async fn hidden_for_viewer(
+    state: &AppState,
+    viewer: Option<&Account>,
+    public: bool,
+) -> Result<store::Hidden> {
+    let mut hidden = match viewer {
+        Some(a) => store::hidden_for(&state.db, a.id).await?,
+        None => store::Hidden::default(),
+    };
+    let urls = Urls::new(&state.config);
+    for handle in accounts::store::suspended_handles(&state.db).await? {
+        hidden.actors.insert(urls.member(&handle));
+    }
+    for (uri, limit) in store::actor_limits(&state.db).await? {
+        if public || limit == super::model::ActorLimit::Suspend {
+            hidden.actors.insert(uri);
+        }
+    }
+    Ok(hidden)
+}

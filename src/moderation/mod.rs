@@ -8,5 +8,7 @@ pub mod model;
 pub mod queue;
 pub mod reports;
 pub mod store;
+pub mod web;
+pub mod web_queue;
 
 pub use model::{AuditEntry, BlockKind, Category, MemberBlock, Report, ReportState};

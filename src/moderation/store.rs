@@ -368,7 +368,8 @@ pub struct CsvRow {
     pub severity: String,
     pub reject_media: bool,
     pub reject_reports: bool,
-    pub public_comment: String,
+    /// `None` for an empty unquoted field (Mastodon's nil), `Some("")` for `""`.
+    pub public_comment: Option<String>,
     pub obfuscate: bool,
 }
 

@@ -221,6 +221,19 @@ pub async fn create(
         }
     }
     audience.retain(|a| a.uri != author_uri);
+    // Whoever blocked the author hears nothing from them: no comments on their posts, no
+    // messages (the writer as well as the actor it posts as).
+    let writer = urls.member(&by.handle);
+    let mut owners: Vec<&str> = Vec::new();
+    if let Some(t) = &checked.target {
+        owners.push(t.author.as_str());
+    }
+    if visibility == Visibility::Direct {
+        owners.extend(audience.iter().map(|a| a.uri.as_str()));
+    }
+    for actor in [author_uri.as_str(), writer.as_str()] {
+        crate::moderation::blocks::ensure_not_blocked(state, &owners, actor).await?;
+    }
     if visibility == Visibility::Direct && audience.is_empty() {
         return Err(Error::invalid(
             "to",
