@@ -252,7 +252,10 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
                         std::fs::read_to_string(&file)
                             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
                     };
-                    println!("{}", admin::users::import_domains(&db, &config, &text).await?);
+                    println!(
+                        "{}",
+                        admin::users::import_domains(&db, &config, &text).await?
+                    );
                     return Ok(());
                 }
                 DomainCommand::Export => {

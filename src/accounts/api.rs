@@ -100,7 +100,9 @@ async fn sign_up(
     crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     ApiJson(form): ApiJson<SignupForm>,
 ) -> Result<Response> {
-    state.limits.check(crate::web::rate::Bucket::Signups, from)?;
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Signups, from)?;
     let valid = form.validate()?;
     let id = register::sign_up(&state.db, &valid, form.invite.as_deref()).await?;
     let account = store::by_id(&state.db, id).await?.ok_or(Error::NotFound)?;
@@ -137,7 +139,9 @@ async fn put_avatar(
     crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     multipart: Multipart,
 ) -> Result<Json<MemberView>> {
-    state.limits.check(crate::web::rate::Bucket::Uploads, from)?;
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Uploads, from)?;
     let data = crate::media::read_upload(multipart, "file").await?;
     super::profile::replace_avatar(&state, user.account.id, data).await?;
     let account = store::by_id(&state.db, user.account.id)

@@ -347,7 +347,12 @@ pub async fn delete_tx(tx: &mut Tx, account_id: i64) -> Result<bool> {
 /// Sets an account's role: `admin`, `moderator` or `member`. Refuses to take the last
 /// administrator's role away, in one conditional statement. `false` when nothing changed
 /// because that would leave no administrator.
-pub async fn set_role_tx(tx: &mut Tx, account_id: i64, admin: bool, moderator: bool) -> Result<bool> {
+pub async fn set_role_tx(
+    tx: &mut Tx,
+    account_id: i64,
+    admin: bool,
+    moderator: bool,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE accounts SET is_admin = $1, is_moderator = $2, updated_at = $3 WHERE id = $4 \
          AND ($1 = 1 OR EXISTS (SELECT 1 FROM accounts o WHERE o.is_admin = 1 AND o.id <> $4))",

@@ -171,7 +171,9 @@ async fn signup(
     crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     Form(form): Form<SignupForm>,
 ) -> Result<Response> {
-    state.limits.check(crate::web::rate::Bucket::Signups, from)?;
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Signups, from)?;
     let space = spaces::store::get(&state.db)
         .await?
         .ok_or(Error::NotFound)?;
@@ -369,7 +371,9 @@ async fn upload_avatar(
     crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     multipart: Multipart,
 ) -> Result<Response> {
-    state.limits.check(crate::web::rate::Bucket::Uploads, from)?;
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Uploads, from)?;
     let result = match crate::media::read_upload(multipart, "file").await {
         Ok(data) => super::profile::replace_avatar(&state, user.account.id, data).await,
         Err(e) => Err(e),

@@ -18,7 +18,8 @@ use crate::storage::Db;
 use crate::validate::FieldErrors;
 
 /// The header Mastodon writes.
-pub const HEADER: &str = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate";
+pub const HEADER: &str =
+    "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate";
 /// The most rows one import takes.
 pub const MAX_ROWS: usize = 20_000;
 
@@ -36,7 +37,11 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<Field>>, String> {
     let mut field = String::new();
     let mut quoted = false;
     let mut in_quotes = false;
-    let mut chars = text.strip_prefix('\u{feff}').unwrap_or(text).chars().peekable();
+    let mut chars = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .chars()
+        .peekable();
     let mut line = 1;
     while let Some(c) = chars.next() {
         if in_quotes {
@@ -85,7 +90,10 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<Field>>, String> {
         return Err(format!("line {line}: a quoted field is not closed"));
     }
     if !field.is_empty() || quoted || !row.is_empty() {
-        row.push(Field { text: field, quoted });
+        row.push(Field {
+            text: field,
+            quoted,
+        });
         rows.push(row);
     }
     Ok(rows)
@@ -110,19 +118,28 @@ fn parse_bool(raw: &str) -> Result<bool, String> {
 /// Reads a Mastodon domain-block CSV into rows, or the errors of every bad line.
 pub fn read(text: &str, own_domain: &str) -> Result<Vec<CsvRow>> {
     let rows = parse_csv(text).map_err(|m| Error::invalid("file", m))?;
-    let mut rows = rows.into_iter().filter(|r| !(r.len() == 1 && r[0].text.trim().is_empty()));
+    let mut rows = rows
+        .into_iter()
+        .filter(|r| !(r.len() == 1 && r[0].text.trim().is_empty()));
     let mut out: Vec<CsvRow> = Vec::new();
     let mut errors = FieldErrors::new();
     let mut first = rows.next();
     let columns: Option<Vec<String>> = match &first {
         Some(r) if r.first().is_some_and(|f| f.text.trim().starts_with('#')) => {
-            let names = r.iter().map(|f| f.text.trim().to_ascii_lowercase()).collect();
+            let names = r
+                .iter()
+                .map(|f| f.text.trim().to_ascii_lowercase())
+                .collect();
             first = None;
             Some(names)
         }
         _ => None,
     };
-    let index = |name: &str| columns.as_ref().and_then(|c| c.iter().position(|n| n == name));
+    let index = |name: &str| {
+        columns
+            .as_ref()
+            .and_then(|c| c.iter().position(|n| n == name))
+    };
     let (domain_at, severity_at, media_at, reports_at, comment_at, obfuscate_at) = (
         index("#domain").unwrap_or(0),
         index("#severity"),
@@ -142,7 +159,10 @@ pub fn read(text: &str, own_domain: &str) -> Result<Vec<CsvRow>> {
         let raw_domain = text(Some(domain_at));
         let domain = match DomainName::parse(raw_domain) {
             Ok(d) if d.covers(own_domain) => {
-                errors.add("file", format!("line {line}: {d} is this space's own domain"));
+                errors.add(
+                    "file",
+                    format!("line {line}: {d} is this space's own domain"),
+                );
                 continue;
             }
             Ok(d) => d,
@@ -176,8 +196,14 @@ pub fn read(text: &str, own_domain: &str) -> Result<Vec<CsvRow>> {
         let public_comment = get(comment_at)
             .filter(|f| f.quoted || !f.text.is_empty())
             .map(|f| f.text.clone());
-        if public_comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
-            errors.add("file", format!("line {line}: the comment is over 1000 characters"));
+        if public_comment
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > 1000)
+        {
+            errors.add(
+                "file",
+                format!("line {line}: the comment is over 1000 characters"),
+            );
             continue;
         }
         let row = CsvRow {
@@ -326,8 +352,11 @@ mod tests {
 
     #[test]
     fn refuses_bad_lines_and_reads_plain_lists() {
-        let err = read("#domain,#severity\nok.example,suspend\n,suspend\nx.example,nuke\n", "here.example")
-            .unwrap_err();
+        let err = read(
+            "#domain,#severity\nok.example,suspend\n,suspend\nx.example,nuke\n",
+            "here.example",
+        )
+        .unwrap_err();
         let message = err.to_string();
         assert!(message.contains("line 3"), "{message}");
         assert!(message.contains("line 4"), "{message}");

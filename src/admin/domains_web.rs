@@ -12,9 +12,9 @@ use crate::accounts::session::Admin;
 use crate::error::Result;
 use crate::federation::policy::{self, DomainRule, FederationMode, Policy, RuleForm};
 use crate::hub;
+use crate::moderation::model::Actor;
 use crate::state::AppState;
 use crate::validate::FieldErrors;
-use crate::moderation::model::Actor;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
 
 pub fn router() -> Router<AppState> {
@@ -161,10 +161,7 @@ async fn export_csv(State(state): State<AppState>, Admin(_): Admin) -> Result<Re
 pub fn csv_download(body: String) -> Response {
     (
         [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/csv; charset=utf-8",
-            ),
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (
                 axum::http::header::CONTENT_DISPOSITION,
                 "attachment; filename=\"domain_blocks.csv\"",

@@ -96,7 +96,10 @@ pub async fn set_role(db: &Db, handle: &str, role: &str) -> anyhow::Result<Strin
         .await
         .map_err(describe)?
     {
-        anyhow::bail!("@{} is the last administrator: make another one first", account.handle);
+        anyhow::bail!(
+            "@{} is the last administrator: make another one first",
+            account.handle
+        );
     }
     crate::moderation::store::audit_tx(
         &mut tx,
@@ -109,11 +112,15 @@ pub async fn set_role(db: &Db, handle: &str, role: &str) -> anyhow::Result<Strin
     .await
     .map_err(describe)?;
     tx.commit().await?;
-    Ok(format!("@{} is now {}.", account.handle, match role {
-        "admin" => "an administrator",
-        "moderator" => "a moderator",
-        _ => "a member without a role",
-    }))
+    Ok(format!(
+        "@{} is now {}.",
+        account.handle,
+        match role {
+            "admin" => "an administrator",
+            "moderator" => "a moderator",
+            _ => "a member without a role",
+        }
+    ))
 }
 
 /// Imports a Mastodon domain-block CSV from the command line.

@@ -165,8 +165,15 @@ pub async fn act(
             } else {
                 store::remove_actor_limit_tx(&mut tx, &report.target).await?;
             }
-            store::audit_tx(&mut tx, &by, action.as_str(), &report.target, Some(id), &reason)
-                .await?;
+            store::audit_tx(
+                &mut tx,
+                &by,
+                action.as_str(),
+                &report.target,
+                Some(id),
+                &reason,
+            )
+            .await?;
             if on {
                 format!("{} is suspended.", report.target)
             } else {
@@ -186,8 +193,15 @@ pub async fn act(
             } else {
                 store::remove_actor_limit_tx(&mut tx, &report.target).await?;
             }
-            store::audit_tx(&mut tx, &by, action.as_str(), &report.target, Some(id), &reason)
-                .await?;
+            store::audit_tx(
+                &mut tx,
+                &by,
+                action.as_str(),
+                &report.target,
+                Some(id),
+                &reason,
+            )
+            .await?;
             format!("{}: {}.", report.target, action.label().to_lowercase())
         }
         Action::BlockDomain => {
@@ -201,8 +215,15 @@ pub async fn act(
             }
             directory::sync::remove_blocked(&state.db, &mut tx, domain.as_str()).await?;
             policy::set_in(&mut tx, &domain, Policy::Block, &reason).await?;
-            store::audit_tx(&mut tx, &by, "block_domain", domain.as_str(), Some(id), &reason)
-                .await?;
+            store::audit_tx(
+                &mut tx,
+                &by,
+                "block_domain",
+                domain.as_str(),
+                Some(id),
+                &reason,
+            )
+            .await?;
             format!("{domain} is blocked.")
         }
     };

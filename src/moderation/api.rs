@@ -123,7 +123,11 @@ async fn add_domain(
     ApiJson(body): ApiJson<DomainBody>,
 ) -> Result<Response> {
     let (domain, new) = blocks::hide_domain(&state, &user.account, &body.domain).await?;
-    Ok((created(new), Json(json!({ "domain": domain, "created": new }))).into_response())
+    Ok((
+        created(new),
+        Json(json!({ "domain": domain, "created": new })),
+    )
+        .into_response())
 }
 
 async fn remove_block(

@@ -47,7 +47,10 @@ pub async fn resolve(state: &AppState, raw: &str) -> Result<Target> {
     let urls = Urls::new(&state.config);
     let t = raw.trim();
     if t.is_empty() {
-        return Err(Error::invalid("target", "is required: @name@host or an address"));
+        return Err(Error::invalid(
+            "target",
+            "is required: @name@host or an address",
+        ));
     }
     if t.len() > 500 {
         return Err(Error::invalid("target", "must be at most 500 characters"));
@@ -93,10 +96,18 @@ fn local_handle(urls: &Urls, t: &str) -> Option<String> {
 /// Records that `member` blocks `target` and ends follows both ways, inside the caller's
 /// transaction. Returns whether the block is new. This is the function the composition layer
 /// calls when it also queues a `Block` activity for a remote target.
-pub async fn block_tx(tx: &mut Tx, state: &AppState, member: &Account, target: &Target) -> Result<bool> {
+pub async fn block_tx(
+    tx: &mut Tx,
+    state: &AppState,
+    member: &Account,
+    target: &Target,
+) -> Result<bool> {
     let me = Urls::new(&state.config).member(&member.handle);
     if target.uri == me {
-        return Err(Error::invalid("target", "is you: you cannot block yourself"));
+        return Err(Error::invalid(
+            "target",
+            "is you: you cannot block yourself",
+        ));
     }
     let new = store::add_block_tx(tx, member.id, BlockKind::Block, &target.uri).await?;
     follows::store::remove_tx(tx, &me, &target.uri).await?;
@@ -177,9 +188,11 @@ async fn known_remote(state: &AppState, t: &str) -> Result<Option<String>> {
     let Some((name, host)) = acct.rsplit_once('@') else {
         return Ok(None);
     };
-    Ok(remote::store::by_handle(&state.db, name, &host.to_ascii_lowercase())
-        .await?
-        .map(|a| a.uri))
+    Ok(
+        remote::store::by_handle(&state.db, name, &host.to_ascii_lowercase())
+            .await?
+            .map(|a| a.uri),
+    )
 }
 
 /// A member's blocks, mutes or hidden domains, with a label for each.

@@ -54,13 +54,11 @@ pub async fn reopen(db: &Db, by: &Actor, id: i64, reason: &str) -> Result<Report
     let reason = note(reason, "reason")?;
     let mut tx = db.begin_write().await?;
     if !store::reopen_tx(&mut tx, id).await? {
-        return Err(
-            match store::report_exists_tx(&mut tx, id).await {
-                Ok(true) => Error::Conflict("This report is open already.".into()),
-                Ok(false) => Error::NotFound,
-                Err(e) => e,
-            },
-        );
+        return Err(match store::report_exists_tx(&mut tx, id).await {
+            Ok(true) => Error::Conflict("This report is open already.".into()),
+            Ok(false) => Error::NotFound,
+            Err(e) => e,
+        });
     }
     store::audit_tx(&mut tx, by, "reopen", "", Some(id), &reason).await?;
     tx.commit().await?;

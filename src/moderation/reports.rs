@@ -44,7 +44,10 @@ pub async fn create(state: &AppState, reporter: &Account, form: &ReportForm) -> 
     let category = errors.check("category", Category::parse(&form.category));
     let comment = form.comment.trim();
     if comment.chars().count() > MAX_COMMENT {
-        errors.add("comment", format!("must be at most {MAX_COMMENT} characters"));
+        errors.add(
+            "comment",
+            format!("must be at most {MAX_COMMENT} characters"),
+        );
     }
     if form.objects.len() > MAX_OBJECTS {
         errors.add("objects", format!("may name at most {MAX_OBJECTS} objects"));

@@ -12,7 +12,12 @@ use crate::storage::{now_ms, Db, Tx};
 // --- members' blocks, mutes and hidden domains -----------------------------------------------
 
 /// Adds a block, mute or hidden domain; `false` when it was there already.
-pub async fn add_block_tx(tx: &mut Tx, account_id: i64, kind: BlockKind, target: &str) -> Result<bool> {
+pub async fn add_block_tx(
+    tx: &mut Tx,
+    account_id: i64,
+    kind: BlockKind,
+    target: &str,
+) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO member_blocks (account_id, kind, target, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (account_id, kind, target) DO NOTHING",
@@ -258,7 +263,12 @@ pub async fn report_exists_tx(tx: &mut Tx, id: i64) -> Result<bool> {
 
 // --- limits on remote actors -----------------------------------------------------------------
 
-pub async fn set_actor_limit_tx(tx: &mut Tx, uri: &str, limit: ActorLimit, reason: &str) -> Result<()> {
+pub async fn set_actor_limit_tx(
+    tx: &mut Tx,
+    uri: &str,
+    limit: ActorLimit,
+    reason: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO remote_actor_limits (actor_uri, severity, reason, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (actor_uri) DO UPDATE SET severity = $2, reason = $3",
@@ -298,9 +308,10 @@ pub async fn actor_limit(db: &Db, uri: &str) -> Result<Option<ActorLimit>> {
 
 /// Every limited or suspended remote actor, with its limit.
 pub async fn actor_limits(db: &Db) -> Result<Vec<(String, ActorLimit)>> {
-    let rows = sqlx::query("SELECT actor_uri, severity FROM remote_actor_limits ORDER BY actor_uri")
-        .fetch_all(db.pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT actor_uri, severity FROM remote_actor_limits ORDER BY actor_uri")
+            .fetch_all(db.pool())
+            .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let sev: String = r.try_get("severity")?;
@@ -342,7 +353,12 @@ pub async fn audit_tx(
 }
 
 /// The audit log, newest first; only the lines about one report when given.
-pub async fn audit(db: &Db, report: Option<i64>, limit: i64, offset: i64) -> Result<Vec<AuditEntry>> {
+pub async fn audit(
+    db: &Db,
+    report: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AuditEntry>> {
     let rows = sqlx::query(
         "SELECT id, moderator, action, target, report_id, reason, created_at FROM moderation_audit \
          WHERE ($1 = 0 OR report_id = $1) ORDER BY id DESC LIMIT $2 OFFSET $3",
@@ -374,9 +390,10 @@ pub struct CsvRow {
 }
 
 pub async fn upsert_csv_row_tx(tx: &mut Tx, row: &CsvRow) -> Result<()> {
-    let position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM domain_rule_csv")
-        .fetch_one(&mut **tx)
-        .await?;
+    let position: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM domain_rule_csv")
+            .fetch_one(&mut **tx)
+            .await?;
     sqlx::query(
         "INSERT INTO domain_rule_csv (domain, position, severity, reject_media, reject_reports, \
          public_comment, obfuscate) VALUES ($1, $2, $3, $4, $5, $6, $7) \

@@ -232,11 +232,7 @@ struct WebReport {
     forward: String,
 }
 
-async fn report_page(
-    ctx: PageCtx,
-    _user: User,
-    Query(q): Query<WebReport>,
-) -> Result<Response> {
+async fn report_page(ctx: PageCtx, _user: User, Query(q): Query<WebReport>) -> Result<Response> {
     let form = WebReport {
         target: q.target.chars().take(500).collect(),
         objects: q.objects.chars().take(2000).collect(),
@@ -275,11 +271,7 @@ async fn file_report(
         )),
         Err(Error::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &ReportPage {
-                ctx,
-                form,
-                errors,
-            },
+            &ReportPage { ctx, form, errors },
         ),
         Err(e) => Err(e),
     }

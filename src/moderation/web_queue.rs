@@ -82,7 +82,10 @@ async fn report_page(
         ctx,
         report,
         audit,
-        actions: Action::ALL.iter().map(|a| (a.as_str(), a.label())).collect(),
+        actions: Action::ALL
+            .iter()
+            .map(|a| (a.as_str(), a.label()))
+            .collect(),
     })
 }
 
@@ -110,7 +113,10 @@ async fn assign(
         Some(a) => format!("Report #{id} is assigned to @{}.", a.handle),
         None => format!("Report #{id} is unassigned."),
     };
-    Ok(redirect_with_notice(&format!("/admin/reports/{id}"), &notice))
+    Ok(redirect_with_notice(
+        &format!("/admin/reports/{id}"),
+        &notice,
+    ))
 }
 
 #[derive(Deserialize, Default)]

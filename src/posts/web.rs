@@ -222,7 +222,8 @@ async fn feed(
 ) -> Result<Response> {
     let account = user.map(|u| u.account);
     let mut posts = store::space_feed(&state.db, account.is_some(), PAGE, q.before).await?;
-    let hidden = crate::moderation::blocks::hidden_for_viewer(&state, account.as_ref(), true).await?;
+    let hidden =
+        crate::moderation::blocks::hidden_for_viewer(&state, account.as_ref(), true).await?;
     posts.retain(|p| !hidden.hides(&p.author));
     let posts = present(&state, posts, account.as_ref()).await?;
     render(&TimelinePage {
@@ -249,7 +250,8 @@ async fn tag(
     }
     let account = user.map(|u| u.account);
     let mut posts = store::by_tag(&state.db, &tag, PAGE, q.before).await?;
-    let hidden = crate::moderation::blocks::hidden_for_viewer(&state, account.as_ref(), true).await?;
+    let hidden =
+        crate::moderation::blocks::hidden_for_viewer(&state, account.as_ref(), true).await?;
     posts.retain(|p| !hidden.hides(&p.author));
     let posts = present(&state, posts, account.as_ref()).await?;
     render(&TimelinePage {

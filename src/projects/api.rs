@@ -254,7 +254,9 @@ async fn upload(
     crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     multipart: Multipart,
 ) -> Result<Response> {
-    state.limits.check(crate::web::rate::Bucket::Uploads, from)?;
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Uploads, from)?;
     let p = service::get(&state, &handle).await?;
     let upload = files::read(multipart).await?;
     let f: ProjectFile =
