@@ -160,6 +160,21 @@ impl Report {
     pub fn is_open(&self) -> bool {
         self.state == ReportState::Open
     }
+
+    /// The target as a short handle, `@name@host` (the last part of its address), for lists.
+    pub fn target_label(&self) -> String {
+        let rest = self
+            .target
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(&self.target);
+        match (rest.split('/').next(), rest.rsplit('/').next()) {
+            (Some(host), Some(name)) if !name.is_empty() && name != host => {
+                format!("@{}@{host}", name.trim_start_matches('@'))
+            }
+            _ => self.target.clone(),
+        }
+    }
 }
 
 /// A line of the audit log.
