@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::storage::Db;
 use crate::{
     accounts, admin, api, calendar, companies, directory, events, federation, hub, messages,
-    notifications, ops, posts, projects, spaces, web,
+    moderation, notifications, ops, posts, projects, spaces, web,
 };
 
 /// The whole HTTP surface.
@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(projects::api::router())
         .merge(events::api::router())
         .merge(calendar::api::router())
+        .merge(moderation::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(
             state.clone(),
@@ -60,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .merge(projects::web::router())
         .merge(events::web::router())
         .merge(calendar::web::router())
+        .merge(moderation::web::router())
+        .merge(moderation::web_queue::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(

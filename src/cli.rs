@@ -77,9 +77,13 @@ enum AdminCommand {
         #[arg(long)]
         entries: usize,
     },
-    /// Domain rules: block, silence or allow other servers, or list the rules.
-    #[command(subcommand)]
+    /// Domain rules: block, silence or allow other servers, list them, import or export them
+    /// as a Mastodon domain-block CSV.
+    #[command(subcommand, visible_alias = "domains")]
     Domain(DomainCommand),
+    /// Accounts: give a member the moderator or administrator role, or take it away.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Whom the space federates with: `open` (everyone not blocked) or `allowlist` (only
     /// domains with an allow rule).
     FederationMode {
@@ -129,6 +133,21 @@ enum DomainCommand {
     Unblock { domain: String },
     /// Show the federation mode and every rule.
     List,
+    /// Import a Mastodon domain-block CSV (`-` reads standard input): every row or none.
+    Import { file: PathBuf },
+    /// Write the rules as a Mastodon domain-block CSV to standard output.
+    Export,
+}
+
+/// `guildhall admin users …`.
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Set a member's role: `member`, `moderator` (works the reports queue) or `admin`.
+    SetRole {
+        handle: String,
+        #[arg(value_parser = ["member", "moderator", "admin"])]
+        role: String,
+    },
 }
 
 /// Parses the arguments and runs the command; errors become a message and a non-zero exit.
@@ -224,6 +243,28 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
                     println!("{}", admin::domains::list(&db).await?);
                     return Ok(());
                 }
+                DomainCommand::Import { file } => {
+                    let text = if file.as_os_str() == "-" {
+                        let mut s = String::new();
+                        std::io::stdin().read_to_string(&mut s)?;
+                        s
+                    } else {
+                        std::fs::read_to_string(&file)
+                            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+                    };
+                    println!(
+                        "{}",
+                        admin::users::import_domains(&db, &config, &text).await?
+                    );
+                    return Ok(());
+                }
+                DomainCommand::Export => {
+                    let csv = admin::domains_csv::export(&db)
+                        .await
+                        .map_err(admin::users::describe)?;
+                    print!("{csv}");
+                    return Ok(());
+                }
                 DomainCommand::Unblock { domain } => {
                     println!("{}", admin::domains::unblock(&db, &domain).await?);
                     return Ok(());
@@ -234,6 +275,11 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let message = admin::domains::set_rule(&db, &config, &domain, policy, &reason).await?;
             println!("{message}");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Users(UsersCommand::SetRole { handle, role })) => {
+            let db = open(&config).await?;
+            println!("{}", admin::users::set_role(&db, &handle, &role).await?);
             Ok(())
         }
         Command::Admin(AdminCommand::Peer(command)) => {

@@ -41,6 +41,11 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Failed sign-ins allowed per account and per address within the throttle window.
     pub login_attempts: u32,
+    /// Per client address and hour: sign-ups, posts (and comments, messages), uploads, reports.
+    pub rate_signups: u32,
+    pub rate_posts: u32,
+    pub rate_uploads: u32,
+    pub rate_reports: u32,
     /// Host name overrides for outgoing requests (development only): `alpha.test=127.0.0.1`.
     pub resolve: Vec<(String, IpAddr)>,
     /// Deliveries in flight at once to one remote host.
@@ -76,6 +81,10 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("media_dir", "GUILDHALL_MEDIA_DIR", "media"),
     ("max_body_bytes", "GUILDHALL_MAX_BODY_BYTES", "8388608"),
     ("login_attempts", "GUILDHALL_LOGIN_ATTEMPTS", "5"),
+    ("rate_signups", "GUILDHALL_RATE_SIGNUPS", "10"),
+    ("rate_posts", "GUILDHALL_RATE_POSTS", "300"),
+    ("rate_uploads", "GUILDHALL_RATE_UPLOADS", "60"),
+    ("rate_reports", "GUILDHALL_RATE_REPORTS", "20"),
     ("resolve", "GUILDHALL_RESOLVE", ""),
     ("delivery_per_host", "GUILDHALL_DELIVERY_PER_HOST", "8"),
     ("delivery_total", "GUILDHALL_DELIVERY_TOTAL", "64"),
@@ -164,6 +173,14 @@ impl Config {
         let max_body_bytes = parse_number(&k, &v, 1024, 1 << 30)? as usize;
         let (k, v) = get("login_attempts");
         let login_attempts = parse_number(&k, &v, 1, 1000)? as u32;
+        let rate = |key: &str| -> Result<u32, ConfigError> {
+            let (k, v) = get(key);
+            Ok(parse_number(&k, &v, 1, 1_000_000)? as u32)
+        };
+        let rate_signups = rate("rate_signups")?;
+        let rate_posts = rate("rate_posts")?;
+        let rate_uploads = rate("rate_uploads")?;
+        let rate_reports = rate("rate_reports")?;
         let (k, v) = get("resolve");
         let resolve = parse_resolve(&k, &v)?;
         if !resolve.is_empty() && !dev_http {
@@ -211,6 +228,10 @@ impl Config {
             media_dir,
             max_body_bytes,
             login_attempts,
+            rate_signups,
+            rate_posts,
+            rate_uploads,
+            rate_reports,
             resolve,
             delivery_per_host,
             delivery_total,

@@ -21,6 +21,7 @@ pub mod hub;
 pub mod media;
 pub mod messages;
 pub mod metrics;
+pub mod moderation;
 pub mod notifications;
 pub mod ops;
 pub mod posts;

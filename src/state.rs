@@ -16,6 +16,7 @@ use crate::federation::Context;
 use crate::media::MediaStore;
 use crate::spaces;
 use crate::storage::Db;
+use crate::web::rate::RateLimits;
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub fed: Context,
     pub media: MediaStore,
     pub throttle: Arc<LoginThrottle>,
+    /// Per-address limits on sign-ups, posts, uploads and reports.
+    pub limits: Arc<RateLimits>,
     /// The directory's per-process state (reconciliation, facet counts, sync wake-up).
     pub directory: Arc<directory::Runtime>,
     set_up: Arc<AtomicBool>,
@@ -33,6 +36,7 @@ impl AppState {
         Ok(AppState {
             directory: Arc::new(directory::Runtime::default()),
             throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
+            limits: Arc::new(RateLimits::new(&config)),
             fed: Context::new(db, config)?,
             media,
             set_up: Arc::new(AtomicBool::new(false)),

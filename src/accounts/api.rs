@@ -41,6 +41,7 @@ pub struct MemberView {
     pub links: Vec<super::ProfileLink>,
     pub avatar_url: Option<String>,
     pub is_admin: bool,
+    pub is_moderator: bool,
     pub discoverable: bool,
     pub locked: bool,
     pub created_at: i64,
@@ -56,6 +57,7 @@ impl MemberView {
             links: a.links.clone(),
             avatar_url: a.avatar_url(),
             is_admin: a.is_admin,
+            is_moderator: a.is_moderator,
             discoverable: a.discoverable,
             locked: a.locked,
             created_at: a.created_at,
@@ -99,8 +101,12 @@ async fn revoke_token(State(state): State<AppState>, User(user): User) -> Result
 
 async fn sign_up(
     State(state): State<AppState>,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     ApiJson(form): ApiJson<SignupForm>,
 ) -> Result<Response> {
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Signups, from)?;
     let valid = form.validate()?;
     let id = register::sign_up(&state.db, &valid, form.invite.as_deref()).await?;
     let account = store::by_id(&state.db, id).await?.ok_or(Error::NotFound)?;
@@ -134,8 +140,12 @@ async fn update_me(
 async fn put_avatar(
     State(state): State<AppState>,
     User(user): User,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     multipart: Multipart,
 ) -> Result<Json<MemberView>> {
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Uploads, from)?;
     let data = crate::media::read_upload(multipart, "file").await?;
     super::profile::replace_avatar(&state, user.account.id, data).await?;
     let account = store::by_id(&state.db, user.account.id)
@@ -184,6 +194,7 @@ async fn get_member(
 ) -> Result<Json<MemberView>> {
     let account = store::by_handle(&state.db, &handle)
         .await?
+        .filter(|a| !a.suspended)
         .ok_or(Error::NotFound)?;
     Ok(Json(MemberView::of(&account)))
 }

@@ -25,6 +25,10 @@ pub struct Account {
     #[serde(skip)]
     pub avatar_key: Option<String>,
     pub is_admin: bool,
+    /// May work the moderation queue (administrators may too).
+    pub is_moderator: bool,
+    /// Suspended by a moderator: no sign-in, actor and content hidden.
+    pub suspended: bool,
     pub discoverable: bool,
     /// Followers need approval (`manuallyApprovesFollowers`).
     pub locked: bool,
@@ -46,7 +50,8 @@ impl Account {
     /// The columns [`Account::from_row`] reads, for `SELECT {COLUMNS} FROM accounts`.
     pub const COLUMNS: &'static str = "accounts.id, accounts.handle, accounts.email, \
         accounts.display_name, accounts.bio, accounts.skills, accounts.links, accounts.avatar_key, \
-        accounts.is_admin, accounts.discoverable, accounts.locked, accounts.created_at, accounts.updated_at";
+        accounts.is_admin, accounts.is_moderator, accounts.suspended_at, accounts.discoverable, \
+        accounts.locked, accounts.created_at, accounts.updated_at";
 
     pub fn from_row(row: &Row) -> Result<Self, sqlx::Error> {
         Ok(Account {
@@ -59,11 +64,18 @@ impl Account {
             links: serde_json::from_str(&row.try_get::<String, _>("links")?).unwrap_or_default(),
             avatar_key: row.try_get("avatar_key")?,
             is_admin: row.try_get::<i64, _>("is_admin")? != 0,
+            is_moderator: row.try_get::<i64, _>("is_moderator")? != 0,
+            suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
             discoverable: row.try_get::<i64, _>("discoverable")? != 0,
             locked: row.try_get::<i64, _>("locked")? != 0,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
+    }
+
+    /// Whether the member may work the moderation queue.
+    pub fn can_moderate(&self) -> bool {
+        self.is_admin || self.is_moderator
     }
 
     /// The name to show: the display name, or the handle when none is set.

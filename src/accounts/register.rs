@@ -164,6 +164,10 @@ pub async fn authenticate(
         }
     };
     match account {
+        Some(a) if ok && a.suspended => {
+            attempt.succeeded(&account_key);
+            Err(Error::forbidden("This account is suspended."))
+        }
         Some(a) if ok => {
             attempt.succeeded(&account_key);
             Ok(a)

@@ -174,6 +174,23 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// A signed-in moderator or administrator of the space.
+pub struct Moderator(pub SignedIn);
+
+impl FromRequestParts<AppState> for Moderator {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let user = current(parts, state).await?.ok_or(Error::Unauthorized)?;
+        if !user.account.can_moderate() {
+            return Err(Error::forbidden(
+                "Only moderators and administrators of this space can do this.",
+            ));
+        }
+        Ok(Moderator(user))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

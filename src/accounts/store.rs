@@ -271,7 +271,8 @@ pub async fn insert_session(
 pub async fn session_account(db: &Db, token_hash: &str) -> Result<Option<(Account, i64)>> {
     let sql = format!(
         "SELECT {}, sessions.last_used_at FROM sessions JOIN accounts ON accounts.id = \
-         sessions.account_id WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
+         sessions.account_id WHERE sessions.token_hash = $1 AND sessions.expires_at > $2 \
+         AND accounts.suspended_at IS NULL",
         Account::COLUMNS
     );
     let row = sqlx::query(&sql)
@@ -339,4 +340,59 @@ pub async fn delete_tx(tx: &mut Tx, account_id: i64) -> Result<bool> {
         .execute(&mut **tx)
         .await?;
     Ok(deleted.rows_affected() != 0)
+}
+
+// --- roles and suspension (set by administrators and moderators) -----------------------------
+
+/// Sets an account's role: `admin`, `moderator` or `member`. Refuses to take the last
+/// administrator's role away, in one conditional statement. `false` when nothing changed
+/// because that would leave no administrator.
+pub async fn set_role_tx(
+    tx: &mut Tx,
+    account_id: i64,
+    admin: bool,
+    moderator: bool,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE accounts SET is_admin = $1, is_moderator = $2, updated_at = $3 WHERE id = $4 \
+         AND ($1 = 1 OR EXISTS (SELECT 1 FROM accounts o WHERE o.is_admin = 1 AND o.id <> $4))",
+    )
+    .bind(admin as i64)
+    .bind(moderator as i64)
+    .bind(now_ms())
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Suspends an account (or lifts the suspension) and ends its sessions and API tokens.
+/// `false` when it was in that state already.
+pub async fn set_suspended_tx(tx: &mut Tx, account_id: i64, suspended: bool) -> Result<bool> {
+    let sql = if suspended {
+        "UPDATE accounts SET suspended_at = $1 WHERE id = $2 AND suspended_at IS NULL"
+    } else {
+        "UPDATE accounts SET suspended_at = NULL WHERE id = $2 AND suspended_at IS NOT NULL AND $1 > 0"
+    };
+    let done = sqlx::query(sql)
+        .bind(now_ms())
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    if suspended {
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(done.rows_affected() == 1)
+}
+
+/// The handles of suspended accounts.
+pub async fn suspended_handles(db: &Db) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT handle FROM accounts WHERE suspended_at IS NOT NULL")
+            .fetch_all(db.pool())
+            .await?,
+    )
 }

@@ -172,8 +172,12 @@ async fn signup_page(
 async fn signup(
     State(state): State<AppState>,
     ctx: PageCtx,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     Form(form): Form<SignupForm>,
 ) -> Result<Response> {
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Signups, from)?;
     let space = spaces::store::get(&state.db)
         .await?
         .ok_or(Error::NotFound)?;
@@ -263,7 +267,11 @@ async fn profile(
     Path(handle): Path<String>,
 ) -> Result<Response> {
     let wants_json = negotiate::wants_activity_json(&headers);
-    let Some(member) = store::by_handle(&state.db, &handle).await? else {
+    // A suspended member is hidden from everyone but the moderators.
+    let Some(member) = store::by_handle(&state.db, &handle)
+        .await?
+        .filter(|m| !m.suspended || ctx.user.as_ref().is_some_and(|u| u.can_moderate()))
+    else {
         let uri =
             crate::federation::urls::Urls::new(&state.config).member(&handle.to_ascii_lowercase());
         return match tombstones::find(&state.db, &uri).await? {
@@ -364,8 +372,12 @@ async fn upload_avatar(
     State(state): State<AppState>,
     ctx: PageCtx,
     User(user): User,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     multipart: Multipart,
 ) -> Result<Response> {
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Uploads, from)?;
     let result = match crate::media::read_upload(multipart, "file").await {
         Ok(data) => super::profile::replace_avatar(&state, user.account.id, data).await,
         Err(e) => Err(e),

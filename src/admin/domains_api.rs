@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/domains", get(list_rules).post(add_rule))
         .route("/admin/domains/{domain}", delete(remove_rule))
         .route("/admin/federation", get(get_mode).put(put_mode))
+        .route("/admin/domains/export", get(export_csv))
+        .route("/admin/domains/import", post(import_csv))
 }
 
 async fn list_rules(
@@ -118,4 +120,26 @@ async fn put_mode(
         policy::set_federation_mode(&state.db, mode).await?;
     }
     mode_body(&state).await
+}
+
+/// `GET /api/v1/admin/domains/export`: Mastodon's domain-block CSV.
+async fn export_csv(State(state): State<AppState>, Admin(_): Admin) -> Result<Response> {
+    let body = super::domains_csv::export(&state.db).await?;
+    Ok(super::domains_web::csv_download(body))
+}
+
+/// `POST /api/v1/admin/domains/import` with the CSV as the body: all rows or none.
+async fn import_csv(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    body: String,
+) -> Result<Json<Value>> {
+    let done = super::domains_csv::import(
+        &state.db,
+        &state.config.domain,
+        &crate::moderation::model::Actor::of(&admin.account),
+        &body,
+    )
+    .await?;
+    Ok(Json(json!(done)))
 }

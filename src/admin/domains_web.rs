@@ -1,9 +1,9 @@
 //! The administrator's page for domain rules and the federation mode: `/admin/domains`.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use crate::accounts::session::Admin;
 use crate::error::Result;
 use crate::federation::policy::{self, DomainRule, FederationMode, Policy, RuleForm};
 use crate::hub;
+use crate::moderation::model::Actor;
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
@@ -21,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/domains", get(domains_page).post(add_rule))
         .route("/admin/domains/{domain}/remove", post(remove_rule))
         .route("/admin/federation-mode", post(set_mode))
+        .route("/admin/domains/export", get(export_csv))
+        .route("/admin/domains/import", post(import_csv))
 }
 
 #[derive(Template)]
@@ -146,4 +149,56 @@ async fn set_mode(
     policy::set_federation_mode(&state.db, mode).await?;
     let notice = mode.explain(policy::allowed_count(&state.db).await?);
     Ok(redirect_with_notice("/admin/domains", &notice))
+}
+
+/// The rules as Mastodon's domain-block CSV, as a download.
+async fn export_csv(State(state): State<AppState>, Admin(_): Admin) -> Result<Response> {
+    let body = super::domains_csv::export(&state.db).await?;
+    Ok(csv_download(body))
+}
+
+/// A CSV body offered as `domain_blocks.csv`.
+pub fn csv_download(body: String) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"domain_blocks.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn import_csv(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Admin(admin): Admin,
+    multipart: Multipart,
+) -> Result<Response> {
+    let outcome = match crate::media::read_upload(multipart, "file").await {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => {
+                super::domains_csv::import(
+                    &state.db,
+                    &state.config.domain,
+                    &Actor::of(&admin.account),
+                    &text,
+                )
+                .await
+            }
+            Err(_) => Err(crate::error::Error::invalid("file", "is not UTF-8 text")),
+        },
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(done) => Ok(redirect_with_notice("/admin/domains", &done.summary())),
+        Err(crate::error::Error::Invalid(errors)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &DomainsPage::build(&state, ctx, RuleForm::default(), errors).await?,
+        ),
+        Err(e) => Err(e),
+    }
 }

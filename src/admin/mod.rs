@@ -6,6 +6,7 @@ pub mod deliveries_web;
 pub mod directory;
 pub mod domains;
 pub mod domains_api;
+pub mod domains_csv;
 pub mod domains_web;
 pub mod seed;
 mod seed_events;

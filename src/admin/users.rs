@@ -1,4 +1,4 @@
-//! `guildhall admin create-user`.
+//! `guildhall admin create-user` and `guildhall admin users set-role`.
 
 use rand::distributions::{Alphanumeric, DistString};
 
@@ -75,6 +75,65 @@ pub async fn create_user(db: &Db, config: &Config, req: CreateUser) -> anyhow::R
         handle: valid.handle.to_string(),
         generated_password: generated,
     })
+}
+
+/// Sets a member's role (`member`, `moderator` or `admin`) and writes the audit log, in one
+/// transaction; the last administrator keeps the role.
+pub async fn set_role(db: &Db, handle: &str, role: &str) -> anyhow::Result<String> {
+    let (admin, moderator) = match role {
+        "admin" => (true, false),
+        "moderator" => (false, true),
+        "member" => (false, false),
+        other => anyhow::bail!("role {other:?} is not member, moderator or admin"),
+    };
+    let handle = handle.trim().trim_start_matches('@');
+    let account = crate::accounts::store::by_handle(db, handle)
+        .await
+        .map_err(describe)?
+        .ok_or_else(|| anyhow::anyhow!("there is no member @{handle}"))?;
+    let mut tx = db.begin_write().await?;
+    if !crate::accounts::store::set_role_tx(&mut tx, account.id, admin, moderator)
+        .await
+        .map_err(describe)?
+    {
+        anyhow::bail!(
+            "@{} is the last administrator: make another one first",
+            account.handle
+        );
+    }
+    crate::moderation::store::audit_tx(
+        &mut tx,
+        &crate::moderation::model::Actor::cli(),
+        "set_role",
+        &format!("@{}", account.handle),
+        None,
+        role,
+    )
+    .await
+    .map_err(describe)?;
+    tx.commit().await?;
+    Ok(format!(
+        "@{} is now {}.",
+        account.handle,
+        match role {
+            "admin" => "an administrator",
+            "moderator" => "a moderator",
+            _ => "a member without a role",
+        }
+    ))
+}
+
+/// Imports a Mastodon domain-block CSV from the command line.
+pub async fn import_domains(db: &Db, config: &Config, text: &str) -> anyhow::Result<String> {
+    let done = super::domains_csv::import(
+        db,
+        &config.domain,
+        &crate::moderation::model::Actor::cli(),
+        text,
+    )
+    .await
+    .map_err(describe)?;
+    Ok(done.summary())
 }
 
 /// Turns an application error into a message for the terminal.

@@ -239,8 +239,12 @@ async fn put_logo(
     State(state): State<AppState>,
     User(user): User,
     Path(handle): Path<String>,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     multipart: Multipart,
 ) -> Result<Json<serde_json::Value>> {
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Uploads, from)?;
     // Refuse outsiders before reading what they sent.
     let (company, _) = service::managed(&state.db, &handle, &user.account).await?;
     let data = crate::media::read_upload(multipart, "file").await?;

@@ -330,8 +330,12 @@ async fn upload_logo(
     ctx: PageCtx,
     User(user): User,
     Path(handle): Path<String>,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     multipart: Multipart,
 ) -> Result<Response> {
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Uploads, from)?;
     // Refuse outsiders before reading what they sent.
     let (company, role) = service::managed(&state.db, &handle, &user.account).await?;
     let result = match crate::media::read_upload(multipart, "file").await {

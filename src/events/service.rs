@@ -389,19 +389,54 @@ pub async fn cancel(state: &AppState, by: &Account, uri: &str) -> Result<Event> 
 
 /// Deletes a local event: peers get a `Delete`, its address answers 410.
 pub async fn delete(state: &AppState, by: &Account, uri: &str) -> Result<()> {
-    let urls = Urls::new(&state.config);
     let (event, organizer) = editable(state, by, uri).await?;
+    let mut tx = state.db.begin_write().await?;
+    delete_tx(state, &mut tx, by, &event, &organizer).await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(())
+}
+
+/// A moderator deletes a local event inside their transaction (which also writes the audit
+/// line); the caller wakes the delivery queue after commit. `false` when `uri` names no live
+/// local event.
+pub async fn delete_by_moderator_tx(
+    state: &AppState,
+    tx: &mut Tx,
+    by: &Account,
+    uri: &str,
+) -> Result<bool> {
+    let Some(event) = store::by_uri(&state.db, uri)
+        .await?
+        .filter(|e| e.local && !e.is_deleted())
+    else {
+        return Ok(false);
+    };
+    let organizer = actors::by_uri(state, &event.organizer)
+        .await?
+        .ok_or(Error::NotFound)?;
+    delete_tx(state, tx, by, &event, &organizer).await?;
+    Ok(true)
+}
+
+async fn delete_tx(
+    state: &AppState,
+    tx: &mut Tx,
+    by: &Account,
+    event: &Event,
+    organizer: &LocalActor,
+) -> Result<()> {
+    let urls = Urls::new(&state.config);
     let mut inboxes = store::participant_inboxes(&state.db, event.id).await?;
     inboxes.extend(follows::follower_inboxes(&state.db, &event.organizer).await?);
     let followers = urls.collection(&event.organizer, "followers");
-    let (to, cc) = object::addressing(&event, &followers);
-    let activity = object::delete(&urls, &event, to, cc);
-    let mut tx = state.db.begin_write().await?;
-    notify_participants(state, &mut tx, by, &event, "deleted").await?;
-    store::mark_deleted(&mut tx, event.id).await?;
+    let (to, cc) = object::addressing(event, &followers);
+    let activity = object::delete(&urls, event, to, cc);
+    notify_participants(state, tx, by, event, "deleted").await?;
+    store::mark_deleted(tx, event.id).await?;
     if event.visibility != EventVisibility::Members {
         delivery::publish(
-            &mut tx,
+            tx,
             &activity,
             organizer.key_ref(),
             event.visibility == EventVisibility::Public,
@@ -409,8 +444,6 @@ pub async fn delete(state: &AppState, by: &Account, uri: &str) -> Result<()> {
         )
         .await?;
     }
-    tx.commit().await?;
-    delivery::wake(state);
     Ok(())
 }
 

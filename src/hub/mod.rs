@@ -13,5 +13,6 @@ pub mod discovery;
 pub mod dispatch;
 pub mod follows;
 pub mod inbound;
+pub mod moderation;
 pub mod network_api;
 pub mod network_web;

@@ -40,6 +40,7 @@ async fn follow(
     User(user): User,
     ApiJson(body): ApiJson<Target>,
 ) -> Result<Response> {
+    crate::moderation::blocks::ensure_may_follow(&state, &user.account, &body.target).await?;
     let followed = follows::follow(&state, &user.account, &body.target).await?;
     Ok((StatusCode::CREATED, Json(followed)).into_response())
 }

@@ -84,6 +84,7 @@ async fn follow(
     User(user): User,
     Form(form): Form<TargetForm>,
 ) -> Result<Response> {
+    crate::moderation::blocks::ensure_may_follow(&state, &user.account, &form.target).await?;
     match follows::follow(&state, &user.account, &form.target).await {
         Ok(f) => {
             let notice = if f.state == "accepted" {

@@ -66,8 +66,10 @@ struct NewMessage {
 async fn send(
     State(state): State<AppState>,
     User(user): User,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<Response> {
+    state.limits.check(crate::web::rate::Bucket::Posts, from)?;
     let draft = Draft {
         text: body.text,
         visibility: "direct".into(),

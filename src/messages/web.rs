@@ -90,8 +90,10 @@ async fn send(
     State(state): State<AppState>,
     ctx: PageCtx,
     User(user): User,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     Form(form): Form<SendForm>,
 ) -> Result<Response> {
+    state.limits.check(crate::web::rate::Bucket::Posts, from)?;
     let draft = Draft {
         text: form.text.clone(),
         visibility: "direct".into(),

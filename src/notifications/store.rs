@@ -20,6 +20,8 @@ pub enum Kind {
     Message,
     EventUpdated,
     ProjectJoin,
+    /// A moderator's warning.
+    Warning,
 }
 
 impl Kind {
@@ -36,6 +38,7 @@ impl Kind {
             Kind::Message => "message",
             Kind::EventUpdated => "event_updated",
             Kind::ProjectJoin => "project_join",
+            Kind::Warning => "warning",
         }
     }
 }
@@ -92,7 +95,13 @@ impl Notification {
 }
 
 /// Records a notification inside the caller's transaction. Texts are cut to sane lengths.
+/// Nothing is recorded when the member blocked or muted the actor, or hid its domain.
 pub async fn notify(tx: &mut Tx, n: &NewNotification<'_>) -> Result<()> {
+    if n.kind != Kind::Warning
+        && crate::moderation::blocks::silenced_tx(tx, n.account_id, n.actor).await?
+    {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO notifications (account_id, kind, actor, actor_name, object, link, summary, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

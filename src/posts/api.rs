@@ -69,8 +69,10 @@ pub async fn to_json(
 async fn create(
     State(state): State<AppState>,
     User(user): User,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     ApiJson(draft): ApiJson<Draft>,
 ) -> Result<Response> {
+    state.limits.check(crate::web::rate::Bucket::Posts, from)?;
     let author = service::author_for(&state, &user.account, &draft.as_actor).await?;
     let post = service::create(&state, &user.account, &author, &draft).await?;
     let mut out = to_json(&state, vec![post], Some(&user.account)).await?;
@@ -184,7 +186,10 @@ async fn home(
     Query(q): Query<Before>,
 ) -> Result<Json<Value>> {
     let me = Urls::new(&state.config).member(&user.account.handle);
-    let posts = store::home(&state.db, &me, q.limit(), q.before).await?;
+    let mut posts = store::home(&state.db, &me, q.limit(), q.before).await?;
+    let hidden =
+        crate::moderation::blocks::hidden_for_viewer(&state, Some(&user.account), false).await?;
+    posts.retain(|p| !hidden.hides(&p.author));
     Ok(Json(
         json!({ "items": to_json(&state, posts, Some(&user.account)).await? }),
     ))
@@ -196,7 +201,9 @@ async fn space(
     Query(q): Query<Before>,
 ) -> Result<Json<Value>> {
     let me = user.map(|u| u.account);
-    let posts = store::space_feed(&state.db, me.is_some(), q.limit(), q.before).await?;
+    let mut posts = store::space_feed(&state.db, me.is_some(), q.limit(), q.before).await?;
+    let hidden = crate::moderation::blocks::hidden_for_viewer(&state, me.as_ref(), true).await?;
+    posts.retain(|p| !hidden.hides(&p.author));
     Ok(Json(
         json!({ "items": to_json(&state, posts, me.as_ref()).await? }),
     ))
@@ -210,7 +217,9 @@ async fn tag(
 ) -> Result<Json<Value>> {
     let me = user.map(|u| u.account);
     let tag = tag.trim_start_matches('#').to_lowercase();
-    let posts = store::by_tag(&state.db, &tag, q.limit(), q.before).await?;
+    let mut posts = store::by_tag(&state.db, &tag, q.limit(), q.before).await?;
+    let hidden = crate::moderation::blocks::hidden_for_viewer(&state, me.as_ref(), true).await?;
+    posts.retain(|p| !hidden.hides(&p.author));
     Ok(Json(
         json!({ "items": to_json(&state, posts, me.as_ref()).await? }),
     ))

@@ -221,6 +221,19 @@ pub async fn create(
         }
     }
     audience.retain(|a| a.uri != author_uri);
+    // Whoever blocked the author hears nothing from them: no comments on their posts, no
+    // messages (the writer as well as the actor it posts as).
+    let writer = urls.member(&by.handle);
+    let mut owners: Vec<&str> = Vec::new();
+    if let Some(t) = &checked.target {
+        owners.push(t.author.as_str());
+    }
+    if visibility == Visibility::Direct {
+        owners.extend(audience.iter().map(|a| a.uri.as_str()));
+    }
+    for actor in [author_uri.as_str(), writer.as_str()] {
+        crate::moderation::blocks::ensure_not_blocked(state, &owners, actor).await?;
+    }
     if visibility == Visibility::Direct && audience.is_empty() {
         return Err(Error::invalid(
             "to",
@@ -467,22 +480,46 @@ pub async fn edit(state: &AppState, by: &Account, uri: &str, draft: &Draft) -> R
 
 /// Deletes a local post; peers that had it get a `Delete`, and its address answers 410.
 pub async fn delete(state: &AppState, by: &Account, uri: &str) -> Result<()> {
-    let urls = Urls::new(&state.config);
     let (post, author) = editable(state, by, uri).await?;
+    let mut tx = state.db.begin_write().await?;
+    delete_tx(state, &mut tx, &post, &author).await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(())
+}
+
+/// Deletes a local post inside the caller's transaction (a moderator's, which also writes the
+/// audit line), queueing its `Delete`; the caller wakes the delivery queue after commit.
+/// `false` when `uri` names no live local post.
+pub async fn delete_by_moderator_tx(state: &AppState, tx: &mut Tx, uri: &str) -> Result<bool> {
+    let Some(post) = store::by_uri(&state.db, uri)
+        .await?
+        .filter(|p| p.local && !p.is_deleted())
+    else {
+        return Ok(false);
+    };
+    let author = actors::by_uri(state, &post.author)
+        .await?
+        .ok_or(Error::NotFound)?;
+    delete_tx(state, tx, &post, &author).await?;
+    Ok(true)
+}
+
+async fn delete_tx(state: &AppState, tx: &mut Tx, post: &Post, author: &LocalActor) -> Result<()> {
+    let urls = Urls::new(&state.config);
     let audience: Vec<Addressee> = store::audience(&state.db, post.id)
         .await?
         .into_iter()
         .map(|(uri, _)| Addressee { uri, mention: None })
         .collect();
-    let inboxes = inboxes(state, &post, &audience).await?;
+    let inboxes = inboxes(state, post, &audience).await?;
     let followers = urls.collection(&post.author, "followers");
-    let (to, cc) = object::addressing(&post, &followers, &audience);
-    let activity = object::delete(&urls, &post, to, cc);
-    let mut tx = state.db.begin_write().await?;
-    store::mark_deleted(&mut tx, &post).await?;
+    let (to, cc) = object::addressing(post, &followers, &audience);
+    let activity = object::delete(&urls, post, to, cc);
+    store::mark_deleted(tx, post).await?;
     if post.visibility != Visibility::Members {
         delivery::publish(
-            &mut tx,
+            tx,
             &activity,
             author.key_ref(),
             post.visibility == Visibility::Public,
@@ -490,8 +527,6 @@ pub async fn delete(state: &AppState, by: &Account, uri: &str) -> Result<()> {
         )
         .await?;
     }
-    tx.commit().await?;
-    delivery::wake(state);
     Ok(())
 }
 

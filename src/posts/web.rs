@@ -190,7 +190,9 @@ async fn home_page(
 ) -> Result<Response> {
     let urls = Urls::new(&state.config);
     let me = urls.member(&account.handle);
-    let posts = store::home(&state.db, &me, PAGE, before).await?;
+    let mut posts = store::home(&state.db, &me, PAGE, before).await?;
+    let hidden = crate::moderation::blocks::hidden_for_viewer(state, Some(account), false).await?;
+    posts.retain(|p| !hidden.hides(&p.author));
     let posts = present(state, posts, Some(account)).await?;
     render_status(
         status,
@@ -219,7 +221,10 @@ async fn feed(
     Query(q): Query<Before>,
 ) -> Result<Response> {
     let account = user.map(|u| u.account);
-    let posts = store::space_feed(&state.db, account.is_some(), PAGE, q.before).await?;
+    let mut posts = store::space_feed(&state.db, account.is_some(), PAGE, q.before).await?;
+    let hidden =
+        crate::moderation::blocks::hidden_for_viewer(&state, account.as_ref(), true).await?;
+    posts.retain(|p| !hidden.hides(&p.author));
     let posts = present(&state, posts, account.as_ref()).await?;
     render(&TimelinePage {
         title: format!("{} feed", ctx.space_name),
@@ -244,7 +249,10 @@ async fn tag(
         return Err(Error::NotFound);
     }
     let account = user.map(|u| u.account);
-    let posts = store::by_tag(&state.db, &tag, PAGE, q.before).await?;
+    let mut posts = store::by_tag(&state.db, &tag, PAGE, q.before).await?;
+    let hidden =
+        crate::moderation::blocks::hidden_for_viewer(&state, account.as_ref(), true).await?;
+    posts.retain(|p| !hidden.hides(&p.author));
     let posts = present(&state, posts, account.as_ref()).await?;
     render(&TimelinePage {
         title: format!("#{tag}"),
@@ -272,8 +280,10 @@ async fn create(
     State(state): State<AppState>,
     ctx: PageCtx,
     User(user): User,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     Form(mut form): Form<CreateForm>,
 ) -> Result<Response> {
+    state.limits.check(crate::web::rate::Bucket::Posts, from)?;
     if !form.to_list.trim().is_empty() {
         form.draft.to = form
             .to_list

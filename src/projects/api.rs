@@ -251,8 +251,12 @@ async fn upload(
     State(state): State<AppState>,
     User(user): User,
     Path(handle): Path<String>,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     multipart: Multipart,
 ) -> Result<Response> {
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Uploads, from)?;
     let p = service::get(&state, &handle).await?;
     let upload = files::read(multipart).await?;
     let f: ProjectFile =

@@ -186,6 +186,9 @@ pub async fn update(
 /// A local member joins: at once when open, as a request when closed. Returns the state.
 pub async fn join(state: &AppState, by: &Account, project: &Project) -> Result<String> {
     let uri = uri_of(state, project);
+    let me = crate::federation::urls::Urls::new(&state.config).member(&by.handle);
+    let managers = store::managers(&state.db, project).await?;
+    crate::moderation::blocks::ensure_not_blocked_by_accounts(state, &managers, &me).await?;
     Ok(hub_follows::follow(state, by, &uri).await?.state)
 }
 

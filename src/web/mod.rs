@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod errors;
 pub mod headers;
 pub mod page;
+pub mod rate;
 
 use axum::extract::{Path, State};
 use axum::http::header;

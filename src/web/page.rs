@@ -78,6 +78,11 @@ impl PageCtx {
         self.user.as_ref().is_some_and(|u| u.is_admin)
     }
 
+    /// Whether the signed-in member may work the moderation queue.
+    pub fn can_moderate(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.can_moderate())
+    }
+
     pub fn is_signed_in(&self) -> bool {
         self.user.is_some()
     }

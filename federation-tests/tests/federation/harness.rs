@@ -350,6 +350,9 @@ impl Instance {
             .env("GUILDHALL_DELIVERY_RETRY_BASE_MS", "200")
             // Directory pulls every second, so a change shows within one short round.
             .env("GUILDHALL_DIRECTORY_SYNC_SECS", "1")
+            // Every test client signs up and posts from loopback: no per-address limits.
+            .env("GUILDHALL_RATE_SIGNUPS", "100000")
+            .env("GUILDHALL_RATE_POSTS", "100000")
             .env(
                 "RUST_LOG",
                 std::env::var("FEDERATION_TEST_LOG").unwrap_or_else(|_| "warn".into()),

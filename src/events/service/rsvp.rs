@@ -34,6 +34,7 @@ pub async fn join(state: &AppState, account: &Account, uri: &str) -> Result<Rsvp
     if !can_see(state, &event, &Viewer::Member(account.clone())).await? {
         return Err(Error::NotFound);
     }
+    crate::moderation::blocks::ensure_not_blocked(state, &[event.organizer.as_str()], &me).await?;
     // A remote organiser is looked up before the transaction (it may take a request); whether
     // it is needed is decided inside.
     let organizer = if event.local {

@@ -306,8 +306,12 @@ async fn upload(
     ctx: PageCtx,
     User(user): User,
     Path(handle): Path<String>,
+    crate::web::client::ClientIp(from): crate::web::client::ClientIp,
     multipart: Multipart,
 ) -> Result<Response> {
+    state
+        .limits
+        .check(crate::web::rate::Bucket::Uploads, from)?;
     let p = service::get(&state, &handle).await?;
     let result = match files::read(multipart).await {
         Ok(u) => service::add_file(&state, &user.account, &p, &u.name, u.data).await,
