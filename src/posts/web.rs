@@ -70,7 +70,7 @@ pub async fn present(
     for post in posts {
         let can_edit = match me {
             Some(a) if post.local && !post.is_deleted() => {
-                match crate::hub::actors::by_uri(state, &post.author).await? {
+                match crate::federation::actors::by_uri(state, &post.author).await? {
                     Some(actor) => super::access::may_act_as(state, a, &actor).await?,
                     None => false,
                 }

@@ -17,12 +17,12 @@ use serde_json::Value;
 use super::model::{Event, EventVisibility, JoinMode, Participant, RsvpState};
 use super::{object, service, store};
 use crate::error::{Error, Result};
+use crate::federation::actors;
 use crate::federation::authority;
 use crate::federation::policy;
 use crate::federation::remote::{self, id_of, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, follows};
-use crate::hub::actors;
 use crate::state::AppState;
 use crate::storage::now_ms;
 
