@@ -22,7 +22,7 @@ use crate::federation::link::{Href, RemoteUrl};
 use crate::federation::object::{self, ObjectRequest, ObjectRoute};
 use crate::federation::remote::RemoteActor;
 use crate::federation::urls::{urlencode, Urls};
-use crate::federation::viewer;
+use crate::federation::Context;
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, safe_next, PageCtx};
@@ -361,8 +361,8 @@ impl ObjectRoute for PostRoute<'_> {
     fn server(&self, signer: Option<RemoteActor>) -> Viewer {
         Viewer::from(signer)
     }
-    async fn signer(&self, r: &ObjectRequest) -> Result<Option<RemoteActor>> {
-        viewer::signed_fetcher(self.state, &r.method, &r.uri, &r.headers).await
+    fn context(&self) -> Option<&Context> {
+        Some(self.state)
     }
     async fn may_see(&self, post: &Post, viewer: &Viewer) -> Result<bool> {
         can_read(self.state, post, viewer).await
