@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::api::router())
         .merge(directory::api::router())
         .merge(projects::api::router())
+        .merge(hub::membership::api_router())
         .merge(events::api::router())
         .merge(calendar::api::router())
         .merge(moderation::api::router())
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::web::router())
         .merge(directory::web::router())
         .merge(projects::web::router())
+        .merge(hub::membership::web_router())
         .merge(events::web::router())
         .merge(calendar::web::router())
         .merge(moderation::web::router())
@@ -118,7 +120,7 @@ impl Application {
         let media = MediaStore::local(&config.media_dir)?;
         Ok(Application {
             listener,
-            state: AppState::new(db, config, media)?,
+            state: AppState::new(db, config, media, hub::actors::lookup)?,
         })
     }
 

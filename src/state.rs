@@ -12,6 +12,7 @@ use axum::extract::FromRef;
 use crate::accounts::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::directory;
+use crate::federation::actors::Lookup;
 use crate::federation::Context;
 use crate::media::MediaStore;
 use crate::spaces;
@@ -32,12 +33,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, media: MediaStore) -> anyhow::Result<Self> {
+    /// `actors` is how the floor finds the local actor an URI names: the composition layer's
+    /// `crate::hub::actors::lookup` (the callers, app.rs and the demo seed, pass it).
+    pub fn new(db: Db, config: Config, media: MediaStore, actors: Lookup) -> anyhow::Result<Self> {
         Ok(AppState {
             directory: Arc::new(directory::Runtime::default()),
             throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
             limits: Arc::new(RateLimits::new(&config)),
-            fed: Context::new(db, config)?,
+            fed: Context::new(db, config, actors)?,
             media,
             set_up: Arc::new(AtomicBool::new(false)),
         })

@@ -299,7 +299,12 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
     let mut posts = 0;
     if created_members.contains(&"ada") {
         let media = crate::media::MediaStore::local(&config.media_dir)?;
-        let state = crate::state::AppState::new(db.clone(), config.clone(), media)?;
+        let state = crate::state::AppState::new(
+            db.clone(),
+            config.clone(),
+            media,
+            crate::hub::actors::lookup,
+        )?;
         posts = super::seed_posts::seed_posts(&state).await?;
     }
     let created_projects = super::seed_projects::seed_projects(db, config).await?;

@@ -336,7 +336,7 @@ async fn resolve(state: &AppState, q: &str, signed_in: bool) -> Result<Option<En
     let actor = remote::resolve_handle_or_url(state, q)
         .await
         .map_err(|e| e.to_string())?;
-    let doc = store::remote_actor_document(&state.db, &actor.uri)
+    let doc = remote::document(&state.db, &actor.uri)
         .await
         .map_err(|e| e.to_string())?;
     let doc: serde_json::Value = doc

@@ -668,17 +668,6 @@ pub async fn max_entry_id(db: &Db) -> Result<i64> {
     )
 }
 
-/// The stored actor document of a remote actor, as fetched.
-// remote_actors table: owner is the federation::remote store (brief D1); move this there.
-pub async fn remote_actor_document(db: &Db, uri: &str) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT document FROM remote_actors WHERE uri = $1")
-            .bind(uri)
-            .fetch_optional(db.pool())
-            .await?,
-    )
-}
-
 /// Inserts synthetic entries in one transaction, numbered from the directory's next change.
 pub async fn insert_batch(db: &Db, drafts: &[Draft], now: i64) -> Result<()> {
     let mut tx = db.begin_write().await?;

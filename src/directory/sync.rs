@@ -339,7 +339,7 @@ pub async fn on_actor_updated(state: &AppState, uri: &str) -> Result<()> {
     if known.is_none() && !from_peer {
         return Ok(());
     }
-    let doc = store::remote_actor_document(&state.db, uri).await?;
+    let doc = remote::document(&state.db, uri).await?;
     let Some(doc) = doc.and_then(|d| serde_json::from_str::<Value>(&d).ok()) else {
         return Ok(());
     };

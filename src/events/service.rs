@@ -12,10 +12,10 @@ use super::model::{category, Event, EventVisibility, JoinMode, NewEvent, Status}
 use super::{object, store, times};
 use crate::accounts::Account;
 use crate::error::{Error, Result};
+use crate::federation::actors;
 use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, follows, html};
-use crate::hub::actors;
 use crate::posts::access::{may_act_as, Viewer};
 use crate::state::AppState;
 use crate::storage::{now_ms, Tx};

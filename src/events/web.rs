@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::federation::object::{self, ObjectRequest, ObjectRoute};
 use crate::federation::remote::RemoteActor;
 use crate::federation::urls::{urlencode, Urls};
-use crate::federation::viewer;
+use crate::federation::Context;
 use crate::posts::access::{can_read, Viewer};
 use crate::posts::people::{self, Person};
 use crate::posts::web::{present, PostView};
@@ -241,8 +241,8 @@ impl ObjectRoute for EventRoute<'_> {
     fn server(&self, signer: Option<RemoteActor>) -> Viewer {
         Viewer::from(signer)
     }
-    async fn signer(&self, r: &ObjectRequest) -> Result<Option<RemoteActor>> {
-        viewer::signed_fetcher(self.state, &r.method, &r.uri, &r.headers).await
+    fn context(&self) -> Option<&Context> {
+        Some(self.state)
     }
     async fn may_see(&self, event: &Event, viewer: &Viewer) -> Result<bool> {
         service::can_see(self.state, event, viewer).await

@@ -1,5 +1,5 @@
 //! What the floor needs to work: the database, the settings, the HTTP client for other servers,
-//! the metrics and the wake-ups of its two queues. Features hold it inside their `AppState`
+//! the metrics, the wake-ups of its two queues and the lookup of local actors. Features hold it inside their `AppState`
 //! (`crate::state`), which dereferences to it, so `&state` passes wherever a `&Context` is
 //! asked for; nothing here knows a feature.
 
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::config::Config;
+use crate::federation::actors::Lookup;
 use crate::federation::client::FedClient;
 use crate::metrics::Metrics;
 use crate::storage::Db;
@@ -24,11 +25,15 @@ pub struct Context {
     pub inbox_wakeup: Arc<Notify>,
     /// Wakes the delivery workers when something is queued.
     pub delivery_wakeup: Arc<Notify>,
+    /// Finds the local actor an URI names (installed by the composition layer; see
+    /// [`crate::federation::actors`]).
+    pub actors: Lookup,
 }
 
 impl Context {
-    pub fn new(db: Db, config: Config) -> anyhow::Result<Self> {
+    pub fn new(db: Db, config: Config, actors: Lookup) -> anyhow::Result<Self> {
         Ok(Context {
+            actors,
             client: FedClient::new(&config)?,
             inbox_wakeup: Arc::new(Notify::new()),
             delivery_wakeup: Arc::new(Notify::new()),

@@ -2,7 +2,7 @@
 //! by its identity (database id, handle, name, whether it approves followers) and the key that
 //! signs for it. Features build one from their models (`Account::local_actor()` and the like);
 //! finding the actor an URI names needs their stores, so that lookup is the composition
-//! layer's (`crate::hub::actors::by_uri`).
+//! layer's, installed in the context (`crate::federation::actors`).
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! ActivityPub federation: actors, discovery, HTTP signatures, inboxes and delivery.
 
 pub mod activities;
+pub mod actors;
 pub mod authority;
 pub mod client;
 pub mod context;

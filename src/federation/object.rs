@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::negotiate::{activity_json, vary_accept, wants_activity_json};
 use super::remote::RemoteActor;
-use super::tombstones;
+use super::{tombstones, viewer, Context};
 use crate::error::{Error, Result};
 
 /// Who an object is meant for, as far as serving it needs to know.
@@ -128,7 +128,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ObjectRequest {
 }
 
 /// A feature's side of serving one request for one kind of object.
-pub trait ObjectRoute: Send + Sized {
+pub trait ObjectRoute: Send + Sync + Sized {
     type Object: FederatedObject + Send + Sync;
     /// Who reads, in the feature's terms.
     type Viewer: Send + Sync;
@@ -138,13 +138,30 @@ pub trait ObjectRoute: Send + Sized {
     fn browser(&self) -> Self::Viewer;
     /// The reader behind a server's request: the actor that signed it, if any.
     fn server(&self, signer: Option<RemoteActor>) -> Self::Viewer;
+    /// The floor's context, when this kind of object looks at who signed a request for its
+    /// document (then [`Self::signer`] checks signatures); `None` (the default) when it does
+    /// not.
+    fn context(&self) -> Option<&Context> {
+        None
+    }
     /// The actor that signed a request for the document (`federation::viewer`), `None` when
     /// unsigned or when this kind of object does not look at signatures;
-    /// [`Error::Unauthorized`] when a signature does not hold.
+    /// [`Error::Unauthorized`] when a signature does not hold. The default is the one rule
+    /// every kind uses: [`viewer::signed_fetcher`] with [`Self::context`].
     fn signer(
         &self,
         request: &ObjectRequest,
-    ) -> impl Future<Output = Result<Option<RemoteActor>>> + Send;
+    ) -> impl Future<Output = Result<Option<RemoteActor>>> + Send {
+        async move {
+            match self.context() {
+                Some(ctx) => {
+                    viewer::signed_fetcher(ctx, &request.method, &request.uri, &request.headers)
+                        .await
+                }
+                None => Ok(None),
+            }
+        }
+    }
     /// Whether `viewer` may see `object` (asked unless the object is public; a members-only
     /// object is never served to a server).
     fn may_see(

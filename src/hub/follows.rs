@@ -181,7 +181,7 @@ pub async fn answer_request(
         return Err(Error::NotFound);
     }
     if let Some(remote) = remote::by_uri(&state.db, follower).await? {
-        let follow = follows::received_activity(&state.db, &pending.activity_uri)
+        let follow = crate::federation::inbox::received_activity(&state.db, &pending.activity_uri)
             .await?
             .unwrap_or_else(|| {
                 let mut f = activities::follow(&urls, follower, &my_uri);

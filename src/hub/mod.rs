@@ -3,7 +3,9 @@
 //! processor of the inbox's stored activities with the look-ups that classify them
 //! ([`inbound`]); the rules of following (what a Follow, an Accept, a Reject or an Undo does
 //! here), the followers, following and outbox collections, discovery (WebFinger, NodeInfo),
-//! finding a local actor by its URI, a domain block's reach into the directory, and the Network page and its API. The federation floor
+//! finding a local actor by its URI (the lookup the floor's context keeps), joining a project
+//! (following its group: [`membership`], rules and routes), a domain block's reach into the
+//! directory, and the Network page and its API. The federation floor
 //! (`crate::federation`) sits under the features and knows none of them; this module may use both.
 
 pub mod actors;
@@ -14,5 +16,6 @@ pub mod dispatch;
 pub mod follows;
 pub mod inbound;
 pub mod moderation;
+pub mod membership;
 pub mod network_api;
 pub mod network_web;

@@ -8,12 +8,12 @@ use super::store;
 use crate::accounts::Account;
 use crate::error::Error;
 use crate::error::Result;
+use crate::federation::actors;
 use crate::federation::follows;
 use crate::federation::local::LocalActor;
 use crate::federation::object::{Audience, FederatedObject};
 use crate::federation::remote::RemoteActor;
 use crate::federation::urls::Urls;
-use crate::hub::actors;
 use crate::state::AppState;
 
 /// Who is looking.

@@ -15,7 +15,7 @@ use crate::federation::remote::{sanitize_html, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::wire::{self, Activity, Link, Note, ObjectOrLink, AS_PUBLIC};
 use crate::federation::{authority, fetch};
-use crate::hub::actors;
+use crate::federation::actors;
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
 use crate::storage::now_ms;

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use super::compose::{MentionText, Resolved};
 use crate::error::Result;
+use crate::federation::actors;
 use crate::federation::link::{Href, RemoteUrl};
 use crate::federation::local::LocalActor;
 use crate::federation::remote;
 use crate::federation::urls::Urls;
-use crate::hub::actors;
 use crate::state::AppState;
 
 /// An actor as a post shows it.

@@ -22,7 +22,7 @@ use crate::federation::link::{Href, RemoteUrl};
 use crate::federation::object::{self, ObjectRequest, ObjectRoute};
 use crate::federation::remote::RemoteActor;
 use crate::federation::urls::{urlencode, Urls};
-use crate::federation::viewer;
+use crate::federation::Context;
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, safe_next, PageCtx};
@@ -70,7 +70,7 @@ pub async fn present(
     for post in posts {
         let can_edit = match me {
             Some(a) if post.local && !post.is_deleted() => {
-                match crate::hub::actors::by_uri(state, &post.author).await? {
+                match crate::federation::actors::by_uri(state, &post.author).await? {
                     Some(actor) => super::access::may_act_as(state, a, &actor).await?,
                     None => false,
                 }
@@ -371,8 +371,8 @@ impl ObjectRoute for PostRoute<'_> {
     fn server(&self, signer: Option<RemoteActor>) -> Viewer {
         Viewer::from(signer)
     }
-    async fn signer(&self, r: &ObjectRequest) -> Result<Option<RemoteActor>> {
-        viewer::signed_fetcher(self.state, &r.method, &r.uri, &r.headers).await
+    fn context(&self) -> Option<&Context> {
+        Some(self.state)
     }
     async fn may_see(&self, post: &Post, viewer: &Viewer) -> Result<bool> {
         can_read(self.state, post, viewer).await

@@ -1,6 +1,6 @@
-//! JSON API for projects: create and list, one project with its members and board, joining
-//! and leaving, answering join requests, tasks (create, edit, take, move), notes with their
-//! revisions, files, and working on remote projects (join, take a task).
+//! JSON API for projects: create and list, one project with its members and board (joining,
+//! leaving and answering join requests are following: `crate::hub::membership`), tasks (create, edit, take, move), notes with their
+//! revisions, files, and working on remote projects (take a task).
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -23,15 +23,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/projects", get(list).post(create))
         .route("/projects/remote", get(remote_project))
-        .route("/projects/remote/join", post(remote_join))
         .route("/projects/remote/take", post(remote_take))
         .route("/projects/remote/status", post(remote_status))
         .route("/projects/remote/task", post(remote_edit_task))
         .route("/projects/remote/note", post(remote_edit_note))
         .route("/projects/{handle}", get(one).patch(edit))
-        .route("/projects/{handle}/join", post(join))
-        .route("/projects/{handle}/leave", post(leave))
-        .route("/projects/{handle}/requests", post(answer))
         .route("/projects/{handle}/remove", post(remove_member))
         .route("/projects/{handle}/tasks", post(create_task))
         .route(
@@ -92,42 +88,6 @@ async fn edit(
 ) -> Result<Json<Value>> {
     let p = service::update(&state, &handle, &user.account, &form).await?;
     Ok(Json(describe(&state, &p).await?))
-}
-
-async fn join(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(handle): Path<String>,
-) -> Result<Json<Value>> {
-    let p = service::get(&state, &handle).await?;
-    let s = service::join(&state, &user.account, &p).await?;
-    Ok(Json(json!({ "state": s })))
-}
-
-async fn leave(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(handle): Path<String>,
-) -> Result<StatusCode> {
-    let p = service::get(&state, &handle).await?;
-    service::leave(&state, &user.account, &p).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize)]
-struct Answer {
-    actor: String,
-    accept: bool,
-}
-
-async fn answer(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(handle): Path<String>,
-    ApiJson(a): ApiJson<Answer>,
-) -> Result<StatusCode> {
-    service::answer(&state, &user.account, &handle, a.actor.trim(), a.accept).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn task_of(state: &AppState, p: &Project, token: &str) -> Result<Task> {
@@ -287,20 +247,6 @@ async fn remote_project(
         "notes": store::notes_of(&state.db, &group.uri).await?,
         "files": store::files_of(&state.db, &group.uri).await?,
     })))
-}
-
-#[derive(Deserialize)]
-struct Target {
-    target: String,
-}
-
-async fn remote_join(
-    State(state): State<AppState>,
-    User(user): User,
-    ApiJson(t): ApiJson<Target>,
-) -> Result<Json<Value>> {
-    let f = remote::join(&state, &user.account, &t.target).await?;
-    Ok(Json(json!(f)))
 }
 
 #[derive(Deserialize)]

@@ -9,7 +9,6 @@ use crate::accounts::Account;
 use crate::error::{Error, Result};
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, remote};
-use crate::hub::follows as hub_follows;
 use crate::state::AppState;
 use crate::storage::now_ms;
 
@@ -142,9 +141,4 @@ pub async fn edit_note(
     tx.commit().await?;
     delivery::wake(state);
     Ok(())
-}
-
-/// Joins a remote project (`@handle@host` or its address): a `Follow` of its group.
-pub async fn join(state: &AppState, by: &Account, target: &str) -> Result<hub_follows::Followed> {
-    hub_follows::follow(state, by, target).await
 }

@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{activities, delivery, follows, remote};
-use crate::hub::follows as hub_follows;
 use crate::state::AppState;
 use crate::validate::{line, text, FieldErrors, Handle};
 
@@ -181,32 +180,6 @@ pub async fn update(
         .map_err(anyhow::Error::from)?;
     crate::federation::outbound::actor_updated(state, &project.local_actor(), &doc).await?;
     Ok(project)
-}
-
-/// A local member joins: at once when open, as a request when closed. Returns the state.
-pub async fn join(state: &AppState, by: &Account, project: &Project) -> Result<String> {
-    let uri = uri_of(state, project);
-    let me = crate::federation::urls::Urls::new(&state.config).member(&by.handle);
-    let managers = store::managers(&state.db, project).await?;
-    crate::moderation::blocks::ensure_not_blocked_by_accounts(state, &managers, &me).await?;
-    Ok(hub_follows::follow(state, by, &uri).await?.state)
-}
-
-/// A local member leaves (or withdraws a request).
-pub async fn leave(state: &AppState, by: &Account, project: &Project) -> Result<()> {
-    hub_follows::unfollow(state, by, &uri_of(state, project)).await
-}
-
-/// A manager approves or refuses a join request (local or remote).
-pub async fn answer(
-    state: &AppState,
-    by: &Account,
-    handle: &str,
-    actor: &str,
-    accept: bool,
-) -> Result<()> {
-    let project = managed(state, handle, by).await?;
-    hub_follows::answer_request(state, &project.local_actor(), actor, accept).await
 }
 
 /// A manager removes a member. A member on another server is sent a `Reject` of its `Follow`

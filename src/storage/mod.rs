@@ -157,6 +157,14 @@ impl Db {
         }
     }
 
+    /// Whether the database answers a trivial query (the health check).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;

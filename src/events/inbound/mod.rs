@@ -22,7 +22,7 @@ use crate::federation::remote::{self, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::wire::{self, Activity, ActivityKind};
 use crate::federation::{authority, delivery, fetch, follows, policy};
-use crate::hub::actors;
+use crate::federation::actors;
 use crate::state::AppState;
 use crate::storage::now_ms;
 

@@ -1,9 +1,9 @@
-//! Host health, in `delivery_hosts`: an answer resets a host, temporary failures in a row park
-//! it until a probe gets through, and an administrator may retry a host now. Moving a host's
-//! queued rows in time goes with it.
+//! Host health: an answer resets a host, temporary failures in a row park it until a probe gets
+//! through, and an administrator may retry a host now. Moving a host's queued rows in time goes
+//! with it. The SQL is in `store/hosts.rs`.
 
 use super::short;
-use super::store::Claimed;
+use super::store::{hosts, Claimed};
 use super::{backoff_ms, jittered, wake, Settings};
 use crate::error::Result;
 use crate::federation::Context;
@@ -12,17 +12,8 @@ use crate::storage::{now_ms, Dialect, Tx};
 /// Makes sure a host has its health row. [`super::publish`] creates it with the first delivery
 /// (the dispatcher finds work through it); outcomes call it too, for rows queued some other way.
 pub(super) async fn ensure_host(tx: &mut Tx, host: &str) -> Result<()> {
-    sqlx::query("INSERT INTO delivery_hosts (host) VALUES ($1) ON CONFLICT (host) DO NOTHING")
-        .bind(host)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    hosts::ensure(tx, host).await
 }
-
-// Bulk changes to a host's queued rows below skip rows that are in flight (`lease_until`) or,
-// on PostgreSQL, locked by another transaction at this moment (being claimed, or failed by a
-// domain block): waiting for those while holding the host's row could deadlock, and their own
-// outcome settles them anyway.
 
 /// The host answered: reset its health. If it had been failing, its queued deliveries are due
 /// now; returns whether that happened.
@@ -33,42 +24,13 @@ pub(super) async fn host_answered(
     now: i64,
     success: bool,
 ) -> Result<bool> {
-    let recovered = sqlx::query(
-        "UPDATE delivery_hosts SET consecutive_failures = 0, parked_until = 0 \
-         WHERE host = $1 AND (consecutive_failures > 0 OR parked_until > 0)",
-    )
-    .bind(host)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        > 0;
+    let recovered = hosts::reset(tx, host).await?;
     if success {
-        let touched = sqlx::query("UPDATE delivery_hosts SET last_success_at = $1 WHERE host = $2")
-            .bind(now)
-            .bind(host)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        if touched == 0 {
-            ensure_host(tx, host).await?;
-            sqlx::query("UPDATE delivery_hosts SET last_success_at = $1 WHERE host = $2")
-                .bind(now)
-                .bind(host)
-                .execute(&mut **tx)
-                .await?;
-        }
+        hosts::note_success(tx, host, now).await?;
     }
     if recovered {
         // Rows in flight elsewhere are left alone (their own outcome decides them).
-        sqlx::query(&format!(
-            "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN (SELECT id FROM deliveries \
-             WHERE host = $2 AND state = 'queued' AND next_attempt_at > $1 AND lease_until < $1{})",
-            dialect.skip_locked()
-        ))
-        .bind(now)
-        .bind(host)
-        .execute(&mut **tx)
-        .await?;
+        hosts::queued_due_now(tx, dialect, host, now).await?;
     }
     Ok(recovered)
 }
@@ -87,69 +49,24 @@ pub(super) async fn host_failed(
     let host = item.host.as_str();
     let error = short(error);
     ensure_host(tx, host).await?;
-    let failures: Option<i64> = sqlx::query_scalar(&format!(
-        "UPDATE delivery_hosts SET consecutive_failures = consecutive_failures + 1, \
-         last_failure_at = $1, last_error = $2 WHERE host = $3{} RETURNING consecutive_failures",
-        if item.probe {
-            ""
-        } else {
-            " AND parked_until <= $1"
-        }
-    ))
-    .bind(now)
-    .bind(&error)
-    .bind(host)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(failures) = failures else {
+    let Some(failures) = hosts::count_failure(tx, host, now, &error, item.probe).await? else {
         // Already parked: only note the error.
-        sqlx::query(
-            "UPDATE delivery_hosts SET last_failure_at = $1, last_error = $2 WHERE host = $3",
-        )
-        .bind(now)
-        .bind(&error)
-        .bind(host)
-        .execute(&mut **tx)
-        .await?;
+        hosts::note_error(tx, host, now, &error).await?;
         return Ok(());
     };
     if failures < settings.park_after {
         return Ok(());
     }
 
-    // Park: once for the base delay, then twice as long after each failed probe.
+    // Park: once for the base delay, then twice as long after each failed probe. Its queued
+    // rows wait for the probe (rows in flight are left to their own outcome).
     let level = failures - settings.park_after + 1;
     let until = now + jittered(backoff_ms(settings.retry_base_ms, level));
-    sqlx::query("UPDATE delivery_hosts SET parked_until = $1 WHERE host = $2")
-        .bind(until)
-        .bind(host)
-        .execute(&mut **tx)
-        .await?;
-    // Its queued rows wait for the probe (rows in flight are left to their own outcome).
-    sqlx::query(&format!(
-        "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN (SELECT id FROM deliveries \
-         WHERE host = $2 AND state = 'queued' AND next_attempt_at < $1 AND lease_until < $3{})",
-        dialect.skip_locked()
-    ))
-    .bind(until)
-    .bind(host)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    hosts::park(tx, dialect, host, until, now).await?;
     // Rows older than the maximum age have now failed after it: give them up.
-    let expired = sqlx::query(&format!(
-        "UPDATE deliveries SET state = 'failed', next_attempt_at = $1, last_error = $2 \
-         WHERE id IN (SELECT id FROM deliveries WHERE host = $3 AND state = 'queued' \
-         AND created_at <= $4 AND lease_until < $1{})",
-        dialect.skip_locked()
-    ))
-    .bind(now)
-    .bind(short(&format!("gave up: host unreachable ({error})")))
-    .bind(host)
-    .bind(now - settings.max_age_ms)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let gave_up = short(&format!("gave up: host unreachable ({error})"));
+    let expired =
+        hosts::expire(tx, dialect, host, now, now - settings.max_age_ms, &gave_up).await?;
     tracing::warn!(
         host,
         failures,
@@ -168,15 +85,7 @@ pub(super) async fn release_probe(
     now: i64,
     lease_until: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE delivery_hosts SET parked_until = $1 WHERE host = $2 AND parked_until = $3",
-    )
-    .bind(now)
-    .bind(host)
-    .bind(lease_until)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    hosts::release_probe(tx, host, now, lease_until).await
 }
 
 /// "Retry now" for a host: a parked host gets its probe at once, and every queued delivery to it
@@ -185,30 +94,12 @@ pub(super) async fn release_probe(
 pub async fn retry_host(ctx: &Context, host: &str) -> Result<Option<i64>> {
     let now = now_ms();
     let mut tx = ctx.db.begin_write().await?;
-    let known = sqlx::query("UPDATE delivery_hosts SET parked_until = 0 WHERE host = $1")
-        .bind(host)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-        > 0;
-    if !known {
+    if !hosts::unpark(&mut tx, host).await? {
         tx.rollback().await?;
         return Ok(None);
     }
-    sqlx::query(&format!(
-        "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN (SELECT id FROM deliveries \
-         WHERE host = $2 AND state = 'queued' AND next_attempt_at > $1 AND lease_until < $1{})",
-        ctx.db.dialect().skip_locked()
-    ))
-    .bind(now)
-    .bind(host)
-    .execute(&mut *tx)
-    .await?;
-    let queued: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE host = $1 AND state = 'queued'")
-            .bind(host)
-            .fetch_one(&mut *tx)
-            .await?;
+    hosts::queued_due_now(&mut tx, ctx.db.dialect(), host, now).await?;
+    let queued = hosts::queued_count(&mut tx, host).await?;
     tx.commit().await?;
     tracing::info!(
         host,

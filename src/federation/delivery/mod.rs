@@ -35,13 +35,13 @@
 //! # Layout
 //! `publish` (queueing in the caller's transaction, the wake-up), `dispatch` (the dispatcher,
 //! its per-host workers, leases, attempts and outcomes), `health` (per-host state: parking,
-//! probes, "retry now", with its SQL), `store` (the SQL of the queue's rows) and `status`
-//! (what the administrators' view reads). Settings and the retry schedule are here.
+//! probes, "retry now"), and `store/`, which holds all of the queue's SQL: `store/mod.rs` the
+//! queue's rows, `store/hosts.rs` host health, `store/status.rs` what the administrators' view
+//! and the metrics read. Settings and the retry schedule are here.
 
 mod dispatch;
 mod health;
 mod publish;
-mod status;
 pub mod store;
 
 use std::time::Duration;
@@ -53,7 +53,7 @@ use crate::config::Config;
 pub use dispatch::spawn;
 pub use health::retry_host;
 pub use publish::{publish, wake};
-pub use status::{overview, queue_depths, HostStatus, Totals};
+pub use store::status::{overview, queue_depths, HostStatus, Totals};
 
 /// How long a claim is held. Far longer than a request may take (the client gives up after
 /// 20 s), so a live process never loses a lease it is using.

@@ -3,7 +3,6 @@
 //! data, so the table belongs to the floor; what a follow *does* here is `crate::hub::follows`.
 
 use serde::Serialize;
-use serde_json::Value;
 use sqlx::Row as _;
 
 use crate::error::Result;
@@ -208,17 +207,6 @@ pub async fn follower_inboxes(db: &Db, actor: &str) -> Result<Vec<String>> {
         .collect::<Result<_, _>>()?)
 }
 
-/// The stored body of a received activity (the Follow a locked actor answers later). It reads
-/// the inbox queue's table, and belongs in that queue's store once it has one.
-pub async fn received_activity(db: &Db, activity_uri: &str) -> Result<Option<Value>> {
-    let body: Option<String> =
-        sqlx::query_scalar("SELECT body FROM inbox_activities WHERE activity_uri = $1")
-            .bind(activity_uri)
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
-}
-
 /// Removes a follow inside a transaction (the one that also queues its `Undo`).
 pub async fn remove_tx(tx: &mut Tx, follower: &str, followee: &str) -> Result<()> {
     sqlx::query("DELETE FROM follows WHERE follower = $1 AND followee = $2")
@@ -266,4 +254,46 @@ pub async fn remove_by_activity(db: &Db, follower: &str, activity_uri: &str) -> 
         .execute(db.writer())
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Ids deleted per statement.
+const CHUNK: usize = 200;
+
+/// Follow relations whose follower or followee contains `pattern` (a `LIKE` pattern, matched
+/// on the lower-cased URIs): `(id, follower, followee)`.
+pub async fn follows_like(tx: &mut Tx, pattern: &str) -> Result<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, follower, followee FROM follows \
+         WHERE lower(follower) LIKE $1 OR lower(followee) LIKE $1",
+    )
+    .bind(pattern)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("follower")?,
+                row.try_get("followee")?,
+            ))
+        })
+        .collect()
+}
+
+/// Deletes the follow relations with these ids; returns how many went.
+pub async fn delete_follows(tx: &mut Tx, ids: &[i64]) -> Result<u64> {
+    let mut removed = 0;
+    for chunk in ids.chunks(CHUNK) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM follows WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        removed += query.execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(removed)
 }

@@ -7,9 +7,6 @@ use super::{DomainRule, Policy};
 use crate::error::Result;
 use crate::storage::{Db, Row, Tx};
 
-/// Rows fetched per statement when deleting by id.
-const CHUNK: usize = 200;
-
 /// In one query: the policies of the given domains, and the space's federation mode as
 /// `mode:<mode>`.
 pub(super) async fn policies_for(db: &Db, names: &[String]) -> Result<Vec<String>> {
@@ -108,45 +105,4 @@ pub(super) async fn set_federation_mode(db: &Db, mode: &str, now: i64) -> Result
         .execute(db.writer())
         .await?;
     Ok(done.rows_affected() > 0)
-}
-
-// follows table: owner is federation::follows store
-/// Follow relations whose follower or followee contains `pattern` (a `LIKE` pattern, matched
-/// on the lower-cased URIs): `(id, follower, followee)`.
-pub(super) async fn follows_like(tx: &mut Tx, pattern: &str) -> Result<Vec<(i64, String, String)>> {
-    let rows = sqlx::query(
-        "SELECT id, follower, followee FROM follows \
-         WHERE lower(follower) LIKE $1 OR lower(followee) LIKE $1",
-    )
-    .bind(pattern)
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("id")?,
-                row.try_get("follower")?,
-                row.try_get("followee")?,
-            ))
-        })
-        .collect()
-}
-
-// follows table: owner is federation::follows store
-/// Deletes the follow relations with these ids; returns how many went.
-pub(super) async fn delete_follows(tx: &mut Tx, ids: &[i64]) -> Result<u64> {
-    let mut removed = 0;
-    for chunk in ids.chunks(CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "DELETE FROM follows WHERE id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        removed += query.execute(&mut **tx).await?.rows_affected();
-    }
-    Ok(removed)
 }

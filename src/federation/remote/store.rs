@@ -124,3 +124,13 @@ pub async fn mark_deleted_tx(tx: &mut Tx, uri: &str) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// The stored actor document of a remote actor, as fetched.
+pub async fn document(db: &Db, uri: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT document FROM remote_actors WHERE uri = $1")
+            .bind(uri)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}

@@ -1,5 +1,6 @@
 //! The list of projects, creating one, a local project's board (its `Group` document for
-//! servers) with what its forms add (a task, a note, a file), joining and leaving.
+//! servers) with what its forms add (a task, a note, a file). Joining and leaving are
+//! `crate::hub::membership`'s (joining is following the group).
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
@@ -26,8 +27,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/projects", get(list))
         .route("/projects/new", get(new_page).post(create))
         .route("/projects/{handle}", get(board))
-        .route("/projects/{handle}/join", post(join))
-        .route("/projects/{handle}/leave", post(leave))
         .route("/projects/{handle}/tasks", post(create_task))
         .route("/projects/{handle}/notes", post(create_note))
         .route("/projects/{handle}/files", post(upload))
@@ -226,37 +225,6 @@ async fn board(
     )
     .await?;
     render(&page).map(negotiate::vary_accept)
-}
-
-async fn join(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(handle): Path<String>,
-) -> Result<Response> {
-    let p = service::get(&state, &handle).await?;
-    let s = service::join(&state, &user.account, &p).await?;
-    let notice = if s == "accepted" {
-        "You joined the project."
-    } else {
-        "Your request to join is waiting for a manager."
-    };
-    Ok(redirect_with_notice(
-        &format!("/projects/{}", p.handle),
-        notice,
-    ))
-}
-
-async fn leave(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(handle): Path<String>,
-) -> Result<Response> {
-    let p = service::get(&state, &handle).await?;
-    service::leave(&state, &user.account, &p).await?;
-    Ok(redirect_with_notice(
-        &format!("/projects/{}", p.handle),
-        "You left the project.",
-    ))
 }
 
 async fn create_task(

@@ -199,9 +199,6 @@ impl ObjectRoute for ItemRoute<'_> {
     fn browser(&self) {}
     fn server(&self, _signer: Option<RemoteActor>) {}
     /// Project items are public: their addresses do not look at signatures.
-    async fn signer(&self, _request: &ObjectRequest) -> Result<Option<RemoteActor>> {
-        Ok(None)
-    }
     async fn may_see(&self, _item: &Item, _viewer: &()) -> Result<bool> {
         Ok(true)
     }

@@ -23,7 +23,6 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/projects/{handle}/members", get(members_page))
         .route("/projects/{handle}/edit", post(edit_project))
-        .route("/projects/{handle}/requests", post(answer))
         .route("/projects/{handle}/remove", post(remove_member))
 }
 
@@ -104,31 +103,6 @@ async fn edit_project(
         }
         Err(e) => Err(e),
     }
-}
-
-#[derive(Deserialize)]
-struct AnswerForm {
-    actor: String,
-    #[serde(default)]
-    accept: String,
-}
-
-async fn answer(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(handle): Path<String>,
-    Form(f): Form<AnswerForm>,
-) -> Result<Response> {
-    let accept = f.accept == "yes";
-    service::answer(&state, &user.account, &handle, f.actor.trim(), accept).await?;
-    Ok(redirect_with_notice(
-        &format!("/projects/{handle}/members"),
-        if accept {
-            "The request is approved."
-        } else {
-            "The request is declined."
-        },
-    ))
 }
 
 #[derive(Deserialize)]

@@ -22,7 +22,6 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/projects/remote", get(remote_board))
         .route("/projects/remote/item", get(remote_item))
-        .route("/projects/remote/join", post(remote_join))
         .route("/projects/remote/take", post(remote_take))
         .route("/projects/remote/status", post(remote_status))
         .route("/projects/remote/task", post(remote_edit_task))
@@ -83,24 +82,6 @@ async fn remote_item(
         .ok_or(Error::NotFound)?;
     let page = item_page(&state, ctx, item, None).await?;
     render(&page)
-}
-
-#[derive(Deserialize)]
-struct TargetForm {
-    #[serde(default)]
-    target: String,
-}
-
-async fn remote_join(
-    State(state): State<AppState>,
-    User(user): User,
-    Form(f): Form<TargetForm>,
-) -> Result<Response> {
-    let followed = remote::join(&state, &user.account, &f.target).await?;
-    Ok(redirect_with_notice(
-        &format!("/projects/remote?uri={}", service::urlencode(&followed.uri)),
-        "Your request to join is sent; the board fills as the project shares its work.",
-    ))
 }
 
 async fn remote_take(

@@ -11,7 +11,8 @@
 //!
 //! The work an activity causes (answering a Follow, refreshing an actor) happens afterwards, in
 //! the processor above the features (`crate::hub::inbound`), which takes stored activities with
-//! [`claim`] (a lease), reads them with [`load`] and notes the outcome with [`record`].
+//! [`claim`] (a lease), reads them with [`load`] and notes the outcome with [`record`]. The
+//! queue's table, `inbox_activities`, and all its SQL are in `store.rs`.
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRef, OriginalUri, State};
@@ -20,7 +21,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
-use sqlx::Row as _;
+
+mod store;
+
+pub use store::{claim, load, prune, received_activity, record, Stored, KEEP_PROCESSED_MS};
 
 use super::policy::{self, Decision};
 use super::remote::{self, id_of, RemoteActor};
@@ -28,7 +32,7 @@ use super::signatures::{self, SignatureError};
 use super::viewer::{self, SignerError};
 use super::Context;
 use crate::error::Result;
-use crate::storage::{is_unique_violation, now_ms};
+use crate::storage::is_unique_violation;
 
 /// Largest activity accepted.
 pub const MAX_ACTIVITY_BYTES: usize = 1024 * 1024;
@@ -185,15 +189,13 @@ async fn receive(
         }
     }
 
-    let stored = sqlx::query(
-        "INSERT INTO inbox_activities (activity_uri, actor, kind, body, received_at) VALUES ($1, $2, $3, $4, $5)",
+    let stored = store::insert(
+        &state.db,
+        &id,
+        &actor.uri,
+        &kind,
+        String::from_utf8_lossy(&body).as_ref(),
     )
-    .bind(&id)
-    .bind(&actor.uri)
-    .bind(&kind)
-    .bind(String::from_utf8_lossy(&body).as_ref())
-    .bind(now_ms())
-    .execute(state.db.writer())
     .await;
     match stored {
         Ok(_) => state.inbox_wakeup.notify_one(),
@@ -247,116 +249,6 @@ fn unauthorized(e: &SignatureError) -> Refusal {
     Refusal::Unauthorized(format!("Signature refused: {e}"))
 }
 
-// --- the queue of stored activities ---------------------------------------------------------
-
-const LEASE_MS: i64 = 60_000;
-const MAX_ATTEMPTS: i64 = 5;
-
-/// Claims up to 50 stored activities that are due (not processed, lease expired) with a lease
-/// of their own, counting an attempt for each; returns their row ids. What they cause is the
-/// business of the processor above the features (`crate::hub::inbound`).
-pub async fn claim(ctx: &Context) -> Result<Vec<i64>> {
-    let now = now_ms();
-    let mut tx = ctx.db.begin_write().await?;
-    let sql = format!(
-        "SELECT id FROM inbox_activities WHERE processed_at IS NULL AND lease_until < $1 ORDER BY id LIMIT 50{}",
-        ctx.db.dialect().skip_locked()
-    );
-    let ids: Vec<i64> = sqlx::query(&sql)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>("id"))
-        .collect::<Result<_, _>>()?;
-    for id in &ids {
-        sqlx::query(
-            "UPDATE inbox_activities SET lease_until = $1, attempts = attempts + 1 WHERE id = $2",
-        )
-        .bind(now + LEASE_MS)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(ids)
-}
-
-/// A claimed activity as it was stored.
-#[derive(Debug)]
-pub struct Stored {
-    /// The verified actor that delivered it.
-    pub actor: String,
-    /// The body as received.
-    pub body: String,
-    /// Attempts so far, this one included.
-    pub attempts: i64,
-}
-
-/// The stored activity of row `id`.
-pub async fn load(ctx: &Context, id: i64) -> Result<Stored> {
-    let row = sqlx::query("SELECT actor, body, attempts FROM inbox_activities WHERE id = $1")
-        .bind(id)
-        .fetch_one(ctx.db.pool())
-        .await?;
-    Ok(Stored {
-        actor: row.try_get("actor")?,
-        body: row.try_get("body")?,
-        attempts: row.try_get("attempts")?,
-    })
-}
-
-/// Records the outcome of processing row `id`: done, or failed (tried again after
-/// 30 s × attempts, given up after the fifth attempt).
-pub async fn record(
-    ctx: &Context,
-    id: i64,
-    attempts: i64,
-    outcome: std::result::Result<(), &crate::error::Error>,
-) -> Result<()> {
-    match outcome {
-        Ok(()) => {
-            sqlx::query(
-                "UPDATE inbox_activities SET processed_at = $1, error = NULL WHERE id = $2",
-            )
-            .bind(now_ms())
-            .bind(id)
-            .execute(ctx.db.writer())
-            .await?;
-        }
-        Err(e) => {
-            let give_up = attempts >= MAX_ATTEMPTS;
-            tracing::warn!(activity = id, attempts, give_up, error = %e, "processing an activity failed");
-            sqlx::query(
-                "UPDATE inbox_activities SET error = $1, processed_at = $2, lease_until = $3 WHERE id = $4",
-            )
-            .bind(e.to_string())
-            .bind(give_up.then(now_ms))
-            .bind(now_ms() + 30_000 * attempts)
-            .bind(id)
-            .execute(ctx.db.writer())
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-/// How long processed activities are kept (for dedupe of late repeats and for answering
-/// follow requests later).
-pub const KEEP_PROCESSED_MS: i64 = 30 * 86_400_000;
-
-/// Removes processed activities older than [`KEEP_PROCESSED_MS`], except Follows still waiting
-/// for a locked actor's answer (their body is sent back in the Accept or Reject).
-pub async fn prune(db: &crate::storage::Db) -> Result<u64> {
-    let done = sqlx::query(
-        "DELETE FROM inbox_activities WHERE processed_at IS NOT NULL AND received_at < $1 \
-         AND activity_uri NOT IN (SELECT activity_uri FROM follows WHERE state = 'pending')",
-    )
-    .bind(now_ms() - KEEP_PROCESSED_MS)
-    .execute(db.writer())
-    .await?;
-    Ok(done.rows_affected())
-}
 #[cfg(test)]
 mod tests {
     use super::*;

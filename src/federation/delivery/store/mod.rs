@@ -1,6 +1,10 @@
 //! The SQL of the queue's rows, in `activities` and `deliveries`: recording, claiming,
-//! finishing, cleaning up, and failing a blocked host's rows. What host health does to a host's
-//! rows (`health`) and what the administrators' view reads (`status`) are in those files.
+//! finishing, cleaning up, failing a blocked host's rows, and reading an actor's public
+//! activities for its outbox. Host health's SQL is in
+//! `hosts.rs`, what the administrators' view reads in `status.rs`.
+
+pub(super) mod hosts;
+pub mod status;
 
 use sqlx::Row as _;
 
@@ -273,4 +277,30 @@ pub async fn fail_blocked(tx: &mut Tx, host: &str) -> Result<u64> {
     .execute(&mut **tx)
     .await?
     .rows_affected())
+}
+
+/// How many public activities an actor published (its outbox's size).
+pub async fn public_count(db: &Db, actor: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM activities WHERE actor = $1 AND public = 1")
+            .bind(actor)
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// The bodies of a page of an actor's public activities, newest first, as published.
+pub async fn public_bodies(db: &Db, actor: &str, limit: i64, offset: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT body FROM activities WHERE actor = $1 AND public = 1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(actor)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>("body").ok())
+        .collect())
 }

@@ -1,0 +1,150 @@
+//! The queue of received activities, `inbox_activities`: stored once by id when received,
+//! claimed with a lease by the processor, recorded done or failed, pruned after a month.
+
+use serde_json::Value;
+use sqlx::Row as _;
+
+use crate::error::Result;
+use crate::federation::Context;
+use crate::storage::{now_ms, Db};
+
+/// Stores a received activity; a repeat of a known id fails with a unique violation, which the
+/// inbox answers as a repeat.
+pub(super) async fn insert(
+    db: &Db,
+    id: &str,
+    actor: &str,
+    kind: &str,
+    body: &str,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO inbox_activities (activity_uri, actor, kind, body, received_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(actor)
+    .bind(kind)
+    .bind(body)
+    .bind(now_ms())
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+const LEASE_MS: i64 = 60_000;
+const MAX_ATTEMPTS: i64 = 5;
+
+/// Claims up to 50 stored activities that are due (not processed, lease expired) with a lease
+/// of their own, counting an attempt for each; returns their row ids. What they cause is the
+/// business of the processor above the features (`crate::hub::inbound`).
+pub async fn claim(ctx: &Context) -> Result<Vec<i64>> {
+    let now = now_ms();
+    let mut tx = ctx.db.begin_write().await?;
+    let sql = format!(
+        "SELECT id FROM inbox_activities WHERE processed_at IS NULL AND lease_until < $1 ORDER BY id LIMIT 50{}",
+        ctx.db.dialect().skip_locked()
+    );
+    let ids: Vec<i64> = sqlx::query(&sql)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id"))
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        sqlx::query(
+            "UPDATE inbox_activities SET lease_until = $1, attempts = attempts + 1 WHERE id = $2",
+        )
+        .bind(now + LEASE_MS)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// A claimed activity as it was stored.
+#[derive(Debug)]
+pub struct Stored {
+    /// The verified actor that delivered it.
+    pub actor: String,
+    /// The body as received.
+    pub body: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// The stored activity of row `id`.
+pub async fn load(ctx: &Context, id: i64) -> Result<Stored> {
+    let row = sqlx::query("SELECT actor, body, attempts FROM inbox_activities WHERE id = $1")
+        .bind(id)
+        .fetch_one(ctx.db.pool())
+        .await?;
+    Ok(Stored {
+        actor: row.try_get("actor")?,
+        body: row.try_get("body")?,
+        attempts: row.try_get("attempts")?,
+    })
+}
+
+/// Records the outcome of processing row `id`: done, or failed (tried again after
+/// 30 s × attempts, given up after the fifth attempt).
+pub async fn record(
+    ctx: &Context,
+    id: i64,
+    attempts: i64,
+    outcome: std::result::Result<(), &crate::error::Error>,
+) -> Result<()> {
+    match outcome {
+        Ok(()) => {
+            sqlx::query(
+                "UPDATE inbox_activities SET processed_at = $1, error = NULL WHERE id = $2",
+            )
+            .bind(now_ms())
+            .bind(id)
+            .execute(ctx.db.writer())
+            .await?;
+        }
+        Err(e) => {
+            let give_up = attempts >= MAX_ATTEMPTS;
+            tracing::warn!(activity = id, attempts, give_up, error = %e, "processing an activity failed");
+            sqlx::query(
+                "UPDATE inbox_activities SET error = $1, processed_at = $2, lease_until = $3 WHERE id = $4",
+            )
+            .bind(e.to_string())
+            .bind(give_up.then(now_ms))
+            .bind(now_ms() + 30_000 * attempts)
+            .bind(id)
+            .execute(ctx.db.writer())
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// How long processed activities are kept (for dedupe of late repeats and for answering
+/// follow requests later).
+pub const KEEP_PROCESSED_MS: i64 = 30 * 86_400_000;
+
+/// Removes processed activities older than [`KEEP_PROCESSED_MS`], except Follows still waiting
+/// for a locked actor's answer (their body is sent back in the Accept or Reject).
+pub async fn prune(db: &Db) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM inbox_activities WHERE processed_at IS NOT NULL AND received_at < $1 \
+         AND activity_uri NOT IN (SELECT activity_uri FROM follows WHERE state = 'pending')",
+    )
+    .bind(now_ms() - KEEP_PROCESSED_MS)
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The stored body of a received activity (the Follow a locked actor answers later).
+pub async fn received_activity(db: &Db, activity_uri: &str) -> Result<Option<Value>> {
+    let body: Option<String> =
+        sqlx::query_scalar("SELECT body FROM inbox_activities WHERE activity_uri = $1")
+            .bind(activity_uri)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
+}
