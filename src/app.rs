@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(spaces::api::router())
         .merge(accounts::api::router())
+        .merge(accounts::reset_web::api_router())
         .merge(companies::api::router())
         .merge(admin::domains_api::router())
         .merge(admin::deliveries_api::router())
@@ -43,9 +44,11 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .merge(spaces::web::router())
         .merge(accounts::web::router())
+        .merge(accounts::reset_web::web_router())
         .merge(companies::web::router())
         .merge(admin::domains_web::router())
         .merge(admin::deliveries_web::router())
+        .merge(admin::mail_web::router())
         .merge(hub::network_web::router())
         .merge(notifications::web::router())
         .merge(posts::web::router())
@@ -100,6 +103,17 @@ impl Application {
                 "development mode (GUILDHALL_DEV_HTTP): plain http, explicit ports and loopback peers are allowed; never use it in production"
             );
         }
+        match &config.mail {
+            Some(m) => tracing::info!(
+                host = %m.smtp.host,
+                port = m.smtp.port,
+                from = %m.from,
+                "mail is on"
+            ),
+            None => tracing::warn!(
+                "mail is off: set GUILDHALL_SMTP_URL and GUILDHALL_MAIL_FROM to send password resets, invitations and notifications"
+            ),
+        }
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let media = MediaStore::local(&config.media_dir)?;
@@ -129,6 +143,7 @@ impl Application {
         let inbox = crate::hub::inbound::spawn(state.clone());
         let delivery = federation::delivery::spawn(state.fed.clone());
         let directory_sync = directory::sync::spawn(state.clone());
+        let mail = crate::mail::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -136,6 +151,10 @@ impl Application {
         housekeeping.abort();
         inbox.abort();
         directory_sync.abort();
+        if let Some(mail) = mail {
+            // A mail in flight keeps its lease and is sent again after it expires.
+            mail.abort();
+        }
         // Requests in flight are abandoned; their leases expire and they are sent again.
         delivery.abort();
         let _ = delivery.await;
@@ -153,6 +172,16 @@ async fn housekeeping(state: AppState) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+        match crate::mail::store::prune(&state.db, 30 * 86_400_000).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "old mails removed from the queue"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove old mails"),
+        }
+        match accounts::store::delete_old_password_resets(&state.db).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "old password reset tokens removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove old password reset tokens"),
         }
         match federation::inbox::prune(&state.db).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "old processed activities removed"),

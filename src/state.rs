@@ -13,9 +13,13 @@ use crate::accounts::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::directory;
 use crate::federation::Context;
+use crate::mail;
 use crate::media::MediaStore;
 use crate::spaces;
 use crate::storage::Db;
+
+/// Password reset requests allowed per address and per client within the throttle window.
+pub const RESET_REQUESTS: u32 = 5;
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -25,6 +29,10 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// The directory's per-process state (reconciliation, facet counts, sync wake-up).
     pub directory: Arc<directory::Runtime>,
+    /// The mail worker's wake-up.
+    pub mail: Arc<mail::Runtime>,
+    /// Password reset requests, per address and per client (a brake on mail bombing).
+    pub reset_throttle: Arc<LoginThrottle>,
     set_up: Arc<AtomicBool>,
 }
 
@@ -32,6 +40,8 @@ impl AppState {
     pub fn new(db: Db, config: Config, media: MediaStore) -> anyhow::Result<Self> {
         Ok(AppState {
             directory: Arc::new(directory::Runtime::default()),
+            mail: Arc::new(mail::Runtime::default()),
+            reset_throttle: Arc::new(LoginThrottle::new(RESET_REQUESTS)),
             throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
             fed: Context::new(db, config)?,
             media,

@@ -16,6 +16,7 @@ mod hostile_floor;
 mod hostile_links;
 mod hostile_more;
 mod hostile_web;
+mod mail;
 mod posts;
 mod projects;
 mod races;
