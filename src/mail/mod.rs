@@ -47,6 +47,35 @@ pub async fn send(state: &AppState, to: &Email, kind: &str, letter: &Letter) -> 
     Ok(true)
 }
 
+/// Sends `letter` to the address of the local member `account_id` (nothing when the account is
+/// gone or mail is off). `path` links are made absolute with [`absolute`].
+pub async fn to_member(
+    state: &AppState,
+    account_id: i64,
+    kind: &str,
+    letter: &Letter,
+) -> Result<bool> {
+    if !enabled(state) {
+        return Ok(false);
+    }
+    let Some(account) = crate::accounts::store::by_id(&state.db, account_id).await? else {
+        return Ok(false);
+    };
+    let Ok(email) = Email::parse(&account.email) else {
+        return Ok(false);
+    };
+    send(state, &email, kind, letter).await
+}
+
+/// A link for a mail: a local path gets the public base URL in front.
+pub fn absolute(state: &AppState, link: &str) -> String {
+    if link.starts_with('/') {
+        format!("{}{link}", state.config.base_url())
+    } else {
+        link.to_string()
+    }
+}
+
 /// Starts the worker when mail is on.
 pub fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
     let settings = state.config.mail.clone()?;

@@ -419,3 +419,98 @@ async fn mail_off_is_said_and_nothing_breaks() {
     let r = ada.get(app.url("/admin/mail")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn invitations_are_mailed() {
+    let smtp = MailServer::start();
+    let (app, admin) = app_with_mail(&smtp.url(), &[]).await;
+    // A space invitation mailed by the administrator; its link opens sign-up.
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/admin/invites",
+            &json!({"email": "newcomer@example.org", "days": 3}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let made: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(made["mailed"], true);
+    let mail = smtp.wait_for("newcomer@example.org", 1).await;
+    assert!(mail.header("Subject").unwrap().contains("Harbour Works"));
+    let link = mail.link("/signup?invite=").expect("an invite link");
+    assert_eq!(link, made["url"].as_str().unwrap());
+    let path = format!("/{}", link.splitn(4, '/').nth(3).unwrap());
+    let page = app.get(None, &path).await.text().await.unwrap();
+    assert!(page.contains(made["code"].as_str().unwrap()));
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/admin/invites",
+            &json!({"email": "nope"}),
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("email")).await;
+
+    // A company invitation reaches the invited member's address.
+    let api = test_support::Api::new(app.base.as_str(), app.base.as_str(), &app.api);
+    api.company(&admin, "lighthouse", "Lighthouse Labs").await;
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/companies/lighthouse/invites",
+            &json!({"member": "ada", "role": "member"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mail = smtp.wait_for("ada@example.org", 1).await;
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("You are invited to join Lighthouse Labs")
+    );
+    assert!(mail.body().contains("Accept or decline"));
+
+    // An event invitation too, with the event's link.
+    let ada = app.token("ada", PASSWORD).await;
+    app.member("bob").await;
+    let r = app
+        .post_json(
+            Some(&ada),
+            "/api/v1/events",
+            &json!({
+                "title": "Rust & coffee",
+                "description": "Bring a laptop.",
+                "starts_at": test_support::ahead("06-01T18:00"),
+                "ends_at": test_support::ahead("06-01T20:30"),
+                "timezone": "Europe/Lisbon",
+                "join_mode": "invite",
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let event: serde_json::Value = r.json().await.unwrap();
+    let token = event["uri"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post_json(
+            Some(&ada),
+            &format!("/api/v1/events/{token}/invite"),
+            &json!({"who": "@bob"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let mail = smtp.wait_for("bob@example.org", 1).await;
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("You are invited to Rust & coffee")
+    );
+    assert!(
+        mail.link(&format!("/events/{token}")).is_some(),
+        "{}",
+        mail.body()
+    );
+}
