@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::deliveries_api::router())
         .merge(hub::network_api::router())
         .merge(notifications::api::router())
+        .merge(notifications::mail_web::api_router())
         .merge(posts::api::router())
         .merge(messages::api::router())
         .merge(directory::api::router())
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::mail_web::router())
         .merge(hub::network_web::router())
         .merge(notifications::web::router())
+        .merge(notifications::mail_web::web_router())
         .merge(posts::web::router())
         .merge(messages::web::router())
         .merge(directory::web::router())
@@ -144,6 +146,7 @@ impl Application {
         let delivery = federation::delivery::spawn(state.fed.clone());
         let directory_sync = directory::sync::spawn(state.clone());
         let mail = crate::mail::spawn(state.clone());
+        let notification_mail = notifications::mailer::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -151,6 +154,9 @@ impl Application {
         housekeeping.abort();
         inbox.abort();
         directory_sync.abort();
+        if let Some(job) = notification_mail {
+            job.abort();
+        }
         if let Some(mail) = mail {
             // A mail in flight keeps its lease and is sent again after it expires.
             mail.abort();

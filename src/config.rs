@@ -69,6 +69,8 @@ pub struct Config {
     /// First retry delay of a mail the SMTP server did not take, in milliseconds; it doubles
     /// per attempt up to an hour.
     pub mail_retry_base_ms: u64,
+    /// Seconds between two digests of notifications to one member (a day by default).
+    pub notification_digest_secs: u64,
 }
 
 /// Every key, its environment variable and its default, in the order of the README table.
@@ -108,6 +110,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "mail_retry_base_ms",
         "GUILDHALL_MAIL_RETRY_BASE_MS",
         "30000",
+    ),
+    (
+        "notification_digest_secs",
+        "GUILDHALL_NOTIFICATION_DIGEST_SECS",
+        "86400",
     ),
 ];
 
@@ -222,6 +229,8 @@ impl Config {
         let mail = mail::parse((&url_key, &url), (&from_key, &from))?;
         let (k, v) = get("mail_retry_base_ms");
         let mail_retry_base_ms = parse_number(&k, &v, 10, 3_600_000)?;
+        let (k, v) = get("notification_digest_secs");
+        let notification_digest_secs = parse_number(&k, &v, 1, 7 * 86_400)?;
 
         Ok(Config {
             domain,
@@ -243,6 +252,7 @@ impl Config {
             metrics_token,
             mail,
             mail_retry_base_ms,
+            notification_digest_secs,
         })
     }
 

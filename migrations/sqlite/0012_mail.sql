@@ -31,3 +31,28 @@ CREATE TABLE password_resets (
     used_at BIGINT
 );
 CREATE INDEX password_resets_account ON password_resets(account_id);
+
+-- Notification mails (owner: notifications). Per member and topic: 'immediate', 'digest' or
+-- 'never'; a topic without a row has its default. `notification_mail_state` holds the cursor of
+-- notifications already considered for immediate mails (advanced by one conditional update, so
+-- several processes never mail one twice) and the secret that signs unsubscribe links.
+-- `notification_digests` holds, per member, the last notification a digest covered and when it
+-- was sent.
+CREATE TABLE notification_settings (
+    account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    topic TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('immediate', 'digest', 'never')),
+    PRIMARY KEY (account_id, topic)
+);
+
+CREATE TABLE notification_mail_state (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    last_id BIGINT NOT NULL,
+    secret TEXT NOT NULL
+);
+
+CREATE TABLE notification_digests (
+    account_id BIGINT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    last_id BIGINT NOT NULL,
+    sent_at BIGINT NOT NULL
+);

@@ -514,3 +514,149 @@ async fn invitations_are_mailed() {
         mail.body()
     );
 }
+
+#[tokio::test]
+async fn notification_mails_settings_and_unsubscribe() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let ada = app.token("ada", PASSWORD).await;
+    let bob = app.member("bob").await;
+    let settings = "/api/v1/me/notification-settings";
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(got["mentions"], "immediate");
+    assert_eq!(got["follows"], "digest");
+    for bad in [json!({"bogus": "never"}), json!({"messages": "sometimes"})] {
+        let r = app
+            .send_json(reqwest::Method::PUT, Some(&bob), settings, &bad)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            Some(&bob),
+            settings,
+            &json!({"tasks": "digest"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let got: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (got["tasks"].as_str(), got["mentions"].as_str()),
+        (Some("digest"), Some("immediate"))
+    );
+
+    // A mention reaches bob by mail at once, with a link to stop such mails.
+    let r = app
+        .post_json(
+            Some(&ada),
+            "/api/v1/posts",
+            &json!({"text": "Lunch, @bob?"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mail = smtp.wait_for("bob@example.org", 1).await;
+    assert!(
+        mail.body().contains("Lunch") || mail.body().contains("mentioned"),
+        "{}",
+        mail.body()
+    );
+    let stop = mail.link("/unsubscribe?").expect("an unsubscribe link");
+    let stop_path = format!("/{}", stop.splitn(4, '/').nth(3).unwrap());
+    assert!(stop_path.contains("t=mentions"));
+
+    // Opening the link changes nothing by itself; its form does, without signing in.
+    let browser = app.browser();
+    let page = browser.get(app.url(&stop_path)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(got["mentions"], "immediate");
+    let query: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(stop_path.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    let forged = browser
+        .get(app.url(&format!("/unsubscribe?a={}&t=mentions&s=00", query["a"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = browser
+        .post(app.url("/unsubscribe"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("a", &query["a"]),
+            ("t", &query["t"]),
+            ("s", &query["s"]),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("unsubscribe-done"));
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(got["mentions"], "never");
+    // The next mention is not mailed.
+    app.post_json(
+        Some(&ada),
+        "/api/v1/posts",
+        &json!({"text": "Coffee, @bob?"}),
+    )
+    .await;
+    test_support::eventually_exactly(1, "mails to bob", || async {
+        smtp.received_by("bob@example.org").len()
+    })
+    .await;
+    // The settings page shows the choice.
+    let bob_browser = app.signed_in("bob", PASSWORD).await;
+    let html = bob_browser
+        .get(app.url("/settings/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"mentions-never\" name=\"mentions\" value=\"never\" checked"));
+}
+
+#[tokio::test]
+async fn notifications_come_in_a_digest() {
+    let smtp = MailServer::start();
+    let (app, _admin) =
+        app_with_mail(&smtp.url(), &[("GUILDHALL_NOTIFICATION_DIGEST_SECS", "1")]).await;
+    let bob = app.member("bob").await;
+    let carol = app.member("carol").await;
+    // Follows are in the digest by default.
+    let api = test_support::Api::new(app.base.as_str(), app.base.as_str(), &app.api);
+    api.follow(&bob, "@ada").await;
+    api.follow(&carol, "@ada").await;
+    let mail = smtp.wait_for("ada@example.org", 1).await;
+    let subject = mail.header("Subject").unwrap();
+    assert!(subject.starts_with("Your digest:"), "{subject}");
+    let body = mail.body();
+    assert!(body.contains("/notifications"), "{body}");
+    let stop = mail.link("/unsubscribe?").expect("an unsubscribe link");
+    assert!(stop.contains("t=all"));
+    // Every follow is in a digest, once.
+    test_support::eventually(
+        "both follows in digests",
+        std::time::Duration::from_secs(20),
+        std::time::Duration::from_millis(100),
+        || async {
+            let all: String = smtp
+                .received_by("ada@example.org")
+                .iter()
+                .map(|m| m.body())
+                .collect();
+            let n = all.matches("follow").count();
+            if all.contains("bob") && all.contains("carol") {
+                Ok(n)
+            } else {
+                Err(all)
+            }
+        },
+    )
+    .await;
+}
