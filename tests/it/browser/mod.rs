@@ -13,6 +13,7 @@ mod events;
 mod hostile;
 mod journey;
 mod projects;
+mod reset;
 mod two_spaces;
 mod two_spaces_work;
 pub mod webdriver;
