@@ -26,11 +26,13 @@ pub fn router(state: AppState) -> Router {
         .merge(spaces::api::router())
         .merge(accounts::api::router())
         .merge(accounts::totp::api::router())
+        .merge(accounts::reset_web::api_router())
         .merge(companies::api::router())
         .merge(admin::domains_api::router())
         .merge(admin::deliveries_api::router())
         .merge(hub::network_api::router())
         .merge(notifications::api::router())
+        .merge(notifications::mail_web::api_router())
         .merge(posts::api::router())
         .merge(messages::api::router())
         .merge(directory::api::router())
@@ -51,11 +53,14 @@ pub fn router(state: AppState) -> Router {
         .merge(spaces::web::router())
         .merge(accounts::web::router())
         .merge(accounts::totp::web::router())
+        .merge(accounts::reset_web::web_router())
         .merge(companies::web::router())
         .merge(admin::domains_web::router())
         .merge(admin::deliveries_web::router())
+        .merge(admin::mail_web::router())
         .merge(hub::network_web::router())
         .merge(notifications::web::router())
+        .merge(notifications::mail_web::web_router())
         .merge(posts::web::router())
         .merge(messages::web::router())
         .merge(directory::web::router())
@@ -115,6 +120,17 @@ impl Application {
                 "development mode (GUILDHALL_DEV_HTTP): plain http, explicit ports and loopback peers are allowed; never use it in production"
             );
         }
+        match &config.mail {
+            Some(m) => tracing::info!(
+                host = %m.smtp.host,
+                port = m.smtp.port,
+                from = %m.from,
+                "mail is on"
+            ),
+            None => tracing::warn!(
+                "mail is off: set GUILDHALL_SMTP_URL and GUILDHALL_MAIL_FROM to send password resets, invitations and notifications"
+            ),
+        }
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let media = MediaStore::local(&config.media_dir)?;
@@ -144,6 +160,8 @@ impl Application {
         let inbox = crate::hub::inbound::spawn(state.clone());
         let delivery = federation::delivery::spawn(state.fed.clone());
         let directory_sync = directory::sync::spawn(state.clone());
+        let mail = crate::mail::spawn(state.clone());
+        let notification_mail = notifications::mailer::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -151,6 +169,13 @@ impl Application {
         housekeeping.abort();
         inbox.abort();
         directory_sync.abort();
+        if let Some(job) = notification_mail {
+            job.abort();
+        }
+        if let Some(mail) = mail {
+            // A mail in flight keeps its lease and is sent again after it expires.
+            mail.abort();
+        }
         // Requests in flight are abandoned; their leases expire and they are sent again.
         delivery.abort();
         let _ = delivery.await;
@@ -173,6 +198,16 @@ async fn housekeeping(state: AppState) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sign-in challenges removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not remove expired sign-in challenges"),
+        }
+        match crate::mail::store::prune(&state.db, 30 * 86_400_000).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "old mails removed from the queue"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove old mails"),
+        }
+        match accounts::store::delete_old_password_resets(&state.db).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "old password reset tokens removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove old password reset tokens"),
         }
         match federation::inbox::prune(&state.db).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "old processed activities removed"),

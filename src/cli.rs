@@ -90,6 +90,12 @@ enum AdminCommand {
         #[arg(value_parser = ["open", "allowlist"])]
         mode: String,
     },
+    /// Send a test mail at once through the configured SMTP server and show its answer.
+    MailTest {
+        /// The address to send it to.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// `guildhall admin peer …`.
@@ -299,6 +305,11 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::SeedDirectory { entries }) => {
             let db = open(&config).await?;
             println!("{}", admin::directory::seed_directory(&db, entries).await?);
+            Ok(())
+        }
+        Command::Admin(AdminCommand::MailTest { to }) => {
+            let db = open(&config).await?;
+            println!("{}", admin::mail::mail_test(&db, &config, &to).await?);
             Ok(())
         }
         Command::Admin(AdminCommand::FederationMode { mode }) => {

@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+mod mail;
+pub use mail::{MailSettings, SmtpSettings, SmtpTls};
+
 /// A configuration problem, always tied to the key that caused it.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration value for {key}: {message}")]
@@ -66,6 +69,13 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Bearer token that opens `/metrics`; without one, only loopback peers may read it.
     pub metrics_token: Option<Secret>,
+    /// Outgoing mail (`smtp_url` and `mail_from`); `None`: mail is off.
+    pub mail: Option<MailSettings>,
+    /// First retry delay of a mail the SMTP server did not take, in milliseconds; it doubles
+    /// per attempt up to an hour.
+    pub mail_retry_base_ms: u64,
+    /// Seconds between two digests of notifications to one member (a day by default).
+    pub notification_digest_secs: u64,
 }
 
 /// Every key, its environment variable and its default, in the order of the README table.
@@ -103,6 +113,18 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("directory_peer_hops", "GUILDHALL_DIRECTORY_PEER_HOPS", "1"),
     ("trusted_proxies", "GUILDHALL_TRUSTED_PROXIES", ""),
     ("metrics_token", "GUILDHALL_METRICS_TOKEN", ""),
+    ("smtp_url", "GUILDHALL_SMTP_URL", ""),
+    ("mail_from", "GUILDHALL_MAIL_FROM", ""),
+    (
+        "mail_retry_base_ms",
+        "GUILDHALL_MAIL_RETRY_BASE_MS",
+        "30000",
+    ),
+    (
+        "notification_digest_secs",
+        "GUILDHALL_NOTIFICATION_DIGEST_SECS",
+        "86400",
+    ),
 ];
 
 impl Config {
@@ -219,6 +241,13 @@ impl Config {
             }
             t => Some(Secret(t.to_string())),
         };
+        let (url_key, url) = get("smtp_url");
+        let (from_key, from) = get("mail_from");
+        let mail = mail::parse((&url_key, &url), (&from_key, &from))?;
+        let (k, v) = get("mail_retry_base_ms");
+        let mail_retry_base_ms = parse_number(&k, &v, 10, 3_600_000)?;
+        let (k, v) = get("notification_digest_secs");
+        let notification_digest_secs = parse_number(&k, &v, 1, 7 * 86_400)?;
 
         Ok(Config {
             domain,
@@ -242,6 +271,9 @@ impl Config {
             directory_peer_hops,
             trusted_proxies,
             metrics_token,
+            mail,
+            mail_retry_base_ms,
+            notification_digest_secs,
         })
     }
 

@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod federation;
 pub mod hub;
+pub mod mail;
 pub mod media;
 pub mod messages;
 pub mod metrics;

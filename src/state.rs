@@ -14,10 +14,14 @@ use crate::config::Config;
 use crate::directory;
 use crate::federation::actors::Lookup;
 use crate::federation::Context;
+use crate::mail;
 use crate::media::MediaStore;
 use crate::spaces;
 use crate::storage::Db;
 use crate::web::rate::RateLimits;
+
+/// Password reset requests allowed per address and per client within the throttle window.
+pub const RESET_REQUESTS: u32 = 5;
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -29,6 +33,10 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// The directory's per-process state (reconciliation, facet counts, sync wake-up).
     pub directory: Arc<directory::Runtime>,
+    /// The mail worker's wake-up.
+    pub mail: Arc<mail::Runtime>,
+    /// Password reset requests, per address and per client (a brake on mail bombing).
+    pub reset_throttle: Arc<LoginThrottle>,
     set_up: Arc<AtomicBool>,
 }
 
@@ -38,6 +46,8 @@ impl AppState {
     pub fn new(db: Db, config: Config, media: MediaStore, actors: Lookup) -> anyhow::Result<Self> {
         Ok(AppState {
             directory: Arc::new(directory::Runtime::default()),
+            mail: Arc::new(mail::Runtime::default()),
+            reset_throttle: Arc::new(LoginThrottle::new(RESET_REQUESTS)),
             throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
             limits: Arc::new(RateLimits::new(&config)),
             fed: Context::new(db, config, actors)?,

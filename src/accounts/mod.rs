@@ -8,6 +8,8 @@ pub mod model;
 pub mod password;
 pub mod profile;
 pub mod register;
+pub mod reset;
+pub mod reset_web;
 pub mod session;
 pub mod store;
 pub mod throttle;

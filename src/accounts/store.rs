@@ -396,3 +396,86 @@ pub async fn suspended_handles(db: &Db) -> Result<Vec<String>> {
             .await?,
     )
 }
+
+// --- password resets ----------------------------------------------------------------------
+
+/// Stores a reset token (its hash) for an account.
+pub async fn insert_password_reset(
+    db: &Db,
+    token_hash: &str,
+    account_id: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO password_resets (token_hash, account_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(account_id)
+    .bind(now_ms())
+    .bind(expires_at)
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// Consumes a live reset token: one conditional update, so of two racing uses exactly one gets
+/// the account. `None` for a used, expired or unknown token.
+pub async fn consume_password_reset(tx: &mut Tx, token_hash: &str) -> Result<Option<i64>> {
+    let now = now_ms();
+    Ok(sqlx::query_scalar(
+        "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL \
+         AND expires_at > $1 RETURNING account_id",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Whether a reset token is live (for the page that asks for the new password).
+pub async fn password_reset_is_live(db: &Db, token_hash: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now_ms())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Sets a new password after a reset: the hash, the end of every session and API token of the
+/// account, and of its other reset tokens, in the caller's transaction.
+pub async fn reset_password_tx(tx: &mut Tx, account_id: i64, hash: &str) -> Result<()> {
+    let now = now_ms();
+    sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE password_resets SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Forgets reset tokens that expired more than a day ago.
+pub async fn delete_old_password_resets(db: &Db) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM password_resets WHERE expires_at < $1")
+            .bind(now_ms() - 86_400_000)
+            .execute(db.writer())
+            .await?
+            .rows_affected(),
+    )
+}

@@ -1,5 +1,5 @@
 //! Administration: tasks run from the command line, and the administrators' pages and APIs
-//! that sit above the features (domain rules, the delivery queue).
+//! that sit above the features (domain rules, the delivery queue, outgoing mail).
 
 pub mod deliveries_api;
 pub mod deliveries_web;
@@ -8,6 +8,8 @@ pub mod domains;
 pub mod domains_api;
 pub mod domains_csv;
 pub mod domains_web;
+pub mod mail;
+pub mod mail_web;
 pub mod seed;
 mod seed_events;
 pub mod seed_posts;

@@ -327,7 +327,33 @@ async fn invite(
 ) -> Result<Response> {
     let invite =
         service::invite(&state.db, &handle, &user.account, &body.member, &body.role).await?;
+    mail_invitation(&state, &user.account, &invite).await?;
     Ok((StatusCode::CREATED, Json(invite)).into_response())
+}
+
+/// Mails the invited member (at their account's address) where to answer the invitation.
+pub(super) async fn mail_invitation(
+    state: &AppState,
+    by: &crate::accounts::Account,
+    invite: &super::model::CompanyInvite,
+) -> Result<()> {
+    let Some(member) = crate::accounts::store::by_handle(&state.db, &invite.member_handle).await?
+    else {
+        return Ok(());
+    };
+    let letter =
+        crate::mail::Letter::new(format!("You are invited to join {}", invite.company_name))
+            .paragraph(format!(
+                "{} (@{}) invites you to join the company {} as {}.",
+                by.display_name,
+                by.handle,
+                invite.company_name,
+                invite.role.as_str()
+            ))
+            .paragraph("Accept or decline the invitation on your home page.")
+            .action("See the invitation", crate::mail::absolute(state, "/"));
+    crate::mail::to_member(state, member.id, "invitation", &letter).await?;
+    Ok(())
 }
 
 async fn company_invites(

@@ -455,13 +455,16 @@ async fn invite(
     Form(form): Form<InviteForm>,
 ) -> Result<Response> {
     match service::invite(&state.db, &handle, &user.account, &form.member, &form.role).await {
-        Ok(invite) => Ok(redirect_with_notice(
-            &format!("/companies/{}/members", invite.company_handle),
-            &format!(
-                "@{} is invited. They will see the invitation when they next sign in.",
-                invite.member_handle
-            ),
-        )),
+        Ok(invite) => {
+            super::api::mail_invitation(&state, &user.account, &invite).await?;
+            Ok(redirect_with_notice(
+                &format!("/companies/{}/members", invite.company_handle),
+                &format!(
+                    "@{} is invited. They will see the invitation when they next sign in.",
+                    invite.member_handle
+                ),
+            ))
+        }
         Err(Error::Invalid(errors)) => {
             let mut page = MembersPage::load(&state, ctx, &handle).await?;
             page.member = form.member;

@@ -1,10 +1,15 @@
 //! Notifications of local members: someone followed them, answered an event, mentioned them,
 //! replied, assigned them a task or sent a message. Every feature records its own through
 //! [`store::notify`] inside the transaction of the write that causes it; members read them on
-//! `/notifications` and through `GET /api/v1/notifications`.
+//! `/notifications` and through `GET /api/v1/notifications`. Members who want them also get them by mail, at once or
+//! in a daily digest, per topic (`topics.rs`, `mailer.rs`, `mail_web.rs`).
 
 pub mod api;
+pub mod mail_store;
+pub mod mail_web;
+pub mod mailer;
 pub mod store;
+pub mod topics;
 pub mod web;
 
 pub use store::{Kind, NewNotification, Notification};

@@ -16,7 +16,7 @@ use crate::api::ApiJson;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::storage::now_ms;
-use crate::validate::FieldErrors;
+use crate::validate::{Email, FieldErrors};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -115,6 +115,40 @@ pub async fn new_invite(state: &AppState, by: i64, max_uses: i64, days: i64) -> 
 struct NewInvite {
     max_uses: Option<i64>,
     days: Option<i64>,
+    /// When given, the link is mailed there.
+    email: Option<String>,
+}
+
+/// Validates the optional address an invite link is mailed to (empty: none).
+pub fn invite_address(raw: Option<&str>) -> Result<Option<Email>> {
+    match raw.map(str::trim).filter(|e| !e.is_empty()) {
+        None => Ok(None),
+        Some(e) => Email::parse(e)
+            .map(Some)
+            .map_err(|m| Error::invalid("email", m)),
+    }
+}
+
+/// Mails an invite link to `to` in the name of `by`; `false` when mail is off.
+pub async fn mail_invite(
+    state: &AppState,
+    by: &crate::accounts::Account,
+    invite: &Invite,
+    to: &Email,
+) -> Result<bool> {
+    let space = store::name(&state.db)
+        .await?
+        .unwrap_or_else(|| state.config.domain.clone());
+    let url = format!("{}/signup?invite={}", state.config.base_url(), invite.code);
+    let days = ((invite.expires_at - now_ms()) / 86_400_000).max(1);
+    let letter = crate::mail::Letter::new(format!("You are invited to join {space}"))
+        .paragraph(format!(
+            "{} (@{}) invites you to join {space}, a coworking space on Guildhall.",
+            by.display_name, by.handle
+        ))
+        .paragraph(format!("The link works for {days} days."))
+        .action(format!("Join {space}"), url);
+    crate::mail::send(state, to, "invitation", &letter).await
 }
 
 async fn create_invite(
@@ -122,6 +156,7 @@ async fn create_invite(
     Admin(admin): Admin,
     ApiJson(body): ApiJson<NewInvite>,
 ) -> Result<Response> {
+    let to = invite_address(body.email.as_deref())?;
     let invite = new_invite(
         &state,
         admin.account.id,
@@ -129,9 +164,14 @@ async fn create_invite(
         body.days.unwrap_or(7),
     )
     .await?;
+    let mailed = match &to {
+        Some(to) => mail_invite(&state, &admin.account, &invite, to).await?,
+        None => false,
+    };
     let url = format!("{}/signup?invite={}", state.config.base_url(), invite.code);
     let mut v = serde_json::to_value(&invite).map_err(anyhow::Error::from)?;
     v["url"] = json!(url);
+    v["mailed"] = json!(mailed);
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 

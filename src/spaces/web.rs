@@ -251,6 +251,8 @@ struct InviteForm {
     max_uses: String,
     #[serde(default)]
     days: String,
+    #[serde(default)]
+    email: String,
 }
 
 async fn create_invite(
@@ -260,11 +262,16 @@ async fn create_invite(
 ) -> Result<Response> {
     let max_uses = form.max_uses.trim().parse::<i64>().unwrap_or(1);
     let days = form.days.trim().parse::<i64>().unwrap_or(7);
-    super::api::new_invite(&state, admin.account.id, max_uses, days).await?;
-    Ok(redirect_with_notice(
-        "/admin#invites",
-        "Invite link created. Copy it and send it on.",
-    ))
+    let to = super::api::invite_address(Some(&form.email))?;
+    let invite = super::api::new_invite(&state, admin.account.id, max_uses, days).await?;
+    let notice = match &to {
+        Some(to) if super::api::mail_invite(&state, &admin.account, &invite, to).await? => {
+            format!("Invite link created and mailed to {}.", to.as_str())
+        }
+        Some(_) => "Invite link created, but mail is off: copy it and send it on.".to_string(),
+        None => "Invite link created. Copy it and send it on.".to_string(),
+    };
+    Ok(redirect_with_notice("/admin#invites", &notice))
 }
 
 async fn revoke_invite(

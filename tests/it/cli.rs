@@ -406,3 +406,36 @@ fn peers_and_a_seeded_directory_from_the_command_line() {
     assert!(!out.status.success());
     assert!(text(&out).contains("--entries"), "{}", text(&out));
 }
+
+#[test]
+fn mail_test_sends_at_once_and_reports_the_answer() {
+    let cli = Cli::new();
+    let smtp = test_support::MailServer::start();
+    let sent = cli
+        .command(&["admin", "mail-test", "--to", "ops@example.org"])
+        .env("GUILDHALL_SMTP_URL", smtp.url())
+        .env("GUILDHALL_MAIL_FROM", "hello@space.example")
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{}", text(&sent));
+    assert!(text(&sent).contains("250"), "{}", text(&sent));
+    let mail = &smtp.received_by("ops@example.org")[0];
+    assert!(mail
+        .header("Subject")
+        .unwrap()
+        .starts_with("Test mail from"));
+
+    // Mail off, or the server down: a message and a non-zero exit.
+    let off = cli.run(&["admin", "mail-test", "--to", "ops@example.org"]);
+    assert!(!off.status.success());
+    assert!(text(&off).contains("mail is off"), "{}", text(&off));
+    let port = test_support::MailServer::reserve();
+    let down = cli
+        .command(&["admin", "mail-test", "--to", "ops@example.org"])
+        .env("GUILDHALL_SMTP_URL", test_support::smtp_url(port))
+        .env("GUILDHALL_MAIL_FROM", "hello@space.example")
+        .output()
+        .unwrap();
+    assert!(!down.status.success());
+    assert!(text(&down).contains("not sent"), "{}", text(&down));
+}

@@ -17,6 +17,7 @@ mod hostile_links;
 mod hostile_more;
 mod hostile_web;
 mod moderation;
+mod mail;
 mod posts;
 mod projects;
 mod races;

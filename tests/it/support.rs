@@ -31,6 +31,9 @@ pub struct TestApp {
     pub base: String,
     /// A client without cookies, for API calls.
     pub api: Client,
+    /// The instance's database, for tests that must reach past the HTTP surface (an expired
+    /// token, a row a future path would write).
+    pub db: guildhall::storage::Db,
     _dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -136,6 +139,7 @@ impl TestApp {
             .await
             .expect("app builds");
         let addr = app.local_addr();
+        let db = app.state().db.clone();
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -143,6 +147,7 @@ impl TestApp {
         TestApp {
             base: format!("http://{addr}"),
             api: api_client(),
+            db,
             _dir: dir,
             shutdown: Some(tx),
         }
@@ -296,6 +301,7 @@ impl Instance {
             app: TestApp {
                 base: format!("http://{addr}"),
                 api: api_client(),
+                db: state.db.clone(),
                 _dir: dir,
                 shutdown: None,
             },

@@ -273,6 +273,7 @@ pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Res
             return Ok(p);
         }
     }
+    let mut invited_member = None;
     if let Some(member) = actors::by_uri(state, &target).await? {
         if !matches!(member, LocalActor::Member(_)) {
             return Err(Error::invalid("who", "is not a person"));
@@ -284,6 +285,9 @@ pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Res
         store::put_participant(&mut tx, event.id, &target, RsvpState::Accepted, &id).await?;
         let summary = format!("invited you to {}", event.title);
         let who = organizer.label();
+        if let LocalActor::Member(m) = &member {
+            invited_member = Some(m.id);
+        }
         notes::notify_stewards(
             &mut tx,
             &state.db,
@@ -317,6 +321,16 @@ pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Res
     }
     tx.commit().await?;
     delivery::wake(state);
+    if let Some(account_id) = invited_member {
+        let letter = crate::mail::Letter::new(format!("You are invited to {}", event.title))
+            .paragraph(format!(
+                "{} invites you to {}; a seat is kept for you.",
+                organizer.label(),
+                event.title
+            ))
+            .action("See the event", crate::mail::absolute(state, &event.link()));
+        crate::mail::to_member(state, account_id, "invitation", &letter).await?;
+    }
     store::participant(&state.db, event.id, &target)
         .await?
         .ok_or(Error::NotFound)

@@ -14,6 +14,7 @@ mod hostile;
 mod journey;
 mod projects;
 mod totp;
+mod reset;
 mod two_spaces;
 mod two_spaces_work;
 pub mod webdriver;

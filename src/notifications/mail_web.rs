@@ -1,0 +1,189 @@
+//! Mail settings for notifications: the page `/settings/notifications`, the API
+//! `GET/PUT /api/v1/me/notification-settings`, and the unsubscribe link of the mails
+//! (`/unsubscribe?a=…&t=…&s=…`: a page that asks, then a form that sets the topic to `never`,
+//! without signing in; a mail scanner that follows the link changes nothing).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::mail_store;
+use super::mailer::{self, ALL};
+use super::topics::{Mode, Topic};
+use crate::accounts::session::User;
+use crate::api::ApiJson;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::validate::FieldErrors;
+use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
+
+pub fn web_router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/settings/notifications",
+            get(settings_page).post(save_settings),
+        )
+        .route("/unsubscribe", get(unsubscribe_page).post(unsubscribe))
+}
+
+pub fn api_router() -> Router<AppState> {
+    Router::new().route(
+        "/me/notification-settings",
+        get(get_settings).put(put_settings),
+    )
+}
+
+/// Parses `{"topic": "mode", …}`; unknown topics or modes are refused by name.
+fn parse_changes(body: &serde_json::Map<String, Value>) -> Result<Vec<(Topic, Mode)>> {
+    let mut errors = FieldErrors::new();
+    let mut changes = Vec::new();
+    for (key, value) in body {
+        match (Topic::parse(key), value.as_str().and_then(Mode::parse)) {
+            (Some(t), Some(m)) => changes.push((t, m)),
+            (None, _) => errors.add(key, "is not a notification topic"),
+            (Some(_), None) => errors.add(key, "must be immediate, digest or never"),
+        }
+    }
+    errors.into_result()?;
+    Ok(changes)
+}
+
+async fn get_settings(State(state): State<AppState>, User(user): User) -> Result<Json<Value>> {
+    Ok(Json(
+        mail_store::settings(&state.db, user.account.id)
+            .await?
+            .to_json(),
+    ))
+}
+
+async fn put_settings(
+    State(state): State<AppState>,
+    User(user): User,
+    ApiJson(body): ApiJson<serde_json::Map<String, Value>>,
+) -> Result<Json<Value>> {
+    let changes = parse_changes(&body)?;
+    mail_store::set(&state.db, user.account.id, &changes).await?;
+    get_settings(State(state), User(user)).await
+}
+
+#[derive(Template)]
+#[template(path = "notifications/settings.html")]
+struct SettingsPage {
+    ctx: PageCtx,
+    rows: Vec<(Topic, Mode)>,
+    mail_on: bool,
+}
+
+async fn settings_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    User(user): User,
+) -> Result<Response> {
+    let settings = mail_store::settings(&state.db, user.account.id).await?;
+    render(&SettingsPage {
+        ctx,
+        rows: Topic::ALL.iter().map(|t| (*t, settings.mode(*t))).collect(),
+        mail_on: crate::mail::enabled(&state),
+    })
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    User(user): User,
+    Form(form): Form<std::collections::BTreeMap<String, String>>,
+) -> Result<Response> {
+    let body: serde_json::Map<String, Value> = form
+        .into_iter()
+        .filter(|(k, _)| k != "csrf")
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let changes = parse_changes(&body)?;
+    mail_store::set(&state.db, user.account.id, &changes).await?;
+    Ok(redirect_with_notice(
+        "/settings/notifications",
+        "Your mail settings are saved.",
+    ))
+}
+
+#[derive(Deserialize)]
+struct Link {
+    #[serde(default)]
+    a: i64,
+    #[serde(default)]
+    t: String,
+    #[serde(default)]
+    s: String,
+}
+
+#[derive(Template)]
+#[template(path = "notifications/unsubscribe.html")]
+struct UnsubscribePage {
+    ctx: PageCtx,
+    account: i64,
+    topic: String,
+    signature: String,
+    /// What the link stops, as the page says it; empty for a bad link.
+    what: String,
+    done: bool,
+}
+
+/// What a valid link stops, or `None` for a forged or broken one.
+async fn check(state: &AppState, link: &Link) -> Result<Option<String>> {
+    let what = if link.t == ALL {
+        "every notification mail".to_string()
+    } else if let Some(t) = Topic::parse(&link.t) {
+        format!("mails about {}", t.label().to_lowercase())
+    } else {
+        return Ok(None);
+    };
+    let (_, secret) = mail_store::state(&state.db).await?;
+    Ok(mailer::verify(&secret, link.a, &link.t, &link.s).then_some(what))
+}
+
+async fn unsubscribe_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(link): Query<Link>,
+) -> Result<Response> {
+    let what = check(&state, &link).await?;
+    let page = UnsubscribePage {
+        ctx,
+        account: link.a,
+        topic: link.t.clone(),
+        signature: link.s.clone(),
+        what: what.clone().unwrap_or_default(),
+        done: false,
+    };
+    match what {
+        Some(_) => render(&page),
+        None => render_status(StatusCode::UNPROCESSABLE_ENTITY, &page),
+    }
+}
+
+async fn unsubscribe(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(link): Form<Link>,
+) -> Result<Response> {
+    let Some(what) = check(&state, &link).await? else {
+        return Err(Error::invalid("s", "This link is not valid."));
+    };
+    let changes: Vec<(Topic, Mode)> = match Topic::parse(&link.t) {
+        Some(t) => vec![(t, Mode::Never)],
+        None => Topic::ALL.iter().map(|t| (*t, Mode::Never)).collect(),
+    };
+    mail_store::set(&state.db, link.a, &changes).await?;
+    render(&UnsubscribePage {
+        ctx,
+        account: link.a,
+        topic: link.t,
+        signature: link.s,
+        what,
+        done: true,
+    })
+}

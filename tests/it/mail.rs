@@ -1,0 +1,709 @@
+//! Outgoing mail against a real SMTP server the tests start (`test_support::MailServer`):
+//! password reset end to end, no enumeration, dead tokens, the single use of a token under
+//! racing requests, mail queued while the SMTP server is down, header injection, mail off.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use test_support::{smtp_url, MailServer, ReceivedMail};
+
+use crate::support::{assert_error, csrf_from, TestApp, PASSWORD};
+
+const NEW_PASSWORD: &str = "a brand new password 456";
+
+/// A set-up instance (`Harbour Works`, open registration) that sends mail to `smtp`, with the
+/// member `ada` (ada@example.org).
+async fn app_with_mail(smtp: &str, extra: &[(&str, &str)]) -> (TestApp, String) {
+    let mut config = vec![
+        ("GUILDHALL_SMTP_URL", smtp),
+        ("GUILDHALL_MAIL_FROM", "hello@harbour.example"),
+    ];
+    config.extend_from_slice(extra);
+    let (app, admin) = TestApp::spawn_set_up_with(&config).await;
+    app.open_registration(&admin).await;
+    app.member("ada").await;
+    (app, admin)
+}
+
+async fn request_reset(app: &TestApp, email: &str) -> StatusCode {
+    app.post_json(None, "/api/v1/password-reset", &json!({"email": email}))
+        .await
+        .status()
+}
+
+/// The token of a reset mail's link.
+fn token_of(mail: &ReceivedMail) -> (String, String) {
+    let link = mail
+        .link("/password-reset/confirm?token=")
+        .unwrap_or_else(|| panic!("a reset link in {}", mail.body()));
+    let token = link.split("token=").nth(1).expect("token").to_string();
+    let path = link.splitn(4, '/').nth(3).expect("path").to_string();
+    (format!("/{path}"), token)
+}
+
+#[tokio::test]
+async fn password_reset_end_to_end() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    // Two ways ada is signed in: a browser session and an API token.
+    let old_browser = app.signed_in("ada", PASSWORD).await;
+    let old_token = app.token("ada", PASSWORD).await;
+
+    assert_eq!(
+        request_reset(&app, "Ada@Example.org").await,
+        StatusCode::ACCEPTED
+    );
+    let mail = smtp.wait_for("ada@example.org", 1).await;
+    assert_eq!(mail.to, vec!["ada@example.org".to_string()]);
+    let from = mail.header("From").expect("From");
+    assert!(
+        from.contains("Harbour Works") && from.contains("hello@harbour.example"),
+        "{from}"
+    );
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("Reset your password")
+    );
+    assert!(mail
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("multipart/alternative"));
+    assert!(mail.raw.contains("text/plain") && mail.raw.contains("text/html"));
+    let body = mail.body();
+    assert!(
+        body.contains("@ada") && body.contains("Harbour Works"),
+        "{body}"
+    );
+    let (path, token) = token_of(&mail);
+    assert!(path.starts_with("/password-reset/confirm?token="));
+
+    // The link's page asks for the new password; a weak one is refused and keeps the link.
+    let browser = app.browser();
+    let page = browser.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("reset-confirm-form"));
+    let csrf = csrf_from(&html);
+    let weak = browser
+        .post(app.url("/password-reset/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", &token),
+            ("password", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let done = browser
+        .post(app.url("/password-reset/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", &token),
+            ("password", NEW_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    // Signed in with the new password at once…
+    let me = browser
+        .get(app.url("/settings/profile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    // …and every other session and token is over.
+    let old = old_browser
+        .get(app.url("/settings/profile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(Some(&old_token), "/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.token("ada", NEW_PASSWORD).await;
+    let r = app
+        .post_json(
+            None,
+            "/api/v1/tokens",
+            &json!({"login": "ada", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The link works once.
+    let again = app.get(None, &path).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().await.unwrap().contains("reset-dead-link"));
+    let r = app
+        .post_json(
+            None,
+            "/api/v1/password-reset/confirm",
+            &json!({"token": token, "password": "yet another password 789"}),
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("token")).await;
+    app.token("ada", NEW_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn unknown_address_is_accepted_and_mails_nothing() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    assert_eq!(
+        request_reset(&app, "nobody@example.org").await,
+        StatusCode::ACCEPTED
+    );
+    let r = app
+        .post_json(
+            None,
+            "/api/v1/password-reset",
+            &json!({"email": "not an address"}),
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("email")).await;
+    // A known address afterwards: once its mail is in, the queue has been worked through.
+    assert_eq!(
+        request_reset(&app, "ada@example.org").await,
+        StatusCode::ACCEPTED
+    );
+    smtp.wait_for("ada@example.org", 1).await;
+    assert!(smtp.received_by("nobody@example.org").is_empty());
+    assert_eq!(smtp.received().len(), 1);
+    // The page answers the same for both.
+    let browser = app.browser();
+    for email in ["nobody@example.org", "ada@example.org"] {
+        let html = browser
+            .get(app.url("/password-reset"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let r = browser
+            .post(app.url("/password-reset"))
+            .form(&[("csrf", csrf_from(&html).as_str()), ("email", email)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains("reset-sent"));
+    }
+}
+
+#[tokio::test]
+async fn reset_requests_are_throttled() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    for _ in 0..5 {
+        assert_eq!(
+            request_reset(&app, "ada@example.org").await,
+            StatusCode::ACCEPTED
+        );
+    }
+    assert_eq!(
+        request_reset(&app, "ada@example.org").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // An unknown address is counted the same way (no enumeration through the throttle).
+    for _ in 0..5 {
+        request_reset(&app, "ghost@example.org").await;
+    }
+    assert_eq!(
+        request_reset(&app, "ghost@example.org").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn forged_and_expired_tokens_are_refused() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    for token in ["", "forged-token", &"x".repeat(500)] {
+        let r = app
+            .post_json(
+                None,
+                "/api/v1/password-reset/confirm",
+                &json!({"token": token, "password": NEW_PASSWORD}),
+            )
+            .await;
+        assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("token")).await;
+    }
+    let page = app.get(None, "/password-reset/confirm?token=forged").await;
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().await.unwrap().contains("reset-dead-link"));
+
+    assert_eq!(
+        request_reset(&app, "ada@example.org").await,
+        StatusCode::ACCEPTED
+    );
+    let (_, token) = token_of(&smtp.wait_for("ada@example.org", 1).await);
+    // An hour later (the row made to expire), the link is dead and nothing changed.
+    sqlx::query("UPDATE password_resets SET expires_at = 1")
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    let r = app
+        .post_json(
+            None,
+            "/api/v1/password-reset/confirm",
+            &json!({"token": token, "password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("token")).await;
+    app.token("ada", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn racing_confirms_use_a_token_once() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    assert_eq!(
+        request_reset(&app, "ada@example.org").await,
+        StatusCode::ACCEPTED
+    );
+    let (_, token) = token_of(&smtp.wait_for("ada@example.org", 1).await);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let client = app.api.clone();
+        let url = app.url("/api/v1/password-reset/confirm");
+        let body = json!({"token": token, "password": format!("racing password number {i}")});
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("task"));
+    }
+    let ok = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::NO_CONTENT)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    assert_eq!((ok, refused), (1, 7), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn mail_queued_while_smtp_is_down_arrives_when_it_is_up() {
+    let port = MailServer::reserve();
+    let url = smtp_url(port);
+    let (app, admin) = app_with_mail(&url, &[("GUILDHALL_MAIL_RETRY_BASE_MS", "100")]).await;
+    assert_eq!(
+        request_reset(&app, "ada@example.org").await,
+        StatusCode::ACCEPTED
+    );
+    // The administrator sees it failing.
+    let boss = app.signed_in("boss", crate::support::ADMIN_PASSWORD).await;
+    test_support::eventually(
+        "the failure on the mail page",
+        std::time::Duration::from_secs(20),
+        std::time::Duration::from_millis(100),
+        || async {
+            let html = boss
+                .get(app.url("/admin/mail"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if html.contains("mail-problem") && html.contains("ada@example.org") {
+                Ok(())
+            } else {
+                Err("no failure listed yet".to_string())
+            }
+        },
+    )
+    .await;
+    let _ = admin;
+    // The server comes up: the queued mail arrives, once.
+    let smtp = MailServer::start_on(port);
+    let mail = smtp.wait_for("ada@example.org", 1).await;
+    assert!(mail.link("/password-reset/confirm?token=").is_some());
+    test_support::eventually_exactly(1, "mails to ada", || async {
+        smtp.received_by("ada@example.org").len()
+    })
+    .await;
+    let html = boss
+        .get(app.url("/admin/mail"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("No mail has failed."), "{html}");
+}
+
+#[tokio::test]
+async fn no_header_injection_from_subjects_or_recipients() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let rendered = guildhall::mail::Letter::new("Hello\r\nBcc: victim@evil.example\r\nX-Evil: yes")
+        .paragraph("body")
+        .render("Harbour Works\r\nX-Space: injected");
+    guildhall::mail::store::enqueue(&app.db, "ada@example.org", "test", &rendered)
+        .await
+        .unwrap();
+    // A recipient with a line break is refused for good, not sent.
+    guildhall::mail::store::enqueue(
+        &app.db,
+        "ada@example.org\r\nBcc: victim@evil.example",
+        "test",
+        &rendered,
+    )
+    .await
+    .unwrap();
+    app.post_json(
+        None,
+        "/api/v1/password-reset",
+        &json!({"email": "ada@example.org"}),
+    )
+    .await;
+    let mail = smtp.wait_for("ada@example.org", 1).await;
+    let names: Vec<String> = mail
+        .headers()
+        .into_iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n == "bcc" || n == "x-evil" || n == "x-space"),
+        "{names:?}"
+    );
+    assert_eq!(mail.to, vec!["ada@example.org".to_string()]);
+    smtp.wait_for("ada@example.org", 2).await;
+    assert!(smtp.received_by("victim@evil.example").is_empty());
+    assert!(smtp.received().iter().all(|m| m.to.len() == 1));
+}
+
+#[tokio::test]
+async fn mail_off_is_said_and_nothing_breaks() {
+    let (app, _admin) = TestApp::spawn_set_up().await;
+    assert_eq!(
+        request_reset(&app, "boss@example.org").await,
+        StatusCode::ACCEPTED
+    );
+    let boss = app.signed_in("boss", crate::support::ADMIN_PASSWORD).await;
+    let html = boss
+        .get(app.url("/admin/mail"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("mail-off"), "{html}");
+    let page = app.get(None, "/password-reset").await.text().await.unwrap();
+    assert!(page.contains("reset-mail-off"));
+    let login = app.get(None, "/login").await.text().await.unwrap();
+    assert!(login.contains("href=\"/password-reset\""));
+    // Members cannot see the mail page.
+    app.open_registration(&_admin).await;
+    app.member("ada").await;
+    let ada = app.signed_in("ada", PASSWORD).await;
+    let r = ada.get(app.url("/admin/mail")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn invitations_are_mailed() {
+    let smtp = MailServer::start();
+    let (app, admin) = app_with_mail(&smtp.url(), &[]).await;
+    // A space invitation mailed by the administrator; its link opens sign-up.
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/admin/invites",
+            &json!({"email": "newcomer@example.org", "days": 3}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let made: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(made["mailed"], true);
+    let mail = smtp.wait_for("newcomer@example.org", 1).await;
+    assert!(mail.header("Subject").unwrap().contains("Harbour Works"));
+    let link = mail.link("/signup?invite=").expect("an invite link");
+    assert_eq!(link, made["url"].as_str().unwrap());
+    let path = format!("/{}", link.splitn(4, '/').nth(3).unwrap());
+    let page = app.get(None, &path).await.text().await.unwrap();
+    assert!(page.contains(made["code"].as_str().unwrap()));
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/admin/invites",
+            &json!({"email": "nope"}),
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("email")).await;
+
+    // A company invitation reaches the invited member's address.
+    let api = test_support::Api::new(app.base.as_str(), app.base.as_str(), &app.api);
+    api.company(&admin, "lighthouse", "Lighthouse Labs").await;
+    let r = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/companies/lighthouse/invites",
+            &json!({"member": "ada", "role": "member"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mail = smtp.wait_for("ada@example.org", 1).await;
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("You are invited to join Lighthouse Labs")
+    );
+    assert!(mail.body().contains("Accept or decline"));
+
+    // An event invitation too, with the event's link.
+    let ada = app.token("ada", PASSWORD).await;
+    app.member("bob").await;
+    let r = app
+        .post_json(
+            Some(&ada),
+            "/api/v1/events",
+            &json!({
+                "title": "Rust & coffee",
+                "description": "Bring a laptop.",
+                "starts_at": test_support::ahead("06-01T18:00"),
+                "ends_at": test_support::ahead("06-01T20:30"),
+                "timezone": "Europe/Lisbon",
+                "join_mode": "invite",
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let event: serde_json::Value = r.json().await.unwrap();
+    let token = event["uri"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post_json(
+            Some(&ada),
+            &format!("/api/v1/events/{token}/invite"),
+            &json!({"who": "@bob"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let mail = smtp.wait_for("bob@example.org", 1).await;
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("You are invited to Rust & coffee")
+    );
+    assert!(
+        mail.link(&format!("/events/{token}")).is_some(),
+        "{}",
+        mail.body()
+    );
+}
+
+#[tokio::test]
+async fn notification_mails_settings_and_unsubscribe() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let ada = app.token("ada", PASSWORD).await;
+    let bob = app.member("bob").await;
+    let settings = "/api/v1/me/notification-settings";
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(got["mentions"], "immediate");
+    assert_eq!(got["follows"], "digest");
+    for bad in [json!({"bogus": "never"}), json!({"messages": "sometimes"})] {
+        let r = app
+            .send_json(reqwest::Method::PUT, Some(&bob), settings, &bad)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            Some(&bob),
+            settings,
+            &json!({"tasks": "digest"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let got: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (got["tasks"].as_str(), got["mentions"].as_str()),
+        (Some("digest"), Some("immediate"))
+    );
+
+    // A mention reaches bob by mail at once, with a link to stop such mails.
+    let r = app
+        .post_json(
+            Some(&ada),
+            "/api/v1/posts",
+            &json!({"text": "Lunch, @bob?"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mail = smtp.wait_for("bob@example.org", 1).await;
+    assert!(
+        mail.body().contains("Lunch") || mail.body().contains("mentioned"),
+        "{}",
+        mail.body()
+    );
+    let stop = mail.link("/unsubscribe?").expect("an unsubscribe link");
+    let stop_path = format!("/{}", stop.splitn(4, '/').nth(3).unwrap());
+    assert!(stop_path.contains("t=mentions"));
+
+    // Opening the link changes nothing by itself; its form does, without signing in.
+    let browser = app.browser();
+    let page = browser.get(app.url(&stop_path)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(got["mentions"], "immediate");
+    let query: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(stop_path.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    let forged = browser
+        .get(app.url(&format!("/unsubscribe?a={}&t=mentions&s=00", query["a"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = browser
+        .post(app.url("/unsubscribe"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("a", &query["a"]),
+            ("t", &query["t"]),
+            ("s", &query["s"]),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("unsubscribe-done"));
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(got["mentions"], "never");
+    // The next mention is not mailed.
+    app.post_json(
+        Some(&ada),
+        "/api/v1/posts",
+        &json!({"text": "Coffee, @bob?"}),
+    )
+    .await;
+    test_support::eventually_exactly(1, "mails to bob", || async {
+        smtp.received_by("bob@example.org").len()
+    })
+    .await;
+    // The settings page shows the choice.
+    let bob_browser = app.signed_in("bob", PASSWORD).await;
+    let html = bob_browser
+        .get(app.url("/settings/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"mentions-never\" name=\"mentions\" value=\"never\" checked"));
+}
+
+#[tokio::test]
+async fn notifications_come_in_a_digest() {
+    let smtp = MailServer::start();
+    let (app, _admin) =
+        app_with_mail(&smtp.url(), &[("GUILDHALL_NOTIFICATION_DIGEST_SECS", "1")]).await;
+    let bob = app.member("bob").await;
+    let carol = app.member("carol").await;
+    // Follows are in the digest by default.
+    let api = test_support::Api::new(app.base.as_str(), app.base.as_str(), &app.api);
+    api.follow(&bob, "@ada").await;
+    api.follow(&carol, "@ada").await;
+    let mail = smtp.wait_for("ada@example.org", 1).await;
+    let subject = mail.header("Subject").unwrap();
+    assert!(subject.starts_with("Your digest:"), "{subject}");
+    let body = mail.body();
+    assert!(body.contains("/notifications"), "{body}");
+    let stop = mail.link("/unsubscribe?").expect("an unsubscribe link");
+    assert!(stop.contains("t=all"));
+    // Every follow is in a digest, once.
+    test_support::eventually(
+        "both follows in digests",
+        std::time::Duration::from_secs(20),
+        std::time::Duration::from_millis(100),
+        || async {
+            let all: String = smtp
+                .received_by("ada@example.org")
+                .iter()
+                .map(|m| m.body())
+                .collect();
+            let n = all.matches("follow").count();
+            if all.contains("bob") && all.contains("carol") {
+                Ok(n)
+            } else {
+                Err(all)
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_reset_still_asks_a_member_with_two_factor_for_a_code() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let token = app.token("ada", PASSWORD).await;
+    crate::totp::enrol(&app, &token, crate::totp::step_now()).await;
+
+    assert_eq!(
+        request_reset(&app, "ada@example.org").await,
+        StatusCode::ACCEPTED
+    );
+    let mail = smtp.wait_for("ada@example.org", 1).await;
+    let (path, token) = token_of(&mail);
+    let browser = app.browser();
+    let html = browser
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let done = browser
+        .post(app.url("/password-reset/confirm"))
+        .form(&[
+            ("csrf", csrf_from(&html).as_str()),
+            ("token", &token),
+            ("password", NEW_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // The password is changed, but the mailbox is not the second factor: the code step follows
+    // and no session exists yet.
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let to = done.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/login/code"), "{to}");
+    let me = browser
+        .get(app.url("/settings/profile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::SEE_OTHER);
+    let code_page = browser.get(app.url("/login/code")).send().await.unwrap();
+    assert_eq!(code_page.status(), StatusCode::OK);
+}
