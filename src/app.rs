@@ -16,8 +16,8 @@ use crate::media::MediaStore;
 use crate::state::AppState;
 use crate::storage::Db;
 use crate::{
-    accounts, admin, api, calendar, companies, directory, events, federation, hub, messages,
-    notifications, ops, posts, projects, spaces, web,
+    accounts, admin, api, bookings, calendar, companies, directory, events, federation, hub,
+    messages, notifications, ops, posts, projects, spaces, web,
 };
 
 /// The whole HTTP surface.
@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(projects::api::router())
         .merge(events::api::router())
         .merge(calendar::api::router())
+        .merge(bookings::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
         .layer(from_fn(api::render_json));
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(projects::web::router())
         .merge(events::web::router())
         .merge(calendar::web::router())
+        .merge(bookings::web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(
@@ -129,6 +131,7 @@ impl Application {
         let inbox = crate::hub::inbound::spawn(state.clone());
         let delivery = federation::delivery::spawn(state.fed.clone());
         let directory_sync = directory::sync::spawn(state.clone());
+        let reminders = bookings::reminders::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -136,6 +139,7 @@ impl Application {
         housekeeping.abort();
         inbox.abort();
         directory_sync.abort();
+        reminders.abort();
         // Requests in flight are abandoned; their leases expire and they are sent again.
         delivery.abort();
         let _ = delivery.await;

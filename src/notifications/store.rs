@@ -20,6 +20,8 @@ pub enum Kind {
     Message,
     EventUpdated,
     ProjectJoin,
+    /// A booking of the member starts soon.
+    BookingSoon,
 }
 
 impl Kind {
@@ -36,6 +38,7 @@ impl Kind {
             Kind::Message => "message",
             Kind::EventUpdated => "event_updated",
             Kind::ProjectJoin => "project_join",
+            Kind::BookingSoon => "booking_soon",
         }
     }
 }

@@ -63,6 +63,7 @@ struct HomePage {
     my_companies: Vec<companies::Membership>,
     upcoming: Vec<crate::events::cards::EventCard>,
     calendar_feed: String,
+    free_today: Vec<crate::bookings::grid::FreeToday>,
 }
 
 async fn home(
@@ -91,6 +92,7 @@ async fn home(
     )
     .await?;
     render(&HomePage {
+        free_today: crate::bookings::grid::free_today(&state).await?,
         calendar_feed: "/calendar.ics".into(),
         upcoming,
         member_count: accounts::store::count(&state.db).await?,
