@@ -8,6 +8,7 @@ pub mod domains;
 pub mod domains_api;
 pub mod domains_web;
 pub mod seed;
+mod seed_bookings;
 mod seed_events;
 pub mod seed_posts;
 mod seed_projects;

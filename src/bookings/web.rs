@@ -376,14 +376,17 @@ pub async fn calendar_items(
     let mut locations = std::collections::HashMap::new();
     let mut out = Vec::new();
     for b in store::of_account(&state.db, account_id, since, limit).await? {
-        if !locations.contains_key(&b.resource_id) {
-            let loc = store::resource(&state.db, b.resource_id)
-                .await?
-                .map(|r| r.location)
-                .unwrap_or_default();
-            locations.insert(b.resource_id, loc);
+        let loc = match locations.get(&b.resource_id) {
+            Some(l) => l,
+            None => {
+                let l = store::resource(&state.db, b.resource_id)
+                    .await?
+                    .map(|r| r.location)
+                    .unwrap_or_default();
+                locations.entry(b.resource_id).or_insert(l)
+            }
         }
-        let loc = locations.get(&b.resource_id).cloned().unwrap_or_default();
+        .clone();
         out.push(booking_item(state, &b, &loc, &tz, true));
     }
     Ok(out)
