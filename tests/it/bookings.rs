@@ -870,4 +870,29 @@ async fn pages_book_from_the_week_view_and_cancel() {
         .await
         .unwrap()
         .contains("Monday must look like 08:00-18:00"));
+
+    // The space's time zone on the settings page (the value is HTML-escaped: `/` stays).
+    let settings = admin_browser
+        .get(app.url("/admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(settings.contains("id=\"timezone\""));
+    let r = admin_browser
+        .post(app.url("/admin"))
+        .form(&[
+            ("csrf", csrf_from(&settings).as_str()),
+            ("name", "Harbour Works"),
+            ("registration_mode", "open"),
+            ("timezone", "Europe/Paris"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let space: Value = app.get(None, "/api/v1/space").await.json().await.unwrap();
+    assert_eq!(space["timezone"], "Europe/Paris");
 }
