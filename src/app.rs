@@ -16,8 +16,8 @@ use crate::media::MediaStore;
 use crate::state::AppState;
 use crate::storage::Db;
 use crate::{
-    accounts, admin, api, calendar, companies, directory, events, federation, hub, messages,
-    moderation, notifications, ops, posts, projects, spaces, web,
+    accounts, admin, api, bookings, calendar, companies, directory, events, federation, hub,
+    messages, moderation, notifications, ops, posts, projects, spaces, web,
 };
 
 /// The whole HTTP surface.
@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::api::router())
         .merge(calendar::api::router())
         .merge(moderation::api::router())
+        .merge(bookings::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(
             state.clone(),
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::web::router())
         .merge(moderation::web::router())
         .merge(moderation::web_queue::router())
+        .merge(bookings::web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(
@@ -162,6 +164,7 @@ impl Application {
         let directory_sync = directory::sync::spawn(state.clone());
         let mail = crate::mail::spawn(state.clone());
         let notification_mail = notifications::mailer::spawn(state.clone());
+        let reminders = bookings::reminders::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -176,6 +179,7 @@ impl Application {
             // A mail in flight keeps its lease and is sent again after it expires.
             mail.abort();
         }
+        reminders.abort();
         // Requests in flight are abandoned; their leases expire and they are sent again.
         delivery.abort();
         let _ = delivery.await;

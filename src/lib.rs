@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod bookings;
 pub mod calendar;
 pub mod cli;
 pub mod companies;

@@ -11,6 +11,7 @@ pub mod domains_web;
 pub mod mail;
 pub mod mail_web;
 pub mod seed;
+mod seed_bookings;
 mod seed_events;
 pub mod seed_posts;
 mod seed_projects;

@@ -309,6 +309,7 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
     }
     let created_projects = super::seed_projects::seed_projects(db, config).await?;
     let created_events = super::seed_events::seed_events(db, config).await?;
+    let created_bookings = super::seed_bookings::seed_bookings(db).await?;
 
     let mut report = format!(
         "demo space ready: {} member(s), {} company(ies), {posts} post(s) and {created_events} event(s) added",
@@ -316,6 +317,9 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
         created_companies.len()
     );
     report.push_str(&format!("\n{created_projects} demo project(s) added"));
+    report.push_str(&format!(
+        "\n{created_bookings} demo booking(s) of rooms and desks added (/resources)"
+    ));
     let (people, companies_listed) = crate::directory::store::listable_counts(db)
         .await
         .map_err(describe)?;

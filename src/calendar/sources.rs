@@ -130,7 +130,8 @@ pub async fn project_deadlines(state: &AppState, project_uri: &str) -> Result<Ve
 
 /// A member's private feed: every event they organise (themselves, or for a company they
 /// manage, or for the space they administer) or asked to join (seated or waiting), whatever
-/// its visibility, and the due dates of the tasks assigned to them; soonest first.
+/// its visibility, the due dates of the tasks assigned to them, and their bookings of rooms
+/// and desks (cancelled ones marked so); soonest first.
 pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<Item>> {
     let urls = Urls::new(&state.config);
     let me = urls.member(&account.handle);
@@ -160,6 +161,8 @@ pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<I
             items.push(item);
         }
     }
+    items
+        .extend(crate::bookings::web::calendar_items(state, account.id, cutoff, FEED_LIMIT).await?);
     items.sort_by_key(starts);
     items.truncate(FEED_LIMIT as usize);
     Ok(items)

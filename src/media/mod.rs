@@ -113,7 +113,7 @@ fn valid_key(key: &str) -> bool {
     let (Some(folder), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    matches!(folder, "avatars" | "logos")
+    matches!(folder, "avatars" | "logos" | "photos")
         && (name.ends_with(".png") || name.ends_with(".jpg"))
         && name
             .bytes()

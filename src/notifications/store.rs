@@ -22,6 +22,8 @@ pub enum Kind {
     ProjectJoin,
     /// A moderator's warning.
     Warning,
+    /// A booking of the member starts soon.
+    BookingSoon,
 }
 
 impl Kind {
@@ -39,6 +41,7 @@ impl Kind {
             Kind::EventUpdated => "event_updated",
             Kind::ProjectJoin => "project_join",
             Kind::Warning => "warning",
+            Kind::BookingSoon => "booking_soon",
         }
     }
 }

@@ -59,6 +59,8 @@ struct SpacePatch {
     country: Option<String>,
     website: Option<String>,
     registration_mode: Option<String>,
+    /// An IANA time zone name (`Europe/Lisbon`).
+    timezone: Option<String>,
 }
 
 async fn update_space(
@@ -81,11 +83,25 @@ async fn update_space(
         Some(m) => errors.check("registration_mode", RegistrationMode::parse(&m)),
         None => Some(current.registration_mode),
     };
+    let timezone = match patch.timezone {
+        Some(tz) => errors.check(
+            "timezone",
+            crate::events::times::zone(&tz)
+                .map(|z| z.name().to_string())
+                .ok_or_else(|| {
+                    "is not a time zone the zone database knows (e.g. Europe/Lisbon)".to_string()
+                }),
+        ),
+        None => None,
+    };
     errors.into_result()?;
     let (Some(details), Some(mode)) = (details, mode) else {
         return Err(Error::Internal(anyhow::anyhow!("validated space missing")));
     };
     store::update(&state.db, &details, mode).await?;
+    if let Some(tz) = timezone {
+        store::set_timezone(&state.db, &tz).await?;
+    }
     get_space(State(state)).await
 }
 

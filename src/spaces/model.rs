@@ -45,6 +45,8 @@ pub struct Space {
     pub country: String,
     pub website: String,
     pub registration_mode: RegistrationMode,
+    /// The IANA time zone wall times are read and shown in (bookings, opening hours).
+    pub timezone: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -60,6 +62,7 @@ impl Space {
             country: row.try_get("country")?,
             website: row.try_get("website")?,
             registration_mode: RegistrationMode::parse(&mode).unwrap_or(RegistrationMode::Closed),
+            timezone: row.try_get("timezone")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::storage::{now_ms, Db, Tx};
 
 const SPACE_COLUMNS: &str = "name, description, address, city, country, website, \
-    registration_mode, created_at, updated_at";
+    registration_mode, timezone, created_at, updated_at";
 
 pub async fn get(db: &Db) -> Result<Option<Space>> {
     let sql = format!("SELECT {SPACE_COLUMNS} FROM space WHERE id = 1");
@@ -18,6 +18,24 @@ pub async fn name(db: &Db) -> Result<Option<String>> {
     Ok(sqlx::query_scalar("SELECT name FROM space WHERE id = 1")
         .fetch_optional(db.pool())
         .await?)
+}
+
+/// The space's IANA time zone name (`UTC` until an administrator sets one).
+pub async fn timezone(db: &Db) -> Result<String> {
+    let tz: Option<String> = sqlx::query_scalar("SELECT timezone FROM space WHERE id = 1")
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(tz.unwrap_or_else(|| "UTC".into()))
+}
+
+/// Sets the space's time zone (a name the caller checked against the zone database).
+pub async fn set_timezone(db: &Db, timezone: &str) -> Result<()> {
+    sqlx::query("UPDATE space SET timezone = $1, updated_at = $2 WHERE id = 1")
+        .bind(timezone)
+        .bind(now_ms())
+        .execute(db.writer())
+        .await?;
+    Ok(())
 }
 
 pub async fn exists_tx(tx: &mut Tx) -> Result<bool> {

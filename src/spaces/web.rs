@@ -63,6 +63,7 @@ struct HomePage {
     my_companies: Vec<companies::Membership>,
     upcoming: Vec<crate::events::cards::EventCard>,
     calendar_feed: String,
+    free_today: Vec<crate::bookings::grid::FreeToday>,
 }
 
 async fn home(
@@ -91,6 +92,7 @@ async fn home(
     )
     .await?;
     render(&HomePage {
+        free_today: crate::bookings::grid::free_today(&state).await?,
         calendar_feed: "/calendar.ics".into(),
         upcoming,
         member_count: accounts::store::count(&state.db).await?,
@@ -171,16 +173,22 @@ struct AdminPage {
     base_url: String,
     require_2fa_for_staff: bool,
     errors: FieldErrors,
+    /// The IANA time zone of bookings and opening hours.
+    timezone: String,
 }
 
 impl AdminPage {
     async fn build(
         state: &AppState,
         ctx: PageCtx,
-        form: Option<SpaceForm>,
+        form: Option<(SpaceForm, String)>,
         errors: FieldErrors,
     ) -> Result<Self> {
         let space = store::get(&state.db).await?.ok_or(Error::NotFound)?;
+        let (form, timezone) = match form {
+            Some((f, tz)) => (Some(f), tz),
+            None => (None, space.timezone.clone()),
+        };
         let form = form.unwrap_or_else(|| SpaceForm {
             name: space.name.clone(),
             description: space.description.clone(),
@@ -197,6 +205,7 @@ impl AdminPage {
             base_url: state.config.base_url(),
             require_2fa_for_staff: store::require_2fa_for_staff(&state.db).await?,
             errors,
+            timezone,
         })
     }
 
@@ -219,6 +228,8 @@ struct AdminForm {
     space: SpaceForm,
     #[serde(default)]
     registration_mode: String,
+    #[serde(default)]
+    timezone: String,
 }
 
 async fn admin_save(
@@ -233,14 +244,30 @@ async fn admin_save(
         "registration_mode",
         RegistrationMode::parse(&form.registration_mode),
     );
-    match (details, mode) {
-        (Some(d), Some(m)) if errors.is_empty() => {
+    // Empty keeps the current zone.
+    let timezone = if form.timezone.trim().is_empty() {
+        Some(None)
+    } else {
+        errors
+            .check(
+                "timezone",
+                crate::events::times::zone(&form.timezone)
+                    .map(|z| z.name().to_string())
+                    .ok_or_else(|| "is not a time zone the zone database knows".to_string()),
+            )
+            .map(Some)
+    };
+    match (details, mode, timezone) {
+        (Some(d), Some(m), Some(tz)) if errors.is_empty() => {
             store::update(&state.db, &d, m).await?;
+            if let Some(tz) = tz {
+                store::set_timezone(&state.db, &tz).await?;
+            }
             Ok(redirect_with_notice("/admin", "Settings saved."))
         }
         _ => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &AdminPage::build(&state, ctx, Some(form.space), errors).await?,
+            &AdminPage::build(&state, ctx, Some((form.space, form.timezone)), errors).await?,
         ),
     }
 }

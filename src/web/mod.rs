@@ -19,10 +19,13 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 
 const STYLESHEET: &str = include_str!("../../static/style.css");
+/// The rules of the booking pages, in a file of their own.
+const BOOKINGS_STYLESHEET: &str = include_str!("../../static/bookings.css");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/style.css", get(stylesheet))
+        .route("/static/bookings.css", get(bookings_stylesheet))
         .route("/media/{folder}/{name}", get(media))
 }
 
@@ -33,6 +36,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn bookings_stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        BOOKINGS_STYLESHEET,
     )
         .into_response()
 }

@@ -2,6 +2,7 @@
 //! instance (see `support`).
 
 mod accounts;
+mod bookings;
 mod browser;
 mod cli;
 mod companies;

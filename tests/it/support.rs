@@ -154,7 +154,7 @@ impl TestApp {
     }
 
     /// The shared set-up chain against this instance (see [`test_support::Api`]).
-    fn chain(&self) -> Api<'_> {
+    pub fn chain(&self) -> Api<'_> {
         Api::new(self.base.as_str(), self.base.as_str(), &self.api)
     }
 

@@ -9,6 +9,7 @@
 //!
 //! On failure, a screenshot and the page source are saved (see [`webdriver::artifacts_dir`]).
 
+mod bookings;
 mod events;
 mod hostile;
 mod journey;
