@@ -18,10 +18,14 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 
 const STYLESHEET: &str = include_str!("../../static/style.css");
+/// The pages' one script: the header's menu button, filters that open on wide screens (every
+/// page works without it).
+const SITE_SCRIPT: &str = include_str!("../../static/site.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/style.css", get(stylesheet))
+        .route("/static/site.js", get(site_script))
         .route("/media/{folder}/{name}", get(media))
 }
 
@@ -32,6 +36,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn site_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SITE_SCRIPT,
     )
         .into_response()
 }

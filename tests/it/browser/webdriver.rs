@@ -51,6 +51,9 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--no-first-run",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    // A desktop window: pages show their one-row header from 1100 px (tests of narrow
+    // screens resize the window themselves).
+    "--window-size=1280,1000",
     // The test network's instance names (alpha.test, beta.test, ...) are loopback, as the
     // instances' own HTTP clients resolve them; each name keeps its own cookies.
     "--host-resolver-rules=MAP *.test 127.0.0.1",
