@@ -171,8 +171,7 @@ async fn list_members(
 ) -> Result<Json<serde_json::Value>> {
     // Anonymous callers see only the members who chose to be listed.
     let everyone = user.is_some();
-    let members =
-        store::list_visible(&state.db, everyone, paging.limit(), paging.offset()).await?;
+    let members = store::list_visible(&state.db, everyone, paging.limit(), paging.offset()).await?;
     let total = store::count_visible(&state.db, everyone).await?;
     let items: Vec<MemberView> = members.iter().map(MemberView::of).collect();
     Ok(Json(json!({ "total": total, "items": items })))

@@ -9,6 +9,7 @@ pub mod domains_api;
 pub mod domains_web;
 pub mod seed;
 mod seed_events;
+mod seed_pictures;
 pub mod seed_posts;
 mod seed_projects;
 pub mod users;

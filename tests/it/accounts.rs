@@ -441,7 +441,12 @@ async fn member_pages_list_and_show() {
     app.open_registration(&admin).await;
     app.member("ada").await;
     // A signed-in member of the space sees everyone.
-    let list = app.get(Some(&admin), "/members").await.text().await.unwrap();
+    let list = app
+        .get(Some(&admin), "/members")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(list.contains("/members/ada") && list.contains("/members/boss"));
     assert_eq!(
         app.get(None, "/members/nobody").await.status(),
@@ -502,7 +507,10 @@ async fn member_lists_honour_list_me_in_directories() {
     assert!(shown, "listed once she chose it");
     assert_eq!(total, 1);
     // Her profile page stays reachable by its address either way.
-    assert_eq!(app.get(None, "/members/boss").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(None, "/members/boss").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@
 mod events;
 mod hostile;
 mod journey;
+mod layout;
 mod projects;
 mod two_spaces;
 mod two_spaces_work;

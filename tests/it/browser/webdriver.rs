@@ -403,6 +403,29 @@ impl Browser {
         .await
     }
 
+    /// Runs `script` asynchronously: it ends by calling its last argument (the callback) with
+    /// the result, which this returns.
+    pub async fn execute_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.command(
+            Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    /// Resizes the browser window (the layout viewport follows).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.command(
+            Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await
+        .with_context(|| format!("resize the window to {width}x{height}"))?;
+        Ok(())
+    }
+
     /// The text of the open alert, confirm or prompt dialog; `None` when none is open.
     pub async fn dialog_text(&self) -> Result<Option<String>> {
         match self.command(Method::GET, "/alert/text", None).await {
