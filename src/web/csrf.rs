@@ -200,8 +200,12 @@ mod tests {
         assert!(valid_shape(&random_token()));
         assert!(!valid_shape("short"));
         // Over https the cookie is host-only, Secure and for the whole site.
+        let public = [(
+            "GUILDHALL_DOMAIN".to_string(),
+            "guildhall.example".to_string(),
+        )];
         let https =
-            crate::config::Config::from_sources(&Default::default(), &Default::default()).unwrap();
+            crate::config::Config::from_sources(&Default::default(), &public.into()).unwrap();
         assert_eq!(cookie_name(&https), "__Host-gh_csrf");
         let cookie = cookies::build(cookie_name(&https), "t", None, !https.dev_http, true);
         assert!(cookie.starts_with("__Host-gh_csrf=t; Path=/;"), "{cookie}");
