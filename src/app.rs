@@ -121,6 +121,15 @@ impl Application {
             tracing::warn!(
                 "development mode (GUILDHALL_DEV_HTTP): plain http, explicit ports and loopback peers are allowed; never use it in production"
             );
+        } else if !config.listen.ip().is_loopback() {
+            // Guildhall speaks plain HTTP and leaves TLS to a proxy in front of it. Reached
+            // directly on a network address, its https links, secure cookies and forms fail.
+            tracing::warn!(
+                domain = %config.domain,
+                listen = %config.listen,
+                "links and cookies are https://{}: serve it through a TLS-terminating proxy (see docs/operations.md); for a trial on a local network without TLS, set GUILDHALL_DEV_HTTP=true",
+                config.domain
+            );
         }
         match &config.mail {
             Some(m) => tracing::info!(

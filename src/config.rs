@@ -87,7 +87,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "GUILDHALL_DATABASE_URL",
         "sqlite://guildhall.db",
     ),
-    ("dev_http", "GUILDHALL_DEV_HTTP", "false"),
+    ("dev_http", "GUILDHALL_DEV_HTTP", "auto"),
     ("media_dir", "GUILDHALL_MEDIA_DIR", "media"),
     ("max_body_bytes", "GUILDHALL_MAX_BODY_BYTES", "8388608"),
     ("login_attempts", "GUILDHALL_LOGIN_ATTEMPTS", "5"),
@@ -173,10 +173,16 @@ impl Config {
             }
         };
 
-        let (k, v) = get("dev_http");
-        let dev_http = parse_bool(&k, &v)?;
         let (k, v) = get("domain");
         let domain = parse_domain(&k, &v)?;
+        let (k, v) = get("dev_http");
+        // `auto`: a loopback or localhost domain (a first run on one's own machine) serves
+        // http links; any other domain https.
+        let dev_http = if v.trim().eq_ignore_ascii_case("auto") {
+            is_loopback_domain(&domain)
+        } else {
+            parse_bool(&k, &v)?
+        };
         let (k, v) = get("listen");
         let listen: SocketAddr = v.trim().parse().map_err(|_| {
             ConfigError::new(
@@ -393,6 +399,20 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     Ok(out)
 }
 
+/// Whether a configured domain names this machine only: `localhost`, `*.localhost` or a
+/// loopback address, with or without a port.
+pub fn is_loopback_domain(domain: &str) -> bool {
+    let Ok(url) = url::Url::parse(&format!("http://{domain}/")) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
@@ -484,8 +504,9 @@ mod tests {
         assert_eq!(c.domain, "localhost:8080");
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database_url, "sqlite://guildhall.db");
-        assert!(!c.dev_http);
-        assert_eq!(c.base_url(), "https://localhost:8080");
+        // A localhost domain serves http links by default (a first run on one's own machine).
+        assert!(c.dev_http);
+        assert_eq!(c.base_url(), "http://localhost:8080");
         assert_eq!(c.delivery_per_host, 8);
         assert_eq!(c.delivery_total, 64);
         assert_eq!(c.delivery_retry_base_ms, 30_000);
@@ -618,7 +639,11 @@ mod tests {
 
     #[test]
     fn resolve_needs_dev_mode() {
-        let only = env(&[("GUILDHALL_RESOLVE", "alpha.test=127.0.0.1")]);
+        // A public domain is not in development mode unless told so.
+        let only = env(&[
+            ("GUILDHALL_RESOLVE", "alpha.test=127.0.0.1"),
+            ("GUILDHALL_DOMAIN", "guildhall.example"),
+        ]);
         assert!(Config::from_sources(&BTreeMap::new(), &only).is_err());
         let both = env(&[
             (
@@ -630,5 +655,38 @@ mod tests {
         let c = Config::from_sources(&BTreeMap::new(), &both).unwrap();
         assert_eq!(c.resolve.len(), 2);
         assert_eq!(c.resolve[1].0, "beta.test");
+    }
+
+    #[test]
+    fn dev_http_follows_the_domain_unless_set() {
+        let auto = |domain: &str| {
+            Config::from_sources(&BTreeMap::new(), &env(&[("GUILDHALL_DOMAIN", domain)]))
+                .unwrap()
+                .dev_http
+        };
+        for local in [
+            "localhost:8080",
+            "127.0.0.1:3000",
+            "[::1]:8080",
+            "space.localhost",
+        ] {
+            assert!(auto(local), "{local} serves http links by default");
+        }
+        for public in [
+            "guildhall.example",
+            "192.168.1.20:8080",
+            "localhost.example",
+        ] {
+            assert!(!auto(public), "{public} serves https links by default");
+        }
+        let set = Config::from_sources(
+            &BTreeMap::new(),
+            &env(&[
+                ("GUILDHALL_DOMAIN", "localhost:8080"),
+                ("GUILDHALL_DEV_HTTP", "false"),
+            ]),
+        )
+        .unwrap();
+        assert!(!set.dev_http, "an explicit value wins");
     }
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::profile::ProfilePatch;
 use super::register::{self, SignupForm};
-use super::session::{self, User};
+use super::session::{self, MaybeUser, User};
 use super::{store, Account};
 use crate::api::{ApiJson, Paging};
 use crate::companies;
@@ -180,10 +180,13 @@ async fn change_password(
 
 async fn list_members(
     State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
     Query(paging): Query<Paging>,
 ) -> Result<Json<serde_json::Value>> {
-    let members = store::list(&state.db, paging.limit(), paging.offset()).await?;
-    let total = store::count(&state.db).await?;
+    // Anonymous callers see only the members who chose to be listed.
+    let everyone = user.is_some();
+    let members = store::list_visible(&state.db, everyone, paging.limit(), paging.offset()).await?;
+    let total = store::count_visible(&state.db, everyone).await?;
     let items: Vec<MemberView> = members.iter().map(MemberView::of).collect();
     Ok(Json(json!({ "total": total, "items": items })))
 }

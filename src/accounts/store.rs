@@ -224,6 +224,45 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Account>> {
         .collect::<Result<_, _>>()?)
 }
 
+/// The members a list shows, newest first: everyone to a signed-in member of the space, only
+/// those who chose "List me in directories" to anyone else (`everyone` false).
+pub async fn list_visible(
+    db: &Db,
+    everyone: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Account>> {
+    if everyone {
+        return list(db, limit, offset).await;
+    }
+    let sql = format!(
+        "SELECT {} FROM accounts WHERE discoverable = 1 \
+         ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
+        Account::COLUMNS
+    );
+    let rows = sqlx::query(&sql)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(Account::from_row)
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+/// How many members [`list_visible`] lists.
+pub async fn count_visible(db: &Db, everyone: bool) -> Result<i64> {
+    if everyone {
+        return count(db).await;
+    }
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE discoverable = 1")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
         .fetch_one(db.pool())

@@ -238,7 +238,14 @@ async fn members(
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
-    let mut members = store::list(&state.db, PER_PAGE + 1, (page - 1) * PER_PAGE).await?;
+    // Signed-out visitors see only the members who chose to be listed.
+    let mut members = store::list_visible(
+        &state.db,
+        ctx.is_signed_in(),
+        PER_PAGE + 1,
+        (page - 1) * PER_PAGE,
+    )
+    .await?;
     let has_more = members.len() as i64 > PER_PAGE;
     members.truncate(PER_PAGE as usize);
     render(&MembersPage {

@@ -12,12 +12,7 @@ use crate::storage::{now_ms, Db};
 /// Adds a peer space; returns what happened.
 pub async fn add_peer(db: &Db, config: &Config, domain: &str) -> anyhow::Result<String> {
     match crate::directory::peers::add_offline(db, &config.domain, config.dev_http, domain).await {
-        Ok(true) => Ok(format!(
-            "{} is added; a running server pulls its directory within {} seconds.",
-            domain.trim(),
-            config.directory_sync_secs
-        )),
-        Ok(false) => Ok(format!("{} was already known.", domain.trim())),
+        Ok(created) => check_peer(db, config, domain.trim(), created).await,
         Err(Error::Invalid(errors)) => Err(anyhow::anyhow!(
             "domain {:?} {}",
             domain,
@@ -30,6 +25,59 @@ pub async fn add_peer(db: &Db, config: &Config, domain: &str) -> anyhow::Result<
         )),
         Err(e) => Err(describe(e)),
     }
+}
+
+/// Pulls a peer just added, as the page does: an error when it cannot be reached (the command
+/// then exits non-zero); an instance not yet set up says it pulls nothing until it is.
+async fn check_peer(
+    db: &Db,
+    config: &Config,
+    domain: &str,
+    created: bool,
+) -> anyhow::Result<String> {
+    let done = if created {
+        "is added"
+    } else {
+        "was already known"
+    };
+    let domain = crate::directory::peers::PeerDomain::parse(domain, config.dev_http)
+        .map_err(|m| anyhow::anyhow!("domain {domain:?} {m}"))?;
+    let domain = domain.as_str();
+    if crate::spaces::store::name(db)
+        .await
+        .map_err(describe)?
+        .is_none()
+    {
+        return Ok(format!(
+            "{domain} {done}, but this instance is not set up yet: it pulls nothing until the \
+             space exists. Open {} in a browser to set it up.",
+            config.base_url()
+        ));
+    }
+    let media = crate::media::MediaStore::local(&config.media_dir)?;
+    let state = crate::state::AppState::new(
+        db.clone(),
+        config.clone(),
+        media,
+        crate::hub::actors::lookup,
+    )?;
+    let peer = crate::directory::peers::check(&state, domain)
+        .await
+        .map_err(describe)?;
+    if peer.state == "error" {
+        anyhow::bail!(
+            "{} {done}, but it could not be reached: {}. A running server tries again every {} \
+             seconds; `guildhall admin peer remove {}` if the domain is wrong.",
+            peer.domain,
+            peer.last_error.as_deref().unwrap_or("no answer"),
+            config.directory_sync_secs,
+            peer.domain
+        );
+    }
+    Ok(format!(
+        "{} {done} and answered: {} entries pulled.",
+        peer.domain, peer.entries
+    ))
 }
 
 pub async fn remove_peer(db: &Db, domain: &str) -> anyhow::Result<String> {

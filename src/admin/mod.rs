@@ -13,6 +13,7 @@ pub mod mail_web;
 pub mod seed;
 mod seed_bookings;
 mod seed_events;
+mod seed_pictures;
 pub mod seed_posts;
 mod seed_projects;
 pub mod users;

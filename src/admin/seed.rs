@@ -296,17 +296,22 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
     }
 
     // Content is written once, with the demo members' first appearance.
+    let media = crate::media::MediaStore::local(&config.media_dir)?;
+    let state = crate::state::AppState::new(
+        db.clone(),
+        config.clone(),
+        media,
+        crate::hub::actors::lookup,
+    )?;
     let mut posts = 0;
     if created_members.contains(&"ada") {
-        let media = crate::media::MediaStore::local(&config.media_dir)?;
-        let state = crate::state::AppState::new(
-            db.clone(),
-            config.clone(),
-            media,
-            crate::hub::actors::lookup,
-        )?;
         posts = super::seed_posts::seed_posts(&state).await?;
     }
+    // Pictures drawn here: portraits for the members, marks for the companies.
+    let member_handles: Vec<&str> = MEMBERS.iter().map(|m| m.handle).collect();
+    let company_handles: Vec<&str> = COMPANIES.iter().map(|c| c.handle).collect();
+    let pictures =
+        super::seed_pictures::add_pictures(&state, &member_handles, &company_handles).await?;
     let created_projects = super::seed_projects::seed_projects(db, config).await?;
     let created_events = super::seed_events::seed_events(db, config).await?;
     let created_bookings = super::seed_bookings::seed_bookings(db).await?;
@@ -316,7 +321,9 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
         created_members.len(),
         created_companies.len()
     );
-    report.push_str(&format!("\n{created_projects} demo project(s) added"));
+    report.push_str(&format!(
+        "\n{created_projects} demo project(s) and {pictures} picture(s) added"
+    ));
     report.push_str(&format!(
         "\n{created_bookings} demo booking(s) of rooms and desks added (/resources)"
     ));

@@ -13,6 +13,8 @@ struct DemoEvent {
     description: &'static str,
     /// Days from today, start and end wall times in Lisbon.
     in_days: i64,
+    /// The weekday its title names, if any: the date moves forward to the next one.
+    weekday: Option<chrono::Weekday>,
     starts: &'static str,
     ends: &'static str,
     online: &'static str,
@@ -32,6 +34,7 @@ const EVENTS: &[DemoEvent] = &[
         title: "Rust & coffee morning",
         description: "Bring a laptop and a question. We pair on whatever people are stuck on.",
         in_days: 3,
+        weekday: None,
         starts: "09:00",
         ends: "10:30",
         online: "",
@@ -48,7 +51,8 @@ const EVENTS: &[DemoEvent] = &[
         organizer: "space",
         title: "Friday lunch at the long table",
         description: "Everyone brings something; the space brings bread and coffee.",
-        in_days: 4,
+        in_days: 1,
+        weekday: Some(chrono::Weekday::Fri),
         starts: "12:30",
         ends: "14:00",
         online: "",
@@ -66,6 +70,7 @@ const EVENTS: &[DemoEvent] = &[
         title: "Design critique: onboarding flows",
         description: "Show an onboarding flow you are working on and get honest feedback.\n\nHybrid: join in the workshop room or online.",
         in_days: 7,
+        weekday: None,
         starts: "16:00",
         ends: "17:30",
         online: "https://meet.example/azulejo-critique",
@@ -83,6 +88,7 @@ const EVENTS: &[DemoEvent] = &[
         title: "Freelancers' tax Q&A",
         description: "Thirty minutes of questions about VAT, invoices and the yearly return.",
         in_days: 10,
+        weekday: None,
         starts: "18:00",
         ends: "18:30",
         online: "https://meet.example/ledgerly-qa",
@@ -95,6 +101,23 @@ const EVENTS: &[DemoEvent] = &[
         going: &[],
     },
 ];
+
+/// The day of a demo event: `in_days` from `today`, moved forward to the weekday its title
+/// names ("Friday lunch" on a Friday).
+fn event_day(
+    today: chrono::NaiveDate,
+    in_days: i64,
+    weekday: Option<chrono::Weekday>,
+) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let mut day = today + chrono::Duration::days(in_days);
+    if let Some(w) = weekday {
+        while day.weekday() != w {
+            day += chrono::Duration::days(1);
+        }
+    }
+    day
+}
 
 /// Demo events with a few participants; returns how many were added.
 pub(super) async fn seed_events(db: &Db, config: &Config) -> anyhow::Result<usize> {
@@ -111,7 +134,7 @@ pub(super) async fn seed_events(db: &Db, config: &Config) -> anyhow::Result<usiz
             Some(("company", h)) => urls.company(h),
             _ => urls.space(),
         };
-        let day = today + chrono::Duration::days(e.in_days);
+        let day = event_day(today, e.in_days, e.weekday);
         let draft = service::Draft {
             title: e.title.into(),
             description: e.description.into(),
@@ -155,4 +178,35 @@ pub(super) async fn seed_events(db: &Db, config: &Config) -> anyhow::Result<usiz
         tx.commit().await?;
     }
     Ok(added)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[test]
+    fn demo_events_fall_on_the_days_their_titles_name() {
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        for offset in 0..7 {
+            let today = start + chrono::Duration::days(offset);
+            for e in EVENTS {
+                let day = event_day(today, e.in_days, e.weekday);
+                assert!(day > today, "{} is in the future", e.title);
+                for (name, w) in [
+                    ("Monday", chrono::Weekday::Mon),
+                    ("Tuesday", chrono::Weekday::Tue),
+                    ("Wednesday", chrono::Weekday::Wed),
+                    ("Thursday", chrono::Weekday::Thu),
+                    ("Friday", chrono::Weekday::Fri),
+                    ("Saturday", chrono::Weekday::Sat),
+                    ("Sunday", chrono::Weekday::Sun),
+                ] {
+                    if e.title.contains(name) {
+                        assert_eq!(day.weekday(), w, "{} on {day}", e.title);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -51,11 +51,8 @@ pub async fn listed(state: &AppState) -> Result<Vec<Draft>> {
         uri: urls.space(),
         kind: Kind::Space,
         origin: origin.clone(),
-        handle: format!(
-            "@{}@{}",
-            crate::spaces::actor::username(&urls),
-            urls.domain()
-        ),
+        // The space is found by its domain (WebFinger on the bare domain, FEP-d556).
+        handle: urls.domain().to_string(),
         name: space.name.clone(),
         summary: space.description.clone(),
         url: urls.space(),

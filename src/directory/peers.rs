@@ -75,6 +75,20 @@ pub async fn add(state: &AppState, raw: &str) -> Result<(Peer, bool)> {
     Ok((peer, created))
 }
 
+/// How long adding a peer waits for its first pull before it reports.
+const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Pulls a peer at once (NodeInfo, then its directory) and returns it as it is afterwards:
+/// `state` is `"error"` with `last_error` when it could not be reached or read.
+pub async fn check(state: &AppState, domain: &str) -> Result<Peer> {
+    let peer = store::peer(&state.db, domain)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let deadline = std::time::Instant::now() + CHECK_BUDGET;
+    super::sync::sync_peer(state, &peer, deadline).await?;
+    store::peer(&state.db, domain).await?.ok_or(Error::NotFound)
+}
+
 /// Adds a peer from the command line (no running server to wake: the next round pulls it).
 pub async fn add_offline(db: &Db, own_domain: &str, dev: bool, raw: &str) -> Result<bool> {
     let domain = PeerDomain::parse(raw, dev)

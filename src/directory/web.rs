@@ -332,6 +332,8 @@ struct PeersPage {
     publishing: bool,
     form: PeerForm,
     errors: FieldErrors,
+    /// Why the space just added could not be reached (shown in red).
+    problem: Option<String>,
 }
 
 impl PeersPage {
@@ -347,6 +349,7 @@ impl PeersPage {
             publishing: store::publishing(&state.db).await?,
             form,
             errors,
+            problem: None,
         })
     }
 
@@ -372,14 +375,31 @@ async fn add_peer(
     Form(form): Form<PeerForm>,
 ) -> Result<Response> {
     match peers::add(&state, &form.domain).await {
-        Ok((peer, created)) => Ok(redirect_with_notice(
-            "/admin/peers",
-            &if created {
-                format!("{} is added; its directory is pulled now.", peer.domain)
-            } else {
-                format!("{} was already known; it is pulled now.", peer.domain)
-            },
-        )),
+        Ok((peer, created)) => {
+            // Checked at once: a space that cannot be reached is reported, not praised.
+            let checked = peers::check(&state, &peer.domain).await?;
+            if checked.state == "error" {
+                let mut page = PeersPage::build(&state, ctx, form, FieldErrors::new()).await?;
+                page.problem = Some(format!(
+                    "{} is {}, but it could not be reached: {}. It is tried again every {} seconds; \
+                     remove it if the domain is wrong.",
+                    checked.domain,
+                    if created { "added" } else { "known" },
+                    checked.last_error.as_deref().unwrap_or("no answer"),
+                    state.config.directory_sync_secs
+                ));
+                return render_status(StatusCode::BAD_GATEWAY, &page);
+            }
+            Ok(redirect_with_notice(
+                "/admin/peers",
+                &format!(
+                    "{} is {} and answered: {} entries pulled.",
+                    checked.domain,
+                    if created { "added" } else { "known" },
+                    checked.entries
+                ),
+            ))
+        }
         Err(Error::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &PeersPage::build(&state, ctx, form, errors).await?,

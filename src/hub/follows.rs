@@ -63,9 +63,10 @@ pub async fn follow(state: &AppState, member: &Account, target: &str) -> Result<
         let f = follows::get(&state.db, &me, &uri)
             .await?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("follow vanished after insert")))?;
+        let (handle, name) = actors::handle_and_name(state, &local_target).await?;
         return Ok(Followed {
-            handle: format!("{}@{}", local_target.label(), urls.domain()),
-            name: local_target.label(),
+            handle,
+            name,
             uri,
             state: f.state,
         });
@@ -102,7 +103,7 @@ pub async fn follow(state: &AppState, member: &Account, target: &str) -> Result<
 fn followed(remote: &RemoteActor, state: &str) -> Followed {
     Followed {
         uri: remote.uri.clone(),
-        handle: remote.handle(),
+        handle: actors::remote_handle(remote),
         name: remote.display_name().to_string(),
         state: state.to_string(),
     }

@@ -15,7 +15,7 @@ pub mod discovery;
 pub mod dispatch;
 pub mod follows;
 pub mod inbound;
-pub mod moderation;
 pub mod membership;
+pub mod moderation;
 pub mod network_api;
 pub mod network_web;

@@ -72,7 +72,6 @@ pub async fn entries(
     rows: Vec<Follow>,
     followers: bool,
 ) -> Result<Vec<FollowEntry>> {
-    let urls = Urls::new(&state.config);
     let mut out = Vec::with_capacity(rows.len());
     for f in rows {
         let other = if followers {
@@ -81,9 +80,9 @@ pub async fn entries(
             f.followee.clone()
         };
         let (handle, name) = match remote::by_uri(&state.db, &other).await? {
-            Some(r) => (r.handle(), r.display_name().to_string()),
+            Some(r) => (actors::remote_handle(&r), r.display_name().to_string()),
             None => match actors::by_uri(state, &other).await? {
-                Some(l) => (format!("{}@{}", l.label(), urls.domain()), l.label()),
+                Some(l) => actors::handle_and_name(state, &l).await?,
                 None => (other.clone(), other.clone()),
             },
         };

@@ -69,14 +69,20 @@ pub fn local_person(
         LocalActor::Member(a) | LocalActor::Company(a) | LocalActor::Project(a) => {
             (a.name.clone(), a.handle.clone())
         }
-        LocalActor::Space => (space_name.to_string(), crate::spaces::actor::username(urls)),
+        LocalActor::Space => (space_name.to_string(), String::new()),
+    };
+    // The space is found by its domain (FEP-d556): printed as that, not `@host@host:port`.
+    let handle = if handle.is_empty() {
+        urls.domain().to_string()
+    } else {
+        format!("@{handle}@{}", urls.domain())
     };
     Person {
         link: Href::local(match actor {
             LocalActor::Space => "/",
             _ => uri.trim_start_matches(urls.base()),
         }),
-        handle: format!("@{handle}@{}", urls.domain()),
+        handle,
         uri,
         name,
         icon: icon.and_then(Href::local),

@@ -79,6 +79,7 @@ async fn home(
             &super::actor::organization(&state, &space).await?,
         ));
     }
+    let everyone = ctx.is_signed_in();
     let (invitations, my_companies) = match &ctx.user {
         Some(u) => (
             companies::store::invites_for(&state.db, u.id).await?,
@@ -95,9 +96,10 @@ async fn home(
         free_today: crate::bookings::grid::free_today(&state).await?,
         calendar_feed: "/calendar.ics".into(),
         upcoming,
-        member_count: accounts::store::count(&state.db).await?,
+        // Signed-out visitors see only the members who chose to be listed.
+        member_count: accounts::store::count_visible(&state.db, everyone).await?,
         company_count: companies::store::count(&state.db).await?,
-        members: accounts::store::list(&state.db, 6, 0).await?,
+        members: accounts::store::list_visible(&state.db, everyone, 6, 0).await?,
         companies: companies::store::list(&state.db, 6, 0).await?,
         space,
         invitations,

@@ -81,13 +81,20 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
             presented = query_value(&String::from_utf8_lossy(&bytes), CSRF_FIELD);
             body = Body::from(bytes);
         }
-        let ok =
-            !fresh && presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes()));
+        let ok = !fresh
+            && presented
+                .as_deref()
+                .is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes()));
         if !ok {
-            return Error::forbidden(
-                "This form has expired or did not come from this site. Go back, reload the page and try again.",
-            )
-            .into_response();
+            let why = refusal(&state.config, &parts.headers, fresh, presented.is_some());
+            // Why, never the tokens themselves.
+            tracing::warn!(
+                method = %parts.method,
+                path = %parts.uri.path(),
+                reason = why.log,
+                "form refused (CSRF check)"
+            );
+            return Error::forbidden(why.page).into_response();
         }
     }
 
@@ -100,6 +107,63 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         }
     }
     response
+}
+
+/// Why a form was refused: a sentence for the page and a reason for the log.
+struct Refusal {
+    page: String,
+    log: &'static str,
+}
+
+fn refusal(
+    config: &crate::config::Config,
+    headers: &axum::http::HeaderMap,
+    no_cookie: bool,
+    token_sent: bool,
+) -> Refusal {
+    const AGAIN: &str = "Go back, reload the page and try again.";
+    // A page opened over plain http while the site's links are https: the browser drops the
+    // Secure cookie, so no form can ever pass. Say so, with the fix.
+    let over_http = !config.dev_http
+        && headers
+            .get(header::ORIGIN)
+            .or_else(|| headers.get(header::REFERER))
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("http://"));
+    if no_cookie && over_http {
+        return Refusal {
+            page: format!(
+                "This form was refused: it did not come from this site with its cookie. The page was \
+                 opened over plain http://, but this site's address is {}, so the browser did not \
+                 keep its cookie. Open the site at that address, or (for a trial on a local network) \
+                 ask the operator to set GUILDHALL_DEV_HTTP=true.",
+                config.base_url()
+            ),
+            log: "no form cookie: the page was opened over plain http but the site's links are https \
+                  (serve it through a TLS proxy, or set GUILDHALL_DEV_HTTP=true on a trial network)",
+        };
+    }
+    if no_cookie {
+        return Refusal {
+            page: format!(
+                "This form has expired or did not come from this site: your browser sent no cookie \
+                 for it (cookies blocked, or the page is old). {AGAIN}"
+            ),
+            log: "no form cookie",
+        };
+    }
+    if !token_sent {
+        return Refusal {
+            page: format!(
+                "This form did not come from this site: it carried no security token. {AGAIN}"
+            ),
+            log: "no token in the form",
+        };
+    }
+    Refusal {
+        page: format!("This form has expired or did not come from this site. {AGAIN}"),
+        log: "the form's token does not match its cookie",
+    }
 }
 
 fn valid_shape(token: &str) -> bool {
@@ -136,8 +200,12 @@ mod tests {
         assert!(valid_shape(&random_token()));
         assert!(!valid_shape("short"));
         // Over https the cookie is host-only, Secure and for the whole site.
+        let public = [(
+            "GUILDHALL_DOMAIN".to_string(),
+            "guildhall.example".to_string(),
+        )];
         let https =
-            crate::config::Config::from_sources(&Default::default(), &Default::default()).unwrap();
+            crate::config::Config::from_sources(&Default::default(), &public.into()).unwrap();
         assert_eq!(cookie_name(&https), "__Host-gh_csrf");
         let cookie = cookies::build(cookie_name(&https), "t", None, !https.dev_http, true);
         assert!(cookie.starts_with("__Host-gh_csrf=t; Path=/;"), "{cookie}");

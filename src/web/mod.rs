@@ -21,32 +21,38 @@ use crate::state::AppState;
 const STYLESHEET: &str = include_str!("../../static/style.css");
 /// The rules of the booking pages, in a file of their own.
 const BOOKINGS_STYLESHEET: &str = include_str!("../../static/bookings.css");
+/// The pages' one script: the header's menu button, filters that open on wide screens (every
+/// page works without it).
+const SITE_SCRIPT: &str = include_str!("../../static/site.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/style.css", get(stylesheet))
         .route("/static/bookings.css", get(bookings_stylesheet))
+        .route("/static/site.js", get(site_script))
         .route("/media/{folder}/{name}", get(media))
 }
 
 async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        STYLESHEET,
-    )
-        .into_response()
+    asset("text/css; charset=utf-8", STYLESHEET)
 }
 
 async fn bookings_stylesheet() -> Response {
+    asset("text/css; charset=utf-8", BOOKINGS_STYLESHEET)
+}
+
+async fn site_script() -> Response {
+    asset("text/javascript; charset=utf-8", SITE_SCRIPT)
+}
+
+/// A file compiled into the binary, cached for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        BOOKINGS_STYLESHEET,
+        body,
     )
         .into_response()
 }

@@ -74,7 +74,12 @@ async fn sign_up_validation_reports_every_field() {
     assert_error(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, None).await;
 
     // Nothing was half-written: only the admin exists.
-    let members: Value = app.get(None, "/api/v1/members").await.json().await.unwrap();
+    let members: Value = app
+        .get(Some(&admin), "/api/v1/members")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(members["total"], 1);
 }
 
@@ -435,20 +440,77 @@ async fn member_pages_list_and_show() {
     let (app, admin) = TestApp::spawn_set_up().await;
     app.open_registration(&admin).await;
     app.member("ada").await;
-    let list = app.get(None, "/members").await.text().await.unwrap();
+    // A signed-in member of the space sees everyone.
+    let list = app
+        .get(Some(&admin), "/members")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(list.contains("/members/ada") && list.contains("/members/boss"));
     assert_eq!(
         app.get(None, "/members/nobody").await.status(),
         StatusCode::NOT_FOUND
     );
     let members: Value = app
-        .get(None, "/api/v1/members?limit=1")
+        .get(Some(&admin), "/api/v1/members?limit=1")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(members["total"], 2);
     assert_eq!(members["items"].as_array().unwrap().len(), 1);
+}
+
+/// "List me in directories" is off by default: signed-out visitors do not see a member in
+/// `/members`, on the home page or in `GET /api/v1/members` until they turn it on.
+#[tokio::test]
+async fn member_lists_honour_list_me_in_directories() {
+    let (app, admin) = TestApp::spawn_set_up().await;
+    app.open_registration(&admin).await;
+    let ada = app.member("ada").await;
+    let anonymous_sees_ada = || async {
+        let list = app.get(None, "/members").await.text().await.unwrap();
+        let home = app.get(None, "/").await.text().await.unwrap();
+        let api: Value = app.get(None, "/api/v1/members").await.json().await.unwrap();
+        let in_api = api["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["handle"] == "ada");
+        assert_eq!(list.contains("/members/ada"), in_api, "page and API agree");
+        assert_eq!(home.contains("/members/ada"), in_api, "home and API agree");
+        (in_api, api["total"].as_i64().unwrap())
+    };
+    let (shown, total) = anonymous_sees_ada().await;
+    assert!(!shown, "not listed by default");
+    assert_eq!(total, 0, "nobody chose to be listed yet");
+    // Signed in, a member of the space sees her.
+    let signed_in: Value = app
+        .get(Some(&admin), "/api/v1/members")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(signed_in["total"], 2);
+    // She turns the switch on: now everyone sees her, and only her.
+    let r = app
+        .send_json(
+            reqwest::Method::PATCH,
+            Some(&ada),
+            "/api/v1/me",
+            &json!({"discoverable": true}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let (shown, total) = anonymous_sees_ada().await;
+    assert!(shown, "listed once she chose it");
+    assert_eq!(total, 1);
+    // Her profile page stays reachable by its address either way.
+    assert_eq!(
+        app.get(None, "/members/boss").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

@@ -206,7 +206,7 @@ fn seed_demo_is_idempotent_and_respects_real_data() {
         1
     );
     assert!(
-        text(&out).contains("2 demo project(s) added"),
+        text(&out).contains("2 demo project(s) and 10 picture(s) added"),
         "{}",
         text(&out)
     );
@@ -376,17 +376,23 @@ fn peers_and_a_seeded_directory_from_the_command_line() {
     let out = cli.run(&["admin", "peer", "add", "https://Harbour.Example/"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("is added"), "{}", text(&out));
+    // Not set up: it says it pulls nothing yet rather than promising a pull.
+    assert!(text(&out).contains("not set up yet"), "{}", text(&out));
     let again = cli.run(&["admin", "peer", "add", "harbour.example"]);
     assert!(text(&again).contains("already known"), "{}", text(&again));
-    for bad in [
-        "not a domain",
-        "ada@harbour.example",
-        "harbour.example:8443",
-    ] {
+    for bad in ["not a domain", "ada@harbour.example"] {
         let out = cli.run(&["admin", "peer", "add", bad]);
         assert!(!out.status.success(), "{bad} accepted");
         assert!(text(&out).contains("domain"), "{bad}: {}", text(&out));
     }
+    // Ports are for development (a localhost domain is that by default), not production.
+    let out = cli
+        .command(&["admin", "peer", "add", "harbour.example:8443"])
+        .env("GUILDHALL_DEV_HTTP", "false")
+        .output()
+        .expect("run guildhall");
+    assert!(!out.status.success(), "a port accepted in production");
+    assert!(text(&out).contains("domain"), "{}", text(&out));
     let listed = text(&cli.run(&["admin", "peer", "list"]));
     let row = listed
         .lines()

@@ -1404,3 +1404,63 @@ async fn two_processes_on_one_database_follow_each_others_changes() {
     second.stop().await;
     first.stop().await;
 }
+
+/// Adding a space that does not answer is checked at once and reported as a failure (in red,
+/// with a 502), not as a success; the space stays known and is tried again.
+#[tokio::test]
+async fn adding_an_unreachable_peer_reports_the_failure() {
+    let (app, _) =
+        TestApp::spawn_set_up_with(&[("GUILDHALL_RESOLVE", "nowhere.test=127.0.0.1")]).await;
+    // A port that nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let browser = app.browser();
+    let login = browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", crate::support::csrf_from(&login).as_str()),
+            ("login", "boss"),
+            ("password", crate::support::ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection());
+    let html = browser
+        .get(app.url("/admin/peers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let domain = format!("nowhere.test:{port}");
+    let r = browser
+        .post(app.url("/admin/peers"))
+        .form(&[
+            ("csrf", crate::support::csrf_from(&html).as_str()),
+            ("domain", domain.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"peer-problem\""), "{page}");
+    assert!(page.contains("could not be reached"), "{page}");
+    assert!(
+        !page.contains("class=\"notice\""),
+        "no green success: {page}"
+    );
+    // Still known, in error, and tried again later.
+    assert!(page.contains(&domain));
+}

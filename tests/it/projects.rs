@@ -1245,3 +1245,61 @@ async fn the_pages_work_as_a_person_uses_them() {
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+/// `GET /api/v1/following` (and the Network page) print local projects and the space by the
+/// handles people type: `@boat@domain` named "Boat", and the space's domain named after it;
+/// never "the project Boat@domain" or `@host@host:port`.
+#[tokio::test]
+async fn following_prints_projects_and_the_space_by_their_handles() {
+    let (app, admin) = TestApp::spawn_set_up().await;
+    app.open_registration(&admin).await;
+    let ada = app.member("ada").await;
+    let project = created(
+        &app,
+        &ada,
+        "/api/v1/projects",
+        json!({"handle": "boat", "name": "Boat"}),
+    )
+    .await;
+    let project_uri = project["uri"].as_str().unwrap().to_string();
+    let domain = project_uri
+        .split_once("://")
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let space_uri = format!("{}/", project_uri.split("/projects/").next().unwrap());
+    for target in [project_uri.as_str(), space_uri.as_str()] {
+        let r = app
+            .post_json(Some(&ada), "/api/v1/follows", &json!({ "target": target }))
+            .await;
+        assert!(r.status().is_success(), "{target}: {}", r.status());
+        let body: Value = r.json().await.unwrap();
+        assert!(!body["handle"].as_str().unwrap().contains("the "), "{body}");
+    }
+    let list = json_of(&app, Some(&ada), "/api/v1/following").await;
+    let items = list["items"].as_array().unwrap();
+    let find = |uri: &str| {
+        items
+            .iter()
+            .find(|i| i["uri"].as_str().unwrap().trim_end_matches('/') == uri.trim_end_matches('/'))
+            .unwrap_or_else(|| panic!("{uri} in {list}"))
+            .clone()
+    };
+    let boat = find(&project_uri);
+    assert_eq!(boat["handle"], format!("@boat@{domain}"));
+    assert_eq!(boat["name"], "Boat");
+    let space = find(&space_uri);
+    assert_eq!(space["handle"], domain, "the space is its domain: {space}");
+    assert!(!space["name"].as_str().unwrap().is_empty());
+    for i in items {
+        let handle = i["handle"].as_str().unwrap();
+        assert!(!handle.contains(' '), "a handle has no spaces: {handle}");
+    }
+    // The Network page prints the same.
+    let page = app.get(Some(&ada), "/network").await.text().await.unwrap();
+    assert!(page.contains(&format!("@boat@{domain}")));
+    assert!(!page.contains("the project Boat"));
+}

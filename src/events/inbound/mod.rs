@@ -18,11 +18,11 @@ use serde_json::Value;
 use super::model::{Event, EventVisibility, JoinMode, Participant, RsvpState};
 use super::{object, service, store};
 use crate::error::{Error, Result};
+use crate::federation::actors;
 use crate::federation::remote::{self, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::wire::{self, Activity, ActivityKind};
 use crate::federation::{authority, delivery, fetch, follows, policy};
-use crate::federation::actors;
 use crate::state::AppState;
 use crate::storage::now_ms;
 

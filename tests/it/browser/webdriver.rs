@@ -51,6 +51,9 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--no-first-run",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    // A desktop window: pages show their one-row header from 1100 px (tests of narrow
+    // screens resize the window themselves).
+    "--window-size=1280,1000",
     // The test network's instance names (alpha.test, beta.test, ...) are loopback, as the
     // instances' own HTTP clients resolve them; each name keeps its own cookies.
     "--host-resolver-rules=MAP *.test 127.0.0.1",
@@ -398,6 +401,29 @@ impl Browser {
             Some(json!({ "script": script, "args": args })),
         )
         .await
+    }
+
+    /// Runs `script` asynchronously: it ends by calling its last argument (the callback) with
+    /// the result, which this returns.
+    pub async fn execute_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.command(
+            Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    /// Resizes the browser window (the layout viewport follows).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.command(
+            Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await
+        .with_context(|| format!("resize the window to {width}x{height}"))?;
+        Ok(())
     }
 
     /// The text of the open alert, confirm or prompt dialog; `None` when none is open.
