@@ -13,45 +13,54 @@ fn list_text(l: &[String]) -> String {
     serde_json::to_string(l).unwrap_or_else(|_| "[]".into())
 }
 
+/// Binds a resource's fields, in the order both the insert and the update name them (a macro:
+/// the two are different query types).
+macro_rules! bind_fields {
+    ($query:expr, $r:expr) => {
+        $query
+            .bind($r.kind.as_str())
+            .bind(&$r.name)
+            .bind(&$r.description)
+            .bind($r.capacity)
+            .bind(list_text(&$r.seats))
+            .bind(list_text(&$r.amenities))
+            .bind(&$r.location)
+            .bind(hours_text($r))
+            .bind($r.slot_minutes)
+            .bind($r.min_minutes)
+            .bind($r.max_minutes)
+            .bind($r.max_days_ahead)
+            .bind(i64::from($r.members))
+            .bind(i64::from($r.companies))
+            .bind(i64::from($r.visitors))
+            .bind(&$r.currency)
+            .bind($r.prices[0])
+            .bind($r.prices[1])
+            .bind($r.prices[2])
+            .bind($r.prices[3])
+    };
+}
+
 pub async fn insert_resource(db: &Db, r: &NewResource) -> Result<i64> {
     let now = now_ms();
-    let id: i64 = sqlx::query_scalar(
+    let query = sqlx::query_scalar(
         "INSERT INTO resources (kind, name, description, capacity, seats, amenities, location, \
          opening_hours, slot_minutes, min_minutes, max_minutes, max_days_ahead, allow_members, \
          allow_companies, allow_visitors, currency, price_member_hour, price_member_day, \
          price_visitor_hour, price_visitor_day, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
          $18, $19, $20, $21, $21) RETURNING id",
-    )
-    .bind(r.kind.as_str())
-    .bind(&r.name)
-    .bind(&r.description)
-    .bind(r.capacity)
-    .bind(list_text(&r.seats))
-    .bind(list_text(&r.amenities))
-    .bind(&r.location)
-    .bind(hours_text(r))
-    .bind(r.slot_minutes)
-    .bind(r.min_minutes)
-    .bind(r.max_minutes)
-    .bind(r.max_days_ahead)
-    .bind(i64::from(r.members))
-    .bind(i64::from(r.companies))
-    .bind(i64::from(r.visitors))
-    .bind(&r.currency)
-    .bind(r.prices[0])
-    .bind(r.prices[1])
-    .bind(r.prices[2])
-    .bind(r.prices[3])
-    .bind(now)
-    .fetch_one(db.writer())
-    .await?;
+    );
+    let id: i64 = bind_fields!(query, r)
+        .bind(now)
+        .fetch_one(db.writer())
+        .await?;
     Ok(id)
 }
 
 /// Replaces a resource's details, in the transaction that locked it.
 pub async fn update_resource(tx: &mut Tx, id: i64, r: &NewResource) -> Result<()> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE resources SET kind = $2, name = $3, description = $4, capacity = $5, seats = $6, \
          amenities = $7, location = $8, opening_hours = $9, slot_minutes = $10, \
          min_minutes = $11, max_minutes = $12, max_days_ahead = $13, allow_members = $14, \
@@ -59,30 +68,11 @@ pub async fn update_resource(tx: &mut Tx, id: i64, r: &NewResource) -> Result<()
          price_member_day = $19, price_visitor_hour = $20, price_visitor_day = $21, \
          updated_at = $22 WHERE id = $1",
     )
-    .bind(id)
-    .bind(r.kind.as_str())
-    .bind(&r.name)
-    .bind(&r.description)
-    .bind(r.capacity)
-    .bind(list_text(&r.seats))
-    .bind(list_text(&r.amenities))
-    .bind(&r.location)
-    .bind(hours_text(r))
-    .bind(r.slot_minutes)
-    .bind(r.min_minutes)
-    .bind(r.max_minutes)
-    .bind(r.max_days_ahead)
-    .bind(i64::from(r.members))
-    .bind(i64::from(r.companies))
-    .bind(i64::from(r.visitors))
-    .bind(&r.currency)
-    .bind(r.prices[0])
-    .bind(r.prices[1])
-    .bind(r.prices[2])
-    .bind(r.prices[3])
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?;
+    .bind(id);
+    bind_fields!(query, r)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
