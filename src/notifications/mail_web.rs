@@ -49,9 +49,10 @@ fn parse_changes(body: &serde_json::Map<String, Value>) -> Result<Vec<(Topic, Mo
     let mut changes = Vec::new();
     for (key, value) in body {
         match (Topic::parse(key), value.as_str().and_then(Mode::parse)) {
-            (Some(t), Some(m)) => changes.push((t, m)),
+            (Some(t), Some(m)) if t.choices().contains(&m) => changes.push((t, m)),
             (None, _) => errors.add(key, "is not a notification topic"),
-            (Some(_), None) => errors.add(key, "must be immediate, digest or never"),
+            (Some(t), _) if t.choices().len() == 2 => errors.add(key, "must be immediate or never"),
+            (Some(_), _) => errors.add(key, "must be immediate, digest or never"),
         }
     }
     errors.into_result()?;

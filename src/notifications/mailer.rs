@@ -127,6 +127,29 @@ pub async fn digests(state: &AppState, every_ms: i64) -> Result<usize> {
     Ok(sent)
 }
 
+/// Mails a local member about `topic` (an invitation) unless they chose `never` for it, with the
+/// topic's unsubscribe link and `List-Unsubscribe` header. `Ok(false)` when not sent.
+pub async fn to_member_about(
+    state: &AppState,
+    account_id: i64,
+    topic: Topic,
+    kind: &str,
+    letter: Letter,
+) -> Result<bool> {
+    if !mail::enabled(state) {
+        return Ok(false);
+    }
+    let settings = mail_store::settings(&state.db, account_id).await?;
+    if settings.mode(topic) == Mode::Never {
+        return Ok(false);
+    }
+    let (_, secret) = mail_store::state(&state.db).await?;
+    let letter = letter
+        .unsubscribe(unsubscribe_url(state, &secret, account_id, topic.as_str()))
+        .list_unsubscribe(one_click_url(state, &secret, account_id, topic.as_str()));
+    mail::to_member(state, account_id, kind, &letter).await
+}
+
 fn link(state: &AppState, n: &Pending) -> String {
     if n.link.is_empty() {
         mail::absolute(state, "/notifications")

@@ -516,6 +516,81 @@ async fn invitations_are_mailed() {
 }
 
 #[tokio::test]
+async fn invitation_mails_honour_the_member_settings() {
+    let smtp = MailServer::start();
+    let (app, admin) = app_with_mail(&smtp.url(), &[]).await;
+    let bob = app.member("bob").await;
+    let settings = "/api/v1/me/notification-settings";
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(got["invitations"], "immediate");
+    // Invitations are mailed at once or never: no digest holds them.
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            Some(&bob),
+            settings,
+            &json!({"invitations": "digest"}),
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("invitations")).await;
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            Some(&bob),
+            settings,
+            &json!({"invitations": "never"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let api = test_support::Api::new(app.base.as_str(), app.base.as_str(), &app.api);
+    let invite = |slug: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app
+                .post_json(
+                    Some(&admin),
+                    &format!("/api/v1/companies/{slug}/invites"),
+                    &json!({"member": "bob", "role": "member"}),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+    };
+    api.company(&admin, "lighthouse", "Lighthouse Labs").await;
+    api.company(&admin, "dockside", "Dockside Studio").await;
+    // Invited while invitations are `never`: the invitation stands, no mail is sent.
+    invite("lighthouse").await;
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            Some(&bob),
+            settings,
+            &json!({"invitations": "immediate"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    invite("dockside").await;
+    // The queue is sent in order, so the first mail bob gets is the second invitation's.
+    let mail = smtp.wait_for("bob@example.org", 1).await;
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("You are invited to join Dockside Studio")
+    );
+    // It can be stopped like a notification, by link or by one click.
+    assert!(mail
+        .link("/unsubscribe?")
+        .is_some_and(|l| l.contains("t=invitations")));
+    let header = mail.header("List-Unsubscribe").expect("List-Unsubscribe");
+    assert!(header.contains("t=invitations"), "{header}");
+    test_support::eventually_exactly(1, "mails to bob", || async {
+        smtp.received_by("bob@example.org").len()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn notification_mails_settings_and_unsubscribe() {
     let smtp = MailServer::start();
     let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
