@@ -352,7 +352,14 @@ pub(super) async fn mail_invitation(
             ))
             .paragraph("Accept or decline the invitation on your home page.")
             .action("See the invitation", crate::mail::absolute(state, "/"));
-    crate::mail::to_member(state, member.id, "invitation", &letter).await?;
+    crate::notifications::mailer::to_member_about(
+        state,
+        member.id,
+        crate::notifications::topics::Topic::Invitations,
+        "invitation",
+        letter,
+    )
+    .await?;
     Ok(())
 }
 

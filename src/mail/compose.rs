@@ -11,6 +11,8 @@ pub struct Letter {
     pub action: Option<(String, String)>,
     /// An absolute URL that stops this kind of mail without signing in.
     pub unsubscribe: Option<String>,
+    /// The RFC 8058 one-click URL of the `List-Unsubscribe` header (a POST stops the mail).
+    pub list_unsubscribe: Option<String>,
 }
 
 /// A rendered mail, as the queue keeps it.
@@ -19,6 +21,8 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The `List-Unsubscribe` URL, when the mail is a notification.
+    pub list_unsubscribe: Option<String>,
 }
 
 impl Letter {
@@ -41,6 +45,11 @@ impl Letter {
 
     pub fn unsubscribe(mut self, url: impl Into<String>) -> Self {
         self.unsubscribe = Some(url.into());
+        self
+    }
+
+    pub fn list_unsubscribe(mut self, url: impl Into<String>) -> Self {
+        self.list_unsubscribe = Some(url.into());
         self
     }
 
@@ -82,6 +91,7 @@ impl Letter {
             subject: super::message::one_line(&self.subject),
             text,
             html,
+            list_unsubscribe: self.list_unsubscribe.clone(),
         }
     }
 }

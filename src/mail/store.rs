@@ -18,6 +18,7 @@ pub struct Claimed {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub list_unsubscribe: Option<String>,
     pub attempts: i64,
     pub lease_until: i64,
 }
@@ -25,7 +26,8 @@ pub struct Claimed {
 pub async fn enqueue(db: &Db, recipient: &str, kind: &str, mail: &Rendered) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO mail_queue (recipient, subject, body_text, body_html, kind, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+         next_attempt_at, created_at, list_unsubscribe) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
     )
     .bind(recipient)
     .bind(&mail.subject)
@@ -33,6 +35,7 @@ pub async fn enqueue(db: &Db, recipient: &str, kind: &str, mail: &Rendered) -> R
     .bind(&mail.html)
     .bind(kind)
     .bind(now_ms())
+    .bind(&mail.list_unsubscribe)
     .fetch_one(db.writer())
     .await?)
 }
@@ -55,7 +58,7 @@ pub async fn claim(db: &Db, n: i64) -> Result<Vec<Claimed>> {
         let row = sqlx::query(
             "UPDATE mail_queue SET lease_until = $1 WHERE id = $2 AND sent_at IS NULL \
              AND failed_at IS NULL AND lease_until < $3 \
-             RETURNING recipient, subject, body_text, body_html, attempts",
+             RETURNING recipient, subject, body_text, body_html, list_unsubscribe, attempts",
         )
         .bind(lease_until)
         .bind(id)
@@ -69,6 +72,7 @@ pub async fn claim(db: &Db, n: i64) -> Result<Vec<Claimed>> {
                 subject: r.try_get("subject")?,
                 text: r.try_get("body_text")?,
                 html: r.try_get("body_html")?,
+                list_unsubscribe: r.try_get("list_unsubscribe")?,
                 attempts: r.try_get("attempts")?,
                 lease_until,
             });

@@ -80,6 +80,7 @@ async fn round(
             subject: mail.subject.clone(),
             text: mail.text.clone(),
             html: mail.html.clone(),
+            list_unsubscribe: mail.list_unsubscribe.clone(),
         };
         let outcome = match message::build(&settings.from, &space, &mail.recipient, &rendered) {
             Ok(m) => transport::send(transport, m).await,

@@ -1,12 +1,15 @@
 //! Mail settings for notifications: the page `/settings/notifications`, the API
 //! `GET/PUT /api/v1/me/notification-settings`, and the unsubscribe link of the mails
 //! (`/unsubscribe?a=…&t=…&s=…`: a page that asks, then a form that sets the topic to `never`,
-//! without signing in; a mail scanner that follows the link changes nothing).
+//! without signing in; a mail scanner that follows the link changes nothing), and the
+//! `List-Unsubscribe` one-click endpoint `POST /api/v1/unsubscribe?a=…&t=…&s=…` (RFC 8058: the
+//! body `List-Unsubscribe=One-Click`, no sign-in and no CSRF token, the signature is the
+//! authority; a GET of it leads to the page).
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use serde::Deserialize;
@@ -32,10 +35,12 @@ pub fn web_router() -> Router<AppState> {
 }
 
 pub fn api_router() -> Router<AppState> {
-    Router::new().route(
-        "/me/notification-settings",
-        get(get_settings).put(put_settings),
-    )
+    Router::new()
+        .route(
+            "/me/notification-settings",
+            get(get_settings).put(put_settings),
+        )
+        .route("/unsubscribe", get(one_click_page).post(one_click))
 }
 
 /// Parses `{"topic": "mode", …}`; unknown topics or modes are refused by name.
@@ -44,9 +49,10 @@ fn parse_changes(body: &serde_json::Map<String, Value>) -> Result<Vec<(Topic, Mo
     let mut changes = Vec::new();
     for (key, value) in body {
         match (Topic::parse(key), value.as_str().and_then(Mode::parse)) {
-            (Some(t), Some(m)) => changes.push((t, m)),
+            (Some(t), Some(m)) if t.choices().contains(&m) => changes.push((t, m)),
             (None, _) => errors.add(key, "is not a notification topic"),
-            (Some(_), None) => errors.add(key, "must be immediate, digest or never"),
+            (Some(t), _) if t.choices().len() == 2 => errors.add(key, "must be immediate or never"),
+            (Some(_), _) => errors.add(key, "must be immediate, digest or never"),
         }
     }
     errors.into_result()?;
@@ -173,11 +179,7 @@ async fn unsubscribe(
     let Some(what) = check(&state, &link).await? else {
         return Err(Error::invalid("s", "This link is not valid."));
     };
-    let changes: Vec<(Topic, Mode)> = match Topic::parse(&link.t) {
-        Some(t) => vec![(t, Mode::Never)],
-        None => Topic::ALL.iter().map(|t| (*t, Mode::Never)).collect(),
-    };
-    mail_store::set(&state.db, link.a, &changes).await?;
+    mail_store::set(&state.db, link.a, &never(&link.t)).await?;
     render(&UnsubscribePage {
         ctx,
         account: link.a,
@@ -186,4 +188,44 @@ async fn unsubscribe(
         what,
         done: true,
     })
+}
+
+/// A GET of the header's URL (a client that opens it in a browser): the page that asks.
+async fn one_click_page(Query(link): Query<Link>) -> Response {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("a", &link.a.to_string())
+        .append_pair("t", &link.t)
+        .append_pair("s", &link.s)
+        .finish();
+    axum::response::Redirect::to(&format!("/unsubscribe?{query}")).into_response()
+}
+
+/// RFC 8058: a POST of `List-Unsubscribe=One-Click` to the signed URL sets the topic (or every
+/// topic) to `never`. A forged link or another body is refused with 422, nothing changed.
+async fn one_click(
+    State(state): State<AppState>,
+    Query(link): Query<Link>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode> {
+    let one_click = url::form_urlencoded::parse(&body)
+        .any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click");
+    if !one_click {
+        return Err(Error::invalid(
+            "List-Unsubscribe",
+            "The body must be List-Unsubscribe=One-Click.",
+        ));
+    }
+    if check(&state, &link).await?.is_none() {
+        return Err(Error::invalid("s", "This link is not valid."));
+    }
+    mail_store::set(&state.db, link.a, &never(&link.t)).await?;
+    tracing::info!(account = link.a, topic = %link.t, "one-click unsubscribe");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn never(topic: &str) -> Vec<(Topic, Mode)> {
+    match Topic::parse(topic) {
+        Some(t) => vec![(t, Mode::Never)],
+        None => Topic::ALL.iter().map(|t| (*t, Mode::Never)).collect(),
+    }
 }

@@ -3,7 +3,8 @@
 //! members whose topic is `immediate`; every `notification_digest_secs` (a day by default) it
 //! sends each member one digest of the notifications of their `digest` topics. Each mail has a
 //! signed unsubscribe link (HMAC-SHA256 of the member and topic under a secret kept in the
-//! database) that sets the topic to `never` without signing in.
+//! database) that sets the topic to `never` without signing in, and the same link as a
+//! `List-Unsubscribe` header with `List-Unsubscribe-Post` (RFC 8058 one-click).
 
 use std::time::Duration;
 
@@ -70,7 +71,8 @@ pub async fn immediate(state: &AppState) -> Result<usize> {
                     &secret,
                     n.account_id,
                     topic.as_str(),
-                ));
+                ))
+                .list_unsubscribe(one_click_url(state, &secret, n.account_id, topic.as_str()));
             if mail::to_member(state, n.account_id, topic.as_str(), &letter).await? {
                 sent += 1;
             }
@@ -116,12 +118,36 @@ pub async fn digests(state: &AppState, every_ms: i64) -> Result<usize> {
                 "See all notifications",
                 mail::absolute(state, "/notifications"),
             )
-            .unsubscribe(unsubscribe_url(state, &secret, account_id, ALL));
+            .unsubscribe(unsubscribe_url(state, &secret, account_id, ALL))
+            .list_unsubscribe(one_click_url(state, &secret, account_id, ALL));
         if mail::to_member(state, account_id, "digest", &letter).await? {
             sent += 1;
         }
     }
     Ok(sent)
+}
+
+/// Mails a local member about `topic` (an invitation) unless they chose `never` for it, with the
+/// topic's unsubscribe link and `List-Unsubscribe` header. `Ok(false)` when not sent.
+pub async fn to_member_about(
+    state: &AppState,
+    account_id: i64,
+    topic: Topic,
+    kind: &str,
+    letter: Letter,
+) -> Result<bool> {
+    if !mail::enabled(state) {
+        return Ok(false);
+    }
+    let settings = mail_store::settings(&state.db, account_id).await?;
+    if settings.mode(topic) == Mode::Never {
+        return Ok(false);
+    }
+    let (_, secret) = mail_store::state(&state.db).await?;
+    let letter = letter
+        .unsubscribe(unsubscribe_url(state, &secret, account_id, topic.as_str()))
+        .list_unsubscribe(one_click_url(state, &secret, account_id, topic.as_str()));
+    mail::to_member(state, account_id, kind, &letter).await
 }
 
 fn link(state: &AppState, n: &Pending) -> String {
@@ -136,6 +162,17 @@ pub fn unsubscribe_url(state: &AppState, secret: &str, account_id: i64, topic: &
     format!(
         "{}/unsubscribe?a={account_id}&t={topic}&s={}",
         state.config.base_url(),
+        sign(secret, account_id, topic)
+    )
+}
+
+/// The `List-Unsubscribe` URL: a POST of `List-Unsubscribe=One-Click` to it stops the mails
+/// (RFC 8058); a GET shows the unsubscribe page.
+pub fn one_click_url(state: &AppState, secret: &str, account_id: i64, topic: &str) -> String {
+    format!(
+        "{}{}?a={account_id}&t={topic}&s={}",
+        state.config.base_url(),
+        crate::web::csrf::ONE_CLICK_PATH,
         sign(secret, account_id, topic)
     )
 }

@@ -5,7 +5,8 @@
 //! in a daily digest, per topic (`topics.rs`, `mailer.rs`, `mail_web.rs`).
 
 pub mod api;
-pub mod mail_store;
+mod mail;
+pub use mail::store as mail_store;
 pub mod mail_web;
 pub mod mailer;
 pub mod store;

@@ -51,17 +51,29 @@ pub enum Topic {
     Tasks,
     Follows,
     Reports,
+    /// Invitations to companies and events: mailed at once or never (they are not
+    /// notifications, so no digest holds them).
+    Invitations,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 6] = [
+    pub const ALL: [Topic; 7] = [
         Topic::Messages,
         Topic::Mentions,
         Topic::Rsvp,
         Topic::Tasks,
         Topic::Follows,
         Topic::Reports,
+        Topic::Invitations,
     ];
+
+    /// The modes a member may choose for this topic.
+    pub fn choices(self) -> &'static [Mode] {
+        match self {
+            Topic::Invitations => &[Mode::Immediate, Mode::Never],
+            _ => &Mode::ALL,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,6 +83,7 @@ impl Topic {
             Topic::Tasks => "tasks",
             Topic::Follows => "follows",
             Topic::Reports => "reports",
+            Topic::Invitations => "invitations",
         }
     }
 
@@ -87,6 +100,7 @@ impl Topic {
             Topic::Tasks => "Task assignments",
             Topic::Follows => "Follows, follow requests and project joins",
             Topic::Reports => "Reports (moderators)",
+            Topic::Invitations => "Invitations to companies and events",
         }
     }
 
@@ -154,5 +168,7 @@ mod tests {
         assert_eq!(s.mode(Topic::Messages), Mode::Never);
         assert_eq!(s.mode(Topic::Follows), Mode::Digest);
         assert_eq!(s.to_json()["mentions"], "immediate");
+        assert_eq!(s.to_json()["invitations"], "immediate");
+        assert!(!Topic::Invitations.choices().contains(&Mode::Digest));
     }
 }

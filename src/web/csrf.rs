@@ -32,6 +32,8 @@ pub fn cookie_name(config: &crate::config::Config) -> &'static str {
     }
 }
 pub const CSRF_FIELD: &str = "csrf";
+/// The path of the one-click unsubscribe endpoint (exempt: see [`protect`]).
+pub const ONE_CLICK_PATH: &str = "/api/v1/unsubscribe";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The token of this request, for forms to embed. Always present after the middleware.
@@ -60,7 +62,14 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         .unwrap_or_else(|| parts.uri.path().starts_with("/api/"));
     // The API without a session cookie has nothing to forge; web forms are always checked,
     // so signing in and signing up cannot be forged either.
-    let must_check = unsafe_method && !bearer_only && (!is_api || has_session_cookie);
+    // The one-click unsubscribe of mail clients (RFC 8058) carries its authority in the signed
+    // link, not in a cookie, and only ever turns mail off: it is never checked.
+    let one_click = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map(|u| u.0.path() == ONE_CLICK_PATH)
+        .unwrap_or_else(|| parts.uri.path() == ONE_CLICK_PATH);
+    let must_check = unsafe_method && !bearer_only && !one_click && (!is_api || has_session_cookie);
     if must_check {
         let mut presented = parts
             .headers

@@ -516,6 +516,81 @@ async fn invitations_are_mailed() {
 }
 
 #[tokio::test]
+async fn invitation_mails_honour_the_member_settings() {
+    let smtp = MailServer::start();
+    let (app, admin) = app_with_mail(&smtp.url(), &[]).await;
+    let bob = app.member("bob").await;
+    let settings = "/api/v1/me/notification-settings";
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(got["invitations"], "immediate");
+    // Invitations are mailed at once or never: no digest holds them.
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            Some(&bob),
+            settings,
+            &json!({"invitations": "digest"}),
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("invitations")).await;
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            Some(&bob),
+            settings,
+            &json!({"invitations": "never"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let api = test_support::Api::new(app.base.as_str(), app.base.as_str(), &app.api);
+    let invite = |slug: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app
+                .post_json(
+                    Some(&admin),
+                    &format!("/api/v1/companies/{slug}/invites"),
+                    &json!({"member": "bob", "role": "member"}),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+    };
+    api.company(&admin, "lighthouse", "Lighthouse Labs").await;
+    api.company(&admin, "dockside", "Dockside Studio").await;
+    // Invited while invitations are `never`: the invitation stands, no mail is sent.
+    invite("lighthouse").await;
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            Some(&bob),
+            settings,
+            &json!({"invitations": "immediate"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    invite("dockside").await;
+    // The queue is sent in order, so the first mail bob gets is the second invitation's.
+    let mail = smtp.wait_for("bob@example.org", 1).await;
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("You are invited to join Dockside Studio")
+    );
+    // It can be stopped like a notification, by link or by one click.
+    assert!(mail
+        .link("/unsubscribe?")
+        .is_some_and(|l| l.contains("t=invitations")));
+    let header = mail.header("List-Unsubscribe").expect("List-Unsubscribe");
+    assert!(header.contains("t=invitations"), "{header}");
+    test_support::eventually_exactly(1, "mails to bob", || async {
+        smtp.received_by("bob@example.org").len()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn notification_mails_settings_and_unsubscribe() {
     let smtp = MailServer::start();
     let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
@@ -619,6 +694,85 @@ async fn notification_mails_settings_and_unsubscribe() {
         .await
         .unwrap();
     assert!(html.contains("id=\"mentions-never\" name=\"mentions\" value=\"never\" checked"));
+}
+
+#[tokio::test]
+async fn one_click_list_unsubscribe() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let ada = app.token("ada", PASSWORD).await;
+    let bob = app.member("bob").await;
+    let settings = "/api/v1/me/notification-settings";
+    app.post_json(Some(&ada), "/api/v1/posts", &json!({"text": "Tea, @bob?"}))
+        .await;
+    let mail = smtp.wait_for("bob@example.org", 1).await;
+    // RFC 2369 and RFC 8058 headers: the signed one-click URL, in angle brackets.
+    let header = mail.header("List-Unsubscribe").expect("List-Unsubscribe");
+    assert_eq!(
+        mail.header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let url = header
+        .strip_prefix('<')
+        .and_then(|h| h.strip_suffix('>'))
+        .unwrap_or_else(|| panic!("{header}"));
+    let path = format!("/{}", url.splitn(4, '/').nth(3).unwrap());
+    assert!(path.starts_with("/api/v1/unsubscribe?") && path.contains("t=mentions"));
+
+    // A GET (a client that opens the URL) leads to the page that asks, and changes nothing.
+    let r = app.browser().get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        to.starts_with("/unsubscribe?") && to.contains("t=mentions"),
+        "{to}"
+    );
+
+    // Another body, a forged signature: 422, nothing changed.
+    let client = reqwest::Client::new();
+    let post = |path: String, body: &'static str| {
+        client
+            .post(app.url(&path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let r = post(path.clone(), "List-Unsubscribe=Yes").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (base, _) = path.split_once("&s=").unwrap();
+    let forged = format!("{base}&s=0123456789abcdef0123456789abcdef");
+    let r = post(forged, "List-Unsubscribe=One-Click").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(got["mentions"], "immediate");
+
+    // The one-click POST needs no sign-in and no CSRF token, even from a browser that holds
+    // a session (the signature is the authority).
+    let bob_browser = app.signed_in("bob", PASSWORD).await;
+    let r = bob_browser
+        .post(app.url(&path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
+    assert_eq!(
+        (got["mentions"].as_str(), got["messages"].as_str()),
+        (Some("never"), Some("immediate"))
+    );
+    // Done twice is still fine.
+    let r = post(path, "List-Unsubscribe=One-Click").await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    // Mails that are not notifications carry no such header.
+    assert_eq!(
+        request_reset(&app, "ada@example.org").await,
+        StatusCode::ACCEPTED
+    );
+    let reset = smtp.wait_for("ada@example.org", 1).await;
+    assert!(reset.header("List-Unsubscribe").is_none());
 }
 
 #[tokio::test]

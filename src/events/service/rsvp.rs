@@ -329,7 +329,14 @@ pub async fn invite(state: &AppState, by: &Account, uri: &str, who: &str) -> Res
                 event.title
             ))
             .action("See the event", crate::mail::absolute(state, &event.link()));
-        crate::mail::to_member(state, account_id, "invitation", &letter).await?;
+        crate::notifications::mailer::to_member_about(
+            state,
+            account_id,
+            crate::notifications::topics::Topic::Invitations,
+            "invitation",
+            letter,
+        )
+        .await?;
     }
     store::participant(&state.db, event.id, &target)
         .await?

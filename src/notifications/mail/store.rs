@@ -3,8 +3,8 @@
 
 use sqlx::Row as _;
 
-use super::topics::{Mode, Settings, Topic};
 use crate::error::Result;
+use crate::notifications::topics::{Mode, Settings, Topic};
 use crate::storage::{now_ms, Db};
 
 pub async fn settings(db: &Db, account_id: i64) -> Result<Settings> {
