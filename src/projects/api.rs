@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::item::{self, Item};
 use super::model::{Note, Project, ProjectFile, Task};
 use super::service::{self, NoteForm, ProjectForm, TaskForm};
 use super::{files, remote, store};
@@ -90,13 +91,6 @@ async fn edit(
     Ok(Json(describe(&state, &p).await?))
 }
 
-async fn task_of(state: &AppState, p: &Project, token: &str) -> Result<Task> {
-    let uri = format!("{}/tasks/{token}", service::uri_of(state, p));
-    store::task_by_uri(&state.db, &uri)
-        .await?
-        .ok_or(Error::NotFound)
-}
-
 async fn create_task(
     State(state): State<AppState>,
     User(user): User,
@@ -126,8 +120,7 @@ async fn edit_task(
     Path((handle, token)): Path<(String, String)>,
     ApiJson(patch): ApiJson<TaskPatch>,
 ) -> Result<Json<Task>> {
-    let p = service::get(&state, &handle).await?;
-    let t = task_of(&state, &p, &token).await?;
+    let (p, t) = item::task(&state, &handle, &token).await?;
     let mut form = TaskForm::of(&t, &[]);
     form.assignees = service::Assignees::List(t.assignees.clone());
     if let Some(v) = patch.title {
@@ -159,18 +152,10 @@ async fn take_task(
     User(user): User,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Json<Task>> {
-    let p = service::get(&state, &handle).await?;
-    let t = task_of(&state, &p, &token).await?;
+    let (p, t) = item::task(&state, &handle, &token).await?;
     Ok(Json(
         service::take_task(&state, &user.account, &p, &t).await?,
     ))
-}
-
-async fn note_of(state: &AppState, p: &Project, token: &str) -> Result<Note> {
-    let uri = format!("{}/notes/{token}", service::uri_of(state, p));
-    store::note_by_uri(&state.db, &uri)
-        .await?
-        .ok_or(Error::NotFound)
 }
 
 async fn create_note(
@@ -188,8 +173,7 @@ async fn note(
     State(state): State<AppState>,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Json<Value>> {
-    let p = service::get(&state, &handle).await?;
-    let n = note_of(&state, &p, &token).await?;
+    let (_, n) = item::note(&state, &handle, &token).await?;
     let revisions = store::revisions(&state.db, n.id).await?;
     Ok(Json(json!({ "note": n, "revisions": revisions })))
 }
@@ -200,8 +184,7 @@ async fn edit_note(
     Path((handle, token)): Path<(String, String)>,
     ApiJson(form): ApiJson<NoteForm>,
 ) -> Result<Json<Note>> {
-    let p = service::get(&state, &handle).await?;
-    let n = note_of(&state, &p, &token).await?;
+    let (p, n) = item::note(&state, &handle, &token).await?;
     Ok(Json(
         service::edit_note(&state, &user.account, &p, &n, &form).await?,
     ))
@@ -314,15 +297,26 @@ async fn remote_edit_note(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// The author or a manager deletes a task, note or file (`kind`: `tasks`, `notes`, `files`):
+/// `410` when it was already deleted, `404` when it never existed.
+async fn delete_item(
+    state: &AppState,
+    user: &crate::accounts::model::Account,
+    handle: &str,
+    kind: &str,
+    token: &str,
+) -> Result<StatusCode> {
+    let (p, item): (Project, Item) = item::live(state, handle, kind, token).await?;
+    service::delete_item(state, user, &p, item.uri(), item.author(), item.kind()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn delete_task(
     State(state): State<AppState>,
     User(user): User,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let p = service::get(&state, &handle).await?;
-    let t = task_of(&state, &p, &token).await?;
-    service::delete_item(&state, &user.account, &p, &t.uri, &t.author, "Page").await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_item(&state, &user.account, &handle, "tasks", &token).await
 }
 
 async fn delete_note(
@@ -330,10 +324,7 @@ async fn delete_note(
     User(user): User,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let p = service::get(&state, &handle).await?;
-    let n = note_of(&state, &p, &token).await?;
-    service::delete_item(&state, &user.account, &p, &n.uri, &n.author, "Article").await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_item(&state, &user.account, &handle, "notes", &token).await
 }
 
 async fn delete_file(
@@ -341,13 +332,7 @@ async fn delete_file(
     User(user): User,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let p = service::get(&state, &handle).await?;
-    let uri = format!("{}/files/{token}", service::uri_of(&state, &p));
-    let f = store::file_by_uri(&state.db, &uri)
-        .await?
-        .ok_or(Error::NotFound)?;
-    service::delete_item(&state, &user.account, &p, &f.uri, &f.author, "Document").await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_item(&state, &user.account, &handle, "files", &token).await
 }
 
 #[derive(Deserialize)]

@@ -996,6 +996,142 @@ async fn a_member_of_another_instance_joins_takes_a_task_and_comments() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
+/// The API reaches tasks, notes and files as their pages do: once deleted, every route of an
+/// item answers `410` with a message (its address too), and `404` for one that never existed.
+#[tokio::test]
+async fn the_api_answers_gone_for_a_deleted_item_and_not_found_for_a_missing_one() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let ada = alpha.member("ada").await;
+    created(
+        &alpha,
+        &ada,
+        "/api/v1/projects",
+        json!({"handle": "kiln", "name": "Kiln"}),
+    )
+    .await;
+    let task = created(
+        &alpha,
+        &ada,
+        "/api/v1/projects/kiln/tasks",
+        json!({"title": "Fire the kiln"}),
+    )
+    .await;
+    let note = created(
+        &alpha,
+        &ada,
+        "/api/v1/projects/kiln/notes",
+        json!({"title": "Glazes", "body": "Celadon first."}),
+    )
+    .await;
+    let r = upload(
+        &alpha,
+        &ada,
+        "/api/v1/projects/kiln/files",
+        "firing.txt",
+        b"cone 6".to_vec(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let file: Value = r.json().await.unwrap();
+    let api =
+        |uri: &Value| path_of(uri.as_str().unwrap()).replace("/projects/", "/api/v1/projects/");
+    let (task_api, note_api, file_api) = (api(&task["uri"]), api(&note["uri"]), api(&file["uri"]));
+    // Live: reachable, and a task's token under `notes` names nothing.
+    assert_eq!(alpha.get(None, &note_api).await.status(), StatusCode::OK);
+    let task_token = task_api.rsplit('/').next().unwrap();
+    let r = alpha
+        .get(None, &format!("/api/v1/projects/kiln/notes/{task_token}"))
+        .await;
+    assert_error(r, StatusCode::NOT_FOUND, None).await;
+
+    for path in [&task_api, &note_api, &file_api] {
+        let r = alpha
+            .send_json(reqwest::Method::DELETE, Some(&ada), path, &json!({}))
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{path}");
+    }
+    // Deleted: every route of the item answers 410 with a message, the address too.
+    let gone = [
+        alpha.get(None, &note_api).await,
+        alpha
+            .send_json(
+                reqwest::Method::PATCH,
+                Some(&ada),
+                &note_api,
+                &json!({"title": "G", "body": "b"}),
+            )
+            .await,
+        alpha
+            .send_json(
+                reqwest::Method::PATCH,
+                Some(&ada),
+                &task_api,
+                &json!({"status": "done"}),
+            )
+            .await,
+        alpha
+            .post_json(Some(&ada), &format!("{task_api}/take"), &json!({}))
+            .await,
+        alpha
+            .send_json(reqwest::Method::DELETE, Some(&ada), &task_api, &json!({}))
+            .await,
+        alpha
+            .send_json(reqwest::Method::DELETE, Some(&ada), &note_api, &json!({}))
+            .await,
+        alpha
+            .send_json(reqwest::Method::DELETE, Some(&ada), &file_api, &json!({}))
+            .await,
+    ];
+    for r in gone {
+        let url = r.url().to_string();
+        let body = assert_error(r, StatusCode::GONE, None).await;
+        assert_eq!(body["error"], "This was deleted.", "{url}");
+    }
+    for uri in [&task["uri"], &note["uri"], &file["uri"]] {
+        let path = path_of(uri.as_str().unwrap());
+        assert_eq!(
+            alpha.get(None, &path).await.status(),
+            StatusCode::GONE,
+            "{path}"
+        );
+    }
+    // Never there: 404, not 410.
+    let missing = [
+        alpha.get(None, "/api/v1/projects/kiln/notes/nothing").await,
+        alpha
+            .send_json(
+                reqwest::Method::PATCH,
+                Some(&ada),
+                "/api/v1/projects/kiln/tasks/nothing",
+                &json!({"status": "done"}),
+            )
+            .await,
+        alpha
+            .post_json(
+                Some(&ada),
+                "/api/v1/projects/kiln/tasks/nothing/take",
+                &json!({}),
+            )
+            .await,
+        alpha
+            .send_json(
+                reqwest::Method::DELETE,
+                Some(&ada),
+                "/api/v1/projects/kiln/files/nothing",
+                &json!({}),
+            )
+            .await,
+        alpha
+            .get(None, "/api/v1/projects/no-such/notes/nothing")
+            .await,
+    ];
+    for r in missing {
+        let url = r.url().to_string();
+        let body = assert_error(r, StatusCode::NOT_FOUND, None).await;
+        assert_eq!(body["error"], "Nothing here.", "{url}");
+    }
+}
+
 /// A browser signed in through the sign-in form.
 async fn signed_in(app: &TestApp, login: &str) -> reqwest::Client {
     app.signed_in(login, PASSWORD).await

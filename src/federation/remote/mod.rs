@@ -11,10 +11,10 @@ use serde_json::Value;
 
 use super::client::{FetchError, Signer};
 use super::keys::{self, ActorKind, SPACE_ID};
-use super::link::{self, RemoteUrl};
+use super::link::RemoteUrl;
 use super::policy::{self, Decision};
 use super::urls::Urls;
-use super::Context;
+use super::{wire, Context};
 use crate::error::{Error, Result};
 use crate::storage::now_ms;
 
@@ -97,13 +97,6 @@ pub fn id_of(v: &Value) -> Option<&str> {
     }
 }
 
-fn text(v: &Value, key: &str, max: usize) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .map(|s| s.chars().take(max).collect())
-        .unwrap_or_default()
-}
-
 /// Cleaning passes [`sanitize_html`] makes at most to reach HTML that cleans to itself.
 const SANITIZE_PASSES: usize = 4;
 
@@ -162,119 +155,85 @@ pub fn sanitize_html(html: &str) -> String {
     clean
 }
 
-/// Validates an actor document fetched from (or claimed to be at) `expected_id`. Every address
-/// in it must be a [`RemoteUrl`] (`allow_http` in development mode); those the actor's server
-/// serves (inbox, key, collections) must be on its host.
+/// Validates an actor document fetched from (or claimed to be at) `expected_id`, read as a
+/// typed [`wire::Actor`]: every address in it must be a [`RemoteUrl`] (`allow_http` in
+/// development mode); those the actor's server serves (inbox, key, collections) must be on its
+/// host.
 pub fn parse_actor(
     doc: &Value,
     expected_id: &str,
     allow_http: bool,
 ) -> Result<ParsedActor, String> {
-    let uri = doc
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("the actor has no id")?;
+    let actor: wire::Actor<RemoteUrl> =
+        wire::parse_value(doc, allow_http).map_err(|e| format!("the actor: {e}"))?;
+    let uri = actor.id.as_str();
     if uri != expected_id {
         return Err(format!("the document at {expected_id} claims to be {uri}"));
     }
-    let host = RemoteUrl::parse(uri, allow_http)
-        .map_err(|e| format!("the actor id {e}"))?
-        .authority()
-        .to_string();
-    let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
+    let host = actor.id.authority();
+    let kind = actor.kind.as_str();
     if !ACTOR_TYPES.contains(&kind) {
         return Err(format!("`{kind}` is not an actor type"));
     }
-    let same_host = |field: &str, url: &str| -> Result<(), String> {
-        match RemoteUrl::parse(url, allow_http) {
-            Ok(u) if u.authority() == host => Ok(()),
-            Ok(_) => Err(format!("the actor's {field} is on another host")),
-            Err(e) => Err(format!("the actor's {field} {e}")),
+    let same_host = |field: &str, url: &RemoteUrl| -> Result<(), String> {
+        if url.authority() == host {
+            Ok(())
+        } else {
+            Err(format!("the actor's {field} is on another host"))
         }
     };
-    let inbox = doc
-        .get("inbox")
-        .and_then(Value::as_str)
-        .ok_or("the actor has no inbox")?;
-    same_host("inbox", inbox)?;
-    let key = doc.get("publicKey").ok_or("the actor has no public key")?;
-    let key = match key {
-        Value::Array(keys) => keys.first().ok_or("the actor has no public key")?,
-        other => other,
-    };
-    let key_id = key
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("the public key has no id")?;
-    same_host("key", key_id)?;
-    if let Some(owner) = key.get("owner").and_then(Value::as_str) {
-        if owner != uri {
-            return Err("the public key belongs to another actor".into());
-        }
+    same_host("inbox", &actor.inbox)?;
+    let key = actor
+        .public_key
+        .as_ref()
+        .ok_or("the actor has no usable public key")?;
+    same_host("key", &key.id)?;
+    if key
+        .owner
+        .as_ref()
+        .is_some_and(|owner| owner.as_str() != uri)
+    {
+        return Err("the public key belongs to another actor".into());
     }
-    let pem = key
-        .get("publicKeyPem")
-        .and_then(Value::as_str)
-        .ok_or("the public key has no PEM")?;
+    let pem = key.public_key_pem.as_str();
     if pem.len() > 10_000 || super::crypto::VerifyingKey::from_pem(pem).is_err() {
         return Err("the public key is not a usable RSA key".into());
     }
-    let shared_inbox = doc
-        .get("endpoints")
-        .and_then(|e| e.get("sharedInbox"))
-        .and_then(Value::as_str)
-        .filter(|s| same_host("shared inbox", s).is_ok())
-        .map(str::to_string);
-    let optional_url = |field: &str| {
-        doc.get(field)
-            .and_then(id_of)
-            .filter(|s| same_host(field, s).is_ok())
-            .map(str::to_string)
+    let on_host = |field: &str, url: Option<&RemoteUrl>| {
+        url.filter(|u| same_host(field, u).is_ok())
+            .map(|u| u.as_str().to_string())
+    };
+    let collection = |field: &str, link: &Option<wire::Link<RemoteUrl>>| {
+        on_host(field, link.as_ref().map(wire::Link::get))
+    };
+    let text = |v: &Option<String>, max: usize| -> String {
+        v.as_deref().unwrap_or_default().chars().take(max).collect()
     };
     // Pictures and profile pages may be anywhere (a media host), but only at web addresses.
-    let icon = match doc.get("icon") {
-        Some(Value::Array(items)) => items.first(),
-        other => other,
+    let address = |link: Option<&wire::Link<RemoteUrl>>| {
+        link.map(|l| l.as_str().to_string()).unwrap_or_default()
     };
-    let icon_url = icon
-        .and_then(|i| i.get("url"))
-        .and_then(|u| link::url_in(u, allow_http))
-        .map(RemoteUrl::into_string)
-        .unwrap_or_default();
-    let url = doc
-        .get("url")
-        .and_then(|u| link::url_in(u, allow_http))
-        .map(RemoteUrl::into_string)
-        .unwrap_or_default();
-    let (outbox, followers, following) = (
-        optional_url("outbox"),
-        optional_url("followers"),
-        optional_url("following"),
-    );
     Ok(ParsedActor {
         uri: uri.to_string(),
-        host,
+        host: host.to_string(),
         kind: kind.to_string(),
-        preferred_username: text(doc, "preferredUsername", 100),
-        name: text(doc, "name", 200),
-        summary: sanitize_html(&text(doc, "summary", 20_000)),
-        url,
-        icon_url,
-        inbox: inbox.to_string(),
-        shared_inbox,
-        outbox,
-        followers,
-        following,
-        key_id: key_id.to_string(),
+        preferred_username: actor.preferred_username.chars().take(100).collect(),
+        name: text(&actor.name, 200),
+        summary: sanitize_html(&text(&actor.summary, 20_000)),
+        url: address(actor.url.as_ref()),
+        icon_url: address(actor.icon.as_ref().map(|i| &i.url)),
+        inbox: actor.inbox.as_str().to_string(),
+        shared_inbox: on_host(
+            "shared inbox",
+            actor.endpoints.as_ref().map(|e| &e.shared_inbox),
+        ),
+        outbox: collection("outbox", &actor.outbox),
+        followers: collection("followers", &actor.followers),
+        following: collection("following", &actor.following),
+        key_id: key.id.as_str().to_string(),
         public_key_pem: pem.to_string(),
-        manually_approves: doc
-            .get("manuallyApprovesFollowers")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        discoverable: doc
-            .get("discoverable")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        manually_approves: actor.manually_approves_followers.unwrap_or(false),
+        discoverable: actor.discoverable.unwrap_or(false),
     })
 }
 
@@ -442,6 +401,163 @@ mod tests {
         assert!(!a.summary.contains("script"));
         assert!(!a.summary.contains("javascript"));
         assert_eq!(a.icon_url, "https://m.example/a.png");
+    }
+
+    /// A fixture as its server sends it, with a key that parses (the fixtures' are shortened).
+    fn fixture(json: &str) -> Value {
+        let mut d: Value = serde_json::from_str(json).unwrap();
+        let keys = crate::federation::crypto::generate_keys().unwrap();
+        d["publicKey"]["publicKeyPem"] = json!(keys.public_pem);
+        d
+    }
+
+    #[test]
+    fn actors_of_each_server_are_read() {
+        let w = |p: &str| format!("tests/fixtures/wire/{p}");
+        for (path, json, kind) in [
+            (
+                w("mastodon/person.json"),
+                include_str!("../../../tests/fixtures/wire/mastodon/person.json"),
+                "Person",
+            ),
+            (
+                w("misskey/person.json"),
+                include_str!("../../../tests/fixtures/wire/misskey/person.json"),
+                "Person",
+            ),
+            (
+                w("gotosocial/person.json"),
+                include_str!("../../../tests/fixtures/wire/gotosocial/person.json"),
+                "Person",
+            ),
+            (
+                w("mobilizon/group.json"),
+                include_str!("../../../tests/fixtures/wire/mobilizon/group.json"),
+                "Group",
+            ),
+            (
+                w("lemmy/group.json"),
+                include_str!("../../../tests/fixtures/wire/lemmy/group.json"),
+                "Group",
+            ),
+        ] {
+            let d = fixture(json);
+            let id = d["id"].as_str().unwrap();
+            let a = parse_actor(&d, id, false).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert_eq!(a.kind, kind, "{path}");
+            assert_eq!(a.inbox, d["inbox"], "{path}");
+            assert_eq!(a.key_id, d["publicKey"]["id"], "{path}");
+            assert!(!a.preferred_username.is_empty(), "{path}");
+            assert!(id.contains(&a.host), "{path}");
+            assert_eq!(a.followers.as_deref(), d["followers"].as_str(), "{path}");
+        }
+        let m = parse_actor(
+            &fixture(include_str!(
+                "../../../tests/fixtures/wire/mastodon/person.json"
+            )),
+            "https://mastodon.example/users/ada",
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            m.shared_inbox.as_deref(),
+            Some("https://mastodon.example/inbox")
+        );
+        assert!(m.discoverable);
+        let g = parse_actor(
+            &fixture(include_str!(
+                "../../../tests/fixtures/wire/gotosocial/person.json"
+            )),
+            "https://gts.example/users/tom",
+            false,
+        )
+        .unwrap();
+        assert_eq!(g.shared_inbox, None, "GoToSocial has no shared inbox");
+        assert!(g.manually_approves);
+        let k = parse_actor(
+            &fixture(include_str!(
+                "../../../tests/fixtures/wire/misskey/person.json"
+            )),
+            "https://misskey.example/users/9abc000001",
+            false,
+        )
+        .unwrap();
+        assert!(
+            k.icon_url.starts_with("https://"),
+            "an icon with `name: null` still reads"
+        );
+    }
+
+    #[test]
+    fn tolerant_of_shapes_real_servers_send() {
+        let mut d = doc();
+        let key = d["publicKey"].clone();
+        d["publicKey"] = json!([key, {"id": "https://elsewhere.example/k"}]);
+        d["publicKey"][0].as_object_mut().unwrap().remove("owner");
+        d["type"] = json!(["Person"]);
+        d["icon"] =
+            json!([{"url": "https://media.example/a.png"}, {"url": "https://media.example/b.png"}]);
+        d["followers"] =
+            json!({"id": "https://m.example/users/ann/followers", "type": "OrderedCollection"});
+        d["following"] = json!(42);
+        d["outbox"] = json!("https://elsewhere.example/outbox");
+        d["name"] = json!(["not", "text"]);
+        d["discoverable"] = json!("yes");
+        d["somethingNew"] = json!({"nested": [1, 2]});
+        d.as_object_mut().unwrap().remove("summary");
+        let a = parse_actor(&d, "https://m.example/users/ann", false).unwrap();
+        assert_eq!(a.kind, "Person");
+        assert_eq!(
+            a.key_id, "https://m.example/users/ann#main-key",
+            "the first key"
+        );
+        assert_eq!(
+            a.icon_url, "https://media.example/a.png",
+            "the first icon, with no type"
+        );
+        assert_eq!(
+            a.followers.as_deref(),
+            Some("https://m.example/users/ann/followers")
+        );
+        assert_eq!(a.following, None, "not an address");
+        assert_eq!(a.outbox, None, "on another host");
+        assert_eq!((a.name.as_str(), a.summary.as_str()), ("", ""));
+        assert!(!a.discoverable);
+        // A long name is cut, not refused.
+        let mut d = doc();
+        d["name"] = json!("n".repeat(500));
+        let a = parse_actor(&d, "https://m.example/users/ann", false).unwrap();
+        assert_eq!(a.name.chars().count(), 200);
+    }
+
+    #[test]
+    fn keys_that_do_not_read_refuse_the_actor() {
+        let refused = |f: &dyn Fn(&mut Value)| {
+            let mut d = doc();
+            f(&mut d);
+            parse_actor(&d, "https://m.example/users/ann", false).unwrap_err()
+        };
+        let e = refused(&|d| {
+            d.as_object_mut().unwrap().remove("publicKey");
+        });
+        assert!(e.contains("public key"), "{e}");
+        let e = refused(&|d| d["publicKey"]["owner"] = json!("javascript:alert(1)"));
+        assert!(e.contains("public key"), "{e}");
+        let e = refused(&|d| d["publicKey"]["id"] = json!("https://evil.example/k"));
+        assert!(e.contains("key is on another host"), "{e}");
+        let e = refused(&|d| {
+            let key = d["publicKey"].clone();
+            d["publicKey"] =
+                json!([{"id": "https://evil.example/k", "publicKeyPem": key["publicKeyPem"]}, key]);
+        });
+        assert!(e.contains("another host"), "the first key counts: {e}");
+        // An inbox must be one address (as before the typed layer).
+        let e = refused(&|d| d["inbox"] = json!(["https://m.example/inbox"]));
+        assert!(e.contains("unreadable"), "{e}");
+        let e = refused(&|d| {
+            d.as_object_mut().unwrap().remove("id");
+        });
+        assert!(e.contains("id"), "{e}");
     }
 
     #[test]

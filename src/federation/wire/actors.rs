@@ -19,14 +19,40 @@ use crate::federation::urls::Urls;
 )]
 pub struct PublicKey<U = String> {
     pub id: U,
-    pub owner: U,
+    /// Always set on what we send; some servers leave it out.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "lenient_owner"
+    )]
+    pub owner: Option<U>,
     pub public_key_pem: String,
+}
+
+/// A key's `owner`: absent is fine, but one that is there must read (a refused address fails
+/// the key, so a key cannot be passed off as anyone's).
+fn lenient_owner<'de, D, U>(d: D) -> Result<Option<U>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    U: DeserializeOwned,
+{
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        v => serde_json::from_value(v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(bound(serialize = "U: Serialize", deserialize = "U: DeserializeOwned"))]
 pub struct Image<U = String> {
-    #[serde(rename = "type", deserialize_with = "type_name")]
+    /// `Image` when a server leaves it out.
+    #[serde(
+        rename = "type",
+        default = "image_kind",
+        deserialize_with = "type_name"
+    )]
     pub kind: String,
     #[serde(
         rename = "mediaType",
@@ -36,6 +62,10 @@ pub struct Image<U = String> {
     )]
     pub media_type: Option<String>,
     pub url: Link<U>,
+}
+
+fn image_kind() -> String {
+    "Image".into()
 }
 
 impl Image {
@@ -134,13 +164,13 @@ pub struct Actor<U = String> {
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
-        deserialize_with = "lenient"
+        deserialize_with = "first"
     )]
     pub icon: Option<Image<U>>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
-        deserialize_with = "lenient"
+        deserialize_with = "first"
     )]
     pub image: Option<Image<U>>,
     pub inbox: U,
@@ -149,19 +179,19 @@ pub struct Actor<U = String> {
         default,
         deserialize_with = "lenient"
     )]
-    pub outbox: Option<U>,
+    pub outbox: Option<Link<U>>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
         deserialize_with = "lenient"
     )]
-    pub followers: Option<U>,
+    pub followers: Option<Link<U>>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
         deserialize_with = "lenient"
     )]
-    pub following: Option<U>,
+    pub following: Option<Link<U>>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
@@ -172,7 +202,7 @@ pub struct Actor<U = String> {
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
-        deserialize_with = "lenient"
+        deserialize_with = "first"
     )]
     pub public_key: Option<PublicKey<U>>,
     #[serde(
@@ -282,6 +312,20 @@ fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
     Ok(lenient::<D, String>(d)?.unwrap_or_default())
 }
 
+/// One value, or the first of a list (Misskey and others may send a list of icons or keys);
+/// absent when it does not read.
+fn first<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let v = match Value::deserialize(d)? {
+        Value::Array(items) => items.into_iter().next().unwrap_or(Value::Null),
+        one => one,
+    };
+    Ok(T::deserialize(v).ok())
+}
+
 fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -308,16 +352,16 @@ impl Actor {
             preferred_username: username.to_string(),
             url: Some(Link(id.to_string())),
             inbox,
-            outbox: Some(urls.collection(id, "outbox")),
+            outbox: Some(Link(urls.collection(id, "outbox"))),
             upcoming_events: Some(Link(urls.collection(id, "upcoming-events"))),
-            followers: Some(urls.collection(id, "followers")),
-            following: Some(urls.collection(id, "following")),
+            followers: Some(Link(urls.collection(id, "followers"))),
+            following: Some(Link(urls.collection(id, "following"))),
             endpoints: Some(Endpoints {
                 shared_inbox: urls.shared_inbox(),
             }),
             public_key: Some(PublicKey {
                 id: urls.key_id(id),
-                owner: id.to_string(),
+                owner: Some(id.to_string()),
                 public_key_pem,
             }),
             ..Actor::default()

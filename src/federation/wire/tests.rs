@@ -520,7 +520,7 @@ fn our_actor_reads_back() {
         tag: vec![Hashtag::new("#rust".into())],
         public_key: Some(PublicKey {
             id: "https://guildhall.example/members/bob#main-key".into(),
-            owner: "https://guildhall.example/members/bob".into(),
+            owner: Some("https://guildhall.example/members/bob".into()),
             public_key_pem: "PEM".into(),
         }),
         ..Actor::default()
