@@ -229,4 +229,34 @@ mod tests {
             })
         );
     }
+
+    #[test]
+    fn block_and_flag_as_mastodon_sends_them() {
+        let id = format!("{ME}#blocks/1");
+        let b = block(&id, ME, PEER);
+        assert_eq!(
+            b,
+            json!({
+                "@context": context(), "id": id, "type": "Block", "actor": ME,
+                "object": PEER, "to": [PEER],
+            })
+        );
+        let space = "https://harbour.example/";
+        let post = "https://peer.example/statuses/1".to_string();
+        // The target is named once, first; the comment is the content.
+        let f = flag(
+            &urls(),
+            space,
+            PEER,
+            &[PEER.to_string(), post.clone()],
+            "spam",
+        );
+        assert_eq!(
+            f,
+            json!({
+                "@context": context(), "id": id_of(&f), "type": "Flag", "actor": space,
+                "object": [PEER, post], "content": "spam", "to": [PEER],
+            })
+        );
+    }
 }
