@@ -92,7 +92,10 @@ pub async fn on_flag(state: &AppState, activity: &Activity, actor: &RemoteActor)
         }
         if is_local_actor(state, &urls, uri).await? {
             target.get_or_insert_with(|| uri.clone());
-        } else if reports::exists(state, uri).await? && !objects.contains(uri) {
+        } else if objects.len() < MAX_OBJECTS
+            && !objects.contains(uri)
+            && reports::exists(state, uri).await?
+        {
             objects.push(uri.clone());
         }
     }

@@ -45,7 +45,14 @@ pub async fn block(state: &AppState, member: &Account, raw: &str) -> Result<(Tar
             .unwrap_or_default();
         let activity = activities::block(&block_id(&me, &target.uri, since), &me, &actor.uri);
         let signer = member.local_actor().key_ref();
-        delivery::publish(&mut tx, &activity, signer, false, &[actor.inbox.clone()]).await?;
+        delivery::publish(
+            &mut tx,
+            &activity,
+            signer,
+            false,
+            std::slice::from_ref(&actor.inbox),
+        )
+        .await?;
         queued = true;
     }
     tx.commit().await?;
@@ -82,7 +89,14 @@ pub async fn unblock(state: &AppState, member: &Account, raw: &str) -> Result<()
             std::slice::from_ref(&actor.uri),
         );
         let signer = member.local_actor().key_ref();
-        delivery::publish(&mut tx, &undo, signer, false, &[actor.inbox.clone()]).await?;
+        delivery::publish(
+            &mut tx,
+            &undo,
+            signer,
+            false,
+            std::slice::from_ref(&actor.inbox),
+        )
+        .await?;
     }
     tx.commit().await?;
     if remote.is_some() {

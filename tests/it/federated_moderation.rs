@@ -158,20 +158,22 @@ async fn a_forwarded_report_reaches_the_reported_accounts_server() {
 
 #[tokio::test]
 async fn blocking_a_remote_actor_sends_block_and_undo() {
-    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (alpha, admin) = TestApp::spawn_named("alpha").await;
     let domain = format!("alpha.test:{}", port_of(&alpha));
     let ada = alpha.member("ada").await;
     let ada_uri = format!("http://{domain}/members/ada");
     let peer = FakePeer::start().await;
+    let peer_host = peer.base.trim_start_matches("http://").to_string();
 
-    let r = alpha
-        .post_json(
-            Some(&ada),
-            "/api/v1/blocks",
-            &json!({"target": peer.actor()}),
-        )
-        .await;
-    assert!(r.status().is_success(), "{:?}", r.text().await);
+    // The same block twice at once: one is new, and only it queues a `Block`.
+    let body = json!({"target": peer.actor()});
+    let (a, b) = tokio::join!(
+        alpha.post_json(Some(&ada), "/api/v1/blocks", &body),
+        alpha.post_json(Some(&ada), "/api/v1/blocks", &body),
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED]);
     let block = eventually("the Block to arrive", || async {
         peer.received_of("Block").into_iter().next()
     })
@@ -197,6 +199,24 @@ async fn blocking_a_remote_actor_sends_block_and_undo() {
     assert_eq!(undo["object"]["type"], "Block");
     assert_eq!(undo["object"]["id"], block["id"]);
     assert_eq!(undo["object"]["object"], peer.actor());
+    // Everything queued for the peer went out: one Block, one Undo.
+    let delivered = eventually("the queue for the peer to empty", || async {
+        let overview: Value = alpha
+            .get(Some(&admin), "/api/v1/admin/deliveries")
+            .await
+            .json()
+            .await
+            .ok()?;
+        let entry = overview["hosts"]
+            .as_array()?
+            .iter()
+            .find(|h| h["host"] == peer_host)?
+            .clone();
+        (entry["queued"] == 0).then_some(entry["delivered"].clone())
+    })
+    .await;
+    assert_eq!(delivered, 2);
+    assert_eq!(peer.received_of("Block").len(), 1);
     // A second undo finds nothing to take back and sends nothing more.
     let r = alpha
         .send_json(
