@@ -1,4 +1,5 @@
 //! Builders for the activities Guildhall sends: Follow, Accept, Reject, Undo, Update, Delete,
+//! Block, Flag,
 //! written from the typed [`Activity`] of [`super::wire`]. Each gets a fresh id under
 //! `/activities/`. An activity we embed (the Follow answered, the activity undone, the actor
 //! document updated) is passed as JSON and embedded as it is, less its `@context`.
@@ -8,7 +9,8 @@ use serde_json::{json, Value};
 use super::ids::random_token;
 use super::urls::Urls;
 use super::wire::{
-    document, Activity, ActivityKind, Addressing, Audience, Object, ObjectOrLink, AS_PUBLIC,
+    document, Activity, ActivityKind, Addressing, Audience, Object, ObjectOrLink, OneOrMany,
+    AS_PUBLIC,
 };
 
 pub fn new_id(urls: &Urls) -> String {
@@ -87,6 +89,41 @@ pub fn delete_actor(urls: &Urls, actor: &str, followers: &str) -> Value {
         ObjectOrLink::Link(actor.to_string()),
     );
     a.address = public(followers);
+    document(&a)
+}
+
+/// A member's `Block` of a remote actor, addressed to it, as Mastodon sends it. `id` is the
+/// block's own address (kept so its `Undo` can name it).
+pub fn block(id: &str, actor: &str, object: &str) -> Value {
+    let mut a = Activity::new(
+        ActivityKind::Block,
+        id.to_string(),
+        actor.to_string(),
+        ObjectOrLink::Link(object.to_string()),
+    );
+    a.address.to = Some(Audience(vec![object.to_string()]));
+    document(&a)
+}
+
+/// A report forwarded as Mastodon sends it: a `Flag` from the space actor whose object is the
+/// reported actor followed by the reported objects, the comment as `content`.
+pub fn flag(urls: &Urls, space: &str, target: &str, objects: &[String], comment: &str) -> Value {
+    let mut a = ours(
+        urls,
+        ActivityKind::Flag,
+        space,
+        ObjectOrLink::Link(target.to_string()),
+    );
+    let mut named = vec![ObjectOrLink::Link(target.to_string())];
+    named.extend(
+        objects
+            .iter()
+            .filter(|o| *o != target)
+            .map(|o| ObjectOrLink::Link(o.clone())),
+    );
+    a.object = Some(OneOrMany::Many(named));
+    a.content = Some(comment.to_string());
+    a.address.to = Some(Audience(vec![target.to_string()]));
     document(&a)
 }
 
@@ -189,6 +226,36 @@ mod tests {
             json!({
                 "@context": context(), "id": id_of(&d), "type": "Delete", "actor": ME,
                 "object": ME, "to": [AS_PUBLIC], "cc": [followers],
+            })
+        );
+    }
+
+    #[test]
+    fn block_and_flag_as_mastodon_sends_them() {
+        let id = format!("{ME}#blocks/1");
+        let b = block(&id, ME, PEER);
+        assert_eq!(
+            b,
+            json!({
+                "@context": context(), "id": id, "type": "Block", "actor": ME,
+                "object": PEER, "to": [PEER],
+            })
+        );
+        let space = "https://harbour.example/";
+        let post = "https://peer.example/statuses/1".to_string();
+        // The target is named once, first; the comment is the content.
+        let f = flag(
+            &urls(),
+            space,
+            PEER,
+            &[PEER.to_string(), post.clone()],
+            "spam",
+        );
+        assert_eq!(
+            f,
+            json!({
+                "@context": context(), "id": id_of(&f), "type": "Flag", "actor": space,
+                "object": [PEER, post], "content": "spam", "to": [PEER],
             })
         );
     }

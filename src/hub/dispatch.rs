@@ -13,10 +13,10 @@ use crate::events::inbound as events;
 use crate::federation::authority;
 use crate::federation::remote;
 use crate::federation::wire::Activity;
-use crate::hub::follows;
 use crate::hub::inbound::actor;
 use crate::hub::inbound::classify::classify;
 use crate::hub::inbound::kinds::{Announced, Answered, Deleted, Inbound, Liked, Object, Undone};
+use crate::hub::{flags, follows, member_blocks};
 use crate::posts::inbound::{self as posts, Reaction};
 use crate::projects::federate as projects;
 use crate::state::AppState;
@@ -103,6 +103,9 @@ pub async fn handle(
         Inbound::Announce(Announced::ToMembers) => {
             projects::on_group_announce(state, activity, actor).await
         }
+        Inbound::Flag => flags::on_flag(state, activity, actor).await,
+        Inbound::Block(member) => member_blocks::on_block(state, &member, actor).await,
+        Inbound::Undo(Undone::Block(member)) => member_blocks::on_undo_block(&member, actor),
         // An actor is refreshed on its own `Update` only.
         Inbound::Create(Object::Actor) => unhandled(kind, Some("an actor"), &actor.uri),
         Inbound::Unhandled { object } => unhandled(kind, object.as_deref(), &actor.uri),

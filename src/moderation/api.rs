@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::blocks::{self, Target};
 use super::model::{Actor, BlockKind, ReportState};
-use super::reports::{self, ReportForm};
+use super::reports::ReportForm;
 use super::{queue, store};
 use crate::accounts::session::{Moderator, User};
 use crate::accounts::{self};
@@ -91,7 +91,8 @@ async fn add_block(
     User(user): User,
     ApiJson(body): ApiJson<TargetBody>,
 ) -> Result<Response> {
-    let (target, new) = blocks::block(&state, &user.account, &body.target).await?;
+    let (target, new) =
+        crate::hub::member_blocks::block(&state, &user.account, &body.target).await?;
     Ok((created(new), Json(target_json(&target, new))).into_response())
 }
 
@@ -135,7 +136,7 @@ async fn remove_block(
     User(user): User,
     Query(q): Query<TargetQuery>,
 ) -> Result<StatusCode> {
-    blocks::undo(&state, &user.account, BlockKind::Block, &q.target).await?;
+    crate::hub::member_blocks::unblock(&state, &user.account, &q.target).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -166,7 +167,7 @@ async fn file_report(
     ApiJson(form): ApiJson<ReportForm>,
 ) -> Result<Response> {
     state.limits.check(Bucket::Reports, from)?;
-    let id = reports::create(&state, &user.account, &form).await?;
+    let id = crate::hub::flags::report(&state, &user.account, &form).await?;
     let report = queue::get(&state.db, id).await?;
     Ok((StatusCode::CREATED, Json(json!(report))).into_response())
 }

@@ -8,8 +8,9 @@
 //! notifications. A hidden domain is a mute of every actor of that domain.
 //!
 //! The outgoing `Block` activity to a remote actor's server is not sent from here: a block is
-//! recorded by [`block_tx`] inside a transaction its caller owns, so the composition layer can
-//! queue the activity in the same transaction (see docs/moderation.md).
+//! recorded by [`block_tx`] inside a transaction its caller owns, and the composition layer
+//! (`crate::hub::member_blocks`) queues the `Block` (and, on undo, the `Undo`) in the same
+//! transaction.
 
 use serde::Serialize;
 
@@ -163,15 +164,28 @@ pub async fn undo(state: &AppState, member: &Account, kind: BlockKind, raw: &str
     if store::remove_block(&state.db, member.id, kind, t).await? {
         return Ok(());
     }
-    let urls = Urls::new(&state.config);
-    let uri = match local_handle(&urls, t) {
-        Some(handle) => Some(urls.member(&handle)),
-        None => known_remote(state, t).await?,
-    };
-    match uri {
+    match named_uri(state, t).await? {
         Some(uri) => removed(store::remove_block(&state.db, member.id, kind, &uri).await?),
         None => Err(Error::NotFound),
     }
+}
+
+/// The actor URI a member's undo names (as typed, or as lists show it), without a request:
+/// a URI as it is, a local handle, or a remote actor already known here. `None` when it
+/// names nothing known.
+pub async fn named_uri(state: &AppState, raw: &str) -> Result<Option<String>> {
+    let t = raw.trim();
+    if t.is_empty() || t.len() > 500 {
+        return Err(Error::invalid("target", "is required"));
+    }
+    if t.starts_with("https://") || t.starts_with("http://") {
+        return Ok(Some(t.to_string()));
+    }
+    let urls = Urls::new(&state.config);
+    Ok(match local_handle(&urls, t) {
+        Some(handle) => Some(urls.member(&handle)),
+        None => known_remote(state, t).await?,
+    })
 }
 
 fn removed(done: bool) -> Result<()> {

@@ -31,6 +31,31 @@ pub async fn add_block_tx(
     Ok(done.rows_affected() == 1)
 }
 
+/// When the member's block of `target` was recorded, if it is recorded.
+pub async fn block_since_tx(tx: &mut Tx, account_id: i64, target: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT created_at FROM member_blocks WHERE account_id = $1 AND kind = 'block' \
+         AND target = $2",
+    )
+    .bind(account_id)
+    .bind(target)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Removes a member's block of `target` in the caller's transaction; the time it was recorded,
+/// or `None` when there was none.
+pub async fn remove_block_tx(tx: &mut Tx, account_id: i64, target: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "DELETE FROM member_blocks WHERE account_id = $1 AND kind = 'block' AND target = $2 \
+         RETURNING created_at",
+    )
+    .bind(account_id)
+    .bind(target)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
 /// Removes a block, mute or hidden domain; `false` when there was none.
 pub async fn remove_block(db: &Db, account_id: i64, kind: BlockKind, target: &str) -> Result<bool> {
     let done = sqlx::query(

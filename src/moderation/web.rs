@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::blocks::{self, Listed};
 use super::model::{BlockKind, Category};
-use super::reports::{self, ReportForm};
+use super::reports::ReportForm;
 use crate::accounts::session::User;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -135,7 +135,7 @@ async fn add(
     }
     let account = &user.0.account;
     let result = match kind {
-        BlockKind::Block => blocks::block(&state, account, &form.target)
+        BlockKind::Block => crate::hub::member_blocks::block(&state, account, &form.target)
             .await
             .map(|(t, _)| format!("You blocked {}.", t.handle)),
         BlockKind::Mute => blocks::mute(&state, account, &form.target)
@@ -179,7 +179,12 @@ async fn remove(
         "domain" => (BlockKind::Domain, "shown again"),
         _ => (BlockKind::Block, "unblocked"),
     };
-    let notice = match blocks::undo(&state, &user.account, kind, &form.target).await {
+    let undone = if kind == BlockKind::Block {
+        crate::hub::member_blocks::unblock(&state, &user.account, &form.target).await
+    } else {
+        blocks::undo(&state, &user.account, kind, &form.target).await
+    };
+    let notice = match undone {
         Ok(()) => format!("{} is {done}.", form.target.trim()),
         Err(Error::NotFound) => format!("{} was not on your list.", form.target.trim()),
         Err(e) => return Err(e),
@@ -264,7 +269,7 @@ async fn file_report(
         comment: form.comment.clone(),
         forward: form.forward == "on",
     };
-    match reports::create(&state, &user.account, &api_form).await {
+    match crate::hub::flags::report(&state, &user.account, &api_form).await {
         Ok(_) => Ok(redirect_with_notice(
             "/",
             "Thank you. Your report went to the moderators of this space.",

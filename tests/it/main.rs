@@ -10,6 +10,7 @@ mod delivery;
 mod directory;
 mod domains;
 mod events;
+mod federated_moderation;
 mod federation;
 mod hostile_authority;
 mod hostile_calendars;

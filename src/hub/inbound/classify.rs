@@ -65,8 +65,26 @@ pub async fn classify(
             Some(a) => Inbound::Announce(a),
             None => unhandled(activity),
         },
+        ActivityKind::Flag => Inbound::Flag,
+        ActivityKind::Block => match blocked_member(state, activity) {
+            Some(handle) => Inbound::Block(handle),
+            None => unhandled(activity),
+        },
         _ => unhandled(activity),
     })
+}
+
+/// The handle of the local member a `Block` names. A `Block` with a `target` (Lemmy's ban
+/// from a community or an instance) is not one account blocking another: not ours to act on.
+fn blocked_member(state: &AppState, activity: &Activity) -> Option<String> {
+    if activity.target.is_some() {
+        return None;
+    }
+    let uri = activity.object_id()?.as_str();
+    let urls = crate::federation::urls::Urls::new(&state.config);
+    uri.strip_prefix(&format!("{}/members/", urls.base()))
+        .filter(|h| !h.is_empty() && !h.contains('/'))
+        .map(str::to_string)
 }
 
 fn unhandled(activity: &Activity) -> Inbound {
@@ -200,6 +218,7 @@ async fn undone(
         ActivityKind::Like => Some(Undone::Like(boxed())),
         ActivityKind::Announce => Some(Undone::Announce(boxed())),
         ActivityKind::Follow => Some(Undone::Follow(boxed())),
+        ActivityKind::Block => blocked_member(state, inner).map(Undone::Block),
         _ => None,
     })
 }

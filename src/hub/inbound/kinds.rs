@@ -25,6 +25,10 @@ pub enum Inbound {
     Leave(Event),
     Like(Liked),
     Announce(Announced),
+    /// A report (`Flag`), whatever it names: its handler keeps what is ours.
+    Flag,
+    /// A `Block` of the local member with this handle.
+    Block(String),
     /// Any other combination; `object` is the object's type, if it has one.
     Unhandled {
         object: Option<String>,
@@ -87,6 +91,8 @@ pub enum Undone {
     Like(Box<Activity>),
     Announce(Box<Activity>),
     Follow(Box<Activity>),
+    /// An embedded `Block` of the local member with this handle.
+    Block(String),
     /// An activity named by its id alone that is not a known `Join`: the sender's `Follow`
     /// with that id, if any.
     FollowById(String),

@@ -1,0 +1,301 @@
+//! Moderation as it federates: a `Flag` as Mastodon sends it lands in the queue; a forwarded
+//! report reaches the reported account's server; a member's block of a remote actor sends
+//! `Block` and `Undo`; a remote `Block` ends follows both ways.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::federation::{eventually, port_of, rand_id, FakePeer};
+use crate::support::TestApp;
+
+async fn reports(app: &TestApp, admin: &str) -> Vec<Value> {
+    let r = app
+        .get(Some(admin), "/api/v1/admin/reports?state=all")
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    body["items"].as_array().cloned().unwrap_or_default()
+}
+
+async fn post(app: &TestApp, token: &str, text: &str) -> String {
+    let r = app
+        .post_json(Some(token), "/api/v1/posts", &json!({ "text": text }))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: Value = r.json().await.unwrap();
+    body["uri"].as_str().unwrap().to_string()
+}
+
+fn flag(peer: &FakePeer, objects: Value, comment: &str) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/{}", peer.base, rand_id()),
+        "type": "Flag",
+        "actor": peer.actor(),
+        "content": comment,
+        "object": objects,
+    })
+}
+
+#[tokio::test]
+async fn a_mastodon_flag_lands_in_the_queue_and_one_about_others_objects_is_refused() {
+    let (alpha, admin) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let ada_uri = format!("http://{domain}/members/ada");
+    let spam = post(&alpha, &ada, "Cheap watches, today only").await;
+    let peer = FakePeer::start().await;
+    let peer_host = peer.base.trim_start_matches("http://").to_string();
+
+    // Naming only what is not ours (the peer's own account, another server's post): refused.
+    let elsewhere = json!([peer.actor(), "https://elsewhere.example/posts/1"]);
+    let status = peer
+        .deliver(
+            &alpha,
+            &domain,
+            "/inbox",
+            &flag(&peer, elsewhere, "not yours"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // As Mastodon sends it: the account, its posts (one not ours), the comment.
+    let objects = json!([ada_uri, spam, "https://elsewhere.example/posts/2"]);
+    let status = peer
+        .deliver(
+            &alpha,
+            &domain,
+            "/inbox",
+            &flag(&peer, objects, "Spam in the coworking channel"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let items = eventually("the Flag to reach the queue", || async {
+        let items = reports(&alpha, &admin).await;
+        (!items.is_empty()).then_some(items)
+    })
+    .await;
+    // The first Flag was processed before the second and stored nothing.
+    assert_eq!(items.len(), 1, "{items:?}");
+    let report = &items[0];
+    assert_eq!(report["origin"], peer_host);
+    assert_eq!(report["target"], ada_uri);
+    assert_eq!(report["objects"], json!([spam]));
+    assert_eq!(report["comment"], "Spam in the coworking channel");
+    assert_eq!(report["state"], "open");
+    assert!(report["reporter"].is_null());
+}
+
+#[tokio::test]
+async fn a_forwarded_report_reaches_the_reported_accounts_server() {
+    let (alpha, alpha_admin) = TestApp::spawn_named("alpha").await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let beta_domain = format!("beta.test:{}", port_of(&beta));
+    let ada = alpha.member("ada").await;
+    let bob = beta.member("bob").await;
+    let ada_uri = format!("http://{alpha_domain}/members/ada");
+
+    // Bob follows ada, so her post reaches beta.
+    let r = beta
+        .post_json(
+            Some(&bob),
+            "/api/v1/follows",
+            &json!({"target": format!("@ada@{alpha_domain}")}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    eventually("the follow to be accepted", || async {
+        let list: Value = beta
+            .get(Some(&bob), "/api/v1/following")
+            .await
+            .json()
+            .await
+            .ok()?;
+        let accepted = list["items"]
+            .as_array()?
+            .iter()
+            .any(|f| f["uri"] == ada_uri && f["state"] == "accepted");
+        accepted.then_some(())
+    })
+    .await;
+    let spam = post(&alpha, &ada, "Cheap watches, today only").await;
+    eventually("the post to reach beta", || async {
+        let feed: Value = beta
+            .get(Some(&bob), "/api/v1/timelines/home")
+            .await
+            .json()
+            .await
+            .ok()?;
+        let there = feed["items"].as_array()?.iter().any(|p| p["uri"] == spam);
+        there.then_some(())
+    })
+    .await;
+
+    let r = beta
+        .post_json(
+            Some(&bob),
+            "/api/v1/reports",
+            &json!({"target": ada_uri, "objects": [spam], "category": "spam",
+                    "comment": "Selling watches", "forward": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+
+    let items = eventually("the forwarded report to reach alpha", || async {
+        let items = reports(&alpha, &alpha_admin).await;
+        (!items.is_empty()).then_some(items)
+    })
+    .await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["origin"], beta_domain);
+    assert_eq!(items[0]["target"], ada_uri);
+    assert_eq!(items[0]["objects"], json!([spam]));
+    assert_eq!(items[0]["comment"], "Selling watches");
+    // The reporter stays on beta.
+    assert!(items[0]["reporter"].is_null());
+}
+
+#[tokio::test]
+async fn blocking_a_remote_actor_sends_block_and_undo() {
+    let (alpha, admin) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let ada_uri = format!("http://{domain}/members/ada");
+    let peer = FakePeer::start().await;
+    let peer_host = peer.base.trim_start_matches("http://").to_string();
+
+    // The same block twice at once: one is new, and only it queues a `Block`.
+    let body = json!({"target": peer.actor()});
+    let (a, b) = tokio::join!(
+        alpha.post_json(Some(&ada), "/api/v1/blocks", &body),
+        alpha.post_json(Some(&ada), "/api/v1/blocks", &body),
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED]);
+    let block = eventually("the Block to arrive", || async {
+        peer.received_of("Block").into_iter().next()
+    })
+    .await;
+    assert_eq!(block["actor"], ada_uri);
+    assert_eq!(block["object"], peer.actor());
+
+    let target: String = url::form_urlencoded::byte_serialize(peer.actor().as_bytes()).collect();
+    let r = alpha
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&ada),
+            &format!("/api/v1/blocks?target={target}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let undo = eventually("the Undo to arrive", || async {
+        peer.received_of("Undo").into_iter().next()
+    })
+    .await;
+    assert_eq!(undo["actor"], ada_uri);
+    assert_eq!(undo["object"]["type"], "Block");
+    assert_eq!(undo["object"]["id"], block["id"]);
+    assert_eq!(undo["object"]["object"], peer.actor());
+    // Everything queued for the peer went out: one Block, one Undo.
+    let delivered = eventually("the queue for the peer to empty", || async {
+        let overview: Value = alpha
+            .get(Some(&admin), "/api/v1/admin/deliveries")
+            .await
+            .json()
+            .await
+            .ok()?;
+        let entry = overview["hosts"]
+            .as_array()?
+            .iter()
+            .find(|h| h["host"] == peer_host)?
+            .clone();
+        (entry["queued"] == 0).then_some(entry["delivered"].clone())
+    })
+    .await;
+    assert_eq!(delivered, 2);
+    assert_eq!(peer.received_of("Block").len(), 1);
+    // A second undo finds nothing to take back and sends nothing more.
+    let r = alpha
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&ada),
+            &format!("/api/v1/blocks?target={target}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_remote_block_ends_follows_both_ways() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let ada_uri = format!("http://{domain}/members/ada");
+    let peer = FakePeer::start().await;
+
+    // The peer follows ada; ada follows the peer.
+    let status = peer
+        .deliver(&alpha, &domain, "/inbox", &peer.follow(&ada_uri))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/follows",
+            &json!({"target": peer.actor()}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let followers = || async {
+        let doc: Value = alpha
+            .api
+            .get(alpha.url("/members/ada/followers"))
+            .header("accept", crate::federation::AS_JSON)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        doc["totalItems"].as_i64()
+    };
+    let following = || async {
+        let list: Value = alpha
+            .get(Some(&ada), "/api/v1/following")
+            .await
+            .json()
+            .await
+            .ok()?;
+        Some(list["items"].as_array()?.len())
+    };
+    eventually("the peer's follow to be recorded", || async {
+        (followers().await == Some(1)).then_some(())
+    })
+    .await;
+    assert_eq!(following().await, Some(1));
+
+    let block = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/blocks/{}", peer.base, rand_id()),
+        "type": "Block", "actor": peer.actor(), "object": ada_uri,
+    });
+    let status = peer.deliver(&alpha, &domain, "/inbox", &block).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    eventually("the follows to end", || async {
+        (followers().await == Some(0) && following().await == Some(0)).then_some(())
+    })
+    .await;
+
+    // Its Undo is accepted.
+    let undo = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/undo/{}", peer.base, rand_id()),
+        "type": "Undo", "actor": peer.actor(), "object": block,
+    });
+    let status = peer.deliver(&alpha, &domain, "/inbox", &undo).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+}
