@@ -4,14 +4,13 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::reset;
-use super::session;
 use crate::api::ApiJson;
 use crate::error::{Error, Result};
 use crate::mail;
@@ -138,19 +137,12 @@ async fn confirm_form(
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response> {
     match reset::confirm(&state, &form.token, &form.password).await {
+        // A member with two-factor sign-in still gives a code: a reset proves the mailbox, not
+        // the second factor.
         Ok(account_id) => {
-            // A member with two-factor sign-in still gives a code: a reset proves the mailbox,
-            // not the second factor.
-            if super::totp::store::is_enabled(&state.db, account_id).await? {
-                return super::totp::web::second_step_redirect(&state, account_id, "/").await;
-            }
-            let token = session::start_web_session(&state, account_id).await?;
-            let mut response =
+            let landing =
                 redirect_with_notice("/", "Your password is changed, and you are signed in.");
-            if let Ok(v) = HeaderValue::from_str(&session::session_cookie(&state, &token)) {
-                response.headers_mut().append(header::SET_COOKIE, v);
-            }
-            Ok(response)
+            super::totp::web::sign_in(&state, account_id, "/", landing).await
         }
         Err(Error::Invalid(errors)) => {
             let live = errors.get("token").is_none();

@@ -87,16 +87,10 @@ async fn login(
 ) -> Result<Response> {
     let next = safe_next(form.next.as_deref());
     match register::authenticate(&state, &form.login, &form.password, client).await {
+        // With two-factor sign-in on, no session until the code is right.
         Ok(account) => {
-            // With two-factor sign-in on, no session until the code is right.
-            if super::totp::store::is_enabled(&state.db, account.id).await? {
-                return super::totp::web::second_step_redirect(&state, account.id, &next).await;
-            }
-            let token = session::start_web_session(&state, account.id).await?;
-            Ok(with_cookie(
-                Redirect::to(&next).into_response(),
-                &session::session_cookie(&state, &token),
-            ))
+            let landing = Redirect::to(&next).into_response();
+            super::totp::web::sign_in(&state, account.id, &next, landing).await
         }
         Err(Error::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -51,6 +51,17 @@ async fn book(app: &TestApp, token: &str, id: i64, body: Value) -> reqwest::Resp
     .await
 }
 
+/// Cancels booking `id` as the holder of `token`.
+async fn cancel(app: &TestApp, token: &str, id: i64) -> reqwest::Response {
+    app.send_json(
+        Method::DELETE,
+        Some(token),
+        &format!("/api/v1/bookings/{id}"),
+        &json!({}),
+    )
+    .await
+}
+
 /// The next last Sunday of `month` (3: clocks go forward in Europe; 10: back) after today.
 fn next_change(month: u32) -> NaiveDate {
     let today = Utc::now().date_naive();
@@ -269,32 +280,11 @@ async fn members_book_and_overlaps_are_refused() {
         .unwrap();
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
     let id = b["id"].as_i64().unwrap();
-    let r = app
-        .send_json(
-            Method::DELETE,
-            Some(&bob),
-            &format!("/api/v1/bookings/{id}"),
-            &json!({}),
-        )
-        .await;
+    let r = cancel(&app, &bob, id).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = app
-        .send_json(
-            Method::DELETE,
-            Some(&ada),
-            &format!("/api/v1/bookings/{id}"),
-            &json!({}),
-        )
-        .await;
+    let r = cancel(&app, &ada, id).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = app
-        .send_json(
-            Method::DELETE,
-            Some(&ada),
-            &format!("/api/v1/bookings/{id}"),
-            &json!({}),
-        )
-        .await;
+    let r = cancel(&app, &ada, id).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let r = book(
         &app,
@@ -737,13 +727,7 @@ async fn bookings_reach_the_feeds_and_a_reminder_comes() {
     let feed: Value = r.json().await.unwrap();
     let url = feed["url"].as_str().expect("a feed address").to_string();
     let id = later["id"].as_i64().unwrap();
-    app.send_json(
-        Method::DELETE,
-        Some(&ada),
-        &format!("/api/v1/bookings/{id}"),
-        &json!({}),
-    )
-    .await;
+    cancel(&app, &ada, id).await;
     let path = &url[url.find("/calendar/").expect("a feed path")..];
     let ics = app.get(None, path).await.text().await.unwrap();
     assert_eq!(

@@ -30,6 +30,16 @@ async fn request_reset(app: &TestApp, email: &str) -> StatusCode {
         .status()
 }
 
+/// Sets a new password through the API with a mailed token.
+async fn confirm_reset(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
+    app.post_json(
+        None,
+        "/api/v1/password-reset/confirm",
+        &json!({"token": token, "password": password}),
+    )
+    .await
+}
+
 /// The token of a reset mail's link.
 fn token_of(mail: &ReceivedMail) -> (String, String) {
     let link = mail
@@ -137,13 +147,7 @@ async fn password_reset_end_to_end() {
     let again = app.get(None, &path).await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.text().await.unwrap().contains("reset-dead-link"));
-    let r = app
-        .post_json(
-            None,
-            "/api/v1/password-reset/confirm",
-            &json!({"token": token, "password": "yet another password 789"}),
-        )
-        .await;
+    let r = confirm_reset(&app, &token, "yet another password 789").await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("token")).await;
     app.token("ada", NEW_PASSWORD).await;
 }
@@ -223,13 +227,7 @@ async fn forged_and_expired_tokens_are_refused() {
     let smtp = MailServer::start();
     let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
     for token in ["", "forged-token", &"x".repeat(500)] {
-        let r = app
-            .post_json(
-                None,
-                "/api/v1/password-reset/confirm",
-                &json!({"token": token, "password": NEW_PASSWORD}),
-            )
-            .await;
+        let r = confirm_reset(&app, token, NEW_PASSWORD).await;
         assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("token")).await;
     }
     let page = app.get(None, "/password-reset/confirm?token=forged").await;
@@ -246,13 +244,7 @@ async fn forged_and_expired_tokens_are_refused() {
         .execute(app.db.writer())
         .await
         .unwrap();
-    let r = app
-        .post_json(
-            None,
-            "/api/v1/password-reset/confirm",
-            &json!({"token": token, "password": NEW_PASSWORD}),
-        )
-        .await;
+    let r = confirm_reset(&app, &token, NEW_PASSWORD).await;
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("token")).await;
     app.token("ada", PASSWORD).await;
 }

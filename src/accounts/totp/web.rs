@@ -35,6 +35,24 @@ pub fn router() -> Router<AppState> {
         .route("/admin/two-factor", post(admin_requirement))
 }
 
+/// Signs a member in after a right password or a password reset: with two-factor sign-in on,
+/// the code step comes first (and leads to `next`); otherwise `landing` with a session cookie.
+pub async fn sign_in(
+    state: &AppState,
+    account_id: i64,
+    next: &str,
+    landing: Response,
+) -> Result<Response> {
+    if store::is_enabled(&state.db, account_id).await? {
+        return second_step_redirect(state, account_id, next).await;
+    }
+    let token = session::start_web_session(state, account_id).await?;
+    Ok(with_cookie(
+        landing,
+        &session::session_cookie(state, &token),
+    ))
+}
+
 /// The redirect after a right password when a second step is due: the challenge cookie and
 /// the code page.
 pub async fn second_step_redirect(
