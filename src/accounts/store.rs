@@ -20,16 +20,30 @@ pub struct NewAccount<'a> {
     pub keys: &'a GeneratedKeys,
 }
 
+/// Whether a member or a company holds `handle` (the `handles` table alone; projects keep
+/// theirs in their own row, see [`handle_taken`]). `ex`: a pool, or a transaction's connection.
+pub async fn handle_held<'e, E>(ex: E, handle: &str) -> Result<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM handles WHERE handle = $1")
+        .bind(handle)
+        .fetch_optional(ex)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Whether `handle` is taken in the namespace members, companies and projects share, read
+/// inside `tx` (the write transaction that will then take it): the `handles` table, then the
+/// projects' own handles through their owner.
+pub async fn handle_taken(tx: &mut Tx, handle: &str) -> Result<bool> {
+    Ok(handle_held(&mut **tx, handle).await?
+        || crate::projects::store::handle_held(&mut **tx, handle).await?)
+}
+
 /// Reserves a handle in the shared member/company namespace, or reports it taken.
 pub async fn reserve_handle(tx: &mut Tx, handle: &Handle, kind: &str) -> Result<()> {
-    // Projects share the namespace but keep their handles in their own table.
-    let taken: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM handles WHERE handle = $1 UNION ALL SELECT 1 FROM projects WHERE handle = $1",
-    )
-    .bind(handle.as_str())
-    .fetch_optional(&mut **tx)
-    .await?;
-    if taken.is_some() {
+    if handle_taken(tx, handle.as_str()).await? {
         return Err(Error::invalid("handle", "is already taken"));
     }
     sqlx::query("INSERT INTO handles (handle, kind) VALUES ($1, $2)")
@@ -516,5 +530,14 @@ pub async fn delete_old_password_resets(db: &Db) -> Result<u64> {
             .execute(db.writer())
             .await?
             .rows_affected(),
+    )
+}
+
+/// The ids of the administrators, oldest first.
+pub async fn admin_ids(db: &Db) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM accounts WHERE is_admin = 1 ORDER BY id")
+            .fetch_all(db.pool())
+            .await?,
     )
 }

@@ -327,7 +327,10 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
     report.push_str(&format!(
         "\n{created_bookings} demo booking(s) of rooms and desks added (/resources)"
     ));
-    let (people, companies_listed) = crate::directory::store::listable_counts(db)
+    let people = crate::accounts::store::count_visible(db, false)
+        .await
+        .map_err(describe)?;
+    let companies_listed = crate::companies::store::count_discoverable(db)
         .await
         .map_err(describe)?;
     report.push_str(&format!(

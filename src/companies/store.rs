@@ -64,15 +64,14 @@ pub async fn insert(
     Ok(id)
 }
 
-/// Whether a member or a company already holds this handle (they share one namespace).
+/// Whether a member, a company or a project already holds this handle (they share one
+/// namespace): a first look, before the write transaction that reserves it
+/// (`accounts::store::reserve_handle`) looks again.
 pub async fn handle_in_use(db: &Db, handle: &str) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM handles WHERE handle = $1 UNION ALL SELECT 1 FROM projects WHERE handle = $1",
+    Ok(
+        crate::accounts::store::handle_held(db.pool(), handle).await?
+            || crate::projects::store::handle_held(db.pool(), handle).await?,
     )
-    .bind(handle)
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(found.is_some())
 }
 
 pub async fn update(db: &Db, id: i64, f: &CompanyFields) -> Result<()> {
@@ -174,6 +173,26 @@ pub async fn count(db: &Db) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM companies")
         .fetch_one(db.pool())
         .await?)
+}
+
+/// How many companies ask to be listed in directories.
+pub async fn count_discoverable(db: &Db) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM companies WHERE discoverable = 1")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// The accounts that own or administer a company.
+pub async fn owners_and_admins(db: &Db, company_id: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT account_id FROM company_members WHERE company_id = $1 \
+         AND role IN ('owner', 'admin') ORDER BY account_id",
+    )
+    .bind(company_id)
+    .fetch_all(db.pool())
+    .await?)
 }
 
 /// The role of an account in a company, if it is a member.

@@ -9,7 +9,7 @@ use sqlx::Row as _;
 use super::index::Source;
 use super::model::{facet_key, Draft, Entry};
 use crate::error::Result;
-use crate::federation::policy::{candidates, normalize_host, FederationMode};
+use crate::federation::policy::{candidates, normalize_host, FederationMode, Policy};
 use crate::storage::{search_text, Db, Row, Tx};
 
 /// The advisory lock key that orders directory writers on PostgreSQL.
@@ -295,17 +295,6 @@ pub async fn local_sources_signature(db: &Db, now: i64) -> Result<String> {
     Ok(parts.join(":"))
 }
 
-/// How many members and companies ask to be listed.
-pub async fn listable_counts(db: &Db) -> Result<(i64, i64)> {
-    let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM accounts WHERE discoverable = 1) AS p, \
-         (SELECT COUNT(*) FROM companies WHERE discoverable = 1) AS c",
-    )
-    .fetch_one(db.pool())
-    .await?;
-    Ok((row.try_get("p")?, row.try_get("c")?))
-}
-
 /// Whether the administrator publishes the directory (true before setup, when nothing is).
 pub async fn publishing(db: &Db) -> Result<bool> {
     let v: Option<i64> = sqlx::query_scalar("SELECT directory_publish FROM space WHERE id = 1")
@@ -334,22 +323,18 @@ pub struct Visibility {
 }
 
 pub async fn visibility(db: &Db) -> Result<Visibility> {
-    let rows = sqlx::query("SELECT domain, policy FROM domain_policies")
-        .fetch_all(db.pool())
-        .await?;
+    let rules = crate::federation::policy::list(db).await?;
     let mode = crate::federation::policy::federation_mode(db).await?;
     let mut v = Visibility::default();
     let mut allowed = HashSet::new();
-    for r in &rows {
-        let domain: String = r.try_get("domain")?;
-        match r.try_get::<String, _>("policy")?.as_str() {
-            "block" | "silence" => {
-                v.hidden.insert(domain);
+    for rule in rules {
+        match rule.policy {
+            Policy::Block | Policy::Silence => {
+                v.hidden.insert(rule.domain);
             }
-            "allow" => {
-                allowed.insert(domain);
+            Policy::Allow => {
+                allowed.insert(rule.domain);
             }
-            _ => {}
         }
     }
     if mode == FederationMode::Allowlist {

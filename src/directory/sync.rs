@@ -27,6 +27,7 @@ use crate::state::AppState;
 use crate::storage::now_ms;
 
 mod apply;
+mod doc;
 mod parse;
 
 pub use apply::{apply, remove_blocked, remove_origin, Applied};
@@ -290,7 +291,7 @@ async fn take_page(
         >= MAX_ENTRIES_PER_PEER;
     let now = now_ms();
     let mut rejected = 0;
-    for item in items {
+    for item in &items {
         match parse_item(item, origin, state.config.dev_http) {
             Ok(Item::Removed(uri)) => {
                 remove(state, origin, &uri)

@@ -202,21 +202,12 @@ pub async fn stewards(db: &Db, actor: &crate::federation::local::LocalActor) -> 
     use crate::federation::local::LocalActor;
     let ids = match actor {
         LocalActor::Member(a) => vec![a.id],
-        LocalActor::Company(c) => sqlx::query_scalar(
-            "SELECT account_id FROM company_members WHERE company_id = $1 AND role IN ('owner', 'admin') ORDER BY account_id",
-        )
-        .bind(c.id)
-        .fetch_all(db.pool())
-        .await?,
+        LocalActor::Company(c) => crate::companies::store::owners_and_admins(db, c.id).await?,
         LocalActor::Project(p) => match crate::projects::store::by_handle(db, &p.handle).await? {
             Some(project) => crate::projects::store::managers(db, &project).await?,
             None => Vec::new(),
         },
-        LocalActor::Space => {
-            sqlx::query_scalar("SELECT id FROM accounts WHERE is_admin = 1 ORDER BY id")
-                .fetch_all(db.pool())
-                .await?
-        }
+        LocalActor::Space => crate::accounts::store::admin_ids(db).await?,
     };
     Ok(ids)
 }

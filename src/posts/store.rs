@@ -438,12 +438,5 @@ pub async fn has_reacted(db: &Db, post_id: i64, actor: &str, kind: &str) -> Resu
 
 /// Whether some local actor follows `author` (so its posts are wanted here).
 pub async fn followed_locally(db: &Db, author: &str, local_prefix: &str) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM follows WHERE followee = $1 AND state = 'accepted' AND follower LIKE $2",
-    )
-    .bind(author)
-    .bind(format!("{local_prefix}%"))
-    .fetch_one(db.pool())
-    .await?;
-    Ok(n > 0)
+    crate::federation::follows::store::followed_by_prefix(db, author, local_prefix).await
 }

@@ -1,11 +1,13 @@
 //! The projects tables. Tasks, notes and files are found by URI (their pages are their ids);
-//! membership lives in the follows table and is read from there.
+//! membership lives in the follows table and is read through its store.
 
 use sqlx::Row as _;
 
 use super::model::*;
 use crate::error::Result;
 use crate::federation::crypto::GeneratedKeys;
+use crate::federation::follows::store as follows_store;
+use crate::federation::remote::store as remote_store;
 use crate::storage::{now_ms, Db, Dialect, Tx};
 
 // --- projects -------------------------------------------------------------------------------
@@ -57,15 +59,22 @@ pub async fn update(tx: &mut Tx, id: i64, name: &str, summary: &str, closed: boo
     Ok(())
 }
 
-/// Whether a handle is taken by a member, a company or a project.
-pub async fn handle_taken(tx: &mut Tx, handle: &str) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM handles WHERE handle = $1 UNION ALL SELECT 1 FROM projects WHERE handle = $1",
-    )
-    .bind(handle)
-    .fetch_optional(&mut **tx)
-    .await?;
+/// Whether a project holds `handle` (members and companies: `accounts::store::handle_held`).
+/// `ex`: a pool, or a transaction's connection.
+pub async fn handle_held<'e, E>(ex: E, handle: &str) -> Result<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM projects WHERE handle = $1")
+        .bind(handle)
+        .fetch_optional(ex)
+        .await?;
     Ok(found.is_some())
+}
+
+/// Whether a handle is taken by a member, a company or a project, read inside `tx`.
+pub async fn handle_taken(tx: &mut Tx, handle: &str) -> Result<bool> {
+    crate::accounts::store::handle_taken(tx, handle).await
 }
 
 pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<Project>> {
@@ -104,15 +113,7 @@ pub async fn all(db: &Db) -> Result<Vec<Project>> {
 /// The accounts that manage a project: a company's owners and admins, or its creator.
 pub async fn managers(db: &Db, project: &Project) -> Result<Vec<i64>> {
     Ok(match project.company_id {
-        Some(company) => {
-            sqlx::query_scalar(
-                "SELECT account_id FROM company_members WHERE company_id = $1 \
-             AND role IN ('owner', 'admin') ORDER BY account_id",
-            )
-            .bind(company)
-            .fetch_all(db.pool())
-            .await?
-        }
+        Some(company) => crate::companies::store::owners_and_admins(db, company).await?,
         None => vec![project.created_by],
     })
 }
@@ -127,53 +128,29 @@ pub async fn project_name(db: &Db, uri: &str, local_prefix: &str) -> Result<Stri
                 .await?;
         return Ok(name.unwrap_or_default());
     }
-    let name: Option<String> = sqlx::query_scalar("SELECT name FROM remote_actors WHERE uri = $1")
-        .bind(uri)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(name.unwrap_or_default())
+    Ok(remote_store::name_of(db, uri).await?.unwrap_or_default())
 }
 
 /// Accepted members (actor URIs) of a project, oldest first.
 pub async fn members(db: &Db, project_uri: &str) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted' ORDER BY id",
-    )
-    .bind(project_uri)
-    .fetch_all(db.pool())
-    .await?)
+    follows_store::followers_in_state(db, project_uri, "accepted").await
 }
 
 /// Join requests waiting for a manager.
 pub async fn pending(db: &Db, project_uri: &str) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT follower FROM follows WHERE followee = $1 AND state = 'pending' ORDER BY id",
-    )
-    .bind(project_uri)
-    .fetch_all(db.pool())
-    .await?)
+    follows_store::followers_in_state(db, project_uri, "pending").await
 }
 
 pub async fn is_member(db: &Db, project_uri: &str, actor: &str) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM follows WHERE followee = $1 AND follower = $2 AND state = 'accepted'",
-    )
-    .bind(project_uri)
-    .bind(actor)
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(found.is_some())
+    Ok(follows_store::get(db, actor, project_uri)
+        .await?
+        .is_some_and(|f| f.state == "accepted"))
 }
 
 /// What an actor follows (accepted or asked for), by URI: among them the projects, local or
 /// remote, it joined or asked to join.
 pub async fn joined(db: &Db, actor: &str) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT followee FROM follows WHERE follower = $1 ORDER BY id")
-            .bind(actor)
-            .fetch_all(db.pool())
-            .await?,
-    )
+    follows_store::followees(db, actor).await
 }
 
 // --- tasks ----------------------------------------------------------------------------------

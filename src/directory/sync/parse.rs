@@ -3,48 +3,39 @@
 
 use serde_json::Value;
 
-use super::MAX_ITEMS_PER_PAGE;
+use super::doc::{EntryDoc, ItemHead, PageDoc};
 use crate::directory::model::{clip, Draft, Kind};
 use crate::error::Result;
-use crate::federation::link::{self, RemoteUrl};
-use crate::federation::remote::{self, sanitize_html};
+use crate::federation::link::RemoteUrl;
+use crate::federation::remote::sanitize_html;
+use crate::federation::wire;
 
 /// A page of a peer's directory as read, before its items are validated one by one with
 /// [`parse_item`].
 #[derive(Debug)]
-pub struct Page<'a> {
-    pub items: &'a [Value],
+pub struct Page {
+    /// Its items as received: each is read alone, so one bad item is refused alone.
+    pub items: Vec<Value>,
     /// The next page, when it is not this one (`url`).
     pub next: Option<String>,
 }
 
 /// Reads the page fetched from `url`: a collection page (or a collection holding its items)
-/// with a list of at most [`MAX_ITEMS_PER_PAGE`] items.
-pub fn parse_page<'a>(page: &'a Value, url: &str, dev_http: bool) -> Result<Page<'a>, String> {
-    let kind = page.get("type").and_then(Value::as_str).unwrap_or_default();
+/// with a list of at most [`super::MAX_ITEMS_PER_PAGE`] items.
+pub fn parse_page(page: &Value, url: &str, dev_http: bool) -> Result<Page, String> {
+    let doc: PageDoc =
+        wire::parse_value_at(page, dev_http).map_err(|e| format!("{url}: {}", e.0))?;
     if !matches!(
-        kind,
+        doc.kind.as_str(),
         "OrderedCollectionPage" | "OrderedCollection" | "CollectionPage"
     ) {
-        return Err(format!("{url} is a {kind:?}, not a page"));
+        return Err(format!("{url} is a {:?}, not a page", doc.kind));
     }
-    let items = page
-        .get("orderedItems")
-        .or_else(|| page.get("items"))
-        .and_then(Value::as_array)
+    let items = doc
+        .ordered_items
+        .or(doc.items)
         .ok_or_else(|| format!("{url} has no list of items"))?;
-    if items.len() > MAX_ITEMS_PER_PAGE {
-        return Err(format!(
-            "{url} holds {} items, more than {MAX_ITEMS_PER_PAGE}",
-            items.len()
-        ));
-    }
-    let next = page
-        .get("next")
-        .and_then(|n| remote::id_of(n))
-        .and_then(|n| RemoteUrl::parse(n, dev_http).ok())
-        .map(RemoteUrl::into_string)
-        .filter(|n| n != url);
+    let next = doc.next.map(|n| n.0.into_string()).filter(|n| n != url);
     Ok(Page { items, next })
 }
 
@@ -64,13 +55,13 @@ pub struct Listed {
 
 /// Validates one item from `origin` (its `host[:port]`); `allow_http` in development mode.
 pub fn parse_item(item: &Value, origin: &str, allow_http: bool) -> Result<Item, String> {
-    let obj = item.as_object().ok_or("an item is not an object")?;
-    let id = obj
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("an item has no id")?;
-    let id = item_id(id, origin, allow_http)?;
-    if obj.get("type").and_then(Value::as_str) == Some("Tombstone") {
+    let head: ItemHead = wire::parse_value_at(item, allow_http).map_err(|e| match item {
+        Value::Object(o) if o.contains_key("id") => e.0,
+        Value::Object(_) => "an item has no id".to_string(),
+        _ => "an item is not an object".to_string(),
+    })?;
+    let id = item_id(&head.id, origin, allow_http)?;
+    if head.kind == "Tombstone" {
         return Ok(Item::Removed(id.into_string()));
     }
     Ok(Item::Entry(Box::new(draft_from_actor(
@@ -88,22 +79,20 @@ fn item_id(id: &str, origin: &str, allow_http: bool) -> Result<RemoteUrl, String
     }
 }
 
-/// An entry from an actor-like document (a directory item, or an actor fetched or pushed).
-/// Its addresses are [`RemoteUrl`]s (`allow_http` in development mode); a profile address or
-/// picture in another scheme is left out.
+/// An entry from an actor-like document (a directory item, or an actor fetched or pushed),
+/// read as an [`EntryDoc`]: a property of the wrong type refuses it. Its addresses are
+/// [`RemoteUrl`]s (`allow_http` in development mode); a profile address or picture in another
+/// scheme is left out.
 pub fn draft_from_actor(
     doc: &Value,
     origin: &str,
     kind_hint: Option<Kind>,
     allow_http: bool,
 ) -> Result<Listed, String> {
-    let id = doc.get("id").and_then(Value::as_str).ok_or("no id")?;
-    let id = item_id(id, origin, allow_http)?.into_string();
-    let ty = doc.get("type").and_then(Value::as_str).unwrap_or_default();
-    let declared = doc
-        .get("directoryKind")
-        .and_then(Value::as_str)
-        .and_then(Kind::parse);
+    let doc: EntryDoc = wire::parse_value_at(doc, allow_http).map_err(|e| e.0)?;
+    let id = item_id(&doc.id, origin, allow_http)?.into_string();
+    let ty = doc.kind.as_str();
+    let declared = doc.directory_kind.as_deref().and_then(Kind::parse);
     let kind = match (declared, ty) {
         (Some(k), _) => k,
         (None, "Person") => Kind::Person,
@@ -116,76 +105,30 @@ pub fn draft_from_actor(
     if kind.as_type() != ty && !(kind == Kind::Space && matches!(ty, "Service" | "Application")) {
         return Err(format!("a {} cannot be a `{ty}`", kind.as_str()));
     }
-    let text = |key: &str, max: usize| -> Result<String, String> {
-        match doc.get(key) {
-            None | Some(Value::Null) => Ok(String::new()),
-            Some(Value::String(s)) => Ok(clip(s.trim(), max)),
-            Some(_) => Err(format!("`{key}` is not text")),
-        }
-    };
-    let flag = |key: &str| -> Result<Option<bool>, String> {
-        match doc.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(format!("`{key}` is not true or false")),
-        }
-    };
-    let time = |key: &str| -> Result<Option<i64>, String> {
-        match doc.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
-                .map(|d| Some(d.timestamp_millis()))
-                .map_err(|_| format!("`{key}` is not a date")),
-            Some(_) => Err(format!("`{key}` is not a date")),
-        }
-    };
-    let name = plain(&text("name", 1000)?, 200);
-    let username = text("preferredUsername", 100)?;
-    let summary = plain(&text("summary", 20_000)?, 2000);
+    let text = |t: &Option<String>, max: usize| clip(t.as_deref().unwrap_or("").trim(), max);
+    let name = plain(&text(&doc.name, 1000), 200);
+    let username = text(&doc.preferred_username, 100);
+    let summary = plain(&text(&doc.summary, 20_000), 2000);
     let url = doc
-        .get("url")
-        .and_then(|u| link::url_in(u, allow_http))
-        .map(RemoteUrl::into_string)
+        .url
+        .map(|u| u.0.into_string())
         .unwrap_or_else(|| id.clone());
-    let icon_url = doc
-        .get("icon")
-        .map(|i| match i {
-            Value::Array(items) => items.first().unwrap_or(&Value::Null),
-            other => other,
-        })
-        .and_then(|i| i.get("url").or(Some(i)))
-        .and_then(|u| link::url_in(u, allow_http))
-        .map(RemoteUrl::into_string)
-        .unwrap_or_default();
-    let skills = match doc.get("skills") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(list)) => {
-            if list.len() > 50 {
-                return Err("too many skills".into());
-            }
-            list.iter()
-                .map(|s| {
-                    s.as_str()
-                        .map(|s| plain(s, 60))
-                        .ok_or("`skills` holds something that is not text".to_string())
-                })
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect()
-        }
-        Some(_) => return Err("`skills` is not a list".into()),
-    };
-    let country = text("country", 10)?;
+    let icon_url = doc.icon.map(RemoteUrl::into_string).unwrap_or_default();
+    let skills = doc
+        .skills
+        .unwrap_or_default()
+        .iter()
+        .map(|s| plain(s, 60))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let country = text(&doc.country, 10);
     let country = if country.len() == 2 && country.chars().all(|c| c.is_ascii_alphabetic()) {
         country.to_uppercase()
     } else {
         String::new()
     };
-    let discoverable = flag("discoverable")?;
-    let indexable = flag("indexable")?;
     // Listed only when the actor says so: absent flags mean "not asked", as Mastodon reads them.
-    let listed = discoverable == Some(true) && indexable != Some(false);
+    let listed = doc.discoverable == Some(true) && doc.indexable != Some(false);
     let handle = if username.is_empty() || kind == Kind::Event {
         String::new()
     } else {
@@ -204,15 +147,15 @@ pub fn draft_from_actor(
         summary,
         url,
         icon_url,
-        industry: plain(&text("industry", 200)?, 80),
+        industry: plain(&text(&doc.industry, 200), 80),
         skills,
-        city: plain(&text("city", 200)?, 80),
+        city: plain(&text(&doc.city, 200), 80),
         country,
-        space_name: plain(&text("spaceName", 400)?, 100),
-        hiring: flag("hiring")?.unwrap_or(false),
-        open_to_collaborate: flag("openToCollaborate")?.unwrap_or(false),
-        starts_at: time("startTime")?,
-        ends_at: time("endTime")?,
+        space_name: plain(&text(&doc.space_name, 400), 100),
+        hiring: doc.hiring.unwrap_or(false),
+        open_to_collaborate: doc.open_to_collaborate.unwrap_or(false),
+        starts_at: doc.start_time,
+        ends_at: doc.end_time,
     };
     Ok(Listed { draft, listed })
 }
@@ -241,6 +184,7 @@ pub(super) fn plain(html: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::MAX_ITEMS_PER_PAGE;
     use super::*;
     use serde_json::json;
 
@@ -264,9 +208,24 @@ mod tests {
         assert!(parse_item(&ok, "b.example", false).is_err(), "another host");
         let mut bad = ok.clone();
         bad["skills"] = json!("Rust");
-        assert!(parse_item(&bad, "a.example", false).is_err());
+        let why = parse_item(&bad, "a.example", false).unwrap_err();
+        assert!(why.starts_with("skills: "), "{why}");
         let mut bad = ok.clone();
         bad["hiring"] = json!("yes");
+        let why = parse_item(&bad, "a.example", false).unwrap_err();
+        assert!(why.starts_with("hiring: "), "{why}");
+        let mut bad = ok.clone();
+        bad["skills"] = json!(["Rust", 3]);
+        assert!(parse_item(&bad, "a.example", false).is_err());
+        let mut bad = ok.clone();
+        bad["skills"] = json!(vec!["Rust"; 51]);
+        assert!(parse_item(&bad, "a.example", false).is_err());
+        let mut bad = ok.clone();
+        bad["startTime"] = json!("tomorrow");
+        let why = parse_item(&bad, "a.example", false).unwrap_err();
+        assert!(why.starts_with("startTime: "), "{why}");
+        let mut bad = ok.clone();
+        bad["name"] = json!(["Acme"]);
         assert!(parse_item(&bad, "a.example", false).is_err());
         let mut bad = ok.clone();
         bad["type"] = json!("Note");
@@ -338,6 +297,37 @@ mod tests {
         };
         assert_eq!(l.draft.url, "Https://peer.example/members/ada");
         assert!(RemoteUrl::stored(&l.draft.url).is_some());
+    }
+
+    /// A page is read with its items raw: one item of the wrong shape is refused alone and the
+    /// others still read.
+    #[test]
+    fn one_bad_item_is_refused_alone() {
+        let good = |n: u32| {
+            json!({"id": format!("https://a.example/members/m{n}"), "type": "Person",
+                "preferredUsername": format!("m{n}"), "discoverable": true,
+                "skills": ["Rust"], "hiring": false})
+        };
+        let mut bad = good(2);
+        bad["skills"] = json!("Rust");
+        let page = json!({"type": "OrderedCollectionPage",
+            "orderedItems": [good(1), bad, 7, good(3), {"type": "Person"}]});
+        let read = parse_page(&page, "https://a.example/directory", false).unwrap();
+        let results: Vec<_> = read
+            .items
+            .iter()
+            .map(|i| parse_item(i, "a.example", false))
+            .collect();
+        let ok: Vec<_> = results
+            .iter()
+            .filter_map(|r| match r {
+                Ok(Item::Entry(l)) => Some(l.draft.handle.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ok, ["@m1@a.example", "@m3@a.example"]);
+        assert_eq!(results[2].as_ref().unwrap_err(), "an item is not an object");
+        assert_eq!(results[4].as_ref().unwrap_err(), "an item has no id");
     }
 
     #[test]

@@ -178,6 +178,39 @@ pub async fn list(
         .collect::<Result<_, _>>()?)
 }
 
+/// The followers of `followee` in `state` (`accepted`, `pending`), oldest first.
+pub async fn followers_in_state(db: &Db, followee: &str, state: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT follower FROM follows WHERE followee = $1 AND state = $2 ORDER BY id",
+    )
+    .bind(followee)
+    .bind(state)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Whether a follower whose URI starts with `prefix` (a local actor) follows `followee`.
+pub async fn followed_by_prefix(db: &Db, followee: &str, prefix: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM follows WHERE followee = $1 AND state = 'accepted' AND follower LIKE $2",
+    )
+    .bind(followee)
+    .bind(format!("{prefix}%"))
+    .fetch_one(db.pool())
+    .await?;
+    Ok(n > 0)
+}
+
+/// Whom `follower` follows or asked to follow, oldest first.
+pub async fn followees(db: &Db, follower: &str) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT followee FROM follows WHERE follower = $1 ORDER BY id")
+            .bind(follower)
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
 pub async fn count(db: &Db, actor: &str, followers: bool) -> Result<i64> {
     let sql = if followers {
         "SELECT COUNT(*) FROM follows WHERE followee = $1 AND state = 'accepted'"

@@ -36,6 +36,16 @@ impl RemoteActor {
     }
 }
 
+/// The name of a remote actor known by URI, deleted or not.
+pub async fn name_of(db: &Db, uri: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM remote_actors WHERE uri = $1")
+            .bind(uri)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
 pub async fn by_uri(db: &Db, uri: &str) -> Result<Option<RemoteActor>> {
     let sql = format!(
         "SELECT {} FROM remote_actors WHERE uri = $1 AND deleted_at IS NULL",
