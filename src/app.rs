@@ -27,9 +27,11 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::api::router())
         .merge(accounts::totp::api::router())
         .merge(accounts::reset_web::api_router())
+        .merge(accounts::email::api::router())
         .merge(companies::api::router())
         .merge(admin::domains_api::router())
         .merge(admin::deliveries_api::router())
+        .merge(admin::members_api::router())
         .merge(hub::network_api::router())
         .merge(notifications::api::router())
         .merge(notifications::mail_web::api_router())
@@ -45,6 +47,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(web::not_found)
         .layer(from_fn_with_state(
             state.clone(),
+            accounts::email::guard::require_verified,
+        ))
+        .layer(from_fn_with_state(
+            state.clone(),
             accounts::totp::guard::require_staff_2fa,
         ))
         .layer(from_fn_with_state(state.clone(), web::csrf::protect))
@@ -55,10 +61,12 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::web::router())
         .merge(accounts::totp::web::router())
         .merge(accounts::reset_web::web_router())
+        .merge(accounts::email::web::router())
         .merge(companies::web::router())
         .merge(admin::domains_web::router())
         .merge(admin::deliveries_web::router())
         .merge(admin::mail_web::router())
+        .merge(admin::members_web::router())
         .merge(hub::network_web::router())
         .merge(notifications::web::router())
         .merge(notifications::mail_web::web_router())
@@ -74,6 +82,10 @@ pub fn router(state: AppState) -> Router {
         .merge(bookings::web::router())
         .merge(web::router())
         .fallback(web::not_found)
+        .layer(from_fn_with_state(
+            state.clone(),
+            accounts::email::guard::require_verified,
+        ))
         .layer(from_fn_with_state(
             state.clone(),
             accounts::totp::guard::require_staff_2fa,
@@ -216,6 +228,11 @@ async fn housekeeping(state: AppState) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "old mails removed from the queue"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not remove old mails"),
+        }
+        match accounts::email::store::delete_old_tokens(&state.db).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "old e-mail confirmation links removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove old e-mail confirmation links"),
         }
         match accounts::store::delete_old_password_resets(&state.db).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "old password reset tokens removed"),

@@ -109,6 +109,7 @@ async fn sign_up(
         .check(crate::web::rate::Bucket::Signups, from)?;
     let valid = form.validate()?;
     let id = register::sign_up(&state.db, &valid, form.invite.as_deref()).await?;
+    super::email::after_sign_up(&state, id).await?;
     let account = store::by_id(&state.db, id).await?.ok_or(Error::NotFound)?;
     Ok((StatusCode::CREATED, Json(MemberView::of(&account))).into_response())
 }

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod api;
 pub mod delete;
+pub mod email;
 pub mod model;
 pub mod password;
 pub mod profile;

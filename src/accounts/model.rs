@@ -32,6 +32,9 @@ pub struct Account {
     pub discoverable: bool,
     /// Followers need approval (`manuallyApprovesFollowers`).
     pub locked: bool,
+    /// The member proved the e-mail address (a confirmation link, or an administrator).
+    #[serde(skip)]
+    pub email_verified: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -51,7 +54,7 @@ impl Account {
     pub const COLUMNS: &'static str = "accounts.id, accounts.handle, accounts.email, \
         accounts.display_name, accounts.bio, accounts.skills, accounts.links, accounts.avatar_key, \
         accounts.is_admin, accounts.is_moderator, accounts.suspended_at, accounts.discoverable, \
-        accounts.locked, accounts.created_at, accounts.updated_at";
+        accounts.locked, accounts.email_verified_at, accounts.created_at, accounts.updated_at";
 
     pub fn from_row(row: &Row) -> Result<Self, sqlx::Error> {
         Ok(Account {
@@ -68,6 +71,9 @@ impl Account {
             suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
             discoverable: row.try_get::<i64, _>("discoverable")? != 0,
             locked: row.try_get::<i64, _>("locked")? != 0,
+            email_verified: row
+                .try_get::<Option<i64>, _>("email_verified_at")?
+                .is_some(),
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

@@ -75,6 +75,7 @@ pub async fn create_account(db: &Db, signup: &ValidSignup, is_admin: bool) -> Re
             password_hash: &hash,
             display_name: &signup.display_name,
             is_admin,
+            verified: true,
             keys: &keys,
         },
     )
@@ -117,6 +118,9 @@ pub async fn sign_up(db: &Db, signup: &ValidSignup, invite: Option<&str>) -> Res
             password_hash: &hash,
             display_name: &signup.display_name,
             is_admin: false,
+            // Where the space asks new members to confirm their address, the account starts
+            // unconfirmed (`accounts::email` mails the link and holds it to reading).
+            verified: !space.require_email_verification,
             keys: &keys,
         },
     )

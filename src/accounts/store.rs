@@ -16,6 +16,9 @@ pub struct NewAccount<'a> {
     pub password_hash: &'a str,
     pub display_name: &'a str,
     pub is_admin: bool,
+    /// The address counts as proved (everyone but a member who signed up where the space asks
+    /// new members to confirm it).
+    pub verified: bool,
     /// The actor's key pair, made before the transaction (see `federation::keys::generate`).
     pub keys: &'a GeneratedKeys,
 }
@@ -78,7 +81,8 @@ pub async fn insert(tx: &mut Tx, new: NewAccount<'_>) -> Result<i64> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (handle, email, password_hash, display_name, is_admin, \
-         discoverable, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6) RETURNING id",
+         discoverable, email_verified_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $7, $6, $6) RETURNING id",
     )
     .bind(new.handle.as_str())
     .bind(new.email.as_str())
@@ -86,6 +90,7 @@ pub async fn insert(tx: &mut Tx, new: NewAccount<'_>) -> Result<i64> {
     .bind(new.display_name)
     .bind(new.is_admin as i64)
     .bind(now)
+    .bind(new.verified.then_some(now))
     .fetch_one(&mut **tx)
     .await
     .map_err(|e| {

@@ -182,10 +182,18 @@ async fn signup(
     match result {
         Ok(id) => {
             let token = session::start_web_session(&state, id).await?;
-            let response = redirect_with_notice(
-                "/settings/profile",
-                "Welcome! Tell the space a little about yourself.",
-            );
+            let response = if super::email::after_sign_up(&state, id).await? {
+                redirect_with_notice(
+                    "/settings/email",
+                    "Welcome! We mailed you a link: open it to confirm your address, then \
+                     you can take part.",
+                )
+            } else {
+                redirect_with_notice(
+                    "/settings/profile",
+                    "Welcome! Tell the space a little about yourself.",
+                )
+            };
             Ok(with_cookie(
                 response,
                 &session::session_cookie(&state, &token),

@@ -1,5 +1,6 @@
 //! Administration: tasks run from the command line, and the administrators' pages and APIs
-//! that sit above the features (domain rules, the delivery queue, outgoing mail).
+//! that sit above the features (domain rules, the delivery queue, outgoing mail, members' addresses
+//! and two-factor resets).
 
 pub mod deliveries_api;
 pub mod deliveries_web;
@@ -10,6 +11,9 @@ pub mod domains_csv;
 pub mod domains_web;
 pub mod mail;
 pub mod mail_web;
+pub mod members;
+pub mod members_api;
+pub mod members_web;
 pub mod seed;
 mod seed_bookings;
 mod seed_events;

@@ -205,6 +205,7 @@ pub async fn seed_demo(db: &Db, config: &Config, force: bool) -> anyhow::Result<
                         password_hash: &hash,
                         display_name: m.name,
                         is_admin: false,
+                        verified: true,
                         keys: &keys,
                     },
                 )

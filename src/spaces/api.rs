@@ -61,6 +61,8 @@ struct SpacePatch {
     registration_mode: Option<String>,
     /// An IANA time zone name (`Europe/Lisbon`).
     timezone: Option<String>,
+    /// New members must confirm their e-mail address (refused while mail is off).
+    require_email_verification: Option<bool>,
 }
 
 async fn update_space(
@@ -94,6 +96,13 @@ async fn update_space(
         ),
         None => None,
     };
+    if patch.require_email_verification == Some(true) && !crate::mail::enabled(&state) {
+        errors.add(
+            "require_email_verification",
+            "needs outgoing mail: this instance has no SMTP server configured, so nobody could \
+             confirm an address",
+        );
+    }
     errors.into_result()?;
     let (Some(details), Some(mode)) = (details, mode) else {
         return Err(Error::Internal(anyhow::anyhow!("validated space missing")));
@@ -101,6 +110,9 @@ async fn update_space(
     store::update(&state.db, &details, mode).await?;
     if let Some(tz) = timezone {
         store::set_timezone(&state.db, &tz).await?;
+    }
+    if let Some(on) = patch.require_email_verification {
+        crate::accounts::email::set_requirement(&state, on).await?;
     }
     get_space(State(state)).await
 }

@@ -47,6 +47,8 @@ pub struct Space {
     pub registration_mode: RegistrationMode,
     /// The IANA time zone wall times are read and shown in (bookings, opening hours).
     pub timezone: String,
+    /// New members must confirm their e-mail address before they act.
+    pub require_email_verification: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -63,6 +65,7 @@ impl Space {
             website: row.try_get("website")?,
             registration_mode: RegistrationMode::parse(&mode).unwrap_or(RegistrationMode::Closed),
             timezone: row.try_get("timezone")?,
+            require_email_verification: row.try_get::<i64, _>("require_email_verification")? != 0,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

@@ -68,6 +68,7 @@ pub async fn create(
             password_hash,
             display_name: &admin.display_name,
             is_admin: true,
+            verified: true,
             keys: &admin_keys,
         },
     )

@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::storage::{now_ms, Db, Tx};
 
 const SPACE_COLUMNS: &str = "name, description, address, city, country, website, \
+    require_email_verification, \
     registration_mode, timezone, created_at, updated_at";
 
 pub async fn get(db: &Db) -> Result<Option<Space>> {
@@ -162,6 +163,25 @@ pub async fn require_2fa_for_staff(db: &Db) -> Result<bool> {
 
 pub async fn set_require_2fa_for_staff(db: &Db, on: bool) -> Result<()> {
     sqlx::query("UPDATE space SET require_2fa_for_staff = $1, updated_at = $2 WHERE id = 1")
+        .bind(on as i64)
+        .bind(now_ms())
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}
+
+/// Whether new members must confirm their e-mail address (`require_email_verification`, added
+/// by the e-mail verification migration).
+pub async fn require_email_verification(db: &Db) -> Result<bool> {
+    let on: Option<i64> =
+        sqlx::query_scalar("SELECT require_email_verification FROM space WHERE id = 1")
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(on.unwrap_or(0) != 0)
+}
+
+pub async fn set_require_email_verification(db: &Db, on: bool) -> Result<()> {
+    sqlx::query("UPDATE space SET require_email_verification = $1, updated_at = $2 WHERE id = 1")
         .bind(on as i64)
         .bind(now_ms())
         .execute(db.writer())

@@ -174,6 +174,9 @@ struct AdminPage {
     invites: Vec<Invite>,
     base_url: String,
     require_2fa_for_staff: bool,
+    /// New members must confirm their address (needs mail: `mail_on`).
+    require_email_verification: bool,
+    mail_on: bool,
     errors: FieldErrors,
     /// The IANA time zone of bookings and opening hours.
     timezone: String,
@@ -206,6 +209,8 @@ impl AdminPage {
             invites: store::live_invites(&state.db).await?,
             base_url: state.config.base_url(),
             require_2fa_for_staff: store::require_2fa_for_staff(&state.db).await?,
+            require_email_verification: space.require_email_verification,
+            mail_on: crate::mail::enabled(state),
             errors,
             timezone,
         })

@@ -28,6 +28,9 @@ pub struct PageCtx {
     pub domain: String,
     /// Unread notifications of the signed-in member (0 when anonymous).
     pub unread: i64,
+    /// The signed-in member must confirm the e-mail address before acting (the layout shows
+    /// a banner).
+    pub confirm_email: bool,
 }
 
 impl PageCtx {
@@ -64,8 +67,13 @@ impl PageCtx {
             Some(u) => crate::notifications::store::unread_count(&state.db, u.id).await?,
             None => 0,
         };
+        let confirm_email = match &user {
+            Some(u) if !u.email_verified => crate::accounts::email::must_confirm(state, u).await?,
+            _ => false,
+        };
         Ok(PageCtx {
             unread,
+            confirm_email,
             space_name,
             user,
             csrf,

@@ -2,6 +2,7 @@
 //! instance (see `support`).
 
 mod accounts;
+mod addresses;
 mod bookings;
 mod browser;
 mod cli;

@@ -181,7 +181,9 @@ async fn check(
                 ));
             }
         }
-        Then::Disable => store::remove(&mut tx, account_id).await?,
+        Then::Disable => {
+            store::remove(&mut tx, account_id).await?;
+        }
         Then::Regenerate(hashes) => {
             store::replace_recovery_codes(&mut tx, account_id, hashes).await?
         }

@@ -85,17 +85,19 @@ pub async fn use_step(tx: &mut Tx, account_id: i64, step: i64, enable: bool) -> 
     Ok(done.rows_affected() == 1)
 }
 
-/// Turns two-factor sign-in off: the secret and the recovery codes go.
-pub async fn remove(tx: &mut Tx, account_id: i64) -> Result<()> {
+/// Turns two-factor sign-in off: the secret and the recovery codes go. `true` when it was on
+/// (an enrolment begun but not confirmed goes too, but does not count).
+pub async fn remove(tx: &mut Tx, account_id: i64) -> Result<bool> {
     sqlx::query("DELETE FROM totp_recovery_codes WHERE account_id = $1")
         .bind(account_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM account_totp WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    let was_on: Option<i64> =
+        sqlx::query_scalar("DELETE FROM account_totp WHERE account_id = $1 RETURNING enabled")
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(was_on.unwrap_or(0) != 0)
 }
 
 /// Replaces the recovery codes of an account with these hashes.
