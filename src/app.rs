@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::email::api::router())
         .merge(companies::api::router())
         .merge(admin::domains_api::router())
+        .merge(admin::blocklists_api::router())
         .merge(admin::deliveries_api::router())
         .merge(admin::members_api::router())
         .merge(hub::network_api::router())
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::email::web::router())
         .merge(companies::web::router())
         .merge(admin::domains_web::router())
+        .merge(admin::blocklists_web::router())
         .merge(admin::deliveries_web::router())
         .merge(admin::mail_web::router())
         .merge(admin::members_web::router())
@@ -186,6 +188,7 @@ impl Application {
         let mail = crate::mail::spawn(state.clone());
         let notification_mail = notifications::mailer::spawn(state.clone());
         let reminders = bookings::reminders::spawn(state.clone());
+        let blocklists = admin::blocklists::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -201,6 +204,7 @@ impl Application {
             mail.abort();
         }
         reminders.abort();
+        blocklists.abort();
         // Requests in flight are abandoned; their leases expire and they are sent again.
         delivery.abort();
         let _ = delivery.await;

@@ -49,6 +49,10 @@ pub struct Config {
     pub rate_posts: u32,
     pub rate_uploads: u32,
     pub rate_reports: u32,
+    /// Activities a remote host may post to the inboxes per minute (a burst of as many), and
+    /// one remote actor.
+    pub inbox_rate_host: u32,
+    pub inbox_rate_actor: u32,
     /// Host name overrides for outgoing requests (development only): `alpha.test=127.0.0.1`.
     pub resolve: Vec<(String, IpAddr)>,
     /// Deliveries in flight at once to one remote host.
@@ -95,6 +99,8 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("rate_posts", "GUILDHALL_RATE_POSTS", "300"),
     ("rate_uploads", "GUILDHALL_RATE_UPLOADS", "60"),
     ("rate_reports", "GUILDHALL_RATE_REPORTS", "20"),
+    ("inbox_rate_host", "GUILDHALL_INBOX_RATE_HOST", "1200"),
+    ("inbox_rate_actor", "GUILDHALL_INBOX_RATE_ACTOR", "300"),
     ("resolve", "GUILDHALL_RESOLVE", ""),
     ("delivery_per_host", "GUILDHALL_DELIVERY_PER_HOST", "8"),
     ("delivery_total", "GUILDHALL_DELIVERY_TOTAL", "64"),
@@ -209,6 +215,8 @@ impl Config {
         let rate_posts = rate("rate_posts")?;
         let rate_uploads = rate("rate_uploads")?;
         let rate_reports = rate("rate_reports")?;
+        let inbox_rate_host = rate("inbox_rate_host")?;
+        let inbox_rate_actor = rate("inbox_rate_actor")?;
         let (k, v) = get("resolve");
         let resolve = parse_resolve(&k, &v)?;
         if !resolve.is_empty() && !dev_http {
@@ -267,6 +275,8 @@ impl Config {
             rate_posts,
             rate_uploads,
             rate_reports,
+            inbox_rate_host,
+            inbox_rate_actor,
             resolve,
             delivery_per_host,
             delivery_total,

@@ -1,7 +1,10 @@
 //! Administration: tasks run from the command line, and the administrators' pages and APIs
-//! that sit above the features (domain rules, the delivery queue, outgoing mail, members' addresses
-//! and two-factor resets).
+//! that sit above the features (domain rules and blocklist subscriptions, the delivery queue,
+//! outgoing mail, members' addresses and two-factor resets).
 
+pub mod blocklists;
+pub mod blocklists_api;
+pub mod blocklists_web;
 pub mod deliveries_api;
 pub mod deliveries_web;
 pub mod directory;
@@ -20,4 +23,5 @@ mod seed_events;
 mod seed_pictures;
 pub mod seed_posts;
 mod seed_projects;
+pub mod store;
 pub mod users;

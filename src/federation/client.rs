@@ -122,12 +122,38 @@ impl FedClient {
             .await
     }
 
+    /// GETs a text document (a domain blocklist, say) of at most `limit` bytes, signed by
+    /// `signer` when given; bytes that are not UTF-8 are replaced.
+    pub async fn get_text(
+        &self,
+        raw: &str,
+        accept: &'static str,
+        signer: Option<&Signer>,
+        limit: usize,
+    ) -> Result<String, FetchError> {
+        let bytes = self.get_bytes(raw, accept, signer, limit).await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     async fn get(
         &self,
         raw: &str,
         accept: &'static str,
         signer: Option<&Signer>,
     ) -> Result<Value, FetchError> {
+        let bytes = self
+            .get_bytes(raw, accept, signer, MAX_DOCUMENT_BYTES)
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|_| FetchError::NotJson)
+    }
+
+    async fn get_bytes(
+        &self,
+        raw: &str,
+        accept: &'static str,
+        signer: Option<&Signer>,
+        limit: usize,
+    ) -> Result<Vec<u8>, FetchError> {
         let url = self.check_url(raw)?;
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
@@ -154,8 +180,7 @@ impl FedClient {
         if !(200..300).contains(&status) {
             return Err(FetchError::Status(status));
         }
-        let bytes = read_limited(response, MAX_DOCUMENT_BYTES).await?;
-        serde_json::from_slice(&bytes).map_err(|_| FetchError::NotJson)
+        read_limited(response, limit).await
     }
 
     /// POSTs an activity to an inbox, signed. Returns the status on 2xx; any other answer is an

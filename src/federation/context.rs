@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::federation::actors::Lookup;
 use crate::federation::client::FedClient;
+use crate::federation::inbox::limits::InboxLimits;
 use crate::metrics::Metrics;
 use crate::storage::Db;
 
@@ -28,12 +29,15 @@ pub struct Context {
     /// Finds the local actor an URI names (installed by the composition layer; see
     /// [`crate::federation::actors`]).
     pub actors: Lookup,
+    /// The inboxes' flood limits per remote host and actor (see [`crate::federation::inbox::limits`]).
+    pub inbox_limits: Arc<InboxLimits>,
 }
 
 impl Context {
     pub fn new(db: Db, config: Config, actors: Lookup) -> anyhow::Result<Self> {
         Ok(Context {
             actors,
+            inbox_limits: Arc::new(InboxLimits::new(&config)),
             client: FedClient::new(&config)?,
             inbox_wakeup: Arc::new(Notify::new()),
             delivery_wakeup: Arc::new(Notify::new()),

@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod policy;
 pub mod protocol;
 pub mod remote;
+pub mod remote_blocks;
 pub mod signatures;
 pub mod tombstones;
 pub mod urls;

@@ -92,7 +92,13 @@ pub async fn handle(
         Inbound::Undo(Undone::Follow(follow)) => {
             follows::on_undo_follow(state, &follow, actor).await
         }
-        Inbound::Undo(Undone::FollowById(id)) => follows::on_undo_by_id(state, &id, actor).await,
+        Inbound::Undo(Undone::FollowById(id)) => {
+            // An id alone may name the sender's Block as well as its Follow.
+            if member_blocks::on_undo_block_by_id(state, &id, actor).await? {
+                return Ok(());
+            }
+            follows::on_undo_by_id(state, &id, actor).await
+        }
         Inbound::Join(event) => events::on_join(state, activity, actor, &event).await,
         Inbound::Leave(event) => events::on_leave(state, actor, &event).await,
         Inbound::Like(Liked::Post(post)) => posts::on_like(state, activity, &post, actor).await,
@@ -104,8 +110,10 @@ pub async fn handle(
             projects::on_group_announce(state, activity, actor).await
         }
         Inbound::Flag => flags::on_flag(state, activity, actor).await,
-        Inbound::Block(member) => member_blocks::on_block(state, &member, actor).await,
-        Inbound::Undo(Undone::Block(member)) => member_blocks::on_undo_block(&member, actor),
+        Inbound::Block(member) => member_blocks::on_block(state, activity, &member, actor).await,
+        Inbound::Undo(Undone::Block(member)) => {
+            member_blocks::on_undo_block(state, &member, actor).await
+        }
         // An actor is refreshed on its own `Update` only.
         Inbound::Create(Object::Actor) => unhandled(kind, Some("an actor"), &actor.uri),
         Inbound::Unhandled { object } => unhandled(kind, object.as_deref(), &actor.uri),

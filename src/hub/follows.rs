@@ -1,6 +1,7 @@
 //! The rules of following, in both directions: local members follow remote (or local) actors;
 //! remote actors follow local members, companies, projects and the space. What happens on a
-//! Follow (accepted at once, or pending for a locked actor), on its Accept, Reject or Undo: the
+//! Follow (accepted at once, pending for a locked actor or from a limited one, rejected from an
+//! actor the member blocked), on its Accept, Reject or Undo: the
 //! notifications to the people behind the actor, a new project member's backfill, a followed
 //! space learnt by the directory. The `follows` table itself is the floor's
 //! (`crate::federation::follows`); every state change a peer must learn about is published
@@ -17,11 +18,12 @@ use crate::federation::local::{Identity, LocalActor};
 use crate::federation::remote::{self, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::wire::Activity;
-use crate::federation::{activities, authority, delivery};
+use crate::federation::{activities, authority, delivery, remote_blocks};
+use crate::moderation::model::ActorLimit;
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
 use crate::storage::Tx;
-use crate::{directory, projects, spaces};
+use crate::{directory, moderation, projects, spaces};
 
 // --- a local member follows -----------------------------------------------------------------
 
@@ -72,6 +74,12 @@ pub async fn follow(state: &AppState, member: &Account, target: &str) -> Result<
         });
     }
     let remote = remote::resolve_handle_or_url(state, target).await?;
+    // Its Follow would not be delivered (see `federation::remote_blocks`): say so now.
+    if remote_blocks::store::blocks(&state.db, &remote.uri, &me).await? {
+        return Err(Error::forbidden(
+            "You cannot follow this account: it has blocked you.",
+        ));
+    }
     // Following someone makes their space known to the directory.
     directory::peers::learn_from_follow(state, &remote.host).await;
     let activity = activities::follow(&urls, &me, &remote.uri);
@@ -223,13 +231,41 @@ pub async fn on_follow(
     };
     let activity_uri = activity.id.as_str();
     let followee = target.uri(&urls);
+    // A member who blocked the follower, or a moderator who suspended it, refuses it outright
+    // (as Mastodon does); a follower a moderator limited waits for approval even of an
+    // unlocked actor.
+    let limit = moderation::store::actor_limit(&state.db, &from.uri).await?;
+    let blocked = match moderation::blocks::ensure_not_blocked(
+        state,
+        &[followee.as_str()],
+        &from.uri,
+    )
+    .await
+    {
+        Ok(()) => false,
+        Err(Error::Forbidden(_)) => true,
+        Err(e) => return Err(e),
+    };
+    if blocked || limit == Some(ActorLimit::Suspend) {
+        tracing::info!(actor = %from.uri, followee, "follow from a blocked or suspended actor rejected");
+        let answer = activities::answer_follow(&urls, false, &followee, raw);
+        return follows::send(
+            state,
+            &target,
+            &answer,
+            false,
+            std::slice::from_ref(&from.inbox),
+        )
+        .await;
+    }
+    let limited = limit == Some(ActorLimit::Limit);
     // What the follow was, the follow as it is now and the notification, in one transaction:
     // the follower is never listed before the people behind the target are told, and a
     // repeated Follow racing the first is told apart from it.
     let mut tx = state.db.begin_write().await?;
     let before = follows::state_for_update_tx(&mut tx, &from.uri, &followee).await?;
     let was_accepted = before.as_deref() == Some("accepted");
-    let accepted = !target.locked() || was_accepted;
+    let accepted = (!target.locked() && !limited) || was_accepted;
     follows::record_tx(&mut tx, &from.uri, &followee, accepted, activity_uri).await?;
     if before.is_none() || (accepted && !was_accepted) {
         notify_follow(&mut tx, state, &target, &from.uri, &from.handle(), accepted).await?;

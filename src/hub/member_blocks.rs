@@ -1,9 +1,10 @@
 //! Blocks between members and remote actors, as they federate. A member's block of a remote
 //! actor is recorded (follows both ways ended) and its `Block` queued to the actor's inbox in
 //! one transaction, as Mastodon sends it; unblocking queues its `Undo`. A remote actor's `Block`
-//! of a local member ends the follows between them both ways in one transaction, so nothing the
-//! member publishes to followers reaches that actor any more; its `Undo` is accepted (the
-//! follows do not come back by themselves, as on Mastodon).
+//! of a local member is recorded and ends the follows between them both ways in one
+//! transaction; while it stands nothing new the member publishes is delivered to that actor
+//! (see `federation::remote_blocks`). Its `Undo` (by the embedded Block or by its id) lifts it;
+//! the follows do not come back by themselves, as on Mastodon.
 
 use sha2::{Digest, Sha256};
 
@@ -11,7 +12,9 @@ use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
 use crate::federation::follows;
 use crate::federation::remote::{self, RemoteActor};
+use crate::federation::remote_blocks;
 use crate::federation::urls::Urls;
+use crate::federation::wire::Activity;
 use crate::federation::{activities, delivery};
 use crate::moderation::blocks::{self, Target};
 use crate::moderation::store;
@@ -105,14 +108,28 @@ pub async fn unblock(state: &AppState, member: &Account, raw: &str) -> Result<()
     Ok(())
 }
 
-/// A remote actor blocks the local member `handle`: the follows between them end, both ways,
+/// A remote actor blocks the local member `handle`: the block is recorded (so nothing new the
+/// member publishes is delivered to that actor) and the follows between them end, both ways,
 /// in one transaction. A block of someone who is not a member here is ignored.
-pub async fn on_block(state: &AppState, handle: &str, actor: &RemoteActor) -> Result<()> {
+pub async fn on_block(
+    state: &AppState,
+    activity: &Activity,
+    handle: &str,
+    actor: &RemoteActor,
+) -> Result<()> {
     let Some(member) = accounts::store::by_handle(&state.db, handle).await? else {
         return Ok(());
     };
     let me = Urls::new(&state.config).member(&member.handle);
     let mut tx = state.db.begin_write().await?;
+    remote_blocks::store::record_tx(
+        &mut tx,
+        &actor.uri,
+        &me,
+        activity.id.as_str(),
+        (&actor.inbox, actor.shared_inbox.as_deref()),
+    )
+    .await?;
     follows::store::remove_tx(&mut tx, &me, &actor.uri).await?;
     follows::store::remove_tx(&mut tx, &actor.uri, &me).await?;
     tx.commit().await?;
@@ -120,9 +137,27 @@ pub async fn on_block(state: &AppState, handle: &str, actor: &RemoteActor) -> Re
     Ok(())
 }
 
-/// A remote actor takes back its block of a local member: accepted; nothing comes back by
-/// itself (either side may follow again).
-pub fn on_undo_block(handle: &str, actor: &RemoteActor) -> Result<()> {
-    tracing::info!(member = handle, actor = %actor.uri, "a remote actor lifted its block of a member");
+/// A remote actor takes back its block of the local member `handle` (an embedded `Block`):
+/// deliveries to it resume; the follows do not come back by themselves (either side may
+/// follow again).
+pub async fn on_undo_block(state: &AppState, handle: &str, actor: &RemoteActor) -> Result<()> {
+    let me = Urls::new(&state.config).member(&handle.to_ascii_lowercase());
+    if remote_blocks::store::remove(&state.db, &actor.uri, &me).await? {
+        tracing::info!(member = handle, actor = %actor.uri, "a remote actor lifted its block of a member");
+    }
     Ok(())
+}
+
+/// `Undo` naming only an activity id: when it is the id of the sender's `Block`, that block is
+/// taken back. Whether it was one.
+pub async fn on_undo_block_by_id(
+    state: &AppState,
+    block_id: &str,
+    actor: &RemoteActor,
+) -> Result<bool> {
+    let lifted = remote_blocks::store::remove_by_id(&state.db, &actor.uri, block_id).await?;
+    if lifted {
+        tracing::info!(actor = %actor.uri, "a remote actor lifted its block of a member (by id)");
+    }
+    Ok(lifted)
 }

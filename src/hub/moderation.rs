@@ -9,7 +9,7 @@ use crate::directory;
 use crate::error::{Error, Result};
 use crate::federation::policy::{self, DomainName, Policy};
 use crate::federation::urls::Urls;
-use crate::federation::{delivery, follows};
+use crate::federation::{delivery, follows, outbound};
 use crate::moderation::model::{Actor, ActorLimit};
 use crate::moderation::{queue, store};
 use crate::notifications::{store as notes, Kind, NewNotification};
@@ -102,6 +102,7 @@ pub async fn act(
     let by = Actor::of(moderator);
     let urls = Urls::new(&state.config);
     let local = local_member(state, &urls, &report.target).await?;
+    let mut restored = None;
     let mut tx = state.db.begin_write().await?;
     let done = match action {
         Action::Delete => {
@@ -157,7 +158,14 @@ pub async fn act(
                         "Only an administrator can suspend an administrator.",
                     ));
                 }
-                accounts::store::set_suspended_tx(&mut tx, member.id, on).await?;
+                let changed = accounts::store::set_suspended_tx(&mut tx, member.id, on).await?;
+                // On the wire as Mastodon does it: other servers are sent `Delete` of the actor
+                // when it is suspended (in this transaction), `Update` when it is back.
+                if changed && on {
+                    outbound::queue_actor_deleted(state, &mut tx, &member.local_actor()).await?;
+                } else if changed {
+                    restored = Some(member.id);
+                }
             } else if on {
                 store::set_actor_limit_tx(&mut tx, &report.target, ActorLimit::Suspend, &reason)
                     .await?;
@@ -228,6 +236,9 @@ pub async fn act(
         }
     };
     tx.commit().await?;
+    if let Some(member) = restored {
+        accounts::actor::publish_update(state, member).await?;
+    }
     delivery::wake(state);
     Ok(Outcome { action, done })
 }

@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 async fn list(State(state): State<AppState>, User(user): User) -> Result<Json<Value>> {
     let me = Urls::new(&state.config).member(&user.account.handle);
     Ok(Json(
-        json!({ "items": super::list(&state, &me, 100).await? }),
+        json!({ "items": super::list(&state, &me, user.account.id, 100).await? }),
     ))
 }
 
@@ -45,6 +45,7 @@ async fn messages(
 ) -> Result<Json<Value>> {
     let me = Urls::new(&state.config).member(&user.account.handle);
     let posts = store::conversation(&state.db, q.c.trim(), &me, 500).await?;
+    let posts = super::without_blocked(&state, user.account.id, posts).await?;
     if posts.is_empty() {
         return Err(Error::NotFound);
     }

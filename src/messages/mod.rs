@@ -6,6 +6,8 @@
 pub mod api;
 pub mod web;
 
+use std::collections::HashSet;
+
 use crate::error::Result;
 use crate::posts::people::{people, Person};
 use crate::posts::store::{self, ConversationRow};
@@ -23,14 +25,24 @@ pub struct Conversation {
     pub link: String,
 }
 
-/// The conversations of `me` (an actor URI), most recent first.
-pub async fn list(state: &AppState, me: &str, limit: i64) -> Result<Vec<Conversation>> {
+/// The conversations of the member `account_id` (`me`, its actor URI), most recent first; a
+/// conversation whose last message is from an actor the member blocked is not listed.
+pub async fn list(
+    state: &AppState,
+    me: &str,
+    account_id: i64,
+    limit: i64,
+) -> Result<Vec<Conversation>> {
     let rows: Vec<ConversationRow> = store::conversations(&state.db, me, limit).await?;
+    let blocked = blocked(state, account_id).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let Some(last) = store::by_id(&state.db, row.last_post_id).await? else {
             continue;
         };
+        if blocked.contains(&last.author) {
+            continue;
+        }
         let mut uris: Vec<String> = store::audience(&state.db, last.id)
             .await?
             .into_iter()
@@ -53,4 +65,27 @@ pub async fn list(state: &AppState, me: &str, limit: i64) -> Result<Vec<Conversa
 
 pub fn link(conversation: &str) -> String {
     crate::posts::links::link_for("", crate::posts::Visibility::Direct, conversation)
+}
+
+/// The actors the member `account_id` blocked: their messages are not shown to the member.
+pub async fn blocked(state: &AppState, account_id: i64) -> Result<HashSet<String>> {
+    use crate::moderation::model::BlockKind;
+    Ok(
+        crate::moderation::store::list_blocks(&state.db, account_id, BlockKind::Block)
+            .await?
+            .into_iter()
+            .map(|b| b.target)
+            .collect(),
+    )
+}
+
+/// A conversation's messages without those of actors the member `account_id` blocked.
+pub async fn without_blocked(
+    state: &AppState,
+    account_id: i64,
+    mut posts: Vec<Post>,
+) -> Result<Vec<Post>> {
+    let blocked = blocked(state, account_id).await?;
+    posts.retain(|p| !blocked.contains(&p.author));
+    Ok(posts)
 }

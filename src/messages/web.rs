@@ -54,7 +54,7 @@ async fn list_page(
     render_status(
         status,
         &ListPage {
-            conversations: super::list(state, &me, 100).await?,
+            conversations: super::list(state, &me, account.id, 100).await?,
             ctx,
             to,
             text,
@@ -141,6 +141,7 @@ async fn thread(
 ) -> Result<Response> {
     let me = Urls::new(&state.config).member(&user.account.handle);
     let posts = store::conversation(&state.db, q.c.trim(), &me, 500).await?;
+    let posts = super::without_blocked(&state, user.account.id, posts).await?;
     // Someone else's conversation looks like no conversation at all.
     let last = posts.last().map(|p| p.uri.clone()).ok_or(Error::NotFound)?;
     render(&ThreadPage {

@@ -494,3 +494,263 @@ async fn the_domains_page_adds_and_removes_rules_and_switches_the_mode() {
     assert!(!html.contains("id=\"rule-spam.example\""));
     assert!(html.contains("id=\"rule-friend.example\""));
 }
+
+/// Serves `list` (changeable while it runs) as `/blocks.csv` on a loopback port; returns its
+/// address.
+async fn serve_list(list: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().route(
+        "/blocks.csv",
+        get(move || {
+            let body = list.lock().unwrap().clone();
+            async move { ([("content-type", "text/csv")], body) }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://127.0.0.1:{port}/blocks.csv")
+}
+
+const LIST_HEADER: &str =
+    "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n";
+
+fn policies(rules: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = rules["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["domain"].as_str().unwrap().to_string(),
+                r["policy"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+async fn refreshes_in_audit(app: &TestApp, token: &str) -> usize {
+    let audit: Value = app
+        .get(Some(token), "/api/v1/admin/audit")
+        .await
+        .json()
+        .await
+        .unwrap();
+    audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["action"] == "refresh_blocklist")
+        .count()
+}
+
+#[tokio::test]
+async fn a_blocklist_subscription_previews_then_applies_adds_and_removes() {
+    let (app, token) = spawn_admin().await;
+    let list = std::sync::Arc::new(std::sync::Mutex::new(format!(
+        "{LIST_HEADER}spam.example,suspend,true,true,Spam,false\nloud.example,silence,false,false,,false\n"
+    )));
+    let url = serve_list(list.clone()).await;
+
+    // Subscribing twice at once: one subscription.
+    let body = json!({ "url": url });
+    let (a, b) = tokio::join!(
+        app.post_json(Some(&token), "/api/v1/admin/blocklists", &body),
+        app.post_json(Some(&token), "/api/v1/admin/blocklists", &body),
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED]);
+    let sub: Value = a.json().await.unwrap();
+    let id = sub["id"].as_i64().unwrap();
+    assert_eq!(sub["url"], url.as_str());
+    assert!(sub["fetched_at"].is_null());
+    let subs: Value = app
+        .get(Some(&token), "/api/v1/admin/blocklists")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(subs["items"].as_array().unwrap().len(), 1);
+
+    // The preview lists what would change and changes nothing.
+    let r = app
+        .get(
+            Some(&token),
+            &format!("/api/v1/admin/blocklists/{id}/preview"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let preview: Value = r.json().await.unwrap();
+    assert_eq!(
+        preview["preview"]["adds"],
+        json!([{"domain": "spam.example", "severity": "suspend"},
+               {"domain": "loud.example", "severity": "silence"}])
+    );
+    assert_eq!(preview["preview"]["removes"], json!([]));
+    assert!(policies(&rules(&app, &token).await).is_empty());
+
+    let refresh = || async {
+        app.post_json(
+            Some(&token),
+            &format!("/api/v1/admin/blocklists/{id}/refresh"),
+            &json!({}),
+        )
+        .await
+    };
+    let r = refresh().await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        policies(&rules(&app, &token).await),
+        pairs(&[("loud.example", "silence"), ("spam.example", "block")])
+    );
+
+    // The list changes: one domain goes, one comes. The preview says so; two refreshes at
+    // once apply it once.
+    *list.lock().unwrap() =
+        format!("{LIST_HEADER}spam.example,suspend,true,true,Spam,false\nnew.example,suspend,false,false,,false\n");
+    let preview: Value = app
+        .get(
+            Some(&token),
+            &format!("/api/v1/admin/blocklists/{id}/preview"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        preview["preview"]["adds"],
+        json!([{"domain": "new.example", "severity": "suspend"}])
+    );
+    assert_eq!(preview["preview"]["removes"], json!(["loud.example"]));
+    assert_eq!(preview["preview"]["unchanged"], 1);
+    let before = refreshes_in_audit(&app, &token).await;
+    let (a, b) = tokio::join!(refresh(), refresh());
+    assert_eq!(a.status(), StatusCode::OK);
+    assert_eq!(b.status(), StatusCode::OK);
+    assert_eq!(refreshes_in_audit(&app, &token).await, before + 1);
+    assert_eq!(
+        policies(&rules(&app, &token).await),
+        pairs(&[("new.example", "block"), ("spam.example", "block")])
+    );
+
+    // A list with a bad line changes nothing, and says why.
+    *list.lock().unwrap() = format!("{LIST_HEADER}spam.example,nuke,false,false,,false\n");
+    let r = refresh().await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        policies(&rules(&app, &token).await),
+        pairs(&[("new.example", "block"), ("spam.example", "block")])
+    );
+    let subs: Value = app
+        .get(Some(&token), "/api/v1/admin/blocklists")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(subs["items"][0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("nuke"));
+    assert_eq!(subs["items"][0]["domains"], 2);
+
+    // Not an address the space fetches from; an unknown subscription.
+    let r = app
+        .post_json(
+            Some(&token),
+            "/api/v1/admin/blocklists",
+            &json!({"url": "ftp://lists.example/blocks.csv"}),
+        )
+        .await;
+    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("url")).await;
+    let r = app
+        .send_json(
+            Method::DELETE,
+            Some(&token),
+            "/api/v1/admin/blocklists/999",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Unsubscribing keeps the rules.
+    let r = app
+        .send_json(
+            Method::DELETE,
+            Some(&token),
+            &format!("/api/v1/admin/blocklists/{id}"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(policies(&rules(&app, &token).await).len(), 2);
+}
+
+#[tokio::test]
+async fn the_blocklists_page_subscribes_previews_and_applies() {
+    let (app, _) = spawn_admin().await;
+    let list = std::sync::Arc::new(std::sync::Mutex::new(format!(
+        "{LIST_HEADER}spam.example,suspend,true,true,Spam,false\n"
+    )));
+    let url = serve_list(list).await;
+    let browser = signed_in_browser(&app, "boss", ADMIN_PASSWORD).await;
+    let (status, html) = page(&browser, &app, "/admin/blocklists").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No subscriptions yet."));
+    assert!(html.contains("<label for=\"url\">Address of the list</label>"));
+    let csrf = csrf_from(&html);
+    // The domain rules page links here.
+    assert!(page(&browser, &app, "/admin/domains")
+        .await
+        .1
+        .contains("href=\"/admin/blocklists\""));
+
+    let r = post_form(
+        &browser,
+        &app,
+        "/admin/blocklists",
+        &[("csrf", csrf.as_str()), ("url", "not an address")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"url-error\""));
+
+    let r = post_form(
+        &browser,
+        &app,
+        "/admin/blocklists",
+        &[("csrf", csrf.as_str()), ("url", url.as_str())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let preview_path = r.headers()["location"].to_str().unwrap().to_string();
+    let (status, html) = page(&browser, &app, &preview_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Subscribed."), "{html}");
+    assert!(html.contains("1 added, 0 changed, 0 removed, 0 unchanged."));
+    assert!(html.contains("<code>spam.example</code> · block"));
+    // Applying asks for confirmation first.
+    assert!(html.contains(
+        "<details class=\"confirm\"><summary class=\"button\">Apply this refresh</summary>"
+    ));
+    let action = preview_path.replace("/preview", "/refresh");
+    let r = post_form(&browser, &app, &action, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&browser, &app, "/admin/blocklists").await;
+    assert!(
+        html.contains("is refreshed: 1 added, 0 changed, 0 removed, 0 unchanged."),
+        "{html}"
+    );
+    assert!(html.contains("1 domain · last refreshed"));
+    let (_, html) = page(&browser, &app, "/admin/domains").await;
+    assert!(html.contains("id=\"rule-spam.example\""));
+}

@@ -1,6 +1,8 @@
 //! Moderation as it federates: a `Flag` as Mastodon sends it lands in the queue; a forwarded
 //! report reaches the reported account's server; a member's block of a remote actor sends
-//! `Block` and `Undo`; a remote `Block` ends follows both ways.
+//! `Block` and `Undo`; a remote `Block` ends follows both ways and holds back deliveries until
+//! its `Undo`; a blocked actor's Follow is rejected; a suspension goes out as `Delete` and its
+//! lifting as `Update`; the inboxes turn a flood from one host or one actor away with 429.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -290,7 +292,37 @@ async fn a_remote_block_ends_follows_both_ways() {
     })
     .await;
 
-    // Its Undo is accepted.
+    // While the block stands, ada cannot follow the peer again, and her message to it is not
+    // delivered.
+    let follow_again = || async {
+        alpha
+            .post_json(
+                Some(&ada),
+                "/api/v1/follows",
+                &json!({"target": peer.actor()}),
+            )
+            .await
+            .status()
+    };
+    assert_eq!(follow_again().await, StatusCode::FORBIDDEN);
+    let message = |text: &'static str| {
+        let alpha = &alpha;
+        let ada = ada.clone();
+        let to = peer.actor();
+        async move {
+            let r = alpha
+                .post_json(
+                    Some(&ada),
+                    "/api/v1/messages",
+                    &json!({"to": [to], "text": text}),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+        }
+    };
+    message("Are you there?").await;
+
+    // Its Undo (the Block embedded) lifts it: ada may follow again, and messages go out.
     let undo = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}/undo/{}", peer.base, rand_id()),
@@ -298,4 +330,269 @@ async fn a_remote_block_ends_follows_both_ways() {
     });
     let status = peer.deliver(&alpha, &domain, "/inbox", &undo).await;
     assert_eq!(status, StatusCode::ACCEPTED);
+    eventually("the block to be lifted", || async {
+        (follow_again().await == StatusCode::CREATED).then_some(())
+    })
+    .await;
+    message("Hello again").await;
+    let creates = eventually("the second message to arrive", || async {
+        let creates = peer.received_of("Create");
+        (!creates.is_empty()).then_some(creates)
+    })
+    .await;
+    // The message written during the block was never queued: only the second one arrived.
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    assert!(creates[0]["object"]["content"]
+        .as_str()
+        .is_some_and(|c| c.contains("Hello again")));
+}
+
+#[tokio::test]
+async fn a_blocked_actors_follow_is_rejected_and_an_undo_by_id_lifts_a_remote_block() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let ada_uri = format!("http://{domain}/members/ada");
+    let peer = FakePeer::start().await;
+
+    // Ada blocks the peer: its Follow of her is answered with a Reject, not an Accept.
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/blocks",
+            &json!({"target": peer.actor()}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let follow = peer.follow(&ada_uri);
+    let status = peer.deliver(&alpha, &domain, "/inbox", &follow).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let reject = eventually("the Reject to arrive", || async {
+        peer.received_of("Reject").into_iter().next()
+    })
+    .await;
+    assert_eq!(reject["actor"], ada_uri);
+    assert_eq!(reject["object"]["id"], follow["id"]);
+    assert!(peer.received_of("Accept").is_empty());
+    let followers: Value = alpha
+        .api
+        .get(alpha.url("/members/ada/followers"))
+        .header("accept", crate::federation::AS_JSON)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followers["totalItems"], 0);
+
+    // The peer blocks ada in return; an Undo naming only the Block's id lifts it.
+    let block_id = format!("{}/blocks/{}", peer.base, rand_id());
+    let block = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": block_id, "type": "Block", "actor": peer.actor(), "object": ada_uri,
+    });
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/inbox", &block).await,
+        StatusCode::ACCEPTED
+    );
+    let r = alpha
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&ada),
+            &format!(
+                "/api/v1/blocks?target={}",
+                url::form_urlencoded::byte_serialize(peer.actor().as_bytes()).collect::<String>()
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let follow_status = || async {
+        alpha
+            .post_json(
+                Some(&ada),
+                "/api/v1/follows",
+                &json!({"target": peer.actor()}),
+            )
+            .await
+            .status()
+    };
+    eventually("the peer's block to be recorded", || async {
+        (follow_status().await == StatusCode::FORBIDDEN).then_some(())
+    })
+    .await;
+    let undo = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/undo/{}", peer.base, rand_id()),
+        "type": "Undo", "actor": peer.actor(), "object": block_id,
+    });
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/inbox", &undo).await,
+        StatusCode::ACCEPTED
+    );
+    eventually("the block to be lifted by its id", || async {
+        (follow_status().await == StatusCode::CREATED).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn suspending_a_member_sends_delete_and_lifting_it_sends_update() {
+    let (alpha, admin) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let _ada = alpha.member("ada").await;
+    let cy = alpha.member("cy").await;
+    let ada_uri = format!("http://{domain}/members/ada");
+    let peer = FakePeer::start().await;
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/inbox", &peer.follow(&ada_uri))
+            .await,
+        StatusCode::ACCEPTED
+    );
+    eventually("the peer's follow to be accepted", || async {
+        peer.received_of("Accept").into_iter().next()
+    })
+    .await;
+
+    let r = alpha
+        .post_json(
+            Some(&cy),
+            "/api/v1/reports",
+            &json!({"target": ada_uri, "category": "abuse", "comment": "Rude"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let act = |action: &'static str| {
+        let alpha = &alpha;
+        let admin = admin.clone();
+        async move {
+            let r = alpha
+                .post_json(
+                    Some(&admin),
+                    &format!("/api/v1/admin/reports/{id}/actions"),
+                    &json!({ "action": action, "reason": "abuse" }),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+        }
+    };
+    act("suspend").await;
+    let delete = eventually("the Delete to arrive", || async {
+        peer.received_of("Delete").into_iter().next()
+    })
+    .await;
+    assert_eq!(delete["actor"], ada_uri);
+    assert_eq!(delete["object"], ada_uri);
+    // A second suspension changes nothing and sends nothing more.
+    act("suspend").await;
+
+    act("unsuspend").await;
+    let update = eventually("the Update to arrive", || async {
+        peer.received_of("Update").into_iter().next()
+    })
+    .await;
+    assert_eq!(update["actor"], ada_uri);
+    assert_eq!(update["object"]["id"], ada_uri);
+    assert_eq!(update["object"]["type"], "Person");
+    assert_eq!(peer.received_of("Delete").len(), 1);
+}
+
+/// A signed `Like` from `peer` of something of its own: stored and ignored, so only the
+/// inbox's limits decide its status.
+fn like(peer: &FakePeer) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/likes/{}", peer.base, rand_id()),
+        "type": "Like", "actor": peer.actor(),
+        "object": format!("{}/notes/1", peer.base),
+    })
+}
+
+#[tokio::test]
+async fn an_inbox_flood_from_one_host_gets_429_and_other_hosts_are_unaffected() {
+    let (alpha, _) =
+        TestApp::spawn_named_with("alpha", &[("GUILDHALL_INBOX_RATE_HOST", "3")]).await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let flood = FakePeer::start().await;
+    let calm = FakePeer::start().await;
+    for _ in 0..3 {
+        assert_eq!(
+            flood
+                .deliver(&alpha, &domain, "/inbox", &like(&flood))
+                .await,
+            StatusCode::ACCEPTED
+        );
+    }
+    assert_eq!(
+        flood
+            .deliver(&alpha, &domain, "/inbox", &like(&flood))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The host is counted by the signature's key id before anything is verified: an unsigned
+    // copy naming the same key is turned away as cheaply, with the time to wait.
+    let r = alpha
+        .api
+        .post(alpha.url("/inbox"))
+        .header("content-type", crate::federation::AS_JSON)
+        .header(
+            "signature",
+            format!(
+                "keyId=\"{}#main-key\",algorithm=\"rsa-sha256\",headers=\"date\",signature=\"AAAA\"",
+                flood.actor()
+            ),
+        )
+        .body(like(&flood).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Another server is not held back.
+    for _ in 0..3 {
+        assert_eq!(
+            calm.deliver(&alpha, &domain, "/inbox", &like(&calm)).await,
+            StatusCode::ACCEPTED
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_inbox_flood_from_one_actor_gets_429_and_its_neighbours_are_unaffected() {
+    let (alpha, _) =
+        TestApp::spawn_named_with("alpha", &[("GUILDHALL_INBOX_RATE_ACTOR", "2")]).await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let peer = FakePeer::start_with_actors(&["loud", "quiet"]).await;
+    let like_as = |name: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/likes/{}", peer.base, rand_id()),
+            "type": "Like", "actor": peer.actor_named(name),
+            "object": format!("{}/notes/1", peer.base),
+        })
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            peer.deliver_as("loud", &alpha, &domain, "/inbox", &like_as("loud"))
+                .await,
+            StatusCode::ACCEPTED
+        );
+    }
+    assert_eq!(
+        peer.deliver_as("loud", &alpha, &domain, "/inbox", &like_as("loud"))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        peer.deliver_as("quiet", &alpha, &domain, "/inbox", &like_as("quiet"))
+            .await,
+        StatusCode::ACCEPTED
+    );
 }

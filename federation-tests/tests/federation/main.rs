@@ -3,8 +3,9 @@
 //! (`peer.test`), over HTTP with signed requests, the delivery queue and inboxes as in
 //! production. Start with `harness.rs`; the scenarios are in `instances.rs` (Guildhall to
 //! Guildhall), `directory.rs` (the federated directory across three spaces), `fedify.rs`
-//! (Guildhall and the Fedify peer) and `posts.rs` (posts and direct messages: who receives
-//! them, and that private ones are served to nobody else).
+//! (Guildhall and the Fedify peer), `posts.rs` (posts and direct messages: who receives
+//! them, and that private ones are served to nobody else) and `moderation.rs` (blocks,
+//! forwarded reports, suspensions and Flags across servers).
 //!
 //! The in-process tests of the root package (`tests/it/federation.rs`) check the details of
 //! each protocol step; these check that whole processes federate: across restarts, crashes,
@@ -16,6 +17,7 @@ mod fedify;
 mod harness;
 mod instances;
 mod jsonld;
+mod moderation;
 mod peer;
 mod posts;
 mod projects;

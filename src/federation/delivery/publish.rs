@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::{authority, health, store};
 use crate::error::{Error, Result};
 use crate::federation::keys::ActorKind;
+use crate::federation::remote_blocks;
 use crate::federation::Context;
 use crate::storage::{now_ms, Tx};
 
@@ -45,10 +46,12 @@ pub async fn publish(
 
     let activity_id = store::insert_activity(tx, uri, actor, kind, public, &body, now).await?;
 
+    // Actors who block the sender get none of its new content in their own inbox.
+    let withheld = remote_blocks::withheld_inboxes(tx, activity, kind, actor).await?;
     let mut seen = HashSet::new();
     let mut hosts = HashSet::new();
     for inbox in inboxes.iter().map(|i| i.trim()) {
-        if !seen.insert(inbox) {
+        if !seen.insert(inbox) || withheld.iter().any(|w| w == inbox) {
             continue;
         }
         let Some(host) = authority(inbox) else {

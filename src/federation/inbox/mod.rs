@@ -22,6 +22,7 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
 
+pub mod limits;
 mod store;
 
 pub use store::{claim, load, prune, received_activity, record, Stored, KEEP_PROCESSED_MS};
@@ -150,6 +151,9 @@ async fn receive(
         actor_uri,
         actor_host,
     } = envelope(&body)?;
+    if let Some(busy) = state.inbox_limits.host(&headers, &actor_uri) {
+        return Ok(busy);
+    }
     if policy::decide(&state.db, &actor_host).await? == Decision::Block {
         tracing::info!(host = %actor_host, kind, "activity from a blocked domain refused");
         return Err(Refusal::Blocked);
@@ -167,6 +171,9 @@ async fn receive(
         }
         Err(e) => return Err(e),
     };
+    if let Some(busy) = state.inbox_limits.actor(&actor.uri) {
+        return Ok(busy);
+    }
 
     if policy::authority_of(&id).as_deref() != Some(actor.host.as_str()) {
         return Err(Refusal::Malformed(

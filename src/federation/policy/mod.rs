@@ -465,6 +465,11 @@ pub async fn remove(db: &Db, domain: &str) -> Result<bool> {
     store::remove(db, &normalize_host(domain)).await
 }
 
+/// [`remove`] inside the caller's transaction.
+pub async fn remove_in(tx: &mut Tx, domain: &str) -> Result<bool> {
+    store::remove_tx(tx, &normalize_host(domain)).await
+}
+
 /// The space's federation mode; `open` before the space is set up.
 pub async fn federation_mode(db: &Db) -> Result<FederationMode> {
     Ok(match store::federation_mode(db).await? {

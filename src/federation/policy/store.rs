@@ -88,6 +88,15 @@ pub(super) async fn remove(db: &Db, domain: &str) -> Result<bool> {
     Ok(done.rows_affected() > 0)
 }
 
+/// [`remove`] inside the caller's transaction.
+pub(super) async fn remove_tx(tx: &mut Tx, domain: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM domain_policies WHERE domain = $1")
+        .bind(domain)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// The stored federation mode; `None` before the space is set up.
 pub(super) async fn federation_mode(db: &Db) -> Result<Option<String>> {
     Ok(
