@@ -80,6 +80,9 @@ async fn every_activity_answered_202_survives_a_kill_during_a_burst() {
     let http = test_support::client_builder().build().unwrap();
     let mut child = serve(dir.path(), port, &database_url);
     wait_ready(&http, port, &mut child).await;
+    test_support::Api::new("alpha", format!("http://127.0.0.1:{port}"), &http)
+        .set_up("alpha")
+        .await;
 
     let peer = Arc::new(FakePeer::start_with_actors(&ACTORS).await);
     // One activity per actor first, so the burst below finds their keys cached.
@@ -89,8 +92,10 @@ async fn every_activity_answered_202_survives_a_kill_during_a_burst() {
             peer.actor_named(name),
             crate::federation::rand_id()
         );
-        let status = post(&http, &peer, name, &domain, port, &id).await;
-        assert_eq!(status, Some(StatusCode::ACCEPTED), "warming {name}");
+        let (status, body) = post(&http, &peer, name, &domain, port, &id)
+            .await
+            .expect("an answer");
+        assert_eq!(status, StatusCode::ACCEPTED, "warming {name}: {body}");
     }
 
     let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -111,7 +116,11 @@ async fn every_activity_answered_202_survives_a_kill_during_a_burst() {
                 peer.actor_named(name),
                 crate::federation::rand_id()
             );
-            if post(&http, &peer, name, &domain, port, &id).await == Some(StatusCode::ACCEPTED) {
+            if post(&http, &peer, name, &domain, port, &id)
+                .await
+                .map(|a| a.0)
+                == Some(StatusCode::ACCEPTED)
+            {
                 let mut accepted = accepted.lock().await;
                 accepted.push(id);
                 if accepted.len() == KILL_AFTER {
@@ -170,7 +179,7 @@ async fn post(
     domain: &str,
     port: u16,
     id: &str,
-) -> Option<StatusCode> {
+) -> Option<(StatusCode, String)> {
     let actor = peer.actor_named(name);
     let activity = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -188,5 +197,7 @@ async fn post(
     for (k, v) in headers.iter() {
         request = request.header(k.as_str(), v.as_bytes());
     }
-    request.send().await.ok().map(|r| r.status())
+    let response = request.send().await.ok()?;
+    let status = response.status();
+    Some((status, response.text().await.unwrap_or_default()))
 }
