@@ -24,6 +24,8 @@ pub struct Context {
     pub client: FedClient,
     /// Wakes the inbox processor when an activity arrives.
     pub inbox_wakeup: Arc<Notify>,
+    /// Stores accepted activities in groups (see [`crate::federation::inbox::GroupCommit`]).
+    pub inbox_commit: crate::federation::inbox::GroupCommit,
     /// Wakes the delivery workers when something is queued.
     pub delivery_wakeup: Arc<Notify>,
     /// Finds the local actor an URI names (installed by the composition layer; see
@@ -35,11 +37,16 @@ pub struct Context {
 
 impl Context {
     pub fn new(db: Db, config: Config, actors: Lookup) -> anyhow::Result<Self> {
+        let inbox_wakeup = Arc::new(Notify::new());
         Ok(Context {
             actors,
             inbox_limits: Arc::new(InboxLimits::new(&config)),
             client: FedClient::new(&config)?,
-            inbox_wakeup: Arc::new(Notify::new()),
+            inbox_commit: crate::federation::inbox::GroupCommit::new(
+                db.clone(),
+                inbox_wakeup.clone(),
+            ),
+            inbox_wakeup,
             delivery_wakeup: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::new()),
             config: Arc::new(config),

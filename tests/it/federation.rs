@@ -790,6 +790,33 @@ impl FakePeer {
         .await
     }
 
+    /// The headers of a POST of `body` to `http://{domain}{path}` signed (draft-cavage) by the
+    /// actor `name`, for a test that sends the request itself.
+    pub(crate) fn signed_post_headers(
+        &self,
+        name: &str,
+        domain: &str,
+        path: &str,
+        body: &[u8],
+    ) -> axum::http::HeaderMap {
+        let actor = self.named(name);
+        let key = actor.key.lock().unwrap().clone();
+        let url = url::Url::parse(&format!("http://{domain}{path}")).unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("content-type", AS_JSON.parse().unwrap());
+        guildhall::federation::signatures::sign_request(
+            &axum::http::Method::POST,
+            &url,
+            &mut headers,
+            Some(body),
+            &actor.key_id,
+            &key,
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        headers
+    }
+
     /// The first actor signs from now on with a new key under the same key id; `publish` puts
     /// it in the actor document (a key rotation), otherwise the document keeps naming the old
     /// one.

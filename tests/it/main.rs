@@ -19,6 +19,7 @@ mod hostile_floor;
 mod hostile_links;
 mod hostile_more;
 mod hostile_web;
+mod inbox_crash;
 mod mail;
 mod moderation;
 mod posts;

@@ -7,7 +7,9 @@
 //!    the key of the activity's own actor → 401 (never a silent 2xx: peers retry with another
 //!    scheme on 4xx);
 //! 4. an object claimed from another host → 400;
-//! 5. stored once by activity id (a repeat is answered 202 and ignored) → 202 Accepted.
+//! 5. stored once by activity id (a repeat is answered 202 and ignored) → 202 Accepted, once
+//!    the activity is committed: rows of concurrent requests are stored together, one commit
+//!    per group, by one writer task (`commit.rs`).
 //!
 //! The work an activity causes (answering a Follow, refreshing an actor) happens afterwards, in
 //! the processor above the features (`crate::hub::inbound`), which takes stored activities with
@@ -22,8 +24,11 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
 
+mod commit;
 pub mod limits;
 mod store;
+
+pub use commit::GroupCommit;
 
 pub use store::{claim, load, prune, received_activity, record, Stored, KEEP_PROCESSED_MS};
 
@@ -33,7 +38,6 @@ use super::signatures::{self, SignatureError};
 use super::viewer::{self, SignerError};
 use super::Context;
 use crate::error::Result;
-use crate::storage::is_unique_violation;
 
 /// Largest activity accepted.
 pub const MAX_ACTIVITY_BYTES: usize = 1024 * 1024;
@@ -196,19 +200,16 @@ async fn receive(
         }
     }
 
-    let stored = store::insert(
-        &state.db,
-        &id,
-        &actor.uri,
-        &kind,
-        String::from_utf8_lossy(&body).as_ref(),
-    )
-    .await;
-    match stored {
-        Ok(_) => state.inbox_wakeup.notify_one(),
-        Err(e) if is_unique_violation(&e) => {
-            tracing::debug!(id, "repeated activity ignored");
-        }
+    let received = commit::Received {
+        id: id.clone(),
+        actor: actor.uri,
+        kind,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    // Answered once the group holding it is committed: never 202 before it is on disk.
+    match state.inbox_commit.store(received).await {
+        Ok(commit::Outcome::Stored) => {}
+        Ok(commit::Outcome::Repeat) => tracing::debug!(id, "repeated activity ignored"),
         Err(e) => return Err(Refusal::Internal(e.into())),
     }
     Ok(StatusCode::ACCEPTED.into_response())

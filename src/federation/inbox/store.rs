@@ -4,30 +4,50 @@
 use serde_json::Value;
 use sqlx::Row as _;
 
+use super::commit::Received;
 use crate::error::Result;
 use crate::federation::Context;
 use crate::storage::{now_ms, Db};
 
-/// Stores a received activity; a repeat of a known id fails with a unique violation, which the
-/// inbox answers as a repeat.
-pub(super) async fn insert(
+/// Stores a group of received activities with one statement (one commit); returns the ids
+/// stored now. A repeat of a known id, or of an id earlier in the group, is skipped (`ON
+/// CONFLICT DO NOTHING`) and not returned, which the inbox answers as a repeat.
+pub(super) async fn insert_group(
     db: &Db,
-    id: &str,
-    actor: &str,
-    kind: &str,
-    body: &str,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO inbox_activities (activity_uri, actor, kind, body, received_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(actor)
-    .bind(kind)
-    .bind(body)
-    .bind(now_ms())
-    .execute(db.writer())
-    .await?;
-    Ok(())
+    rows: &[&Received],
+) -> std::result::Result<Vec<String>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let n = i * 5;
+            format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO inbox_activities (activity_uri, actor, kind, body, received_at) VALUES {} \
+         ON CONFLICT DO NOTHING RETURNING activity_uri",
+        values.join(", ")
+    );
+    let now = now_ms();
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for row in rows {
+        query = query
+            .bind(row.id.as_str())
+            .bind(row.actor.as_str())
+            .bind(row.kind.as_str())
+            .bind(row.body.as_str())
+            .bind(now);
+    }
+    query.fetch_all(db.writer()).await
 }
 
 const LEASE_MS: i64 = 60_000;
