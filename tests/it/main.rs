@@ -26,3 +26,4 @@ mod races;
 mod spaces;
 mod support;
 mod totp;
+mod visits;

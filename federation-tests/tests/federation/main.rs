@@ -19,3 +19,4 @@ mod jsonld;
 mod peer;
 mod posts;
 mod projects;
+mod visits;
