@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::api::router())
         .merge(moderation::api::router())
         .merge(bookings::api::router())
+        .merge(crate::visits::api::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(
             state.clone(),
@@ -82,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(moderation::web::router())
         .merge(moderation::web_queue::router())
         .merge(bookings::web::router())
+        .merge(crate::visits::web::router())
         .merge(web::router())
         .fallback(web::not_found)
         .layer(from_fn_with_state(

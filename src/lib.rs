@@ -32,4 +32,5 @@ pub mod spaces;
 pub mod state;
 pub mod storage;
 pub mod validate;
+pub mod visits;
 pub mod web;

@@ -172,6 +172,8 @@ pub(super) async fn seed_bookings(db: &Db) -> anyhow::Result<usize> {
                 company_id,
                 visitor_actor: String::new(),
                 visitor_space: String::new(),
+                visitor_offer: String::new(),
+                visitor_label: String::new(),
                 note: String::new(),
                 series: String::new(),
             },

@@ -258,6 +258,7 @@ async fn bookings_of(
                     "company",
                     "company_name",
                     "visitor_actor",
+                    "visitor_label",
                     "note",
                 ] {
                     v[k] = Value::Null;

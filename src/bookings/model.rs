@@ -279,6 +279,11 @@ pub struct Booking {
     pub company_name: Option<String>,
     pub visitor_actor: String,
     pub visitor_space: String,
+    /// The id of the visitor's `Offer` ('' for local bookings).
+    #[serde(skip)]
+    pub visitor_offer: String,
+    /// How staff see a visitor: "Ada, member of Harbour Works (harbour.example)".
+    pub visitor_label: String,
     pub note: String,
     pub series: String,
     pub state: String,
@@ -289,7 +294,8 @@ pub struct Booking {
 /// Bookings joined with their resource's name and who booked (for pages and feeds).
 pub const BOOKING_SELECT: &str = "SELECT b.id, b.resource_id, r.name AS resource_name, b.seat, \
     b.starts_at, b.ends_at, b.booker_kind, b.account_id, a.handle AS booked_by, b.company_id, \
-    c.handle AS company, c.name AS company_name, b.visitor_actor, b.visitor_space, b.note, \
+    c.handle AS company, c.name AS company_name, b.visitor_actor, b.visitor_space, \
+    b.visitor_offer, b.visitor_label, b.note, \
     b.series, b.state, b.created_at, b.cancelled_at \
     FROM bookings b JOIN resources r ON r.id = b.resource_id \
     LEFT JOIN accounts a ON a.id = b.account_id LEFT JOIN companies c ON c.id = b.company_id";
@@ -311,6 +317,8 @@ impl Booking {
             company_name: r.try_get("company_name")?,
             visitor_actor: r.try_get("visitor_actor")?,
             visitor_space: r.try_get("visitor_space")?,
+            visitor_offer: r.try_get("visitor_offer")?,
+            visitor_label: r.try_get("visitor_label")?,
             note: r.try_get("note")?,
             series: r.try_get("series")?,
             state: r.try_get("state")?,
@@ -331,6 +339,7 @@ impl Booking {
                 self.company_name.clone().unwrap_or_default(),
                 self.booked_by.clone().unwrap_or_default()
             ),
+            BookerKind::Visitor if !self.visitor_label.is_empty() => self.visitor_label.clone(),
             BookerKind::Visitor => format!("{} ({})", self.visitor_actor, self.visitor_space),
             BookerKind::Member => format!("@{}", self.booked_by.clone().unwrap_or_default()),
         }
@@ -349,6 +358,8 @@ pub struct NewBooking {
     pub company_id: Option<i64>,
     pub visitor_actor: String,
     pub visitor_space: String,
+    pub visitor_offer: String,
+    pub visitor_label: String,
     pub note: String,
     pub series: String,
 }

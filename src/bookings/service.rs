@@ -208,23 +208,7 @@ pub async fn book(
             };
             return Err(Error::invalid(field, message));
         }
-        let taken = store::overlapping(&mut tx, r.id, s, e).await?;
-        let seat = if r.seats.is_empty() {
-            let spans: Vec<(i64, i64)> = taken.iter().map(|(_, a, b)| (*a, *b)).collect();
-            (rules::peak(&spans, s, e) < r.capacity as usize).then(String::new)
-        } else {
-            let free = |seat: &String| !taken.iter().any(|(t, _, _)| t == seat);
-            match wanted_seat {
-                Some(w) => r
-                    .seats
-                    .iter()
-                    .find(|s| *s == w)
-                    .filter(|s| free(s))
-                    .cloned(),
-                None => r.seats.iter().find(|s| free(s)).cloned(),
-            }
-        };
-        let Some(seat) = seat else {
+        let Some(seat) = free_seat(&mut tx, &r, s, e, wanted_seat).await? else {
             return Err(Error::Conflict(format!(
                 "{} is already booked {}{}.",
                 r.name,
@@ -253,6 +237,8 @@ pub async fn book(
                     company_id: company,
                     visitor_actor: String::new(),
                     visitor_space: String::new(),
+                    visitor_offer: String::new(),
+                    visitor_label: String::new(),
                     note: note.clone(),
                     series: series.clone(),
                 },
@@ -266,6 +252,34 @@ pub async fn book(
         out.extend(store::booking(&state.db, id).await?);
     }
     Ok(out)
+}
+
+/// A seat of `r` free over `[s, e)` (`wanted`, a named desk, or any), read in the transaction
+/// that locked `r` ([`store::lock`]): in a pool, "" while fewer than `capacity` bookings
+/// overlap at every instant; `None` when there is none.
+pub async fn free_seat(
+    tx: &mut crate::storage::Tx,
+    r: &Resource,
+    s: i64,
+    e: i64,
+    wanted: Option<&str>,
+) -> Result<Option<String>> {
+    let taken = store::overlapping(tx, r.id, s, e).await?;
+    Ok(if r.seats.is_empty() {
+        let spans: Vec<(i64, i64)> = taken.iter().map(|(_, a, b)| (*a, *b)).collect();
+        (rules::peak(&spans, s, e) < r.capacity as usize).then(String::new)
+    } else {
+        let free = |seat: &String| !taken.iter().any(|(t, _, _)| t == seat);
+        match wanted {
+            Some(w) => r
+                .seats
+                .iter()
+                .find(|s| *s == w)
+                .filter(|s| free(s))
+                .cloned(),
+            None => r.seats.iter().find(|s| free(s)).cloned(),
+        }
+    })
 }
 
 /// Whether `who` may cancel `b`: who booked it, a manager of the company it is for, or an
@@ -288,6 +302,13 @@ pub async fn cancel(state: &AppState, who: &Account, id: i64) -> Result<Booking>
         .ok_or(Error::NotFound)?;
     if !may_cancel(state, who, &b).await? {
         return Err(Error::NotFound);
+    }
+    // A visitor's booking: its space hears of the cancellation in the same transaction.
+    if b.booker_kind == BookerKind::Visitor && !b.visitor_offer.is_empty() {
+        if !crate::visits::host::cancel_by_host(state, &b).await? {
+            return Err(Error::Conflict("This booking is already cancelled.".into()));
+        }
+        return store::booking(&state.db, id).await?.ok_or(Error::NotFound);
     }
     if !store::cancel(&state.db, id).await? {
         return Err(Error::Conflict("This booking is already cancelled.".into()));

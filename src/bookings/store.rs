@@ -160,8 +160,10 @@ pub async fn overlapping(
 pub async fn insert_booking(tx: &mut Tx, b: &NewBooking) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO bookings (resource_id, seat, starts_at, ends_at, booker_kind, account_id, \
-         company_id, visitor_actor, visitor_space, note, series, state, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'confirmed', $12) RETURNING id",
+         company_id, visitor_actor, visitor_space, visitor_offer, visitor_label, note, series, \
+         state, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'confirmed', $14) \
+         RETURNING id",
     )
     .bind(b.resource_id)
     .bind(&b.seat)
@@ -172,6 +174,8 @@ pub async fn insert_booking(tx: &mut Tx, b: &NewBooking) -> Result<i64> {
     .bind(b.company_id)
     .bind(&b.visitor_actor)
     .bind(&b.visitor_space)
+    .bind(&b.visitor_offer)
+    .bind(&b.visitor_label)
     .bind(&b.note)
     .bind(&b.series)
     .bind(now_ms())
@@ -245,14 +249,52 @@ pub async fn of_account(db: &Db, account_id: i64, since: i64, limit: i64) -> Res
 
 /// Cancels a confirmed booking; `false` when it was not (any more) confirmed.
 pub async fn cancel(db: &Db, id: i64) -> Result<bool> {
+    let mut tx = db.begin_write().await?;
+    let done = cancel_tx(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`cancel`] in the caller's transaction (with the activity that tells a visitor's space).
+pub async fn cancel_tx(tx: &mut Tx, id: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE bookings SET state = 'cancelled', cancelled_at = $2 WHERE id = $1 AND state = 'confirmed'",
     )
     .bind(id)
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The visitor's booking that the `Offer` with this id made, if any.
+pub async fn by_offer(db: &Db, offer: &str) -> Result<Option<Booking>> {
+    let sql = format!("{BOOKING_SELECT} WHERE b.visitor_offer = $1 AND b.visitor_offer <> ''");
+    let row = sqlx::query(&sql)
+        .bind(offer)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| Booking::from_row(&r)).transpose()?)
+}
+
+/// The spans of a visitor's confirmed bookings (any resource) overlapping `[from, to)`, read
+/// in the transaction that counts their visit days.
+pub async fn visitor_spans(
+    tx: &mut Tx,
+    visitor_actor: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, i64)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT starts_at, ends_at FROM bookings WHERE visitor_actor = $1 AND visitor_actor <> '' \
+         AND state = 'confirmed' AND starts_at < $3 AND ends_at > $2",
+    )
+    .bind(visitor_actor)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows)
 }
 
 /// Confirmed local bookings starting in `(now, until]` that were not reminded yet.

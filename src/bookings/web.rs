@@ -90,6 +90,8 @@ struct ShowPage {
     form_end: String,
     companies: Vec<(String, String)>,
     back: String,
+    /// For administrators: who booked what in the view (visitors as "Ada, member of …").
+    staff: Vec<(Booking, String)>,
 }
 
 impl ShowPage {
@@ -117,6 +119,17 @@ async fn page(
     let bookings = store::of_resource(&state.db, r.id, from, to).await?;
     let me = ctx.user.as_ref().map(|u| u.id);
     let grid = grid::build(&r, tz, &dates, &bookings, me, now_ms());
+    let staff = if ctx.is_admin() {
+        bookings
+            .iter()
+            .map(|b| {
+                let when = crate::events::times::span(b.starts_at, b.ends_at, tz.name());
+                (b.clone(), when)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let companies = match &ctx.user {
         Some(u) => crate::companies::store::memberships_of(&state.db, u.id)
             .await?
@@ -168,6 +181,7 @@ async fn page(
         form_start: form.0,
         form_end: form.1,
         companies,
+        staff,
         grid,
         r,
         ctx,
@@ -290,6 +304,8 @@ struct MinePage {
     ctx: PageCtx,
     upcoming: Vec<(Booking, String)>,
     cancelled: Vec<(Booking, String)>,
+    /// Visits to other spaces that are pending or booked.
+    visits: Vec<crate::visits::Visit>,
 }
 
 /// "My bookings": what is to come, and what was cancelled.
@@ -303,9 +319,15 @@ async fn mine(State(state): State<AppState>, ctx: PageCtx, User(user): User) -> 
             (b, when)
         })
         .partition(|(b, _)| b.confirmed());
+    let visits = crate::visits::store::of_account(&state.db, user.account.id, now_ms(), 200)
+        .await?
+        .into_iter()
+        .filter(|v| v.open())
+        .collect();
     render(&MinePage {
         upcoming,
         cancelled,
+        visits,
         ctx,
     })
 }

@@ -163,6 +163,7 @@ pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<I
     }
     items
         .extend(crate::bookings::web::calendar_items(state, account.id, cutoff, FEED_LIMIT).await?);
+    items.extend(crate::visits::web::calendar_items(state, account.id, cutoff, FEED_LIMIT).await?);
     items.sort_by_key(starts);
     items.truncate(FEED_LIMIT as usize);
     Ok(items)

@@ -263,6 +263,19 @@ impl EntryPage {
         self.entry.kind == Kind::Event
     }
 
+    /// A peer space's entry: where a member asks it for a desk or a room (visits across
+    /// spaces).
+    fn visit_link(&self) -> Option<String> {
+        (self.entry.kind == Kind::Space && !self.entry.local && self.ctx.is_signed_in()).then(
+            || {
+                format!(
+                    "/visits?space={}",
+                    crate::federation::urls::urlencode(&self.entry.origin)
+                )
+            },
+        )
+    }
+
     /// A remote event this space has not received yet can be fetched by a member.
     fn can_fetch_event(&self) -> bool {
         self.is_event() && self.here.is_none() && self.ctx.is_signed_in()

@@ -20,6 +20,7 @@ use crate::hub::{flags, follows, member_blocks};
 use crate::posts::inbound::{self as posts, Reaction};
 use crate::projects::federate as projects;
 use crate::state::AppState;
+use crate::visits;
 
 /// What a stored activity does here; `actor_uri` is the verified sender. `raw` is the body as
 /// received, read by no handler: it is only relayed (a group's `Announce` of a member's
@@ -110,6 +111,21 @@ pub async fn handle(
             projects::on_group_announce(state, activity, actor).await
         }
         Inbound::Flag => flags::on_flag(state, activity, actor).await,
+        Inbound::Offer(reservation) => {
+            visits::host::on_offer(state, activity, &reservation, actor).await
+        }
+        Inbound::Accept(Answered::Visit(v)) => {
+            visits::guest::on_answer(state, &v, activity, actor, true).await
+        }
+        Inbound::Reject(Answered::Visit(v)) => {
+            visits::guest::on_answer(state, &v, activity, actor, false).await
+        }
+        Inbound::Undo(Undone::Offer(offer)) => {
+            visits::host::on_undo_offer(state, &offer, actor).await
+        }
+        Inbound::Undo(Undone::VisitAccept(v)) => {
+            visits::guest::on_host_undo(state, &v, activity, actor).await
+        }
         Inbound::Block(member) => member_blocks::on_block(state, activity, &member, actor).await,
         Inbound::Undo(Undone::Block(member)) => {
             member_blocks::on_undo_block(state, &member, actor).await

@@ -31,3 +31,10 @@ pub fn long_day(month_day: &str) -> String {
         .format("%a %-d %b %Y")
         .to_string()
 }
+
+/// `days` after today (UTC) at `hh:mm` UTC, as an instant (`2026-12-05T09:00:00Z`): for rules
+/// that count days from now (how far ahead a room may be booked).
+pub fn in_days(days: i64, hhmm: &str) -> String {
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
+    format!("{day}T{hhmm}:00Z")
+}

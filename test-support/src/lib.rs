@@ -22,7 +22,7 @@ mod smtp;
 
 pub use api::{client_builder, Api};
 pub use database::{fresh_database, random_hex, DatabaseNames};
-pub use dates::{ahead, future_year, long_day, spring_forward_day};
+pub use dates::{ahead, future_year, in_days, long_day, spring_forward_day};
 pub use poll::{eventually, eventually_exactly, Outcome, SETTLE};
 pub use smtp::{smtp_url, MailServer, ReceivedMail};
 

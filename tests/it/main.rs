@@ -28,3 +28,4 @@ mod races;
 mod spaces;
 mod support;
 mod totp;
+mod visits;

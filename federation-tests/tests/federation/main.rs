@@ -21,3 +21,4 @@ mod moderation;
 mod peer;
 mod posts;
 mod projects;
+mod visits;

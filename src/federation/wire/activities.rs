@@ -11,7 +11,7 @@ use super::objects::{Object, ObjectKind};
 use crate::federation::link::RemoteUrl;
 
 /// The activities Guildhall sends or reads, and those it is ready to read (`Flag`, `Block`,
-/// `Move`, `Add`, `Remove`); [`ActivityKind::Other`] for the rest.
+/// `Move`, `Add`, `Remove`), and `Offer` (a visitor's reservation); [`ActivityKind::Other`] for the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActivityKind {
     Follow,
@@ -31,11 +31,12 @@ pub enum ActivityKind {
     Move,
     Add,
     Remove,
+    Offer,
     Other,
 }
 
 impl ActivityKind {
-    const ALL: [ActivityKind; 17] = [
+    const ALL: [ActivityKind; 18] = [
         ActivityKind::Follow,
         ActivityKind::Accept,
         ActivityKind::Reject,
@@ -53,6 +54,7 @@ impl ActivityKind {
         ActivityKind::Move,
         ActivityKind::Add,
         ActivityKind::Remove,
+        ActivityKind::Offer,
     ];
 
     /// The `type` this kind is written as (`Other` has none of its own).
@@ -75,6 +77,7 @@ impl ActivityKind {
             ActivityKind::Move => "Move",
             ActivityKind::Add => "Add",
             ActivityKind::Remove => "Remove",
+            ActivityKind::Offer => "Offer",
             ActivityKind::Other => "",
         }
     }

@@ -44,7 +44,15 @@ pub fn context() -> Value {
             "assignees": { "@id": "gh:assignees", "@type": "@id" },
             "dueDate": { "@id": "gh:dueDate", "@type": "xsd:date" },
             "revision": { "@id": "gh:revision", "@type": "xsd:integer" },
-            "fileSize": { "@id": "gh:fileSize", "@type": "xsd:integer" }
+            "fileSize": { "@id": "gh:fileSize", "@type": "xsd:integer" },
+            "Reservation": "gh:Reservation",
+            "Resource": "gh:Resource",
+            "resource": { "@id": "gh:resource", "@type": "@id" },
+            "resourceKind": "gh:resourceKind",
+            "capacity": { "@id": "gh:capacity", "@type": "xsd:integer" },
+            "slotMinutes": { "@id": "gh:slotMinutes", "@type": "xsd:integer" },
+            "minMinutes": { "@id": "gh:minMinutes", "@type": "xsd:integer" },
+            "maxMinutes": { "@id": "gh:maxMinutes", "@type": "xsd:integer" }
         }
     ]);
     if let Some(terms) = ctx.get_mut(2).and_then(Value::as_object_mut) {

@@ -6,7 +6,8 @@
 //!   [`Addressing`], [`Source`], [`Tag`], [`Attachment`]).
 //! - [`activities`]: [`Activity`] and [`ActivityKind`]; [`objects`]: [`Object`] (chosen by
 //!   `type`), [`Note`], [`Document`], [`Tombstone`]; [`event`]: [`Event`]; [`actors`]:
-//!   [`Actor`]; [`collections`]: [`Collection`].
+//!   [`Actor`]; [`collections`]: [`Collection`]; [`reservation`]: [`Reservation`],
+//!   [`Resource`], [`ResourceList`] (visits across spaces).
 //!
 //! **One type both ways.** Each document type is generic over the type of its addresses, `U`.
 //! What we send uses `String` (our own addresses, already trusted; [`Actor`] defaults to it);
@@ -45,6 +46,7 @@ pub mod common;
 pub mod context;
 pub mod event;
 pub mod objects;
+pub mod reservation;
 
 #[cfg(test)]
 mod tests;
@@ -62,6 +64,7 @@ pub use common::{
 pub use context::{context, datetime, ACTIVITY_JSON, AS_PUBLIC, GUILDHALL_NS};
 pub use event::{Event, Place, PostalAddress};
 pub use objects::{Document, Note, Object, ObjectKind, Tombstone};
+pub use reservation::{Reservation, Resource, ResourceList};
 
 /// Why a document was refused: the JSON error, with the property at fault when `serde` names
 /// it (`Note: address "javascript:alert(1)" is not an https address at line 1 column 40`).

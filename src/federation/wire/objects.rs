@@ -13,6 +13,7 @@ use super::common::{
     lenient, lenient_list, type_name, type_of, Addressing, Attachment, Link, OneOrMany, Source, Tag,
 };
 use super::event::Event;
+use super::reservation::Reservation;
 use crate::federation::link::RemoteUrl;
 
 /// A written post: Mastodon's and Misskey's `Note`, a titled `Article`, Lemmy's `Page` (and
@@ -299,6 +300,7 @@ pub enum ObjectKind {
     Application,
     Tombstone,
     Collection,
+    Reservation,
     /// An embedded activity (the Follow of an Accept, the Like of an Undo…).
     Activity(super::activities::ActivityKind),
     /// Only an address: what it names is known after a lookup or a fetch.
@@ -325,6 +327,8 @@ pub enum Object<U = RemoteUrl> {
     Tombstone(Tombstone<U>),
     Collection(Box<Collection<U>>),
     Activity(Box<Activity<U>>),
+    /// A visitor's reservation of a resource of a host space (the object of an `Offer`).
+    Reservation(Box<Reservation<U>>),
     /// An object of a type Guildhall does not read, or a document relayed as received (a
     /// member's activity a group announces): written back unchanged.
     Other(Value),
@@ -348,6 +352,7 @@ impl<U> Object<U> {
             Object::Tombstone(_) => ObjectKind::Tombstone,
             Object::Collection(_) => ObjectKind::Collection,
             Object::Activity(a) => ObjectKind::Activity(a.kind()),
+            Object::Reservation(_) => ObjectKind::Reservation,
             Object::Other(_) => ObjectKind::Other,
         }
     }
@@ -366,6 +371,7 @@ impl<U> Object<U> {
             Object::Tombstone(t) => &t.kind,
             Object::Collection(c) => &c.kind,
             Object::Activity(a) => &a.kind_name,
+            Object::Reservation(r) => &r.kind,
             Object::Other(v) => return Some(type_of(v)).filter(|t| !t.is_empty()),
         })
     }
@@ -395,6 +401,7 @@ impl<U> Object<U> {
             Object::Tombstone(t) => Some(&t.id),
             Object::Collection(c) => c.id.as_ref(),
             Object::Activity(a) => Some(&a.id),
+            Object::Reservation(r) => Some(&r.id),
             Object::Other(_) => None,
         }
     }
@@ -416,6 +423,7 @@ impl<U: Serialize> Serialize for Object<U> {
             Object::Tombstone(t) => t.serialize(s),
             Object::Collection(c) => c.serialize(s),
             Object::Activity(a) => a.serialize(s),
+            Object::Reservation(r) => r.serialize(s),
             Object::Other(v) => v.serialize(s),
         }
     }
@@ -445,6 +453,7 @@ impl<'de, U: DeserializeOwned> Deserialize<'de> for Object<U> {
             "Service" => Object::Service(Box::new(read(v, &kind)?)),
             "Application" => Object::Application(Box::new(read(v, &kind)?)),
             "Tombstone" => Object::Tombstone(read(v, &kind)?),
+            "Reservation" => Object::Reservation(Box::new(read(v, &kind)?)),
             "Collection" | "OrderedCollection" | "CollectionPage" | "OrderedCollectionPage" => {
                 Object::Collection(Box::new(read(v, &kind)?))
             }

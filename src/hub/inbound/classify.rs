@@ -66,6 +66,10 @@ pub async fn classify(
             None => unhandled(activity),
         },
         ActivityKind::Flag => Inbound::Flag,
+        ActivityKind::Offer => match activity.embedded() {
+            Some(wire::Object::Reservation(r)) => Inbound::Offer(r.clone()),
+            _ => unhandled(activity),
+        },
         ActivityKind::Block => match blocked_member(state, activity) {
             Some(handle) => Inbound::Block(handle),
             None => unhandled(activity),
@@ -179,8 +183,12 @@ async fn deleted(
     Ok(None)
 }
 
-/// What an `Accept` or `Reject` answers: a `Join` known here, else a `Follow`.
+/// What an `Accept` or `Reject` answers: a visit's `Offer` or a `Join` known here, else a
+/// `Follow`.
 async fn answered(state: &AppState, activity: &Activity) -> Result<Answered> {
+    if let Some(visit) = crate::visits::guest::answered(state, activity).await? {
+        return Ok(Answered::Visit(Box::new(visit)));
+    }
     Ok(match events::answered_join(state, activity).await? {
         Some(participant) => Answered::Join(participant),
         None => Answered::Follow,
@@ -219,6 +227,10 @@ async fn undone(
         ActivityKind::Announce => Some(Undone::Announce(boxed())),
         ActivityKind::Follow => Some(Undone::Follow(boxed())),
         ActivityKind::Block => blocked_member(state, inner).map(Undone::Block),
+        ActivityKind::Offer => Some(Undone::Offer(boxed())),
+        ActivityKind::Accept => crate::visits::guest::answered(state, inner)
+            .await?
+            .map(|v| Undone::VisitAccept(Box::new(v))),
         _ => None,
     })
 }

@@ -7,6 +7,7 @@ use crate::events::model::{Event, Participant};
 use crate::federation::wire::{self, Activity, Note};
 use crate::posts::model::Post;
 use crate::projects::model::Project;
+use crate::visits::Visit;
 
 /// An inbound activity, classified: (activity kind, object kind), with what the classification
 /// found here.
@@ -29,6 +30,8 @@ pub enum Inbound {
     Flag,
     /// A `Block` of the local member with this handle.
     Block(String),
+    /// A visitor's `Offer` of a `Reservation` of a local resource (visits across spaces).
+    Offer(Box<wire::Reservation>),
     /// Any other combination; `object` is the object's type, if it has one.
     Unhandled {
         object: Option<String>,
@@ -76,6 +79,8 @@ pub enum Answered {
     /// A `Join` (a local member's of a remote event, or the invitation of someone to a local
     /// event).
     Join(Participant),
+    /// A local member's `Offer` of a visit to the sender's space.
+    Visit(Box<Visit>),
     /// A local member's `Follow` (or anything else: the follows module finds out).
     Follow,
 }
@@ -93,6 +98,10 @@ pub enum Undone {
     Follow(Box<Activity>),
     /// An embedded `Block` of the local member with this handle.
     Block(String),
+    /// A visitor's embedded `Offer` (cancelling their visit here).
+    Offer(Box<Activity>),
+    /// The host space's embedded `Accept` of a local member's visit (the host cancels it).
+    VisitAccept(Box<Visit>),
     /// An activity named by its id alone that is not a known `Join`: the sender's `Follow`
     /// with that id, if any.
     FollowById(String),

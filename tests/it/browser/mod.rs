@@ -19,6 +19,7 @@ mod reset;
 mod totp;
 mod two_spaces;
 mod two_spaces_work;
+mod visits;
 pub mod webdriver;
 
 use std::io::Write;
