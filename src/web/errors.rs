@@ -80,6 +80,7 @@ pub async fn render_html(State(state): State<AppState>, request: Request, next: 
             flash: None,
             domain: state.config.domain.clone(),
             unread: 0,
+            path: "/".into(),
         },
     };
     let page = ErrorPage {

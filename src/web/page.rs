@@ -28,6 +28,9 @@ pub struct PageCtx {
     pub domain: String,
     /// Unread notifications of the signed-in member (0 when anonymous).
     pub unread: i64,
+    /// The path and query of the page asked for, where a form on it comes back to ("/" when
+    /// unknown).
+    pub path: String,
 }
 
 impl PageCtx {
@@ -71,6 +74,7 @@ impl PageCtx {
             csrf,
             flash,
             domain: state.config.domain.clone(),
+            path: "/".to_string(),
         })
     }
 
@@ -109,7 +113,15 @@ impl FromRequestParts<AppState> for PageCtx {
             .ok()
             .flatten()
             .map(|s| s.account);
-        PageCtx::assemble(state, &parts.headers, user, csrf).await
+        let mut ctx = PageCtx::assemble(state, &parts.headers, user, csrf).await?;
+        // A form shown again after a POST comes back to the page that held it, not the POST's path.
+        if let Some(path) = parts.uri.path_and_query().map(|p| p.as_str()) {
+            if parts.method == axum::http::Method::GET && is_local_path(path) && path.len() <= 2000
+            {
+                ctx.path = path.to_string();
+            }
+        }
+        Ok(ctx)
     }
 }
 
