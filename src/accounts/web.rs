@@ -267,6 +267,7 @@ struct ProfilePage {
     is_self: bool,
     upcoming: Vec<crate::events::cards::EventCard>,
     calendar_feed: String,
+    social: crate::posts::profile::Social,
 }
 
 async fn profile(
@@ -297,7 +298,16 @@ async fn profile(
     let is_self = ctx.user.as_ref().is_some_and(|u| u.id == member.id);
     let uri = crate::federation::urls::Urls::new(&state.config).member(&member.handle);
     let upcoming = crate::events::cards::upcoming_of(&state, &uri, ctx.is_signed_in()).await?;
+    let social = crate::posts::profile::social(
+        &state,
+        &uri,
+        &format!("@{}@{}", member.handle, ctx.domain),
+        ctx.user.as_ref(),
+        &format!("/members/{}", member.handle),
+    )
+    .await?;
     render(&ProfilePage {
+        social,
         calendar_feed: format!("/members/{}/calendar.ics", member.handle),
         upcoming,
         ctx,

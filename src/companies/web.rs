@@ -179,6 +179,7 @@ struct ProfilePage {
     viewer: Option<Role>,
     upcoming: Vec<crate::events::cards::EventCard>,
     calendar_feed: String,
+    social: crate::posts::profile::Social,
 }
 
 /// How many members the profile shows before "all members".
@@ -226,7 +227,16 @@ async fn profile(
     members.truncate(PREVIEW);
     let uri = crate::federation::urls::Urls::new(&state.config).company(&company.handle);
     let upcoming = crate::events::cards::upcoming_of(&state, &uri, ctx.is_signed_in()).await?;
+    let social = crate::posts::profile::social(
+        &state,
+        &uri,
+        &format!("@{}@{}", company.handle, ctx.domain),
+        ctx.user.as_ref(),
+        &format!("/companies/{}", company.handle),
+    )
+    .await?;
     render(&ProfilePage {
+        social,
         calendar_feed: format!("/companies/{}/calendar.ics", company.handle),
         upcoming,
         ctx,

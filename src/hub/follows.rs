@@ -365,6 +365,16 @@ pub async fn on_answer(
     };
     if accepted {
         follows::set_accepted(&state.db, &follow.follower, &follow.followee).await?;
+        // A newly followed person, company or space: its recent public posts are read from its
+        // outbox, in the background (a project's group sends its own backfill).
+        if !follow.accepted() && from.kind != "Group" {
+            let (state, actor) = (state.clone(), from.clone());
+            tokio::spawn(async move {
+                if let Err(e) = crate::posts::backfill::from_outbox(&state, &actor).await {
+                    tracing::warn!(actor = %actor.uri, error = %e, "outbox backfill failed");
+                }
+            });
+        }
     } else {
         follows::remove(&state.db, &follow.follower, &follow.followee).await?;
     }

@@ -76,6 +76,18 @@ async fn page(State(state): State<AppState>, ctx: PageCtx, User(user): User) -> 
 struct TargetForm {
     #[serde(default)]
     target: String,
+    /// The page to come back to (a profile's Follow button), else the network page.
+    #[serde(default)]
+    next: Option<String>,
+}
+
+impl TargetForm {
+    fn back(&self) -> String {
+        match self.next.as_deref() {
+            Some(n) if !n.is_empty() => crate::web::page::safe_next(Some(n)),
+            _ => "/network".to_string(),
+        }
+    }
 }
 
 async fn follow(
@@ -92,7 +104,7 @@ async fn follow(
             } else {
                 format!("Follow request sent to {}.", f.handle)
             };
-            Ok(redirect_with_notice("/network", &notice))
+            Ok(redirect_with_notice(&form.back(), &notice))
         }
         Err(Error::Invalid(errors)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -108,7 +120,7 @@ async fn unfollow(
     Form(form): Form<TargetForm>,
 ) -> Result<Response> {
     follows::unfollow(&state, &user.account, form.target.trim()).await?;
-    Ok(redirect_with_notice("/network", "Unfollowed."))
+    Ok(redirect_with_notice(&form.back(), "Unfollowed."))
 }
 
 #[derive(Deserialize)]

@@ -63,12 +63,25 @@ async fn list_page(
     )
 }
 
-async fn list(State(state): State<AppState>, ctx: PageCtx, User(user): User) -> Result<Response> {
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    /// Who a new message goes to (a profile's Message button).
+    #[serde(default)]
+    to: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    User(user): User,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Response> {
+    let to: String = q.to.trim().chars().take(300).collect();
     list_page(
         &state,
         ctx,
         &user.account,
-        String::new(),
+        to,
         String::new(),
         FieldErrors::new(),
     )

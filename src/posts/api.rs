@@ -4,14 +4,16 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::access::{can_read, Viewer};
+use super::inbound::Reaction;
 use super::model::Post;
 use super::people::Person;
+use super::reactions;
 use super::service::{self, Draft};
 use super::store;
 use super::web::{present, PostView};
@@ -30,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/timelines/home", get(home))
         .route("/timelines/space", get(space))
         .route("/tags/{tag}", get(tag))
+        .route("/timelines/actor", get(actor_timeline))
+        .route("/likes", post(like).delete(unlike))
+        .route("/boosts", post(boost).delete(unboost))
 }
 
 /// A post as the API shows it.
@@ -41,6 +46,12 @@ pub struct PostJson {
     /// The local page that shows it.
     pub link: String,
     pub can_edit: bool,
+    /// Whether the caller liked it, and boosted it.
+    pub liked: bool,
+    pub boosted: bool,
+    /// Who brought it into this timeline by boosting it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boosted_by: Option<Person>,
 }
 
 impl From<PostView> for PostJson {
@@ -50,6 +61,9 @@ impl From<PostView> for PostJson {
             author_info: v.author,
             link: v.link,
             can_edit: v.can_edit,
+            liked: v.liked,
+            boosted: v.boosted,
+            boosted_by: v.boosted_by,
         }
     }
 }
@@ -59,11 +73,11 @@ pub async fn to_json(
     posts: Vec<Post>,
     me: Option<&Account>,
 ) -> Result<Vec<PostJson>> {
-    Ok(present(state, posts, me)
-        .await?
-        .into_iter()
-        .map(PostJson::from)
-        .collect())
+    Ok(views_json(present(state, posts, me).await?))
+}
+
+pub fn views_json(views: Vec<PostView>) -> Vec<PostJson> {
+    views.into_iter().map(PostJson::from).collect()
 }
 
 async fn create(
@@ -190,9 +204,14 @@ async fn home(
     let hidden =
         crate::moderation::blocks::hidden_for_viewer(&state, Some(&user.account), false).await?;
     posts.retain(|p| !hidden.hides(&p.author));
-    Ok(Json(
-        json!({ "items": to_json(&state, posts, Some(&user.account)).await? }),
-    ))
+    let mut views = present(&state, posts, Some(&user.account)).await?;
+    super::web::mark_boosts(
+        &state,
+        &mut views,
+        &super::web::home_boosters(&state, &me).await?,
+    )
+    .await?;
+    Ok(Json(json!({ "items": views_json(views) })))
 }
 
 async fn space(
@@ -223,4 +242,86 @@ async fn tag(
     Ok(Json(
         json!({ "items": to_json(&state, posts, me.as_ref()).await? }),
     ))
+}
+
+#[derive(Deserialize, Default)]
+struct ActorQuery {
+    #[serde(default)]
+    uri: String,
+    #[serde(default)]
+    before: i64,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// An actor's (local or remote) top-level posts and the public posts it boosted, as far as the
+/// caller may read them: followers-only ones for its followers, members-only ones for members.
+async fn actor_timeline(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<ActorQuery>,
+) -> Result<Json<Value>> {
+    let me = user.map(|u| u.account);
+    let uri = q.uri.trim();
+    if uri.is_empty() {
+        return Err(crate::error::Error::invalid("uri", "is required"));
+    }
+    let paging = Before {
+        before: q.before,
+        limit: q.limit,
+    };
+    let views =
+        super::profile::actor_posts(&state, uri, me.as_ref(), paging.limit(), q.before).await?;
+    Ok(Json(json!({ "items": views_json(views) })))
+}
+
+#[derive(Deserialize)]
+struct UriBody {
+    #[serde(default)]
+    uri: String,
+}
+
+async fn react(
+    state: &AppState,
+    account: &Account,
+    uri: &str,
+    reaction: Reaction,
+    on: bool,
+) -> Result<Json<PostJson>> {
+    let post = reactions::set(state, account, uri, reaction, on).await?;
+    Ok(Json(
+        to_json(state, vec![post], Some(account)).await?.remove(0),
+    ))
+}
+
+async fn like(
+    State(state): State<AppState>,
+    User(user): User,
+    ApiJson(body): ApiJson<UriBody>,
+) -> Result<Json<PostJson>> {
+    react(&state, &user.account, &body.uri, Reaction::Like, true).await
+}
+
+async fn unlike(
+    State(state): State<AppState>,
+    User(user): User,
+    Query(q): Query<UriQuery>,
+) -> Result<Json<PostJson>> {
+    react(&state, &user.account, &q.uri, Reaction::Like, false).await
+}
+
+async fn boost(
+    State(state): State<AppState>,
+    User(user): User,
+    ApiJson(body): ApiJson<UriBody>,
+) -> Result<Json<PostJson>> {
+    react(&state, &user.account, &body.uri, Reaction::Announce, true).await
+}
+
+async fn unboost(
+    State(state): State<AppState>,
+    User(user): User,
+    Query(q): Query<UriQuery>,
+) -> Result<Json<PostJson>> {
+    react(&state, &user.account, &q.uri, Reaction::Announce, false).await
 }

@@ -110,7 +110,7 @@ pub enum Reaction {
 }
 
 impl Reaction {
-    fn stored(self) -> &'static str {
+    pub fn stored(self) -> &'static str {
         match self {
             Reaction::Like => "like",
             Reaction::Announce => "announce",

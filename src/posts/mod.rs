@@ -6,12 +6,16 @@
 
 pub mod access;
 pub mod api;
+pub mod backfill;
 pub mod compose;
 pub mod inbound;
 pub mod links;
 pub mod model;
 pub mod object;
 pub mod people;
+pub mod profile;
+pub mod reactions;
+pub mod reactions_web;
 pub mod service;
 pub mod store;
 pub mod targets;

@@ -26,6 +26,9 @@ pub struct Person {
     pub link: Option<Href>,
     pub icon: Option<Href>,
     pub local: bool,
+    /// Its profile on this space: the local page, or for a remote actor the page of what this
+    /// space knows of it (`/actors?uri=`).
+    pub page: Option<Href>,
 }
 
 impl Person {
@@ -38,6 +41,7 @@ impl Person {
             link: RemoteUrl::stored(uri).map(Href::Remote),
             icon: None,
             local: false,
+            page: None,
         }
     }
 
@@ -52,6 +56,10 @@ impl Person {
                 .map(Href::Remote),
             icon: RemoteUrl::stored(&r.icon_url).map(Href::Remote),
             local: false,
+            page: Href::local(format!(
+                "/actors?uri={}",
+                crate::federation::urls::urlencode(&r.uri)
+            )),
         }
     }
 }
@@ -77,11 +85,13 @@ pub fn local_person(
     } else {
         format!("@{handle}@{}", urls.domain())
     };
+    let link = Href::local(match actor {
+        LocalActor::Space => "/",
+        _ => uri.trim_start_matches(urls.base()),
+    });
     Person {
-        link: Href::local(match actor {
-            LocalActor::Space => "/",
-            _ => uri.trim_start_matches(urls.base()),
-        }),
+        page: link.clone(),
+        link,
         handle,
         uri,
         name,

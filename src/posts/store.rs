@@ -229,14 +229,17 @@ async fn list(
     Ok(rows.iter().map(Post::from_row).collect::<Result<_, _>>()?)
 }
 
-/// A member's home: posts (not messages) by what they follow, by themselves, and those that
-/// name them; newest first, before the id `before` (0 for the newest).
+/// A member's home: posts (not messages) by what they follow, by themselves, those that
+/// name them, and public posts boosted by them or by what they follow; newest first, before the id `before` (0 for the newest).
 pub async fn home(db: &Db, me: &str, limit: i64, before: i64) -> Result<Vec<Post>> {
     list(
         db,
         "visibility <> 'direct' AND (author = $1 \
          OR author IN (SELECT followee FROM follows WHERE follower = $1 AND state = 'accepted') \
-         OR id IN (SELECT post_id FROM post_audience WHERE actor = $1))",
+         OR id IN (SELECT post_id FROM post_audience WHERE actor = $1) \
+         OR (visibility = 'public' AND id IN (SELECT post_id FROM post_reactions \
+             WHERE kind = 'announce' AND (actor = $1 OR actor IN \
+             (SELECT followee FROM follows WHERE follower = $1 AND state = 'accepted')))))",
         &[me],
         limit,
         before,
@@ -439,4 +442,103 @@ pub async fn has_reacted(db: &Db, post_id: i64, actor: &str, kind: &str) -> Resu
 /// Whether some local actor follows `author` (so its posts are wanted here).
 pub async fn followed_locally(db: &Db, author: &str, local_prefix: &str) -> Result<bool> {
     crate::federation::follows::store::followed_by_prefix(db, author, local_prefix).await
+}
+
+/// Takes back an actor's like or boost of a post; returns the id of the activity that made it
+/// when there was one (one conditional statement, so two racing takes free it once).
+pub async fn take_reaction(
+    tx: &mut Tx,
+    post_id: i64,
+    actor: &str,
+    kind: &str,
+) -> Result<Option<String>> {
+    let activity: Option<String> = sqlx::query_scalar(
+        "DELETE FROM post_reactions WHERE post_id = $1 AND actor = $2 AND kind = $3 \
+         RETURNING activity_uri",
+    )
+    .bind(post_id)
+    .bind(actor)
+    .bind(kind)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if activity.is_some() {
+        recount(tx, post_id).await?;
+    }
+    Ok(activity)
+}
+
+/// Which of `posts` an actor has liked or boosted: `(post id, "like" | "announce")`.
+pub async fn reactions_of(db: &Db, actor: &str, posts: &[i64]) -> Result<Vec<(i64, String)>> {
+    if posts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..posts.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT post_id, kind FROM post_reactions WHERE actor = $1 AND post_id IN ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(actor);
+    for id in posts {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("post_id")?, r.try_get("kind")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Who among `actors` boosted each of `posts` (the first one found per post).
+pub async fn boosters(db: &Db, actors: &[String], posts: &[i64]) -> Result<Vec<(i64, String)>> {
+    if posts.is_empty() || actors.is_empty() {
+        return Ok(Vec::new());
+    }
+    let post_marks: Vec<String> = (0..posts.len()).map(|i| format!("${}", i + 1)).collect();
+    let actor_marks: Vec<String> = (0..actors.len())
+        .map(|i| format!("${}", posts.len() + i + 1))
+        .collect();
+    let sql = format!(
+        "SELECT post_id, actor FROM post_reactions WHERE kind = 'announce' \
+         AND post_id IN ({}) AND actor IN ({}) ORDER BY id",
+        post_marks.join(", "),
+        actor_marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in posts {
+        q = q.bind(*id);
+    }
+    for a in actors {
+        q = q.bind(a.as_str());
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("post_id")?, r.try_get("actor")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// What `viewer` (an actor URI, "" for anyone; `member` when a member of this space) may see
+/// of an actor's own top-level posts and the public posts it boosted, newest first.
+pub async fn by_actor(
+    db: &Db,
+    actor: &str,
+    viewer: &str,
+    member: bool,
+    limit: i64,
+    before: i64,
+) -> Result<Vec<Post>> {
+    list(
+        db,
+        "(author = $1 AND in_reply_to IS NULL AND (visibility = 'public' \
+           OR (visibility = 'members' AND $3 = 'member') \
+           OR (visibility = 'followers' AND ($2 = author \
+               OR $2 IN (SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted') \
+               OR id IN (SELECT post_id FROM post_audience WHERE actor = $2))))) \
+         OR (visibility = 'public' AND id IN \
+             (SELECT post_id FROM post_reactions WHERE kind = 'announce' AND actor = $1))",
+        &[actor, viewer, if member { "member" } else { "" }],
+        limit,
+        before,
+    )
+    .await
 }

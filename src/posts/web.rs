@@ -37,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/posts/{token}/edit", get(edit_form).post(edit))
         .route("/posts/{token}/delete", post(delete))
         .route("/thread", get(remote_thread))
+        .merge(super::profile::router())
+        .merge(super::reactions_web::router())
 }
 
 /// A post ready for a template.
@@ -50,6 +52,11 @@ pub struct PostView {
     pub parent_link: Option<Href>,
     /// A received post's page on its own server.
     pub original: Option<RemoteUrl>,
+    /// Whether the viewer liked it, and boosted it.
+    pub liked: bool,
+    pub boosted: bool,
+    /// Who brought it into this list by boosting it (on a home timeline or a profile).
+    pub boosted_by: Option<Person>,
 }
 
 impl PostView {
@@ -66,6 +73,15 @@ pub async fn present(
 ) -> Result<Vec<PostView>> {
     let authors = posts.iter().map(|p| p.author.clone()).collect();
     let people = people::people(state, authors).await?;
+    let mine = match me {
+        Some(a) => {
+            let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+            let uri = Urls::new(&state.config).member(&a.handle);
+            store::reactions_of(&state.db, &uri, &ids).await?
+        }
+        None => Vec::new(),
+    };
+    let reacted = |id: i64, kind: &str| mine.iter().any(|(p, k)| *p == id && k == kind);
     let mut out = Vec::with_capacity(posts.len());
     for post in posts {
         let can_edit = match me {
@@ -97,9 +113,51 @@ pub async fn present(
             can_edit,
             parent_link,
             original,
+            liked: reacted(post.id, "like"),
+            boosted: reacted(post.id, "announce"),
+            boosted_by: None,
             post,
         });
     }
+    Ok(out)
+}
+
+/// Marks the posts of a list that are there because one of `actors` boosted them (the posts
+/// not written by one of them) with who did.
+pub async fn mark_boosts(
+    state: &AppState,
+    views: &mut [PostView],
+    actors: &[String],
+) -> Result<()> {
+    let ids: Vec<i64> = views
+        .iter()
+        .filter(|v| !actors.contains(&v.post.author))
+        .map(|v| v.post.id)
+        .collect();
+    let found = store::boosters(&state.db, actors, &ids).await?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let people = people::people(state, found.iter().map(|(_, a)| a.clone()).collect()).await?;
+    for v in views.iter_mut() {
+        if let Some((_, actor)) = found.iter().find(|(id, _)| *id == v.post.id) {
+            v.boosted_by = Some(
+                people
+                    .get(actor)
+                    .cloned()
+                    .unwrap_or_else(|| Person::unknown(actor)),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whose boosts bring posts into a member's home: the member and what they follow.
+pub async fn home_boosters(state: &AppState, me: &str) -> Result<Vec<String>> {
+    let mut out = vec![me.to_string()];
+    let follows =
+        crate::federation::follows::list(&state.db, me, false, Some("accepted"), 1000, 0).await?;
+    out.extend(follows.into_iter().map(|f| f.followee));
     Ok(out)
 }
 
@@ -142,6 +200,8 @@ pub struct Composer {
     pub draft: Draft,
     pub errors: FieldErrors,
     pub voices: Vec<(String, String)>,
+    /// Where to come back to after posting ("" for the new post's page).
+    pub next: String,
 }
 
 impl Composer {
@@ -193,7 +253,8 @@ async fn home_page(
     let mut posts = store::home(&state.db, &me, PAGE, before).await?;
     let hidden = crate::moderation::blocks::hidden_for_viewer(state, Some(account), false).await?;
     posts.retain(|p| !hidden.hides(&p.author));
-    let posts = present(state, posts, Some(account)).await?;
+    let mut posts = present(state, posts, Some(account)).await?;
+    mark_boosts(state, &mut posts, &home_boosters(state, &me).await?).await?;
     render_status(
         status,
         &TimelinePage {
@@ -207,6 +268,7 @@ async fn home_page(
                 draft,
                 errors,
                 voices: voices(state, account).await?,
+                next: String::new(),
             }),
             feed_kind: "home",
             ctx,

@@ -81,6 +81,7 @@ pub async fn render_html(State(state): State<AppState>, request: Request, next: 
             domain: state.config.domain.clone(),
             unread: 0,
             confirm_email: false,
+            path: "/".into(),
         },
     };
     let page = ErrorPage {

@@ -31,6 +31,9 @@ pub struct PageCtx {
     /// The signed-in member must confirm the e-mail address before acting (the layout shows
     /// a banner).
     pub confirm_email: bool,
+    /// The path and query of the page asked for, where a form on it comes back to ("/" when
+    /// unknown).
+    pub path: String,
 }
 
 impl PageCtx {
@@ -79,6 +82,7 @@ impl PageCtx {
             csrf,
             flash,
             domain: state.config.domain.clone(),
+            path: "/".to_string(),
         })
     }
 
@@ -117,7 +121,15 @@ impl FromRequestParts<AppState> for PageCtx {
             .ok()
             .flatten()
             .map(|s| s.account);
-        PageCtx::assemble(state, &parts.headers, user, csrf).await
+        let mut ctx = PageCtx::assemble(state, &parts.headers, user, csrf).await?;
+        // A form shown again after a POST comes back to the page that held it, not the POST's path.
+        if let Some(path) = parts.uri.path_and_query().map(|p| p.as_str()) {
+            if parts.method == axum::http::Method::GET && is_local_path(path) && path.len() <= 2000
+            {
+                ctx.path = path.to_string();
+            }
+        }
+        Ok(ctx)
     }
 }
 

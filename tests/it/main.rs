@@ -25,6 +25,7 @@ mod moderation;
 mod posts;
 mod projects;
 mod races;
+mod social;
 mod spaces;
 mod support;
 mod totp;

@@ -58,6 +58,17 @@ pub async fn by_uri(db: &Db, uri: &str) -> Result<Option<RemoteActor>> {
     Ok(row.map(|r| RemoteActor::from_row(&r)).transpose()?)
 }
 
+/// The outbox a remote actor's document named (on its own host), if any.
+pub async fn outbox_of(db: &Db, uri: &str) -> Result<Option<String>> {
+    let outbox: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT outbox FROM remote_actors WHERE uri = $1 AND deleted_at IS NULL",
+    )
+    .bind(uri)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(outbox.flatten().filter(|o| !o.is_empty()))
+}
+
 pub async fn by_handle(db: &Db, name: &str, host: &str) -> Result<Option<RemoteActor>> {
     let sql = format!(
         "SELECT {} FROM remote_actors WHERE preferred_username = $1 AND host = $2 AND deleted_at IS NULL",
