@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_ne!(page.next.as_deref(), Some(URL));
     for item in page.items {
-        match parse_item(item, ORIGIN, false) {
+        match parse_item(&item, ORIGIN, false) {
             Ok(Item::Entry(listed)) => {
                 let draft = &listed.draft;
                 // Only the peer's own entries, linking only to the web.
