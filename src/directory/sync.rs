@@ -30,7 +30,7 @@ mod apply;
 mod doc;
 mod parse;
 
-pub use apply::{apply, remove_blocked, remove_origin, Applied};
+pub use apply::{apply, relist_unlimited, remove_blocked, remove_limited, remove_origin, Applied};
 use apply::{apply_capped, remove};
 use parse::plain;
 pub use parse::{draft_from_actor, parse_item, parse_page, Item, Listed, Page};

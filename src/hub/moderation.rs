@@ -170,8 +170,10 @@ pub async fn act(
                 store::set_actor_limit_tx(&mut tx, &report.target, ActorLimit::Suspend, &reason)
                     .await?;
                 follows::remove_actor_tx(&mut tx, &report.target).await?;
+                directory::sync::remove_limited(&state.db, &mut tx, &report.target).await?;
             } else {
                 store::remove_actor_limit_tx(&mut tx, &report.target).await?;
+                directory::sync::relist_unlimited(&mut tx, &report.target).await?;
             }
             store::audit_tx(
                 &mut tx,
@@ -198,8 +200,10 @@ pub async fn act(
             if action == Action::Limit {
                 store::set_actor_limit_tx(&mut tx, &report.target, ActorLimit::Limit, &reason)
                     .await?;
+                directory::sync::remove_limited(&state.db, &mut tx, &report.target).await?;
             } else {
                 store::remove_actor_limit_tx(&mut tx, &report.target).await?;
+                directory::sync::relist_unlimited(&mut tx, &report.target).await?;
             }
             store::audit_tx(
                 &mut tx,

@@ -2,7 +2,8 @@
 //! report reaches the reported account's server; a member's block of a remote actor sends
 //! `Block` and `Undo`; a remote `Block` ends follows both ways and holds back deliveries until
 //! its `Undo`; a blocked actor's Follow is rejected; a suspension goes out as `Delete` and its
-//! lifting as `Update`; the inboxes turn a flood from one host or one actor away with 429.
+//! lifting as `Update`; the inboxes turn a flood from one host or one actor away with 429; a
+//! limited remote actor leaves the directory until the limit is lifted.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -595,4 +596,98 @@ async fn an_inbox_flood_from_one_actor_gets_429_and_its_neighbours_are_unaffecte
             .await,
         StatusCode::ACCEPTED
     );
+}
+
+/// A remote actor the moderators limit leaves the directory at once, stays out when its
+/// space publishes it again, and comes back when the limit is lifted.
+#[tokio::test]
+async fn a_limited_remote_actor_leaves_the_directory_until_the_limit_is_lifted() {
+    let sync = [("GUILDHALL_DIRECTORY_SYNC_SECS", "1")];
+    let (alpha, admin) = TestApp::spawn_named_with("alpha", &sync).await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    let beta_domain = format!("beta.test:{}", port_of(&beta));
+    let bob = beta.member("bob").await;
+    let cleo = beta.member("cleo").await;
+    let bob_uri = format!("http://{beta_domain}/members/bob");
+    let listed = |token: String, name: &'static str| {
+        let beta = &beta;
+        async move {
+            let r = beta
+                .send_json(
+                    reqwest::Method::PATCH,
+                    Some(&token),
+                    "/api/v1/me",
+                    &json!({"display_name": name, "discoverable": true}),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+        }
+    };
+    let total = |q: &'static str| {
+        let alpha = &alpha;
+        async move {
+            let r = alpha.get(None, &format!("/api/v1/directory?q={q}")).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()["total"].as_i64().unwrap()
+        }
+    };
+    listed(bob.clone(), "Bob Watchseller").await;
+    let r = alpha
+        .post_json(
+            Some(&admin),
+            "/api/v1/peers",
+            &json!({"domain": beta_domain}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    eventually("bob in alpha's directory", || async {
+        (total("watchseller").await == 1).then_some(())
+    })
+    .await;
+
+    let r = alpha
+        .post_json(
+            Some(&admin),
+            "/api/v1/reports",
+            &json!({"target": bob_uri, "category": "spam", "comment": "Sells watches"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let act = |action: &'static str| {
+        let alpha = &alpha;
+        let admin = admin.clone();
+        async move {
+            let r = alpha
+                .post_json(
+                    Some(&admin),
+                    &format!("/api/v1/admin/reports/{id}/actions"),
+                    &json!({ "action": action, "reason": "spam" }),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+        }
+    };
+    act("limit").await;
+    assert_eq!(
+        total("watchseller").await,
+        0,
+        "gone in the limiting transaction"
+    );
+
+    // Beta publishes bob again (an edit), then cleo: once cleo is in, the pull has read bob's
+    // change too, and refused it.
+    listed(bob.clone(), "Bob Watchseller Again").await;
+    listed(cleo.clone(), "Cleo Clockmaker").await;
+    eventually("cleo in alpha's directory", || async {
+        (total("clockmaker").await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(total("watchseller").await, 0, "kept out while limited");
+
+    act("unlimit").await;
+    eventually("bob back once the limit is lifted", || async {
+        (total("watchseller").await == 1).then_some(())
+    })
+    .await;
 }

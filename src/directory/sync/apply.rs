@@ -6,7 +6,7 @@ use crate::directory::store;
 use crate::error::Result;
 use crate::federation::policy::DomainName;
 use crate::state::AppState;
-use crate::storage::now_ms;
+use crate::storage::{now_ms, Db, Tx};
 
 /// What applying an entry did.
 #[derive(Debug, PartialEq)]
@@ -31,6 +31,10 @@ pub(super) async fn apply_capped(
     at_cap: bool,
 ) -> Result<Applied> {
     let d = listed.draft;
+    // A remote actor the moderators limited or suspended stays out while the limit lasts.
+    let limited = crate::moderation::store::actor_limit(&state.db, d.uri.as_str())
+        .await?
+        .is_some();
     let mut tx = state.db.begin_write().await?;
     let stored = store::stored(&mut tx, &d.uri).await?;
     if let Some(s) = &stored {
@@ -38,7 +42,7 @@ pub(super) async fn apply_capped(
             return Ok(Applied::Refused("the entry belongs to another server"));
         }
     }
-    if !listed.listed {
+    if !listed.listed || limited {
         if stored.as_ref().is_some_and(|s| !s.deleted) {
             let seq = store::next_seq(&state.db, &mut tx).await?;
             store::remove(&mut tx, &d.uri, seq, now).await?;
@@ -58,6 +62,30 @@ pub(super) async fn apply_capped(
     store::write(&mut tx, &d, false, seq, now, now).await?;
     tx.commit().await?;
     Ok(Applied::Written)
+}
+
+/// Takes a remote actor's entry out, inside the moderators' transaction, when they limit or
+/// suspend the actor; `apply` keeps it out while the limit lasts.
+pub async fn remove_limited(db: &Db, tx: &mut Tx, uri: &str) -> Result<bool> {
+    match store::stored(tx, uri).await? {
+        Some(s) if !s.local && !s.deleted => {
+            let seq = store::next_seq(db, tx).await?;
+            store::remove(tx, uri, seq, now_ms()).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// A limit is lifted: the peer that listed the actor is read again from its start, so the
+/// entry comes back at its next pull.
+pub async fn relist_unlimited(tx: &mut Tx, uri: &str) -> Result<()> {
+    if let Some(s) = store::stored(tx, uri).await? {
+        if !s.local {
+            store::restart_peer_tx(tx, &s.origin).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes one remote entry of `origin`.
