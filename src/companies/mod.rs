@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod api;
+pub mod invitations_web;
 pub mod model;
 pub mod service;
 pub mod store;

@@ -1,6 +1,6 @@
 //! Company pages: the list of the space's companies, a company's profile, creating and editing
-//! one (with its logo), its members with roles and invitations, leaving, and answering an
-//! invitation.
+//! one (with its logo), its members with roles and invitations, and leaving (answering an
+//! invitation is in `invitations_web`).
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -43,8 +43,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/companies/{handle}/leave", post(leave))
         .route("/companies/{handle}/delete", post(delete_company))
-        .route("/invitations/{id}/accept", post(accept_invitation))
-        .route("/invitations/{id}/decline", post(decline_invitation))
+        .merge(super::invitations_web::router())
 }
 
 /// A date for people, such as "3 Mar 2025".
@@ -549,33 +548,6 @@ async fn leave(
         &format!("/companies/{}", handle.to_ascii_lowercase()),
         "You left the company.",
     ))
-}
-
-// --- invitations --------------------------------------------------------------------------
-
-async fn accept_invitation(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(id): Path<i64>,
-) -> Result<Response> {
-    let handle = service::answer_invite(&state.db, id, &user.account, true).await?;
-    let name = store::by_handle(&state.db, &handle)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_else(|| handle.clone());
-    Ok(redirect_with_notice(
-        &format!("/companies/{handle}"),
-        &format!("Welcome to {name}! You are now a member."),
-    ))
-}
-
-async fn decline_invitation(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(id): Path<i64>,
-) -> Result<Response> {
-    service::answer_invite(&state.db, id, &user.account, false).await?;
-    Ok(redirect_with_notice("/", "The invitation is declined."))
 }
 
 #[derive(Deserialize)]
