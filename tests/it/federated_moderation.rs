@@ -11,6 +11,25 @@ use serde_json::{json, Value};
 use crate::federation::{eventually, port_of, rand_id, FakePeer};
 use crate::support::TestApp;
 
+/// Files a report as `token`; returns its id.
+async fn file_report(app: &TestApp, token: &str, body: Value) -> i64 {
+    let r = app.post_json(Some(token), "/api/v1/reports", &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+/// A moderator's action on report `id`.
+async fn act_on_report(app: &TestApp, admin: &str, id: i64, action: &str, reason: &str) {
+    let r = app
+        .post_json(
+            Some(admin),
+            &format!("/api/v1/admin/reports/{id}/actions"),
+            &json!({ "action": action, "reason": reason }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+}
+
 async fn reports(app: &TestApp, admin: &str) -> Vec<Value> {
     let r = app
         .get(Some(admin), "/api/v1/admin/reports?state=all")
@@ -456,29 +475,13 @@ async fn suspending_a_member_sends_delete_and_lifting_it_sends_update() {
     })
     .await;
 
-    let r = alpha
-        .post_json(
-            Some(&cy),
-            "/api/v1/reports",
-            &json!({"target": ada_uri, "category": "abuse", "comment": "Rude"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let act = |action: &'static str| {
-        let alpha = &alpha;
-        let admin = admin.clone();
-        async move {
-            let r = alpha
-                .post_json(
-                    Some(&admin),
-                    &format!("/api/v1/admin/reports/{id}/actions"),
-                    &json!({ "action": action, "reason": "abuse" }),
-                )
-                .await;
-            assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
-        }
-    };
+    let id = file_report(
+        &alpha,
+        &cy,
+        json!({"target": ada_uri, "category": "abuse", "comment": "Rude"}),
+    )
+    .await;
+    let act = |action: &'static str| act_on_report(&alpha, &admin, id, action, "abuse");
     act("suspend").await;
     let delete = eventually("the Delete to arrive", || async {
         peer.received_of("Delete").into_iter().next()
@@ -645,29 +648,13 @@ async fn a_limited_remote_actor_leaves_the_directory_until_the_limit_is_lifted()
     })
     .await;
 
-    let r = alpha
-        .post_json(
-            Some(&admin),
-            "/api/v1/reports",
-            &json!({"target": bob_uri, "category": "spam", "comment": "Sells watches"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let act = |action: &'static str| {
-        let alpha = &alpha;
-        let admin = admin.clone();
-        async move {
-            let r = alpha
-                .post_json(
-                    Some(&admin),
-                    &format!("/api/v1/admin/reports/{id}/actions"),
-                    &json!({ "action": action, "reason": "spam" }),
-                )
-                .await;
-            assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
-        }
-    };
+    let id = file_report(
+        &alpha,
+        &admin,
+        json!({"target": bob_uri, "category": "spam", "comment": "Sells watches"}),
+    )
+    .await;
+    let act = |action: &'static str| act_on_report(&alpha, &admin, id, action, "spam");
     act("limit").await;
     assert_eq!(
         total("watchseller").await,
