@@ -71,7 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::mail_web::router())
         .merge(admin::members_web::router())
         .merge(hub::network_web::router())
-        .merge(notifications::web::router())
+        .merge(hub::notifications_web::router())
         .merge(notifications::mail_web::web_router())
         .merge(posts::web::router())
         .merge(messages::web::router())

@@ -325,8 +325,15 @@ async fn invite(
     Path(handle): Path<String>,
     ApiJson(body): ApiJson<InviteRequest>,
 ) -> Result<Response> {
-    let invite =
-        service::invite(&state.db, &handle, &user.account, &body.member, &body.role).await?;
+    let invite = service::invite(
+        &state.db,
+        &handle,
+        &user.account,
+        &crate::federation::urls::Urls::new(&state.config).member(&user.account.handle),
+        &body.member,
+        &body.role,
+    )
+    .await?;
     mail_invitation(&state, &user.account, &invite).await?;
     Ok((StatusCode::CREATED, Json(invite)).into_response())
 }

@@ -184,11 +184,13 @@ pub async fn replace_logo(
 }
 
 /// Invites a member of this space, by handle, to join with `role` (member or admin); returns
-/// the pending invitation.
+/// the pending invitation. The invited member is notified (`invitation`) in the same
+/// transaction; `actor_uri` is the inviting member's actor URI, which the notification names.
 pub async fn invite(
     db: &Db,
     handle: &str,
     actor: &Account,
+    actor_uri: &str,
     member_handle: &str,
     role: &str,
 ) -> Result<CompanyInvite> {
@@ -220,6 +222,22 @@ pub async fn invite(
     }
     let mut tx = db.begin_write().await?;
     let created = store::insert_invite(&mut tx, company.id, invitee.id, role, actor.id).await?;
+    if created {
+        let summary = format!("invited you to join {} as {}", company.name, role.as_str());
+        crate::notifications::store::notify(
+            &mut tx,
+            &crate::notifications::NewNotification {
+                account_id: invitee.id,
+                kind: crate::notifications::Kind::Invitation,
+                actor: actor_uri,
+                actor_name: actor.name(),
+                object: "",
+                link: "/#invitations",
+                summary: &summary,
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     if !created {
         return Err(Error::invalid("member", "already has a pending invitation"));

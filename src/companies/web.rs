@@ -463,7 +463,16 @@ async fn invite(
     Path(handle): Path<String>,
     Form(form): Form<InviteForm>,
 ) -> Result<Response> {
-    match service::invite(&state.db, &handle, &user.account, &form.member, &form.role).await {
+    match service::invite(
+        &state.db,
+        &handle,
+        &user.account,
+        &crate::federation::urls::Urls::new(&state.config).member(&user.account.handle),
+        &form.member,
+        &form.role,
+    )
+    .await
+    {
         Ok(invite) => {
             super::api::mail_invitation(&state, &user.account, &invite).await?;
             Ok(redirect_with_notice(

@@ -5,7 +5,8 @@
 //! here), the followers, following and outbox collections, discovery (WebFinger, NodeInfo),
 //! finding a local actor by its URI (the lookup the floor's context keeps), joining a project
 //! (following its group: [`membership`], rules and routes), a domain block's reach into the
-//! directory, and the Network page and its API. The federation floor
+//! directory, the Network page and its API, and the notifications page (it shows the people of every
+//! feature's notifications). The federation floor
 //! (`crate::federation`) sits under the features and knows none of them; this module may use both.
 
 pub mod actors;
@@ -21,3 +22,4 @@ pub mod membership;
 pub mod moderation;
 pub mod network_api;
 pub mod network_web;
+pub mod notifications_web;

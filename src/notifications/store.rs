@@ -24,6 +24,8 @@ pub enum Kind {
     Warning,
     /// A booking of the member starts soon.
     BookingSoon,
+    /// An invitation to join a company waits for an answer.
+    Invitation,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::ProjectJoin => "project_join",
             Kind::Warning => "warning",
             Kind::BookingSoon => "booking_soon",
+            Kind::Invitation => "invitation",
         }
     }
 }
@@ -161,6 +164,21 @@ pub async fn unread_count(db: &Db, account_id: i64) -> Result<i64> {
     .bind(account_id)
     .fetch_one(db.pool())
     .await?)
+}
+
+/// Marks a member's notifications up to `last_id` read (those a page has just shown; one that
+/// arrived since stays unread); returns how many were unread.
+pub async fn mark_read_up_to(db: &Db, account_id: i64, last_id: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE notifications SET read_at = $3 \
+         WHERE account_id = $1 AND id <= $2 AND read_at IS NULL",
+    )
+    .bind(account_id)
+    .bind(last_id)
+    .bind(now_ms())
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Marks every notification of a member read; returns how many were unread.

@@ -1372,3 +1372,94 @@ async fn declining_from_the_page_and_leaving() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
 }
+
+/// An invitation reaches the invited member as a notification that names the inviter, with
+/// their name and picture; opening the notifications page reads it and clears the badge.
+#[tokio::test]
+async fn an_invitation_notifies_and_reading_the_page_clears_the_badge() {
+    let (app, boss, ada) = space_with_ada().await;
+    let r = app
+        .send_json(
+            Method::PATCH,
+            Some(&boss),
+            "/api/v1/me",
+            &json!({"display_name": "Marta Boss"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .api
+        .put(app.url("/api/v1/me/avatar"))
+        .bearer_auth(&boss)
+        .multipart(upload(png_bytes(64, 64), "me.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let avatar: Value = r.json().await.unwrap();
+    let avatar = avatar["avatar_url"].as_str().unwrap().to_string();
+    create_company(&app, &boss, "lighthouse", "Lighthouse Labs").await;
+    let r = app
+        .post_json(
+            Some(&boss),
+            "/api/v1/companies/lighthouse/invites",
+            &json!({"member": "ada", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let listed: Value = app
+        .get(Some(&ada), "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["unread"], 1, "{listed}");
+    let n = &listed["items"][0];
+    assert_eq!(n["kind"], "invitation");
+    assert_eq!(n["actor_name"], "Marta Boss");
+    assert_eq!(n["summary"], "invited you to join Lighthouse Labs as admin");
+    assert_eq!(n["link"], "/#invitations");
+
+    // Her page before opening the notifications shows the badge; the notifications page
+    // shows who invited her, with their picture, and the badge is gone from its header.
+    let browser = signed_in_browser(&app, "ada", PASSWORD).await;
+    let (status, home) = page(&browser, &app, "/members").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("aria-label=\"1 unread\""), "{home}");
+    let (status, html) = page(&browser, &app, "/notifications").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<strong>Marta Boss</strong>"), "{html}");
+    assert!(html.contains(&format!("src=\"{avatar}\"")), "{html}");
+    assert!(html.contains("invited you to join Lighthouse Labs as admin"));
+    assert!(html.contains("1 new since you last looked"), "{html}");
+    assert!(
+        !html.contains("class=\"badge\""),
+        "the badge is cleared: {html}"
+    );
+    let listed: Value = app
+        .get(Some(&ada), "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["unread"], 0, "{listed}");
+    assert_eq!(listed["items"][0]["read"], true);
+
+    // The same invitation again is refused and notifies no one twice.
+    let r = app
+        .post_json(
+            Some(&boss),
+            "/api/v1/companies/lighthouse/invites",
+            &json!({"member": "ada"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let listed: Value = app
+        .get(Some(&ada), "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+}
