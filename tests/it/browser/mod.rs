@@ -38,6 +38,10 @@ enum Demand {
     IfInstalled,
     /// Run, or fail.
     Required,
+    /// Do not run here: `.ci/run` sets this in its whole-workspace passes and runs the browser
+    /// tests in passes of their own, on each backend, away from two hundred other tests
+    /// competing for the same cores.
+    Skip,
 }
 
 fn demand() -> Demand {
@@ -45,8 +49,9 @@ fn demand() -> Demand {
         Err(std::env::VarError::NotPresent) => Demand::IfInstalled,
         Ok(v) if v.trim().is_empty() => Demand::IfInstalled,
         Ok(v) if v.trim() == "required" => Demand::Required,
+        Ok(v) if v.trim() == "skip" => Demand::Skip,
         Ok(v) => panic!(
-            "{GATE_VARIABLE}={v:?} is not understood: leave it unset, or set it to \"required\""
+            "{GATE_VARIABLE}={v:?} is not understood: leave it unset, or set it to \"required\" or \"skip\""
         ),
         Err(e) => panic!("{GATE_VARIABLE} is not readable: {e}"),
     }
@@ -69,6 +74,13 @@ fn is_executable(path: &Path) -> bool {
 /// tests are skipped here. Panics when they are required and cannot run.
 pub async fn launch(test: &str) -> Option<Browser> {
     let demand = demand();
+    if demand == Demand::Skip {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{test}: not run in this pass ({GATE_VARIABLE}=skip)"
+        );
+        return None;
+    }
     let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
         .into_iter()
         .filter(|p| !is_executable(Path::new(p)))
@@ -80,7 +92,7 @@ pub async fn launch(test: &str) -> Option<Browser> {
                 "{GATE_VARIABLE}=required, but {what} missing; \
                  install them with `apt-get install -y chromium chromium-driver`"
             ),
-            Demand::IfInstalled => {
+            Demand::IfInstalled | Demand::Skip => {
                 // Straight to the process's stderr: the test harness would swallow eprintln!
                 // output of a passing test.
                 let banner = "!".repeat(78);
