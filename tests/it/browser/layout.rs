@@ -1,6 +1,7 @@
 //! Every main page, signed in and signed out, at a phone's width (390 px) and a desktop's
 //! (1280 px): nothing scrolls sideways (`scrollWidth <= innerWidth`), and axe-core finds no
-//! serious or critical accessibility violation. On the demo space, so pages have content.
+//! serious or critical accessibility violation; at 1280 px the header is one row. On the demo
+//! space, so pages have content.
 //!
 //! axe-core comes from npm, pinned in tests/axe (`npm ci` there; `.ci/run` does it). Without
 //! it the test fails when browser tests are required and is skipped loudly otherwise.
@@ -90,6 +91,22 @@ async fn check(inst: &Instance, b: &Browser, axe: &str, password: &str) -> Resul
         "/admin/peers",
         "/admin/domains",
         "/admin/deliveries",
+        "/admin/members",
+        "/admin/reports",
+        "/admin/audit",
+        "/admin/mail",
+        "/admin/blocklists",
+        "/admin/trusted-spaces",
+        "/resources",
+        "/resources/new",
+        "/bookings",
+        "/visits",
+        "/companies/new",
+        "/settings/email",
+        "/settings/two-factor",
+        "/settings/calendar",
+        "/settings/blocks",
+        "/settings/delete",
     ]
     .iter()
     .map(|p| p.to_string())
@@ -138,6 +155,31 @@ async fn check_page(b: &Browser, url: &str, axe: &str, problems: &mut Vec<String
             problems.push(format!(
                 "{url} at {width} px scrolls sideways: {scroll} px wide in {inner} px"
             ));
+        }
+        // On a wide screen the header is one row: the brand, every menu entry and the
+        // account links share a line (their vertical centres within a few pixels).
+        if width >= 1280 {
+            let centres = b
+                .execute(
+                    "return Array.from(document.querySelectorAll(
+                        '.topbar .brand, .topbar .nav a, .topbar .account-nav > *'))
+                        .filter(e => e.offsetParent !== null)
+                        .map(e => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; });",
+                    json!([]),
+                )
+                .await?;
+            let centres: Vec<f64> = centres
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_default();
+            let (low, high) = centres
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(l, h), c| (l.min(*c), h.max(*c)));
+            if centres.is_empty() || high - low > 8.0 {
+                problems.push(format!(
+                    "{url} at {width} px: the header is not one row (centres {centres:?})"
+                ));
+            }
         }
     }
     // axe at the narrow width (the menu folded) and the wide one (everything shown).
