@@ -16,6 +16,7 @@ mod journey;
 mod layout;
 mod projects;
 mod reset;
+mod social;
 mod totp;
 mod two_spaces;
 mod two_spaces_work;

@@ -1,0 +1,123 @@
+//! The social side across two spaces, in one browser: Ada on alpha posts and mentions Bob on
+//! beta; Bob opens her profile from his notifications (her name and picture link there), follows
+//! her, likes, boosts and replies to her post in place, and writes to her with the profile's
+//! Message button; Ada, on alpha, sees the like, the boost, the reply and the message, and who
+//! did each. Everything happens through the pages, except creating the members' accounts.
+
+use anyhow::{ensure, Result};
+
+use super::journey::{expect_text, submit};
+use super::two_spaces::{sign_in, Space};
+use super::webdriver::Browser;
+
+const TEST: &str = "like_boost_reply_follow_and_message_across_spaces_journey";
+
+#[tokio::test]
+async fn like_boost_reply_follow_and_message_across_spaces_journey() {
+    let Some(browser) = super::launch(TEST).await else {
+        return;
+    };
+    let (alpha, beta) = tokio::join!(Space::start("alpha"), Space::start("beta"));
+    alpha.app.member("ada").await;
+    beta.app.member("bob").await;
+    super::run_scenario(TEST, &browser, journey(&alpha, &beta, &browser)).await;
+}
+
+async fn journey(alpha: &Space, beta: &Space, b: &Browser) -> Result<()> {
+    // Ada, on alpha, posts from her home page and mentions Bob.
+    sign_in(alpha, b, "ada").await?;
+    b.goto(&alpha.url("/home")).await?;
+    b.fill(
+        "#compose-form [name=text]",
+        &format!("Launch day at the harbour, {} come by!", beta.handle("bob")),
+    )
+    .await?;
+    submit(b, "#compose-form").await?;
+    b.wait_for_text(".notice", "Posted.").await?;
+
+    // Bob, on beta, is told; her name in the notification opens her profile here.
+    sign_in(beta, b, "bob").await?;
+    b.reload_until_text(
+        &beta.url("/notifications"),
+        "#notifications",
+        "mentioned you",
+    )
+    .await?;
+    b.click("#notifications a[href^=\"/actors?uri=\"]").await?;
+    b.wait_for_path("/actors").await?;
+    expect_text(b, "h1", "ada").await?;
+    let profile = b.current_url().await?;
+
+    // He follows her from the profile; her post is among her recent posts.
+    b.click("#follow-form button[type=submit]").await?;
+    b.reload_until_text(&profile, "#profile-actions", "You follow")
+        .await?;
+    b.reload_until_text(&profile, "#recent-posts", "Launch day at the harbour")
+        .await?;
+
+    // Like and boost, in place: the page comes back with the buttons pressed and counted.
+    b.click("#recent-posts article.post button.likes").await?;
+    b.wait_for_text("#recent-posts article.post button.likes", "Liked · 1")
+        .await?;
+    b.click("#recent-posts article.post button.shares").await?;
+    b.wait_for_text("#recent-posts article.post button.shares", "Boosted · 1")
+        .await?;
+    ensure!(
+        b.current_url().await? == profile,
+        "after the like and the boost Bob is back on the profile"
+    );
+
+    // A reply from the post's page.
+    b.click("#recent-posts article.post a.reply-link").await?;
+    b.fill(
+        "#reply-form [name=text]",
+        "Count me in, I'll bring the boat.",
+    )
+    .await?;
+    submit(b, "#reply-form").await?;
+    b.wait_for_text(".notice", "Posted.").await?;
+    // The reply's own page, under the post it answers.
+    expect_text(b, "main", "Count me in, I'll bring the boat.").await?;
+    expect_text(b, "main", "In reply to").await?;
+
+    // And a message from the profile: the form comes with her address filled in.
+    b.goto(&profile).await?;
+    b.click("#message-link").await?;
+    b.wait_for_path("/messages").await?;
+    let to = b
+        .find("#message-form [name=to]")
+        .await?
+        .property("value")
+        .await?;
+    ensure!(
+        to == alpha.handle("ada"),
+        "the message is addressed to `{to}`"
+    );
+    b.fill("#message-form [name=text]", "Which pier?").await?;
+    submit(b, "#message-form").await?;
+    expect_text(b, "main", "Which pier?").await?;
+
+    // Ada, on alpha (still signed in there: each space keeps its own cookie), sees each of
+    // them, and who did it.
+    b.goto(&alpha.url("/home")).await?;
+    expect_text(b, ".account-nav .chip", "@ada").await?;
+    let her_profile = alpha.url("/members/ada");
+    b.reload_until_text(&her_profile, "#recent-posts article.post .likes", "· 1")
+        .await?;
+    expect_text(b, "#recent-posts article.post .shares", "· 1").await?;
+    expect_text(b, "#recent-posts article.post footer", "1 reply").await?;
+    b.reload_until_text(
+        &alpha.url("/notifications"),
+        "#notifications",
+        "liked your post",
+    )
+    .await?;
+    for what in ["shared your post", "replied to you", "bob"] {
+        expect_text(b, "#notifications", what).await?;
+    }
+    b.reload_until_text(&alpha.url("/messages"), "#conversations", "bob")
+        .await?;
+    b.click("#conversations a.conversation").await?;
+    expect_text(b, "#messages", "Which pier?").await?;
+    Ok(())
+}
