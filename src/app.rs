@@ -160,6 +160,13 @@ impl Application {
         }
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        for handle in crate::projects::store::handles_shared(&db).await? {
+            tracing::warn!(
+                %handle,
+                "a project shares its handle with a member or a company (both taken at the \
+                 same moment before migration 0024); the handle names the member or company"
+            );
+        }
         let media = MediaStore::local(&config.media_dir)?;
         Ok(Application {
             listener,

@@ -198,6 +198,12 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
             println!("migrations applied");
+            for handle in crate::projects::store::handles_shared(&db).await? {
+                println!(
+                    "warning: the project @{handle} shares its handle with a member or a \
+                     company (see docs/operations.md, migration 0024)"
+                );
+            }
             Ok(())
         }
         Command::Admin(AdminCommand::CreateUser {

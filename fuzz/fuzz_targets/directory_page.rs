@@ -1,7 +1,8 @@
-//! A page of a peer's directory: the page itself, then each item as the sync validates it.
+//! A document of a peer's directory: the collection (its first page, by address or embedded) or
+//! a page, then each item as the sync validates it.
 #![no_main]
 
-use guildhall::directory::sync::{parse_item, parse_page, Item};
+use guildhall::directory::sync::{parse_item, parse_page, parse_start, Item, Start};
 use guildhall::federation::link::RemoteUrl;
 use guildhall::federation::policy::authority_of;
 use libfuzzer_sys::fuzz_target;
@@ -13,6 +14,16 @@ const URL: &str = "https://peer.example/directory?page=2";
 fuzz_target!(|data: &[u8]| {
     let Ok(doc) = serde_json::from_slice::<Value>(data) else {
         return;
+    };
+    let doc = match parse_start(&doc, false) {
+        Ok(Start::Page) => doc,
+        Ok(Start::FirstEmbedded(page)) => page,
+        Ok(Start::FirstAt(first)) => {
+            // The sync follows only web addresses.
+            assert!(RemoteUrl::parse(first.as_str(), false).is_ok());
+            return;
+        }
+        Err(_) => return,
     };
     let Ok(page) = parse_page(&doc, URL, false) else {
         return;

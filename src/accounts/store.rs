@@ -1,12 +1,14 @@
 //! SQL for accounts, handles and sessions.
 
+use std::collections::HashMap;
+
 use sqlx::Row as _;
 
 use super::model::{Account, ProfileLink};
 use crate::error::{Error, Result};
 use crate::federation::crypto::GeneratedKeys;
 use crate::federation::keys::{self, ActorKind};
-use crate::storage::{is_unique_violation, now_ms, Db, Tx};
+use crate::storage::{is_unique_violation, now_ms, placeholders, Db, Tx};
 use crate::validate::{Email, FieldErrors, Handle};
 
 /// What a new account starts with.
@@ -23,8 +25,8 @@ pub struct NewAccount<'a> {
     pub keys: &'a GeneratedKeys,
 }
 
-/// Whether a member or a company holds `handle` (the `handles` table alone; projects keep
-/// theirs in their own row, see [`handle_taken`]). `ex`: a pool, or a transaction's connection.
+/// Whether a member, a company or a project holds `handle` (the `handles` table, the one
+/// namespace they share). `ex`: a pool, or a transaction's connection.
 pub async fn handle_held<'e, E>(ex: E, handle: &str) -> Result<bool>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -37,14 +39,24 @@ where
 }
 
 /// Whether `handle` is taken in the namespace members, companies and projects share, read
-/// inside `tx` (the write transaction that will then take it): the `handles` table, then the
-/// projects' own handles through their owner.
+/// inside `tx` (the write transaction that will then take it).
 pub async fn handle_taken(tx: &mut Tx, handle: &str) -> Result<bool> {
-    Ok(handle_held(&mut **tx, handle).await?
-        || crate::projects::store::handle_held(&mut **tx, handle).await?)
+    handle_held(&mut **tx, handle).await
 }
 
-/// Reserves a handle in the shared member/company namespace, or reports it taken.
+/// The handles reserved for projects (kind `project`). A project whose handle is not among
+/// them shares it with a member or a company (see `projects::store::handles_shared`).
+pub async fn project_handles(db: &Db) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT handle FROM handles WHERE kind = 'project'")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// Reserves a handle in the namespace members, companies and projects share (`kind`:
+/// `member`, `company` or `project`), or reports it taken. Of two transactions reserving one
+/// handle at once, the second's insert fails on the key and reads as taken.
 pub async fn reserve_handle(tx: &mut Tx, handle: &Handle, kind: &str) -> Result<()> {
     if handle_taken(tx, handle.as_str()).await? {
         return Err(Error::invalid("handle", "is already taken"));
@@ -536,6 +548,68 @@ pub async fn delete_old_password_resets(db: &Db) -> Result<u64> {
             .await?
             .rows_affected(),
     )
+}
+
+/// What other features show of a member: handle, display name, avatar.
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub handle: String,
+    pub display_name: String,
+    pub avatar_key: Option<String>,
+}
+
+/// The handle, name and avatar of each account of `ids` that exists, by id: the one read a
+/// page of another feature's rows makes for the members it names.
+pub async fn names(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Named>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id, handle, display_name, avatar_key FROM accounts WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            let named = Named {
+                handle: r.try_get("handle")?,
+                display_name: r.try_get("display_name")?,
+                avatar_key: r.try_get("avatar_key")?,
+            };
+            out.insert(r.try_get::<i64, _>("id")?, named);
+        }
+    }
+    Ok(out)
+}
+
+/// The ids of the accounts of `handles` (those that exist).
+pub async fn ids_of_handles(db: &Db, handles: &[String]) -> Result<Vec<i64>> {
+    if handles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id FROM accounts WHERE handle IN ({})",
+        placeholders(1, handles.len())
+    );
+    let mut q = sqlx::query_scalar(&sql);
+    for h in handles {
+        q = q.bind(h);
+    }
+    Ok(q.fetch_all(db.pool()).await?)
+}
+
+/// How many accounts there are and a sum of their change times: what the directory's change
+/// detector compares (any sign-up, deletion or profile change moves one of the two).
+pub async fn change_stamp(db: &Db) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM accounts",
+    )
+    .fetch_one(db.pool())
+    .await?)
 }
 
 /// The ids of the administrators, oldest first.

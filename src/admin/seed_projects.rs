@@ -134,12 +134,17 @@ pub(super) async fn seed_projects(db: &Db, config: &Config) -> anyhow::Result<us
             .map_err(describe)?;
         let project = urls.project(p.handle);
         let mut tx = db.begin_write().await?;
-        if store::handle_taken(&mut tx, p.handle)
+        if accounts::store::handle_taken(&mut tx, p.handle)
             .await
             .map_err(describe)?
         {
             continue;
         }
+        let handle =
+            crate::validate::Handle::parse(p.handle).map_err(|e| anyhow::anyhow!("{e}"))?;
+        accounts::store::reserve_handle(&mut tx, &handle, "project")
+            .await
+            .map_err(describe)?;
         store::insert(
             &mut tx, p.handle, p.name, p.summary, p.closed, &owner, company_id, creator.id, &keys,
         )

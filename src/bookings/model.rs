@@ -291,16 +291,15 @@ pub struct Booking {
     pub cancelled_at: Option<i64>,
 }
 
-/// Bookings joined with their resource's name and who booked (for pages and feeds).
-pub const BOOKING_SELECT: &str = "SELECT b.id, b.resource_id, r.name AS resource_name, b.seat, \
-    b.starts_at, b.ends_at, b.booker_kind, b.account_id, a.handle AS booked_by, b.company_id, \
-    c.handle AS company, c.name AS company_name, b.visitor_actor, b.visitor_space, \
-    b.visitor_offer, b.visitor_label, b.note, \
-    b.series, b.state, b.created_at, b.cancelled_at \
-    FROM bookings b JOIN resources r ON r.id = b.resource_id \
-    LEFT JOIN accounts a ON a.id = b.account_id LEFT JOIN companies c ON c.id = b.company_id";
-
 impl Booking {
+    /// Columns for `SELECT {COLUMNS} FROM bookings b JOIN resources r ON r.id = b.resource_id`:
+    /// the booking and its resource's name. Who booked (`booked_by`, `company`,
+    /// `company_name`) is read from the accounts' and companies' owners by id afterwards.
+    pub const COLUMNS: &'static str = "b.id, b.resource_id, r.name AS resource_name, b.seat, \
+        b.starts_at, b.ends_at, b.booker_kind, b.account_id, b.company_id, b.visitor_actor, \
+        b.visitor_space, b.visitor_offer, b.visitor_label, b.note, b.series, b.state, \
+        b.created_at, b.cancelled_at";
+
     pub fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
         Ok(Booking {
             id: r.try_get("id")?,
@@ -311,10 +310,10 @@ impl Booking {
             ends_at: r.try_get("ends_at")?,
             booker_kind: BookerKind::parse(&r.try_get::<String, _>("booker_kind")?),
             account_id: r.try_get("account_id")?,
-            booked_by: r.try_get("booked_by")?,
+            booked_by: None,
             company_id: r.try_get("company_id")?,
-            company: r.try_get("company")?,
-            company_name: r.try_get("company_name")?,
+            company: None,
+            company_name: None,
             visitor_actor: r.try_get("visitor_actor")?,
             visitor_space: r.try_get("visitor_space")?,
             visitor_offer: r.try_get("visitor_offer")?,

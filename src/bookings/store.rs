@@ -1,6 +1,6 @@
 //! All SQL of resources and bookings.
 
-use super::model::{Booking, NewBooking, Resource, BOOKING_SELECT, RESOURCE_COLUMNS};
+use super::model::{Booking, NewBooking, Resource, RESOURCE_COLUMNS};
 use super::rules::NewResource;
 use crate::error::Result;
 use crate::storage::{now_ms, Db, Dialect, Tx};
@@ -184,6 +184,9 @@ pub async fn insert_booking(tx: &mut Tx, b: &NewBooking) -> Result<i64> {
     Ok(id)
 }
 
+/// Bookings with their resource's name; who booked is filled in by [`named`].
+const BOOKING_SELECT: &str = "FROM bookings b JOIN resources r ON r.id = b.resource_id";
+
 async fn bookings_where(
     db: &Db,
     where_sql: &str,
@@ -191,7 +194,8 @@ async fn bookings_where(
     limit: i64,
 ) -> Result<Vec<Booking>> {
     let sql = format!(
-        "{BOOKING_SELECT} WHERE {where_sql} ORDER BY b.starts_at, b.id LIMIT {}",
+        "SELECT {} {BOOKING_SELECT} WHERE {where_sql} ORDER BY b.starts_at, b.id LIMIT {}",
+        Booking::COLUMNS,
         limit.clamp(1, 2000)
     );
     let mut q = sqlx::query(&sql);
@@ -199,10 +203,31 @@ async fn bookings_where(
         q = q.bind(*b);
     }
     let rows = q.fetch_all(db.pool()).await?;
-    Ok(rows
+    named(db, &rows).await
+}
+
+/// Bookings from their rows, with who booked them: the handles of the members and the
+/// handles and names of the companies, each read from its owner in one call for the list.
+async fn named(db: &Db, rows: &[crate::storage::Row]) -> Result<Vec<Booking>> {
+    let mut list = rows
         .iter()
         .map(Booking::from_row)
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<Vec<_>, _>>()?;
+    let account_ids: Vec<i64> = list.iter().filter_map(|b| b.account_id).collect();
+    let company_ids: Vec<i64> = list.iter().filter_map(|b| b.company_id).collect();
+    let members = crate::accounts::store::names(db, &account_ids).await?;
+    let companies = crate::companies::store::names(db, &company_ids).await?;
+    for b in &mut list {
+        b.booked_by = b
+            .account_id
+            .and_then(|id| members.get(&id))
+            .map(|m| m.handle.clone());
+        if let Some((handle, name)) = b.company_id.and_then(|id| companies.get(&id)) {
+            b.company = Some(handle.clone());
+            b.company_name = Some(name.clone());
+        }
+    }
+    Ok(list)
 }
 
 pub async fn booking(db: &Db, id: i64) -> Result<Option<Booking>> {
@@ -269,12 +294,15 @@ pub async fn cancel_tx(tx: &mut Tx, id: i64) -> Result<bool> {
 
 /// The visitor's booking that the `Offer` with this id made, if any.
 pub async fn by_offer(db: &Db, offer: &str) -> Result<Option<Booking>> {
-    let sql = format!("{BOOKING_SELECT} WHERE b.visitor_offer = $1 AND b.visitor_offer <> ''");
+    let sql = format!(
+        "SELECT {} {BOOKING_SELECT} WHERE b.visitor_offer = $1 AND b.visitor_offer <> ''",
+        Booking::COLUMNS
+    );
     let row = sqlx::query(&sql)
         .bind(offer)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(|r| Booking::from_row(&r)).transpose()?)
+    Ok(named(db, row.as_slice()).await?.pop())
 }
 
 /// The spans of a visitor's confirmed bookings (any resource) overlapping `[from, to)`, read

@@ -1,11 +1,13 @@
 //! SQL for companies, memberships and company invitations.
 
+use std::collections::HashMap;
+
 use sqlx::Row as _;
 
 use super::model::{role_from_row, Company, CompanyInvite, CompanyMember, Membership, Role};
 use crate::error::Result;
 use crate::federation::{self, crypto::GeneratedKeys};
-use crate::storage::{is_unique_violation, now_ms, Db, Tx};
+use crate::storage::{is_unique_violation, now_ms, placeholders, Db, Tx};
 
 /// Validated company fields, as created or edited.
 #[derive(Debug, Clone)]
@@ -68,10 +70,7 @@ pub async fn insert(
 /// namespace): a first look, before the write transaction that reserves it
 /// (`accounts::store::reserve_handle`) looks again.
 pub async fn handle_in_use(db: &Db, handle: &str) -> Result<bool> {
-    Ok(
-        crate::accounts::store::handle_held(db.pool(), handle).await?
-            || crate::projects::store::handle_held(db.pool(), handle).await?,
-    )
+    crate::accounts::store::handle_held(db.pool(), handle).await
 }
 
 pub async fn update(db: &Db, id: i64, f: &CompanyFields) -> Result<()> {
@@ -195,6 +194,40 @@ pub async fn owners_and_admins(db: &Db, company_id: i64) -> Result<Vec<i64>> {
     .await?)
 }
 
+/// The handle and name of each company of `ids` that exists, by id: the one read a page of
+/// another feature's rows (bookings) makes for the companies it names.
+pub async fn names(db: &Db, ids: &[i64]) -> Result<HashMap<i64, (String, String)>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id, handle, name FROM companies WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            let pair = (r.try_get("handle")?, r.try_get("name")?);
+            out.insert(r.try_get::<i64, _>("id")?, pair);
+        }
+    }
+    Ok(out)
+}
+
+/// How many companies there are and a sum of their change times (the directory's change
+/// detector).
+pub async fn change_stamp(db: &Db) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM companies",
+    )
+    .fetch_one(db.pool())
+    .await?)
+}
+
 /// The role of an account in a company, if it is a member.
 pub async fn role_of(db: &Db, company_id: i64, account_id: i64) -> Result<Option<Role>> {
     let row =
@@ -208,27 +241,40 @@ pub async fn role_of(db: &Db, company_id: i64, account_id: i64) -> Result<Option
 
 pub async fn members(db: &Db, company_id: i64) -> Result<Vec<CompanyMember>> {
     let rows = sqlx::query(
-        "SELECT accounts.handle, accounts.display_name, accounts.avatar_key, company_members.role, \
-         company_members.joined_at FROM company_members JOIN accounts ON accounts.id = \
-         company_members.account_id WHERE company_members.company_id = $1 \
-         ORDER BY CASE company_members.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, \
-         accounts.handle",
+        "SELECT account_id, role, joined_at FROM company_members WHERE company_id = $1",
     )
     .bind(company_id)
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CompanyMember {
-                handle: r.try_get("handle")?,
-                display_name: r.try_get("display_name")?,
-                avatar_key: r.try_get("avatar_key")?,
-                role: role_from_row(r)?,
-                joined_at: r.try_get("joined_at")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("account_id"))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let mut names = crate::accounts::store::names(db, &ids).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let Some(named) = names.remove(&r.try_get::<i64, _>("account_id")?) else {
+            continue;
+        };
+        out.push(CompanyMember {
+            handle: named.handle,
+            display_name: named.display_name,
+            avatar_key: named.avatar_key,
+            role: role_from_row(r)?,
+            joined_at: r.try_get("joined_at")?,
+        });
+    }
+    // Owners, then admins, then members; by handle within each.
+    out.sort_by(|a, b| (rank(a.role), &a.handle).cmp(&(rank(b.role), &b.handle)));
+    Ok(out)
+}
+
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Owner => 0,
+        Role::Admin => 1,
+        Role::Member => 2,
+    }
 }
 
 /// The companies an account belongs to.
@@ -363,20 +409,33 @@ pub async fn insert_invite(
 }
 
 const INVITE_SELECT: &str = "SELECT company_invites.id, companies.handle AS company_handle, \
-    companies.name AS company_name, accounts.handle AS member_handle, company_invites.role, \
+    companies.name AS company_name, company_invites.account_id, company_invites.role, \
     company_invites.created_at FROM company_invites \
-    JOIN companies ON companies.id = company_invites.company_id \
-    JOIN accounts ON accounts.id = company_invites.account_id";
+    JOIN companies ON companies.id = company_invites.company_id";
 
-fn invite_from_row(r: &crate::storage::Row) -> Result<CompanyInvite, sqlx::Error> {
-    Ok(CompanyInvite {
-        id: r.try_get("id")?,
-        company_handle: r.try_get("company_handle")?,
-        company_name: r.try_get("company_name")?,
-        member_handle: r.try_get("member_handle")?,
-        role: role_from_row(r)?,
-        created_at: r.try_get("created_at")?,
-    })
+/// Invitations from their rows, with the invited members' handles read from their owner in
+/// one call (an invitation whose account is gone is left out).
+async fn invites_from_rows(db: &Db, rows: &[crate::storage::Row]) -> Result<Vec<CompanyInvite>> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("account_id"))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let names = crate::accounts::store::names(db, &ids).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let Some(named) = names.get(&r.try_get::<i64, _>("account_id")?) else {
+            continue;
+        };
+        out.push(CompanyInvite {
+            id: r.try_get("id")?,
+            company_handle: r.try_get("company_handle")?,
+            company_name: r.try_get("company_name")?,
+            member_handle: named.handle.clone(),
+            role: role_from_row(r)?,
+            created_at: r.try_get("created_at")?,
+        });
+    }
+    Ok(out)
 }
 
 /// Invitations waiting for this account's answer.
@@ -386,7 +445,7 @@ pub async fn invites_for(db: &Db, account_id: i64) -> Result<Vec<CompanyInvite>>
         .bind(account_id)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.iter().map(invite_from_row).collect::<Result<_, _>>()?)
+    invites_from_rows(db, &rows).await
 }
 
 /// The pending invitation of one account to one company, if any.
@@ -403,7 +462,7 @@ pub async fn pending_invite(
         .bind(account_id)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(|r| invite_from_row(&r)).transpose()?)
+    Ok(invites_from_rows(db, row.as_slice()).await?.pop())
 }
 
 /// Invitations a company has sent that are still pending.
@@ -413,7 +472,7 @@ pub async fn invites_of_company(db: &Db, company_id: i64) -> Result<Vec<CompanyI
         .bind(company_id)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.iter().map(invite_from_row).collect::<Result<_, _>>()?)
+    invites_from_rows(db, &rows).await
 }
 
 /// Takes a pending invitation addressed to `account_id` out of the table: (company id, role).

@@ -8,15 +8,16 @@ use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::model::{Entry, Kind};
 use super::store;
+use super::sync::{CollectionDoc, EntryDoc, First, PageDoc, TombstoneDoc};
 use crate::error::{Error, Result};
 use crate::federation::html::paragraphs;
 use crate::federation::negotiate::activity_json;
-use crate::federation::protocol::{context, datetime};
 use crate::federation::urls::Urls;
+use crate::federation::wire::{self, Link};
 use crate::state::AppState;
 
 /// Entries per page unless `limit` asks for fewer.
@@ -86,87 +87,85 @@ pub async fn serve(state: &AppState, q: &CollectionQuery) -> Result<Response> {
     };
     let Some(after) = q.after.as_deref() else {
         let total = store::count_local_live(&state.db).await?;
-        return Ok(activity_json(&json!({
-            "@context": context(),
-            "id": id,
-            "type": "OrderedCollection",
-            "totalItems": total,
-            "first": page_url(&urls, 0, limit),
+        return Ok(activity_json(&wire::document(&CollectionDoc {
+            id: Some(id),
+            kind: "OrderedCollection".into(),
+            total_items: Some(total),
+            holds_items: false,
+            first: Some(First::Address(page_url(&urls, 0, limit))),
         })));
     };
     let after = parse_cursor(after)
         .ok_or_else(|| Error::invalid("after", "is not a cursor from this directory"))?;
     let entries = store::local_changes(&state.db, after, limit).await?;
     let items: Vec<Value> = entries.iter().map(|e| item(e, &urls)).collect();
-    let mut doc = json!({
-        "@context": context(),
-        "id": page_url(&urls, after, limit),
-        "type": "OrderedCollectionPage",
-        "partOf": id,
-        "orderedItems": items,
-    });
-    if let Some(last) = entries.last() {
-        doc["next"] = json!(page_url(&urls, last.seq, limit));
-    }
-    Ok(activity_json(&doc))
+    let page: PageDoc<String> = PageDoc {
+        id: Some(page_url(&urls, after, limit)),
+        kind: "OrderedCollectionPage".into(),
+        part_of: Some(id),
+        ordered_items: Some(items),
+        items: None,
+        next: entries
+            .last()
+            .map(|last| Link(page_url(&urls, last.seq, limit))),
+    };
+    Ok(activity_json(&wire::document(&page)))
 }
 
 /// One entry as the collection lists it.
 pub fn item(e: &Entry, _urls: &Urls) -> Value {
+    // Writing these types cannot fail: every map key is a string.
     if e.deleted {
-        let former = e.kind.as_type();
-        return json!({
-            "id": e.uri,
-            "type": "Tombstone",
-            "formerType": former,
-            "deleted": datetime(e.updated_at),
-            "updated": datetime(e.updated_at),
-        });
+        serde_json::to_value(tombstone(e)).unwrap_or(Value::Null)
+    } else {
+        serde_json::to_value(entry(e)).unwrap_or(Value::Null)
     }
-    let mut v = json!({
-        "id": e.uri,
-        "type": e.kind.as_type(),
-        "directoryKind": e.kind.as_str(),
-        "name": e.name,
-        "url": e.url,
-        "discoverable": true,
-        "indexable": true,
-        "updated": datetime(e.updated_at),
-    });
-    let set = |v: &mut Value, key: &str, value: &str| {
-        if !value.is_empty() {
-            v[key] = json!(value);
-        }
-    };
-    if let Some(name) = e.handle.trim_start_matches('@').split('@').next() {
-        if e.kind != Kind::Event {
-            set(&mut v, "preferredUsername", name);
-        }
+}
+
+/// A removed entry as the collection lists it.
+pub fn tombstone(e: &Entry) -> TombstoneDoc {
+    TombstoneDoc {
+        id: e.uri.clone(),
+        kind: "Tombstone".into(),
+        former_type: Some(e.kind.as_type().to_string()),
+        deleted: Some(e.updated_at),
+        updated: Some(e.updated_at),
     }
-    if !e.summary.is_empty() {
-        v["summary"] = json!(paragraphs(&e.summary));
+}
+
+/// A live entry as the collection lists it: the document peers read with the same type.
+pub fn entry(e: &Entry) -> EntryDoc<String> {
+    let text = |value: &str| (!value.is_empty()).then(|| value.to_string());
+    let username = e
+        .handle
+        .trim_start_matches('@')
+        .split('@')
+        .next()
+        .filter(|_| e.kind != Kind::Event)
+        .and_then(text);
+    let organisation = matches!(e.kind, Kind::Company | Kind::Project);
+    EntryDoc {
+        id: e.uri.clone(),
+        kind: e.kind.as_type().to_string(),
+        directory_kind: Some(e.kind.as_str().to_string()),
+        name: Some(e.name.clone()),
+        preferred_username: username,
+        summary: (!e.summary.is_empty()).then(|| paragraphs(&e.summary)),
+        url: Some(Link(e.url.clone())),
+        icon: text(&e.icon_url),
+        skills: (!e.skills.is_empty()).then(|| e.skills.clone()),
+        industry: text(&e.industry),
+        city: text(&e.city),
+        country: text(&e.country),
+        space_name: text(&e.space_name),
+        hiring: organisation.then_some(e.hiring),
+        open_to_collaborate: organisation.then_some(e.open_to_collaborate),
+        discoverable: Some(true),
+        indexable: Some(true),
+        start_time: e.starts_at,
+        end_time: e.ends_at,
+        updated: Some(e.updated_at),
     }
-    if !e.icon_url.is_empty() {
-        v["icon"] = json!({ "type": "Image", "url": e.icon_url });
-    }
-    set(&mut v, "industry", &e.industry);
-    set(&mut v, "city", &e.city);
-    set(&mut v, "country", &e.country);
-    set(&mut v, "spaceName", &e.space_name);
-    if !e.skills.is_empty() {
-        v["skills"] = json!(e.skills);
-    }
-    if matches!(e.kind, Kind::Company | Kind::Project) {
-        v["hiring"] = json!(e.hiring);
-        v["openToCollaborate"] = json!(e.open_to_collaborate);
-    }
-    if let Some(s) = e.starts_at {
-        v["startTime"] = json!(datetime(s));
-    }
-    if let Some(end) = e.ends_at {
-        v["endTime"] = json!(datetime(end));
-    }
-    v
 }
 
 #[cfg(test)]
@@ -181,5 +180,138 @@ mod tests {
         assert_eq!(parse_cursor(""), None);
         assert_eq!(parse_cursor(&URL_SAFE_NO_PAD.encode("gh1:-4")), None);
         assert_eq!(parse_cursor(&"A".repeat(100)), None);
+    }
+
+    fn company() -> Entry {
+        Entry {
+            id: 7,
+            uri: "https://here.example/companies/tidewater".into(),
+            kind: Kind::Company,
+            local: true,
+            origin: "here.example".into(),
+            handle: "@tidewater@here.example".into(),
+            name: "Tidewater Labs".into(),
+            summary: "Boats & docks.\n\nSince 1999.".into(),
+            url: "https://here.example/companies/tidewater".into(),
+            icon_url: "https://here.example/media/logo.png".into(),
+            industry: "Software".into(),
+            skills: vec!["Rust".into(), "SQL".into()],
+            city: "Braga".into(),
+            country: "PT".into(),
+            space_name: "Harbour Works".into(),
+            hiring: true,
+            open_to_collaborate: false,
+            starts_at: None,
+            ends_at: None,
+            updated_at: 1_700_000_000_000,
+            deleted: false,
+            seq: 3,
+        }
+    }
+
+    /// What the collection sends is what a peer's sync reads back, through the same types.
+    #[test]
+    fn published_entries_read_back_as_the_same_entries() {
+        let e = company();
+        let sent = serde_json::to_value(entry(&e)).unwrap();
+        assert_eq!(
+            sent["icon"],
+            serde_json::json!({"type": "Image", "url": e.icon_url})
+        );
+        assert_eq!(sent["updated"], "2023-11-14T22:13:20Z");
+        assert!(
+            sent.get("startTime").is_none(),
+            "absent fields are left out: {sent}"
+        );
+        let read: EntryDoc = wire::parse_value_at(&sent, false).unwrap();
+        assert_eq!(read.updated, Some(e.updated_at));
+        assert_eq!(
+            serde_json::to_value(&read).unwrap(),
+            sent,
+            "a round trip changes nothing"
+        );
+        let Ok(super::super::sync::Item::Entry(listed)) =
+            super::super::sync::parse_item(&sent, "here.example", false)
+        else {
+            panic!("the entry reads back: {sent}");
+        };
+        assert!(listed.listed);
+        let d = listed.draft;
+        assert_eq!(
+            (d.uri.as_str(), d.kind, d.handle.as_str()),
+            (e.uri.as_str(), e.kind, e.handle.as_str())
+        );
+        assert_eq!(
+            (d.name.as_str(), d.url.as_str(), d.icon_url.as_str()),
+            (e.name.as_str(), e.url.as_str(), e.icon_url.as_str())
+        );
+        assert_eq!(d.summary, "Boats & docks.\nSince 1999.");
+        assert_eq!(
+            (d.skills, d.industry, d.city, d.country),
+            (e.skills, e.industry, e.city, e.country)
+        );
+        assert_eq!(
+            (d.space_name.as_str(), d.hiring, d.open_to_collaborate),
+            ("Harbour Works", true, false)
+        );
+
+        let mut event = company();
+        event.kind = Kind::Event;
+        event.uri = "https://here.example/events/e1".into();
+        event.starts_at = Some(1_700_000_000_000);
+        event.ends_at = Some(1_700_003_600_000);
+        let sent = serde_json::to_value(entry(&event)).unwrap();
+        assert!(sent.get("preferredUsername").is_none() && sent.get("hiring").is_none());
+        let read: EntryDoc = wire::parse_value_at(&sent, false).unwrap();
+        assert_eq!(
+            (read.start_time, read.end_time),
+            (event.starts_at, event.ends_at)
+        );
+
+        let mut gone = company();
+        gone.deleted = true;
+        let sent = serde_json::to_value(tombstone(&gone)).unwrap();
+        let read: TombstoneDoc = wire::parse_value_at(&sent, false).unwrap();
+        assert_eq!(read.former_type.as_deref(), Some("Organization"));
+        assert_eq!(serde_json::to_value(&read).unwrap(), sent);
+        assert!(matches!(
+            super::super::sync::parse_item(&sent, "here.example", false),
+            Ok(super::super::sync::Item::Removed(uri)) if uri == gone.uri
+        ));
+    }
+
+    /// The collection leads to its first page, by address or embedded, through the type the
+    /// sync reads it with.
+    #[test]
+    fn the_collection_leads_to_its_first_page() {
+        use super::super::sync::{parse_start, Start};
+        let collection = wire::document(&CollectionDoc {
+            id: Some("https://here.example/directory".into()),
+            kind: "OrderedCollection".into(),
+            total_items: Some(3),
+            holds_items: false,
+            first: Some(First::Address(
+                "https://here.example/directory?after=Z2gxOjA".into(),
+            )),
+        });
+        assert!(collection.get("orderedItems").is_none());
+        match parse_start(&collection, false) {
+            Ok(Start::FirstAt(u)) => {
+                assert_eq!(u.as_str(), "https://here.example/directory?after=Z2gxOjA")
+            }
+            other => panic!("{other:?}"),
+        }
+        let page = serde_json::json!({"type": "OrderedCollectionPage", "orderedItems": []});
+        let embedded = serde_json::json!({"type": "OrderedCollection", "first": page});
+        assert!(matches!(parse_start(&embedded, false), Ok(Start::FirstEmbedded(p)) if p == page));
+        for bad in [
+            serde_json::json!({"type": "OrderedCollection", "first": "javascript:alert(1)"}),
+            serde_json::json!({"type": "OrderedCollection", "first": 3}),
+            serde_json::json!({"type": "OrderedCollection"}),
+        ] {
+            assert!(parse_start(&bad, false).is_err(), "{bad}");
+        }
+        let holding = serde_json::json!({"type": "OrderedCollection", "orderedItems": null});
+        assert!(matches!(parse_start(&holding, false), Ok(Start::Page)));
     }
 }

@@ -10,7 +10,7 @@ use super::index::Source;
 use super::model::{facet_key, Draft, Entry};
 use crate::error::Result;
 use crate::federation::policy::{candidates, normalize_host, FederationMode, Policy};
-use crate::storage::{search_text, Db, Row, Tx};
+use crate::storage::{search_text, Backend, Db, Row, Tx};
 
 /// The advisory lock key that orders directory writers on PostgreSQL.
 const SEQ_LOCK: i64 = 0x0067_6864_6972;
@@ -268,31 +268,19 @@ pub async fn generation(db: &Db) -> Result<i64> {
 /// deletion its count (events are kept when deleted: their `deleted_at` counts instead), and
 /// the number of this space's listable events still to come at `now` drops when one ends.
 pub async fn local_sources_signature(db: &Db, now: i64) -> Result<String> {
-    let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM accounts) AS a_n, \
-         (SELECT CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM accounts) AS a_s, \
-         (SELECT COUNT(*) FROM companies) AS c_n, \
-         (SELECT CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM companies) AS c_s, \
-         (SELECT COUNT(*) FROM projects) AS p_n, \
-         (SELECT CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM projects) AS p_s, \
-         (SELECT COUNT(*) FROM events WHERE local = 1) AS e_n, \
-         (SELECT CAST(COALESCE(SUM((updated_at + COALESCE(deleted_at, 0)) % 1000000007), 0) \
-          AS BIGINT) FROM events WHERE local = 1) AS e_s, \
-         (SELECT COUNT(*) FROM events WHERE local = 1 AND deleted_at IS NULL \
-          AND ends_at >= $1) AS e_u, \
-         (SELECT COALESCE(MAX(updated_at), 0) FROM space) AS s_u, \
-         (SELECT COALESCE(MAX(directory_publish), 0) FROM space) AS s_p",
-    )
-    .bind(now)
-    .fetch_one(db.pool())
-    .await?;
-    let mut parts = Vec::new();
-    for key in [
-        "a_n", "a_s", "c_n", "c_s", "p_n", "p_s", "e_n", "e_s", "e_u", "s_u", "s_p",
-    ] {
-        parts.push(row.try_get::<i64, _>(key)?.to_string());
-    }
-    Ok(parts.join(":"))
+    // Each source asked of its owner, the six reads at once.
+    let (a, c, p, e, s, published) = tokio::try_join!(
+        crate::accounts::store::change_stamp(db),
+        crate::companies::store::change_stamp(db),
+        crate::projects::store::change_stamp(db),
+        crate::events::store::change_stamp(db, now),
+        crate::spaces::store::changed_at(db),
+        publishing(db),
+    )?;
+    Ok(format!(
+        "{}:{}:{}:{}:{}:{}:{}:{}:{}:{s}:{}",
+        a.0, a.1, c.0, c.1, p.0, p.1, e.0, e.1, e.2, published as i64
+    ))
 }
 
 /// Whether the administrator publishes the directory (true before setup, when nothing is).
@@ -411,9 +399,28 @@ pub async fn index_sources(db: &Db, after: i64, limit: i64) -> Result<Vec<Source
 
 /// The ids of the entries whose text has every word (each as a prefix), by the backend's
 /// full-text index. Removed entries have no words, so they never match.
+/// The ids of the directory entries whose text matches the full-text query bound at
+/// `$param` (see `Dialect::fts_query`), as one comma-separated text `ids` (NULL when none: one
+/// row rather than thousands is what keeps a common word cheap): FTS5 on SQLite, on PostgreSQL
+/// the narrow `directory_search` table (each entry's `search` tsvector, kept in step by
+/// triggers) with its GIN index, so a common word rechecks small rows. Both index the same
+/// normalised words (name; skills and industry; place; summary), so both find the same
+/// entries; Guildhall orders them itself (`directory::index`), the same way on both.
+fn fts_ids(backend: Backend, param: usize) -> String {
+    match backend {
+        Backend::Sqlite => format!(
+            "SELECT group_concat(rowid) AS ids FROM directory_fts WHERE directory_fts MATCH ${param}"
+        ),
+        Backend::Postgres => format!(
+            "SELECT string_agg(CAST(s.entry_id AS TEXT), ',') AS ids FROM directory_search s \
+             WHERE s.search @@ to_tsquery('simple', ${param})"
+        ),
+    }
+}
+
 pub async fn full_text_matches(db: &Db, words: &[String]) -> Result<Vec<i64>> {
     let dialect = db.dialect();
-    let ids: Option<String> = sqlx::query_scalar(&dialect.directory_fts_ids(1))
+    let ids: Option<String> = sqlx::query_scalar(&fts_ids(dialect.0, 1))
         .bind(dialect.fts_query(words))
         .fetch_one(db.pool())
         .await?;

@@ -20,7 +20,6 @@ use super::model::clip;
 use super::store::{self, Peer, PeerInfo};
 use crate::error::Result;
 use crate::federation::client::FetchError;
-use crate::federation::link::RemoteUrl;
 use crate::federation::policy::{self, authority_of, Decision};
 use crate::federation::remote;
 use crate::state::AppState;
@@ -32,8 +31,9 @@ mod parse;
 
 pub use apply::{apply, relist_unlimited, remove_blocked, remove_limited, remove_origin, Applied};
 use apply::{apply_capped, remove};
+pub use doc::{CollectionDoc, EntryDoc, First, PageDoc, TombstoneDoc};
 use parse::plain;
-pub use parse::{draft_from_actor, parse_item, parse_page, Item, Listed, Page};
+pub use parse::{draft_from_actor, parse_item, parse_page, parse_start, Item, Listed, Page, Start};
 
 /// Items a page may hold; a bigger page is refused whole.
 pub const MAX_ITEMS_PER_PAGE: usize = 500;
@@ -229,30 +229,25 @@ async fn pull(
                 }
                 e => Stop::Failed(format!("{url}: {e}")),
             })?;
-        let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
         // The collection itself: go to its first page.
-        if kind == "OrderedCollection" && doc.get("orderedItems").is_none() {
-            match doc.get("first") {
-                Some(Value::String(first)) => {
-                    url = RemoteUrl::parse(first, state.config.dev_http)
-                        .map_err(|e| Stop::Failed(format!("the first page {e}")))?
-                        .into_string();
-                    resume = url.clone();
-                    continue;
-                }
-                Some(page @ Value::Object(_)) => {
-                    let (n, next) = take_page(state, origin, page, &url).await?;
-                    taken += n;
-                    match next {
-                        Some(next) => {
-                            resume = next.clone();
-                            url = next;
-                            continue;
-                        }
-                        None => return Ok(resume),
+        match parse_start(&doc, state.config.dev_http).map_err(Stop::Failed)? {
+            Start::Page => {}
+            Start::FirstAt(first) => {
+                url = first.into_string();
+                resume = url.clone();
+                continue;
+            }
+            Start::FirstEmbedded(page) => {
+                let (n, next) = take_page(state, origin, &page, &url).await?;
+                taken += n;
+                match next {
+                    Some(next) => {
+                        resume = next.clone();
+                        url = next;
+                        continue;
                     }
+                    None => return Ok(resume),
                 }
-                _ => return Err(Stop::Failed("the collection has no first page".into())),
             }
         }
         let (n, next) = take_page(state, origin, &doc, &url).await?;

@@ -11,7 +11,7 @@ pub enum ActorKind {
     Space,
     Member,
     Company,
-    /// A shared project (`Group`); its key pair is kept in its own `projects` row.
+    /// A shared project (`Group`).
     Project,
 }
 
@@ -59,14 +59,6 @@ pub async fn insert(
 
 /// The public key PEM of a local actor.
 pub async fn public_pem(db: &Db, kind: ActorKind, local_id: i64) -> Result<Option<String>> {
-    if kind == ActorKind::Project {
-        return Ok(
-            sqlx::query_scalar("SELECT public_pem FROM projects WHERE id = $1")
-                .bind(local_id)
-                .fetch_optional(db.pool())
-                .await?,
-        );
-    }
     Ok(
         sqlx::query_scalar("SELECT public_pem FROM actor_keys WHERE kind = $1 AND local_id = $2")
             .bind(kind.as_str())
@@ -78,18 +70,12 @@ pub async fn public_pem(db: &Db, kind: ActorKind, local_id: i64) -> Result<Optio
 
 /// The parsed private key of a local actor, for signing.
 pub async fn signing_key(db: &Db, kind: ActorKind, local_id: i64) -> Result<Option<SigningKey>> {
-    let pem: Option<String> = if kind == ActorKind::Project {
-        sqlx::query_scalar("SELECT private_pem FROM projects WHERE id = $1")
-            .bind(local_id)
-            .fetch_optional(db.pool())
-            .await?
-    } else {
+    let pem: Option<String> =
         sqlx::query_scalar("SELECT private_pem FROM actor_keys WHERE kind = $1 AND local_id = $2")
             .bind(kind.as_str())
             .bind(local_id)
             .fetch_optional(db.pool())
-            .await?
-    };
+            .await?;
     pem.map(|p| SigningKey::from_pem(&p).map_err(|e| Error::Internal(e.into())))
         .transpose()
 }

@@ -249,7 +249,8 @@ pub async fn ensure_not_blocked(state: &AppState, owners: &[&str], actor: &str) 
         .filter(|h| !h.is_empty() && !h.contains('/'))
         .map(str::to_string)
         .collect();
-    if store::blocked_by_any(&state.db, &handles, actor).await? {
+    let ids = accounts::store::ids_of_handles(&state.db, &handles).await?;
+    if store::blocked_by_any(&state.db, &ids, actor).await? {
         return Err(Error::forbidden(
             "You cannot do this: the member has blocked you.",
         ));
@@ -281,14 +282,10 @@ pub async fn ensure_not_blocked_by_accounts(
     manager_ids: &[i64],
     actor: &str,
 ) -> Result<()> {
-    for id in manager_ids {
-        if let Some(a) = accounts::store::by_id(&state.db, *id).await? {
-            if store::blocked_by_any(&state.db, std::slice::from_ref(&a.handle), actor).await? {
-                return Err(Error::forbidden(
-                    "You cannot do this: a manager of this project has blocked you.",
-                ));
-            }
-        }
+    if store::blocked_by_any(&state.db, manager_ids, actor).await? {
+        return Err(Error::forbidden(
+            "You cannot do this: a manager of this project has blocked you.",
+        ));
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Blocks, reports and audit lines as the rest of the program sees them.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::Row as _;
 
@@ -120,36 +122,50 @@ pub struct Report {
 }
 
 impl Report {
-    /// Columns for `SELECT {COLUMNS} FROM reports r` with the three account joins of
-    /// [`Report::JOINS`].
+    /// Columns for `SELECT {COLUMNS} FROM reports r`. The members a report names (reporter,
+    /// assignee, resolver) are read by id; their handles come from the accounts' owner
+    /// ([`Report::ids`] and [`Report::name`]).
     pub const COLUMNS: &'static str = "r.id, r.state, r.category, r.comment, r.target, \
         r.objects, r.origin, r.forward, r.resolution_note, r.created_at, r.updated_at, \
-        r.resolved_at, rep.handle AS reporter, asg.handle AS assignee, res.handle AS resolver";
+        r.resolved_at, r.reporter_id, r.assigned_to, r.resolved_by";
 
-    pub const JOINS: &'static str = "LEFT JOIN accounts rep ON rep.id = r.reporter_id \
-        LEFT JOIN accounts asg ON asg.id = r.assigned_to \
-        LEFT JOIN accounts res ON res.id = r.resolved_by";
-
-    pub fn from_row(row: &Row) -> Result<Self, sqlx::Error> {
+    /// The report of a row (members' handles still empty) and the ids of its reporter,
+    /// assignee and resolver.
+    pub fn from_row(row: &Row) -> Result<(Self, [Option<i64>; 3]), sqlx::Error> {
         let state: String = row.try_get("state")?;
         let category: String = row.try_get("category")?;
-        Ok(Report {
+        let ids = [
+            row.try_get("reporter_id")?,
+            row.try_get("assigned_to")?,
+            row.try_get("resolved_by")?,
+        ];
+        let report = Report {
             id: row.try_get("id")?,
             state: ReportState::parse(&state).unwrap_or(ReportState::Open),
             category: Category::parse(&category).unwrap_or(Category::Other),
             comment: row.try_get("comment")?,
             target: row.try_get("target")?,
             objects: json_list(&row.try_get::<String, _>("objects")?),
-            reporter: row.try_get("reporter")?,
+            reporter: None,
             origin: row.try_get("origin")?,
             forward: row.try_get::<i64, _>("forward")? != 0,
-            assigned_to: row.try_get("assignee")?,
-            resolved_by: row.try_get("resolver")?,
+            assigned_to: None,
+            resolved_by: None,
             resolution_note: row.try_get("resolution_note")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             resolved_at: row.try_get("resolved_at")?,
-        })
+        };
+        Ok((report, ids))
+    }
+
+    /// Fills in the handles of the members `ids` names (from [`Report::from_row`]) out of
+    /// `handles`, by id.
+    pub fn name(&mut self, ids: [Option<i64>; 3], handles: &HashMap<i64, String>) {
+        let of = |id: Option<i64>| id.and_then(|id| handles.get(&id).cloned());
+        self.reporter = of(ids[0]);
+        self.assigned_to = of(ids[1]);
+        self.resolved_by = of(ids[2]);
     }
 
     /// The time as pages show it.

@@ -1,13 +1,13 @@
 //! SQL of moderation: members' blocks, mutes and hidden domains (`member_blocks`), reports,
 //! limits on remote actors, the audit log, and the extra columns of imported domain-block CSVs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::Row as _;
 
 use super::model::{Actor, ActorLimit, AuditEntry, BlockKind, Category, MemberBlock, Report};
 use crate::error::{Error, Result};
-use crate::storage::{now_ms, Db, Tx};
+use crate::storage::{now_ms, placeholders, Db, Tx};
 
 // --- members' blocks, mutes and hidden domains -----------------------------------------------
 
@@ -91,20 +91,19 @@ pub async fn list_blocks(db: &Db, account_id: i64, kind: BlockKind) -> Result<Ve
         .map_err(Error::from)
 }
 
-/// Whether any of the local members `handles` blocks `actor`.
-pub async fn blocked_by_any(db: &Db, handles: &[String], actor: &str) -> Result<bool> {
-    if handles.is_empty() {
+/// Whether any of the local members `account_ids` blocks `actor`.
+pub async fn blocked_by_any(db: &Db, account_ids: &[i64], actor: &str) -> Result<bool> {
+    if account_ids.is_empty() {
         return Ok(false);
     }
-    let placeholders: Vec<String> = (0..handles.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!(
-        "SELECT 1 FROM member_blocks b JOIN accounts a ON a.id = b.account_id \
-         WHERE b.kind = 'block' AND b.target = $1 AND a.handle IN ({}) LIMIT 1",
-        placeholders.join(", ")
+        "SELECT 1 FROM member_blocks WHERE kind = 'block' AND target = $1 \
+         AND account_id IN ({}) LIMIT 1",
+        placeholders(2, account_ids.len())
     );
     let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(actor);
-    for h in handles {
-        query = query.bind(h);
+    for id in account_ids {
+        query = query.bind(*id);
     }
     Ok(query.fetch_optional(db.pool()).await?.is_some())
 }
@@ -198,22 +197,17 @@ pub async fn insert_report(db: &Db, r: &NewReport<'_>) -> Result<i64> {
 }
 
 pub async fn report(db: &Db, id: i64) -> Result<Option<Report>> {
-    let sql = format!(
-        "SELECT {} FROM reports r {} WHERE r.id = $1",
-        Report::COLUMNS,
-        Report::JOINS
-    );
+    let sql = format!("SELECT {} FROM reports r WHERE r.id = $1", Report::COLUMNS);
     let row = sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?;
-    Ok(row.map(|r| Report::from_row(&r)).transpose()?)
+    Ok(named_reports(db, row.as_slice()).await?.pop())
 }
 
 /// Reports, newest first; only those in `state` when given.
 pub async fn reports(db: &Db, state: Option<&str>, limit: i64, offset: i64) -> Result<Vec<Report>> {
     let sql = format!(
-        "SELECT {} FROM reports r {} WHERE ($1 = '' OR r.state = $1) \
+        "SELECT {} FROM reports r WHERE ($1 = '' OR r.state = $1) \
          ORDER BY r.id DESC LIMIT $2 OFFSET $3",
-        Report::COLUMNS,
-        Report::JOINS
+        Report::COLUMNS
     );
     let rows = sqlx::query(&sql)
         .bind(state.unwrap_or(""))
@@ -221,10 +215,32 @@ pub async fn reports(db: &Db, state: Option<&str>, limit: i64, offset: i64) -> R
         .bind(offset)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows
+    named_reports(db, &rows).await
+}
+
+/// Reports from their rows, with the handles of the members they name read from the accounts'
+/// owner in one call for the whole page.
+async fn named_reports(db: &Db, rows: &[crate::storage::Row]) -> Result<Vec<Report>> {
+    let read = rows
         .iter()
         .map(Report::from_row)
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<i64> = read
+        .iter()
+        .flat_map(|(_, ids)| ids.iter().flatten().copied())
+        .collect();
+    let handles: HashMap<i64, String> = crate::accounts::store::names(db, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, n)| (id, n.handle))
+        .collect();
+    Ok(read
+        .into_iter()
+        .map(|(mut report, ids)| {
+            report.name(ids, &handles);
+            report
+        })
+        .collect())
 }
 
 pub async fn open_count(db: &Db) -> Result<i64> {

@@ -105,9 +105,10 @@ pub async fn create(state: &AppState, by: &Account, form: &ProjectForm) -> Resul
     };
     let keys = crate::federation::keys::generate().await?;
     let mut tx = state.db.begin_write().await?;
-    if store::handle_taken(&mut tx, handle.as_str()).await? {
-        return Err(Error::invalid("handle", "is already taken"));
-    }
+    // The handle is taken in the namespace members, companies and projects share, in the
+    // transaction that creates the project: of a member and a project taking one handle at
+    // once, one gets it and the other is told it is taken.
+    crate::accounts::store::reserve_handle(&mut tx, &handle, "project").await?;
     store::insert(
         &mut tx,
         handle.as_str(),

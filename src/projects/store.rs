@@ -12,7 +12,8 @@ use crate::storage::{now_ms, Db, Dialect, Tx};
 
 // --- projects -------------------------------------------------------------------------------
 
-/// Inserts a project (its handle already checked inside `tx`); returns its id.
+/// Inserts a project (its handle already reserved inside `tx`, see
+/// `accounts::store::reserve_handle`) and its key pair; returns its id.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
     tx: &mut Tx,
@@ -26,10 +27,10 @@ pub async fn insert(
     keys: &GeneratedKeys,
 ) -> Result<i64> {
     let now = now_ms();
-    Ok(sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO projects (handle, name, summary, closed, owner, company_id, created_by, \
-         public_pem, private_pem, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
     )
     .bind(handle)
     .bind(name)
@@ -38,11 +39,12 @@ pub async fn insert(
     .bind(owner)
     .bind(company_id)
     .bind(created_by)
-    .bind(&keys.public_pem)
-    .bind(&keys.private_pem)
     .bind(now)
     .fetch_one(&mut **tx)
-    .await?)
+    .await?;
+    crate::federation::keys::insert(tx, crate::federation::keys::ActorKind::Project, id, keys)
+        .await?;
+    Ok(id)
 }
 
 pub async fn update(tx: &mut Tx, id: i64, name: &str, summary: &str, closed: bool) -> Result<()> {
@@ -59,22 +61,29 @@ pub async fn update(tx: &mut Tx, id: i64, name: &str, summary: &str, closed: boo
     Ok(())
 }
 
-/// Whether a project holds `handle` (members and companies: `accounts::store::handle_held`).
-/// `ex`: a pool, or a transaction's connection.
-pub async fn handle_held<'e, E>(ex: E, handle: &str) -> Result<bool>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM projects WHERE handle = $1")
-        .bind(handle)
-        .fetch_optional(ex)
+/// The handles of this space's projects that the shared namespace (`handles`) holds for
+/// someone else: a member or a company took the same handle at the same moment as the project,
+/// before project handles were reserved there (migration 0024 reports them; see
+/// docs/operations.md).
+pub async fn handles_shared(db: &Db) -> Result<Vec<String>> {
+    let all: Vec<String> = sqlx::query_scalar("SELECT handle FROM projects ORDER BY handle")
+        .fetch_all(db.pool())
         .await?;
-    Ok(found.is_some())
+    let reserved: std::collections::HashSet<String> = crate::accounts::store::project_handles(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(all.into_iter().filter(|h| !reserved.contains(h)).collect())
 }
 
-/// Whether a handle is taken by a member, a company or a project, read inside `tx`.
-pub async fn handle_taken(tx: &mut Tx, handle: &str) -> Result<bool> {
-    crate::accounts::store::handle_taken(tx, handle).await
+/// How many projects there are and a sum of their change times (the directory's change
+/// detector).
+pub async fn change_stamp(db: &Db) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(updated_at % 1000000007), 0) AS BIGINT) FROM projects",
+    )
+    .fetch_one(db.pool())
+    .await?)
 }
 
 pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<Project>> {

@@ -153,6 +153,15 @@ pub async fn revoke_invite(db: &Db, code: &str) -> Result<bool> {
 
 /// Whether staff must use two-factor sign-in (`require_2fa_for_staff`, added by the TOTP
 /// migration).
+/// When the space's row last changed (0 before setup): the directory's change detector.
+pub async fn changed_at(db: &Db) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(updated_at), 0) FROM space")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
 pub async fn require_2fa_for_staff(db: &Db) -> Result<bool> {
     let on: Option<i64> =
         sqlx::query_scalar("SELECT require_2fa_for_staff FROM space WHERE id = 1")

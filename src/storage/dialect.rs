@@ -51,25 +51,6 @@ impl Dialect {
         }
     }
 
-    /// The ids of the directory entries whose text matches the full-text query bound at
-    /// `$param` (see [`Dialect::fts_query`]), as one comma-separated text `ids` (NULL when
-    /// none: one row rather than thousands is what keeps a common word cheap): FTS5 on SQLite,
-    /// on PostgreSQL the narrow `directory_search` table (each entry's `search` tsvector, kept
-    /// in step by triggers) with its GIN index, so a common word rechecks small rows. Both index the same normalised
-    /// words (name; skills and industry; place; summary), so both find the same entries;
-    /// Guildhall orders them itself (`directory::index`), the same way on both.
-    pub fn directory_fts_ids(&self, param: usize) -> String {
-        match self.0 {
-            Backend::Sqlite => format!(
-                "SELECT group_concat(rowid) AS ids FROM directory_fts WHERE directory_fts MATCH ${param}"
-            ),
-            Backend::Postgres => format!(
-                "SELECT string_agg(CAST(s.entry_id AS TEXT), ',') AS ids FROM directory_search s \
-                 WHERE s.search @@ to_tsquery('simple', ${param})"
-            ),
-        }
-    }
-
     /// An expression making one JSON array text of `columns`, in that order. Selecting it
     /// reads a wide row as one value: decoding value by value through the driver costs
     /// microseconds each, and the directory's facet index reads every entry at start-up.

@@ -195,6 +195,15 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     }
 }
 
+/// The placeholders of an `IN (…)` list of `n` values bound from `$first` on:
+/// `$first, $first+1, …`. Callers bind the values in that order.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Converts a stored JSON list of strings; a damaged value reads as empty rather than failing.
 pub fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()

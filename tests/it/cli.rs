@@ -70,6 +70,38 @@ fn migrate_creates_the_database() {
     assert!(cli.dir.path().join("g.db").exists());
 }
 
+/// A project that shares its handle with a member (two creations at the same moment before
+/// project handles were reserved in the one namespace) is reported by `migrate`.
+#[tokio::test]
+async fn migrate_reports_a_project_sharing_a_members_handle() {
+    let cli = Cli::new();
+    let out = cli.run(&["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("warning"), "{}", text(&out));
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}", cli.dir.path().join("g.db").display());
+    let db = sqlx::AnyPool::connect(&url).await.unwrap();
+    for sql in [
+        "INSERT INTO handles (handle, kind) VALUES ('dock', 'member'), ('boat', 'project')",
+        "INSERT INTO accounts (handle, email, password_hash, created_at, updated_at) \
+         VALUES ('dock', 'dock@example.org', 'x', 1, 1)",
+        "INSERT INTO projects (handle, name, owner, created_by, created_at, updated_at) \
+         VALUES ('dock', 'Dock', 'https://here.test/members/dock', 1, 1, 1), \
+         ('boat', 'Boat', 'https://here.test/members/dock', 1, 1, 1)",
+    ] {
+        sqlx::query(sql).execute(&db).await.unwrap();
+    }
+    db.close().await;
+    let out = cli.run(&["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    assert!(
+        printed.contains("warning: the project @dock shares its handle with a member or a company"),
+        "{printed}"
+    );
+    assert!(!printed.contains("@boat"), "{printed}");
+}
+
 #[test]
 fn create_user_sets_up_an_empty_space_then_adds_members() {
     let cli = Cli::new();

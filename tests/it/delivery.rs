@@ -807,3 +807,74 @@ async fn two_processes_share_the_queue_without_sending_twice() {
     assert!(rows.iter().all(|r| r.attempts == 1));
     drop(second);
 }
+
+// --- inbox housekeeping -----------------------------------------------------------------------
+
+/// Pruning drops processed inbox activities older than a month, batch after batch, but keeps a
+/// Follow still waiting for a locked actor's answer (its body goes back in the Accept or
+/// Reject) and what came in recently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_the_inbox_keeps_follows_still_pending_and_recent_activities() {
+    use guildhall::federation::{follows, inbox};
+    let (instance, _, _dir) = start(&[]).await;
+    let state = &instance.state;
+    let now = guildhall::storage::now_ms();
+    let old = now - inbox::KEEP_PROCESSED_MS - 86_400_000;
+    let peer = "https://gamma.test/users/ann";
+    let pending = "https://gamma.test/activities/follow-pending";
+    let answered = "https://gamma.test/activities/follow-answered";
+    let recent = "https://gamma.test/activities/recent";
+    // More old rows than one batch of the prune, the two Follows among them.
+    let mut rows: Vec<(String, i64)> = (0..620)
+        .map(|i| (format!("https://gamma.test/activities/old-{i}"), old))
+        .collect();
+    rows.push((pending.into(), old));
+    rows.push((answered.into(), old));
+    rows.push((recent.into(), now));
+    let mut tx = state.db.begin_write().await.unwrap();
+    for (uri, at) in &rows {
+        sqlx::query(
+            "INSERT INTO inbox_activities (activity_uri, actor, kind, body, received_at, \
+             processed_at) VALUES ($1, $2, 'Follow', '{}', $3, $3)",
+        )
+        .bind(uri)
+        .bind(peer)
+        .bind(*at)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    let boss = Urls::new(&state.config).member("boss");
+    follows::store::record_tx(&mut tx, peer, &boss, false, pending)
+        .await
+        .unwrap();
+    follows::store::record_tx(
+        &mut tx,
+        "https://gamma.test/users/bo",
+        &boss,
+        true,
+        answered,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    inbox::prune(&state.db).await.unwrap();
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT activity_uri FROM inbox_activities ORDER BY activity_uri")
+            .fetch_all(state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(left, vec![pending.to_string(), recent.to_string()]);
+    // Once the Follow is answered, its body goes too.
+    assert!(follows::store::answer_pending(&state.db, peer, &boss, true)
+        .await
+        .unwrap());
+    inbox::prune(&state.db).await.unwrap();
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT activity_uri FROM inbox_activities ORDER BY activity_uri")
+            .fetch_all(state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(left, vec![recent.to_string()]);
+}

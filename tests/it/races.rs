@@ -1,7 +1,7 @@
 //! Concurrency: many requests at the same moment against one event, one task, one company or
 //! one join request, then the invariants checked through the API. Seated rows equal the count
 //! and never exceed the capacity; every taker of a task is an assignee; a company keeps an
-//! owner; an invitation or a join request is answered once.
+//! owner; an invitation or a join request is answered once; a handle has one holder.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -11,7 +11,7 @@ use crate::support::TestApp;
 /// How many requests each test fires at once.
 const AT_ONCE: usize = 50;
 
-/// One API request: method, path, bearer token, JSON body.
+/// One API request: method, path, bearer token (empty: none), JSON body.
 struct Call {
     method: Method,
     path: String,
@@ -36,13 +36,12 @@ async fn fire(app: &TestApp, calls: Vec<Call>) -> Vec<(StatusCode, Value)> {
         let client = app.api.clone();
         let url = app.url(&call.path);
         tasks.push(tokio::spawn(async move {
-            let r = client
-                .request(call.method, url)
-                .bearer_auth(call.token)
-                .json(&call.body)
-                .send()
-                .await
-                .expect("request sent");
+            let mut request = client.request(call.method, url).json(&call.body);
+            // An empty token: an anonymous call (a sign-up).
+            if !call.token.is_empty() {
+                request = request.bearer_auth(call.token);
+            }
+            let r = request.send().await.expect("request sent");
             let status = r.status();
             let body = r.json::<Value>().await.unwrap_or(Value::Null);
             (status, body)
@@ -799,4 +798,68 @@ async fn an_invitation_accepted_many_times_at_once_admits_once() {
         .await
         .unwrap();
     assert_eq!(pending, json!([]));
+}
+
+// --- handles ---------------------------------------------------------------------------------
+
+/// Members, companies and projects share one namespace of handles: a sign-up and a new project
+/// asking for the same handle at the same moment end with exactly one of them holding it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_member_and_a_project_taking_one_handle_at_once_leave_it_to_one() {
+    let (app, _) = TestApp::spawn_named("alpha").await;
+    let ada = app.member("ada").await;
+    let pairs = AT_ONCE / 2;
+    let mut calls = Vec::with_capacity(AT_ONCE);
+    for i in 0..pairs {
+        let handle = format!("dock{i}");
+        calls.push(post(
+            "/api/v1/accounts",
+            "",
+            json!({"handle": handle, "email": format!("{handle}@example.org"),
+                   "password": crate::support::PASSWORD}),
+        ));
+        calls.push(post(
+            "/api/v1/projects",
+            &ada,
+            json!({"handle": handle, "name": format!("Dock {i}")}),
+        ));
+    }
+    let answers = fire(&app, calls).await;
+    for (i, pair) in answers.chunks(2).enumerate() {
+        let (member, project) = (pair[0].0, pair[1].0);
+        let created = [member, project]
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count();
+        assert_eq!(
+            created, 1,
+            "dock{i}: one of the two holds the handle: {pair:?}"
+        );
+        let loser = if member == StatusCode::CREATED {
+            &pair[1]
+        } else {
+            &pair[0]
+        };
+        assert_eq!(
+            loser.0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "dock{i}: {pair:?}"
+        );
+        assert_eq!(loser.1["fields"][0]["field"], "handle", "dock{i}: {pair:?}");
+        // What the space serves agrees: the handle names the one that took it.
+        let as_member = app
+            .get(None, &format!("/api/v1/members/dock{i}"))
+            .await
+            .status();
+        let as_project = app
+            .get(Some(&ada), &format!("/api/v1/projects/dock{i}"))
+            .await
+            .status();
+        let expected = if member == StatusCode::CREATED {
+            (StatusCode::OK, StatusCode::NOT_FOUND)
+        } else {
+            (StatusCode::NOT_FOUND, StatusCode::OK)
+        };
+        assert_eq!((as_member, as_project), expected, "dock{i}");
+    }
 }

@@ -3,12 +3,41 @@
 
 use serde_json::Value;
 
-use super::doc::{EntryDoc, ItemHead, PageDoc};
+use super::doc::{CollectionDoc, EntryDoc, First, ItemHead, PageDoc};
 use crate::directory::model::{clip, Draft, Kind};
 use crate::error::Result;
 use crate::federation::link::RemoteUrl;
 use crate::federation::remote::sanitize_html;
 use crate::federation::wire;
+
+/// Where a document fetched from a peer's directory leads: it is a page, or the collection,
+/// whose first page is at an address or embedded in it.
+#[derive(Debug)]
+pub enum Start {
+    Page,
+    FirstAt(RemoteUrl),
+    FirstEmbedded(Value),
+}
+
+/// Reads what a fetched directory document is (see [`Start`]): an `OrderedCollection` without
+/// items leads to its `first` page, which must be a web address or an embedded page.
+pub fn parse_start(doc: &Value, dev_http: bool) -> Result<Start, String> {
+    // A document that does not even read as a collection is taken as a page, which
+    // [`parse_page`] then refuses with its reason.
+    let Ok(collection) = wire::parse_value_at::<CollectionDoc>(doc, dev_http) else {
+        return Ok(Start::Page);
+    };
+    if collection.kind != "OrderedCollection" || collection.holds_items {
+        return Ok(Start::Page);
+    }
+    match collection.first {
+        Some(First::Address(first)) => RemoteUrl::parse(&first, dev_http)
+            .map(Start::FirstAt)
+            .map_err(|e| format!("the first page {e}")),
+        Some(First::Page(page)) => Ok(Start::FirstEmbedded(Value::Object(page))),
+        _ => Err("the collection has no first page".into()),
+    }
+}
 
 /// A page of a peer's directory as read, before its items are validated one by one with
 /// [`parse_item`].

@@ -2,11 +2,13 @@
 //! and the id of the Follow activity behind each. Relationships between actors are protocol
 //! data, so the table belongs to the floor; what a follow *does* here is `crate::hub::follows`.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use sqlx::Row as _;
 
 use crate::error::Result;
-use crate::storage::{now_ms, Db, Dialect, Row, Tx};
+use crate::storage::{now_ms, placeholders, Db, Dialect, Row, Tx};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Follow {
@@ -187,6 +189,23 @@ pub async fn followers_in_state(db: &Db, followee: &str, state: &str) -> Result<
     .bind(state)
     .fetch_all(db.pool())
     .await?)
+}
+
+/// Which of the activity ids `uris` are of Follows still pending (waiting for a locked
+/// actor's answer): the inbox keeps their bodies when it prunes.
+pub async fn pending_among(db: &Db, uris: &[String]) -> Result<HashSet<String>> {
+    if uris.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let sql = format!(
+        "SELECT activity_uri FROM follows WHERE state = 'pending' AND activity_uri IN ({})",
+        placeholders(1, uris.len())
+    );
+    let mut q = sqlx::query_scalar(&sql);
+    for uri in uris {
+        q = q.bind(uri);
+    }
+    Ok(q.fetch_all(db.pool()).await?.into_iter().collect())
 }
 
 /// Whether a follower whose URI starts with `prefix` (a local actor) follows `followee`.

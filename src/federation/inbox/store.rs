@@ -7,7 +7,7 @@ use sqlx::Row as _;
 use super::commit::Received;
 use crate::error::Result;
 use crate::federation::Context;
-use crate::storage::{now_ms, Db};
+use crate::storage::{now_ms, placeholders, Db};
 
 /// Stores a group of received activities with one statement (one commit); returns the ids
 /// stored now. A repeat of a known id, or of an id earlier in the group, is skipped (`ON
@@ -147,16 +147,51 @@ pub async fn record(
 pub const KEEP_PROCESSED_MS: i64 = 30 * 86_400_000;
 
 /// Removes processed activities older than [`KEEP_PROCESSED_MS`], except Follows still waiting
-/// for a locked actor's answer (their body is sent back in the Accept or Reject).
+/// for a locked actor's answer (their body is sent back in the Accept or Reject): a batch of
+/// old rows at a time, the pending ones among them asked of the follows' store in one call.
+/// A Follow only becomes pending while its activity is processed, never a month later, so
+/// nothing this leaves out of a batch's delete can turn pending meanwhile.
 pub async fn prune(db: &Db) -> Result<u64> {
-    let done = sqlx::query(
-        "DELETE FROM inbox_activities WHERE processed_at IS NOT NULL AND received_at < $1 \
-         AND activity_uri NOT IN (SELECT activity_uri FROM follows WHERE state = 'pending')",
-    )
-    .bind(now_ms() - KEEP_PROCESSED_MS)
-    .execute(db.writer())
-    .await?;
-    Ok(done.rows_affected())
+    const BATCH: i64 = 500;
+    let before = now_ms() - KEEP_PROCESSED_MS;
+    let mut after = 0;
+    let mut removed = 0;
+    loop {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, activity_uri FROM inbox_activities WHERE processed_at IS NOT NULL \
+             AND received_at < $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(before)
+        .bind(after)
+        .bind(BATCH)
+        .fetch_all(db.pool())
+        .await?;
+        let Some((last, _)) = rows.last() else {
+            return Ok(removed);
+        };
+        after = *last;
+        let uris: Vec<String> = rows.iter().map(|(_, uri)| uri.clone()).collect();
+        let pending = crate::federation::follows::store::pending_among(db, &uris).await?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter(|(_, uri)| !pending.contains(uri))
+            .map(|(id, _)| *id)
+            .collect();
+        if !ids.is_empty() {
+            let sql = format!(
+                "DELETE FROM inbox_activities WHERE id IN ({})",
+                placeholders(1, ids.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            removed += q.execute(db.writer()).await?.rows_affected();
+        }
+        if (rows.len() as i64) < BATCH {
+            return Ok(removed);
+        }
+    }
 }
 
 /// The stored body of a received activity (the Follow a locked actor answers later).
