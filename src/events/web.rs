@@ -358,9 +358,18 @@ async fn remote_page(
     MaybeUser(user): MaybeUser,
     Query(q): Query<UriQuery>,
 ) -> Result<Response> {
-    let event = store::by_uri(&state.db, q.uri.trim())
-        .await?
-        .ok_or(Error::NotFound)?;
+    let uri = q.uri.trim();
+    let event = match store::by_uri(&state.db, uri).await? {
+        Some(event) => event,
+        // A shared link to an event nobody here has looked up yet: a member's visit fetches it
+        // (as the lookup form does); a stranger's does not make this server fetch anything.
+        None if user.is_some() => match inbound::lookup(&state, uri).await {
+            Ok(event) => event,
+            Err(Error::Invalid(_)) => return Err(Error::NotFound),
+            Err(e) => return Err(e),
+        },
+        None => return Err(Error::NotFound),
+    };
     if event.local {
         return Ok(Redirect::to(&event.link()).into_response());
     }

@@ -150,7 +150,8 @@ struct UriQuery {
 }
 
 /// A remote actor's page here: who it is, Follow and Message, its posts and upcoming events as
-/// this space holds them. A local actor's address goes to its own page.
+/// this space holds them. A local actor's address goes to its own page. `uri` may also be
+/// `@name@host`; an actor not known here yet is fetched for signed-in members.
 async fn remote_page(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -166,9 +167,26 @@ async fn remote_page(
         };
         return Ok(axum::response::Redirect::to(&path).into_response());
     }
-    let actor = remote::by_uri(&state.db, uri)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let actor = match remote::by_uri(&state.db, uri).await? {
+        Some(actor) => actor,
+        // A shared link (or `@name@host`) to an actor nobody here has met yet: a member's visit
+        // fetches it; a stranger's does not make this server fetch anything.
+        None if user.is_some() => match remote::resolve_handle_or_url(&state, uri).await {
+            Ok(actor) => actor,
+            Err(e) => {
+                tracing::info!(uri, error = %e, "a profile link could not be resolved");
+                return Err(Error::NotFound);
+            }
+        },
+        None => return Err(Error::NotFound),
+    };
+    if actor.uri != uri {
+        // Found by handle: its page is under its address.
+        return Ok(
+            axum::response::Redirect::to(&format!("/actors?uri={}", urlencode(&actor.uri)))
+                .into_response(),
+        );
+    }
     let me = user.map(|u| u.account);
     let next = format!("/actors?uri={}", urlencode(&actor.uri));
     let social = social(&state, &actor.uri, &actor.handle(), me.as_ref(), &next).await?;

@@ -1378,3 +1378,68 @@ async fn invitations_are_the_way_into_invite_only_events() {
     let r = invite("@carol").await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 }
+
+/// A shared link to a remote event or profile that nobody on this space has looked up yet
+/// opens for a member (the page fetches it), and stays a 404 for a stranger, whose visit makes
+/// this server fetch nothing; a profile is found by `@name@host` too.
+#[tokio::test]
+async fn shared_links_to_unknown_remote_events_and_profiles_open_for_members() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    beta.member("bob").await;
+    let event = create(&alpha, &ada, json!({"title": "Harbour hack night"})).await;
+    let event_uri = event["uri"].as_str().unwrap().to_string();
+    let ada_uri = format!("http://{alpha_domain}/members/ada");
+    let event_page = format!("/events/remote?uri={}", encode(&event_uri));
+    let profile_page = format!("/actors?uri={}", encode(&ada_uri));
+
+    // A stranger first: nothing known, nothing fetched.
+    for path in [&event_page, &profile_page] {
+        let r = beta.browser().get(beta.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+
+    let bob = signed_in_browser(&beta, "bob").await;
+    let r = bob.get(beta.url(&event_page)).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{:?}",
+        r.headers().get("location")
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Harbour hack night"), "{html}");
+
+    let by_handle = format!("/actors?uri={}", encode(&format!("@ada@{alpha_domain}")));
+    let r = bob.get(beta.url(&by_handle)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(location, profile_page, "a handle's page is its address's");
+    let r = bob.get(beta.url(&location)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"follow-form\""), "{html}");
+    // Now known here, the pages open for anyone.
+    let r = beta
+        .browser()
+        .get(beta.url(&profile_page))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // What cannot be found is a 404 for members too, never a 500.
+    for path in [
+        "/events/remote?uri=http%3A%2F%2Fnowhere.invalid%2Fevents%2F1".to_string(),
+        "/actors?uri=javascript%3Aalert(1)".to_string(),
+        format!(
+            "/actors?uri={}",
+            encode(&format!("http://{alpha_domain}/members/nobody"))
+        ),
+    ] {
+        let r = bob.get(beta.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
