@@ -561,27 +561,20 @@ pub struct Named {
 /// The handle, name and avatar of each account of `ids` that exists, by id: the one read a
 /// page of another feature's rows makes for the members it names.
 pub async fn names(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Named>> {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT id, handle, display_name, avatar_key FROM accounts WHERE id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(db.pool()).await? {
-            let named = Named {
-                handle: r.try_get("handle")?,
-                display_name: r.try_get("display_name")?,
-                avatar_key: r.try_get("avatar_key")?,
-            };
-            out.insert(r.try_get::<i64, _>("id")?, named);
-        }
+    let rows = crate::storage::rows_by_ids(
+        db,
+        "SELECT id, handle, display_name, avatar_key FROM accounts WHERE id IN ({})",
+        ids,
+    )
+    .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let named = Named {
+            handle: r.try_get("handle")?,
+            display_name: r.try_get("display_name")?,
+            avatar_key: r.try_get("avatar_key")?,
+        };
+        out.insert(r.try_get::<i64, _>("id")?, named);
     }
     Ok(out)
 }

@@ -7,7 +7,7 @@ use sqlx::Row as _;
 use super::model::{role_from_row, Company, CompanyInvite, CompanyMember, Membership, Role};
 use crate::error::Result;
 use crate::federation::{self, crypto::GeneratedKeys};
-use crate::storage::{is_unique_violation, now_ms, placeholders, Db, Tx};
+use crate::storage::{is_unique_violation, now_ms, Db, Tx};
 
 /// Validated company fields, as created or edited.
 #[derive(Debug, Clone)]
@@ -197,23 +197,16 @@ pub async fn owners_and_admins(db: &Db, company_id: i64) -> Result<Vec<i64>> {
 /// The handle and name of each company of `ids` that exists, by id: the one read a page of
 /// another feature's rows (bookings) makes for the companies it names.
 pub async fn names(db: &Db, ids: &[i64]) -> Result<HashMap<i64, (String, String)>> {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT id, handle, name FROM companies WHERE id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(db.pool()).await? {
-            let pair = (r.try_get("handle")?, r.try_get("name")?);
-            out.insert(r.try_get::<i64, _>("id")?, pair);
-        }
+    let rows = crate::storage::rows_by_ids(
+        db,
+        "SELECT id, handle, name FROM companies WHERE id IN ({})",
+        ids,
+    )
+    .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let pair = (r.try_get("handle")?, r.try_get("name")?);
+        out.insert(r.try_get::<i64, _>("id")?, pair);
     }
     Ok(out)
 }

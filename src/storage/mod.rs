@@ -204,6 +204,25 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// The rows of `sql`, a `SELECT … WHERE id IN ({})` whose `{}` takes the placeholders, for each
+/// of `ids` (repeats read once), in chunks of 500 so no statement outgrows the backends' limit
+/// on bound values: how a feature's store reads a page's worth of its rows by id for another.
+pub async fn rows_by_ids(db: &Db, sql: &str, ids: &[i64]) -> sqlx::Result<Vec<Row>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = sql.replacen("{}", &placeholders(1, chunk.len()), 1);
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        out.extend(q.fetch_all(db.pool()).await?);
+    }
+    Ok(out)
+}
+
 /// Converts a stored JSON list of strings; a damaged value reads as empty rather than failing.
 pub fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()

@@ -63,6 +63,19 @@ async fn role_in(app: &TestApp, company: &str, member: &str) -> Option<String> {
         .map(|m| m["role"].as_str().unwrap().to_string())
 }
 
+/// Invites `member` with `role`; returns the invitation.
+async fn invite(app: &TestApp, inviter: &str, company: &str, member: &str, role: &str) -> Value {
+    let r = app
+        .post_json(
+            Some(inviter),
+            &format!("/api/v1/companies/{company}/invites"),
+            &json!({"member": member, "role": role}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
 /// Invites `member` and has them accept; returns nothing, asserts every step.
 async fn invite_and_accept(
     app: &TestApp,
@@ -72,15 +85,7 @@ async fn invite_and_accept(
     role: &str,
     member_token: &str,
 ) {
-    let r = app
-        .post_json(
-            Some(inviter),
-            &format!("/api/v1/companies/{company}/invites"),
-            &json!({"member": member, "role": role}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let invite: Value = r.json().await.unwrap();
+    let invite = invite(app, inviter, company, member, role).await;
     let r = app
         .post_json(
             Some(member_token),
@@ -1373,6 +1378,14 @@ async fn declining_from_the_page_and_leaving() {
     assert!(html.contains("Page not found"));
 }
 
+async fn notifications_of(app: &TestApp, token: &str) -> Value {
+    app.get(Some(token), "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 /// An invitation reaches the invited member as a notification that names the inviter, with
 /// their name and picture; opening the notifications page reads it and clears the badge.
 #[tokio::test]
@@ -1399,21 +1412,9 @@ async fn an_invitation_notifies_and_reading_the_page_clears_the_badge() {
     let avatar: Value = r.json().await.unwrap();
     let avatar = avatar["avatar_url"].as_str().unwrap().to_string();
     create_company(&app, &boss, "lighthouse", "Lighthouse Labs").await;
-    let r = app
-        .post_json(
-            Some(&boss),
-            "/api/v1/companies/lighthouse/invites",
-            &json!({"member": "ada", "role": "admin"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    invite(&app, &boss, "lighthouse", "ada", "admin").await;
 
-    let listed: Value = app
-        .get(Some(&ada), "/api/v1/notifications")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed = notifications_of(&app, &ada).await;
     assert_eq!(listed["unread"], 1, "{listed}");
     let n = &listed["items"][0];
     assert_eq!(n["kind"], "invitation");
@@ -1437,12 +1438,7 @@ async fn an_invitation_notifies_and_reading_the_page_clears_the_badge() {
         !html.contains("class=\"badge\""),
         "the badge is cleared: {html}"
     );
-    let listed: Value = app
-        .get(Some(&ada), "/api/v1/notifications")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed = notifications_of(&app, &ada).await;
     assert_eq!(listed["unread"], 0, "{listed}");
     assert_eq!(listed["items"][0]["read"], true);
 
@@ -1455,11 +1451,6 @@ async fn an_invitation_notifies_and_reading_the_page_clears_the_badge() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let listed: Value = app
-        .get(Some(&ada), "/api/v1/notifications")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed = notifications_of(&app, &ada).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
 }
