@@ -107,6 +107,9 @@ pub async fn handle(
         Inbound::Announce(Announced::Post(post)) => {
             posts::on_announce(state, activity, &post, actor).await
         }
+        Inbound::Announce(Announced::Relay) => {
+            crate::posts::groups::on_announce(state, activity, actor).await
+        }
         Inbound::Announce(Announced::ToMembers) => {
             projects::on_group_announce(state, activity, actor).await
         }

@@ -31,7 +31,19 @@ pub async fn on_create(
     actor: &RemoteActor,
     update: bool,
 ) -> Result<()> {
-    receive_post(state, document, actor, update).await
+    receive_post(state, document, actor, update, None).await
+}
+
+/// A post a community (`group`) relayed, by its author `actor` (see [`super::groups`]): kept
+/// like any post of the author's, and wanted here when a local actor follows the community.
+pub async fn receive_relayed(
+    state: &AppState,
+    document: &Note,
+    actor: &RemoteActor,
+    update: bool,
+    group: &str,
+) -> Result<()> {
+    receive_post(state, document, actor, update, Some(group)).await
 }
 
 /// The same for an object that may be named by id only (a comment a project's group
@@ -54,7 +66,7 @@ pub async fn on_create_named(
         },
     };
     match as_post(document) {
-        Some(note) => receive_post(state, note, actor, update).await,
+        Some(note) => receive_post(state, note, actor, update, None).await,
         None => Ok(()),
     }
 }
@@ -79,13 +91,18 @@ pub async fn reactable(state: &AppState, uri: &str) -> Result<Option<Post>> {
         .filter(|p| p.local && !p.is_deleted()))
 }
 
-/// A `Like` of a local post.
+/// A `Like` or an `EmojiReact` of a local post: a like, with its emoji when it has one (see
+/// [`super::emoji`]).
 pub async fn on_like(
     state: &AppState,
     activity: &Activity,
     post: &Post,
     actor: &RemoteActor,
 ) -> Result<()> {
+    if super::emoji::is_refused(activity) {
+        tracing::info!(activity = %activity.id, "an emoji reaction without an emoji was dropped");
+        return Ok(());
+    }
     react(state, activity, post, actor, Reaction::Like).await
 }
 
@@ -126,10 +143,14 @@ async fn react(
     reaction: Reaction,
 ) -> Result<()> {
     let id = activity.id.as_str();
+    let emoji = super::emoji::of(activity).unwrap_or_default();
     let mut tx = state.db.begin_write().await?;
-    let new = store::add_reaction(&mut tx, post.id, &actor.uri, reaction.stored(), id).await?;
+    let new = store::add_reaction_with(&mut tx, post.id, &actor.uri, reaction.stored(), id, &emoji)
+        .await?;
     if new {
+        let reacted = format!("reacted {emoji} to your post");
         let (k, summary) = match reaction {
+            Reaction::Like if !emoji.is_empty() => (Kind::Like, reacted.as_str()),
             Reaction::Like => (Kind::Like, "liked your post"),
             Reaction::Announce => (Kind::Announce, "shared your post"),
         };
@@ -212,12 +233,14 @@ fn time(v: Option<&String>) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-/// Validates and stores (or updates) a remote post; logs and drops what fails.
+/// Validates and stores (or updates) a remote post; logs and drops what fails. `via`: the
+/// community that relayed it, if one did.
 async fn receive_post(
     state: &AppState,
     object: &Note,
     actor: &RemoteActor,
     update: bool,
+    via: Option<&str>,
 ) -> Result<()> {
     let urls = Urls::new(&state.config);
     let id = &object.id;
@@ -289,7 +312,11 @@ async fn receive_post(
     }
     let wanted = !audience.is_empty()
         || target.is_some()
-        || store::followed_locally(&state.db, &actor.uri, &base).await?;
+        || store::followed_locally(&state.db, &actor.uri, &base).await?
+        || match via {
+            Some(group) => store::followed_locally(&state.db, group, &base).await?,
+            None => false,
+        };
     let existing = store::by_uri(&state.db, uri).await?;
     if !wanted && existing.is_none() {
         tracing::info!(post = uri, actor = %actor.uri, "a post nobody here follows was dropped");
@@ -304,8 +331,9 @@ async fn receive_post(
         .map(str::to_string)
         .or_else(|| target.as_ref().map(|t| t.conversation.clone()))
         .unwrap_or_else(|| uri.to_string());
+    // A `Page` (a Lemmy post) has a title, as an article has.
     let kind = match object.kind.as_str() {
-        "Article" => "Article",
+        "Article" | "Page" => "Article",
         _ => "Note",
     };
     let new = NewPost {

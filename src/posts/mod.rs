@@ -1,13 +1,16 @@
 //! Posts, comments and direct messages: what members, companies and the space publish
 //! (`Note`, `Article` with a title), with visibility public, followers, space members or direct;
 //! mentions and hashtags; threaded replies, also to events, tasks, notes and files; `Like` and
-//! `Announce` received and counted; edits and deletions; the home timeline and the space's
+//! `Announce` received and counted, emoji reactions by emoji (`emoji`); posts relayed by the
+//! communities (FEP-1b12 groups) members follow (`groups`); edits and deletions; the home timeline and the space's
 //! feed. Messages (`messages`) are direct posts grouped by conversation.
 
 pub mod access;
 pub mod api;
 pub mod backfill;
 pub mod compose;
+pub mod emoji;
+pub mod groups;
 pub mod inbound;
 pub mod links;
 pub mod model;

@@ -66,6 +66,8 @@ pub struct Post {
     pub replies_count: i64,
     pub likes_count: i64,
     pub announces_count: i64,
+    /// Emoji reactions received, by emoji, most used first (see `super::emoji`).
+    pub reactions: Vec<super::emoji::EmojiCount>,
     pub published_at: i64,
     pub edited_at: Option<i64>,
     #[serde(skip)]
@@ -74,7 +76,7 @@ pub struct Post {
 
 pub const COLUMNS: &str = "id, uri, local, author, kind, name, summary, content, source, \
     visibility, in_reply_to, conversation, url, replies_count, likes_count, announces_count, \
-    published_at, edited_at, deleted_at";
+    emoji_counts, published_at, edited_at, deleted_at";
 
 impl Post {
     pub fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
@@ -96,6 +98,7 @@ impl Post {
             replies_count: r.try_get("replies_count")?,
             likes_count: r.try_get("likes_count")?,
             announces_count: r.try_get("announces_count")?,
+            reactions: super::emoji::read_counts(&r.try_get::<String, _>("emoji_counts")?),
             published_at: r.try_get("published_at")?,
             edited_at: r.try_get("edited_at")?,
             deleted_at: r.try_get("deleted_at")?,

@@ -107,7 +107,8 @@ pub async fn update(tx: &mut Tx, id: i64, p: &NewPost, edited_at: i64) -> Result
 /// 410.
 pub async fn mark_deleted(tx: &mut Tx, post: &Post) -> Result<()> {
     sqlx::query(
-        "UPDATE posts SET content = '', source = '', name = '', summary = '', deleted_at = $2 WHERE id = $1",
+        "UPDATE posts SET content = '', source = '', name = '', summary = '', emoji_counts = '', \
+         deleted_at = $2 WHERE id = $1",
     )
     .bind(post.id)
     .bind(now_ms())
@@ -370,15 +371,28 @@ pub async fn add_reaction(
     kind: &str,
     activity: &str,
 ) -> Result<bool> {
+    add_reaction_with(tx, post_id, actor, kind, activity, "").await
+}
+
+/// [`add_reaction`] with an emoji (`''` for none: a plain like).
+pub async fn add_reaction_with(
+    tx: &mut Tx,
+    post_id: i64,
+    actor: &str,
+    kind: &str,
+    activity: &str,
+    emoji: &str,
+) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO post_reactions (post_id, actor, kind, activity_uri, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (post_id, actor, kind) DO NOTHING",
+        "INSERT INTO post_reactions (post_id, actor, kind, activity_uri, created_at, emoji) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (post_id, actor, kind) DO NOTHING",
     )
     .bind(post_id)
     .bind(actor)
     .bind(kind)
     .bind(activity)
     .bind(now_ms())
+    .bind(emoji)
     .execute(&mut **tx)
     .await?;
     recount(tx, post_id).await?;
@@ -413,14 +427,30 @@ pub async fn remove_reaction(
     Ok(true)
 }
 
+/// The counts a post keeps of its reactions: plain likes, boosts, and emoji reactions by
+/// emoji (most used first, then the first used), written in the caller's transaction.
 async fn recount(tx: &mut Tx, post_id: i64) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT emoji, COUNT(*) AS n, MIN(id) AS first FROM post_reactions \
+         WHERE post_id = $1 AND kind = 'like' AND emoji <> '' \
+         GROUP BY emoji ORDER BY n DESC, first LIMIT 50",
+    )
+    .bind(post_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let counts = rows
+        .iter()
+        .map(|r| Ok((r.try_get("emoji")?, r.try_get("n")?)))
+        .collect::<Result<Vec<(String, i64)>, sqlx::Error>>()?;
     sqlx::query(
         "UPDATE posts SET \
-         likes_count = (SELECT COUNT(*) FROM post_reactions WHERE post_id = $1 AND kind = 'like'), \
-         announces_count = (SELECT COUNT(*) FROM post_reactions WHERE post_id = $1 AND kind = 'announce') \
+         likes_count = (SELECT COUNT(*) FROM post_reactions WHERE post_id = $1 AND kind = 'like' AND emoji = ''), \
+         announces_count = (SELECT COUNT(*) FROM post_reactions WHERE post_id = $1 AND kind = 'announce'), \
+         emoji_counts = $2 \
          WHERE id = $1",
     )
     .bind(post_id)
+    .bind(super::emoji::write_counts(&counts))
     .execute(&mut **tx)
     .await?;
     Ok(())

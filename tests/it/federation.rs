@@ -724,7 +724,8 @@ impl FakePeer {
         };
         let app = axum::Router::new()
             .route("/actor", get(actor_document.clone()))
-            .route("/users/{name}", get(actor_document))
+            .route("/users/{name}", get(actor_document.clone()))
+            .route("/objects/{id}", get(actor_document))
             .route(
                 "/inbox",
                 post(move |body: String| {
@@ -747,6 +748,16 @@ impl FakePeer {
             received,
             _server: server,
         }
+    }
+
+    /// Serves `doc` at `path` (`/objects/…`) from now on, or, with `None`, stops serving it
+    /// (a 404).
+    pub(crate) fn serve_object(&self, path: &str, doc: Option<Value>) {
+        let mut documents = self.documents.lock().unwrap();
+        match doc {
+            Some(doc) => documents.insert(path.to_string(), doc),
+            None => documents.remove(path),
+        };
     }
 
     /// The first (or only) actor.

@@ -6,6 +6,7 @@ mod addresses;
 mod bookings;
 mod browser;
 mod cli;
+mod communities;
 mod companies;
 mod delivery;
 mod directory;

@@ -35,7 +35,7 @@ use test_support::{client_builder, Api, DatabaseNames};
 pub use test_support::{ahead, random_hex, AS_JSON};
 
 /// Host names of the test network: instances and the peer.
-pub const NAMES: [&str; 4] = ["alpha", "beta", "gamma", "peer"];
+pub const NAMES: [&str; 5] = ["alpha", "beta", "gamma", "peer", "lemmy"];
 
 /// This suite's databases: `gh_fed_<hex>` on PostgreSQL, `guildhall.db` on SQLite.
 const DATABASES: DatabaseNames = DatabaseNames {

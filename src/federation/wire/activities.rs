@@ -11,7 +11,7 @@ use super::objects::{Object, ObjectKind};
 use crate::federation::link::RemoteUrl;
 
 /// The activities Guildhall sends or reads, and those it is ready to read (`Flag`, `Block`,
-/// `Move`, `Add`, `Remove`), and `Offer` (a visitor's reservation); [`ActivityKind::Other`] for the rest.
+/// `Move`, `Add`, `Remove`), `Offer` (a visitor's reservation) and `EmojiReact`; [`ActivityKind::Other`] for the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActivityKind {
     Follow,
@@ -32,11 +32,13 @@ pub enum ActivityKind {
     Add,
     Remove,
     Offer,
+    /// An emoji reaction (Pleroma, Akkoma): `content` is the emoji.
+    EmojiReact,
     Other,
 }
 
 impl ActivityKind {
-    const ALL: [ActivityKind; 18] = [
+    const ALL: [ActivityKind; 19] = [
         ActivityKind::Follow,
         ActivityKind::Accept,
         ActivityKind::Reject,
@@ -55,6 +57,7 @@ impl ActivityKind {
         ActivityKind::Add,
         ActivityKind::Remove,
         ActivityKind::Offer,
+        ActivityKind::EmojiReact,
     ];
 
     /// The `type` this kind is written as (`Other` has none of its own).
@@ -78,6 +81,7 @@ impl ActivityKind {
             ActivityKind::Add => "Add",
             ActivityKind::Remove => "Remove",
             ActivityKind::Offer => "Offer",
+            ActivityKind::EmojiReact => "EmojiReact",
             ActivityKind::Other => "",
         }
     }
@@ -120,7 +124,7 @@ pub struct Activity<U = RemoteUrl> {
         deserialize_with = "lenient"
     )]
     pub published: Option<String>,
-    /// A report's comment (`Flag`), a reaction (`Like` from Misskey and Pleroma).
+    /// A report's comment (`Flag`), a reaction's emoji (`EmojiReact`, `Like` from Misskey).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -107,7 +107,7 @@ fn classifies_what_peers_send() {
             (A::Accept, O::Activity(A::Follow)),
         ),
         ("pleroma/delete.json", (A::Delete, O::Link)),
-        ("pleroma/emoji_react.json", (A::Other, O::Link)),
+        ("pleroma/emoji_react.json", (A::EmojiReact, O::Link)),
         (
             "lemmy/announce_create_page.json",
             (A::Announce, O::Activity(A::Create)),

@@ -54,14 +54,15 @@ pub async fn classify(
             Some(event) => Inbound::Leave(event),
             None => unhandled(activity),
         },
-        ActivityKind::Like => match object_id {
+        // An emoji reaction is a like with its emoji (`crate::posts::emoji`).
+        ActivityKind::Like | ActivityKind::EmojiReact => match object_id {
             Some(uri) => match posts::reactable(state, uri).await? {
                 Some(post) => Inbound::Like(Liked::Post(Box::new(post))),
                 None => Inbound::Like(Liked::NotOurs),
             },
             None => unhandled(activity),
         },
-        ActivityKind::Announce => match announced(state, object_id, actor).await? {
+        ActivityKind::Announce => match announced(state, activity, actor).await? {
             Some(a) => Inbound::Announce(a),
             None => unhandled(activity),
         },
@@ -223,7 +224,7 @@ async fn undone(
         ActivityKind::Join => events::local_event(state, inner.object_id().map(|u| u.as_str()))
             .await?
             .map(|event| Undone::Join(Box::new(event), boxed())),
-        ActivityKind::Like => Some(Undone::Like(boxed())),
+        ActivityKind::Like | ActivityKind::EmojiReact => Some(Undone::Like(boxed())),
         ActivityKind::Announce => Some(Undone::Announce(boxed())),
         ActivityKind::Follow => Some(Undone::Follow(boxed())),
         ActivityKind::Block => blocked_member(state, inner).map(Undone::Block),
@@ -235,22 +236,68 @@ async fn undone(
     })
 }
 
-/// What an `Announce` shares: a remote project's activity for its members here, or a local
-/// post.
+/// What an `Announce` shares: a remote project's activity for its members here, a local
+/// post, or what a community a local actor follows relays.
 async fn announced(
     state: &AppState,
-    uri: Option<&str>,
+    activity: &Activity,
     actor: &RemoteActor,
 ) -> Result<Option<Announced>> {
-    // A pending join counts: the group's first announces may overtake its Accept.
+    let uri = activity.object_id().map(|u| u.as_str());
+    // A pending join counts: the group's first announces may overtake its Accept. Following a
+    // project elsewhere and following a community are the same `Follow` of a `Group`: what is
+    // announced says which it is.
     if actor.kind == "Group" && projects::joined_here(state, &actor.uri).await? {
-        return Ok(Some(Announced::ToMembers));
+        return Ok(Some(if community_post(state, activity).await? {
+            Announced::Relay
+        } else {
+            Announced::ToMembers
+        }));
     }
     let Some(uri) = uri else {
         return Ok(None);
     };
-    // Boosts of posts that are not ours are not tracked.
-    Ok(posts::reactable(state, uri)
-        .await?
-        .map(|post| Announced::Post(Box::new(post))))
+    if let Some(post) = posts::reactable(state, uri).await? {
+        return Ok(Some(Announced::Post(Box::new(post))));
+    }
+    // Boosts of posts that are not ours are not tracked, but a community's are what it relays.
+    if actor.kind == "Group" && crate::posts::groups::followed_here(state, &actor.uri).await? {
+        return Ok(Some(Announced::Relay));
+    }
+    Ok(None)
+}
+
+/// Whether what a followed group announces is a community's post or comment rather than an item
+/// of a project elsewhere: a post announced as itself or named by id (a project's group embeds
+/// its items), a `Page` that is no task (Lemmy's posts), a `Note` that neither answers a project's
+/// item nor has the group as its `context` (Lemmy's comments), a `Delete` of what is not a
+/// project's item.
+async fn community_post(state: &AppState, announce: &Activity) -> Result<bool> {
+    let Some(inner) = announce.embedded_activity() else {
+        return Ok(true);
+    };
+    let group = announce.actor.as_str();
+    match inner.kind() {
+        ActivityKind::Create | ActivityKind::Update => Ok(match inner.embedded() {
+            None => true,
+            Some(wire::Object::Page(page)) => page.task_status.is_none(),
+            Some(wire::Object::Note(note)) => {
+                let in_project = match &note.in_reply_to {
+                    Some(parent) => projects::project_of_item(state, parent.as_str())
+                        .await?
+                        .is_some(),
+                    None => false,
+                };
+                !in_project && note.context.as_ref().map(|c| c.as_str()) != Some(group)
+            }
+            Some(_) => false,
+        }),
+        ActivityKind::Delete => Ok(match inner.object_id() {
+            Some(id) => projects::project_of_item(state, id.as_str())
+                .await?
+                .is_none(),
+            None => false,
+        }),
+        _ => Ok(false),
+    }
 }

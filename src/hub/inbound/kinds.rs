@@ -123,4 +123,7 @@ pub enum Announced {
     Post(Box<Post>),
     /// An activity of a remote project a local member joined, for its members.
     ToMembers,
+    /// What a community (a remote group that is not a project) a local actor follows relays:
+    /// a post or comment, or its author's `Create`, `Update` or `Delete` of one.
+    Relay,
 }
