@@ -176,8 +176,10 @@ async fn deleted(state: &AppState, inner: &Activity, group: &RemoteActor) -> Res
     if post.local || post.is_deleted() {
         return Ok(());
     }
+    // Asked before the write transaction opens: no network wait holds the writer.
+    let gone = gone_at_origin(state, &post).await;
     let mut tx = state.db.begin_write().await?;
-    if gone_at_origin(state, &post).await {
+    if gone {
         store::mark_deleted(&mut tx, &post).await?;
     } else {
         // Removed from the community only: it stops relaying it.
