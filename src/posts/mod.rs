@@ -8,8 +8,10 @@ pub mod access;
 pub mod api;
 pub mod backfill;
 pub mod compose;
+pub mod compose_web;
 pub mod inbound;
 pub mod links;
+pub mod media;
 pub mod model;
 pub mod object;
 pub mod people;
@@ -19,6 +21,7 @@ pub mod reactions_web;
 pub mod service;
 pub mod store;
 pub mod targets;
+pub mod view;
 pub mod web;
 
 pub use model::{Post, Visibility};
