@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::api::router())
         .merge(notifications::mail_web::api_router())
         .merge(posts::api::router())
+        .merge(posts::media::router())
         .merge(messages::api::router())
         .merge(directory::api::router())
         .merge(projects::api::router())

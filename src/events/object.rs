@@ -123,6 +123,8 @@ pub fn event(event: &Event, followers: &str, replies: &[String]) -> Value {
             href: Some(Link(event.online_url.clone())),
             url: None,
             value: None,
+            width: None,
+            height: None,
         }]
     });
     let external = event.join_mode == JoinMode::External && !event.external_url.is_empty();

@@ -1,4 +1,7 @@
-//! Turning our plain text into the small HTML that ActivityPub `summary` and `content` carry.
+//! Turning our plain text and markdown into the small HTML that ActivityPub `summary` and
+//! `content` carry.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, TextMergeStream};
 
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
@@ -81,5 +84,102 @@ mod tests {
         assert_eq!(hashtag("rust"), "#rust");
         assert_eq!(hashtag("data engineering"), "#dataEngineering");
         assert_eq!(hashtag("++"), "");
+    }
+}
+
+/// Markdown (CommonMark with strikethrough) as sanitised HTML: raw HTML in it is shown as
+/// text, pictures become links, a single line break stays a line break, and the result goes
+/// through the sanitiser (links http(s) only).
+pub fn markdown(source: &str) -> String {
+    markdown_with(source, |text, out| out.push_str(&escape(text)))
+}
+
+/// [`markdown`], with `text` writing the HTML of each run of text outside code and links
+/// (where posts mark up mentions, hashtags and bare links).
+pub fn markdown_with(source: &str, mut text: impl FnMut(&str, &mut String)) -> String {
+    let source = source.replace("\r\n", "\n");
+    let mut plain_depth = 0usize;
+    let events = TextMergeStream::new(Parser::new_ext(&source, Options::ENABLE_STRIKETHROUGH)).map(
+        |event| match event {
+            Event::Start(Tag::CodeBlock(_) | Tag::Link { .. }) => {
+                plain_depth += 1;
+                event
+            }
+            Event::End(TagEnd::CodeBlock | TagEnd::Link) => {
+                plain_depth = plain_depth.saturating_sub(1);
+                event
+            }
+            // A picture in the text is a link to it, never an <img> that loads by itself.
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                plain_depth += 1;
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
+            }
+            Event::End(TagEnd::Image) => {
+                plain_depth = plain_depth.saturating_sub(1);
+                Event::End(TagEnd::Link)
+            }
+            Event::Text(t) if plain_depth == 0 => {
+                let mut out = String::new();
+                text(&t, &mut out);
+                Event::InlineHtml(out.into())
+            }
+            // Raw HTML is shown as written, escaped.
+            Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+            Event::SoftBreak => Event::HardBreak,
+            other => other,
+        },
+    );
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events);
+    crate::federation::remote::sanitize_html(html.trim_end())
+}
+
+#[cfg(test)]
+mod markdown_tests {
+    use super::markdown;
+
+    #[test]
+    fn renders_commonmark() {
+        assert_eq!(
+            markdown("# Plan\n\n**bold** and *em*, `code`\nnext\n\n- one\n- two"),
+            "<h1>Plan</h1>\n<p><strong>bold</strong> and <em>em</em>, <code>code</code><br>\nnext</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>"
+        );
+        assert!(markdown("[site](https://x.example/a)").contains(
+            "<a href=\"https://x.example/a\" rel=\"nofollow noopener noreferrer\">site</a>"
+        ));
+    }
+
+    #[test]
+    fn raw_html_and_bad_links_do_not_pass() {
+        let html = markdown(
+            "<script>alert(1)</script>\n\nhi <img src=x onerror=alert(1)> [x](javascript:alert(1)) ![p](https://x.example/p.png)\n\n<a href=\"javascript:x\">y</a>",
+        );
+        // Raw HTML stays text: shown escaped, never markup.
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("<a href=\"javascript"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a rel=\"nofollow noopener noreferrer\">x</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a href=\"https://x.example/p.png\""),
+            "{html}"
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! Uploaded images (avatars and logos): checked, decoded, cropped square, resized and stored
-//! behind `object_store` (a local folder by default).
+//! Uploaded images (avatars and logos, pictures in posts): checked, decoded, cropped square or
+//! fitted in a box, resized, re-encoded (which drops EXIF and every other metadata block) and
+//! stored behind `object_store` (a local folder by default).
 
 use std::io::Cursor;
 use std::sync::{Arc, LazyLock};
@@ -113,7 +114,7 @@ fn valid_key(key: &str) -> bool {
     let (Some(folder), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    matches!(folder, "avatars" | "logos" | "photos")
+    matches!(folder, "avatars" | "logos" | "photos" | "posts")
         && (name.ends_with(".png") || name.ends_with(".jpg"))
         && name
             .bytes()
@@ -136,6 +137,92 @@ fn valid_file_key(key: &str) -> bool {
 pub struct ProcessedImage {
     pub bytes: Vec<u8>,
     pub extension: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl ProcessedImage {
+    pub fn media_type(&self) -> &'static str {
+        if self.extension == "png" {
+            "image/png"
+        } else {
+            "image/jpeg"
+        }
+    }
+}
+
+/// Checks `data` as [`square_image`] does and scales it, keeping its proportions, to fit in a
+/// square of `max_side` pixels (never enlarged). Re-encoding keeps the pixels only: EXIF
+/// (positions, camera serials) and other metadata are gone.
+pub async fn fitted_image(data: Vec<u8>, max_side: u32) -> Result<ProcessedImage> {
+    let format = check_header(&data)?;
+    let permit = DECODERS
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        decode_fitted(&data, format, max_side)
+    })
+    .await?
+}
+
+fn decode_limited(data: &[u8], format: ImageFormat) -> Result<DynamicImage> {
+    let mut reader = image::ImageReader::with_format(Cursor::new(data), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SOURCE_SIDE);
+    limits.max_image_height = Some(MAX_SOURCE_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    reader.limits(limits);
+    reader
+        .decode()
+        .map_err(|_| Error::invalid("file", "could not be read as an image"))
+}
+
+/// Decodes (within [`image::Limits`]) and scales to fit; blocking and CPU-bound.
+fn decode_fitted(data: &[u8], format: ImageFormat, max_side: u32) -> Result<ProcessedImage> {
+    let img = decode_limited(data, format)?;
+    let has_alpha = img.color().has_alpha();
+    let (w, h) = (img.width(), img.height());
+    let scale = f64::from(max_side) / f64::from(w.max(h));
+    let resized = if scale < 1.0 {
+        let nw = ((f64::from(w) * scale).round() as u32).max(1);
+        let nh = ((f64::from(h) * scale).round() as u32).max(1);
+        if w.max(h) > 4 * max_side {
+            let halfway = imageops::thumbnail(&img, 2 * nw, 2 * nh);
+            imageops::resize(&halfway, nw, nh, FilterType::Lanczos3)
+        } else {
+            imageops::resize(&img, nw, nh, FilterType::Lanczos3)
+        }
+    } else {
+        img.to_rgba8()
+    };
+    drop(img);
+    encode(resized, has_alpha)
+}
+
+fn encode(resized: image::RgbaImage, has_alpha: bool) -> Result<ProcessedImage> {
+    let (width, height) = resized.dimensions();
+    let mut out = Cursor::new(Vec::new());
+    let extension = if has_alpha {
+        resized
+            .write_to(&mut out, ImageFormat::Png)
+            .map_err(|e| Error::Internal(e.into()))?;
+        "png"
+    } else {
+        DynamicImage::ImageRgba8(resized)
+            .to_rgb8()
+            .write_to(&mut out, ImageFormat::Jpeg)
+            .map_err(|e| Error::Internal(e.into()))?;
+        "jpg"
+    };
+    Ok(ProcessedImage {
+        bytes: out.into_inner(),
+        extension,
+        width,
+        height,
+    })
 }
 
 /// Checks that `data` is a PNG, JPEG, GIF or WebP image (by its content, not its name) of a
@@ -200,15 +287,7 @@ fn check_header(data: &[u8]) -> Result<ImageFormat> {
 
 /// Decodes (within [`image::Limits`]), crops and scales; blocking and CPU-bound.
 fn decode_square(data: &[u8], format: ImageFormat, side: u32) -> Result<ProcessedImage> {
-    let mut reader = image::ImageReader::with_format(Cursor::new(data), format);
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SOURCE_SIDE);
-    limits.max_image_height = Some(MAX_SOURCE_SIDE);
-    limits.max_alloc = Some(MAX_DECODE_ALLOC);
-    reader.limits(limits);
-    let img = reader
-        .decode()
-        .map_err(|_| Error::invalid("file", "could not be read as an image"))?;
+    let img = decode_limited(data, format)?;
     let (w, h) = (img.width(), img.height());
     let has_alpha = img.color().has_alpha();
     let s = w.min(h);
@@ -225,23 +304,7 @@ fn decode_square(data: &[u8], format: ImageFormat, side: u32) -> Result<Processe
         square.to_image()
     };
     drop(img);
-    let mut out = Cursor::new(Vec::new());
-    let extension = if has_alpha {
-        resized
-            .write_to(&mut out, ImageFormat::Png)
-            .map_err(|e| Error::Internal(e.into()))?;
-        "png"
-    } else {
-        DynamicImage::ImageRgba8(resized)
-            .to_rgb8()
-            .write_to(&mut out, ImageFormat::Jpeg)
-            .map_err(|e| Error::Internal(e.into()))?;
-        "jpg"
-    };
-    Ok(ProcessedImage {
-        bytes: out.into_inner(),
-        extension,
-    })
+    encode(resized, has_alpha)
 }
 
 /// Reads the named file field of a multipart upload, refusing anything over the image limit.
@@ -329,10 +392,24 @@ mod tests {
     }
 
     #[test]
+    fn fits_without_cropping() {
+        let p = check_header(&png(1200, 600))
+            .and_then(|f| decode_fitted(&png(1200, 600), f, 400))
+            .unwrap();
+        assert_eq!((p.width, p.height), (400, 200));
+        let back = image::load_from_memory(&p.bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (400, 200));
+        // Small pictures stay as they are.
+        let p = decode_fitted(&png(30, 70), ImageFormat::Png, 400).unwrap();
+        assert_eq!((p.width, p.height), (30, 70));
+    }
+
+    #[test]
     fn keys() {
         assert!(valid_key("avatars/abc-1.png"));
         assert!(!valid_key("../etc/passwd"));
         assert!(!valid_key("avatars/../../x.png"));
         assert!(!valid_key("other/x.png"));
+        assert!(valid_key("posts/abc.jpg"));
     }
 }

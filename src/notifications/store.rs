@@ -94,9 +94,9 @@ impl Notification {
         })
     }
 
-    /// The time as pages show it.
-    pub fn when(&self) -> String {
-        crate::federation::protocol::datetime(self.created_at).replace('T', " ")
+    /// The time as pages show it: relative, with the exact time beside it.
+    pub fn moment(&self) -> crate::web::time::Moment {
+        crate::web::time::Moment::at(self.created_at)
     }
 }
 

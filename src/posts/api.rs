@@ -52,6 +52,9 @@ pub struct PostJson {
     /// Who brought it into this timeline by boosting it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boosted_by: Option<Person>,
+    /// Its pictures: `url` (here, or at the origin of a received post), `description` (the
+    /// alt text), `width`, `height`.
+    pub media: Vec<Value>,
 }
 
 impl From<PostView> for PostJson {
@@ -64,6 +67,13 @@ impl From<PostView> for PostJson {
             liked: v.liked,
             boosted: v.boosted,
             boosted_by: v.boosted_by,
+            media: v
+                .media
+                .iter()
+                .map(|m| {
+                    json!({"url": m.src, "description": m.alt, "width": m.width, "height": m.height})
+                })
+                .collect(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Turning what a member typed into a post's HTML: paragraphs and line breaks, links, hashtags
+//! Turning what a member typed (markdown) into a post's HTML: paragraphs and line breaks, links, hashtags
 //! (`#rust` → a link to `/tags/rust`) and mentions (`@ada`, `@ada@harbour.example` → a link to
 //! the actor, as Mastodon marks them up). Pure functions; the caller resolves mentions first.
 
@@ -71,25 +71,14 @@ pub fn hashtags(text: &str) -> Vec<String> {
     out
 }
 
-/// The HTML of `text`: paragraphs at blank lines, `<br>` at line breaks, links, tags and the
-/// mentions found in `resolved` (keyed by [`MentionText::written`]); everything else escaped.
+/// The HTML of `text`, written in markdown (CommonMark: paragraphs at blank lines, a line
+/// break kept as `<br>`, emphasis, lists, code, links; raw HTML shown as text), with links,
+/// tags and the mentions found in `resolved` (keyed by [`MentionText::written`]) marked up in
+/// its text; sanitised.
 pub fn render(text: &str, resolved: &HashMap<String, Resolved>, tag_base: &str) -> String {
-    let mut html = String::new();
-    for para in text.replace("\r\n", "\n").split("\n\n") {
-        let para = para.trim();
-        if para.is_empty() {
-            continue;
-        }
-        html.push_str("<p>");
-        for (i, line) in para.split('\n').enumerate() {
-            if i > 0 {
-                html.push_str("<br>");
-            }
-            render_line(line, resolved, tag_base, &mut html);
-        }
-        html.push_str("</p>");
-    }
-    html
+    crate::federation::html::markdown_with(text, |line, out| {
+        render_line(line, resolved, tag_base, out)
+    })
 }
 
 fn render_line(line: &str, resolved: &HashMap<String, Resolved>, tag_base: &str, out: &mut String) {
@@ -228,10 +217,22 @@ mod tests {
         );
         assert_eq!(
             html,
-            "<p>Hi <span class=\"h-card\"><a href=\"https://beta.example/members/bob\" class=\"u-url mention\">@<span>bob</span></a></span>, \
-             &lt;b&gt;x&lt;/b&gt; &amp; <a href=\"https://alpha.example/tags/rust\" class=\"mention hashtag\" rel=\"tag\">#<span>Rust</span></a>!\
-             <br>next line</p><p><a href=\"https://x.example/a?b=1&amp;c=2\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">https://x.example/a?b=1&amp;c=2</a>.</p>"
+            "<p>Hi <span class=\"h-card\"><a href=\"https://beta.example/members/bob\" class=\"u-url mention\" rel=\"nofollow noopener noreferrer\">@<span>bob</span></a></span>, \
+             &lt;b&gt;x&lt;/b&gt; &amp; <a href=\"https://alpha.example/tags/rust\" class=\"mention hashtag\" rel=\"nofollow noopener noreferrer\">#<span>Rust</span></a>!\
+             <br>\nnext line</p>\n<p><a href=\"https://x.example/a?b=1&amp;c=2\" rel=\"nofollow noopener noreferrer\">https://x.example/a?b=1&amp;c=2</a>.</p>"
         );
+        // Markdown around them; code and links are left alone.
+        let html = render(
+            "**@bob@beta.example** wrote `#notatag` in [a #link](https://x.example)",
+            &resolved(),
+            "https://alpha.example",
+        );
+        assert!(
+            html.starts_with("<p><strong><span class=\"h-card\">"),
+            "{html}"
+        );
+        assert!(html.contains("<code>#notatag</code>"), "{html}");
+        assert!(html.contains(">a #link</a>"), "{html}");
         // An unresolved mention stays text.
         assert_eq!(
             render("@nobody@nowhere.example", &HashMap::new(), ""),

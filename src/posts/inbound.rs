@@ -353,6 +353,8 @@ async fn receive_post(
         audience: audience.clone(),
         tags,
     };
+    // Pictures: typed, http(s) only, images only, a few at most.
+    let pictures = super::media::received(object);
     let mut tx = state.db.begin_write().await?;
     match existing {
         Some(old) if !authority::is_owner(actor, &old.author, &old.uri, "Update") => {}
@@ -360,14 +362,16 @@ async fn receive_post(
             if !old.is_deleted() {
                 let edited = time(object.updated.as_ref()).unwrap_or_else(now_ms);
                 store::update(&mut tx, old.id, &new, edited).await?;
+                super::media::keep_received(&mut tx, old.id, &pictures).await?;
             }
         }
         None => {
             if update {
                 tracing::debug!(post = uri, "an update of an unknown post is stored as new");
             }
-            let (_, inserted) = store::insert(&mut tx, &new).await?;
+            let (id, inserted) = store::insert(&mut tx, &new).await?;
             if inserted {
+                super::media::keep_received(&mut tx, id, &pictures).await?;
                 notify_received(state, &mut tx, &new, actor, target.as_ref()).await?;
             }
         }

@@ -1,10 +1,11 @@
 //! A local post as ActivityStreams: a `Note` (or `Article` when it has a title), addressed by
-//! its visibility, with `Mention` and `Hashtag` tags and the `Create`, `Update` and `Delete`
+//! its visibility, with `Mention` and `Hashtag` tags, its pictures as `Image` attachments, and the `Create`, `Update` and `Delete`
 //! activities that carry it.
 
 use serde_json::Value;
 
 use super::model::{Post, Visibility};
+use super::store::media::Media;
 use crate::federation::activities::{new_id, strip_context};
 use crate::federation::urls::Urls;
 use crate::federation::wire::{
@@ -47,6 +48,7 @@ pub fn note(
     followers: &str,
     audience: &[Addressee],
     tags: &[String],
+    media: &[Media],
 ) -> Value {
     let (to, cc) = addressing(post, followers, audience);
     let mut tag: Vec<Tag<String>> = audience
@@ -74,11 +76,12 @@ pub fn note(
         context: Some(Link(post.conversation.clone())),
         tag: Some(tag),
         sensitive: Some(!post.summary.is_empty()),
-        source: (!post.source.is_empty()).then(|| Source::plain(&post.source)),
+        source: (!post.source.is_empty()).then(|| Source::markdown(&post.source)),
         name: some(&post.name),
         summary: some(&post.summary),
         in_reply_to: post.in_reply_to.clone().map(Link),
         updated: post.edited_at.map(datetime),
+        attachment: super::media::attachments(urls, media),
         ..Note::new(&post.kind, post.uri.clone())
     };
     document(&note)

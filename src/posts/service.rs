@@ -50,6 +50,9 @@ pub struct Draft {
     /// Who speaks: "" (yourself), `company:HANDLE` or `space`.
     #[serde(default, rename = "as")]
     pub as_actor: String,
+    /// Pictures the writer uploaded for it (`POST /api/v1/media`), in order.
+    #[serde(default)]
+    pub media_ids: Vec<String>,
 }
 
 /// Who posts: the local actor it appears from.
@@ -199,6 +202,7 @@ pub async fn create(
 ) -> Result<Post> {
     let urls = Urls::new(&state.config);
     let checked = check(state, draft).await?;
+    let media_ids = super::media::check_ids(&draft.media_ids)?;
     let (mut audience, resolved) = addressees(state, &checked.text, &draft.to).await?;
     let author_uri = author.uri(&urls);
     // A reply goes to the author of what it answers and stays in its conversation; a reply to
@@ -280,6 +284,9 @@ pub async fn create(
         .await?
         .ok_or(Error::NotFound)?;
     debug_assert_eq!(post.id, id);
+    // Taking the pictures is one conditional statement each: if another post took one first,
+    // this post is not written at all.
+    super::media::attach(&mut tx, by.id, id, &media_ids).await?;
     let activity = publish(
         state, &mut tx, author, &post, &audience, &new.tags, "Create",
     )
@@ -328,7 +335,8 @@ async fn publish(
     }
     let urls = Urls::new(&state.config);
     let followers = urls.collection(&post.author, "followers");
-    let note = object::note(&urls, post, &followers, audience, tags);
+    let media = crate::posts::store::media::of_post_tx(tx, post.id).await?;
+    let note = object::note(&urls, post, &followers, audience, tags, &media);
     let activity = object::wrap(&urls, kind, &note);
     let inboxes = inboxes(state, post, audience).await?;
     delivery::publish(
@@ -516,6 +524,8 @@ async fn delete_tx(state: &AppState, tx: &mut Tx, post: &Post, author: &LocalAct
     let followers = urls.collection(&post.author, "followers");
     let (to, cc) = object::addressing(post, &followers, &audience);
     let activity = object::delete(&urls, post, to, cc);
+    // The files of its pictures go first (the rows name them), then the post's content.
+    super::media::forget(state, tx, post.id).await?;
     store::mark_deleted(tx, post).await?;
     if post.visibility != Visibility::Members {
         delivery::publish(
@@ -558,5 +568,6 @@ pub async fn document(state: &AppState, post: &Post) -> Result<Value> {
         });
     }
     let tags = store::tags(&state.db, post.id).await?;
-    Ok(object::note(&urls, post, &followers, &named, &tags))
+    let media = store::media::of_posts(&state.db, &[post.id]).await?;
+    Ok(object::note(&urls, post, &followers, &named, &tags, &media))
 }

@@ -145,6 +145,11 @@ pub const TASK_COLUMNS: &str = "id, uri, project, local, author, title, descript
     priority, due_on, created_at, updated_at";
 
 impl Task {
+    /// The description (markdown) as sanitised HTML.
+    pub fn description_html(&self) -> String {
+        crate::federation::html::markdown(&self.description)
+    }
+
     pub fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
         let status: String = r.try_get("status")?;
         let priority: String = r.try_get("priority")?;
@@ -190,7 +195,7 @@ pub struct Note {
     pub local: bool,
     pub author: String,
     pub title: String,
-    /// Plain text (markdown-style text is shown as written).
+    /// Markdown, as written (pages and peers get it as sanitised HTML: [`Note::body_html`]).
     pub body: String,
     pub revision: i64,
     pub created_at: i64,
@@ -201,6 +206,11 @@ pub const NOTE_COLUMNS: &str =
     "id, uri, project, local, author, title, body, revision, created_at, updated_at";
 
 impl Note {
+    /// The text (markdown) as sanitised HTML.
+    pub fn body_html(&self) -> String {
+        crate::federation::html::markdown(&self.body)
+    }
+
     pub fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
         Ok(Note {
             id: r.try_get("id")?,

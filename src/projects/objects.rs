@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::model::{Note, Project, ProjectFile, Task};
 use crate::error::{Error, Result};
 use crate::federation::activities::{new_id, strip_context};
-use crate::federation::html::{escape, paragraphs};
+use crate::federation::html::{escape, markdown, paragraphs};
 use crate::federation::keys::{self, ActorKind};
 use crate::federation::urls::Urls;
 use crate::federation::wire::{
@@ -69,7 +69,7 @@ pub fn task_content(task: &Task) -> String {
     }
     format!(
         "{}<p>{}</p>",
-        paragraphs(&task.description),
+        markdown(&task.description),
         escape(&facts.join(" · "))
     )
 }
@@ -78,7 +78,7 @@ pub fn task(task: &Task) -> Value {
     let page = wire::Note {
         name: Some(task.title.clone()),
         content: Some(task_content(task)),
-        source: Some(Source::plain(&task.description)),
+        source: Some(Source::markdown(&task.description)),
         published: Some(datetime(task.created_at)),
         updated: Some(datetime(task.updated_at)),
         task_status: Some(task.status.as_str().into()),
@@ -93,8 +93,8 @@ pub fn task(task: &Task) -> Value {
 pub fn note(note: &Note) -> Value {
     let article = wire::Note {
         name: Some(note.title.clone()),
-        content: Some(paragraphs(&note.body)),
-        source: Some(Source::plain(&note.body)),
+        content: Some(markdown(&note.body)),
+        source: Some(Source::markdown(&note.body)),
         published: Some(datetime(note.created_at)),
         updated: Some(datetime(note.updated_at)),
         revision: Some(note.revision),

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod headers;
 pub mod page;
 pub mod rate;
+pub mod time;
 
 use axum::extract::{Path, State};
 use axum::http::header;

@@ -23,6 +23,7 @@ mod hostile_web;
 mod inbox_crash;
 mod mail;
 mod moderation;
+mod pictures;
 mod posts;
 mod projects;
 mod races;

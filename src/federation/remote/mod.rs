@@ -126,6 +126,14 @@ pub fn sanitize_html(html: &str) -> String {
                 "code",
                 "pre",
                 "blockquote",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
+                "h5",
+                "h6",
+                "del",
+                "hr",
             ]
             .into_iter()
             .collect(),

@@ -437,6 +437,14 @@ impl Source {
             media_type: Some("text/plain".into()),
         }
     }
+
+    /// What a member wrote in markdown (posts, tasks, project notes).
+    pub fn markdown(content: impl Into<String>) -> Self {
+        Source {
+            content: content.into(),
+            media_type: Some("text/markdown".into()),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Source {
@@ -485,7 +493,8 @@ pub struct Tag<U = RemoteUrl> {
     pub name: Option<String>,
 }
 
-/// An attachment: a `Document`/`Image` (its `url`), a `Link` (its `href`), a `PropertyValue`.
+/// An attachment: a `Document`/`Image` (its `url`, with `mediaType`, alt text as `name`,
+/// `width` and `height`), a `Link` (its `href`), a `PropertyValue`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     rename_all = "camelCase",
@@ -524,4 +533,17 @@ pub struct Attachment<U = RemoteUrl> {
         deserialize_with = "lenient"
     )]
     pub value: Option<String>,
+    /// A picture's size in pixels (Mastodon, Misskey and Guildhall send it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub width: Option<u32>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub height: Option<u32>,
 }

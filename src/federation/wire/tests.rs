@@ -152,6 +152,14 @@ fn mastodon_note() {
     let attachment = &note.attachment.as_ref().unwrap()[0];
     assert_eq!(attachment.media_type.as_deref(), Some("image/png"));
     assert!(attachment.url.is_some());
+    assert_eq!(
+        attachment.name.as_deref(),
+        Some("The room, set up for the meetup")
+    );
+    assert_eq!(
+        (attachment.width, attachment.height),
+        (Some(1200), Some(800))
+    );
     assert!(note
         .address
         .cc

@@ -6,6 +6,8 @@ use super::model::{NewPost, Post, COLUMNS};
 use crate::error::Result;
 use crate::storage::{now_ms, Db, Tx};
 
+pub mod media;
+
 /// Stores a post with its audience and tags; returns its id. A post already stored under the
 /// same URI is left alone and its id returned with `false`.
 pub async fn insert(tx: &mut Tx, p: &NewPost) -> Result<(i64, bool)> {
@@ -114,7 +116,7 @@ pub async fn mark_deleted(tx: &mut Tx, post: &Post) -> Result<()> {
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
-    for table in ["post_tags", "post_reactions"] {
+    for table in ["post_tags", "post_reactions", "post_media"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE post_id = $1"))
             .bind(post.id)
             .execute(&mut **tx)
