@@ -267,6 +267,20 @@ pub async fn cancel_tx(tx: &mut Tx, id: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Cancels the confirmed occurrences of a weekly series that start after `now` (one
+/// statement: those under way or past stay); how many it cancelled.
+pub async fn cancel_series(db: &Db, series: &str, now: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE bookings SET state = 'cancelled', cancelled_at = $2 WHERE series = $1 \
+         AND series <> '' AND state = 'confirmed' AND starts_at > $2",
+    )
+    .bind(series)
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The visitor's booking that the `Offer` with this id made, if any.
 pub async fn by_offer(db: &Db, offer: &str) -> Result<Option<Booking>> {
     let sql = format!("{BOOKING_SELECT} WHERE b.visitor_offer = $1 AND b.visitor_offer <> ''");

@@ -24,6 +24,14 @@ pub enum Kind {
     Warning,
     /// A booking of the member starts soon.
     BookingSoon,
+    /// A visitor from a space whose visits staff review asks for one (administrators).
+    VisitRequest,
+    /// The host space booked the member's visit.
+    VisitAccepted,
+    /// The host space refused the member's visit (the reason in the summary).
+    VisitRejected,
+    /// The host space cancelled the member's booked visit.
+    VisitCancelled,
 }
 
 impl Kind {
@@ -42,6 +50,10 @@ impl Kind {
             Kind::ProjectJoin => "project_join",
             Kind::Warning => "warning",
             Kind::BookingSoon => "booking_soon",
+            Kind::VisitRequest => "visit_request",
+            Kind::VisitAccepted => "visit_accepted",
+            Kind::VisitRejected => "visit_rejected",
+            Kind::VisitCancelled => "visit_cancelled",
         }
     }
 }
