@@ -304,11 +304,28 @@ async fn mine(State(state): State<AppState>, User(user): User) -> Result<Json<Va
     Ok(Json(json!({ "items": items })))
 }
 
+#[derive(Deserialize, Default)]
+struct CancelQuery {
+    series: Option<String>,
+}
+
+/// Cancels one booking (204), or with `?series=all` what is to come of its weekly series
+/// (`200 {"cancelled": n}`).
 async fn cancel(
     State(state): State<AppState>,
     User(user): User,
     Path(id): Path<i64>,
-) -> Result<StatusCode> {
-    service::cancel(&state, &user.account, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Query(q): Query<CancelQuery>,
+) -> Result<Response> {
+    match q.series.as_deref().map(str::trim) {
+        None => {
+            service::cancel(&state, &user.account, id).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Some("all") => {
+            let (_, n) = service::cancel_series(&state, &user.account, id).await?;
+            Ok(Json(json!({ "cancelled": n })).into_response())
+        }
+        Some(_) => Err(Error::invalid("series", "must be all")),
+    }
 }

@@ -315,3 +315,29 @@ pub async fn cancel(state: &AppState, who: &Account, id: i64) -> Result<Booking>
     }
     store::booking(&state.db, id).await?.ok_or(Error::NotFound)
 }
+
+/// Cancels what is to come of the weekly series `id` belongs to: every confirmed occurrence
+/// that has not started yet (one statement). Who may cancel the booking may cancel its series.
+/// Returns the booking and how many occurrences were cancelled; 422 for a booking outside a
+/// series, 409 when nothing is left to cancel.
+pub async fn cancel_series(state: &AppState, who: &Account, id: i64) -> Result<(Booking, u64)> {
+    let b = store::booking(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !may_cancel(state, who, &b).await? {
+        return Err(Error::NotFound);
+    }
+    if b.series.is_empty() {
+        return Err(Error::invalid(
+            "series",
+            "does not apply: this booking is not part of a weekly series",
+        ));
+    }
+    let n = store::cancel_series(&state.db, &b.series, now_ms()).await?;
+    if n == 0 {
+        return Err(Error::Conflict(
+            "Nothing is left to cancel in this series.".into(),
+        ));
+    }
+    Ok((b, n))
+}

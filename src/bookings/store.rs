@@ -116,6 +116,27 @@ pub async fn resource(db: &Db, id: i64) -> Result<Option<Resource>> {
     Ok(row.map(|r| Resource::from_row(&r)).transpose()?)
 }
 
+/// The names of the resources of `ids` that exist, by id (for another feature's list).
+pub async fn resource_names(
+    db: &Db,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>> {
+    let rows = crate::storage::rows_by_ids(
+        db,
+        "SELECT id, name FROM resources WHERE id IN ({})",
+        ids,
+    )
+    .await?;
+    let mut out = std::collections::HashMap::with_capacity(rows.len());
+    for r in rows {
+        out.insert(
+            sqlx::Row::try_get::<i64, _>(&r, "id")?,
+            sqlx::Row::try_get(&r, "name")?,
+        );
+    }
+    Ok(out)
+}
+
 pub async fn resources(db: &Db) -> Result<Vec<Resource>> {
     let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources ORDER BY kind, name, id LIMIT 500");
     let rows = sqlx::query(&sql).fetch_all(db.pool()).await?;
@@ -290,6 +311,20 @@ pub async fn cancel_tx(tx: &mut Tx, id: i64) -> Result<bool> {
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Cancels the confirmed occurrences of a weekly series that start after `now` (one
+/// statement: those under way or past stay); how many it cancelled.
+pub async fn cancel_series(db: &Db, series: &str, now: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE bookings SET state = 'cancelled', cancelled_at = $2 WHERE series = $1 \
+         AND series <> '' AND state = 'confirmed' AND starts_at > $2",
+    )
+    .bind(series)
+    .bind(now)
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// The visitor's booking that the `Offer` with this id made, if any.

@@ -3,6 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -17,6 +18,7 @@ use super::store;
 use crate::accounts::session::{MaybeUser, User};
 use crate::calendar::ics::{Item, ItemStatus, When};
 use crate::error::{Error, Result};
+use crate::federation::negotiate;
 use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::web::page::{redirect_with_notice, render, PageCtx};
@@ -188,17 +190,30 @@ async fn page(
     })
 }
 
-/// A resource with its day view.
+/// A resource with its day view; to servers (`Accept: application/activity+json`), a resource
+/// open to visitors as an ActivityStreams `Resource` (the vocabulary of visits), any other 404.
 async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Query(q): Query<DayQuery>,
 ) -> Result<Response> {
+    if negotiate::wants_activity_json(&headers) {
+        let r = store::resource(&state.db, id)
+            .await?
+            .filter(|r| r.visitors)
+            .ok_or(Error::NotFound)?;
+        let tz = crate::spaces::store::timezone(&state.db).await?;
+        let urls = crate::federation::urls::Urls::new(&state.config);
+        return Ok(negotiate::activity_json(&crate::visits::object::resource(
+            &urls, &r, &tz,
+        )));
+    }
     let tz = service::zone(&state).await?;
     let today = local(now_ms(), tz).date_naive();
     let day = parse_day(q.day.as_deref(), today);
-    page(&state, ctx, id, day, 1).await
+    Ok(negotiate::vary_accept(page(&state, ctx, id, day, 1).await?))
 }
 
 /// The week (Monday to Sunday) holding `?day=`, today's by default.
@@ -332,11 +347,32 @@ async fn mine(State(state): State<AppState>, ctx: PageCtx, User(user): User) -> 
     })
 }
 
+#[derive(Deserialize, Default)]
+struct CancelForm {
+    #[serde(default)]
+    series: String,
+}
+
 async fn cancel(
     State(state): State<AppState>,
     User(user): User,
     Path(id): Path<i64>,
+    Form(f): Form<CancelForm>,
 ) -> Result<Response> {
+    if f.series == "all" {
+        return match service::cancel_series(&state, &user.account, id).await {
+            Ok((b, n)) => Ok(redirect_with_notice(
+                "/bookings",
+                &format!(
+                    "Cancelled {n} coming booking{} of {} in the weekly series.",
+                    if n == 1 { "" } else { "s" },
+                    b.resource_name
+                ),
+            )),
+            Err(Error::Conflict(m)) => Ok(redirect_with_notice("/bookings", &m)),
+            Err(e) => Err(e),
+        };
+    }
     match service::cancel(&state, &user.account, id).await {
         Ok(b) => Ok(redirect_with_notice(
             "/bookings",

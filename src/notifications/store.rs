@@ -26,6 +26,14 @@ pub enum Kind {
     BookingSoon,
     /// An invitation to join a company waits for an answer.
     Invitation,
+    /// A visitor from a space whose visits staff review asks for one (administrators).
+    VisitRequest,
+    /// The host space booked the member's visit.
+    VisitAccepted,
+    /// The host space refused the member's visit (the reason in the summary).
+    VisitRejected,
+    /// The host space cancelled the member's booked visit.
+    VisitCancelled,
 }
 
 impl Kind {
@@ -45,6 +53,10 @@ impl Kind {
             Kind::Warning => "warning",
             Kind::BookingSoon => "booking_soon",
             Kind::Invitation => "invitation",
+            Kind::VisitRequest => "visit_request",
+            Kind::VisitAccepted => "visit_accepted",
+            Kind::VisitRejected => "visit_rejected",
+            Kind::VisitCancelled => "visit_cancelled",
         }
     }
 }

@@ -54,10 +54,12 @@ pub enum Topic {
     /// Invitations to companies and events: mailed at once or never (they are not
     /// notifications, so no digest holds them).
     Invitations,
+    /// Visits to other spaces: their answers and cancellations; requests to review (staff).
+    Visits,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 7] = [
+    pub const ALL: [Topic; 8] = [
         Topic::Messages,
         Topic::Mentions,
         Topic::Rsvp,
@@ -65,6 +67,7 @@ impl Topic {
         Topic::Follows,
         Topic::Reports,
         Topic::Invitations,
+        Topic::Visits,
     ];
 
     /// The modes a member may choose for this topic.
@@ -84,6 +87,7 @@ impl Topic {
             Topic::Follows => "follows",
             Topic::Reports => "reports",
             Topic::Invitations => "invitations",
+            Topic::Visits => "visits",
         }
     }
 
@@ -101,6 +105,7 @@ impl Topic {
             Topic::Follows => "Follows, follow requests and project joins",
             Topic::Reports => "Reports (moderators)",
             Topic::Invitations => "Invitations to companies and events",
+            Topic::Visits => "Visits to other spaces: answers and cancellations",
         }
     }
 
@@ -125,6 +130,13 @@ impl Topic {
                 Topic::Follows
             }
             "report" => Topic::Reports,
+            k if k == Kind::VisitRequest.as_str()
+                || k == Kind::VisitAccepted.as_str()
+                || k == Kind::VisitRejected.as_str()
+                || k == Kind::VisitCancelled.as_str() =>
+            {
+                Topic::Visits
+            }
             _ => return None,
         };
         Some(topic)
@@ -164,6 +176,8 @@ mod tests {
         assert_eq!(Topic::of_kind("task_assigned"), Some(Topic::Tasks));
         assert_eq!(Topic::of_kind("follow_request"), Some(Topic::Follows));
         assert_eq!(Topic::of_kind("like"), None);
+        assert_eq!(Topic::of_kind("visit_rejected"), Some(Topic::Visits));
+        assert_eq!(Topic::of_kind("visit_request"), Some(Topic::Visits));
         let s = Settings(vec![(Topic::Messages, Mode::Never)]);
         assert_eq!(s.mode(Topic::Messages), Mode::Never);
         assert_eq!(s.mode(Topic::Follows), Mode::Digest);

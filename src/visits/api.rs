@@ -5,13 +5,14 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::guest::{self, VisitDraft};
-use super::model::{space_domain, TrustedSpace, Visit};
+use super::model::{space_domain, TrustedSpace, Visit, VisitRequest, VisitState};
+use super::review;
 use super::store;
 use crate::accounts::session::{Admin, User};
 use crate::api::ApiJson;
@@ -30,6 +31,9 @@ pub fn router() -> Router<AppState> {
         .route("/spaces/resources", get(peer_resources))
         .route("/visits", get(mine).post(ask))
         .route("/visits/{id}", delete(cancel))
+        .route("/admin/visits", get(requests))
+        .route("/admin/visits/{id}/accept", post(accept))
+        .route("/admin/visits/{id}/reject", post(reject))
 }
 
 /// The largest monthly quota (every day of a month).
@@ -39,6 +43,7 @@ fn trusted_json(t: &TrustedSpace) -> Value {
     json!({
         "domain": t.domain,
         "visit_days_per_month": t.visit_days_per_month,
+        "review_visits": t.review_visits,
         "created_at": crate::federation::wire::datetime(t.created_at),
         "updated_at": crate::federation::wire::datetime(t.updated_at),
     })
@@ -89,6 +94,9 @@ async fn get_trusted(
 struct Quota {
     #[serde(default)]
     visit_days_per_month: Option<i64>,
+    /// Requests wait for an administrator (false when absent).
+    #[serde(default)]
+    review_visits: bool,
 }
 
 /// Checks a monthly quota: a whole number from 0 to 31.
@@ -114,7 +122,7 @@ async fn put_trusted(
         return Err(Error::invalid("domain", "is this space"));
     }
     let days = check_days(body.visit_days_per_month)?;
-    let created = store::put_trusted(&state.db, &domain, days).await?;
+    let created = store::put_trusted(&state.db, &domain, days, body.review_visits).await?;
     let t = store::trusted_space(&state.db, &domain)
         .await?
         .ok_or(Error::NotFound)?;
@@ -202,4 +210,93 @@ async fn cancel(
 ) -> Result<Json<Value>> {
     let visit = guest::cancel(&state, &user.account, id).await?;
     Ok(Json(visit_json(&visit)))
+}
+
+/// A visitor's request as staff see it.
+pub fn request_json(q: &VisitRequest, tz: &str) -> Value {
+    json!({
+        "id": q.id,
+        "state": q.state,
+        "reason": q.reason,
+        "resource": q.resource_id,
+        "resource_name": q.resource_name,
+        "starts_at": times::wire(q.starts_at, tz),
+        "ends_at": times::wire(q.ends_at, tz),
+        "timezone": tz,
+        "visitor": q.visitor_actor,
+        "visitor_space": q.visitor_space,
+        "visitor_label": q.who(),
+        "booking": q.booking_id,
+        "created_at": crate::federation::wire::datetime(q.created_at),
+    })
+}
+
+#[derive(Deserialize)]
+struct StateQuery {
+    #[serde(default)]
+    state: Option<String>,
+}
+
+/// `pending` (the default), `accepted`, `rejected`, `cancelled`, or `all`.
+pub fn parse_filter(raw: Option<&str>) -> Result<Option<VisitState>> {
+    match raw.map(str::trim).unwrap_or("pending") {
+        "" | "pending" => Ok(Some(VisitState::Pending)),
+        "accepted" => Ok(Some(VisitState::Accepted)),
+        "rejected" => Ok(Some(VisitState::Rejected)),
+        "cancelled" => Ok(Some(VisitState::Cancelled)),
+        "all" => Ok(None),
+        _ => Err(Error::invalid(
+            "state",
+            "must be pending, accepted, rejected, cancelled or all",
+        )),
+    }
+}
+
+async fn requests(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Query(q): Query<StateQuery>,
+) -> Result<Json<Value>> {
+    let filter = parse_filter(q.state.as_deref())?;
+    let tz = crate::spaces::store::timezone(&state.db).await?;
+    let items: Vec<Value> = store::requests(&state.db, filter, 500)
+        .await?
+        .iter()
+        .map(|q| request_json(q, &tz))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>> {
+    let q = review::accept(&state, id).await?;
+    let tz = crate::spaces::store::timezone(&state.db).await?;
+    Ok(Json(request_json(&q, &tz)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RejectBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<RejectBody>,
+) -> Result<Json<Value>> {
+    if body.reason.chars().count() > review::MAX_REASON {
+        return Err(Error::invalid(
+            "reason",
+            format!("must be at most {} characters", review::MAX_REASON),
+        ));
+    }
+    let q = review::reject(&state, id, &body.reason).await?;
+    let tz = crate::spaces::store::timezone(&state.db).await?;
+    Ok(Json(request_json(&q, &tz)))
 }

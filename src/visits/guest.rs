@@ -15,8 +15,9 @@ use crate::federation::remote::{self, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::wire::{self, Activity, ObjectOrLink};
 use crate::federation::{authority, delivery};
+use crate::notifications::store::{notify, Kind, NewNotification};
 use crate::state::AppState;
-use crate::storage::now_ms;
+use crate::storage::{now_ms, Tx};
 use crate::validate::FieldErrors;
 
 /// A peer space's resources open to visitors, as its actor and the list it publishes.
@@ -265,7 +266,7 @@ pub async fn on_answer(
         .map(|r| r.chars().filter(|c| !c.is_control()).take(300).collect())
         .unwrap_or_default();
     let mut tx = state.db.begin_write().await?;
-    if accept {
+    let told = if accept {
         store::set_state(
             &mut tx,
             visit.id,
@@ -273,8 +274,9 @@ pub async fn on_answer(
             VisitState::Accepted,
             "",
         )
-        .await?;
-    } else if !store::set_state(
+        .await?
+        .then_some(Kind::VisitAccepted)
+    } else if store::set_state(
         &mut tx,
         visit.id,
         &[VisitState::Pending],
@@ -283,6 +285,8 @@ pub async fn on_answer(
     )
     .await?
     {
+        Some(Kind::VisitRejected)
+    } else {
         store::set_state(
             &mut tx,
             visit.id,
@@ -290,10 +294,43 @@ pub async fn on_answer(
             VisitState::Cancelled,
             &reason,
         )
-        .await?;
+        .await?
+        .then_some(Kind::VisitCancelled)
+    };
+    if let Some(kind) = told {
+        tell_member(&mut tx, visit, kind, &reason).await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The member hears of the host's answer or cancellation, in the transaction that records it
+/// (once: only the call that changed the state tells).
+async fn tell_member(tx: &mut Tx, visit: &Visit, kind: Kind, reason: &str) -> Result<()> {
+    let place = format!(
+        "{} at {}, {}",
+        visit.resource_name,
+        visit.space_name,
+        visit.when()
+    );
+    let summary = match kind {
+        Kind::VisitAccepted => format!("Your visit is booked: {place}"),
+        Kind::VisitRejected => format!("Your visit was refused: {place}. {reason}"),
+        _ => format!("Your visit was cancelled by the space: {place}. {reason}"),
+    };
+    notify(
+        tx,
+        &NewNotification {
+            account_id: visit.account_id,
+            kind,
+            actor: &visit.space_actor,
+            actor_name: &visit.space_name,
+            object: &visit.uri,
+            link: "/visits",
+            summary: summary.trim_end(),
+        },
+    )
+    .await
 }
 
 /// The host cancels a booked visit (`Undo` of its `Accept`).
@@ -313,14 +350,17 @@ pub async fn on_host_undo(
         .filter(|r: &String| !r.is_empty())
         .unwrap_or_else(|| "Cancelled by the space.".into());
     let mut tx = state.db.begin_write().await?;
-    store::set_state(
+    if store::set_state(
         &mut tx,
         visit.id,
         &[VisitState::Pending, VisitState::Accepted],
         VisitState::Cancelled,
         &reason,
     )
-    .await?;
+    .await?
+    {
+        tell_member(&mut tx, visit, Kind::VisitCancelled, &reason).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
+use super::model::VisitState;
 use super::{object, store};
 use crate::bookings::model::{BookerKind, Booking, NewBooking};
 use crate::bookings::{rules, service as bookings, store as booking_store};
@@ -51,10 +52,13 @@ pub async fn on_offer(
         )
         .await;
     }
-    // Answered already (the same Offer again): nothing more to do.
+    // Answered or kept already (the same Offer again): nothing more to do.
     if booking_store::by_offer(&state.db, offer_id)
         .await?
         .is_some()
+        || store::request_by_offer(&state.db, offer_id)
+            .await?
+            .is_some()
     {
         return Ok(());
     }
@@ -64,19 +68,38 @@ pub async fn on_offer(
         Err(reason) => Err(reason),
         Ok((resource_id, start, end)) => {
             let mut tx = state.db.begin_write().await?;
-            match book(
-                &mut tx,
-                actor,
-                offer_id,
-                &label,
+            let asked = Asked {
+                actor: &actor.uri,
+                domain: &actor.host.to_ascii_lowercase(),
+                offer: offer_id,
+                label: &label,
                 resource_id,
                 start,
                 end,
-                tz,
-            )
-            .await?
-            {
-                Ok(id) => {
+            };
+            match check(&mut tx, &asked, tz).await? {
+                // Staff review this space's visits: kept pending, answered later.
+                Ok(Checked { review: true, .. }) => {
+                    store::insert_request(
+                        &mut tx,
+                        &store::NewRequest {
+                            resource_id,
+                            starts_at: start,
+                            ends_at: end,
+                            visitor_actor: asked.actor,
+                            visitor_space: asked.domain,
+                            visitor_label: &label,
+                            visitor_offer: offer_id,
+                            reservation: reservation_id,
+                        },
+                    )
+                    .await?;
+                    tell_staff(state, &mut tx, &asked).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+                Ok(checked) => {
+                    let id = insert(&mut tx, &asked, checked.seat).await?;
                     let accept =
                         object::answer(&urls, offer_id, reservation_id, &actor.uri, Ok(id));
                     delivery::publish(
@@ -100,6 +123,27 @@ pub async fn on_offer(
         Ok(()) => Ok(()),
         Err(reason) => reject(state, &urls, offer_id, reservation_id, actor, &reason).await,
     }
+}
+
+/// The space's administrators hear of a request to review.
+async fn tell_staff(state: &AppState, tx: &mut Tx, asked: &Asked<'_>) -> Result<()> {
+    let summary = format!("{} asks for a visit: review it", asked.label);
+    for account_id in crate::accounts::store::admin_ids(&state.db).await? {
+        crate::notifications::store::notify(
+            tx,
+            &crate::notifications::NewNotification {
+                account_id,
+                kind: crate::notifications::Kind::VisitRequest,
+                actor: asked.actor,
+                actor_name: asked.label,
+                object: asked.offer,
+                link: "/admin/visits",
+                summary: &summary,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Queues the `Reject` of an `Offer`, with the reason.
@@ -147,25 +191,40 @@ fn request(
     Ok((id, start, end))
 }
 
-/// Books a visitor in the caller's transaction, or says why not.
-#[allow(clippy::too_many_arguments)]
-async fn book(
+/// What a visitor asks for.
+pub(super) struct Asked<'a> {
+    pub actor: &'a str,
+    /// The visitor's space.
+    pub domain: &'a str,
+    pub offer: &'a str,
+    pub label: &'a str,
+    pub resource_id: i64,
+    pub start: i64,
+    pub end: i64,
+}
+
+/// What the checks found: the seat to take, and whether staff review the space's visits.
+pub(super) struct Checked {
+    pub seat: String,
+    pub review: bool,
+}
+
+/// Checks a visitor's request in the caller's write transaction, the trusted space's row and
+/// then the resource's locked: the space is trusted, the resource open to visitors, the span
+/// keeps its rules, the visitor's days this month stay within the quota and a seat is free.
+/// `Err` holds the reason to send back.
+pub(super) async fn check(
     tx: &mut Tx,
-    actor: &RemoteActor,
-    offer_id: &str,
-    label: &str,
-    resource_id: i64,
-    start: i64,
-    end: i64,
+    asked: &Asked<'_>,
     tz: Tz,
-) -> Result<std::result::Result<i64, String>> {
-    let domain = actor.host.to_ascii_lowercase();
-    let Some(trusted) = store::lock_trusted(tx, &domain).await? else {
+) -> Result<std::result::Result<Checked, String>> {
+    let (start, end, domain) = (asked.start, asked.end, asked.domain);
+    let Some(trusted) = store::lock_trusted(tx, domain).await? else {
         return Ok(Err(format!(
             "This space does not take visitors from {domain}."
         )));
     };
-    let Some(r) = booking_store::lock(tx, resource_id).await? else {
+    let Some(r) = booking_store::lock(tx, asked.resource_id).await? else {
         return Ok(Err("There is no such resource here.".into()));
     };
     if !r.visitors {
@@ -182,7 +241,7 @@ async fn book(
         .collect::<BTreeSet<_>>()
     {
         let (from, to) = month_span(month, tz);
-        let mut spans = booking_store::visitor_spans(tx, &actor.uri, from, to).await?;
+        let mut spans = booking_store::visitor_spans(tx, asked.actor, from, to).await?;
         spans.push((start, end));
         let used = days(&spans, tz)
             .into_iter()
@@ -202,26 +261,33 @@ async fn book(
             crate::events::times::span(start, end, tz.name())
         )));
     };
-    let id = booking_store::insert_booking(
+    Ok(Ok(Checked {
+        seat,
+        review: trusted.review_visits,
+    }))
+}
+
+/// Books a checked request (in the transaction that checked it); the booking's id.
+pub(super) async fn insert(tx: &mut Tx, asked: &Asked<'_>, seat: String) -> Result<i64> {
+    booking_store::insert_booking(
         tx,
         &NewBooking {
-            resource_id: r.id,
+            resource_id: asked.resource_id,
             seat,
-            starts_at: start,
-            ends_at: end,
+            starts_at: asked.start,
+            ends_at: asked.end,
             booker_kind: BookerKind::Visitor,
             account_id: None,
             company_id: None,
-            visitor_actor: actor.uri.clone(),
-            visitor_space: domain,
-            visitor_offer: offer_id.to_string(),
-            visitor_label: label.to_string(),
+            visitor_actor: asked.actor.to_string(),
+            visitor_space: asked.domain.to_string(),
+            visitor_offer: asked.offer.to_string(),
+            visitor_label: asked.label.to_string(),
             note: String::new(),
             series: String::new(),
         },
     )
-    .await?;
-    Ok(Ok(id))
+    .await
 }
 
 /// The local days `spans` (end exclusive) touch.
@@ -272,6 +338,21 @@ pub async fn on_undo_offer(state: &AppState, inner: &Activity, actor: &RemoteAct
         return Ok(());
     }
     let Some(b) = booking_store::by_offer(&state.db, inner.id.as_str()).await? else {
+        // A request still waiting for staff: withdrawn.
+        if let Some(q) = store::request_by_offer(&state.db, inner.id.as_str()).await? {
+            if authority::is_owner(actor, &q.visitor_actor, &q.visitor_offer, "Undo") {
+                let mut tx = state.db.begin_write().await?;
+                store::answer_request(
+                    &mut tx,
+                    q.id,
+                    VisitState::Cancelled,
+                    "Withdrawn by the visitor.",
+                    None,
+                )
+                .await?;
+                tx.commit().await?;
+            }
+        }
         return Ok(());
     };
     if !authority::is_owner(actor, &b.visitor_actor, &b.visitor_offer, "Undo") {

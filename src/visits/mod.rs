@@ -12,6 +12,8 @@ pub mod guest;
 pub mod host;
 pub mod model;
 pub mod object;
+pub mod review;
+pub mod review_web;
 pub mod store;
 pub mod web;
 

@@ -10,6 +10,8 @@ use crate::storage::Row;
 pub struct TrustedSpace {
     pub domain: String,
     pub visit_days_per_month: i64,
+    /// Its members' requests wait for an administrator's answer instead of being booked at once.
+    pub review_visits: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -19,6 +21,7 @@ impl TrustedSpace {
         Ok(TrustedSpace {
             domain: r.try_get("domain")?,
             visit_days_per_month: r.try_get("visit_days_per_month")?,
+            review_visits: r.try_get::<i64, _>("review_visits")? != 0,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
         })
@@ -121,6 +124,66 @@ impl Visit {
     /// The span in the host's zone, as people read it.
     pub fn when(&self) -> String {
         crate::events::times::span(self.starts_at, self.ends_at, &self.timezone)
+    }
+}
+
+/// As host: a visitor's request from a space whose visits staff review, until answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitRequest {
+    pub id: i64,
+    pub resource_id: i64,
+    pub resource_name: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub visitor_actor: String,
+    pub visitor_space: String,
+    pub visitor_label: String,
+    #[serde(skip)]
+    pub visitor_offer: String,
+    #[serde(skip)]
+    pub reservation: String,
+    pub state: VisitState,
+    pub reason: String,
+    pub booking_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The columns of a request; its resource's name is asked of the bookings' store
+/// (`visits::store` fills it in).
+pub const REQUEST_SELECT: &str = "SELECT q.id, q.resource_id, \
+    q.starts_at, q.ends_at, q.visitor_actor, q.visitor_space, q.visitor_label, q.visitor_offer, \
+    q.reservation, q.state, q.reason, q.booking_id, q.created_at, q.updated_at \
+    FROM visit_requests q";
+
+impl VisitRequest {
+    pub fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
+        Ok(VisitRequest {
+            id: r.try_get("id")?,
+            resource_id: r.try_get("resource_id")?,
+            resource_name: String::new(),
+            starts_at: r.try_get("starts_at")?,
+            ends_at: r.try_get("ends_at")?,
+            visitor_actor: r.try_get("visitor_actor")?,
+            visitor_space: r.try_get("visitor_space")?,
+            visitor_label: r.try_get("visitor_label")?,
+            visitor_offer: r.try_get("visitor_offer")?,
+            reservation: r.try_get("reservation")?,
+            state: VisitState::parse(&r.try_get::<String, _>("state")?),
+            reason: r.try_get("reason")?,
+            booking_id: r.try_get("booking_id")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+
+    /// Who asked, as staff read it.
+    pub fn who(&self) -> String {
+        if self.visitor_label.is_empty() {
+            format!("{} ({})", self.visitor_actor, self.visitor_space)
+        } else {
+            self.visitor_label.clone()
+        }
     }
 }
 

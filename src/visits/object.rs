@@ -27,23 +27,33 @@ fn accept_uri(urls: &Urls, booking_id: i64) -> String {
     format!("{}/visitors/bookings/{booking_id}#accept", urls.base())
 }
 
+/// One resource open to visitors, as the wire type.
+fn resource_item(urls: &Urls, r: &Resource, timezone: &str) -> wire::Resource<String> {
+    wire::Resource {
+        id: resource_uri(urls, r.id),
+        kind: "Resource".into(),
+        name: r.name.clone(),
+        summary: Some(r.description.clone()).filter(|d| !d.is_empty()),
+        resource_kind: Some(r.kind.as_str().to_string()),
+        capacity: Some(r.capacity),
+        timezone: Some(timezone.to_string()),
+        slot_minutes: Some(r.slot_minutes),
+        min_minutes: Some(r.min_minutes),
+        max_minutes: Some(r.max_minutes),
+        url: Some(Link(resource_uri(urls, r.id))),
+    }
+}
+
+/// A resource open to visitors, alone (what `/resources/{id}` serves to servers).
+pub fn resource(urls: &Urls, r: &Resource, timezone: &str) -> Value {
+    document(&resource_item(urls, r, timezone))
+}
+
 /// The resources open to visitors, as an `OrderedCollection` of `Resource`s.
 pub fn resource_list(urls: &Urls, resources: &[Resource], timezone: &str) -> Value {
     let items: Vec<wire::Resource<String>> = resources
         .iter()
-        .map(|r| wire::Resource {
-            id: resource_uri(urls, r.id),
-            kind: "Resource".into(),
-            name: r.name.clone(),
-            summary: Some(r.description.clone()).filter(|d| !d.is_empty()),
-            resource_kind: Some(r.kind.as_str().to_string()),
-            capacity: Some(r.capacity),
-            timezone: Some(timezone.to_string()),
-            slot_minutes: Some(r.slot_minutes),
-            min_minutes: Some(r.min_minutes),
-            max_minutes: Some(r.max_minutes),
-            url: Some(Link(resource_uri(urls, r.id))),
-        })
+        .map(|r| resource_item(urls, r, timezone))
         .collect();
     document(&ResourceList {
         context_ld: None,

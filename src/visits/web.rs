@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
             "/admin/trusted-spaces/{domain}/remove",
             post(remove_trusted),
         )
+        .merge(super::review_web::router())
 }
 
 /// What a message from an error says to people.
@@ -187,6 +188,8 @@ struct TrustedForm {
     domain: String,
     #[serde(default)]
     visit_days_per_month: String,
+    #[serde(default)]
+    review_visits: Option<String>,
 }
 
 async fn put_trusted(
@@ -217,13 +220,19 @@ async fn put_trusted(
             ))
         }
     };
-    let created = store::put_trusted(&state.db, &domain, days).await?;
+    let review = f.review_visits.is_some();
+    let created = store::put_trusted(&state.db, &domain, days, review).await?;
     Ok(redirect_with_notice(
         BACK,
         &format!(
-            "{} {domain}: its members may use {days} visit day{} a month.",
+            "{} {domain}: its members may use {days} visit day{} a month{}.",
             if created { "Trusted" } else { "Changed" },
-            if days == 1 { "" } else { "s" }
+            if days == 1 { "" } else { "s" },
+            if review {
+                ", once staff accept each request"
+            } else {
+                ""
+            }
         ),
     ))
 }

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 
 use crate::support::{assert_error, csrf_from, eventually_exactly, TestApp, PASSWORD};
 
+mod series;
+
 /// A set-up space in `tz` with open registration; the admin's token.
 async fn space(tz: &str) -> (TestApp, String) {
     let (app, admin) = TestApp::spawn_set_up().await;

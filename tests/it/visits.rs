@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use crate::federation::{eventually, port_of, FakePeer};
 use crate::support::{assert_error, TestApp, ADMIN_PASSWORD, PASSWORD};
 
+mod review;
+
 /// `days` from today (UTC) at `hhmm`, with the UTC offset: both spaces read it alike.
 fn at(days: i64, hhmm: &str) -> String {
     format!(
@@ -414,4 +416,62 @@ async fn visits_refuse_bad_input_and_offers_from_someone_else() {
         held[0]["visitor_actor"],
         peer.actor_named("mallory").as_str()
     );
+}
+
+#[tokio::test]
+async fn a_resource_open_to_visitors_reads_as_activitystreams() {
+    let (alpha, alpha_admin) = TestApp::spawn_named("alpha").await;
+    let alpha_d = domain(&alpha, "alpha");
+    let open = desk(&alpha, &alpha_admin, "Open desk").await;
+    let r = alpha
+        .post_json(
+            Some(&alpha_admin),
+            "/api/v1/resources",
+            &json!({"name": "Members only", "kind": "room"}),
+        )
+        .await;
+    let closed = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let fetch = |id: i64| {
+        alpha
+            .api
+            .get(alpha.url(&format!("/resources/{id}")))
+            .header("Accept", crate::federation::AS_JSON)
+            .send()
+    };
+    let r = fetch(open).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/activity+json"));
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["type"], "Resource", "{doc}");
+    assert_eq!(doc["id"], format!("http://{alpha_d}/resources/{open}"));
+    assert_eq!(doc["name"], "Open desk");
+    assert!(
+        doc["@context"].is_array() || doc["@context"].is_object(),
+        "{doc}"
+    );
+    // The same resource as the list for visitors shows it.
+    let list: Value = alpha
+        .api
+        .get(alpha.url("/visitors/resources"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut listed = list["orderedItems"][0].clone();
+    listed["@context"] = doc["@context"].clone();
+    assert_eq!(listed, doc);
+    // Not open to visitors, or not there: 404. Browsers still get the page.
+    assert_eq!(fetch(closed).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        fetch(closed + 100).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let page = alpha.get(None, &format!("/resources/{closed}")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Members only"));
 }

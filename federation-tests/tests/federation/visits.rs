@@ -185,3 +185,82 @@ async fn a_member_of_beta_books_a_desk_on_alpha_within_trust_and_quota() {
     );
     assert_eq!(held(&alpha, id).await, 2);
 }
+
+/// The review path: alpha's staff review beta's visits; a member of beta asks, the request
+/// waits on alpha until an administrator accepts it through the API, and beta then shows the
+/// visit accepted and notifies the member.
+#[tokio::test]
+async fn alpha_staff_review_a_visit_from_beta_and_beta_hears_the_answer() {
+    let (alpha, beta) = tokio::join!(Instance::start("alpha"), Instance::start("beta"));
+    let (status, desk) = alpha
+        .post(
+            Some(&alpha.admin),
+            "/api/v1/resources",
+            &json!({"name": "Quiet desk", "kind": "desk", "visitors": true, "max_days_ahead": 400}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{desk}");
+    let id = desk["id"].as_i64().expect("an id");
+    let (status, body) = alpha
+        .call(
+            Method::PUT,
+            Some(&alpha.admin),
+            &format!("/api/v1/admin/trusted-spaces/{}", beta.domain),
+            Some(&json!({"visit_days_per_month": 4, "review_visits": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let ada = beta.member("ada").await;
+    let (status, v) = beta
+        .post(
+            Some(&ada),
+            "/api/v1/visits",
+            &json!({"space": alpha.domain, "resource": id.to_string(),
+                    "starts_at": in_days(4, "09:00"), "ends_at": in_days(4, "12:00")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let vid = v["id"].as_i64().expect("an id");
+    let request = eventually("the request pending on alpha", SOON, || async {
+        let (_, list) = alpha
+            .get(Some(&alpha.admin), "/api/v1/admin/visits?state=pending")
+            .await;
+        list["items"]
+            .as_array()
+            .and_then(|items| items.first().cloned())
+            .ok_or_else(|| format!("{list}"))
+    })
+    .await;
+    assert_eq!(held(&alpha, id).await, 0, "nothing booked before review");
+    let (status, done) = alpha
+        .post(
+            Some(&alpha.admin),
+            &format!("/api/v1/admin/visits/{}/accept", request["id"]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(held(&alpha, id).await, 1);
+
+    eventually("the visit accepted on beta", SOON, || async {
+        let (_, list) = beta.get(Some(&ada), "/api/v1/visits").await;
+        list["items"]
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find(|v| v["id"] == vid && v["state"] == "accepted")
+                    .cloned()
+            })
+            .ok_or_else(|| format!("{list}"))
+    })
+    .await;
+    let (_, notes) = beta.get(Some(&ada), "/api/v1/notifications").await;
+    assert!(
+        notes["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|n| n["kind"] == "visit_accepted")),
+        "{notes}"
+    );
+}
