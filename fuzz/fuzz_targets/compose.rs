@@ -33,8 +33,25 @@ fuzz_target!(|data: &[u8]| {
         assert!(
             matches!(
                 tag.name,
-                "p" | "br" | "a" | "span" | "strong" | "em" | "del" | "code" | "pre" | "ul"
-                    | "ol" | "li" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "hr"
+                "p" | "br"
+                    | "a"
+                    | "span"
+                    | "strong"
+                    | "em"
+                    | "del"
+                    | "code"
+                    | "pre"
+                    | "ul"
+                    | "ol"
+                    | "li"
+                    | "blockquote"
+                    | "h1"
+                    | "h2"
+                    | "h3"
+                    | "h4"
+                    | "h5"
+                    | "h6"
+                    | "hr"
             ),
             "<{}> in {html:?}",
             tag.name

@@ -121,12 +121,9 @@ pub async fn resource_names(
     db: &Db,
     ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, String>> {
-    let rows = crate::storage::rows_by_ids(
-        db,
-        "SELECT id, name FROM resources WHERE id IN ({})",
-        ids,
-    )
-    .await?;
+    let rows =
+        crate::storage::rows_by_ids(db, "SELECT id, name FROM resources WHERE id IN ({})", ids)
+            .await?;
     let mut out = std::collections::HashMap::with_capacity(rows.len());
     for r in rows {
         out.insert(
