@@ -100,16 +100,13 @@ pub async fn on_offer(
                 }
                 Ok(checked) => {
                     let id = insert(&mut tx, &asked, checked.seat).await?;
-                    let accept =
-                        object::answer(&urls, offer_id, reservation_id, &actor.uri, Ok(id));
-                    delivery::publish(
-                        &mut tx,
-                        &accept,
-                        (ActorKind::Space, SPACE_ID),
-                        false,
-                        std::slice::from_ref(&actor.inbox),
-                    )
-                    .await?;
+                    let answered = Answered {
+                        offer: offer_id,
+                        reservation: reservation_id,
+                        visitor: &actor.uri,
+                        inbox: &actor.inbox,
+                    };
+                    answer(&mut tx, &urls, &answered, Ok(id)).await?;
                     tx.commit().await?;
                     delivery::wake(state);
                     Ok(())
@@ -156,18 +153,45 @@ async fn reject(
     reason: &str,
 ) -> Result<()> {
     tracing::info!(offer = offer_id, visitor = %actor.uri, reason, "visit refused");
-    let answer = object::answer(urls, offer_id, reservation_id, &actor.uri, Err(reason));
     let mut tx = state.db.begin_write().await?;
+    let answered = Answered {
+        offer: offer_id,
+        reservation: reservation_id,
+        visitor: &actor.uri,
+        inbox: &actor.inbox,
+    };
+    answer(&mut tx, urls, &answered, Err(reason)).await?;
+    tx.commit().await?;
+    delivery::wake(state);
+    Ok(())
+}
+
+/// Whose request an answer goes to.
+pub(super) struct Answered<'a> {
+    /// The visitor's `Offer` and the reservation it carried.
+    pub offer: &'a str,
+    pub reservation: &'a str,
+    pub visitor: &'a str,
+    pub inbox: &'a str,
+}
+
+/// Queues the space's `Accept` (with the booking made) or `Reject` (with the reason) of a
+/// visitor's request, in the caller's transaction.
+pub(super) async fn answer(
+    tx: &mut Tx,
+    urls: &Urls,
+    to: &Answered<'_>,
+    booked: std::result::Result<i64, &str>,
+) -> Result<()> {
+    let answer = object::answer(urls, to.offer, to.reservation, to.visitor, booked);
     delivery::publish(
-        &mut tx,
+        tx,
         &answer,
         (ActorKind::Space, SPACE_ID),
         false,
-        std::slice::from_ref(&actor.inbox),
+        std::slice::from_ref(&to.inbox.to_string()),
     )
     .await?;
-    tx.commit().await?;
-    delivery::wake(state);
     Ok(())
 }
 

@@ -7,11 +7,10 @@
 
 use super::host::{self, Asked};
 use super::model::{VisitRequest, VisitState};
-use super::{object, store};
+use super::store;
 use crate::bookings::service as bookings;
 use crate::error::{Error, Result};
 use crate::federation::delivery;
-use crate::federation::keys::{ActorKind, SPACE_ID};
 use crate::federation::remote;
 use crate::federation::urls::Urls;
 use crate::state::AppState;
@@ -69,24 +68,20 @@ pub async fn accept(state: &AppState, id: i64) -> Result<VisitRequest> {
     };
     let booking = host::insert(&mut tx, &asked, checked.seat).await?;
     store::set_request_booking(&mut tx, id, booking).await?;
-    let accept = object::answer(
-        &urls,
-        &q.visitor_offer,
-        &q.reservation,
-        &q.visitor_actor,
-        Ok(booking),
-    );
-    delivery::publish(
-        &mut tx,
-        &accept,
-        (ActorKind::Space, SPACE_ID),
-        false,
-        std::slice::from_ref(&visitor.inbox),
-    )
-    .await?;
+    host::answer(&mut tx, &urls, &answered(&q, &visitor.inbox), Ok(booking)).await?;
     tx.commit().await?;
     delivery::wake(state);
     store::request(&state.db, id).await?.ok_or(Error::NotFound)
+}
+
+/// The visitor a request's answer goes to.
+fn answered<'a>(q: &'a VisitRequest, inbox: &'a str) -> host::Answered<'a> {
+    host::Answered {
+        offer: &q.visitor_offer,
+        reservation: &q.reservation,
+        visitor: &q.visitor_actor,
+        inbox,
+    }
 }
 
 /// Rejects a pending request with `reason` (cut to [`MAX_REASON`] characters; a default when
@@ -120,21 +115,7 @@ pub async fn reject(state: &AppState, id: i64, reason: &str) -> Result<VisitRequ
         return Err(answered_already(&now));
     }
     if let Some(visitor) = visitor {
-        let answer = object::answer(
-            &urls,
-            &q.visitor_offer,
-            &q.reservation,
-            &q.visitor_actor,
-            Err(&reason),
-        );
-        delivery::publish(
-            &mut tx,
-            &answer,
-            (ActorKind::Space, SPACE_ID),
-            false,
-            std::slice::from_ref(&visitor.inbox),
-        )
-        .await?;
+        host::answer(&mut tx, &urls, &answered(&q, &visitor.inbox), Err(&reason)).await?;
     }
     tx.commit().await?;
     delivery::wake(state);
