@@ -1,5 +1,5 @@
-//! The social side across two spaces, in one browser: Ada on alpha posts and mentions Bob on
-//! beta; Bob opens her profile from his notifications (her name and picture link there), follows
+//! The social side across two spaces, in one browser: Ada on alpha posts a picture with its
+//! description and mentions Bob on beta; Bob opens her profile from his notifications (her name and picture link there), follows
 //! her, likes, boosts and replies to her post in place, and writes to her with the profile's
 //! Message button; Ada, on alpha, sees the like, the boost, the reply and the message, and who
 //! did each. Everything happens through the pages, except creating the members' accounts.
@@ -23,8 +23,15 @@ async fn like_boost_reply_follow_and_message_across_spaces_journey() {
     super::run_scenario(TEST, &browser, journey(&alpha, &beta, &browser)).await;
 }
 
+/// The description Ada gives her picture.
+const ALT: &str = "The new pier at dawn, two boats moored";
+
 async fn journey(alpha: &Space, beta: &Space, b: &Browser) -> Result<()> {
-    // Ada, on alpha, posts from her home page and mentions Bob.
+    // Ada, on alpha, posts from her home page with a picture and its description, and
+    // mentions Bob.
+    let dir = tempfile::tempdir()?;
+    let picture = dir.path().join("pier.png");
+    image::DynamicImage::new_rgb8(320, 200).save(&picture)?;
     sign_in(alpha, b, "ada").await?;
     b.goto(&alpha.url("/home")).await?;
     b.fill(
@@ -32,8 +39,15 @@ async fn journey(alpha: &Space, beta: &Space, b: &Browser) -> Result<()> {
         &format!("Launch day at the harbour, {} come by!", beta.handle("bob")),
     )
     .await?;
+    b.click("#compose-form details.compose-pictures summary")
+        .await?;
+    b.find("#compose-form #file1")
+        .await?
+        .send_keys(&picture.display().to_string())
+        .await?;
+    b.fill("#compose-form #alt1", ALT).await?;
     submit(b, "#compose-form").await?;
-    b.wait_for_text(".notice", "Posted.").await?;
+    b.wait_for_text(".notice", "Posted with 1 picture.").await?;
 
     // Bob, on beta, is told; her name in the notification opens her profile here.
     sign_in(beta, b, "bob").await?;
@@ -54,6 +68,13 @@ async fn journey(alpha: &Space, beta: &Space, b: &Browser) -> Result<()> {
         .await?;
     b.reload_until_text(&profile, "#recent-posts", "Launch day at the harbour")
         .await?;
+    // Her picture came with the post, described.
+    let alt = b
+        .find("#recent-posts article.post .post-media img")
+        .await?
+        .attribute("alt")
+        .await?;
+    ensure!(alt == ALT, "the picture here is described as `{alt}`");
 
     // Like and boost, in place: the page comes back with the buttons pressed and counted.
     b.click("#recent-posts article.post button.likes").await?;
