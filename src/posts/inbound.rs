@@ -31,7 +31,7 @@ pub async fn on_create(
     actor: &RemoteActor,
     update: bool,
 ) -> Result<()> {
-    receive_post(state, document, actor, update, None).await
+    receive_post(state, document, actor, update, Source::Delivered).await
 }
 
 /// A post a community (`group`) relayed, by its author `actor` (see [`super::groups`]): kept
@@ -43,7 +43,7 @@ pub async fn receive_relayed(
     update: bool,
     group: &str,
 ) -> Result<()> {
-    receive_post(state, document, actor, update, Some(group)).await
+    receive_post(state, document, actor, update, Source::Relayed(group)).await
 }
 
 /// The same for an object that may be named by id only (a comment a project's group
@@ -66,9 +66,46 @@ pub async fn on_create_named(
         },
     };
     match as_post(document) {
-        Some(note) => receive_post(state, note, actor, update, None).await,
+        Some(note) => receive_post(state, note, actor, update, Source::Delivered).await,
         None => Ok(()),
     }
+}
+
+/// The post at `uri`: held here, or else fetched (signed by this space) from the server its
+/// address names and kept as its author's, as a delivered post is (so a member can like,
+/// boost or answer a post of a server nobody here follows). `None` when it is not a post, is
+/// on a blocked domain or on this server, or cannot be had.
+pub async fn held_or_fetched(state: &AppState, uri: &str) -> Result<Option<Post>> {
+    if let Some(post) = store::by_uri(&state.db, uri).await? {
+        return Ok(Some(post));
+    }
+    let Ok(url) = RemoteUrl::parse(uri, state.config.dev_http) else {
+        return Ok(None);
+    };
+    if url.authority() == state.config.domain
+        || crate::federation::policy::decide(&state.db, url.authority()).await?
+            == crate::federation::policy::Decision::Block
+    {
+        return Ok(None);
+    }
+    let Some(fetched) = fetch::object(state, url.as_str(), url.authority()).await else {
+        return Ok(None);
+    };
+    let Some(note) = as_post(&fetched) else {
+        return Ok(None);
+    };
+    let Some(author) = note.author() else {
+        return Ok(None);
+    };
+    let actor = match crate::federation::remote::resolve(state, author.as_str(), false).await {
+        Ok(actor) => actor,
+        Err(e) => {
+            tracing::info!(post = uri, error = %e, "the author of a fetched post could not be read");
+            return Ok(None);
+        }
+    };
+    receive_post(state, note, &actor, false, Source::Asked).await?;
+    store::by_uri(&state.db, note.id.as_str()).await
 }
 
 /// A `Delete` of a post held here: only its author deletes it.
@@ -235,12 +272,24 @@ fn time(v: Option<&String>) -> Option<i64> {
 
 /// Validates and stores (or updates) a remote post; logs and drops what fails. `via`: the
 /// community that relayed it, if one did.
+/// How a received post came here, which decides whether it is kept.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// Delivered (or fetched for a delivery): kept when someone here follows its author, it
+    /// names someone here or answers something held here.
+    Delivered,
+    /// Relayed by the community at this address: kept also when someone here follows it.
+    Relayed(&'a str),
+    /// Fetched because a member asked for it: kept.
+    Asked,
+}
+
 async fn receive_post(
     state: &AppState,
     object: &Note,
     actor: &RemoteActor,
     update: bool,
-    via: Option<&str>,
+    source: Source<'_>,
 ) -> Result<()> {
     let urls = Urls::new(&state.config);
     let id = &object.id;
@@ -313,9 +362,10 @@ async fn receive_post(
     let wanted = !audience.is_empty()
         || target.is_some()
         || store::followed_locally(&state.db, &actor.uri, &base).await?
-        || match via {
-            Some(group) => store::followed_locally(&state.db, group, &base).await?,
-            None => false,
+        || match source {
+            Source::Relayed(group) => store::followed_locally(&state.db, group, &base).await?,
+            Source::Asked => true,
+            Source::Delivered => false,
         };
     let existing = store::by_uri(&state.db, uri).await?;
     if !wanted && existing.is_none() {

@@ -23,7 +23,8 @@ use crate::state::AppState;
 use crate::storage::Tx;
 
 /// Likes or boosts (`on`), or takes back (`!on`), the post at `uri` as `account`; returns the
-/// post with its new counts. 404 when the member may not read it (or it is not here), 410 when
+/// post with its new counts; a post not held here is fetched from its server first. 404 when
+/// the member may not read it (or it cannot be had), 410 when
 /// it was deleted, 422 when a post that is not public is boosted.
 pub async fn set(
     state: &AppState,
@@ -33,7 +34,12 @@ pub async fn set(
     on: bool,
 ) -> Result<Post> {
     let urls = Urls::new(&state.config);
-    let post = readable(state, uri.trim(), &Viewer::Member(account.clone())).await?;
+    let uri = uri.trim();
+    if on {
+        // A post not met here yet (a link from elsewhere) is fetched first.
+        super::inbound::held_or_fetched(state, uri).await?;
+    }
+    let post = readable(state, uri, &Viewer::Member(account.clone())).await?;
     if on && reaction == Reaction::Announce && post.visibility != Visibility::Public {
         return Err(Error::invalid("uri", "only public posts can be boosted"));
     }

@@ -429,3 +429,44 @@ async fn profiles_offer_follow_message_and_posts_and_the_buttons_work_in_place()
         StatusCode::NOT_FOUND
     );
 }
+
+/// A post of a server nobody here follows, met by its link only, is fetched when a member likes
+/// or boosts it; the reactions reach its author. What cannot be had is a 404.
+#[tokio::test]
+async fn a_post_met_by_its_link_only_is_fetched_when_a_member_likes_it() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let (beta, _) = TestApp::spawn_named("beta").await;
+    let alpha_domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let bob = beta.member("bob").await;
+    let mine = post(&alpha, &ada, json!({"text": "Who wants the corner desk?"})).await;
+    let uri = mine["uri"].as_str().unwrap().to_string();
+    let token = uri.rsplit('/').next().unwrap().to_string();
+
+    for path in ["/api/v1/likes", "/api/v1/boosts"] {
+        let r = react(&beta, &bob, path, &uri).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    eventually("the like and boost at alpha", || async {
+        let p = json_of(&alpha, None, &format!("/api/v1/posts/{token}")).await;
+        (p["likes_count"] == 1 && p["announces_count"] == 1).then_some(())
+    })
+    .await;
+    // Beta now holds it, with Bob's like counted there too.
+    let thread = json_of(
+        &beta,
+        Some(&bob),
+        &format!("/api/v1/replies?uri={}", encode(&uri)),
+    )
+    .await;
+    assert!(thread["items"].is_array(), "{thread}");
+
+    for bad in [
+        format!("http://{alpha_domain}/posts/no-such-post"),
+        "javascript:alert(1)".to_string(),
+        "http://nowhere.invalid/posts/1".to_string(),
+    ] {
+        let r = react(&beta, &bob, "/api/v1/likes", &bad).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+}
