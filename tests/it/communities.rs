@@ -24,7 +24,7 @@ fn uris(list: &Value) -> Vec<String> {
 }
 
 /// A Lemmy post (`Page`) or comment (`Note`) by `author` in `group`.
-fn lemmy_object(kind: &str, id: &str, author: &str, group: &str, text: &str) -> Value {
+pub(crate) fn lemmy_object(kind: &str, id: &str, author: &str, group: &str, text: &str) -> Value {
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": id, "type": kind, "attributedTo": author,
@@ -35,7 +35,13 @@ fn lemmy_object(kind: &str, id: &str, author: &str, group: &str, text: &str) -> 
 }
 
 /// The group's `Announce` of `actor`'s activity `kind` of `object` (a document or an id).
-fn announce(peer: &FakePeer, group: &str, kind: &str, actor: &str, object: Value) -> Value {
+pub(crate) fn announce(
+    peer: &FakePeer,
+    group: &str,
+    kind: &str,
+    actor: &str,
+    object: Value,
+) -> Value {
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": activity_id(peer), "type": "Announce", "actor": group,

@@ -3,14 +3,23 @@
 //! her, likes, boosts and replies to her post in place, and writes to her with the profile's
 //! Message button; Ada, on alpha, sees the like, the boost, the reply and the message, and who
 //! did each. Everything happens through the pages, except creating the members' accounts.
+//!
+//! And a community: Ada follows a group on another server (a Lemmy-like peer) from her network
+//! page; the posts it relays arrive in her home, marked as relayed by it, and on its page here.
 
 use anyhow::{ensure, Result};
+
+use serde_json::json;
 
 use super::journey::{expect_text, submit};
 use super::two_spaces::{sign_in, Space};
 use super::webdriver::Browser;
+use crate::communities::{announce, lemmy_object};
+use crate::federation::{eventually, FakePeer};
+use crate::hostile_authority::{activity_id, received, send};
 
 const TEST: &str = "like_boost_reply_follow_and_message_across_spaces_journey";
+const GROUP_TEST: &str = "follow_a_community_elsewhere_and_read_its_posts_journey";
 
 #[tokio::test]
 async fn like_boost_reply_follow_and_message_across_spaces_journey() {
@@ -140,5 +149,69 @@ async fn journey(alpha: &Space, beta: &Space, b: &Browser) -> Result<()> {
         .await?;
     b.click("#conversations a.conversation").await?;
     expect_text(b, "#messages", "Which pier?").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn follow_a_community_elsewhere_and_read_its_posts_journey() {
+    let Some(browser) = super::launch(GROUP_TEST).await else {
+        return;
+    };
+    let alpha = Space::start("alpha").await;
+    alpha.app.member("ada").await;
+    let peer =
+        FakePeer::start_with_typed_actors(&[("community", "Group"), ("author", "Person")]).await;
+    super::run_scenario(
+        GROUP_TEST,
+        &browser,
+        community_journey(&alpha, &peer, &browser),
+    )
+    .await;
+}
+
+async fn community_journey(alpha: &Space, peer: &FakePeer, b: &Browser) -> Result<()> {
+    let group = peer.actor_named("community");
+    let author = peer.actor_named("author");
+    sign_in(alpha, b, "ada").await?;
+    b.goto(&alpha.url("/network")).await?;
+    b.fill("#follow-form [name=target]", &group).await?;
+    submit(b, "#follow-form").await?;
+    b.wait_for_text(".notice", "").await?;
+
+    // The community's server accepts, then relays a post of one of its members.
+    let follow = eventually("the Follow at the community", || async {
+        received(peer, "Follow")
+            .into_iter()
+            .find(|f| f["object"] == group.as_str())
+    })
+    .await;
+    let accept =
+        json!({"id": activity_id(peer), "type": "Accept", "actor": group, "object": follow});
+    send(peer, "community", &alpha.app, &accept).await;
+    let post = format!("{}/objects/post-1", peer.base);
+    let page = lemmy_object(
+        "Page",
+        &post,
+        &author,
+        &group,
+        "Harbour clean-up on Saturday",
+    );
+    peer.serve_object("/objects/post-1", Some(page.clone()));
+    send(
+        peer,
+        "community",
+        &alpha.app,
+        &announce(peer, &group, "Create", &author, page),
+    )
+    .await;
+
+    // Ada reads it in her home, relayed by the community, and on the community's page.
+    b.reload_until_text(&alpha.url("/home"), "main", "Harbour clean-up on Saturday")
+        .await?;
+    expect_text(b, "article.post .boosted-by", "Boosted by").await?;
+    b.click("article.post .boosted-by a").await?;
+    b.wait_for_path("/actors").await?;
+    expect_text(b, "#profile-actions", "You follow").await?;
+    expect_text(b, "#recent-posts", "Harbour clean-up on Saturday").await?;
     Ok(())
 }
