@@ -449,8 +449,16 @@ async fn delete_tx(
 
 // --- who may see -------------------------------------------------------------------------------
 
-/// Whether `viewer` may see `event`.
+/// Whether `viewer` may see `event`. A suspended organiser's events are seen by this space's
+/// moderators only.
 pub async fn can_see(state: &AppState, event: &Event, viewer: &Viewer) -> Result<bool> {
+    let reader = match viewer {
+        Viewer::Member(a) => Some(a),
+        _ => None,
+    };
+    if crate::moderation::blocks::hidden_by_suspension(state, &event.organizer, reader).await? {
+        return Ok(false);
+    }
     if event.visibility == EventVisibility::Public {
         return Ok(true);
     }

@@ -209,14 +209,26 @@ async fn show(
     if token.len() > 64 {
         return Err(Error::NotFound);
     }
-    let event = store::by_uri(&state.db, &local_uri(&state, &token))
-        .await?
-        .filter(|e| e.local);
+    let account = user.map(|u| u.account);
+    let event = match store::by_uri(&state.db, &local_uri(&state, &token)).await? {
+        // A suspended member's event is not there for anyone but the moderators (as the
+        // member's profile is not), pages, documents and `.ics` alike.
+        Some(e) if e.local => {
+            let hidden = crate::moderation::blocks::hidden_by_suspension(
+                &state,
+                &e.organizer,
+                account.as_ref(),
+            )
+            .await?;
+            (!hidden).then_some(e)
+        }
+        _ => None,
+    };
     let request = if ics { request.fixed() } else { request };
     let route = EventRoute {
         state: &state,
         ctx,
-        account: user.map(|u| u.account),
+        account,
         ics,
     };
     object::serve(&request, event.into(), route).await

@@ -3,6 +3,9 @@
 //! its object's kind, see [`classify`]), and one `match` hands it, typed, to the handler of the
 //! feature that owns it. A combination nobody handles is logged once and ignored.
 //!
+//! An activity from a remote actor the moderators suspended is dropped here, once for every
+//! feature, unless it only takes back what the actor did (see [`suspended_may`]).
+//!
 //! Adding an activity is one variant (classified in [`classify`]), one arm here and one handler
 //! in the owning feature.
 
@@ -17,6 +20,7 @@ use crate::hub::inbound::actor;
 use crate::hub::inbound::classify::classify;
 use crate::hub::inbound::kinds::{Announced, Answered, Deleted, Inbound, Liked, Object, Undone};
 use crate::hub::{flags, follows, member_blocks};
+use crate::moderation;
 use crate::posts::inbound::{self as posts, Reaction};
 use crate::projects::federate as projects;
 use crate::state::AppState;
@@ -34,8 +38,16 @@ pub async fn handle(
     let Some(actor) = remote::by_uri(&state.db, actor_uri).await? else {
         return Ok(());
     };
-    let inbound = classify(state, activity, &actor).await?;
     let kind = activity.kind_name.as_str();
+    if !suspended_may(kind) && moderation::blocks::is_suspended(state, &actor.uri).await? {
+        tracing::info!(
+            kind,
+            actor = %actor.uri,
+            "activity from a suspended actor dropped"
+        );
+        return Ok(());
+    }
+    let inbound = classify(state, activity, &actor).await?;
     let actor = &actor;
     match inbound {
         Inbound::Create(Object::Event(doc)) | Inbound::Update(Object::Event(doc)) => {
@@ -137,6 +149,15 @@ pub async fn handle(
         Inbound::Create(Object::Actor) => unhandled(kind, Some("an actor"), &actor.uri),
         Inbound::Unhandled { object } => unhandled(kind, object.as_deref(), &actor.uri),
     }
+}
+
+/// What a remote actor a moderator suspended may still do here: take back its own things
+/// (`Delete` of its objects or of itself, `Undo` of its likes, boosts, follows, joins and
+/// blocks), and `Follow`, which the follow rules answer with a `Reject`
+/// ([`follows::on_follow`]). Everything else it sends is dropped before it is read further
+/// (nothing fetched, stored, shown or notified), with one log line.
+fn suspended_may(kind: &str) -> bool {
+    matches!(kind, "Delete" | "Undo" | "Follow")
 }
 
 /// A combination nobody handles: logged once, ignored.

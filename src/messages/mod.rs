@@ -26,7 +26,8 @@ pub struct Conversation {
 }
 
 /// The conversations of the member `account_id` (`me`, its actor URI), most recent first; a
-/// conversation whose last message is from an actor the member blocked is not listed.
+/// conversation whose last message is from an actor the member blocked (or the moderators
+/// suspended) is not listed.
 pub async fn list(
     state: &AppState,
     me: &str,
@@ -67,19 +68,22 @@ pub fn link(conversation: &str) -> String {
     crate::posts::links::link_for("", crate::posts::Visibility::Direct, conversation)
 }
 
-/// The actors the member `account_id` blocked: their messages are not shown to the member.
+/// The actors the member `account_id` blocked, and the actors the moderators suspended: their
+/// messages are not shown to the member.
 pub async fn blocked(state: &AppState, account_id: i64) -> Result<HashSet<String>> {
     use crate::moderation::model::BlockKind;
-    Ok(
+    let mut out = crate::moderation::blocks::suspended_actors(state).await?;
+    out.extend(
         crate::moderation::store::list_blocks(&state.db, account_id, BlockKind::Block)
             .await?
             .into_iter()
-            .map(|b| b.target)
-            .collect(),
-    )
+            .map(|b| b.target),
+    );
+    Ok(out)
 }
 
-/// A conversation's messages without those of actors the member `account_id` blocked.
+/// A conversation's messages without those of actors the member `account_id` blocked or the
+/// moderators suspended.
 pub async fn without_blocked(
     state: &AppState,
     account_id: i64,

@@ -12,9 +12,11 @@
 //! (`crate::hub::member_blocks`) queues the `Block` (and, on undo, the `Undo`) in the same
 //! transaction.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
-use super::model::{BlockKind, MemberBlock};
+use super::model::{ActorLimit, BlockKind, MemberBlock};
 use super::store;
 use crate::accounts::{self, Account};
 use crate::error::{Error, Result};
@@ -292,7 +294,8 @@ pub async fn ensure_not_blocked_by_accounts(
 
 /// What a viewer must not see in a timeline: the member's own blocks, mutes and hidden
 /// domains, suspended members of this space and suspended remote actors; in public views
-/// (`public`: the space feed, tag pages) limited remote actors too.
+/// (`public`: the space feed, tag pages, anything an anonymous reader sees) limited remote
+/// actors too.
 pub async fn hidden_for_viewer(
     state: &AppState,
     viewer: Option<&Account>,
@@ -302,14 +305,63 @@ pub async fn hidden_for_viewer(
         Some(a) => store::hidden_for(&state.db, a.id).await?,
         None => store::Hidden::default(),
     };
-    let urls = Urls::new(&state.config);
-    for handle in accounts::store::suspended_handles(&state.db).await? {
-        hidden.actors.insert(urls.member(&handle));
-    }
-    for (uri, limit) in store::actor_limits(&state.db).await? {
-        if public || limit == super::model::ActorLimit::Suspend {
-            hidden.actors.insert(uri);
+    hidden.actors.extend(suspended_actors(state).await?);
+    if public {
+        for (uri, limit) in store::actor_limits(&state.db).await? {
+            if limit == ActorLimit::Limit {
+                hidden.actors.insert(uri);
+            }
         }
     }
     Ok(hidden)
+}
+
+/// Every suspended actor: the members of this space a moderator suspended and the remote
+/// actors a moderator suspended.
+pub async fn suspended_actors(state: &AppState) -> Result<HashSet<String>> {
+    let urls = Urls::new(&state.config);
+    let mut out: HashSet<String> = accounts::store::suspended_handles(&state.db)
+        .await?
+        .iter()
+        .map(|h| urls.member(h))
+        .collect();
+    for (uri, limit) in store::actor_limits(&state.db).await? {
+        if limit == ActorLimit::Suspend {
+            out.insert(uri);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a moderator suspended the actor `uri`: a member of this space, or a remote actor.
+pub async fn is_suspended(state: &AppState, uri: &str) -> Result<bool> {
+    let urls = Urls::new(&state.config);
+    if let Some(handle) = local_member_handle(&urls, uri) {
+        return accounts::store::is_suspended(&state.db, handle).await;
+    }
+    Ok(store::actor_limit(&state.db, uri).await? == Some(ActorLimit::Suspend))
+}
+
+/// Whether what the actor `uri` wrote or organised is hidden from `reader` because the actor
+/// is suspended: from everyone (other servers included) but this space's moderators.
+pub async fn hidden_by_suspension(
+    state: &AppState,
+    uri: &str,
+    reader: Option<&Account>,
+) -> Result<bool> {
+    if reader.is_some_and(Account::can_moderate) {
+        return Ok(false);
+    }
+    is_suspended(state, uri).await
+}
+
+/// The limit a moderator set on the remote actor `uri`, if any.
+pub async fn limit_of(state: &AppState, uri: &str) -> Result<Option<ActorLimit>> {
+    store::actor_limit(&state.db, uri).await
+}
+
+/// The handle of the member of this space `uri` names, if it names one.
+fn local_member_handle<'a>(urls: &Urls, uri: &'a str) -> Option<&'a str> {
+    let rest = uri.strip_prefix(urls.base())?.strip_prefix("/members/")?;
+    (!rest.is_empty() && !rest.contains('/')).then_some(rest)
 }

@@ -1,7 +1,7 @@
 //! Who may read a post: anyone for public ones; this space's members for members-only ones;
 //! the author's followers and the people it names for followers-only ones; only the people it
 //! names for direct messages. The people behind a local author (a company's admins, the
-//! space's admins) always may.
+//! space's admins) always may. Nobody but the moderators reads a suspended actor's posts.
 
 use super::model::{Post, Visibility};
 use super::store;
@@ -95,8 +95,16 @@ pub async fn may_act_as(state: &AppState, account: &Account, author: &LocalActor
     })
 }
 
-/// Whether `viewer` may read `post`.
+/// Whether `viewer` may read `post`. What a suspended actor (a member of this space or a
+/// remote actor) wrote is read by this space's moderators only.
 pub async fn can_read(state: &AppState, post: &Post, viewer: &Viewer) -> Result<bool> {
+    let reader = match viewer {
+        Viewer::Member(a) => Some(a),
+        _ => None,
+    };
+    if crate::moderation::blocks::hidden_by_suspension(state, &post.author, reader).await? {
+        return Ok(false);
+    }
     if post.visibility == Visibility::Public {
         return Ok(true);
     }

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::access::{can_read, Viewer};
+use super::access::Viewer;
 use super::inbound::Reaction;
 use super::model::Post;
 use super::people::Person;
@@ -179,12 +179,7 @@ async fn replies(
 ) -> Result<Json<Value>> {
     let me = user.map(|u| u.account);
     let viewer = me.clone().map(Viewer::Member).unwrap_or(Viewer::Anonymous);
-    let mut visible = Vec::new();
-    for p in store::replies(&state.db, q.uri.trim(), 200).await? {
-        if can_read(&state, &p, &viewer).await? {
-            visible.push(p);
-        }
-    }
+    let visible = super::web::visible_replies(&state, q.uri.trim(), me.as_ref(), &viewer).await?;
     Ok(Json(
         json!({ "items": to_json(&state, visible, me.as_ref()).await? }),
     ))

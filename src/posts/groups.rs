@@ -134,6 +134,11 @@ async fn keep(
         // A post of ours, relayed back: we have it.
         return Ok(());
     }
+    // What a suspended actor wrote does not come in by way of a community either.
+    if crate::moderation::blocks::is_suspended(state, author_uri.as_str()).await? {
+        tracing::info!(post = %note.id, author = %author_uri, "a relayed post of a suspended actor dropped");
+        return Ok(());
+    }
     if author_uri.authority() != note.id.authority() {
         tracing::info!(post = %note.id, author = %author_uri, "refused: a relayed post whose author is on another server");
         return Ok(());

@@ -188,6 +188,16 @@ async fn remote_page(
         );
     }
     let me = user.map(|u| u.account);
+    // A suspended actor's page is there for the moderators only; a limited one's is not shown
+    // to anonymous readers (it is kept out of public views).
+    use crate::moderation::blocks;
+    if blocks::hidden_by_suspension(&state, &actor.uri, me.as_ref()).await?
+        || (me.is_none()
+            && blocks::limit_of(&state, &actor.uri).await?
+                == Some(crate::moderation::model::ActorLimit::Limit))
+    {
+        return Err(Error::NotFound);
+    }
     let next = format!("/actors?uri={}", urlencode(&actor.uri));
     let social = social(&state, &actor.uri, &actor.handle(), me.as_ref(), &next).await?;
     let upcoming = crate::events::cards::upcoming_of(&state, &actor.uri, me.is_some()).await?;

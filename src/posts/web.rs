@@ -225,13 +225,25 @@ async fn show(
     if token.len() > 64 {
         return Err(Error::NotFound);
     }
-    let post = store::by_uri(&state.db, &urls.post(&token))
-        .await?
-        .filter(|p| p.local);
+    let account = user.map(|u| u.account);
+    let post = match store::by_uri(&state.db, &urls.post(&token)).await? {
+        // A suspended member's post is not there for anyone but the moderators (as the
+        // member's profile is not), pages and documents alike.
+        Some(p) if p.local => {
+            let hidden = crate::moderation::blocks::hidden_by_suspension(
+                &state,
+                &p.author,
+                account.as_ref(),
+            )
+            .await?;
+            (!hidden).then_some(p)
+        }
+        _ => None,
+    };
     let route = PostRoute {
         state: &state,
         ctx,
-        account: user.map(|u| u.account),
+        account,
     };
     object::serve(&request, post.into(), route).await
 }
@@ -321,13 +333,13 @@ async fn thread_page(
             _ => break,
         }
     }
+    // The viewer's blocks, mutes and hidden domains and the moderators' suspensions (and,
+    // for an anonymous reader, limits) keep their actors out of the thread.
+    let hidden =
+        crate::moderation::blocks::hidden_for_viewer(state, account, account.is_none()).await?;
+    ancestors.retain(|p| !hidden.hides(&p.author));
     ancestors.reverse();
-    let mut replies = Vec::new();
-    for r in store::replies(&state.db, &post.uri, 200).await? {
-        if can_read(state, &r, viewer).await? {
-            replies.push(r);
-        }
-    }
+    let replies = visible_replies(state, &post.uri, account, viewer).await?;
     let reply_to = post.uri.clone();
     let mut main = present(state, vec![post], account).await?;
     render(&ShowPage {
@@ -338,6 +350,26 @@ async fn thread_page(
         errors: FieldErrors::new(),
         ctx,
     })
+}
+
+/// The replies to `uri` that `viewer` (the signed-in `account`, if any) sees in a thread:
+/// those it may read, without the actors its blocks, mutes and hidden domains keep away, the
+/// suspended ones and, for an anonymous reader, the limited ones. Pages and the API alike.
+pub async fn visible_replies(
+    state: &AppState,
+    uri: &str,
+    account: Option<&Account>,
+    viewer: &Viewer,
+) -> Result<Vec<Post>> {
+    let hidden =
+        crate::moderation::blocks::hidden_for_viewer(state, account, account.is_none()).await?;
+    let mut replies = Vec::new();
+    for r in store::replies(&state.db, uri, 200).await? {
+        if !hidden.hides(&r.author) && can_read(state, &r, viewer).await? {
+            replies.push(r);
+        }
+    }
+    Ok(replies)
 }
 
 #[derive(Template)]

@@ -2,6 +2,8 @@
 //! reports, the moderators' queue, actions from a report and the audit log; the moderator
 //! role; rate limits on reports; domain rules as a Mastodon CSV.
 
+mod hiding;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

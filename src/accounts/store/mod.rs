@@ -160,10 +160,10 @@ async fn fetch_one_where(db: &Db, condition: &str, value: Value) -> Result<Optio
     Ok(row.map(|r| Account::from_row(&r)).transpose()?)
 }
 
-/// Every account that chose to be listed in the directory, oldest first.
+/// Every account that chose to be listed in the directory and is not suspended, oldest first.
 pub async fn discoverable(db: &Db) -> Result<Vec<Account>> {
     let rows = sqlx::query(&format!(
-        "SELECT {} FROM accounts WHERE discoverable = 1 ORDER BY id",
+        "SELECT {} FROM accounts WHERE discoverable = 1 AND suspended_at IS NULL ORDER BY id",
         Account::COLUMNS
     ))
     .fetch_all(db.pool())
@@ -259,20 +259,19 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<Account>> {
 }
 
 /// The members a list shows, newest first: everyone to a signed-in member of the space, only
-/// those who chose "List me in directories" to anyone else (`everyone` false).
+/// those who chose "List me in directories" to anyone else (`everyone` false); never a
+/// suspended member.
 pub async fn list_visible(
     db: &Db,
     everyone: bool,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Account>> {
-    if everyone {
-        return list(db, limit, offset).await;
-    }
     let sql = format!(
-        "SELECT {} FROM accounts WHERE discoverable = 1 \
+        "SELECT {} FROM accounts WHERE suspended_at IS NULL AND (discoverable = 1 OR {}) \
          ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
-        Account::COLUMNS
+        Account::COLUMNS,
+        if everyone { "1 = 1" } else { "1 = 0" }
     );
     let rows = sqlx::query(&sql)
         .bind(limit)
@@ -287,14 +286,11 @@ pub async fn list_visible(
 
 /// How many members [`list_visible`] lists.
 pub async fn count_visible(db: &Db, everyone: bool) -> Result<i64> {
-    if everyone {
-        return count(db).await;
-    }
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE discoverable = 1")
-            .fetch_one(db.pool())
-            .await?,
-    )
+    let sql = format!(
+        "SELECT COUNT(*) FROM accounts WHERE suspended_at IS NULL AND (discoverable = 1 OR {})",
+        if everyone { "1 = 1" } else { "1 = 0" }
+    );
+    Ok(sqlx::query_scalar(&sql).fetch_one(db.pool()).await?)
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
@@ -358,13 +354,16 @@ pub async fn set_role_tx(
     Ok(done.rows_affected() == 1)
 }
 
-/// Suspends an account (or lifts the suspension) and ends its sessions and API tokens.
+/// Suspends an account (or lifts the suspension) and ends its sessions and API tokens. The
+/// change time moves too, so what derives from profiles (the directory) sees the change.
 /// `false` when it was in that state already.
 pub async fn set_suspended_tx(tx: &mut Tx, account_id: i64, suspended: bool) -> Result<bool> {
     let sql = if suspended {
-        "UPDATE accounts SET suspended_at = $1 WHERE id = $2 AND suspended_at IS NULL"
+        "UPDATE accounts SET suspended_at = $1, updated_at = $1 \
+         WHERE id = $2 AND suspended_at IS NULL"
     } else {
-        "UPDATE accounts SET suspended_at = NULL WHERE id = $2 AND suspended_at IS NOT NULL AND $1 > 0"
+        "UPDATE accounts SET suspended_at = NULL, updated_at = $1 \
+         WHERE id = $2 AND suspended_at IS NOT NULL"
     };
     let done = sqlx::query(sql)
         .bind(now_ms())
@@ -378,6 +377,16 @@ pub async fn set_suspended_tx(tx: &mut Tx, account_id: i64, suspended: bool) -> 
             .await?;
     }
     Ok(done.rows_affected() == 1)
+}
+
+/// Whether the account `handle` exists and is suspended.
+pub async fn is_suspended(db: &Db, handle: &str) -> Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM accounts WHERE handle = $1 AND suspended_at IS NOT NULL")
+            .bind(handle.to_ascii_lowercase())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.is_some())
 }
 
 /// The handles of suspended accounts.

@@ -163,6 +163,18 @@ pub async fn on_join(
         None if event.join_mode == JoinMode::Invite && invited.is_none() => {
             Some("by invitation only")
         }
+        // As a local RSVP: an organiser who blocked the sender refuses its Join.
+        None => match crate::moderation::blocks::ensure_not_blocked(
+            state,
+            &[event.organizer.as_str()],
+            &from.uri,
+        )
+        .await
+        {
+            Ok(()) => None,
+            Err(Error::Forbidden(_)) => Some("the organiser blocked the sender"),
+            Err(e) => return Err(e),
+        },
         other => other,
     };
     if let Some(why) = refusal {
