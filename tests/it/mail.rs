@@ -1,6 +1,8 @@
 //! Outgoing mail against a real SMTP server the tests start (`test_support::MailServer`):
 //! password reset end to end, no enumeration, dead tokens, the single use of a token under
-//! racing requests, mail queued while the SMTP server is down, header injection, mail off.
+//! racing requests, mail queued while the SMTP server is down, header injection, mail off,
+//! invitations, notification mails and digests, their settings, and reports mailed to
+//! moderators.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -852,4 +854,119 @@ async fn a_reset_still_asks_a_member_with_two_factor_for_a_code() {
     assert_eq!(me.status(), StatusCode::SEE_OTHER);
     let code_page = browser.get(app.url("/login/code")).send().await.unwrap();
     assert_eq!(code_page.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_report_is_mailed_to_moderators_and_no_plain_member_hears_of_it() {
+    let smtp = MailServer::start();
+    let (app, admin) = app_with_mail(&smtp.url(), &[]).await;
+    let ada = app.token("ada", PASSWORD).await;
+    let bob = app.member("bob").await;
+    let carol = app.member("carol").await;
+    let mo = app.member("mo").await;
+    guildhall::admin::users::set_role(&app.db, "mo", "moderator")
+        .await
+        .unwrap();
+
+    let r = app
+        .post_json(
+            Some(&ada),
+            "/api/v1/reports",
+            &json!({"target": "@bob", "category": "spam", "comment": "Selling watches"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let link = format!("/admin/reports/{id}");
+
+    // The moderator and the administrator are mailed at once, with the report's link.
+    for to in ["mo@example.org", "boss@example.org"] {
+        let mail = smtp.wait_for(to, 1).await;
+        let subject = mail.header("Subject").unwrap();
+        assert!(
+            subject.contains("@ada") && subject.contains("reported @bob"),
+            "{subject}"
+        );
+        assert!(mail.link(&link).is_some(), "{}", mail.body());
+        assert!(mail
+            .link("/unsubscribe?")
+            .is_some_and(|l| l.contains("t=reports")));
+    }
+    // Each has one `report` notification; the reporter, the reported member and a plain
+    // member have none, and are mailed nothing.
+    let reports_of = |token: String| {
+        let app = &app;
+        async move {
+            let list: serde_json::Value = app
+                .get(Some(&token), "/api/v1/notifications")
+                .await
+                .json()
+                .await
+                .unwrap();
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["kind"] == "report")
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    for token in [&mo, &admin] {
+        let told = reports_of(token.clone()).await;
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(told[0]["link"], link);
+        assert!(told[0]["actor"].as_str().unwrap().ends_with("/members/ada"));
+    }
+    for token in [&ada, &bob, &carol] {
+        assert!(reports_of(token.clone()).await.is_empty());
+    }
+    test_support::eventually_exactly(0, "mails to members who are not staff", || async {
+        ["ada", "bob", "carol"]
+            .iter()
+            .map(|h| smtp.received_by(&format!("{h}@example.org")).len())
+            .sum()
+    })
+    .await;
+
+    // The notifications page shows it with its link; the mail settings page offers the
+    // "Reports" topic to the moderator only.
+    let mo_browser = app.signed_in("mo", PASSWORD).await;
+    let html = mo_browser
+        .get(app.url("/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-kind=\"report\""), "{html}");
+    assert!(html.contains("reported @bob"), "{html}");
+    assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+    let settings_of = |browser: reqwest::Client| {
+        let url = app.url("/settings/notifications");
+        async move { browser.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(settings_of(mo_browser.clone())
+        .await
+        .contains("name=\"reports\""));
+    let carol_browser = app.signed_in("carol", PASSWORD).await;
+    let html = settings_of(carol_browser).await;
+    assert!(html.contains("name=\"mentions\"") && !html.contains("name=\"reports\""));
+
+    // A moderator who files a report is not told of their own; the administrator is.
+    let r = app
+        .post_json(
+            Some(&mo),
+            "/api/v1/reports",
+            &json!({"target": "@carol", "category": "abuse"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    smtp.wait_for("boss@example.org", 2).await;
+    assert_eq!(reports_of(admin.clone()).await.len(), 2);
+    assert_eq!(reports_of(mo.clone()).await.len(), 1);
+    assert_eq!(smtp.received_by("mo@example.org").len(), 1);
 }
