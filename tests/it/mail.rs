@@ -162,6 +162,12 @@ async fn unknown_address_is_accepted_and_mails_nothing() {
         request_reset(&app, "nobody@example.org").await,
         StatusCode::ACCEPTED
     );
+    // The stand-in work done for an unknown address stores nothing.
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM password_resets")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
     let r = app
         .post_json(
             None,
