@@ -3,7 +3,9 @@
 //! and the link `/password-reset/confirm?token=…` is mailed. The token is single use and lives
 //! an hour; using it is one conditional update, sets the new password (the rules of
 //! registration) and ends every session and API token of the account. Requests are throttled
-//! per address and per client. The token and the link are never logged.
+//! per address and per client. The token and the link are never logged. A request for an
+//! address no account has does comparable work (a token made and hashed, the letter rendered, a
+//! statement on the reset table) so the time of the answer says little about the address.
 
 use std::net::IpAddr;
 
@@ -34,30 +36,53 @@ pub async fn request(state: &AppState, email: &str, client: IpAddr) -> Result<()
             format!("reset-email:{}", email.as_str()),
         ])
         .map_err(Error::TooManyRequests)?;
-    let Some(account) = store::by_email(&state.db, email.as_str()).await? else {
-        return Ok(());
-    };
+    // Made before the look-up, for every address: a dummy when no account has it.
     let token = random_token();
-    store::insert_password_reset(
-        &state.db,
-        &token_hash(&token),
-        account.id,
-        now_ms() + TOKEN_LIFETIME_MS,
-    )
-    .await?;
+    let hash = token_hash(&token);
     let link = format!(
         "{}/password-reset/confirm?token={token}",
         state.config.base_url()
     );
-    let letter = Letter::new("Reset your password")
+    let Some(account) = store::by_email(&state.db, email.as_str()).await? else {
+        // No account: the same kind of work as below (the letter rendered as it would be
+        // queued, one statement on the reset table), so the answer does not come back
+        // noticeably sooner; nothing is stored or sent.
+        if mail::enabled(state) {
+            mail::render(state, &letter(&email_handle(&email), &link)).await?;
+        }
+        store::password_reset_is_live(&state.db, &hash).await?;
+        return Ok(());
+    };
+    store::insert_password_reset(&state.db, &hash, account.id, now_ms() + TOKEN_LIFETIME_MS)
+        .await?;
+    mail::send(
+        state,
+        &email,
+        "password_reset",
+        &letter(&account.handle, &link),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The reset mail for `handle` with its link.
+fn letter(handle: &str, link: &str) -> Letter {
+    Letter::new("Reset your password")
         .paragraph(format!(
-            "Someone, hopefully you, asked to reset the password of @{} here.",
-            account.handle
+            "Someone, hopefully you, asked to reset the password of @{handle} here."
         ))
         .paragraph("The link below works once, for an hour. If you did not ask, ignore this mail: your password stays as it is.")
-        .action("Choose a new password", link);
-    mail::send(state, &email, "password_reset", &letter).await?;
-    Ok(())
+        .action("Choose a new password", link)
+}
+
+/// A stand-in handle of about the right length for the letter rendered for an unknown address.
+fn email_handle(email: &Email) -> String {
+    email
+        .as_str()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Sets a new password with a reset token; returns the account's id. A used, expired or

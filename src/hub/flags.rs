@@ -2,7 +2,8 @@
 //! whose object is the reported actor and the reported objects, the comment as `content`.
 //!
 //! - In: a `Flag` naming actors or objects of this space becomes a report in the queue, its
-//!   origin the reporting server's domain, with the objects that are ours and the comment. A
+//!   origin the reporting server's domain, with the objects that are ours and the comment;
+//!   moderators and administrators are notified of it as of a member's report. A
 //!   `Flag` naming nothing of ours is refused (logged, dropped); one from a domain blocked
 //!   here is dropped with a log line (the inbox refuses them already; this catches one stored
 //!   before the block).
@@ -20,7 +21,7 @@ use crate::federation::remote::{self, RemoteActor};
 use crate::federation::urls::Urls;
 use crate::federation::wire::Activity;
 use crate::moderation::model::Category;
-use crate::moderation::reports::{self, ReportForm, MAX_COMMENT, MAX_OBJECTS};
+use crate::moderation::reports::{self, Filer, ReportForm, MAX_COMMENT, MAX_OBJECTS};
 use crate::moderation::store::{self, NewReport};
 use crate::state::AppState;
 use crate::{accounts, companies, posts, projects};
@@ -122,8 +123,8 @@ pub async fn on_flag(state: &AppState, activity: &Activity, actor: &RemoteActor)
         .chars()
         .take(MAX_COMMENT)
         .collect();
-    let id = store::insert_report(
-        &state.db,
+    let id = reports::file(
+        state,
         &NewReport {
             category: Category::Other,
             comment: &comment,
@@ -133,10 +134,26 @@ pub async fn on_flag(state: &AppState, activity: &Activity, actor: &RemoteActor)
             origin: &actor.host,
             forward: false,
         },
+        &Filer {
+            uri: &actor.uri,
+            name: &actor.handle(),
+            target: &label_of(&urls, &target),
+        },
     )
     .await?;
     tracing::info!(report = id, origin = %actor.host, "a Flag became a report");
     Ok(())
+}
+
+/// How the moderators' notification names a reported address of this space: `@handle` for a
+/// member, company or project, the address itself otherwise.
+fn label_of(urls: &Urls, uri: &str) -> String {
+    ["members", "companies", "projects"]
+        .iter()
+        .find_map(|kind| uri.strip_prefix(&format!("{}/{kind}/", urls.base())))
+        .filter(|h| !h.is_empty() && !h.contains('/'))
+        .map(|h| format!("@{h}"))
+        .unwrap_or_else(|| uri.to_string())
 }
 
 /// Whether `uri` is an address of this space.

@@ -38,13 +38,18 @@ pub async fn send(state: &AppState, to: &Email, kind: &str, letter: &Letter) -> 
         tracing::debug!(kind, "mail is off; not queued");
         return Ok(false);
     }
-    let space = crate::spaces::store::name(&state.db)
-        .await?
-        .unwrap_or_else(|| state.config.domain.clone());
-    let rendered = letter.render(&space);
+    let rendered = render(state, letter).await?;
     store::enqueue(&state.db, to.as_str(), kind, &rendered).await?;
     state.mail.wakeup.notify_one();
     Ok(true)
+}
+
+/// Renders `letter` with the space's name, as [`send`] queues it.
+pub async fn render(state: &AppState, letter: &Letter) -> Result<compose::Rendered> {
+    let space = crate::spaces::store::name(&state.db)
+        .await?
+        .unwrap_or_else(|| state.config.domain.clone());
+    Ok(letter.render(&space))
 }
 
 /// Sends `letter` to the address of the local member `account_id` (nothing when the account is

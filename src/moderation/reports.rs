@@ -1,6 +1,9 @@
 //! A member reports an actor, with the objects concerned (posts, messages, events, project
 //! items, profiles), a category and a comment. The report goes to the moderators' queue with
-//! origin `local`; `forward` is kept for sending a `Flag` to a remote target's server.
+//! origin `local`; `forward` is kept for sending a `Flag` to a remote target's server. Every
+//! moderator and administrator is notified of each report (kind `report`, linking to its page
+//! in the queue) in the transaction that stores it, whether a member filed it or a `Flag`
+//! brought it.
 
 use serde::Deserialize;
 
@@ -12,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::federation::link::RemoteUrl;
 use crate::federation::remote;
 use crate::federation::urls::Urls;
+use crate::notifications::{self, Kind, NewNotification};
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::{accounts, companies, events, posts, projects};
@@ -80,11 +84,12 @@ pub async fn create(state: &AppState, reporter: &Account, form: &ReportForm) -> 
     let (Some(category), Some(target)) = (category, target) else {
         return Err(Error::invalid("target", "is required"));
     };
-    if target.uri == Urls::new(&state.config).member(&reporter.handle) {
+    let reporter_uri = Urls::new(&state.config).member(&reporter.handle);
+    if target.uri == reporter_uri {
         return Err(Error::invalid("target", "is you"));
     }
-    store::insert_report(
-        &state.db,
+    file(
+        state,
         &NewReport {
             category,
             comment,
@@ -94,8 +99,56 @@ pub async fn create(state: &AppState, reporter: &Account, form: &ReportForm) -> 
             origin: "local",
             forward: form.forward && !target.local,
         },
+        &Filer {
+            uri: &reporter_uri,
+            name: &format!("@{}", reporter.handle),
+            target: &target.handle,
+        },
     )
     .await
+}
+
+/// Who filed a report, as the moderators' notification shows it, and how it names the target.
+pub struct Filer<'a> {
+    /// The reporter's actor URI (a member, or the remote actor that sent the `Flag`).
+    pub uri: &'a str,
+    /// `@handle` or `@handle@domain`.
+    pub name: &'a str,
+    /// The reported actor as people write it, or its address.
+    pub target: &'a str,
+}
+
+/// Stores a report and tells every moderator and administrator of it (except a staff member
+/// who filed it), in one transaction; returns the report's id.
+pub async fn file(state: &AppState, report: &NewReport<'_>, by: &Filer<'_>) -> Result<i64> {
+    let mut tx = state.db.begin_write().await?;
+    let id = store::insert_report_tx(&mut tx, report).await?;
+    let link = format!("/admin/reports/{id}");
+    let summary = format!(
+        "reported {} ({}): review it in the moderation queue",
+        by.target,
+        report.category.as_str()
+    );
+    for account_id in accounts::store::staff_ids_tx(&mut tx).await? {
+        if Some(account_id) == report.reporter_id {
+            continue;
+        }
+        notifications::store::notify(
+            &mut tx,
+            &NewNotification {
+                account_id,
+                kind: Kind::Report,
+                actor: by.uri,
+                actor_name: by.name,
+                object: report.target,
+                link: &link,
+                summary: &summary,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
 }
 
 fn shorten(s: &str) -> String {

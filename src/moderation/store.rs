@@ -177,7 +177,8 @@ pub struct NewReport<'a> {
     pub forward: bool,
 }
 
-pub async fn insert_report(db: &Db, r: &NewReport<'_>) -> Result<i64> {
+/// Stores a report inside the caller's transaction; returns its id.
+pub async fn insert_report_tx(tx: &mut Tx, r: &NewReport<'_>) -> Result<i64> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO reports (category, comment, target, objects, reporter_id, origin, forward, \
@@ -191,7 +192,7 @@ pub async fn insert_report(db: &Db, r: &NewReport<'_>) -> Result<i64> {
     .bind(r.origin)
     .bind(r.forward as i64)
     .bind(now)
-    .fetch_one(db.writer())
+    .fetch_one(&mut **tx)
     .await?;
     Ok(id)
 }

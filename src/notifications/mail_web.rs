@@ -1,4 +1,5 @@
-//! Mail settings for notifications: the page `/settings/notifications`, the API
+//! Mail settings for notifications: the page `/settings/notifications` (the "Reports" topic
+//! offered to moderators and administrators only), the API
 //! `GET/PUT /api/v1/me/notification-settings`, and the unsubscribe link of the mails
 //! (`/unsubscribe?a=…&t=…&s=…`: a page that asks, then a form that sets the topic to `never`,
 //! without signing in; a mail scanner that follows the link changes nothing), and the
@@ -91,9 +92,15 @@ async fn settings_page(
     User(user): User,
 ) -> Result<Response> {
     let settings = mail_store::settings(&state.db, user.account.id).await?;
+    // Reports reach moderators and administrators only: nobody else is offered the topic.
+    let staff = user.account.can_moderate();
     render(&SettingsPage {
         ctx,
-        rows: Topic::ALL.iter().map(|t| (*t, settings.mode(*t))).collect(),
+        rows: Topic::ALL
+            .iter()
+            .filter(|t| staff || **t != Topic::Reports)
+            .map(|t| (*t, settings.mode(*t)))
+            .collect(),
         mail_on: crate::mail::enabled(&state),
     })
 }

@@ -34,6 +34,8 @@ pub enum Kind {
     VisitRejected,
     /// The host space cancelled the member's booked visit.
     VisitCancelled,
+    /// A report reached the moderation queue (moderators and administrators).
+    Report,
 }
 
 impl Kind {
@@ -57,6 +59,7 @@ impl Kind {
             Kind::VisitAccepted => "visit_accepted",
             Kind::VisitRejected => "visit_rejected",
             Kind::VisitCancelled => "visit_cancelled",
+            Kind::Report => "report",
         }
     }
 }
@@ -113,9 +116,10 @@ impl Notification {
 }
 
 /// Records a notification inside the caller's transaction. Texts are cut to sane lengths.
-/// Nothing is recorded when the member blocked or muted the actor, or hid its domain.
+/// Nothing is recorded when the member blocked or muted the actor, or hid its domain, except a
+/// moderator's warning and a report (a moderator's mute does not hide reports from the queue).
 pub async fn notify(tx: &mut Tx, n: &NewNotification<'_>) -> Result<()> {
-    if n.kind != Kind::Warning
+    if !matches!(n.kind, Kind::Warning | Kind::Report)
         && crate::moderation::blocks::silenced_tx(tx, n.account_id, n.actor).await?
     {
         return Ok(());

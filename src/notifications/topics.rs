@@ -129,7 +129,7 @@ impl Topic {
             {
                 Topic::Follows
             }
-            "report" => Topic::Reports,
+            k if k == Kind::Report.as_str() => Topic::Reports,
             k if k == Kind::VisitRequest.as_str()
                 || k == Kind::VisitAccepted.as_str()
                 || k == Kind::VisitRejected.as_str()
@@ -178,6 +178,7 @@ mod tests {
         assert_eq!(Topic::of_kind("like"), None);
         assert_eq!(Topic::of_kind("visit_rejected"), Some(Topic::Visits));
         assert_eq!(Topic::of_kind("visit_request"), Some(Topic::Visits));
+        assert_eq!(Topic::of_kind("report"), Some(Topic::Reports));
         let s = Settings(vec![(Topic::Messages, Mode::Never)]);
         assert_eq!(s.mode(Topic::Messages), Mode::Never);
         assert_eq!(s.mode(Topic::Follows), Mode::Digest);

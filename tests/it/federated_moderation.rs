@@ -108,6 +108,45 @@ async fn a_mastodon_flag_lands_in_the_queue_and_one_about_others_objects_is_refu
     assert_eq!(report["comment"], "Spam in the coworking channel");
     assert_eq!(report["state"], "open");
     assert!(report["reporter"].is_null());
+    // The administrator is told of it, by the remote actor that sent it; ada (reported, not
+    // staff) is not.
+    let told: Value = alpha
+        .get(Some(&admin), "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let told: Vec<&Value> = told["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "report")
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(
+        told[0]["link"],
+        format!("/admin/reports/{}", report["id"].as_i64().unwrap())
+    );
+    assert_eq!(told[0]["actor"], peer.actor());
+    assert_eq!(told[0]["object"], ada_uri);
+    assert!(
+        told[0]["summary"].as_str().unwrap().contains("@ada"),
+        "{told:?}"
+    );
+    let ada_told: Value = alpha
+        .get(Some(&ada), "/api/v1/notifications")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        ada_told["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["kind"] != "report"),
+        "{ada_told}"
+    );
 }
 
 #[tokio::test]

@@ -1,12 +1,14 @@
 //! Outgoing mail against a real SMTP server the tests start (`test_support::MailServer`):
 //! password reset end to end, no enumeration, dead tokens, the single use of a token under
-//! racing requests, mail queued while the SMTP server is down, header injection, mail off.
+//! racing requests, mail queued while the SMTP server is down (and across a restart), header
+//! injection, mail off, invitations, notification mails and digests, their settings (API and
+//! form), and reports mailed to moderators.
 
 use reqwest::StatusCode;
 use serde_json::json;
 use test_support::{smtp_url, MailServer, ReceivedMail};
 
-use crate::support::{assert_error, csrf_from, TestApp, PASSWORD};
+use crate::support::{assert_error, csrf_from, fresh_database, Instance, TestApp, PASSWORD};
 
 const NEW_PASSWORD: &str = "a brand new password 456";
 
@@ -160,6 +162,12 @@ async fn unknown_address_is_accepted_and_mails_nothing() {
         request_reset(&app, "nobody@example.org").await,
         StatusCode::ACCEPTED
     );
+    // The stand-in work done for an unknown address stores nothing.
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM password_resets")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
     let r = app
         .post_json(
             None,
@@ -785,26 +793,41 @@ async fn notifications_come_in_a_digest() {
     assert!(body.contains("/notifications"), "{body}");
     let stop = mail.link("/unsubscribe?").expect("an unsubscribe link");
     assert!(stop.contains("t=all"));
-    // Every follow is in a digest, once.
-    test_support::eventually(
-        "both follows in digests",
-        std::time::Duration::from_secs(20),
-        std::time::Duration::from_millis(100),
-        || async {
-            let all: String = smtp
-                .received_by("ada@example.org")
-                .iter()
-                .map(|m| m.body())
-                .collect();
-            let n = all.matches("follow").count();
-            if all.contains("bob") && all.contains("carol") {
-                Ok(n)
-            } else {
-                Err(all)
-            }
-        },
-    )
+    // Every follow is in exactly one digest, once: two follow lines in all of ada's digests
+    // (and no more after a further digest round), one by bob and one by carol.
+    let follow_lines = || {
+        smtp.received_by("ada@example.org")
+            .iter()
+            .flat_map(|m| {
+                text_part(m)
+                    .lines()
+                    .filter(|l| l.contains(" followed "))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<String>>()
+    };
+    test_support::eventually_exactly(2, "follow lines in ada's digests", || async {
+        follow_lines().len()
+    })
     .await;
+    let lines = follow_lines();
+    for who in ["bob", "carol"] {
+        assert_eq!(
+            lines.iter().filter(|l| l.contains(who)).count(),
+            1,
+            "{who}: {lines:?}"
+        );
+    }
+}
+
+/// The plain-text part of a multipart mail (what comes before its HTML part).
+fn text_part(mail: &ReceivedMail) -> String {
+    let body = mail.body();
+    match body.find("Content-Type: text/html") {
+        Some(at) => body[..at].to_string(),
+        None => body,
+    }
 }
 
 #[tokio::test]
@@ -852,4 +875,278 @@ async fn a_reset_still_asks_a_member_with_two_factor_for_a_code() {
     assert_eq!(me.status(), StatusCode::SEE_OTHER);
     let code_page = browser.get(app.url("/login/code")).send().await.unwrap();
     assert_eq!(code_page.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn mail_queued_before_a_restart_is_sent_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(dir.path()).await;
+    let port = MailServer::reserve();
+    let url = smtp_url(port);
+    let mail_config = [
+        ("GUILDHALL_SMTP_URL", url.as_str()),
+        ("GUILDHALL_MAIL_FROM", "hello@harbour.example"),
+        // Long enough that the stop below cannot fall into a second attempt.
+        ("GUILDHALL_MAIL_RETRY_BASE_MS", "4000"),
+    ];
+    let first = Instance::start(&db, &mail_config).await;
+    let admin = first
+        .app
+        .set_up_space(json!({"name": "Harbour Works"}))
+        .await;
+    first.app.open_registration(&admin).await;
+    first.app.member("ada").await;
+    assert_eq!(
+        request_reset(&first.app, "ada@example.org").await,
+        StatusCode::ACCEPTED
+    );
+    // The SMTP server is down: the first attempt fails and is recorded.
+    let state_db = first.state.db.clone();
+    test_support::eventually(
+        "the failed first attempt",
+        std::time::Duration::from_secs(20),
+        std::time::Duration::from_millis(20),
+        || async {
+            let problems = guildhall::mail::store::problems(&state_db, 10)
+                .await
+                .unwrap();
+            match problems.first() {
+                Some(p) if p.attempts >= 1 => Ok(()),
+                _ => Err(format!("{problems:?}")),
+            }
+        },
+    )
+    .await;
+    first.stop().await;
+    // Stopped between attempts (read through a connection of the test's own, the instance's
+    // pool is closed): the mail waits in the queue, neither sent nor given up, its next
+    // attempt still ahead, so no attempt was in flight at the stop.
+    let inspect = guildhall::storage::Db::connect(&db).await.unwrap();
+    let problems = guildhall::mail::store::problems(&inspect, 10)
+        .await
+        .unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].recipient, "ada@example.org");
+    assert_eq!(problems[0].attempts, 1, "{problems:?}");
+    assert!(!problems[0].given_up);
+    assert!(
+        problems[0].next_attempt_at > guildhall::storage::now_ms(),
+        "{problems:?}"
+    );
+    inspect.close().await;
+
+    // The server comes up and the instance starts again on the same database: the mail
+    // arrives, once, with its link.
+    let smtp = MailServer::start_on(port);
+    let second = Instance::start(&db, &mail_config).await;
+    let mail = smtp.wait_for("ada@example.org", 1).await;
+    assert!(mail.link("/password-reset/confirm?token=").is_some());
+    test_support::eventually_exactly(1, "mails to ada", || async {
+        smtp.received_by("ada@example.org").len()
+    })
+    .await;
+    let summary = guildhall::mail::store::summary(&second.state.db)
+        .await
+        .unwrap();
+    assert_eq!((summary.queued, summary.failed), (0, 0));
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn the_mail_settings_form_saves_choices() {
+    let smtp = MailServer::start();
+    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let ada = app.token("ada", PASSWORD).await;
+    let settings = "/api/v1/me/notification-settings";
+    let browser = app.signed_in("ada", PASSWORD).await;
+    let page = |browser: reqwest::Client| {
+        let url = app.url("/settings/notifications");
+        async move { browser.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page(browser.clone()).await;
+    assert!(html.contains("notification-settings-form"));
+    let csrf = csrf_from(&html);
+    let r = browser
+        .post(app.url("/settings/notifications"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("mentions", "never"),
+            ("follows", "immediate"),
+            ("invitations", "never"),
+            ("rsvp", "digest"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/settings/notifications");
+    let got: serde_json::Value = app.get(Some(&ada), settings).await.json().await.unwrap();
+    assert_eq!(
+        (
+            got["mentions"].as_str(),
+            got["follows"].as_str(),
+            got["invitations"].as_str(),
+            got["rsvp"].as_str(),
+            got["messages"].as_str(),
+        ),
+        (
+            Some("never"),
+            Some("immediate"),
+            Some("never"),
+            Some("digest"),
+            Some("immediate")
+        )
+    );
+    let html = page(browser.clone()).await;
+    assert!(html.contains("id=\"mentions-never\" name=\"mentions\" value=\"never\" checked"));
+    assert!(html.contains("id=\"follows-immediate\" name=\"follows\" value=\"immediate\" checked"));
+
+    // A choice a topic does not offer, or an unknown topic: refused, and nothing changes (not
+    // even the valid choice sent with it).
+    for bad in [("invitations", "digest"), ("bogus", "never")] {
+        let r = browser
+            .post(app.url("/settings/notifications"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("mentions", "immediate"),
+                (bad.0, bad.1),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    }
+    // Without its CSRF token the form is refused.
+    let r = browser
+        .post(app.url("/settings/notifications"))
+        .form(&[("mentions", "immediate")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let got: serde_json::Value = app.get(Some(&ada), settings).await.json().await.unwrap();
+    assert_eq!(got["mentions"], "never");
+    // Signed out, the page and the form lead to sign-in.
+    let r = app
+        .browser()
+        .get(app.url("/settings/notifications"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_report_is_mailed_to_moderators_and_no_plain_member_hears_of_it() {
+    let smtp = MailServer::start();
+    let (app, admin) = app_with_mail(&smtp.url(), &[]).await;
+    let ada = app.token("ada", PASSWORD).await;
+    let bob = app.member("bob").await;
+    let carol = app.member("carol").await;
+    let mo = app.member("mo").await;
+    guildhall::admin::users::set_role(&app.db, "mo", "moderator")
+        .await
+        .unwrap();
+
+    let r = app
+        .post_json(
+            Some(&ada),
+            "/api/v1/reports",
+            &json!({"target": "@bob", "category": "spam", "comment": "Selling watches"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let link = format!("/admin/reports/{id}");
+
+    // The moderator and the administrator are mailed at once, with the report's link.
+    for to in ["mo@example.org", "boss@example.org"] {
+        let mail = smtp.wait_for(to, 1).await;
+        let subject = mail.header("Subject").unwrap();
+        assert!(
+            subject.contains("@ada") && subject.contains("reported @bob"),
+            "{subject}"
+        );
+        assert!(mail.link(&link).is_some(), "{}", mail.body());
+        assert!(mail
+            .link("/unsubscribe?")
+            .is_some_and(|l| l.contains("t=reports")));
+    }
+    // Each has one `report` notification; the reporter, the reported member and a plain
+    // member have none, and are mailed nothing.
+    let reports_of = |token: String| {
+        let app = &app;
+        async move {
+            let list: serde_json::Value = app
+                .get(Some(&token), "/api/v1/notifications")
+                .await
+                .json()
+                .await
+                .unwrap();
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["kind"] == "report")
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    for token in [&mo, &admin] {
+        let told = reports_of(token.clone()).await;
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(told[0]["link"], link);
+        assert!(told[0]["actor"].as_str().unwrap().ends_with("/members/ada"));
+    }
+    for token in [&ada, &bob, &carol] {
+        assert!(reports_of(token.clone()).await.is_empty());
+    }
+    test_support::eventually_exactly(0, "mails to members who are not staff", || async {
+        ["ada", "bob", "carol"]
+            .iter()
+            .map(|h| smtp.received_by(&format!("{h}@example.org")).len())
+            .sum()
+    })
+    .await;
+
+    // The notifications page shows it with its link; the mail settings page offers the
+    // "Reports" topic to the moderator only.
+    let mo_browser = app.signed_in("mo", PASSWORD).await;
+    let html = mo_browser
+        .get(app.url("/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-kind=\"report\""), "{html}");
+    assert!(html.contains("reported @bob"), "{html}");
+    assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+    let settings_of = |browser: reqwest::Client| {
+        let url = app.url("/settings/notifications");
+        async move { browser.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(settings_of(mo_browser.clone())
+        .await
+        .contains("name=\"reports\""));
+    let carol_browser = app.signed_in("carol", PASSWORD).await;
+    let html = settings_of(carol_browser).await;
+    assert!(html.contains("name=\"mentions\"") && !html.contains("name=\"reports\""));
+
+    // A moderator who files a report is not told of their own; the administrator is.
+    let r = app
+        .post_json(
+            Some(&mo),
+            "/api/v1/reports",
+            &json!({"target": "@carol", "category": "abuse"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    smtp.wait_for("boss@example.org", 2).await;
+    assert_eq!(reports_of(admin.clone()).await.len(), 2);
+    assert_eq!(reports_of(mo.clone()).await.len(), 1);
+    assert_eq!(smtp.received_by("mo@example.org").len(), 1);
 }

@@ -550,6 +550,74 @@ async fn staff_without_two_factor_can_only_enrol_where_it_is_required() {
     let _ = ADMIN_PASSWORD;
 }
 
+#[tokio::test]
+async fn a_moderator_is_held_to_the_staff_requirement() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = Instance::start(&fresh_database(dir.path()).await, &[]).await;
+    let app = &instance.app;
+    let boss = app.set_up_space(json!({"name": "Harbour Works"})).await;
+    app.open_registration(&boss).await;
+    let ada = app.member("ada").await;
+    let mo = app.member("mo").await;
+    // The moderator role, given as the command line gives it.
+    guildhall::admin::users::set_role(&instance.state.db, "mo", "moderator")
+        .await
+        .unwrap();
+    enrol(app, &boss, step_now()).await;
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            Some(&boss),
+            "/api/v1/admin/two-factor",
+            &json!({"require_2fa_for_staff": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // The moderator can do nothing but enrol: not even the moderation queue.
+    assert_eq!(status(app, &mo).await["required"], true);
+    for path in ["/api/v1/admin/reports", "/api/v1/members"] {
+        let r = app.get(Some(&mo), path).await;
+        let body = assert_error(r, StatusCode::FORBIDDEN, None).await;
+        assert!(
+            body["error"].as_str().unwrap().contains("/api/v1/me/totp"),
+            "{path}: {body}"
+        );
+    }
+    let browser = app.signed_in("mo", PASSWORD).await;
+    for path in ["/", "/admin/reports", "/settings/profile"] {
+        let r = browser.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()["location"], "/settings/two-factor", "{path}");
+    }
+    // A plain member is not staff and carries on without it.
+    assert_eq!(status(app, &ada).await["required"], false);
+    assert_eq!(
+        app.get(Some(&ada), "/api/v1/members").await.status(),
+        StatusCode::OK
+    );
+
+    // Once enrolled, the moderator works the queue, and cannot turn it off while required.
+    let step = step_now();
+    let (secret, _) = enrol(app, &mo, step).await;
+    assert_eq!(
+        app.get(Some(&mo), "/api/v1/admin/reports").await.status(),
+        StatusCode::OK
+    );
+    let r = browser.get(app.url("/admin/reports")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .send_json(
+            reqwest::Method::DELETE,
+            Some(&mo),
+            "/api/v1/me/totp",
+            &json!({"code": code(&secret, step + 1)}),
+        )
+        .await;
+    assert_error(r, StatusCode::FORBIDDEN, None).await;
+    assert_eq!(status(app, &mo).await["enabled"], true);
+}
+
 /// Requests `n` API tokens at once for ada with the same `code` (each request on its own
 /// task); returns how many were made, and checks every other answer is a refusal (a wrong or
 /// used code, or throttled).

@@ -453,6 +453,16 @@ pub async fn change_stamp(db: &Db) -> Result<(i64, i64)> {
     .await?)
 }
 
+/// The ids of the administrators and moderators, oldest first, read in the caller's
+/// transaction.
+pub async fn staff_ids_tx(tx: &mut Tx) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE is_admin = 1 OR is_moderator = 1 ORDER BY id",
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 /// The ids of the administrators, oldest first.
 pub async fn admin_ids(db: &Db) -> Result<Vec<i64>> {
     Ok(

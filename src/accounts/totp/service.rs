@@ -279,9 +279,9 @@ pub async fn complete_challenge(
 
 // --- the staff requirement ----------------------------------------------------------------
 
-/// Staff: administrators (and moderators, once that role exists).
+/// Staff: administrators and moderators.
 pub fn is_staff(account: &Account) -> bool {
-    account.is_admin
+    account.can_moderate()
 }
 
 /// Whether this account must enrol before doing anything else.
