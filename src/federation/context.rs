@@ -33,6 +33,10 @@ pub struct Context {
     pub actors: Lookup,
     /// The inboxes' flood limits per remote host and actor (see [`crate::federation::inbox::limits`]).
     pub inbox_limits: Arc<InboxLimits>,
+    /// Domain decisions read recently (`policy::decide_cached`).
+    pub decisions: Arc<crate::federation::policy::DecisionCache>,
+    /// Actors whose keys verified recently (`viewer::signing_actor`).
+    pub signers: Arc<crate::federation::remote::SignerCache>,
 }
 
 impl Context {
@@ -41,6 +45,8 @@ impl Context {
         Ok(Context {
             actors,
             inbox_limits: Arc::new(InboxLimits::new(&config)),
+            decisions: Arc::new(Default::default()),
+            signers: Arc::new(Default::default()),
             client: FedClient::new(&config)?,
             inbox_commit: crate::federation::inbox::GroupCommit::new(
                 db.clone(),

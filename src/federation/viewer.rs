@@ -65,7 +65,7 @@ pub async fn signed_fetcher(
     let Some(host) = policy::host_of(&key_id) else {
         return Err(Error::Unauthorized);
     };
-    if policy::decide(&ctx.db, &host).await? == Decision::Block {
+    if policy::decide_cached(ctx, &host).await? == Decision::Block {
         return Err(Error::Unauthorized);
     }
     // The actor the key id names: `ACTOR#main-key` (Mastodon) or the actor itself.
@@ -100,24 +100,35 @@ pub(super) async fn signing_actor(
     signed: &SignedRequest,
     actor_uri: &str,
 ) -> Result<RemoteActor, SignerError> {
-    let verifies = |a: &RemoteActor| {
-        a.key_id == signed.key_id()
-            && VerifyingKey::from_pem(&a.public_key_pem)
-                .map(|k| signed.verify(&k).is_ok())
-                .unwrap_or(false)
+    if let Some(known) = ctx.signers.get(actor_uri) {
+        if known.actor.key_id == signed.key_id() && signed.verify(&known.key).is_ok() {
+            return Ok(known.actor.clone());
+        }
+    }
+    // The key, if it is the one named and verifies.
+    let verifying = |a: &RemoteActor| {
+        if a.key_id != signed.key_id() {
+            return None;
+        }
+        VerifyingKey::from_pem(&a.public_key_pem)
+            .ok()
+            .filter(|k| signed.verify(k).is_ok())
     };
-    if let Some(cached) = remote::by_uri(&ctx.db, actor_uri).await? {
-        if verifies(&cached) {
-            return Ok(cached);
+    if let Some(stored) = remote::by_uri(&ctx.db, actor_uri).await? {
+        if let Some(key) = verifying(&stored) {
+            ctx.signers.put(stored.clone(), key);
+            return Ok(stored);
         }
     }
     let fetched = remote::fetch(ctx, actor_uri)
         .await
         .map_err(SignerError::Unresolved)?;
-    if verifies(&fetched) {
-        Ok(fetched)
-    } else {
-        Err(SignerError::BadSignature)
+    match verifying(&fetched) {
+        Some(key) => {
+            ctx.signers.put(fetched.clone(), key);
+            Ok(fetched)
+        }
+        None => Err(SignerError::BadSignature),
     }
 }
 

@@ -5,15 +5,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rand::Rng;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 
+use super::record::{Outcome, Recorder};
 use super::store::{self, Claimed};
-use super::{
-    after_failure, backoff_ms, health, jittered, short, AfterFailure, Settings, CACHE_MAX,
-    CLEANUP_EVERY, JITTER, POLICY_TTL,
-};
+use super::{Settings, CACHE_MAX, CLEANUP_EVERY};
 use crate::error::Result;
 use crate::federation::client::{FetchError, Signer};
 use crate::federation::crypto::SigningKey;
@@ -21,7 +18,6 @@ use crate::federation::keys::{self, ActorKind};
 use crate::federation::policy::{self, Decision};
 use crate::federation::urls::Urls;
 use crate::federation::Context;
-use crate::storage::now_ms;
 
 /// Starts the dispatcher; it runs until the returned handle is aborted (aborting it stops every
 /// worker and abandons requests in flight; their leases expire).
@@ -40,7 +36,8 @@ struct Shared {
     permits: Arc<Semaphore>,
     keys: Mutex<HashMap<(String, i64), Arc<SigningKey>>>,
     activities: Mutex<HashMap<i64, Arc<Outgoing>>>,
-    decisions: Mutex<HashMap<String, (Decision, Instant)>>,
+    /// The writer of outcomes, in groups.
+    recorder: Recorder,
 }
 
 /// An activity ready to send: its actor (for the key id) and its body.
@@ -68,7 +65,7 @@ async fn run(ctx: Context) {
         permits: Arc::new(Semaphore::new(settings.total)),
         keys: Mutex::new(HashMap::new()),
         activities: Mutex::new(HashMap::new()),
-        decisions: Mutex::new(HashMap::new()),
+        recorder: Recorder::spawn(ctx.clone(), settings, owner.clone()),
         ctx,
         settings,
         owner,
@@ -184,24 +181,8 @@ async fn host_worker(shared: Arc<Shared>, host: String, notify: Arc<Notify>) {
     }
 }
 
-/// How one try ended.
-#[derive(Debug)]
-enum Outcome {
-    /// 2xx.
-    Delivered(u16),
-    /// Worth trying again later; counts against the host's health.
-    Temporary { status: Option<u16>, error: String },
-    /// The host answered with a final refusal (404, 410, 401, 403…): failed, but the host is up.
-    Rejected { status: u16, error: String },
-    /// Failed for good without an answer (an address we do not send to, a signer without key).
-    Failed(String),
-    /// The domain policy blocks the host: nothing was sent.
-    Blocked,
-    /// Our own trouble (the database): try again later, the host is not to blame.
-    Internal(String),
-}
-
-/// Sends one claimed delivery and records how it went.
+/// Sends one claimed delivery and records how it went (with the outcomes of other deliveries
+/// that finished meanwhile: `record.rs`).
 async fn deliver(shared: Arc<Shared>, item: Claimed, _permit: OwnedSemaphorePermit) {
     let outcome = attempt(&shared, &item).await;
     tracing::debug!(
@@ -211,13 +192,11 @@ async fn deliver(shared: Arc<Shared>, item: Claimed, _permit: OwnedSemaphorePerm
         probe = item.probe,
         "delivery attempt"
     );
-    if let Err(e) = record(&shared, &item, &outcome).await {
-        tracing::warn!(id = item.id, error = %e, "cannot record a delivery outcome");
-    }
+    shared.recorder.record(item, outcome).await;
 }
 
 async fn attempt(shared: &Shared, item: &Claimed) -> Outcome {
-    match shared.decision(&item.host).await {
+    match policy::decide_cached(&shared.ctx, &item.host).await {
         Ok(Decision::Block) => return Outcome::Blocked,
         Ok(_) => {}
         Err(e) => return Outcome::Internal(format!("domain policy: {e}")),
@@ -266,24 +245,6 @@ async fn attempt(shared: &Shared, item: &Claimed) -> Outcome {
 }
 
 impl Shared {
-    async fn decision(&self, host: &str) -> Result<Decision> {
-        {
-            let cache = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((decision, at)) = cache.get(host) {
-                if at.elapsed() < POLICY_TTL {
-                    return Ok(*decision);
-                }
-            }
-        }
-        let decision = policy::decide(&self.ctx.db, host).await?;
-        let mut cache = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert(host.to_string(), (decision, Instant::now()));
-        Ok(decision)
-    }
-
     async fn activity(&self, id: i64) -> Result<Option<Arc<Outgoing>>> {
         if let Some(a) = self
             .activities
@@ -336,117 +297,4 @@ impl Shared {
         cache.insert(cache_key, key.clone());
         Ok(Some(key))
     }
-}
-
-/// Writes the outcome of a try, if this process still holds the row's lease, and updates the
-/// host's health in the same transaction.
-async fn record(shared: &Shared, item: &Claimed, outcome: &Outcome) -> Result<()> {
-    let settings = &shared.settings;
-    let metrics = &shared.ctx.metrics;
-    let now = now_ms();
-    let attempts = match outcome {
-        Outcome::Blocked | Outcome::Internal(_) => item.attempts,
-        _ => item.attempts + 1,
-    };
-    // (state, next_attempt_at, last_status, last_error, delivered_at)
-    let (state, next, status, error, delivered_at): (&str, i64, Option<u16>, Option<String>, _) =
-        match outcome {
-            Outcome::Delivered(status) => ("delivered", now, Some(*status), None, Some(now)),
-            Outcome::Temporary { status, error } => {
-                match after_failure(
-                    settings,
-                    item.created_at,
-                    attempts,
-                    now,
-                    rand::thread_rng().gen_range(JITTER.0..=JITTER.1),
-                ) {
-                    AfterFailure::RetryAt(at) => ("queued", at, *status, Some(short(error)), None),
-                    AfterFailure::GiveUp => (
-                        "failed",
-                        now,
-                        *status,
-                        Some(short(&format!("gave up after {attempts} tries: {error}"))),
-                        None,
-                    ),
-                }
-            }
-            Outcome::Rejected { status, error } => {
-                ("failed", now, Some(*status), Some(short(error)), None)
-            }
-            Outcome::Failed(error) => ("failed", now, None, Some(short(error)), None),
-            Outcome::Blocked => ("failed", now, None, Some("blocked".to_string()), None),
-            Outcome::Internal(error) => (
-                "queued",
-                now + jittered(backoff_ms(settings.retry_base_ms, 1)),
-                None,
-                Some(short(error)),
-                None,
-            ),
-        };
-
-    let dialect = shared.ctx.db.dialect();
-    let mut tx = shared.ctx.db.begin_write().await?;
-    let updated = store::finish(
-        &mut tx,
-        item,
-        &shared.owner,
-        state,
-        attempts,
-        next,
-        status,
-        &error,
-        delivered_at,
-    )
-    .await?;
-    if !updated {
-        // The lease expired and the row is someone else's now (or a block failed it).
-        tx.rollback().await?;
-        tracing::debug!(id = item.id, "delivery lease lost; outcome dropped");
-        return Ok(());
-    }
-
-    let mut woke_host = false;
-    match outcome {
-        Outcome::Delivered(_) => {
-            woke_host = health::host_answered(&mut tx, dialect, &item.host, now, true).await?
-        }
-        Outcome::Rejected { .. } => {
-            woke_host = health::host_answered(&mut tx, dialect, &item.host, now, false).await?
-        }
-        Outcome::Temporary { error, .. } => {
-            health::host_failed(&mut tx, dialect, settings, item, now, error).await?;
-        }
-        Outcome::Failed(_) | Outcome::Blocked | Outcome::Internal(_) => {
-            if item.probe {
-                // Nothing was learnt about the host: let the next probe go at once.
-                health::release_probe(&mut tx, &item.host, now, item.lease_until).await?;
-            }
-        }
-    }
-    tx.commit().await?;
-
-    match outcome {
-        Outcome::Delivered(_) => metrics.count_delivery("delivered"),
-        Outcome::Internal(_) => metrics.count_delivery("retry"),
-        Outcome::Temporary { .. } if state == "queued" => {
-            metrics.count_delivery("retry");
-            metrics.count_delivery_failure(&item.host);
-        }
-        Outcome::Blocked => metrics.count_delivery("failed"),
-        _ => {
-            metrics.count_delivery("failed");
-            metrics.count_delivery_failure(&item.host);
-        }
-    }
-    if state == "failed" {
-        tracing::info!(inbox = item.inbox, error = ?error, "delivery failed");
-    }
-    if woke_host {
-        tracing::info!(
-            host = item.host,
-            "host answers again; its deliveries resume"
-        );
-        shared.ctx.delivery_wakeup.notify_one();
-    }
-    Ok(())
 }

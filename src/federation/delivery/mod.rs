@@ -34,7 +34,8 @@
 //!
 //! # Layout
 //! `publish` (queueing in the caller's transaction, the wake-up), `dispatch` (the dispatcher,
-//! its per-host workers, leases, attempts and outcomes), `health` (per-host state: parking,
+//! its per-host workers, leases and attempts), `record` (outcomes, written in groups by one
+//! task per process), `health` (per-host state: parking,
 //! probes, "retry now"), and `store/`, which holds all of the queue's SQL: `store/mod.rs` the
 //! queue's rows, `store/hosts.rs` host health, `store/status.rs` what the administrators' view
 //! and the metrics read. Settings and the retry schedule are here.
@@ -42,6 +43,7 @@
 mod dispatch;
 mod health;
 mod publish;
+mod record;
 pub mod store;
 
 use std::time::Duration;
@@ -68,9 +70,8 @@ const DISCOVER_LIMIT: i64 = 4096;
 /// Finished deliveries are deleted this long after they finished.
 const RETENTION_MS: i64 = 7 * 86_400_000;
 const CLEANUP_EVERY: Duration = Duration::from_secs(600);
-/// How long a policy decision is reused before asking the database again.
-const POLICY_TTL: Duration = Duration::from_secs(10);
-/// Entries kept in each in-memory cache (keys, activity bodies, policy decisions).
+/// Entries kept in each in-memory cache (keys, activity bodies); domain decisions come from the
+/// instance's cache (`policy::decide_cached`).
 const CACHE_MAX: usize = 1024;
 /// Longest error text stored.
 const ERROR_MAX: usize = 300;

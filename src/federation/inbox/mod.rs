@@ -158,7 +158,7 @@ async fn receive(
     if let Some(busy) = state.inbox_limits.host(&headers, &actor_uri) {
         return Ok(busy);
     }
-    if policy::decide(&state.db, &actor_host).await? == Decision::Block {
+    if policy::decide_cached(&state, &actor_host).await? == Decision::Block {
         tracing::info!(host = %actor_host, kind, "activity from a blocked domain refused");
         return Err(Refusal::Blocked);
     }

@@ -6,7 +6,10 @@
 //! The decisions live here; the SQL of `domain_policies` and of the space's federation mode
 //! in `store`.
 
+mod cache;
 mod store;
+
+pub use cache::DecisionCache;
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +49,19 @@ pub(crate) fn candidates(host: &str) -> Vec<String> {
         rest = parent;
     }
     out
+}
+
+/// [`decide`] through the instance's [`DecisionCache`]: what the inbox, the deliveries and
+/// signed fetches ask, once per host and second at most while the rules do not change.
+pub async fn decide_cached(ctx: &super::Context, host: &str) -> Result<Decision> {
+    let host = normalize_host(host);
+    if let Some(decision) = ctx.decisions.get(&host) {
+        return Ok(decision);
+    }
+    let read_at = std::time::Instant::now();
+    let decision = decide(&ctx.db, &host).await?;
+    ctx.decisions.put(host, decision, read_at);
+    Ok(decision)
 }
 
 /// Decides for a host (`host` or `host:port`), in one query: the rules for the host and each

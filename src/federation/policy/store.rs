@@ -60,6 +60,7 @@ pub(super) async fn upsert(
     reason: &str,
     now: i64,
 ) -> Result<bool> {
+    super::cache::changed();
     let existing: Option<String> =
         sqlx::query_scalar("SELECT policy FROM domain_policies WHERE domain = $1")
             .bind(domain)
@@ -81,15 +82,18 @@ pub(super) async fn upsert(
 
 /// Removes the rule for `domain` (normalised); `false` when there was none.
 pub(super) async fn remove(db: &Db, domain: &str) -> Result<bool> {
+    super::cache::changed();
     let done = sqlx::query("DELETE FROM domain_policies WHERE domain = $1")
         .bind(domain)
         .execute(db.writer())
         .await?;
+    super::cache::changed();
     Ok(done.rows_affected() > 0)
 }
 
 /// [`remove`] inside the caller's transaction.
 pub(super) async fn remove_tx(tx: &mut Tx, domain: &str) -> Result<bool> {
+    super::cache::changed();
     let done = sqlx::query("DELETE FROM domain_policies WHERE domain = $1")
         .bind(domain)
         .execute(&mut **tx)
@@ -108,10 +112,12 @@ pub(super) async fn federation_mode(db: &Db) -> Result<Option<String>> {
 
 /// Stores the federation mode; `false` before the space is set up.
 pub(super) async fn set_federation_mode(db: &Db, mode: &str, now: i64) -> Result<bool> {
+    super::cache::changed();
     let done = sqlx::query("UPDATE space SET federation_mode = $1, updated_at = $2 WHERE id = 1")
         .bind(mode)
         .bind(now)
         .execute(db.writer())
         .await?;
+    super::cache::changed();
     Ok(done.rows_affected() > 0)
 }

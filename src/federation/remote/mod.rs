@@ -1,8 +1,10 @@
 //! Remote actors: fetched (signed by the space actor), validated, sanitised and cached, then
 //! refreshed when stale. Also resolves `@name@host` handles through WebFinger.
 
+mod signers;
 pub mod store;
 
+pub use signers::{KnownSigner, SignerCache};
 pub use store::*;
 
 use std::sync::Arc;
@@ -287,7 +289,7 @@ impl From<ResolveError> for Error {
 pub async fn resolve(ctx: &Context, uri: &str, force: bool) -> Result<RemoteActor, ResolveError> {
     // The policy first: a cached actor of a domain blocked since must not be handed out.
     let host = policy::host_of(uri).ok_or_else(|| ResolveError::Invalid("no host".into()))?;
-    if policy::decide(&ctx.db, &host).await? == Decision::Block {
+    if policy::decide_cached(ctx, &host).await? == Decision::Block {
         return Err(ResolveError::Blocked);
     }
     if !force {
@@ -303,7 +305,7 @@ pub async fn resolve(ctx: &Context, uri: &str, force: bool) -> Result<RemoteActo
 /// Fetches `uri`, validates it as an actor and stores it.
 pub async fn fetch(ctx: &Context, uri: &str) -> Result<RemoteActor, ResolveError> {
     let host = policy::host_of(uri).ok_or_else(|| ResolveError::Invalid("no host".into()))?;
-    if policy::decide(&ctx.db, &host).await? == Decision::Block {
+    if policy::decide_cached(ctx, &host).await? == Decision::Block {
         return Err(ResolveError::Blocked);
     }
     if policy::authority_of(uri).as_deref() == Some(Urls::new(&ctx.config).domain()) {
@@ -314,6 +316,7 @@ pub async fn fetch(ctx: &Context, uri: &str) -> Result<RemoteActor, ResolveError
         Ok(d) => d,
         Err(FetchError::Status(410)) => {
             mark_deleted(&ctx.db, uri).await?;
+            ctx.signers.forget(uri);
             return Err(ResolveError::Gone);
         }
         Err(e) => return Err(e.into()),
@@ -336,7 +339,7 @@ pub async fn resolve_handle_or_url(
         .rsplit_once('@')
         .filter(|(n, h)| !n.is_empty() && !h.is_empty() && !h.contains('/'))
         .ok_or_else(|| ResolveError::Invalid("use @name@host or an address".into()))?;
-    if policy::decide(&ctx.db, host).await? == Decision::Block {
+    if policy::decide_cached(ctx, host).await? == Decision::Block {
         return Err(ResolveError::Blocked);
     }
     if let Some(a) = by_handle(

@@ -33,6 +33,7 @@ pub async fn deleted(state: &AppState, uri: &str) -> Result<()> {
     crate::events::store::remove_actor_tx(&mut tx, uri).await?;
     follows::remove_actor_tx(&mut tx, uri).await?;
     tx.commit().await?;
+    state.signers.forget(uri);
     crate::directory::sync::on_actor_deleted(state, uri).await
 }
 

@@ -129,31 +129,34 @@ pub(super) async fn claim(
     let now = now_ms();
     let lease_until = now + LEASE_MS;
     let mut tx = db.begin_write().await?;
-
-    // A parked host whose time has come: take the probe, and hold the host parked while it is
-    // in flight so nobody else probes too.
-    let probe = sqlx::query(
-        "UPDATE delivery_hosts SET parked_until = $1 \
-         WHERE host = $2 AND consecutive_failures >= $3 AND parked_until <= $4",
+    // The host's health first: most hosts are not failing, and then one read decides.
+    let health: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT consecutive_failures, parked_until FROM delivery_hosts WHERE host = $1",
     )
-    .bind(lease_until)
     .bind(host)
-    .bind(settings.park_after)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        > 0;
+    .fetch_optional(&mut *tx)
+    .await?;
+    let failing = health.is_some_and(|(failures, _)| failures >= settings.park_after);
+    // A parked host whose time has come: take the probe, and hold the host parked while it is
+    // in flight so nobody else probes too (the update is conditional: two processes cannot
+    // both take it).
+    let probe = failing
+        && health.is_some_and(|(_, parked_until)| parked_until <= now)
+        && sqlx::query(
+            "UPDATE delivery_hosts SET parked_until = $1 \
+             WHERE host = $2 AND consecutive_failures >= $3 AND parked_until <= $4",
+        )
+        .bind(lease_until)
+        .bind(host)
+        .bind(settings.park_after)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
     let limit = if probe {
         1
     } else {
-        let parked: Option<i64> = sqlx::query_scalar(
-            "SELECT parked_until FROM delivery_hosts WHERE host = $1 AND consecutive_failures >= $2",
-        )
-        .bind(host)
-        .bind(settings.park_after)
-        .fetch_optional(&mut *tx)
-        .await?;
         let busy: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM deliveries WHERE host = $1 AND state = 'queued' AND lease_until >= $2",
         )
@@ -162,13 +165,12 @@ pub(super) async fn claim(
         .fetch_one(&mut *tx)
         .await?;
         let room = settings.per_host as i64 - busy;
-        if parked.is_some() || room <= 0 {
+        if failing || room <= 0 {
             tx.rollback().await?;
             return Ok(Vec::new());
         }
         room.min(n as i64)
     };
-
     let sql = format!(
         "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (\
          SELECT id FROM deliveries WHERE host = $3 AND state = 'queued' \
