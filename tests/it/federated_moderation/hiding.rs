@@ -44,6 +44,23 @@ fn event_body() -> Value {
         "category": "SCIENCE_TECH"})
 }
 
+/// Creates ada's public event; its address.
+async fn new_event(alpha: &TestApp, ada: &str) -> String {
+    let event = alpha
+        .post_json(Some(ada), "/api/v1/events", &event_body())
+        .await;
+    assert_eq!(
+        event.status(),
+        StatusCode::CREATED,
+        "{:?}",
+        event.text().await
+    );
+    event.json::<Value>().await.unwrap()["uri"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn mention(whom: &str) -> Value {
     json!({"cc": [whom], "tag": [{"type": "Mention", "href": whom, "name": "@ada"}]})
 }
@@ -169,19 +186,7 @@ async fn a_suspended_remote_actor_is_dropped_at_the_inbox_and_hidden_everywhere(
             "object": ada_post, "to": [PUBLIC]});
         deliver(reaction, "bad").await;
     }
-    let event = alpha
-        .post_json(Some(&ada), "/api/v1/events", &event_body())
-        .await;
-    assert_eq!(
-        event.status(),
-        StatusCode::CREATED,
-        "{:?}",
-        event.text().await
-    );
-    let event_uri = event.json::<Value>().await.unwrap()["uri"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let event_uri = new_event(&alpha, &ada).await;
     let join = json!({"@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}/joins/{}", peer.base, rand_id()), "type": "Join", "actor": bad,
         "object": event_uri});
@@ -345,19 +350,10 @@ async fn a_hidden_domain_leaves_timelines_and_an_organisers_block_refuses_a_join
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
-    let event = alpha
-        .post_json(Some(&ada), "/api/v1/events", &event_body())
-        .await;
-    assert_eq!(
-        event.status(),
-        StatusCode::CREATED,
-        "{:?}",
-        event.text().await
-    );
-    let event: Value = event.json().await.unwrap();
+    let event_uri = new_event(&alpha, &ada).await;
     let join = json!({"@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}/joins/{}", peer.base, rand_id()), "type": "Join",
-        "actor": peer.actor(), "object": event["uri"]});
+        "actor": peer.actor(), "object": event_uri});
     assert_eq!(
         peer.deliver(&alpha, &domain, "/inbox", &join).await,
         StatusCode::ACCEPTED
@@ -368,7 +364,7 @@ async fn a_hidden_domain_leaves_timelines_and_an_organisers_block_refuses_a_join
     .await;
     assert_eq!(reject["object"]["id"], join["id"]);
     assert!(peer.received_of("Accept").is_empty());
-    let token = event["uri"].as_str().unwrap().rsplit('/').next().unwrap();
+    let token = event_uri.rsplit('/').next().unwrap();
     let e: Value = alpha
         .get(None, &format!("/api/v1/events/{token}"))
         .await
