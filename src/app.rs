@@ -223,7 +223,8 @@ impl Application {
     }
 }
 
-/// Periodic chores: expired sessions, old processed inbox activities.
+/// Periodic chores: expired sessions, challenges and tokens, old mail, uploads no post took,
+/// old processed inbox activities.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -252,6 +253,13 @@ async fn housekeeping(state: AppState) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "old password reset tokens removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not remove old password reset tokens"),
+        }
+        match crate::posts::media::prune_unattached(&state, crate::posts::media::UNATTACHED_FOR_MS)
+            .await
+        {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "pictures no post took removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove pictures no post took"),
         }
         match federation::inbox::prune(&state.db).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "old processed activities removed"),

@@ -378,16 +378,18 @@ pub async fn on_answer(
     } else {
         follows::remove(&state.db, &follow.follower, &follow.followee).await?;
     }
-    // A project elsewhere answered a join request: the member hears about it.
+    // A group elsewhere (a project of another space or a community) answered a request to
+    // join it: the member hears about it. Both are a `Follow` of a `Group`; its page here leads
+    // to both what it relays and, for a project, its board.
     if from.kind == "Group" && !follow.accepted() {
         if let Some(member) = actors::by_uri(state, &follow.follower).await? {
             let summary = if accepted {
-                format!("accepted you in {}", from.display_name())
+                format!("accepted your request to join {}", from.display_name())
             } else {
                 format!("declined your request to join {}", from.display_name())
             };
             let link = format!(
-                "/projects/remote?uri={}",
+                "/actors?uri={}",
                 crate::federation::urls::urlencode(&from.uri)
             );
             let mut tx = state.db.begin_write().await?;

@@ -320,6 +320,19 @@ pub async fn forget(state: &AppState, tx: &mut Tx, post_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// How long an upload waits for a post before it is removed: a day, time enough to write one.
+pub const UNATTACHED_FOR_MS: i64 = 86_400_000;
+
+/// Removes uploads no post took within [`UNATTACHED_FOR_MS`] (older than `now_ms - age_ms`),
+/// rows and stored files; returns how many.
+pub async fn prune_unattached(state: &AppState, age_ms: i64) -> Result<usize> {
+    let keys = store::delete_unattached(&state.db, crate::storage::now_ms() - age_ms).await?;
+    for key in &keys {
+        state.media.delete(key).await;
+    }
+    Ok(keys.len())
+}
+
 /// `POST /api/v1/media`: multipart with `file` and `description` (the alt text).
 async fn upload_api(
     State(state): State<AppState>,

@@ -141,6 +141,9 @@ struct ActorPage {
     summary: String,
     social: Social,
     upcoming: Vec<EventCard>,
+    /// For a group: the address of its board here (a group may be a project of another space,
+    /// whose tasks and notes are shown there, or a community, whose posts are shown on this page).
+    board: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -201,7 +204,10 @@ async fn remote_page(
     let next = format!("/actors?uri={}", urlencode(&actor.uri));
     let social = social(&state, &actor.uri, &actor.handle(), me.as_ref(), &next).await?;
     let upcoming = crate::events::cards::upcoming_of(&state, &actor.uri, me.is_some()).await?;
+    let board =
+        (actor.kind == "Group").then(|| format!("/projects/remote?uri={}", urlencode(&actor.uri)));
     render(&ActorPage {
+        board,
         person: Person::remote(&actor),
         summary: plain(&actor.summary),
         social,

@@ -88,6 +88,37 @@ async fn a_followed_community_relays_posts_comments_edits_and_deletions() {
     let author = peer.actor_named("author");
     let critic = peer.actor_named("critic");
     follow_accepted(&app, &ada, &peer, "community").await;
+    // Ada hears that the community took her in, with a link to its page here (which also leads
+    // to a board, should the group be a project of another space).
+    let accepted = eventually("the notification of the accept", || async {
+        json_of(&app, Some(&ada), "/api/v1/notifications").await["items"]
+            .as_array()?
+            .iter()
+            .find(|i| i["kind"] == "project_join")
+            .cloned()
+    })
+    .await;
+    let name = accepted["summary"].as_str().unwrap_or_default();
+    assert!(
+        name.starts_with("accepted your request to join "),
+        "{accepted}"
+    );
+    let page = format!("/actors?uri={}", encode(&group));
+    assert_eq!(accepted["link"], page.as_str(), "{accepted}");
+    let html = app
+        .signed_in("ada", PASSWORD)
+        .await
+        .get(app.url(&page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("/projects/remote?uri={}", encode(&group))),
+        "a group's page links its board"
+    );
 
     // A post, embedded in the author's Create (the group's own server is its origin).
     let post = format!("{}/objects/post-1", peer.base);

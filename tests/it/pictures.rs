@@ -415,3 +415,83 @@ async fn received_attachments_are_typed_filtered_and_capped() {
     );
     assert!(!html.contains("javascript:alert"), "{html}");
 }
+
+#[tokio::test]
+async fn uploads_no_post_took_are_removed_with_their_files_and_a_racing_post_keeps_its_own() {
+    let (instance, ada, _dir) = crate::delivery::start(&[]).await;
+    let (app, state) = (&instance.app, instance.state.clone());
+    let kept = uploaded(app, &ada, png(32, 32), "Taken by a post").await;
+    let left = uploaded(app, &ada, png(32, 32), "Never posted").await;
+    let r = app
+        .post_json(
+            Some(&ada),
+            "/api/v1/posts",
+            &json!({"text": "With a picture", "media_ids": [kept["id"]]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let served = |v: &Value| path_of(v["url"].as_str().unwrap());
+    assert_eq!(app.get(None, &served(&left)).await.status(), StatusCode::OK);
+
+    // Young uploads stay (a day to write a post).
+    let day = guildhall::posts::media::UNATTACHED_FOR_MS;
+    assert_eq!(
+        guildhall::posts::media::prune_unattached(&state, day)
+            .await
+            .unwrap(),
+        0
+    );
+    // Old enough (here: any age), the one no post took goes, row and file; the other stays.
+    let removed = guildhall::posts::media::prune_unattached(&state, -1)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert_eq!(
+        app.get(None, &served(&left)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get(None, &served(&kept)).await.status(), StatusCode::OK);
+    let r = app
+        .post_json(
+            Some(&ada),
+            "/api/v1/posts",
+            &json!({"text": "Too late", "media_ids": [left["id"]]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A post taking an upload while the chore runs: either the post has it and it is served,
+    // or the post is refused and it is gone; never a post whose picture is missing.
+    for round in 0..5 {
+        let m = uploaded(app, &ada, png(16, 16), "Racing").await;
+        let (client, url, token, id) = (
+            app.api.clone(),
+            app.url("/api/v1/posts"),
+            ada.clone(),
+            m["id"].clone(),
+        );
+        let post = tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"text": format!("race {round}"), "media_ids": [id]}))
+                .send()
+                .await
+                .expect("request sent")
+                .status()
+        });
+        let pruned = guildhall::posts::media::prune_unattached(&state, -1)
+            .await
+            .unwrap();
+        let status = post.await.expect("post task");
+        let file = app.get(None, &served(&m)).await.status();
+        match status {
+            StatusCode::CREATED => assert_eq!((pruned, file), (0, StatusCode::OK), "round {round}"),
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert_eq!((pruned, file), (1, StatusCode::NOT_FOUND), "round {round}")
+            }
+            other => panic!("round {round}: {other}"),
+        }
+    }
+    instance.stop().await;
+}

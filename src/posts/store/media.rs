@@ -82,6 +82,22 @@ async fn insert(tx: &mut Tx, m: &NewMedia<'_>, post_id: Option<i64>, position: i
     .await?)
 }
 
+/// Removes the uploads that no post took and that are older than `cutoff_ms`; returns their
+/// stored files' keys. One conditional statement: an upload a post takes at the same moment is
+/// either taken (and kept) or removed (and the post is refused it), never both.
+pub async fn delete_unattached(db: &Db, cutoff_ms: i64) -> Result<Vec<String>> {
+    let mut tx = db.begin_write().await?;
+    let keys: Vec<Option<String>> = sqlx::query_scalar(
+        "DELETE FROM post_media WHERE post_id IS NULL AND owner IS NOT NULL AND created_at < $1 \
+         RETURNING storage_key",
+    )
+    .bind(cutoff_ms)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(keys.into_iter().flatten().collect())
+}
+
 /// Gives `post_id` the upload `token` of `owner` at `position`, if no post has it yet: one
 /// conditional statement, so of two posts racing for one upload only one gets it. `false`
 /// when the upload is not the owner's or is already taken.
