@@ -93,11 +93,29 @@ impl Drop for Guard {
 }
 
 pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// One `… kB` line of `/proc/PID/status`.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The resident memory's two parts: anonymous (the heap, stacks) and file-backed (the
+/// executable's own pages, shared libraries, SQLite's memory map), in MiB, for the report.
+pub(crate) fn rss_parts(pid: u32) -> String {
+    match (status_kib(pid, "RssAnon:"), status_kib(pid, "RssFile:")) {
+        (Some(anon), Some(file)) => format!(
+            " (anonymous {:.1} MiB, file-backed {:.1} MiB)",
+            anon as f64 / 1024.0,
+            file as f64 / 1024.0
+        ),
+        _ => String::new(),
+    }
 }
 
 pub(crate) struct Instance {
@@ -151,6 +169,10 @@ impl Instance {
             .env("GUILDHALL_MEDIA_DIR", dir.path().join("media"))
             .env("GUILDHALL_RESOLVE", resolve)
             .env("GUILDHALL_DELIVERY_RETRY_BASE_MS", "200")
+            // The load comes from one host (`load.test`) as fast as it can: the inbox's flood
+            // limits, per host and per actor, would answer most of it 429.
+            .env("GUILDHALL_INBOX_RATE_HOST", "1000000")
+            .env("GUILDHALL_INBOX_RATE_ACTOR", "1000000")
             .env("RUST_LOG", "warn");
         for (k, v) in env {
             command.env(k, v);

@@ -28,7 +28,7 @@ mod stats;
 use delivery::{fan_out, throughput};
 use http::client;
 use inbox::{inbox_load, print_inbox};
-use instance::{guildhall_binary, rss_kib, Instance};
+use instance::{guildhall_binary, rss_kib, rss_parts, Instance};
 use net::{Key, Net};
 use pages::pages;
 use servers::{drop_database, fedify_peer, postgres_database};
@@ -212,8 +212,9 @@ async fn run(p: Params) -> Res<()> {
     let idle = rss_kib(a.pid());
     println!("\nMemory (SQLite instance)");
     println!(
-        "  idle after setup: {} MiB",
-        idle.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0))
+        "  idle after setup: {} MiB{}",
+        idle.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
+        rss_parts(a.pid())
     );
 
     // Pages.
@@ -290,9 +291,10 @@ async fn run(p: Params) -> Res<()> {
         print_inbox("guildhall, SQLite", &r, p.n);
         let after = rss_kib(a.pid());
         println!(
-            "  memory: peak during the load {:.1} MiB, right after {:.1} MiB",
+            "  memory: peak during the load {:.1} MiB, right after {:.1} MiB{}",
             peak.unwrap_or(0) as f64 / 1024.0,
-            after.unwrap_or(0) as f64 / 1024.0
+            after.unwrap_or(0) as f64 / 1024.0,
+            rss_parts(a.pid())
         );
         let guildhall_rate = r.rate;
         drop(a);
