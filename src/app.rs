@@ -153,6 +153,7 @@ impl Application {
                 host = %m.smtp.host,
                 port = m.smtp.port,
                 from = %m.from,
+                protection = %m.smtp.protection(),
                 "mail is on"
             ),
             None => tracing::warn!(

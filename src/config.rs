@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 mod mail;
-pub use mail::{MailSettings, SmtpSettings, SmtpTls};
+pub use mail::{MailSettings, SmtpCa, SmtpSettings, SmtpTls};
 
 /// A configuration problem, always tied to the key that caused it.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +73,7 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Bearer token that opens `/metrics`; without one, only loopback peers may read it.
     pub metrics_token: Option<Secret>,
-    /// Outgoing mail (`smtp_url` and `mail_from`); `None`: mail is off.
+    /// Outgoing mail (`smtp_url`, `mail_from` and `smtp_ca_file`); `None`: mail is off.
     pub mail: Option<MailSettings>,
     /// First retry delay of a mail the SMTP server did not take, in milliseconds; it doubles
     /// per attempt up to an hour.
@@ -121,6 +121,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("metrics_token", "GUILDHALL_METRICS_TOKEN", ""),
     ("smtp_url", "GUILDHALL_SMTP_URL", ""),
     ("mail_from", "GUILDHALL_MAIL_FROM", ""),
+    ("smtp_ca_file", "GUILDHALL_SMTP_CA_FILE", ""),
     (
         "mail_retry_base_ms",
         "GUILDHALL_MAIL_RETRY_BASE_MS",
@@ -257,7 +258,8 @@ impl Config {
         };
         let (url_key, url) = get("smtp_url");
         let (from_key, from) = get("mail_from");
-        let mail = mail::parse((&url_key, &url), (&from_key, &from))?;
+        let (ca_key, ca) = get("smtp_ca_file");
+        let mail = mail::parse((&url_key, &url), (&from_key, &from), (&ca_key, &ca))?;
         let (k, v) = get("mail_retry_base_ms");
         let mail_retry_base_ms = parse_number(&k, &v, 10, 3_600_000)?;
         let (k, v) = get("notification_digest_secs");

@@ -25,6 +25,8 @@ struct MailPage {
     ctx: PageCtx,
     /// `host:port` of the SMTP server, or `None` when mail is off.
     server: Option<String>,
+    /// How the connection is protected (TLS mode, private CA, user name).
+    protection: String,
     from: String,
     summary: Summary,
     problems: Vec<Problem>,
@@ -43,16 +45,18 @@ async fn mail_page(
     ctx: PageCtx,
     Admin(_): Admin,
 ) -> Result<Response> {
-    let (server, from) = match &state.config.mail {
+    let (server, protection, from) = match &state.config.mail {
         Some(m) => (
             Some(format!("{}:{}", m.smtp.host, m.smtp.port)),
+            m.smtp.protection(),
             m.from.to_string(),
         ),
-        None => (None, String::new()),
+        None => (None, String::new(), String::new()),
     };
     render(&MailPage {
         ctx,
         server,
+        protection,
         from,
         summary: store::summary(&state.db).await?,
         problems: store::problems(&state.db, PROBLEMS_SHOWN).await?,

@@ -1,10 +1,12 @@
 //! The SMTP client: lettre over tokio with rustls. `smtp://` upgrades with STARTTLS when the
-//! server offers it, `?tls=required` insists on it, `smtps://` speaks TLS from the start.
+//! server offers it, `?tls=required` insists on it, `smtps://` speaks TLS from the start. The
+//! server's certificate is checked against the system's roots and, when `smtp_ca_file` is set,
+//! that file's certificates (for this connection only).
 
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{SmtpSettings, SmtpTls};
@@ -14,9 +16,10 @@ use crate::config::{SmtpSettings, SmtpTls};
 pub enum Outcome {
     /// Accepted: the server's answer (`250 …`).
     Sent(String),
-    /// Refused for good (a 5xx answer): retrying cannot help.
+    /// Refused for good (a 5xx answer about the message): retrying cannot help.
     Permanent(String),
-    /// Worth retrying (no connection, a timeout, a 4xx answer).
+    /// Worth retrying (no connection, a timeout, a failed TLS handshake, no STARTTLS where it is
+    /// required, a 4xx answer, or a refused login: see [`is_about_this_client`]).
     Transient(String),
 }
 
@@ -24,7 +27,14 @@ pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
 /// A transport for `settings`; `Err` with a message when TLS cannot be set up for the host.
 pub fn build(settings: &SmtpSettings) -> Result<Transport, String> {
-    let params = TlsParameters::new(settings.host.clone())
+    let mut params = TlsParameters::builder(settings.host.clone());
+    for der in settings.ca.iter().flat_map(|ca| &ca.certificates) {
+        let cert = Certificate::from_der(der.clone())
+            .map_err(|e| format!("a certificate of smtp_ca_file does not read: {e}"))?;
+        params = params.add_root_certificate(cert);
+    }
+    let params = params
+        .build()
         .map_err(|e| format!("TLS cannot be set up for {}: {e}", settings.host))?;
     let tls = match settings.tls {
         SmtpTls::Opportunistic => Tls::Opportunistic(params),
@@ -51,9 +61,18 @@ pub async fn send(transport: &Transport, message: Message) -> Outcome {
             let text = response.message().collect::<Vec<_>>().join(" ");
             Outcome::Sent(format!("{} {text}", response.code()))
         }
-        Err(e) if e.is_permanent() => Outcome::Permanent(describe(&e)),
+        Err(e) if e.is_permanent() && !is_about_this_client(&e) => Outcome::Permanent(describe(&e)),
         Err(e) => Outcome::Transient(describe(&e)),
     }
+}
+
+/// A 5xx answer about this instance's access to the relay rather than about the message: the
+/// login was refused or is missing (530, 535), or the server wants a stronger mechanism or
+/// encryption for it (534, 538). The mail itself is fine and is sent once the operator mends the
+/// settings, so it is retried like a server that is down, as relays' own clients do.
+fn is_about_this_client(e: &lettre::transport::smtp::Error) -> bool {
+    e.status()
+        .is_some_and(|code| matches!(u16::from(code), 530 | 534 | 535 | 538))
 }
 
 /// The error with its causes, on one line (the SMTP server's own words included).

@@ -11,20 +11,6 @@ use test_support::{MailServer, ReceivedMail};
 
 use crate::support::{assert_error, csrf_from, TestApp, PASSWORD};
 
-/// A set-up instance (`Harbour Works`, open registration) that sends mail to `smtp`, with the
-/// member `ada` (ada@example.org), who joined before any setting; returns the admin's token.
-async fn app_with_mail(smtp: &MailServer) -> (TestApp, String) {
-    let url = smtp.url();
-    let (app, admin) = TestApp::spawn_set_up_with(&[
-        ("GUILDHALL_SMTP_URL", url.as_str()),
-        ("GUILDHALL_MAIL_FROM", "hello@harbour.example"),
-    ])
-    .await;
-    app.open_registration(&admin).await;
-    app.member("ada").await;
-    (app, admin)
-}
-
 async fn require_verification(app: &TestApp, admin: &str, on: bool) -> reqwest::Response {
     app.send_json(
         Method::PATCH,
@@ -70,7 +56,7 @@ async fn edit_bio(app: &TestApp, token: &str) -> reqwest::Response {
 #[tokio::test]
 async fn new_members_confirm_their_address_before_they_act() {
     let smtp = MailServer::start();
-    let (app, admin) = app_with_mail(&smtp).await;
+    let (app, admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     let r = require_verification(&app, &admin, true).await;
     assert_eq!(r.status(), StatusCode::OK);
     let space: Value = r.json().await.unwrap();
@@ -178,7 +164,7 @@ async fn new_members_confirm_their_address_before_they_act() {
 #[tokio::test]
 async fn dead_and_forged_links_change_nothing() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     for token in ["", "forged-token", &"x".repeat(500)] {
         assert_error(
             confirm(&app, token).await,
@@ -242,7 +228,7 @@ async fn dead_and_forged_links_change_nothing() {
 #[tokio::test]
 async fn change_of_address_is_confirmed_at_the_new_address() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     app.member("bea").await;
     let ada = app.token("ada", PASSWORD).await;
     let change = |body: Value| {
@@ -320,7 +306,7 @@ async fn change_of_address_is_confirmed_at_the_new_address() {
 #[tokio::test]
 async fn two_accounts_confirming_one_address_at_once_one_wins() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     app.member("bea").await;
     let ada = app.token("ada", PASSWORD).await;
     let bea = app.token("bea", PASSWORD).await;
@@ -405,7 +391,7 @@ async fn the_setting_needs_mail() {
 #[tokio::test]
 async fn administrators_vouch_for_addresses_and_reset_two_factor() {
     let smtp = MailServer::start();
-    let (app, admin) = app_with_mail(&smtp).await;
+    let (app, admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     assert_eq!(
         require_verification(&app, &admin, true).await.status(),
         StatusCode::OK

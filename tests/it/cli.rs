@@ -476,4 +476,42 @@ fn mail_test_sends_at_once_and_reports_the_answer() {
         .unwrap();
     assert!(!down.status.success());
     assert!(text(&down).contains("not sent"), "{}", text(&down));
+
+    // TLS from the start to a relay whose certificate a private CA signed: trusted through the
+    // CA file, the command reports the relay's answer; a CA file that is missing or not PEM
+    // stops it before anything is sent, naming the setting.
+    let ca = test_support::TestCa::new();
+    let relay = test_support::MailServer::setup()
+        .tls_from_the_start(&ca)
+        .start();
+    let ca_path = cli.dir.path().join("relay-ca.pem");
+    std::fs::write(&ca_path, ca.pem()).unwrap();
+    let smtps = format!("smtps://localhost:{}", relay.port());
+    let sent = cli
+        .command(&["admin", "mail-test", "--to", "ops@example.org"])
+        .env("GUILDHALL_SMTP_URL", &smtps)
+        .env("GUILDHALL_MAIL_FROM", "hello@space.example")
+        .env("GUILDHALL_SMTP_CA_FILE", &ca_path)
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{}", text(&sent));
+    assert!(text(&sent).contains("250"), "{}", text(&sent));
+    assert!(relay.received_by("ops@example.org")[0].tls);
+    let not_pem = cli.dir.path().join("g.db");
+    for bad in [cli.dir.path().join("missing.pem"), not_pem] {
+        let refused = cli
+            .command(&["admin", "mail-test", "--to", "ops@example.org"])
+            .env("GUILDHALL_SMTP_URL", &smtps)
+            .env("GUILDHALL_MAIL_FROM", "hello@space.example")
+            .env("GUILDHALL_SMTP_CA_FILE", &bad)
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+        assert!(
+            text(&refused).contains("GUILDHALL_SMTP_CA_FILE"),
+            "{}",
+            text(&refused)
+        );
+    }
+    assert_eq!(relay.received().len(), 1);
 }

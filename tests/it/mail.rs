@@ -1,30 +1,23 @@
 //! Outgoing mail against a real SMTP server the tests start (`test_support::MailServer`):
 //! password reset end to end, no enumeration, dead tokens, the single use of a token under
 //! racing requests, mail queued while the SMTP server is down (and across a restart), header
-//! injection, mail off, invitations, notification mails and digests, their settings (API and
-//! form), and reports mailed to moderators.
+//! injection, mail off (the page and the log), invitations, notification mails and digests,
+//! their settings (API and form), and reports mailed to moderators. `tls.rs`: STARTTLS, TLS from
+//! the start, a private CA and AUTH; `notify.rs`: messages, RSVP answers and task assignments
+//! mailed at once or never.
+
+mod notify;
+mod tls;
 
 use reqwest::StatusCode;
 use serde_json::json;
 use test_support::{smtp_url, MailServer, ReceivedMail};
 
-use crate::support::{assert_error, csrf_from, fresh_database, Instance, TestApp, PASSWORD};
+use crate::support::{
+    assert_error, csrf_from, fresh_database, Instance, Logs, TestApp, MAIL_FROM, PASSWORD,
+};
 
 const NEW_PASSWORD: &str = "a brand new password 456";
-
-/// A set-up instance (`Harbour Works`, open registration) that sends mail to `smtp`, with the
-/// member `ada` (ada@example.org).
-async fn app_with_mail(smtp: &str, extra: &[(&str, &str)]) -> (TestApp, String) {
-    let mut config = vec![
-        ("GUILDHALL_SMTP_URL", smtp),
-        ("GUILDHALL_MAIL_FROM", "hello@harbour.example"),
-    ];
-    config.extend_from_slice(extra);
-    let (app, admin) = TestApp::spawn_set_up_with(&config).await;
-    app.open_registration(&admin).await;
-    app.member("ada").await;
-    (app, admin)
-}
 
 async fn request_reset(app: &TestApp, email: &str) -> StatusCode {
     app.post_json(None, "/api/v1/password-reset", &json!({"email": email}))
@@ -55,7 +48,7 @@ fn token_of(mail: &ReceivedMail) -> (String, String) {
 #[tokio::test]
 async fn password_reset_end_to_end() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     // Two ways ada is signed in: a browser session and an API token.
     let old_browser = app.signed_in("ada", PASSWORD).await;
     let old_token = app.token("ada", PASSWORD).await;
@@ -157,7 +150,7 @@ async fn password_reset_end_to_end() {
 #[tokio::test]
 async fn unknown_address_is_accepted_and_mails_nothing() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     assert_eq!(
         request_reset(&app, "nobody@example.org").await,
         StatusCode::ACCEPTED
@@ -209,7 +202,7 @@ async fn unknown_address_is_accepted_and_mails_nothing() {
 #[tokio::test]
 async fn reset_requests_are_throttled() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     for _ in 0..5 {
         assert_eq!(
             request_reset(&app, "ada@example.org").await,
@@ -233,7 +226,7 @@ async fn reset_requests_are_throttled() {
 #[tokio::test]
 async fn forged_and_expired_tokens_are_refused() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     for token in ["", "forged-token", &"x".repeat(500)] {
         let r = confirm_reset(&app, token, NEW_PASSWORD).await;
         assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, Some("token")).await;
@@ -260,7 +253,7 @@ async fn forged_and_expired_tokens_are_refused() {
 #[tokio::test]
 async fn racing_confirms_use_a_token_once() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     assert_eq!(
         request_reset(&app, "ada@example.org").await,
         StatusCode::ACCEPTED
@@ -300,7 +293,8 @@ async fn racing_confirms_use_a_token_once() {
 async fn mail_queued_while_smtp_is_down_arrives_when_it_is_up() {
     let port = MailServer::reserve();
     let url = smtp_url(port);
-    let (app, admin) = app_with_mail(&url, &[("GUILDHALL_MAIL_RETRY_BASE_MS", "100")]).await;
+    let (app, admin) =
+        TestApp::spawn_with_mail(&url, &[("GUILDHALL_MAIL_RETRY_BASE_MS", "100")]).await;
     assert_eq!(
         request_reset(&app, "ada@example.org").await,
         StatusCode::ACCEPTED
@@ -351,7 +345,7 @@ async fn mail_queued_while_smtp_is_down_arrives_when_it_is_up() {
 #[tokio::test]
 async fn no_header_injection_from_subjects_or_recipients() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     let rendered = guildhall::mail::Letter::new("Hello\r\nBcc: victim@evil.example\r\nX-Evil: yes")
         .paragraph("body")
         .render("Harbour Works\r\nX-Space: injected");
@@ -393,7 +387,20 @@ async fn no_header_injection_from_subjects_or_recipients() {
 
 #[tokio::test]
 async fn mail_off_is_said_and_nothing_breaks() {
+    let logs = Logs::capture();
     let (app, _admin) = TestApp::spawn_set_up().await;
+    // The log says so at start-up, with what to set.
+    let log = logs.text();
+    let line = log
+        .lines()
+        .find(|l| l.contains("mail is off"))
+        .unwrap_or_else(|| panic!("no line about mail in {log}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(
+        line.contains("GUILDHALL_SMTP_URL") && line.contains("GUILDHALL_MAIL_FROM"),
+        "{line}"
+    );
+    assert!(!log.contains("mail is on"), "{log}");
     assert_eq!(
         request_reset(&app, "boss@example.org").await,
         StatusCode::ACCEPTED
@@ -423,7 +430,7 @@ async fn mail_off_is_said_and_nothing_breaks() {
 #[tokio::test]
 async fn invitations_are_mailed() {
     let smtp = MailServer::start();
-    let (app, admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     // A space invitation mailed by the administrator; its link opens sign-up.
     let r = app
         .post_json(
@@ -518,7 +525,7 @@ async fn invitations_are_mailed() {
 #[tokio::test]
 async fn invitation_mails_honour_the_member_settings() {
     let smtp = MailServer::start();
-    let (app, admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     let bob = app.member("bob").await;
     let settings = "/api/v1/me/notification-settings";
     let got: serde_json::Value = app.get(Some(&bob), settings).await.json().await.unwrap();
@@ -593,7 +600,7 @@ async fn invitation_mails_honour_the_member_settings() {
 #[tokio::test]
 async fn notification_mails_settings_and_unsubscribe() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     let ada = app.token("ada", PASSWORD).await;
     let bob = app.member("bob").await;
     let settings = "/api/v1/me/notification-settings";
@@ -699,7 +706,7 @@ async fn notification_mails_settings_and_unsubscribe() {
 #[tokio::test]
 async fn one_click_list_unsubscribe() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     let ada = app.token("ada", PASSWORD).await;
     let bob = app.member("bob").await;
     let settings = "/api/v1/me/notification-settings";
@@ -779,7 +786,7 @@ async fn one_click_list_unsubscribe() {
 async fn notifications_come_in_a_digest() {
     let smtp = MailServer::start();
     let (app, _admin) =
-        app_with_mail(&smtp.url(), &[("GUILDHALL_NOTIFICATION_DIGEST_SECS", "1")]).await;
+        TestApp::spawn_with_mail(&smtp.url(), &[("GUILDHALL_NOTIFICATION_DIGEST_SECS", "1")]).await;
     let bob = app.member("bob").await;
     let carol = app.member("carol").await;
     // Follows are in the digest by default.
@@ -833,7 +840,7 @@ fn text_part(mail: &ReceivedMail) -> String {
 #[tokio::test]
 async fn a_reset_still_asks_a_member_with_two_factor_for_a_code() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     let token = app.token("ada", PASSWORD).await;
     crate::totp::enrol(&app, &token, crate::totp::step_now()).await;
 
@@ -885,7 +892,7 @@ async fn mail_queued_before_a_restart_is_sent_after_it() {
     let url = smtp_url(port);
     let mail_config = [
         ("GUILDHALL_SMTP_URL", url.as_str()),
-        ("GUILDHALL_MAIL_FROM", "hello@harbour.example"),
+        ("GUILDHALL_MAIL_FROM", MAIL_FROM),
         // Long enough that the stop below cannot fall into a second attempt.
         ("GUILDHALL_MAIL_RETRY_BASE_MS", "4000"),
     ];
@@ -955,7 +962,7 @@ async fn mail_queued_before_a_restart_is_sent_after_it() {
 #[tokio::test]
 async fn the_mail_settings_form_saves_choices() {
     let smtp = MailServer::start();
-    let (app, _admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     let ada = app.token("ada", PASSWORD).await;
     let settings = "/api/v1/me/notification-settings";
     let browser = app.signed_in("ada", PASSWORD).await;
@@ -1039,7 +1046,7 @@ async fn the_mail_settings_form_saves_choices() {
 #[tokio::test]
 async fn a_report_is_mailed_to_moderators_and_no_plain_member_hears_of_it() {
     let smtp = MailServer::start();
-    let (app, admin) = app_with_mail(&smtp.url(), &[]).await;
+    let (app, admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     let ada = app.token("ada", PASSWORD).await;
     let bob = app.member("bob").await;
     let carol = app.member("carol").await;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Arc, Mutex, Once};
 
 use guildhall::app::Application;
 use guildhall::config::Config;
@@ -26,6 +26,9 @@ const DATABASES: DatabaseNames = DatabaseNames {
     postgres_prefix: "gh_test",
     sqlite_file: "test.db",
 };
+
+/// The `From` address of the instances [`TestApp::spawn_with_mail`] starts.
+pub const MAIL_FROM: &str = "hello@harbour.example";
 
 pub struct TestApp {
     pub base: String,
@@ -168,6 +171,21 @@ impl TestApp {
     /// admin's token.
     pub async fn set_up_space(&self, space: Value) -> String {
         self.chain().set_up_space(space).await
+    }
+
+    /// A set-up instance (`Harbour Works`, open registration) that sends mail through
+    /// `smtp_url` from hello@harbour.example, with `extra` configuration and the member `ada`
+    /// (ada@example.org); returns the admin's token.
+    pub async fn spawn_with_mail(smtp_url: &str, extra: &[(&str, &str)]) -> (TestApp, String) {
+        let mut config = vec![
+            ("GUILDHALL_SMTP_URL", smtp_url),
+            ("GUILDHALL_MAIL_FROM", MAIL_FROM),
+        ];
+        config.extend_from_slice(extra);
+        let (app, admin) = Self::spawn_set_up_with(&config).await;
+        app.open_registration(&admin).await;
+        app.member("ada").await;
+        (app, admin)
     }
 
     /// A new instance set up through the API, with admin `boss`; returns the admin's token.
@@ -337,6 +355,52 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// What the application logs on this thread while it lives: an instance a `#[tokio::test]`
+/// starts runs its tasks on the test's own thread, so this reads that instance's log as an
+/// operator would (its start-up lines, its workers' warnings).
+pub struct Logs {
+    buffer: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl Logs {
+    /// Starts capturing (at `info`, as `guildhall serve` logs by default).
+    pub fn capture() -> Logs {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .finish();
+        Logs {
+            buffer,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -17,14 +17,7 @@ async fn forgot_password_mail_new_password_journey() {
         return;
     };
     let smtp = MailServer::start();
-    let url = smtp.url();
-    let (app, admin) = TestApp::spawn_set_up_with(&[
-        ("GUILDHALL_SMTP_URL", url.as_str()),
-        ("GUILDHALL_MAIL_FROM", "hello@harbour.example"),
-    ])
-    .await;
-    app.open_registration(&admin).await;
-    app.member("ada").await;
+    let (app, _admin) = TestApp::spawn_with_mail(&smtp.url(), &[]).await;
     super::run_scenario(TEST, &browser, journey(&app, &smtp, &browser)).await;
 }
 
