@@ -3,6 +3,7 @@
 //! role; rate limits on reports; domain rules as a Mastodon CSV.
 
 mod hiding;
+mod roles;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
