@@ -1,17 +1,19 @@
 //! The administrators' members page, `/admin/members`: each member's address (confirmed or
 //! not), role and two-factor sign-in, with "mark the address confirmed" and "reset two-factor
-//! sign-in" (behind a confirmation). `members.rs` holds what they do.
+//! sign-in" (behind a confirmation), and a choice of role (taking an administrator's role away
+//! behind a confirmation). `members.rs` holds what they do.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::members::{self, Row};
+use super::members::{self, Role, Row};
 use crate::accounts::session::Admin;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::moderation::model::Actor;
 use crate::state::AppState;
 use crate::web::page::{redirect_with_notice, render, PageCtx};
 
@@ -25,6 +27,7 @@ pub fn router() -> Router<AppState> {
             post(mark_verified),
         )
         .route("/admin/members/{handle}/totp/reset", post(reset_totp))
+        .route("/admin/members/{handle}/role", post(set_role))
 }
 
 #[derive(Template)]
@@ -83,6 +86,35 @@ async fn reset_totp(
         )
     } else {
         format!("@{handle} did not use two-factor sign-in; nothing changed.")
+    };
+    Ok(redirect_with_notice("/admin/members", &notice))
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+/// The role form: back to the list with what changed, or with why nothing did (an unknown
+/// role; the last administrator).
+async fn set_role(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(handle): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response> {
+    let outcome = match Role::parse(&form.role) {
+        Ok(role) => members::set_role(&state.db, &Actor::of(&admin.account), &handle, role).await,
+        Err(e) => Err(e),
+    };
+    let notice = match outcome {
+        Ok(done) => done,
+        Err(Error::Conflict(why)) => format!("Nothing changed: {why}"),
+        Err(Error::Invalid(_)) => {
+            "Nothing changed: choose member, moderator or administrator.".into()
+        }
+        Err(e) => return Err(e),
     };
     Ok(redirect_with_notice("/admin/members", &notice))
 }

@@ -80,47 +80,20 @@ pub async fn create_user(db: &Db, config: &Config, req: CreateUser) -> anyhow::R
 /// Sets a member's role (`member`, `moderator` or `admin`) and writes the audit log, in one
 /// transaction; the last administrator keeps the role.
 pub async fn set_role(db: &Db, handle: &str, role: &str) -> anyhow::Result<String> {
-    let (admin, moderator) = match role {
-        "admin" => (true, false),
-        "moderator" => (false, true),
-        "member" => (false, false),
-        other => anyhow::bail!("role {other:?} is not member, moderator or admin"),
+    use super::members::{self, Role};
+    let Ok(role) = Role::parse(role) else {
+        anyhow::bail!("role {role:?} is not member, moderator or admin");
     };
-    let handle = handle.trim().trim_start_matches('@');
-    let account = crate::accounts::store::by_handle(db, handle)
-        .await
-        .map_err(describe)?
-        .ok_or_else(|| anyhow::anyhow!("there is no member @{handle}"))?;
-    let mut tx = db.begin_write().await?;
-    if !crate::accounts::store::set_role_tx(&mut tx, account.id, admin, moderator)
-        .await
-        .map_err(describe)?
-    {
-        anyhow::bail!(
-            "@{} is the last administrator: make another one first",
-            account.handle
-        );
-    }
-    crate::moderation::store::audit_tx(
-        &mut tx,
-        &crate::moderation::model::Actor::cli(),
-        "set_role",
-        &format!("@{}", account.handle),
-        None,
-        role,
-    )
-    .await
-    .map_err(describe)?;
-    tx.commit().await?;
-    Ok(format!(
-        "@{} is now {}.",
-        account.handle,
-        match role {
-            "admin" => "an administrator",
-            "moderator" => "a moderator",
-            _ => "a member without a role",
+    let by = crate::moderation::model::Actor::cli();
+    match members::set_role(db, &by, handle, role).await {
+        Err(Error::NotFound) => {
+            anyhow::bail!(
+                "there is no member @{}",
+                handle.trim().trim_start_matches('@')
+            )
         }
-    ))
+        other => other.map_err(describe),
+    }
 }
 
 /// Imports a Mastodon domain-block CSV from the command line.

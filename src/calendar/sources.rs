@@ -4,8 +4,8 @@
 use super::ics::{Item, ItemStatus, When};
 use crate::accounts::Account;
 use crate::error::Result;
+use crate::events::lists;
 use crate::events::model::{Event, Status};
-use crate::events::store;
 use crate::federation::urls::Urls;
 use crate::projects::model::{Deadline, Status as TaskStatus};
 use crate::state::AppState;
@@ -124,7 +124,7 @@ fn starts(item: &Item) -> i64 {
 
 /// The due dates of a project's tasks.
 pub async fn project_deadlines(state: &AppState, project_uri: &str) -> Result<Vec<Item>> {
-    let deadlines = crate::projects::store::deadlines_for_project(&state.db, project_uri).await?;
+    let deadlines = crate::projects::deadlines_for_project(state, project_uri).await?;
     Ok(deadlines.iter().filter_map(deadline_item).collect())
 }
 
@@ -135,7 +135,7 @@ pub async fn project_deadlines(state: &AppState, project_uri: &str) -> Result<Ve
 pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<Item>> {
     let urls = Urls::new(&state.config);
     let me = urls.member(&account.handle);
-    let mut events = store::upcoming_for(&state.db, &me, true, true, FEED_LIMIT, since()).await?;
+    let mut events = lists::upcoming_for(state, &me, true, true, FEED_LIMIT, since()).await?;
     let mut organisers = Vec::new();
     for m in crate::companies::store::memberships_of(&state.db, account.id).await? {
         if m.role.can_manage() {
@@ -146,7 +146,7 @@ pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<I
         organisers.push(urls.space());
     }
     for organiser in organisers {
-        for e in store::upcoming_by(&state.db, &organiser, true, FEED_LIMIT, since()).await? {
+        for e in lists::upcoming_by(state, &organiser, true, FEED_LIMIT, since()).await? {
             if !events.iter().any(|x| x.id == e.id) {
                 events.push(e);
             }
@@ -156,7 +156,7 @@ pub async fn member_private(state: &AppState, account: &Account) -> Result<Vec<I
     events.truncate(FEED_LIMIT as usize);
     let mut items: Vec<Item> = events.iter().map(event_item).collect();
     let cutoff = since();
-    for d in crate::projects::store::deadlines_for_member(&state.db, &me).await? {
+    for d in crate::projects::deadlines_for_member(state, &me).await? {
         if let Some(item) = deadline_item(&d).filter(|i| starts(i) >= cutoff) {
             items.push(item);
         }

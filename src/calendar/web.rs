@@ -13,7 +13,7 @@ use super::{ics, sources};
 use crate::accounts::session::{random_token, token_hash, User};
 use crate::error::{Error, Result};
 use crate::events::model::Event;
-use crate::events::store;
+use crate::events::{lists, store};
 use crate::federation::urls::Urls;
 use crate::state::AppState;
 use crate::storage::now_ms;
@@ -60,7 +60,7 @@ async fn space(State(state): State<AppState>) -> Result<Response> {
         .await?
         .unwrap_or_else(|| "Guildhall".into());
     let events =
-        store::upcoming_local_public(&state.db, sources::FEED_LIMIT, sources::since()).await?;
+        lists::upcoming_local_public(&state, sources::FEED_LIMIT, sources::since()).await?;
     Ok(ics_response(&state, &format!("{name} events"), events))
 }
 
@@ -69,14 +69,8 @@ async fn company(State(state): State<AppState>, Path(handle): Path<String>) -> R
         .await?
         .ok_or(Error::NotFound)?;
     let uri = Urls::new(&state.config).company(&company.handle);
-    let events = store::upcoming_by(
-        &state.db,
-        &uri,
-        false,
-        sources::FEED_LIMIT,
-        sources::since(),
-    )
-    .await?;
+    let events =
+        lists::upcoming_by(&state, &uri, false, sources::FEED_LIMIT, sources::since()).await?;
     Ok(ics_response(
         &state,
         &format!("{} events", company.name),
@@ -89,8 +83,8 @@ async fn member(State(state): State<AppState>, Path(handle): Path<String>) -> Re
         .await?
         .ok_or(Error::NotFound)?;
     let uri = Urls::new(&state.config).member(&account.handle);
-    let events = store::upcoming_for(
-        &state.db,
+    let events = lists::upcoming_for(
+        &state,
         &uri,
         false,
         false,

@@ -167,7 +167,7 @@ pub async fn listed(state: &AppState) -> Result<Vec<Draft>> {
     }
     // Public events that have not ended and are neither cancelled nor deleted. Their place is
     // the event's own: an online event has none.
-    for e in crate::events::store::listable_local(&state.db, now_ms()).await? {
+    for e in crate::events::lists::listable_local(state, now_ms()).await? {
         let event_country = e.country.trim();
         let event_country =
             if event_country.len() == 2 && event_country.chars().all(|c| c.is_ascii_alphabetic()) {

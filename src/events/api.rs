@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::model::{Event, Participant, RsvpState};
 use super::service::{self, Draft};
-use super::{inbound, store, times};
+use super::{inbound, lists, store, times};
 use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
 use crate::api::ApiJson;
@@ -154,8 +154,8 @@ async fn upcoming(
         .map(str::trim)
         .filter(|o| !o.is_empty())
     {
-        Some(o) => store::upcoming_by(&state.db, o, false, limit, crate::storage::now_ms()).await?,
-        None => store::upcoming(&state.db, me.is_some(), limit).await?,
+        Some(o) => lists::upcoming_by(&state, o, false, limit, crate::storage::now_ms()).await?,
+        None => lists::upcoming(&state, me.is_some(), limit).await?,
     };
     Ok(Json(
         json!({ "items": to_json(&state, events, me.as_ref()).await? }),

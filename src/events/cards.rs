@@ -2,7 +2,7 @@
 //! the events pages and for the upcoming events on member, company and space pages.
 
 use super::model::{Event, EventVisibility};
-use super::{store, times};
+use super::{lists, times};
 use crate::error::Result;
 use crate::posts::people::{self, Person};
 use crate::state::AppState;
@@ -37,10 +37,10 @@ pub async fn cards(state: &AppState, events: Vec<Event>) -> Result<Vec<EventCard
 /// viewer is a member here), at most six.
 pub async fn upcoming_of(state: &AppState, actor: &str, member: bool) -> Result<Vec<EventCard>> {
     let events =
-        store::upcoming_for(&state.db, actor, false, false, 6, crate::storage::now_ms()).await?;
+        lists::upcoming_for(state, actor, false, false, 6, crate::storage::now_ms()).await?;
     let events = if member {
         let mut all = events;
-        for e in store::upcoming_by(&state.db, actor, true, 6, crate::storage::now_ms()).await? {
+        for e in lists::upcoming_by(state, actor, true, 6, crate::storage::now_ms()).await? {
             if e.visibility == EventVisibility::Members && !all.iter().any(|x| x.id == e.id) {
                 all.push(e);
             }

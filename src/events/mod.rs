@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 pub mod cards;
 pub mod inbound;
+pub mod lists;
 pub mod model;
 pub mod object;
 pub mod service;

@@ -397,9 +397,11 @@ pub async fn delete(state: &AppState, by: &Account, uri: &str) -> Result<()> {
     Ok(())
 }
 
-/// A moderator deletes a local event inside their transaction (which also writes the audit
-/// line); the caller wakes the delivery queue after commit. `false` when `uri` names no live
-/// local event.
+/// A moderator deletes an event inside their transaction (which also writes the audit line).
+/// A local event goes as its organiser's deletion would (the caller wakes the delivery queue
+/// after commit); an event received from another server is removed from this space's store
+/// as its organiser's `Delete` would remove it (its participants here are told), and nothing
+/// is sent. `false` when `uri` names no live event held here.
 pub async fn delete_by_moderator_tx(
     state: &AppState,
     tx: &mut Tx,
@@ -408,10 +410,15 @@ pub async fn delete_by_moderator_tx(
 ) -> Result<bool> {
     let Some(event) = store::by_uri(&state.db, uri)
         .await?
-        .filter(|e| e.local && !e.is_deleted())
+        .filter(|e| !e.is_deleted())
     else {
         return Ok(false);
     };
+    if !event.local {
+        let moderator = Urls::new(&state.config).member(&by.handle);
+        remote_event_deleted(state, tx, &event, &moderator, &by.handle).await?;
+        return Ok(true);
+    }
     let organizer = actors::by_uri(state, &event.organizer)
         .await?
         .ok_or(Error::NotFound)?;

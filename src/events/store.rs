@@ -175,53 +175,83 @@ pub async fn by_id_tx(tx: &mut Tx, id: i64) -> Result<Option<Event>> {
     Ok(row.map(|r| Event::from_row(&r)).transpose()?)
 }
 
-/// Events that end at or after `since` (now for upcoming lists; earlier for calendar feeds,
-/// so that recent events stay in subscribers' calendars).
+/// Live events ending at or after `since` (now for upcoming lists; earlier for calendar feeds,
+/// so that recent events stay in subscribers' calendars) that match `where_sql` (whose `$1…`
+/// are `binds`), soonest first, at most `limit`, without those organised by an actor of
+/// `hidden` (the actors the moderators suspended: left out in the query, so the limit holds).
 async fn list(
     db: &Db,
     where_sql: &str,
     binds: &[&str],
+    hidden: &[String],
     limit: i64,
     since: i64,
 ) -> Result<Vec<Event>> {
     let n = binds.len();
+    let m = hidden.len();
+    let without = if hidden.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " AND organizer NOT IN ({})",
+            crate::storage::placeholders(n + 1, m)
+        )
+    };
     let sql = format!(
-        "SELECT {COLUMNS} FROM events WHERE deleted_at IS NULL AND ends_at >= ${} AND ({where_sql}) \
+        "SELECT {COLUMNS} FROM events WHERE deleted_at IS NULL AND ends_at >= ${} AND ({where_sql}){without} \
          ORDER BY starts_at, id LIMIT ${}",
-        n + 1,
-        n + 2
+        n + m + 1,
+        n + m + 2
     );
     let mut q = sqlx::query(&sql);
     for b in binds {
         q = q.bind(*b);
+    }
+    for h in hidden {
+        q = q.bind(h.as_str());
     }
     let rows = q.bind(since).bind(limit).fetch_all(db.pool()).await?;
     Ok(rows.iter().map(Event::from_row).collect::<Result<_, _>>()?)
 }
 
 /// Upcoming (or ongoing) events this space lists: its own public ones, its members-only ones
-/// for members, and public events received from the actors people here follow.
-pub async fn upcoming(db: &Db, members: bool, limit: i64) -> Result<Vec<Event>> {
+/// for members, and public events received from the actors people here follow. Without those
+/// of the organisers in `hidden` (see [`super::lists`], which every list goes through).
+pub async fn upcoming(db: &Db, hidden: &[String], members: bool, limit: i64) -> Result<Vec<Event>> {
     let visible = if members {
         "(local = 1 AND visibility IN ('public', 'members')) OR (local = 0 AND visibility = 'public')"
     } else {
         "visibility = 'public'"
     };
-    list(db, visible, &[], limit, now_ms()).await
+    list(db, visible, &[], hidden, limit, now_ms()).await
 }
 
 /// This space's own public events ending after `since` (its calendar).
-pub async fn upcoming_local_public(db: &Db, limit: i64, since: i64) -> Result<Vec<Event>> {
-    list(db, "local = 1 AND visibility = 'public'", &[], limit, since).await
+pub async fn upcoming_local_public(
+    db: &Db,
+    hidden: &[String],
+    limit: i64,
+    since: i64,
+) -> Result<Vec<Event>> {
+    list(
+        db,
+        "local = 1 AND visibility = 'public'",
+        &[],
+        hidden,
+        limit,
+        since,
+    )
+    .await
 }
 
 /// This space's own public events that end at or after `now` and are not cancelled: what
 /// the directory lists.
-pub async fn listable_local(db: &Db, now: i64) -> Result<Vec<Event>> {
+pub async fn listable_local(db: &Db, hidden: &[String], now: i64) -> Result<Vec<Event>> {
     list(
         db,
         "local = 1 AND visibility = 'public' AND status <> 'cancelled'",
         &[],
+        hidden,
         i64::MAX,
         now,
     )
@@ -231,6 +261,7 @@ pub async fn listable_local(db: &Db, now: i64) -> Result<Vec<Event>> {
 /// Events an actor organises that end after `since`: public ones, or all when `all`.
 pub async fn upcoming_by(
     db: &Db,
+    hidden: &[String],
     organizer: &str,
     all: bool,
     limit: i64,
@@ -241,13 +272,14 @@ pub async fn upcoming_by(
     } else {
         "organizer = $1 AND visibility = 'public'"
     };
-    list(db, visible, &[organizer], limit, since).await
+    list(db, visible, &[organizer], hidden, limit, since).await
 }
 
 /// Upcoming events an actor organises or takes part in (with a seat, or, when `pending`,
 /// also waiting for one); public ones only unless `all`.
 pub async fn upcoming_for(
     db: &Db,
+    hidden: &[String],
     actor: &str,
     all: bool,
     pending: bool,
@@ -271,6 +303,7 @@ pub async fn upcoming_for(
              AND state IN {states})){public}"
         ),
         &[actor],
+        hidden,
         limit,
         since,
     )

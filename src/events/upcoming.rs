@@ -5,7 +5,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use super::{service, store};
+use super::{lists, service};
 use crate::error::{Error, Result};
 use crate::federation::negotiate::activity_json;
 use crate::federation::urls::Urls;
@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
 /// first, embedded.
 async fn upcoming_collection(state: &AppState, actor: &str) -> Result<Response> {
     let urls = Urls::new(&state.config);
-    let events = store::upcoming_by(&state.db, actor, false, 50, crate::storage::now_ms()).await?;
+    let events = lists::upcoming_by(state, actor, false, 50, crate::storage::now_ms()).await?;
     let mut items = Vec::with_capacity(events.len());
     for e in &events {
         let doc = service::document(state, e).await?;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::cards::{cards, EventCard};
 use super::model::{Event, EventVisibility, JoinMode, Participant, RsvpState, CATEGORIES};
 use super::service::{self, Draft};
-use super::{access, inbound, store, times};
+use super::{access, inbound, lists, store, times};
 use crate::accounts::session::{MaybeUser, User};
 use crate::accounts::Account;
 use crate::error::{Error, Result};
@@ -60,7 +60,7 @@ async fn list(
     ctx: PageCtx,
     MaybeUser(user): MaybeUser,
 ) -> Result<Response> {
-    let events = store::upcoming(&state.db, user.is_some(), 100).await?;
+    let events = lists::upcoming(&state, user.is_some(), 100).await?;
     render(&ListPage {
         events: cards(&state, events).await?,
         errors: FieldErrors::new(),
@@ -428,7 +428,7 @@ async fn lookup(
     match inbound::lookup(&state, &form.url).await {
         Ok(event) => Ok(Redirect::to(&event.link()).into_response()),
         Err(Error::Invalid(errors)) => {
-            let events = store::upcoming(&state.db, true, 100).await?;
+            let events = lists::upcoming(&state, true, 100).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ListPage {

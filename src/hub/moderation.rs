@@ -14,13 +14,14 @@ use crate::moderation::model::{Actor, ActorLimit};
 use crate::moderation::{queue, store};
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
-use crate::{events, posts};
+use crate::{events, posts, projects};
 
 /// An action a moderator takes from a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
-    /// Delete the reported local posts and events.
+    /// Delete the reported posts, events and project items (local ones through their feature,
+    /// with their `Delete`; copies of remote ones from this space's store).
     Delete,
     /// Send the reported local member a warning (a notification).
     Warn,
@@ -103,14 +104,22 @@ pub async fn act(
     let urls = Urls::new(&state.config);
     let local = local_member(state, &urls, &report.target).await?;
     let mut restored = None;
+    // The files of deleted project items, removed once the deletion is committed.
+    let mut media = Vec::new();
     let mut tx = state.db.begin_write().await?;
     let done = match action {
         Action::Delete => {
             let mut deleted = 0;
             for uri in &report.objects {
-                let gone = posts::service::delete_by_moderator_tx(state, &mut tx, uri).await?
+                let mut gone = posts::service::delete_by_moderator_tx(state, &mut tx, uri).await?
                     || events::service::delete_by_moderator_tx(state, &mut tx, moderator, uri)
                         .await?;
+                if !gone {
+                    let item =
+                        projects::service::delete_item_by_moderator_tx(state, &mut tx, uri).await?;
+                    media.extend(item.media);
+                    gone = item.found;
+                }
                 if gone {
                     store::audit_tx(&mut tx, &by, "delete", uri, Some(id), &reason).await?;
                     deleted += 1;
@@ -119,7 +128,7 @@ pub async fn act(
             if deleted == 0 {
                 return Err(Error::invalid(
                     "action",
-                    "the report names no local post or event that is still there",
+                    "the report names no post, event or project item that is still here",
                 ));
             }
             format!("{deleted} item(s) deleted.")
@@ -240,6 +249,9 @@ pub async fn act(
         }
     };
     tx.commit().await?;
+    for key in media {
+        state.media.delete(&key).await;
+    }
     if let Some(member) = restored {
         accounts::actor::publish_update(state, member).await?;
     }

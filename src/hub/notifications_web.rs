@@ -58,10 +58,10 @@ async fn page(
     User(user): User,
 ) -> Result<Response> {
     let id = user.account.id;
-    let list = store::list(&state.db, id, PAGE_SIZE, 0).await?;
+    let list = crate::notifications::listed(&state, id, PAGE_SIZE, 0).await?;
     if let Some(last) = list.first() {
         store::mark_read_up_to(&state.db, id, last.id).await?;
-        ctx.unread = store::unread_count(&state.db, id).await?;
+        ctx.unread = crate::notifications::unread(&state, id).await?;
     }
     let uris: Vec<String> = list
         .iter()

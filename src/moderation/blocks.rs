@@ -333,6 +333,14 @@ pub async fn suspended_actors(state: &AppState) -> Result<HashSet<String>> {
     Ok(out)
 }
 
+/// [`suspended_actors`] as a sorted list: what stores leave out of their lists in the query
+/// (`… NOT IN (…)`), so that a list's limit still holds.
+pub async fn suspended_list(state: &AppState) -> Result<Vec<String>> {
+    let mut out: Vec<String> = suspended_actors(state).await?.into_iter().collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
 /// Whether a moderator suspended the actor `uri`: a member of this space, or a remote actor.
 pub async fn is_suspended(state: &AppState, uri: &str) -> Result<bool> {
     let urls = Urls::new(&state.config);

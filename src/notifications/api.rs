@@ -24,8 +24,8 @@ async fn list(
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>> {
     let id = user.account.id;
-    let items = store::list(&state.db, id, paging.limit(), paging.offset()).await?;
-    let unread = store::unread_count(&state.db, id).await?;
+    let items = super::listed(&state, id, paging.limit(), paging.offset()).await?;
+    let unread = super::unread(&state, id).await?;
     Ok(Json(json!({ "unread": unread, "items": items })))
 }
 

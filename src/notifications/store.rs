@@ -156,30 +156,61 @@ fn cut(s: &str, max: usize) -> &str {
     }
 }
 
-/// A member's notifications, newest first.
-pub async fn list(db: &Db, account_id: i64, limit: i64, offset: i64) -> Result<Vec<Notification>> {
-    let rows = sqlx::query(
-        "SELECT id, kind, actor, actor_name, object, link, summary, created_at, read_at \
-         FROM notifications WHERE account_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+/// `AND (…)` leaving out the notifications caused by the actors of `hidden` (bound from
+/// `$first` on), but a moderator's warning and a report, which are always shown (as
+/// [`notify`] records them whatever the member silenced); nothing when `hidden` is empty.
+fn without(first: usize, hidden: &[String]) -> String {
+    if hidden.is_empty() {
+        return String::new();
+    }
+    format!(
+        " AND (kind IN ('{}', '{}') OR actor NOT IN ({}))",
+        Kind::Warning.as_str(),
+        Kind::Report.as_str(),
+        crate::storage::placeholders(first, hidden.len())
     )
-    .bind(account_id)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.pool())
-    .await?;
+}
+
+/// A member's notifications, newest first, without those the actors of `hidden` caused (the
+/// actors the moderators suspended; see [`without`]).
+pub async fn list(
+    db: &Db,
+    account_id: i64,
+    hidden: &[String],
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Notification>> {
+    let n = hidden.len();
+    let sql = format!(
+        "SELECT id, kind, actor, actor_name, object, link, summary, created_at, read_at \
+         FROM notifications WHERE account_id = $1{} ORDER BY id DESC LIMIT ${} OFFSET ${}",
+        without(2, hidden),
+        n + 2,
+        n + 3
+    );
+    let mut q = sqlx::query(&sql).bind(account_id);
+    for h in hidden {
+        q = q.bind(h.as_str());
+    }
+    let rows = q.bind(limit).bind(offset).fetch_all(db.pool()).await?;
     Ok(rows
         .iter()
         .map(Notification::from_row)
         .collect::<Result<_, _>>()?)
 }
 
-pub async fn unread_count(db: &Db, account_id: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL",
-    )
-    .bind(account_id)
-    .fetch_one(db.pool())
-    .await?)
+/// How many of a member's notifications are unread, without those the actors of `hidden`
+/// caused (as [`list`]).
+pub async fn unread_count(db: &Db, account_id: i64, hidden: &[String]) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL{}",
+        without(2, hidden)
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(account_id);
+    for h in hidden {
+        q = q.bind(h.as_str());
+    }
+    Ok(q.fetch_one(db.pool()).await?)
 }
 
 /// Marks a member's notifications up to `last_id` read (those a page has just shown; one that

@@ -496,16 +496,23 @@ pub async fn delete(state: &AppState, by: &Account, uri: &str) -> Result<()> {
     Ok(())
 }
 
-/// Deletes a local post inside the caller's transaction (a moderator's, which also writes the
-/// audit line), queueing its `Delete`; the caller wakes the delivery queue after commit.
-/// `false` when `uri` names no live local post.
+/// Deletes a post inside the caller's transaction (a moderator's, which also writes the
+/// audit line). A local post goes as its author's deletion would, queueing its `Delete`
+/// (the caller wakes the delivery queue after commit); a post received from another server
+/// is removed from this space's store as its author's `Delete` would remove it, and nothing
+/// is sent. `false` when `uri` names no live post held here.
 pub async fn delete_by_moderator_tx(state: &AppState, tx: &mut Tx, uri: &str) -> Result<bool> {
     let Some(post) = store::by_uri(&state.db, uri)
         .await?
-        .filter(|p| p.local && !p.is_deleted())
+        .filter(|p| !p.is_deleted())
     else {
         return Ok(false);
     };
+    if !post.local {
+        super::media::forget(state, tx, post.id).await?;
+        store::mark_deleted(tx, &post).await?;
+        return Ok(true);
+    }
     let author = actors::by_uri(state, &post.author)
         .await?
         .ok_or(Error::NotFound)?;

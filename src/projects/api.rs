@@ -64,15 +64,16 @@ async fn create(
 
 async fn describe(state: &AppState, p: &Project) -> Result<Value> {
     let uri = service::uri_of(state, p);
+    let items = item::listed(state, &uri).await?;
     Ok(json!({
         "project": p,
         "uri": uri,
         "address": format!("@{}@{}", p.handle, Urls::new(&state.config).domain()),
         "members": store::members(&state.db, &uri).await?,
         "pending": store::pending(&state.db, &uri).await?,
-        "tasks": store::tasks_of(&state.db, &uri).await?,
-        "notes": store::notes_of(&state.db, &uri).await?,
-        "files": store::files_of(&state.db, &uri).await?,
+        "tasks": items.tasks,
+        "notes": items.notes,
+        "files": items.files,
     }))
 }
 
@@ -120,7 +121,7 @@ async fn edit_task(
     Path((handle, token)): Path<(String, String)>,
     ApiJson(patch): ApiJson<TaskPatch>,
 ) -> Result<Json<Task>> {
-    let (p, t) = item::task(&state, &handle, &token).await?;
+    let (p, t) = item::task(&state, Some(&user.account), &handle, &token).await?;
     let mut form = TaskForm::of(&t, &[]);
     form.assignees = service::Assignees::List(t.assignees.clone());
     if let Some(v) = patch.title {
@@ -152,7 +153,7 @@ async fn take_task(
     User(user): User,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Json<Task>> {
-    let (p, t) = item::task(&state, &handle, &token).await?;
+    let (p, t) = item::task(&state, Some(&user.account), &handle, &token).await?;
     Ok(Json(
         service::take_task(&state, &user.account, &p, &t).await?,
     ))
@@ -171,9 +172,11 @@ async fn create_note(
 
 async fn note(
     State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Json<Value>> {
-    let (_, n) = item::note(&state, &handle, &token).await?;
+    let reader = user.map(|u| u.account);
+    let (_, n) = item::note(&state, reader.as_ref(), &handle, &token).await?;
     let revisions = store::revisions(&state.db, n.id).await?;
     Ok(Json(json!({ "note": n, "revisions": revisions })))
 }
@@ -184,7 +187,7 @@ async fn edit_note(
     Path((handle, token)): Path<(String, String)>,
     ApiJson(form): ApiJson<NoteForm>,
 ) -> Result<Json<Note>> {
-    let (p, n) = item::note(&state, &handle, &token).await?;
+    let (p, n) = item::note(&state, Some(&user.account), &handle, &token).await?;
     Ok(Json(
         service::edit_note(&state, &user.account, &p, &n, &form).await?,
     ))
@@ -223,12 +226,13 @@ async fn remote_project(
         .await?
         .filter(|g| g.kind == "Group")
         .ok_or(Error::NotFound)?;
+    let items = item::listed(&state, &group.uri).await?;
     Ok(Json(json!({
         "group": group,
         "members_here": store::members(&state.db, &group.uri).await?,
-        "tasks": store::tasks_of(&state.db, &group.uri).await?,
-        "notes": store::notes_of(&state.db, &group.uri).await?,
-        "files": store::files_of(&state.db, &group.uri).await?,
+        "tasks": items.tasks,
+        "notes": items.notes,
+        "files": items.files,
     })))
 }
 
@@ -262,7 +266,7 @@ async fn my_deadlines(
     User(user): User,
 ) -> Result<Json<Vec<super::Deadline>>> {
     let me = Urls::new(&state.config).member(&user.account.handle);
-    Ok(Json(store::deadlines_for_member(&state.db, &me).await?))
+    Ok(Json(item::deadlines_for_member(&state, &me).await?))
 }
 
 #[derive(Deserialize)]
@@ -306,7 +310,7 @@ async fn delete_item(
     kind: &str,
     token: &str,
 ) -> Result<StatusCode> {
-    let (p, item): (Project, Item) = item::live(state, handle, kind, token).await?;
+    let (p, item): (Project, Item) = item::live(state, Some(user), handle, kind, token).await?;
     service::delete_item(state, user, &p, item.uri(), item.author(), item.kind()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,5 +16,5 @@ pub mod service;
 pub mod store;
 pub mod web;
 
+pub use item::{deadlines_for_member, deadlines_for_project};
 pub use model::{Deadline, Project};
-pub use store::{deadlines_for_member, deadlines_for_project};

@@ -15,6 +15,7 @@ use crate::federation::local::LocalActor;
 use crate::federation::urls::Urls;
 use crate::federation::{activities, delivery, follows, remote};
 use crate::state::AppState;
+use crate::storage::Tx;
 use crate::validate::{line, text, FieldErrors, Handle};
 
 mod notes;
@@ -245,16 +246,70 @@ pub async fn delete_item(
             "Only its author or the project's managers may delete this.",
         ));
     }
-    let project_uri = uri_of(state, project);
     let mut tx = state.db.begin_write().await?;
-    let media = store::delete_item(&mut tx, uri).await?;
-    crate::federation::tombstones::insert(&mut tx, uri, former_type).await?;
-    let activity = objects::delete(&urls, &me, uri, former_type, &project_uri);
-    federate::announce(state, &mut tx, project, &activity).await?;
+    let media = delete_item_tx(state, &mut tx, project, uri, &me, former_type).await?;
     tx.commit().await?;
     if let Some(key) = media {
         state.media.delete(&key).await;
     }
     delivery::wake(state);
     Ok(())
+}
+
+/// Deletes an item of the local `project` inside the caller's transaction: its rows, a
+/// tombstone at its address, and the group's `Announce` of the `Delete` by `actor` queued for
+/// the members' servers. Returns the stored file's media key, for the caller to remove after
+/// the commit.
+async fn delete_item_tx(
+    state: &AppState,
+    tx: &mut Tx,
+    project: &Project,
+    uri: &str,
+    actor: &str,
+    former_type: &str,
+) -> Result<Option<String>> {
+    let urls = Urls::new(&state.config);
+    let project_uri = uri_of(state, project);
+    let media = store::delete_item(tx, uri).await?;
+    crate::federation::tombstones::insert(tx, uri, former_type).await?;
+    let activity = objects::delete(&urls, actor, uri, former_type, &project_uri);
+    federate::announce(state, tx, project, &activity).await?;
+    Ok(media)
+}
+
+/// What a moderator's deletion of a project item did.
+#[derive(Debug, Default)]
+pub struct Deleted {
+    /// Whether `uri` named an item held here (now deleted).
+    pub found: bool,
+    /// The stored file's media key, for the caller to remove after the commit.
+    pub media: Option<String>,
+}
+
+/// A moderator deletes the task, note or file at `uri` inside their transaction (which also
+/// writes the audit line). An item of a project of this space goes as its author's deletion
+/// would: a tombstone at its address and the group's `Announce` of the `Delete` to the
+/// members' servers (the caller wakes the delivery queue after commit). A copy of an item of
+/// another server's project is removed from this space's store, and nothing is sent.
+pub async fn delete_item_by_moderator_tx(
+    state: &AppState,
+    tx: &mut Tx,
+    uri: &str,
+) -> Result<Deleted> {
+    let Some(item) = super::item::by_uri(state, uri).await? else {
+        return Ok(Deleted::default());
+    };
+    // A project of this space is at `…/projects/{handle}`.
+    let local = Urls::new(&state.config).project("");
+    let project = match item.project().strip_prefix(&local) {
+        Some(handle) if !handle.is_empty() && !handle.contains('/') => {
+            store::by_handle(&state.db, handle).await?
+        }
+        _ => None,
+    };
+    let media = match project {
+        Some(p) => delete_item_tx(state, tx, &p, uri, item.author(), item.kind()).await?,
+        None => store::delete_item(tx, uri).await?,
+    };
+    Ok(Deleted { found: true, media })
 }

@@ -288,14 +288,33 @@ pub async fn task_by_uri(db: &Db, uri: &str) -> Result<Option<Task>> {
     Ok(with_assignees(db, vec![Task::from_row(&row)?]).await?.pop())
 }
 
-/// A project's tasks, by status then priority and due date.
-pub async fn tasks_of(db: &Db, project: &str) -> Result<Vec<Task>> {
+/// `AND {column} NOT IN ($first, …)` for the authors a list leaves out (`n` of them: the
+/// actors the moderators suspended), or nothing when there are none.
+fn without(column: &str, first: usize, n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(
+            " AND {column} NOT IN ({})",
+            crate::storage::placeholders(first, n)
+        )
+    }
+}
+
+/// A project's tasks, by status then priority and due date, without those written by the
+/// actors of `hidden`.
+pub async fn tasks_of(db: &Db, project: &str, hidden: &[String]) -> Result<Vec<Task>> {
     let sql = format!(
-        "SELECT {TASK_COLUMNS} FROM project_tasks WHERE project = $1 \
+        "SELECT {TASK_COLUMNS} FROM project_tasks WHERE project = $1{} \
          ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, \
-         due_on IS NULL, due_on, id LIMIT 1000"
+         due_on IS NULL, due_on, id LIMIT 1000",
+        without("author", 2, hidden.len())
     );
-    let rows = sqlx::query(&sql).bind(project).fetch_all(db.pool()).await?;
+    let mut q = sqlx::query(&sql).bind(project);
+    for h in hidden {
+        q = q.bind(h.as_str());
+    }
+    let rows = q.fetch_all(db.pool()).await?;
     let tasks = rows
         .iter()
         .map(Task::from_row)
@@ -303,8 +322,18 @@ pub async fn tasks_of(db: &Db, project: &str) -> Result<Vec<Task>> {
     with_assignees(db, tasks).await
 }
 
-async fn deadlines(db: &Db, sql: &str, bind: &str, local_prefix: &str) -> Result<Vec<Deadline>> {
-    let rows = sqlx::query(sql).bind(bind).fetch_all(db.pool()).await?;
+async fn deadlines(
+    db: &Db,
+    sql: &str,
+    bind: &str,
+    hidden: &[String],
+    local_prefix: &str,
+) -> Result<Vec<Deadline>> {
+    let mut q = sqlx::query(sql).bind(bind);
+    for h in hidden {
+        q = q.bind(h.as_str());
+    }
+    let rows = q.fetch_all(db.pool()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let project: String = r.try_get("project")?;
@@ -324,31 +353,37 @@ async fn deadlines(db: &Db, sql: &str, bind: &str, local_prefix: &str) -> Result
 }
 
 /// The due dates of the tasks assigned to a member (local or received tasks alike), soonest
-/// first. `member_uri` is the member's actor URI.
-pub async fn deadlines_for_member(db: &Db, member_uri: &str) -> Result<Vec<Deadline>> {
+/// first. `member_uri` is the member's actor URI. Without the tasks written by the actors of
+/// `hidden`.
+pub async fn deadlines_for_member(
+    db: &Db,
+    member_uri: &str,
+    hidden: &[String],
+) -> Result<Vec<Deadline>> {
     let prefix = local_project_prefix(member_uri);
-    deadlines(
-        db,
+    let sql = format!(
         "SELECT t.uri, t.project, t.title, t.status, t.due_on, t.updated_at FROM project_tasks t \
          JOIN project_task_assignees a ON a.task_id = t.id \
-         WHERE a.actor = $1 AND t.due_on IS NOT NULL ORDER BY t.due_on, t.id LIMIT 1000",
-        member_uri,
-        &prefix,
-    )
-    .await
+         WHERE a.actor = $1 AND t.due_on IS NOT NULL{} ORDER BY t.due_on, t.id LIMIT 1000",
+        without("t.author", 2, hidden.len())
+    );
+    deadlines(db, &sql, member_uri, hidden, &prefix).await
 }
 
 /// The due dates of a project's tasks, soonest first. `project_uri` is the group's URI.
-pub async fn deadlines_for_project(db: &Db, project_uri: &str) -> Result<Vec<Deadline>> {
+/// Without the tasks written by the actors of `hidden`.
+pub async fn deadlines_for_project(
+    db: &Db,
+    project_uri: &str,
+    hidden: &[String],
+) -> Result<Vec<Deadline>> {
     let prefix = local_project_prefix(project_uri);
-    deadlines(
-        db,
+    let sql = format!(
         "SELECT uri, project, title, status, due_on, updated_at FROM project_tasks \
-         WHERE project = $1 AND due_on IS NOT NULL ORDER BY due_on, id LIMIT 1000",
-        project_uri,
-        &prefix,
-    )
-    .await
+         WHERE project = $1 AND due_on IS NOT NULL{} ORDER BY due_on, id LIMIT 1000",
+        without("author", 2, hidden.len())
+    );
+    deadlines(db, &sql, project_uri, hidden, &prefix).await
 }
 
 /// `https://host/projects/` for the host of a URI: where local project URIs start when the
@@ -463,11 +498,19 @@ pub async fn note_by_uri(db: &Db, uri: &str) -> Result<Option<Note>> {
     Ok(row.map(|r| Note::from_row(&r)).transpose()?)
 }
 
-pub async fn notes_of(db: &Db, project: &str) -> Result<Vec<Note>> {
+/// A project's notes, the latest changed first, without those written by the actors of
+/// `hidden`.
+pub async fn notes_of(db: &Db, project: &str, hidden: &[String]) -> Result<Vec<Note>> {
     let sql = format!(
-        "SELECT {NOTE_COLUMNS} FROM project_notes WHERE project = $1 ORDER BY updated_at DESC, id DESC LIMIT 500"
+        "SELECT {NOTE_COLUMNS} FROM project_notes WHERE project = $1{} \
+         ORDER BY updated_at DESC, id DESC LIMIT 500",
+        without("author", 2, hidden.len())
     );
-    let rows = sqlx::query(&sql).bind(project).fetch_all(db.pool()).await?;
+    let mut q = sqlx::query(&sql).bind(project);
+    for h in hidden {
+        q = q.bind(h.as_str());
+    }
+    let rows = q.fetch_all(db.pool()).await?;
     Ok(rows.iter().map(Note::from_row).collect::<Result<_, _>>()?)
 }
 
@@ -537,11 +580,17 @@ pub async fn file_by_uri(db: &Db, uri: &str) -> Result<Option<ProjectFile>> {
     Ok(row.map(|r| ProjectFile::from_row(&r)).transpose()?)
 }
 
-pub async fn files_of(db: &Db, project: &str) -> Result<Vec<ProjectFile>> {
+/// A project's files, newest first, without those added by the actors of `hidden`.
+pub async fn files_of(db: &Db, project: &str, hidden: &[String]) -> Result<Vec<ProjectFile>> {
     let sql = format!(
-        "SELECT {FILE_COLUMNS} FROM project_files WHERE project = $1 ORDER BY id DESC LIMIT 500"
+        "SELECT {FILE_COLUMNS} FROM project_files WHERE project = $1{} ORDER BY id DESC LIMIT 500",
+        without("author", 2, hidden.len())
     );
-    let rows = sqlx::query(&sql).bind(project).fetch_all(db.pool()).await?;
+    let mut q = sqlx::query(&sql).bind(project);
+    for h in hidden {
+        q = q.bind(h.as_str());
+    }
+    let rows = q.fetch_all(db.pool()).await?;
     Ok(rows
         .iter()
         .map(ProjectFile::from_row)

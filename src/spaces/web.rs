@@ -89,7 +89,7 @@ async fn home(
     };
     let upcoming = crate::events::cards::cards(
         &state,
-        crate::events::store::upcoming(&state.db, ctx.is_signed_in(), 6).await?,
+        crate::events::lists::upcoming(&state, ctx.is_signed_in(), 6).await?,
     )
     .await?;
     render(&HomePage {

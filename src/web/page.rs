@@ -67,7 +67,7 @@ impl PageCtx {
                 .and_then(|b| String::from_utf8(b).ok())
         });
         let unread = match &user {
-            Some(u) => crate::notifications::store::unread_count(&state.db, u.id).await?,
+            Some(u) => crate::notifications::unread(state, u.id).await?,
             None => 0,
         };
         let confirm_email = match &user {

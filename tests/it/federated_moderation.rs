@@ -5,6 +5,7 @@
 //! lifting as `Update`; the inboxes turn a flood from one host or one actor away with 429; a
 //! limited remote actor leaves the directory until the limit is lifted.
 
+mod deleting;
 mod hiding;
 
 use reqwest::StatusCode;

@@ -2,7 +2,9 @@
 //! reports, the moderators' queue, actions from a report and the audit log; the moderator
 //! role; rate limits on reports; domain rules as a Mastodon CSV.
 
+mod forms;
 mod hiding;
+mod roles;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -332,6 +332,9 @@ pub async fn delete_tx(tx: &mut Tx, account_id: i64) -> Result<bool> {
 
 // --- roles and suspension (set by administrators and moderators) -----------------------------
 
+/// The key of the advisory lock role changes take on PostgreSQL ("role").
+const ROLE_LOCK: i64 = 0x0000_726f_6c65;
+
 /// Sets an account's role: `admin`, `moderator` or `member`. Refuses to take the last
 /// administrator's role away, in one conditional statement. `false` when nothing changed
 /// because that would leave no administrator.
@@ -341,6 +344,12 @@ pub async fn set_role_tx(
     admin: bool,
     moderator: bool,
 ) -> Result<bool> {
+    // Role changes take turns (PostgreSQL: an advisory lock until the commit; SQLite's write
+    // transaction already does), so two administrators taking each other's role at once
+    // cannot both pass the check below and leave the space without one.
+    if let Some(lock) = crate::storage::Dialect::of(tx).serialize_writers(ROLE_LOCK) {
+        sqlx::query(&lock).execute(&mut **tx).await?;
+    }
     let done = sqlx::query(
         "UPDATE accounts SET is_admin = $1, is_moderator = $2, updated_at = $3 WHERE id = $4 \
          AND ($1 = 1 OR EXISTS (SELECT 1 FROM accounts o WHERE o.is_admin = 1 AND o.id <> $4))",

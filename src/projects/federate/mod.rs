@@ -66,25 +66,20 @@ pub async fn backfill(state: &AppState, project: &Project, member: &RemoteActor)
     let urls = Urls::new(&state.config);
     let group = urls.project(&project.handle);
     let mut docs: Vec<(String, Value)> = Vec::new();
-    let mut tasks = store::tasks_of(&state.db, &group).await?;
+    // What suspended actors wrote is not sent (see `item::listed`).
+    let super::item::Listed {
+        mut tasks,
+        notes,
+        files,
+    } = super::item::listed(state, &group).await?;
     tasks.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
     for t in tasks.iter().filter(|t| t.local).take(BACKFILL) {
         docs.push((t.author.clone(), objects::task(t)));
     }
-    for n in store::notes_of(&state.db, &group)
-        .await?
-        .iter()
-        .filter(|n| n.local)
-        .take(BACKFILL)
-    {
+    for n in notes.iter().filter(|n| n.local).take(BACKFILL) {
         docs.push((n.author.clone(), objects::note(n)));
     }
-    for f in store::files_of(&state.db, &group)
-        .await?
-        .iter()
-        .filter(|f| f.local)
-        .take(BACKFILL)
-    {
+    for f in files.iter().filter(|f| f.local).take(BACKFILL) {
         docs.push((f.author.clone(), objects::file(f)));
     }
     if docs.is_empty() {

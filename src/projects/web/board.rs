@@ -17,7 +17,7 @@ use crate::federation::negotiate;
 use crate::federation::urls::Urls;
 use crate::projects::model::{Note, Project, ProjectFile};
 use crate::projects::service::{self, NoteForm, ProjectForm, TaskForm};
-use crate::projects::{access, files, objects, store};
+use crate::projects::{access, files, item, objects, store};
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, render_status, PageCtx};
@@ -155,12 +155,8 @@ pub(super) async fn board_page(
     let uri = service::uri_of(state, p);
     let me = me_uri(state, &ctx);
     let is_manager = access::manages(state, p, ctx.user.as_ref()).await?;
-    let rows = task_rows(
-        state,
-        store::tasks_of(&state.db, &uri).await?,
-        me.as_deref(),
-    )
-    .await?;
+    let items = item::listed(state, &uri).await?;
+    let rows = task_rows(state, items.tasks, me.as_deref()).await?;
     Ok(BoardPage {
         membership: access::membership(state, me.as_deref(), &uri).await?,
         ctx,
@@ -175,8 +171,8 @@ pub(super) async fn board_page(
         member_count: store::members(&state.db, &uri).await?.len(),
         pending_count: store::pending(&state.db, &uri).await?.len(),
         columns: columns(rows),
-        notes: note_links(state, store::notes_of(&state.db, &uri).await?),
-        files: file_links(state, store::files_of(&state.db, &uri).await?),
+        notes: note_links(state, items.notes),
+        files: file_links(state, items.files),
         task_form,
         note_form,
         errors,

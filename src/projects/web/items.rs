@@ -11,7 +11,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::{action_base, day, me_uri, person, person_map, task_rows, TaskRow};
-use crate::accounts::session::User;
+use crate::accounts::session::{MaybeUser, User};
 use crate::error::{Error, Result};
 use crate::federation::object::{self, ObjectRequest, ObjectRoute};
 use crate::federation::remote::RemoteActor;
@@ -119,7 +119,11 @@ pub(super) async fn item_page(
         service::local_link(state, &project_uri)
     };
     let map = person_map(state, vec![author.clone()]).await?;
-    let replies = crate::posts::store::replies(&state.db, &uri, 200).await?;
+    // The comments a reader sees in a thread: without the actors they blocked or muted,
+    // the suspended ones and, for an anonymous reader, the limited ones.
+    let account = ctx.user.as_ref();
+    let replies =
+        crate::posts::web::visible_replies(state, &uri, account, &account.cloned().into()).await?;
     let comments = present(state, replies, ctx.user.as_ref()).await?;
     let (errors, task_form, note_form) = match failed {
         None => (FieldErrors::new(), None, None),
@@ -218,7 +222,7 @@ async fn serve_item(
     request: &ObjectRequest,
     (handle, kind, token): (&str, &str, &str),
 ) -> Result<Response> {
-    let (_, found) = item::at(state, handle, kind, token).await?;
+    let (_, found) = item::at(state, ctx.user.as_ref(), handle, kind, token).await?;
     object::serve(request, found, ItemRoute { state, ctx }).await
 }
 
@@ -256,7 +260,7 @@ async fn edit_task(
     Path((handle, token)): Path<(String, String)>,
     Form(form): Form<TaskForm>,
 ) -> Result<Response> {
-    let (p, t) = item::task(&state, &handle, &token).await?;
+    let (p, t) = item::task(&state, Some(&user.account), &handle, &token).await?;
     match service::update_task(&state, &user.account, &p, &t, &form, false).await {
         Ok(t) => Ok(redirect_with_notice(
             &service::local_link(&state, &t.uri),
@@ -276,7 +280,7 @@ async fn take_task(
     User(user): User,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Response> {
-    let (p, t) = item::task(&state, &handle, &token).await?;
+    let (p, t) = item::task(&state, Some(&user.account), &handle, &token).await?;
     let t = service::take_task(&state, &user.account, &p, &t).await?;
     Ok(redirect_with_notice(
         &service::local_link(&state, &t.uri),
@@ -298,7 +302,7 @@ async fn move_task(
     Path((handle, token)): Path<(String, String)>,
     Form(f): Form<StatusForm>,
 ) -> Result<Response> {
-    let (p, t) = item::task(&state, &handle, &token).await?;
+    let (p, t) = item::task(&state, Some(&user.account), &handle, &token).await?;
     service::set_status(&state, &user.account, &p, &t, &f.status).await?;
     Ok(redirect_with_notice(
         &format!("/projects/{}", p.handle),
@@ -351,7 +355,7 @@ async fn edit_note(
     Path((handle, token)): Path<(String, String)>,
     Form(form): Form<NoteForm>,
 ) -> Result<Response> {
-    let (p, n) = item::note(&state, &handle, &token).await?;
+    let (p, n) = item::note(&state, Some(&user.account), &handle, &token).await?;
     match service::edit_note(&state, &user.account, &p, &n, &form).await {
         Ok(n) => Ok(redirect_with_notice(
             &service::local_link(&state, &n.uri),
@@ -380,7 +384,7 @@ async fn history_page(
     ctx: PageCtx,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Response> {
-    let (_, note) = item::note(&state, &handle, &token).await?;
+    let (_, note) = item::note(&state, ctx.user.as_ref(), &handle, &token).await?;
     let revisions = store::revisions(&state.db, note.id).await?;
     let map = person_map(&state, revisions.iter().map(|r| r.author.clone()).collect()).await?;
     render(&HistoryPage {
@@ -401,9 +405,11 @@ async fn history_page(
 /// The bytes, as an attachment with the type the content was checked to be.
 async fn download(
     State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
     Path((handle, token)): Path<(String, String)>,
 ) -> Result<Response> {
-    let (_, f) = item::file(&state, &handle, &token).await?;
+    let reader = user.map(|u| u.account);
+    let (_, f) = item::file(&state, reader.as_ref(), &handle, &token).await?;
     let bytes = state.media.get_file(&f.media_key).await?;
     let mut response = bytes.into_response();
     let h = response.headers_mut();
@@ -446,7 +452,7 @@ async fn delete_item(
     if !matches!(kind.as_str(), "tasks" | "notes" | "files") {
         return Err(Error::NotFound);
     }
-    let (p, item) = item::live(&state, &handle, &kind, &token).await?;
+    let (p, item) = item::live(&state, Some(&user.account), &handle, &kind, &token).await?;
     service::delete_item(
         &state,
         &user.account,

@@ -13,7 +13,7 @@ use super::{columns, me_uri, task_rows};
 use crate::accounts::session::User;
 use crate::error::{Error, Result};
 use crate::projects::service::{self, NoteForm, TaskForm};
-use crate::projects::{access, item, remote, store};
+use crate::projects::{access, item, remote};
 use crate::state::AppState;
 use crate::validate::FieldErrors;
 use crate::web::page::{redirect_with_notice, render, PageCtx};
@@ -44,12 +44,8 @@ async fn remote_board(
         .filter(|g| g.kind == "Group")
         .ok_or(Error::NotFound)?;
     let me = me_uri(&state, &ctx);
-    let rows = task_rows(
-        &state,
-        store::tasks_of(&state.db, &group.uri).await?,
-        me.as_deref(),
-    )
-    .await?;
+    let items = item::listed(&state, &group.uri).await?;
+    let rows = task_rows(&state, items.tasks, me.as_deref()).await?;
     render(&BoardPage {
         membership: access::membership(&state, me.as_deref(), &group.uri).await?,
         ctx,
@@ -64,8 +60,8 @@ async fn remote_board(
         member_count: 0,
         pending_count: 0,
         columns: columns(rows),
-        notes: note_links(&state, store::notes_of(&state.db, &group.uri).await?),
-        files: file_links(&state, store::files_of(&state.db, &group.uri).await?),
+        notes: note_links(&state, items.notes),
+        files: file_links(&state, items.files),
         task_form: TaskForm::default(),
         note_form: NoteForm::default(),
         errors: FieldErrors::new(),
@@ -77,9 +73,11 @@ async fn remote_item(
     ctx: PageCtx,
     Query(q): Query<UriQuery>,
 ) -> Result<Response> {
-    let item = item::by_uri(&state, q.uri.trim())
-        .await?
-        .ok_or(Error::NotFound)?;
+    let item = match item::by_uri(&state, q.uri.trim()).await? {
+        Some(i) => item::shown(&state, i, ctx.user.as_ref()).await?,
+        None => None,
+    }
+    .ok_or(Error::NotFound)?;
     let page = item_page(&state, ctx, item, None).await?;
     render(&page)
 }
