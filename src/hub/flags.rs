@@ -6,7 +6,7 @@
 //!   moderators and administrators are notified of it as of a member's report. A
 //!   `Flag` naming nothing of ours is refused (logged, dropped); one from a domain blocked
 //!   here is dropped with a log line (the inbox refuses them already; this catches one stored
-//!   before the block).
+//!   before the block), and so is one from a domain whose imported rule says `reject_reports`.
 //! - Out: a member's report with `forward` about a remote actor is sent to that actor's server
 //!   (its shared inbox if known) as a `Flag` signed by the space actor, naming the actor and
 //!   the reported objects that live on that server.
@@ -70,6 +70,10 @@ async fn forward(state: &AppState, id: i64) -> Result<()> {
 pub async fn on_flag(state: &AppState, activity: &Activity, actor: &RemoteActor) -> Result<()> {
     if policy::decide(&state.db, &actor.host).await? == Decision::Block {
         tracing::info!(host = %actor.host, actor = %actor.uri, "a Flag from a blocked domain was dropped");
+        return Ok(());
+    }
+    if store::rejects_reports(&state.db, &actor.host).await? {
+        tracing::info!(host = %actor.host, actor = %actor.uri, "a Flag from a domain whose reports are rejected was dropped");
         return Ok(());
     }
     let urls = Urls::new(&state.config);

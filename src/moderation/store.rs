@@ -454,6 +454,18 @@ pub async fn upsert_csv_row_tx(tx: &mut Tx, row: &CsvRow) -> Result<()> {
     Ok(())
 }
 
+/// Whether reports from `host` are refused: an imported row with `reject_reports` for its
+/// domain or a parent domain (as Mastodon applies it).
+pub async fn rejects_reports(db: &Db, host: &str) -> Result<bool> {
+    let domains: Vec<String> =
+        sqlx::query_scalar("SELECT domain FROM domain_rule_csv WHERE reject_reports <> 0")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(domains.iter().any(|d| {
+        crate::federation::policy::DomainName::parse(d).is_ok_and(|name| name.covers(host))
+    }))
+}
+
 /// The stored CSV rows, in the order they were first imported.
 pub async fn csv_rows(db: &Db) -> Result<Vec<CsvRow>> {
     let rows = sqlx::query(

@@ -426,3 +426,44 @@ async fn a_long_flag_comment_is_cut_and_a_flag_from_a_blocked_domain_is_refused(
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(reports(&alpha, &admin).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_flag_from_a_domain_whose_reports_are_rejected_is_dropped_with_a_log_line() {
+    let logs = crate::support::Logs::capture();
+    let (alpha, admin) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let _ada = alpha.member("ada").await;
+    let ada_uri = format!("http://{domain}/members/ada");
+    let peer = FakePeer::start().await;
+    // A Mastodon list that keeps talking to the peer's domain but takes no reports from it.
+    let r = alpha
+        .api
+        .post(alpha.url("/api/v1/admin/domains/import"))
+        .bearer_auth(&admin)
+        .header("content-type", "text/csv")
+        .body("#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\ngamma.test,noop,false,true,,false\n")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let status = peer
+        .deliver(
+            &alpha,
+            &domain,
+            "/inbox",
+            &flag(
+                &peer,
+                json!([ada_uri]),
+                "from a domain we do not hear reports from",
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "the domain is not blocked");
+    eventually("the Flag dropped with a log line", || async {
+        logs.text()
+            .contains("a Flag from a domain whose reports are rejected was dropped")
+            .then_some(())
+    })
+    .await;
+    assert!(reports(&alpha, &admin).await.is_empty());
+}
