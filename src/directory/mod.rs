@@ -1,9 +1,9 @@
 //! The federated directory: companies, people, projects, spaces and events across every space
 //! this one knows, searchable with facets, with no central index.
 //!
-//! - `model`: an entry and its kinds; `store`: every query (entries, full-text matches, peers).
-//! - `index`: the facet index, in memory, following the entries' change numbers: filters,
-//!   facet counts and the order of results in one pass.
+//! - `model`: an entry and its kinds; `store`: every query (entries, peers).
+//! - `index`: the directory's index, in memory, following the entries' change numbers: word
+//!   matching, filters, facet counts and the order of results in one pass.
 //! - `local`: this space's own entries, reconciled from members, companies, projects, public
 //!   upcoming events and the space.
 //! - `publish`: `GET /directory` as an AS2 `OrderedCollection` ordered by last change, with

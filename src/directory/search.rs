@@ -1,5 +1,6 @@
 //! Searching the directory: the query as sent (page and API share it), validated into
-//! [`Filters`], run against the store with facet counts; a query that is a handle or an
+//! [`Filters`], run against the directory's index (words, filters, facet counts, order) and
+//! the page's cards read from the store; a query that is a handle or an
 //! address resolves that actor on the fly.
 
 use serde::{Deserialize, Serialize};
@@ -267,32 +268,16 @@ pub async fn run(state: &AppState, params: &SearchParams, signed_in: bool) -> Re
     } else {
         (None, None)
     };
-    // The domain rules, the full-text match and bringing the index up to date are
-    // independent reads.
-    let matches = async {
-        if filters.words.is_empty() {
-            Ok(None)
-        } else {
-            store::full_text_matches(&state.db, &filters.words)
-                .await
-                .map(Some)
-        }
-    };
-    let (vis, matches, ()) = tokio::try_join!(
+    // The domain rules and bringing the index up to date are independent reads.
+    let (vis, ()) = tokio::try_join!(
         store::visibility(&state.db),
-        matches,
         state.directory.index.refresh(&state.db)
     )?;
     let offset = ((page - 1) * PER_PAGE) as usize;
-    let found = state.directory.index.read(|index| {
-        index.search(
-            &filters,
-            &vis,
-            matches.as_deref(),
-            offset,
-            PER_PAGE as usize,
-        )
-    })?;
+    let found = state
+        .directory
+        .index
+        .read(|index| index.search(&filters, &vis, offset, PER_PAGE as usize))?;
     let entries = store::entries_by_ids(&state.db, &found.ids).await?;
     Ok(Results {
         total: found.total,

@@ -10,7 +10,7 @@ use super::index::Source;
 use super::model::{facet_key, Draft, Entry};
 use crate::error::Result;
 use crate::federation::policy::{candidates, normalize_host, FederationMode, Policy};
-use crate::storage::{search_text, Backend, Db, Row, Tx};
+use crate::storage::{search_text, Db, Row, Tx};
 
 /// The advisory lock key that orders directory writers on PostgreSQL.
 const SEQ_LOCK: i64 = 0x0067_6864_6972;
@@ -354,8 +354,8 @@ impl Visibility {
     }
 }
 
-/// What the facet index reads of an entry, in the order of [`Source`]'s fields.
-const INDEX_COLUMNS: [&str; 22] = [
+/// What the directory index reads of an entry, in the order of [`Source`]'s fields.
+const INDEX_COLUMNS: [&str; 23] = [
     "id",
     "seq",
     "deleted",
@@ -378,6 +378,7 @@ const INDEX_COLUMNS: [&str; 22] = [
     "fts_a",
     "fts_b",
     "fts_c",
+    "fts_d",
 ];
 
 /// What the facet index reads of the first `limit` entries changed after `after` (removed
@@ -395,40 +396,6 @@ pub async fn index_sources(db: &Db, after: i64, limit: i64) -> Result<Vec<Source
     rows.iter()
         .map(|json| Ok(serde_json::from_str(json).map_err(anyhow::Error::from)?))
         .collect()
-}
-
-/// The ids of the entries whose text has every word (each as a prefix), by the backend's
-/// full-text index. Removed entries have no words, so they never match.
-/// The ids of the directory entries whose text matches the full-text query bound at
-/// `$param` (see `Dialect::fts_query`), as one comma-separated text `ids` (NULL when none: one
-/// row rather than thousands is what keeps a common word cheap): FTS5 on SQLite, on PostgreSQL
-/// the narrow `directory_search` table (each entry's `search` tsvector, kept in step by
-/// triggers) with its GIN index, so a common word rechecks small rows. Both index the same
-/// normalised words (name; skills and industry; place; summary), so both find the same
-/// entries; Guildhall orders them itself (`directory::index`), the same way on both.
-fn fts_ids(backend: Backend, param: usize) -> String {
-    match backend {
-        Backend::Sqlite => format!(
-            "SELECT group_concat(rowid) AS ids FROM directory_fts WHERE directory_fts MATCH ${param}"
-        ),
-        Backend::Postgres => format!(
-            "SELECT string_agg(CAST(s.entry_id AS TEXT), ',') AS ids FROM directory_search s \
-             WHERE s.search @@ to_tsquery('simple', ${param})"
-        ),
-    }
-}
-
-pub async fn full_text_matches(db: &Db, words: &[String]) -> Result<Vec<i64>> {
-    let dialect = db.dialect();
-    let ids: Option<String> = sqlx::query_scalar(&fts_ids(dialect.0, 1))
-        .bind(dialect.fts_query(words))
-        .fetch_one(db.pool())
-        .await?;
-    Ok(ids
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|id| id.trim().parse().ok())
-        .collect())
 }
 
 /// The live entries of `ids`, in that order (those removed meanwhile left out).

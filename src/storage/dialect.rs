@@ -61,32 +61,9 @@ impl Dialect {
             Backend::Postgres => format!("CAST(json_build_array({list}) AS TEXT)"),
         }
     }
-
-    /// The text to bind as the full-text query for `words`: every word must occur, each as a
-    /// prefix. `words` are what [`search_words`] returns (letters and digits only), so no user
-    /// input ever reaches the engine's query syntax; each is quoted on SQLite all the same.
-    pub fn fts_query(&self, words: &[String]) -> String {
-        match self.0 {
-            Backend::Sqlite => words
-                .iter()
-                .map(|w| format!("\"{}\"*", w.replace('"', "")))
-                .collect::<Vec<_>>()
-                .join(" "),
-            Backend::Postgres => words
-                .iter()
-                .map(|w| {
-                    format!(
-                        "{}:*",
-                        w.replace(['\'', '\\', ':', '&', '|', '!', '(', ')', '*'], "")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" & "),
-        }
-    }
 }
 
-/// Text as both search engines should see it: lower-case words of letters and digits separated
+/// Text as the directory's search sees it: lower-case words of letters and digits separated
 /// by single spaces. Everything else (punctuation, quotes, operators) separates words.
 pub fn search_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -113,15 +90,6 @@ mod tests {
         assert_eq!(
             search_text("  Data-engineering,  SQL "),
             "data engineering sql"
-        );
-        let words = search_words("rust lisbon");
-        assert_eq!(
-            Dialect(Backend::Sqlite).fts_query(&words),
-            "\"rust\"* \"lisbon\"*"
-        );
-        assert_eq!(
-            Dialect(Backend::Postgres).fts_query(&words),
-            "rust:* & lisbon:*"
         );
     }
 

@@ -1,13 +1,13 @@
-//! The directory's facet index: every live entry's facets and ranked words in compact form,
-//! in memory, so a search filters, counts its facets and orders its results in one pass
-//! instead of eight grouped SQL counts. The database stays the source of truth: the full-text
-//! match comes from FTS5 or `tsvector`, the cards from the rows, and the index follows the
-//! entries' change numbers (`seq`), pulling what changed since it last looked before each
-//! search, so several processes on one database each keep their own and agree.
+//! The directory's index: every live entry's facets and words in compact form, in memory, so
+//! a search matches its words, filters, counts its facets and orders its results in one pass,
+//! the same way on every backend. The database stays the source of truth: the index is built
+//! from the rows' normalised words and facets, the cards come from the rows, and the index
+//! follows the entries' change numbers (`seq`), pulling what changed since it last looked
+//! before each search, so several processes on one database each keep their own and agree.
 //!
 //! - `values`: facet values, labels and words, numbered;
-//! - `query`: a search over the index (filters, facet counts, order, one page of ids);
-//! - `rank`: how full-text results are ordered.
+//! - `query`: a search over the index (words, filters, facet counts, order, one page of ids);
+//! - `rank`: which entries a search's words match, and how they are ordered.
 
 mod arena;
 mod query;
@@ -63,6 +63,8 @@ pub struct Source {
     pub name_words: String,
     pub skill_words: String,
     pub place_words: String,
+    /// The normalised words of the description: matched, ranked below the other fields.
+    pub summary_words: String,
 }
 
 /// A flag stored as an integer column (0 or 1).
@@ -89,10 +91,11 @@ mod flag {
 struct Cold {
     labels: [u32; 3],
     skill_labels: Box<[u32]>,
-    /// Word numbers of the ranked fields, one after the other, in `Index::words`.
+    /// Word numbers of the entry, one after the other, in `Index::words`: the ranked fields,
+    /// then the description's words that none of them has.
     words: Span,
-    /// Where the name's words end, and where the skills' words end, in `words`.
-    ends: [u16; 2],
+    /// Where the name's, the skills' and the place's words end in `words`.
+    ends: [u16; 3],
 }
 
 /// The facet values of every kind the index counts.
@@ -140,6 +143,9 @@ pub struct Index {
     /// Position in [`Kind::ALL`].
     kind: Vec<u8>,
     flags: Vec<u8>,
+    /// The first two letters of every word of the slot, one bit each (`rank::gram`): most
+    /// entries fail a search's words on this alone.
+    grams: Vec<u64>,
     host: Vec<u32>,
     industry: Vec<u32>,
     city: Vec<u32>,
@@ -149,7 +155,7 @@ pub struct Index {
     skills: Vec<Span>,
     skill_keys: Arena,
     cold: Vec<Cold>,
-    /// The ranked words of every slot (see `Cold::words`).
+    /// The words of every slot (see `Cold::words`).
     words: Arena,
     /// Slot by entry id. A map rather than a vector indexed by id: on PostgreSQL every upsert
     /// of an existing entry uses up a sequence number, so ids grow faster than entries.
@@ -183,8 +189,8 @@ impl Index {
         self.skill_keys.get(self.skills[slot])
     }
 
-    /// The ranked words of a slot, and where its name's and skills' words end.
-    fn words_of(&self, slot: usize) -> (&[u32], [u16; 2]) {
+    /// The words of a slot, and where its name's, skills' and place's words end.
+    fn words_of(&self, slot: usize) -> (&[u32], [u16; 3]) {
         let cold = &self.cold[slot];
         (self.words.get(cold.words), cold.ends)
     }
@@ -230,22 +236,35 @@ impl Index {
                 label,
             });
         }
-        let mut words = Vec::new();
-        let mut ends = [0u16; 2];
+        let mut words: Vec<u32> = Vec::new();
+        let mut ends = [0u16; 3];
+        let mut grams = 0u64;
         for (field, text) in [&s.name_words, &s.skill_words, &s.place_words]
             .into_iter()
             .enumerate()
         {
             for word in text.split(' ').filter(|w| !w.is_empty()) {
-                if words.len() >= u16::MAX as usize {
-                    break;
-                }
+                grams |= rank::gram(word);
                 words.push(d.words.id(word));
             }
-            if field < 2 {
-                ends[field] = words.len() as u16;
-            }
+            ends[field] = words.len().min(u16::MAX as usize) as u16;
         }
+        // The description adds each word once, and only those the ranked fields lack.
+        let mut ranked = words.clone();
+        ranked.sort_unstable();
+        let mut described: Vec<u32> = Vec::new();
+        for word in s.summary_words.split(' ').filter(|w| !w.is_empty()) {
+            grams |= rank::gram(word);
+            described.push(d.words.id(word));
+        }
+        described.sort_unstable();
+        described.dedup();
+        words.extend(
+            described
+                .into_iter()
+                .filter(|id| ranked.binary_search(id).is_err()),
+        );
+        words.truncate(u16::MAX as usize);
         let mut flags = 0;
         for (on, bit) in [
             (s.local, flag::LOCAL),
@@ -263,6 +282,7 @@ impl Index {
         self.ends_at.push(s.ends_at);
         self.kind.push(s.kind.position());
         self.flags.push(flags);
+        self.grams.push(grams);
         self.host.push(d.host.add(&s.origin_host, NONE));
         self.industry.push(industry.key);
         self.city.push(city.key);
@@ -287,6 +307,7 @@ impl Index {
         self.ends_at.swap_remove(slot);
         self.kind.swap_remove(slot);
         self.flags.swap_remove(slot);
+        self.grams.swap_remove(slot);
         self.host.swap_remove(slot);
         self.industry.swap_remove(slot);
         self.city.swap_remove(slot);

@@ -1,5 +1,4 @@
-//! A search over the index: which entries pass the filters (and, with words, the full-text
-//! match), how many of them have each facet value (every facet counted without its own
+//! A search over the index: which entries have the search's words and pass its filters, how many of them have each facet value (every facet counted without its own
 //! filter, so its other values still show), and one page of them in order.
 //!
 //! One pass does it all: an entry that fails no facet filter is a result and counts for every
@@ -166,18 +165,9 @@ fn top(counts: &[i64], values: &Values, index: &Index) -> Vec<FacetCount> {
 }
 
 impl Index {
-    /// Searches the index. `matches` are the ids the full-text engine found for the filters'
-    /// words (`None` when there are no words); `vis` hides remote entries of hidden domains.
-    /// Returns the `limit` results after `offset`: newest change first, or best match first
-    /// when there are words.
-    pub fn search(
-        &self,
-        f: &Filters,
-        vis: &Visibility,
-        matches: Option<&[i64]>,
-        offset: usize,
-        limit: usize,
-    ) -> Found {
+    /// Searches the index; `vis` hides remote entries of hidden domains. Returns the `limit`
+    /// results after `offset`: newest change first, or best match first when there are words.
+    pub fn search(&self, f: &Filters, vis: &Visibility, offset: usize, limit: usize) -> Found {
         let d = &self.dict;
         let kind = f.kind.map(Kind::position);
         let industry = Want::of(&d.industry, f.industry.as_deref().map(facet_key));
@@ -189,11 +179,18 @@ impl Index {
             .map(|h| vis.hides(d.host.key(h)))
             .collect();
 
+        // With words, only the entries that have them all are considered at all.
+        let ranker = (!f.words.is_empty()).then(|| Ranker::new(&d.words, &f.words));
         let mut tally = Tally::new(self);
         let mut results: Vec<usize> = Vec::new();
         let mut consider = |slot: usize| {
             if self.flags[slot] & flag::LOCAL == 0 && hidden[self.host[slot] as usize] {
                 return;
+            }
+            if let Some(r) = &ranker {
+                if !r.matches(self.grams[slot], self.words.get(self.cold[slot].words)) {
+                    return;
+                }
             }
             if f.from.is_some() || f.to.is_some() {
                 let Some(starts) = self.starts_at[slot] else {
@@ -241,17 +238,12 @@ impl Index {
                 _ => {}
             }
         };
-        match matches {
-            Some(ids) => ids
-                .iter()
-                .filter_map(|&id| self.slot(id))
-                .for_each(&mut consider),
-            None => (0..self.len()).for_each(&mut consider),
+        if !ranker.as_ref().is_some_and(Ranker::matches_nothing) {
+            (0..self.len()).for_each(&mut consider);
         }
 
         let total = results.len() as i64;
         // Best match first when there are words, then (and otherwise) the newest change.
-        let ranker = matches.map(|_| Ranker::new(&d.words, &f.words));
         let mut keyed: Vec<(u32, i64, i64)> = results
             .iter()
             .map(|&slot| {

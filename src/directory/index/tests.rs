@@ -13,6 +13,12 @@ use crate::storage::search_text;
 const SKILLS: [&str; 6] = ["Rust", "rust", "Go", "Python", "Data engineering", "SEO"];
 const CITIES: [&str; 4] = ["Lisbon", "lisbon", "Porto", "Berlin"];
 const INDUSTRIES: [&str; 3] = ["Software", "Design", ""];
+const SUMMARIES: [&str; 4] = [
+    "",
+    "Rustacean data studio",
+    "Bakery and café in Zürich",
+    "Name3 works on Go and co-ops",
+];
 const ORIGINS: [&str; 3] = ["alpha.example", "beta.example", "sub.blocked.example"];
 
 pub(crate) fn source(id: i64, seq: i64) -> Source {
@@ -39,6 +45,7 @@ pub(crate) fn source(id: i64, seq: i64) -> Source {
         name_words: String::new(),
         skill_words: String::new(),
         place_words: String::new(),
+        summary_words: String::new(),
     }
 }
 
@@ -69,6 +76,7 @@ fn random_source(rng: &mut StdRng, id: i64) -> Source {
     s.name_words = search_text(&format!("Name{} Co", id % 7));
     s.skill_words = search_text(&skills.join(" "));
     s.place_words = search_text(&s.city);
+    s.summary_words = search_text(SUMMARIES[rng.gen_range(0..SUMMARIES.len())]);
     s
 }
 
@@ -101,7 +109,30 @@ fn random_filters(rng: &mut StdRng) -> Filters {
     if pick(rng, 0.2) {
         f.to = Some(rng.gen_range(0..100));
     }
+    if pick(rng, 0.4) {
+        let words = [
+            "rust", "r", "name3", "name", "data", "z", "zür", "co", "lisbon", "nope",
+        ];
+        f.words = (0..rng.gen_range(1..3))
+            .map(|_| words[rng.gen_range(0..words.len())].to_string())
+            .collect();
+    }
     f
+}
+
+/// Whether an entry has every word of the search, each as the start of one of its words.
+fn has_words(s: &Source, f: &Filters) -> bool {
+    let text = [
+        &s.name_words,
+        &s.skill_words,
+        &s.place_words,
+        &s.summary_words,
+    ];
+    f.words.iter().all(|w| {
+        text.iter()
+            .flat_map(|t| t.split(' '))
+            .any(|word| word.starts_with(w.as_str()))
+    })
 }
 
 /// Which facet filter an entry fails, by facet name; the date range and domains apart.
@@ -227,15 +258,25 @@ fn one_pass_counts_agree_with_a_plain_evaluation() {
             .values()
             .filter(|s| s.local || !vis.hides(&s.origin_host))
             .filter(|s| in_range(s, &f))
+            .filter(|s| has_words(s, &f))
             .collect();
-        let found = index.search(&f, &vis, None, 0, 1000);
+        let found = index.search(&f, &vis, 0, 1000);
         let expected: Vec<i64> = {
             let mut hits: Vec<&&Source> =
                 live.iter().filter(|s| failures(s, &f).is_empty()).collect();
             hits.sort_by_key(|s| std::cmp::Reverse((s.updated_at, s.id)));
             hits.iter().map(|s| s.id).collect()
         };
-        assert_eq!(found.ids, expected, "round {round}: {f:?}");
+        if f.words.is_empty() {
+            assert_eq!(found.ids, expected, "round {round}: {f:?}");
+        } else {
+            // Best match first (the order is tested on its own below): compare the sets.
+            let mut ids = found.ids.clone();
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            let mut want = expected.clone();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            assert_eq!(ids, want, "round {round}: {f:?}");
+        }
         assert_eq!(found.total, expected.len() as i64);
         let facets = &found.facets;
         for (name, got) in [
@@ -273,11 +314,11 @@ fn labels_pages_and_removals() {
     }
     let all = Filters::default();
     let vis = Visibility::default();
-    let found = index.search(&all, &vis, None, 0, 2);
+    let found = index.search(&all, &vis, 0, 2);
     assert_eq!(found.ids, vec![3, 2], "newest change first, one page");
     assert_eq!(found.total, 3);
-    assert_eq!(index.search(&all, &vis, None, 2, 2).ids, vec![1]);
-    assert!(index.search(&all, &vis, None, 10, 2).ids.is_empty());
+    assert_eq!(index.search(&all, &vis, 2, 2).ids, vec![1]);
+    assert!(index.search(&all, &vis, 10, 2).ids.is_empty());
     let cities = &found.facets.city;
     assert_eq!(cities[0].value, "lisbon");
     assert_eq!(
@@ -290,7 +331,7 @@ fn labels_pages_and_removals() {
     gone.deleted = true;
     index.apply(&gone);
     index.apply(&gone);
-    let found = index.search(&all, &vis, None, 0, 10);
+    let found = index.search(&all, &vis, 0, 10);
     assert_eq!(found.ids, vec![3, 1]);
     // One each now: ties by value.
     assert_eq!(found.facets.city[0].label, "lisbon");
@@ -300,7 +341,7 @@ fn labels_pages_and_removals() {
         city: Some("Oslo".into()),
         ..Default::default()
     };
-    let found = index.search(&oslo, &vis, None, 0, 10);
+    let found = index.search(&oslo, &vis, 0, 10);
     assert_eq!(found.total, 0);
     assert_eq!(found.facets.city.len(), 2);
 }
@@ -309,32 +350,53 @@ fn labels_pages_and_removals() {
 fn full_text_results_rank_by_field_then_name_length() {
     let mut index = Index::default();
     let entries = [
-        (1, "Quay Studio", "rust", "porto"),
-        (2, "Rust Lisbon Collective", "", ""),
-        (3, "Rust", "", ""),
-        (4, "Rustbelt", "", ""),
-        (5, "Tide Labs", "", "rust"),
-        (6, "Harbour", "", ""),
+        (1, "Quay Studio", "rust", "porto", ""),
+        (2, "Rust Lisbon Collective", "", "", ""),
+        (3, "Rust", "", "", "rust again"),
+        (4, "Rustbelt", "", "", ""),
+        (5, "Tide Labs", "", "rust", ""),
+        (6, "Harbour", "", "", "Harbour works in Rust"),
+        (7, "Trust Me", "", "", "trusty crust"),
     ];
-    for (id, name, skills, place) in entries {
+    for (id, name, skills, place, summary) in entries {
         let mut s = source(id, id);
         s.name_words = search_text(name);
         s.skill_words = search_text(skills);
         s.place_words = search_text(place);
+        s.summary_words = search_text(summary);
         index.apply(&s);
     }
-    // The engine found all of them (entry 6 by its description).
-    let matches = [1, 2, 3, 4, 5, 6];
-    let f = Filters {
-        words: vec!["rust".into()],
+    let words = |w: &[&str]| Filters {
+        words: w.iter().map(|w| w.to_string()).collect(),
         ..Default::default()
     };
-    let found = index.search(&f, &Visibility::default(), Some(&matches), 0, 10);
-    assert_eq!(found.ids, vec![3, 2, 4, 1, 5, 6]);
-    // Entries the engine did not find are not results, whatever the index holds.
-    let found = index.search(&f, &Visibility::default(), Some(&[6, 4, 99]), 0, 10);
-    assert_eq!(found.ids, vec![4, 6]);
-    assert_eq!(found.total, 2);
+    let vis = Visibility::default();
+    let found = index.search(&words(&["rust"]), &vis, 0, 10);
+    assert_eq!(found.ids, vec![3, 2, 4, 1, 5, 6], "only prefixes match");
+    assert_eq!(found.total, 6);
+    // Every word must match, each as a prefix of some word, in any field.
+    assert_eq!(
+        index.search(&words(&["rust", "harb"]), &vis, 0, 10).ids,
+        vec![6]
+    );
+    assert_eq!(
+        index.search(&words(&["tr", "crus"]), &vis, 0, 10).ids,
+        vec![7]
+    );
+    assert_eq!(
+        index
+            .search(&words(&["rust", "nowhere"]), &vis, 0, 10)
+            .total,
+        0
+    );
+    assert_eq!(index.search(&words(&["zzz"]), &vis, 0, 10).total, 0);
+    // A word of one letter matches every word it starts.
+    assert_eq!(index.search(&words(&["h"]), &vis, 0, 10).ids, vec![6]);
+    // A removed entry's words match nothing.
+    let mut gone = source(6, 8);
+    gone.deleted = true;
+    index.apply(&gone);
+    assert_eq!(index.search(&words(&["harbour"]), &vis, 0, 10).total, 0);
 }
 
 #[test]
@@ -355,7 +417,7 @@ fn rewritten_entries_keep_their_skills_through_compaction() {
         }
     }
     assert!(index.skill_keys.len() <= 2 * 2 * 2000, "compacted");
-    let found = index.search(&Filters::default(), &Visibility::default(), None, 0, 1);
+    let found = index.search(&Filters::default(), &Visibility::default(), 0, 1);
     let skills = as_map(&found.facets.skill);
     assert_eq!(skills.get("go"), Some(&2000));
     assert_eq!(skills.get("seo"), Some(&2000));
@@ -364,10 +426,5 @@ fn rewritten_entries_keep_their_skills_through_compaction() {
         skill: Some("rust".into()),
         ..Default::default()
     };
-    assert_eq!(
-        index
-            .search(&rust, &Visibility::default(), None, 0, 1)
-            .total,
-        0
-    );
+    assert_eq!(index.search(&rust, &Visibility::default(), 0, 1).total, 0);
 }
