@@ -61,21 +61,26 @@ impl Db {
         let (pool, writer) = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url);
-                let open = |connections: u32| {
+                // Reads go through a memory map of the file (no read system call per page,
+                // and no copy in SQLite's own page cache), so readers keep a small cache; the
+                // writer, whose pages go through its cache, a larger one. Each pooled
+                // connection has its own cache, held once filled (8 readers at 8 MB each could
+                // hold 64 MB). Sorting spills to memory, not a temporary file.
+                let open = |connections: u32, cache_kib: u32| {
                     AnyPoolOptions::new()
                         .max_connections(connections)
                         .acquire_timeout(Duration::from_secs(30))
-                        .after_connect(|conn, _meta| {
+                        .after_connect(move |conn, _meta| {
                             Box::pin(async move {
-                                // Reads go through a memory map of the file (no read system
-                                // call per page) and a larger page cache: searches over a big
-                                // directory read many pages, and each pooled connection has its
-                                // own cache. Sorting spills to memory, not a temporary file.
                                 conn.execute(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                                 PRAGMA mmap_size = 268435456; PRAGMA cache_size = -8000; \
-                                 PRAGMA temp_store = MEMORY;",
+                                    format!(
+                                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                         PRAGMA mmap_size = 268435456; \
+                                         PRAGMA cache_size = -{cache_kib}; \
+                                         PRAGMA temp_store = MEMORY;"
+                                    )
+                                    .as_str(),
                                 )
                                 .await?;
                                 Ok(())
@@ -83,11 +88,11 @@ impl Db {
                         })
                 };
                 // The writer first: it creates the file and switches it to WAL.
-                let writer = open(1)
+                let writer = open(1, 8000)
                     .connect(&url)
                     .await
                     .context("cannot open the database")?;
-                let pool = open(8)
+                let pool = open(8, 2000)
                     .connect(&url)
                     .await
                     .context("cannot open the database")?;
@@ -204,6 +209,23 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// The `VALUES` rows of a multi-row insert: `rows` groups of `per_row` placeholders each,
+/// numbered from `first` on, e.g. `($3, $4), ($5, $6)`. `shared` placeholders written before
+/// each row's own (such as `$1, $2`, bound once for all rows) open every group.
+pub fn value_rows(shared: &str, first: usize, rows: usize, per_row: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let own = placeholders(first + r * per_row, per_row);
+            match (shared.is_empty(), per_row) {
+                (true, _) => format!("({own})"),
+                (false, 0) => format!("({shared})"),
+                (false, _) => format!("({shared}, {own})"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The rows of `sql`, a `SELECT … WHERE id IN ({})` whose `{}` takes the placeholders, for each
 /// of `ids` (repeats read once), in chunks of 500 so no statement outgrows the backends' limit
 /// on bound values: how a feature's store reads a page's worth of its rows by id for another.
@@ -231,6 +253,13 @@ pub fn json_list(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_rows_number_each_row() {
+        assert_eq!(value_rows("", 1, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(value_rows("$1, $2", 3, 2, 1), "($1, $2, $3), ($1, $2, $4)");
+        assert_eq!(value_rows("$1", 2, 2, 0), "($1), ($1)");
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode() {

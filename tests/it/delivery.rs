@@ -808,6 +808,47 @@ async fn two_processes_share_the_queue_without_sending_twice() {
     drop(second);
 }
 
+/// Claims are taken for many hosts at once (one transaction per group of waiting workers): with
+/// two processes claiming side by side for a dozen hosts, each host still never has more than
+/// its limit in flight, every delivery arrives exactly once, and both processes take part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_claims_keep_each_host_within_its_limit_across_processes() {
+    let settings = [
+        QUICK,
+        ("GUILDHALL_DELIVERY_PER_HOST", "2"),
+        ("GUILDHALL_DELIVERY_TOTAL", "6"),
+    ];
+    let (first, _, _dir) = start(&settings).await;
+    let second = Instance::start(&database_url(&first), &settings).await;
+    let mut inboxes = Vec::new();
+    let mut receivers = Vec::new();
+    for _ in 0..12 {
+        let inbox = inbox_for(&first).await;
+        inbox.delay_ms.store(15, Ordering::SeqCst);
+        inbox.watching.store(true, Ordering::SeqCst);
+        receivers.push(Receiver::start(inbox.clone()).await);
+        inboxes.push(inbox);
+    }
+    let targets: Vec<String> = receivers.iter().map(Receiver::inbox_url).collect();
+    let ids = publish(&first.state, 6, &targets).await;
+    delivery::wake(&second.state);
+
+    let rows = eventually(90, "72 deliveries", || {
+        all_in_state(&first.state, "delivered", 72)
+    })
+    .await;
+    for inbox in &inboxes {
+        inbox.assert_signatures_valid();
+        assert_once(inbox, &ids).await;
+        let most = inbox.watched_max_in_flight.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&most), "{most} in flight at one host");
+    }
+    assert!(rows.iter().all(|r| r.attempts == 1));
+    let owners: HashSet<String> = rows.iter().filter_map(|r| r.lease_owner.clone()).collect();
+    assert_eq!(owners.len(), 2, "both processes delivered: {owners:?}");
+    drop(second);
+}
+
 // --- inbox housekeeping -----------------------------------------------------------------------
 
 /// Pruning drops processed inbox activities older than a month, batch after batch, but keeps a

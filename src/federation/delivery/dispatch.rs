@@ -8,6 +8,7 @@ use std::time::Instant;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 
+use super::claim::Claimer;
 use super::record::{Outcome, Recorder};
 use super::store::{self, Claimed};
 use super::{Settings, CACHE_MAX, CLEANUP_EVERY};
@@ -29,8 +30,6 @@ pub fn spawn(ctx: Context) -> JoinHandle<()> {
 struct Shared {
     ctx: Context,
     settings: Settings,
-    /// This dispatcher's name in `lease_owner`: process id and a random part.
-    owner: String,
     urls: Urls,
     /// The process-wide limit of requests in flight.
     permits: Arc<Semaphore>,
@@ -38,6 +37,8 @@ struct Shared {
     activities: Mutex<HashMap<i64, Arc<Outgoing>>>,
     /// The writer of outcomes, in groups.
     recorder: Recorder,
+    /// The claimer of rows, in groups.
+    claimer: Claimer,
 }
 
 /// An activity ready to send: its actor (for the key id) and its body.
@@ -66,9 +67,9 @@ async fn run(ctx: Context) {
         keys: Mutex::new(HashMap::new()),
         activities: Mutex::new(HashMap::new()),
         recorder: Recorder::spawn(ctx.clone(), settings, owner.clone()),
+        claimer: Claimer::spawn(ctx.clone(), settings, owner),
         ctx,
         settings,
-        owner,
     });
     let mut workers: HashMap<String, Worker> = HashMap::new();
     let mut tasks: JoinSet<()> = JoinSet::new();
@@ -151,18 +152,10 @@ async fn host_worker(shared: Arc<Shared>, host: String, notify: Arc<Notify>) {
                 }
             }
             if !permits.is_empty() {
-                match store::claim(
-                    &shared.ctx.db,
-                    &shared.settings,
-                    &shared.owner,
-                    &host,
-                    permits.len(),
-                )
-                .await
-                {
-                    Ok(batch) => {
-                        more = batch.len() == permits.len() && !batch.iter().any(|c| c.probe);
-                        for item in batch {
+                match shared.claimer.claim(&host, permits.len()).await {
+                    Ok(claimed) => {
+                        more = claimed.more;
+                        for item in claimed.rows {
                             let Some(permit) = permits.pop() else { break };
                             in_flight.spawn(deliver(shared.clone(), item, permit));
                         }

@@ -15,6 +15,14 @@ pub(super) async fn ensure_host(tx: &mut Tx, host: &str) -> Result<()> {
     hosts::ensure(tx, host).await
 }
 
+/// [`ensure_host`] for every host of a fan-out, in name order (two publishers that share new
+/// hosts then take their rows in the same order, on PostgreSQL where that matters).
+pub(super) async fn ensure_hosts(tx: &mut Tx, mut hosts: Vec<&str>) -> Result<()> {
+    hosts.sort_unstable();
+    hosts.dedup();
+    hosts::ensure_many(tx, &hosts).await
+}
+
 /// The host answered: reset its health. If it had been failing, its queued deliveries are due
 /// now; returns whether that happened.
 pub(super) async fn host_answered(
@@ -24,6 +32,10 @@ pub(super) async fn host_answered(
     now: i64,
     success: bool,
 ) -> Result<bool> {
+    // The common case, a healthy host that answered: one statement.
+    if success && hosts::note_success_if_healthy(tx, host, now).await? {
+        return Ok(false);
+    }
     let recovered = hosts::reset(tx, host).await?;
     if success {
         hosts::note_success(tx, host, now).await?;

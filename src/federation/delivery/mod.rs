@@ -34,12 +34,13 @@
 //!
 //! # Layout
 //! `publish` (queueing in the caller's transaction, the wake-up), `dispatch` (the dispatcher,
-//! its per-host workers, leases and attempts), `record` (outcomes, written in groups by one
-//! task per process), `health` (per-host state: parking,
+//! its per-host workers and attempts), `claim` (leases, taken in groups by one task per
+//! process), `record` (outcomes, written in groups by one task per process), `health` (per-host state: parking,
 //! probes, "retry now"), and `store/`, which holds all of the queue's SQL: `store/mod.rs` the
 //! queue's rows, `store/hosts.rs` host health, `store/status.rs` what the administrators' view
 //! and the metrics read. Settings and the retry schedule are here.
 
+mod claim;
 mod dispatch;
 mod health;
 mod publish;

@@ -49,7 +49,7 @@ pub async fn publish(
     // Actors who block the sender get none of its new content in their own inbox.
     let withheld = remote_blocks::withheld_inboxes(tx, activity, kind, actor).await?;
     let mut seen = HashSet::new();
-    let mut hosts = HashSet::new();
+    let mut targets: Vec<(&str, String)> = Vec::new();
     for inbox in inboxes.iter().map(|i| i.trim()) {
         if !seen.insert(inbox) || withheld.iter().any(|w| w == inbox) {
             continue;
@@ -65,11 +65,13 @@ pub async fn publish(
         if own.as_deref() == Some(host.as_str()) {
             continue;
         }
-        if hosts.insert(host.clone()) {
-            health::ensure_host(tx, &host).await?;
-        }
-        store::queue(tx, activity_id, inbox, &host, signer, now).await?;
+        targets.push((inbox, host));
     }
+    // Every host's health row, then every delivery: a statement per thousand, not two per
+    // inbox (a fan-out to a thousand hosts was two thousand statements in this transaction).
+    health::ensure_hosts(tx, targets.iter().map(|(_, h)| h.as_str()).collect()).await?;
+    let targets: Vec<(&str, &str)> = targets.iter().map(|(i, h)| (*i, h.as_str())).collect();
+    store::queue(tx, activity_id, &targets, signer, now).await?;
     Ok(activity_id)
 }
 

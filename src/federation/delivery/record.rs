@@ -97,7 +97,10 @@ async fn run(ctx: Context, settings: Settings, owner: String, mut rx: mpsc::Rece
 }
 
 /// Writes one group, then counts, logs and answers each of its outcomes.
-async fn write_group(ctx: &Context, settings: &Settings, owner: &str, group: Vec<Pending>) {
+async fn write_group(ctx: &Context, settings: &Settings, owner: &str, mut group: Vec<Pending>) {
+    // Hosts' health rows in name order, as claims lock them (`store::claim_group`), so the
+    // two never wait for each other in a circle on PostgreSQL.
+    group.sort_by(|a, b| a.item.host.cmp(&b.item.host));
     let now = now_ms();
     let planned: Vec<Planned> = group
         .iter()

@@ -7,7 +7,7 @@ use sqlx::Row as _;
 use super::commit::Received;
 use crate::error::Result;
 use crate::federation::Context;
-use crate::storage::{now_ms, placeholders, Db};
+use crate::storage::{now_ms, placeholders, value_rows, Db};
 
 /// Stores a group of received activities with one statement (one commit); returns the ids
 /// stored now. A repeat of a known id, or of an id earlier in the group, is skipped (`ON
@@ -19,23 +19,10 @@ pub(super) async fn insert_group(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let values: Vec<String> = (0..rows.len())
-        .map(|i| {
-            let n = i * 5;
-            format!(
-                "(${}, ${}, ${}, ${}, ${})",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5
-            )
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO inbox_activities (activity_uri, actor, kind, body, received_at) VALUES {} \
          ON CONFLICT DO NOTHING RETURNING activity_uri",
-        values.join(", ")
+        value_rows("", 1, rows.len(), 5)
     );
     let now = now_ms();
     let mut query = sqlx::query_scalar::<_, String>(&sql);
@@ -53,39 +40,11 @@ pub(super) async fn insert_group(
 const LEASE_MS: i64 = 60_000;
 const MAX_ATTEMPTS: i64 = 5;
 
-/// Claims up to 50 stored activities that are due (not processed, lease expired) with a lease
-/// of their own, counting an attempt for each; returns their row ids. What they cause is the
-/// business of the processor above the features (`crate::hub::inbound`).
-pub async fn claim(ctx: &Context) -> Result<Vec<i64>> {
-    let now = now_ms();
-    let mut tx = ctx.db.begin_write().await?;
-    let sql = format!(
-        "SELECT id FROM inbox_activities WHERE processed_at IS NULL AND lease_until < $1 ORDER BY id LIMIT 50{}",
-        ctx.db.dialect().skip_locked()
-    );
-    let ids: Vec<i64> = sqlx::query(&sql)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>("id"))
-        .collect::<Result<_, _>>()?;
-    for id in &ids {
-        sqlx::query(
-            "UPDATE inbox_activities SET lease_until = $1, attempts = attempts + 1 WHERE id = $2",
-        )
-        .bind(now + LEASE_MS)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(ids)
-}
-
 /// A claimed activity as it was stored.
 #[derive(Debug)]
 pub struct Stored {
+    /// Its row.
+    pub id: i64,
     /// The verified actor that delivered it.
     pub actor: String,
     /// The body as received.
@@ -94,51 +53,73 @@ pub struct Stored {
     pub attempts: i64,
 }
 
-/// The stored activity of row `id`.
-pub async fn load(ctx: &Context, id: i64) -> Result<Stored> {
-    let row = sqlx::query("SELECT actor, body, attempts FROM inbox_activities WHERE id = $1")
-        .bind(id)
-        .fetch_one(ctx.db.pool())
-        .await?;
-    Ok(Stored {
-        actor: row.try_get("actor")?,
-        body: row.try_get("body")?,
-        attempts: row.try_get("attempts")?,
-    })
+/// Claims up to 50 stored activities that are due (not processed, lease expired) with a lease
+/// of their own, counting an attempt for each, and returns them oldest first: one statement.
+/// What they cause is the business of the processor above the features
+/// (`crate::hub::inbound`).
+pub async fn claim(ctx: &Context) -> Result<Vec<Stored>> {
+    let now = now_ms();
+    let sql = format!(
+        "UPDATE inbox_activities SET lease_until = $1, attempts = attempts + 1 WHERE id IN (\
+         SELECT id FROM inbox_activities WHERE processed_at IS NULL AND lease_until < $2 \
+         ORDER BY id LIMIT 50{}) RETURNING id, actor, body, attempts",
+        ctx.db.dialect().skip_locked()
+    );
+    let mut claimed = sqlx::query(&sql)
+        .bind(now + LEASE_MS)
+        .bind(now)
+        .fetch_all(ctx.db.writer())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Stored {
+                id: row.try_get("id")?,
+                actor: row.try_get("actor")?,
+                body: row.try_get("body")?,
+                attempts: row.try_get("attempts")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    claimed.sort_unstable_by_key(|s| s.id);
+    Ok(claimed)
 }
 
-/// Records the outcome of processing row `id`: done, or failed (tried again after
-/// 30 s × attempts, given up after the fifth attempt).
-pub async fn record(
+/// Marks the rows `ids` processed, a statement per 500.
+pub async fn record_done(ctx: &Context, ids: &[i64]) -> Result<()> {
+    let now = now_ms();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "UPDATE inbox_activities SET processed_at = $1, error = NULL WHERE id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(ctx.db.writer()).await?;
+    }
+    Ok(())
+}
+
+/// Records a failure to process row `id`: tried again after 30 s × attempts, given up after
+/// the fifth attempt.
+pub async fn record_failure(
     ctx: &Context,
     id: i64,
     attempts: i64,
-    outcome: std::result::Result<(), &crate::error::Error>,
+    e: &crate::error::Error,
 ) -> Result<()> {
-    match outcome {
-        Ok(()) => {
-            sqlx::query(
-                "UPDATE inbox_activities SET processed_at = $1, error = NULL WHERE id = $2",
-            )
-            .bind(now_ms())
-            .bind(id)
-            .execute(ctx.db.writer())
-            .await?;
-        }
-        Err(e) => {
-            let give_up = attempts >= MAX_ATTEMPTS;
-            tracing::warn!(activity = id, attempts, give_up, error = %e, "processing an activity failed");
-            sqlx::query(
-                "UPDATE inbox_activities SET error = $1, processed_at = $2, lease_until = $3 WHERE id = $4",
-            )
-            .bind(e.to_string())
-            .bind(give_up.then(now_ms))
-            .bind(now_ms() + 30_000 * attempts)
-            .bind(id)
-            .execute(ctx.db.writer())
-            .await?;
-        }
-    }
+    let give_up = attempts >= MAX_ATTEMPTS;
+    tracing::warn!(activity = id, attempts, give_up, error = %e, "processing an activity failed");
+    sqlx::query(
+        "UPDATE inbox_activities SET error = $1, processed_at = $2, lease_until = $3 WHERE id = $4",
+    )
+    .bind(e.to_string())
+    .bind(give_up.then(now_ms))
+    .bind(now_ms() + 30_000 * attempts)
+    .bind(id)
+    .execute(ctx.db.writer())
+    .await?;
     Ok(())
 }
 

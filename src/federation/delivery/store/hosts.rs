@@ -7,14 +7,29 @@
 //! outcome settles them anyway.
 
 use crate::error::Result;
-use crate::storage::{Dialect, Tx};
+use crate::storage::{value_rows, Dialect, Tx};
 
 /// Makes sure a host has its health row.
 pub(in crate::federation::delivery) async fn ensure(tx: &mut Tx, host: &str) -> Result<()> {
-    sqlx::query("INSERT INTO delivery_hosts (host) VALUES ($1) ON CONFLICT (host) DO NOTHING")
-        .bind(host)
-        .execute(&mut **tx)
-        .await?;
+    ensure_many(tx, &[host]).await
+}
+
+/// [`ensure`] for many hosts, a thousand per statement.
+pub(in crate::federation::delivery) async fn ensure_many(
+    tx: &mut Tx,
+    hosts: &[&str],
+) -> Result<()> {
+    for chunk in hosts.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO delivery_hosts (host) VALUES {} ON CONFLICT (host) DO NOTHING",
+            value_rows("", 1, chunk.len(), 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for host in chunk {
+            query = query.bind(*host);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -24,6 +39,25 @@ pub(in crate::federation::delivery) async fn reset(tx: &mut Tx, host: &str) -> R
         "UPDATE delivery_hosts SET consecutive_failures = 0, parked_until = 0 \
          WHERE host = $1 AND (consecutive_failures > 0 OR parked_until > 0)",
     )
+    .bind(host)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// Notes a successful delivery to a host that is not failing, in one statement; returns false
+/// (and changes nothing) when the host is failing, parked or has no row.
+pub(in crate::federation::delivery) async fn note_success_if_healthy(
+    tx: &mut Tx,
+    host: &str,
+    now: i64,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE delivery_hosts SET last_success_at = $1 \
+         WHERE host = $2 AND consecutive_failures = 0 AND parked_until = 0",
+    )
+    .bind(now)
     .bind(host)
     .execute(&mut **tx)
     .await?

@@ -11,7 +11,7 @@ use sqlx::Row as _;
 use super::{Settings, DISCOVER_LIMIT, LEASE_MS, RETENTION_MS};
 use crate::error::Result;
 use crate::federation::keys::ActorKind;
-use crate::storage::{now_ms, Db, Tx};
+use crate::storage::{now_ms, placeholders, value_rows, Db, Tx};
 
 /// A claimed delivery.
 #[derive(Debug)]
@@ -63,28 +63,35 @@ pub(super) async fn insert_activity(
     })
 }
 
-/// Queues one delivery of an activity, unless that inbox already has it.
+/// Rows per statement when queueing (two bound values each, the rest shared): well within
+/// both backends' limits on bound values.
+const QUEUE_CHUNK: usize = 1000;
+
+/// Queues a delivery of an activity to each `(inbox, host)`, leaving out inboxes that already
+/// have it: one statement per thousand deliveries, however many hosts they go to.
 pub(super) async fn queue(
     tx: &mut Tx,
     activity_id: i64,
-    inbox: &str,
-    host: &str,
+    targets: &[(&str, &str)],
     signer: (ActorKind, i64),
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO deliveries (activity_id, inbox, host, signer_kind, signer_id, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
-         ON CONFLICT (activity_id, inbox) DO NOTHING",
-    )
-    .bind(activity_id)
-    .bind(inbox)
-    .bind(host)
-    .bind(signer.0.as_str())
-    .bind(signer.1)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    for chunk in targets.chunks(QUEUE_CHUNK) {
+        let sql = format!(
+            "INSERT INTO deliveries (activity_id, signer_kind, signer_id, next_attempt_at, \
+             created_at, inbox, host) VALUES {} ON CONFLICT (activity_id, inbox) DO NOTHING",
+            value_rows("$1, $2, $3, $4, $4", 5, chunk.len(), 2)
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(activity_id)
+            .bind(signer.0.as_str())
+            .bind(signer.1)
+            .bind(now);
+        for (inbox, host) in chunk {
+            query = query.bind(*inbox).bind(*host);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -116,61 +123,187 @@ pub(super) async fn cleanup(db: &Db) -> Result<u64> {
     )
 }
 
-/// Claims up to `n` due deliveries of `host` for this process. A parked host whose time has
-/// come yields one delivery, marked as the probe; a parked host otherwise yields nothing. The
-/// number of rows leased for a host (by any process) stays within `per_host`.
-pub(super) async fn claim(
+/// What one host's claim found: the rows now leased to this process, and whether the host may
+/// have more due (it got all it asked for).
+#[derive(Debug, Default)]
+pub(super) struct ClaimedOfHost {
+    pub(super) rows: Vec<Claimed>,
+    pub(super) more: bool,
+}
+
+/// A host's state as a claim reads it.
+struct HostNow {
+    failures: i64,
+    parked_until: i64,
+    /// Its rows leased by any process.
+    busy: i64,
+    /// Whether it has a row due and unleased.
+    due: bool,
+}
+
+/// Claims due deliveries for several hosts in one transaction: `wants` is each host with the
+/// number of rows asked for (a host named twice gets nothing the second time). One statement reads every host's health,
+/// rows in flight and whether it has work; only hosts with room and work get a claiming
+/// statement. A parked host whose time has come yields one delivery, marked as the probe; a
+/// parked host otherwise yields nothing. The number of rows leased for a host (by any process)
+/// stays within `per_host`. Answers in the order of `wants`.
+pub(super) async fn claim_group(
+    db: &Db,
+    settings: &Settings,
+    owner: &str,
+    wants: &[(&str, usize)],
+) -> Result<Vec<ClaimedOfHost>> {
+    let now = now_ms();
+    let lease_until = now + LEASE_MS;
+    let mut tx = db.begin_write().await?;
+    lock_hosts(&mut tx, db, wants).await?;
+    let states = hosts_now(&mut tx, wants, now).await?;
+    let mut out = Vec::with_capacity(wants.len());
+    for (&(host, n), state) in wants.iter().zip(states) {
+        let failing = state.failures >= settings.park_after;
+        let claimed = if !state.due || n == 0 {
+            ClaimedOfHost::default()
+        } else if failing {
+            if state.parked_until <= now {
+                probe(&mut tx, db, settings, owner, host, now, lease_until).await?
+            } else {
+                ClaimedOfHost::default()
+            }
+        } else {
+            let room = (settings.per_host as i64 - state.busy).min(n as i64);
+            if room <= 0 {
+                ClaimedOfHost::default()
+            } else {
+                let rows = lease(&mut tx, db, owner, host, now, lease_until, room, false).await?;
+                ClaimedOfHost {
+                    more: rows.len() as i64 == room,
+                    rows,
+                }
+            }
+        };
+        out.push(claimed);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// On PostgreSQL, locks the health rows of the hosts of `wants` (in name order, as outcomes
+/// take them: `record.rs`) until the claim commits, so two processes claiming for one host
+/// take turns and its rows in flight stay within the limit. SQLite's writer is one at a time
+/// already (`BEGIN IMMEDIATE`).
+async fn lock_hosts(tx: &mut Tx, db: &Db, wants: &[(&str, usize)]) -> Result<()> {
+    let lock = db.dialect().for_update();
+    if lock.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT host FROM delivery_hosts WHERE host IN ({}) ORDER BY host{lock}",
+        placeholders(1, wants.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for (host, _) in wants {
+        query = query.bind(*host);
+    }
+    query.fetch_all(&mut **tx).await?;
+    Ok(())
+}
+
+/// The state of each host of `wants`, in that order (a host without a health row is healthy).
+async fn hosts_now(tx: &mut Tx, wants: &[(&str, usize)], now: i64) -> Result<Vec<HostNow>> {
+    let sql = format!(
+        "WITH w(host) AS (VALUES {}) \
+         SELECT w.host AS host, COALESCE(h.consecutive_failures, 0) AS failures, \
+         COALESCE(h.parked_until, 0) AS parked_until, \
+         (SELECT COUNT(*) FROM deliveries d WHERE d.host = w.host AND d.state = 'queued' \
+          AND d.lease_until >= $1) AS busy, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.host = w.host \
+          AND d.state = 'queued' AND d.next_attempt_at <= $1 AND +d.lease_until < $1) \
+          THEN 1 ELSE 0 END AS BIGINT) AS due \
+         FROM w LEFT JOIN delivery_hosts h ON h.host = w.host",
+        value_rows("", 2, wants.len(), 1)
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for (host, _) in wants {
+        query = query.bind(*host);
+    }
+    let mut found = std::collections::HashMap::new();
+    for row in query.fetch_all(&mut **tx).await? {
+        let host: String = row.try_get("host")?;
+        found.insert(
+            host,
+            HostNow {
+                failures: row.try_get("failures")?,
+                parked_until: row.try_get("parked_until")?,
+                busy: row.try_get("busy")?,
+                due: row.try_get::<i64, _>("due")? != 0,
+            },
+        );
+    }
+    Ok(wants
+        .iter()
+        .map(|(host, _)| {
+            found.remove(*host).unwrap_or(HostNow {
+                failures: 0,
+                parked_until: 0,
+                busy: 0,
+                due: false,
+            })
+        })
+        .collect())
+}
+
+/// A parked host's probe: marks the host parked while the probe is in flight, so nobody else
+/// probes too (the update is conditional: two processes cannot both take it), and leases one
+/// row. Inside a savepoint, so a probe that finds no row leaves the host as it was.
+#[allow(clippy::too_many_arguments)]
+async fn probe(
+    tx: &mut Tx,
     db: &Db,
     settings: &Settings,
     owner: &str,
     host: &str,
-    n: usize,
-) -> Result<Vec<Claimed>> {
-    let now = now_ms();
-    let lease_until = now + LEASE_MS;
-    let mut tx = db.begin_write().await?;
-    // The host's health first: most hosts are not failing, and then one read decides.
-    let health: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT consecutive_failures, parked_until FROM delivery_hosts WHERE host = $1",
+    now: i64,
+    lease_until: i64,
+) -> Result<ClaimedOfHost> {
+    let mut sp = sqlx::Connection::begin(&mut **tx).await?;
+    let taken = sqlx::query(
+        "UPDATE delivery_hosts SET parked_until = $1 \
+         WHERE host = $2 AND consecutive_failures >= $3 AND parked_until <= $4",
     )
+    .bind(lease_until)
     .bind(host)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let failing = health.is_some_and(|(failures, _)| failures >= settings.park_after);
-    // A parked host whose time has come: take the probe, and hold the host parked while it is
-    // in flight so nobody else probes too (the update is conditional: two processes cannot
-    // both take it).
-    let probe = failing
-        && health.is_some_and(|(_, parked_until)| parked_until <= now)
-        && sqlx::query(
-            "UPDATE delivery_hosts SET parked_until = $1 \
-             WHERE host = $2 AND consecutive_failures >= $3 AND parked_until <= $4",
-        )
-        .bind(lease_until)
-        .bind(host)
-        .bind(settings.park_after)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-    let limit = if probe {
-        1
+    .bind(settings.park_after)
+    .bind(now)
+    .execute(&mut *sp)
+    .await?
+    .rows_affected()
+        > 0;
+    let rows = if taken {
+        lease(&mut sp, db, owner, host, now, lease_until, 1, true).await?
     } else {
-        let busy: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM deliveries WHERE host = $1 AND state = 'queued' AND lease_until >= $2",
-        )
-        .bind(host)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let room = settings.per_host as i64 - busy;
-        if failing || room <= 0 {
-            tx.rollback().await?;
-            return Ok(Vec::new());
-        }
-        room.min(n as i64)
+        Vec::new()
     };
+    if rows.is_empty() {
+        sp.rollback().await?;
+    } else {
+        sp.commit().await?;
+        tracing::info!(host, "probing a parked host");
+    }
+    Ok(ClaimedOfHost { rows, more: false })
+}
+
+/// Leases up to `limit` due rows of `host`, oldest due first.
+#[allow(clippy::too_many_arguments)]
+async fn lease(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    db: &Db,
+    owner: &str,
+    host: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+    probe: bool,
+) -> Result<Vec<Claimed>> {
     let sql = format!(
         "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (\
          SELECT id FROM deliveries WHERE host = $3 AND state = 'queued' \
@@ -185,17 +318,8 @@ pub(super) async fn claim(
         .bind(host)
         .bind(now)
         .bind(limit)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?;
-    if rows.is_empty() {
-        // Also undoes the probe mark: there was nothing to probe with.
-        tx.rollback().await?;
-        return Ok(Vec::new());
-    }
-    tx.commit().await?;
-    if probe {
-        tracing::info!(host, "probing a parked host");
-    }
     rows.iter()
         .map(|row| {
             Ok(Claimed {
