@@ -88,7 +88,9 @@ impl FedClient {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
             .redirect(redirect_policy(config.dev_http))
-            .pool_idle_timeout(Duration::from_secs(90))
+            // Idle connections are kept for a while (deliveries to one host come in runs), not
+            // for long: after a fan-out to a thousand hosts each would hold its buffers.
+            .pool_idle_timeout(Duration::from_secs(30))
             // Proxy variables (`HTTPS_PROXY`…) would send requests past the resolver that keeps
             // them off private addresses: the federation client always connects directly.
             .no_proxy();

@@ -6,7 +6,7 @@
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::{self, KeyPair as _, UnparsedPublicKey};
+use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey};
 use base64::Engine;
 
 #[derive(Debug, thiserror::Error)]
@@ -81,26 +81,25 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// A public key from a peer: SubjectPublicKeyInfo (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`).
+/// A public key from a peer: SubjectPublicKeyInfo (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`),
+/// parsed once: a key kept in the verified signers' cache is not decoded again per request.
 #[derive(Clone)]
-pub struct VerifyingKey(Vec<u8>);
+pub struct VerifyingKey(ParsedPublicKey);
 
 impl VerifyingKey {
+    /// Parses an RSA public key; anything else (or a damaged key) is refused here.
     pub fn from_pem(pem: &str) -> Result<Self, CryptoError> {
         let der = pem_decode(pem, &["PUBLIC KEY", "RSA PUBLIC KEY"])
             .ok_or(CryptoError::BadKey("public"))?;
-        if der.len() < 64 {
-            return Err(CryptoError::BadKey("public"));
-        }
-        Ok(VerifyingKey(der))
+        ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &der)
+            .map(VerifyingKey)
+            .map_err(|_| CryptoError::BadKey("public"))
     }
 
     /// Whether `signature` is a valid RSASSA-PKCS1-v1_5 SHA-256 signature of `message`
     /// (keys of 2048 to 8192 bits).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.0)
-            .verify(message, signature)
-            .is_ok()
+        self.0.verify_sig(message, signature).is_ok()
     }
 }
 

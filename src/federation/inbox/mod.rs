@@ -30,7 +30,9 @@ mod store;
 
 pub use commit::GroupCommit;
 
-pub use store::{claim, load, prune, received_activity, record, Stored, KEEP_PROCESSED_MS};
+pub use store::{
+    claim, prune, received_activity, record_done, record_failure, Stored, KEEP_PROCESSED_MS,
+};
 
 use super::policy::{self, Decision};
 use super::remote::{self, id_of, RemoteActor};

@@ -35,18 +35,22 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Claims and processes up to 50 stored activities; returns how many.
+/// Claims and processes up to 50 stored activities; returns how many. Their outcomes are
+/// recorded together at the end, the processed rows in one statement (a crash before that only
+/// means they are processed again once their lease ends, as a crash mid-activity would).
 pub async fn process_batch(state: &AppState) -> Result<usize> {
-    let ids = inbox::claim(state).await?;
-    for id in &ids {
-        let stored = inbox::load(state, *id).await?;
+    let claimed = inbox::claim(state).await?;
+    let mut done = Vec::with_capacity(claimed.len());
+    let mut failed = Vec::new();
+    for stored in &claimed {
+        let id = stored.id;
         let outcome = match serde_json::from_str::<Value>(&stored.body) {
             // Not JSON: not a body the inbox stored (it checks that first), so a failure like
             // any other, tried again and given up.
             Err(e) => Err(Error::BadRequest(e.to_string())),
             Ok(raw) => match wire::parse_value::<wire::Activity>(&raw, state.config.dev_http) {
                 Err(e) => {
-                    tracing::warn!(activity = *id, actor = %stored.actor, error = %e, "an activity that does not read was dropped");
+                    tracing::warn!(activity = id, actor = %stored.actor, error = %e, "an activity that does not read was dropped");
                     Ok(())
                 }
                 Ok(activity) => {
@@ -55,7 +59,7 @@ pub async fn process_batch(state: &AppState) -> Result<usize> {
                     // retried after a restart, end it again). A panic counts as a failed
                     // attempt.
                     let task_state = state.clone();
-                    let actor = stored.actor;
+                    let actor = stored.actor.clone();
                     tokio::spawn(async move {
                         crate::hub::dispatch::handle(&task_state, &activity, &raw, &actor).await
                     })
@@ -68,7 +72,14 @@ pub async fn process_batch(state: &AppState) -> Result<usize> {
                 }
             },
         };
-        inbox::record(state, *id, stored.attempts, outcome.as_ref().map(|_| ())).await?;
+        match outcome {
+            Ok(()) => done.push(id),
+            Err(e) => failed.push((id, stored.attempts, e)),
+        }
     }
-    Ok(ids.len())
+    inbox::record_done(state, &done).await?;
+    for (id, attempts, e) in &failed {
+        inbox::record_failure(state, *id, *attempts, e).await?;
+    }
+    Ok(claimed.len())
 }
