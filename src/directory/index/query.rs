@@ -5,6 +5,9 @@
 //! facet; one that fails exactly one filter counts only for that filter's facet; one that
 //! fails two counts for nothing.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use serde::Serialize;
 
 use super::rank::Ranker;
@@ -112,6 +115,26 @@ impl Tally {
         }
     }
 
+    /// Adds the counts of another part of the same search.
+    fn add(&mut self, other: &Tally) {
+        for (mine, theirs) in [
+            (&mut self.industry, &other.industry),
+            (&mut self.skill, &other.skill),
+            (&mut self.city, &other.city),
+            (&mut self.country, &other.country),
+            (&mut self.space, &other.space),
+        ] {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+        for (a, b) in self.kind.iter_mut().zip(other.kind) {
+            *a += b;
+        }
+        self.hiring += other.hiring;
+        self.collaborate += other.collaborate;
+    }
+
     /// Counts the entry in `slot` for the facets in `facets` (bits).
     fn count(&mut self, index: &Index, slot: usize, facets: u8) {
         if facets & KIND != 0 {
@@ -164,98 +187,86 @@ fn top(counts: &[i64], values: &Values, index: &Index) -> Vec<FacetCount> {
         .collect()
 }
 
+/// A search resolved against the index's values, shared by the parts of a scan.
+struct Query<'a> {
+    f: &'a Filters,
+    kind: Option<u8>,
+    industry: Want,
+    skill: Want,
+    city: Want,
+    country: Want,
+    space: Want,
+    /// Per host number: whether its remote entries are hidden.
+    hidden: Vec<bool>,
+    /// With words: what they match.
+    ranker: Option<Ranker>,
+    /// How many results to keep (`offset + limit`).
+    keep: usize,
+}
+
+/// What a scan of some slots found.
+struct Part {
+    tally: Tally,
+    best: Best,
+    total: i64,
+}
+
+/// Below this many entries a search scans on one thread; above, the slots are split in two
+/// halves scanned side by side (the scan is most of a search's time at 100,000 entries).
+const SPLIT_FROM: usize = 20_000;
+
 impl Index {
     /// Searches the index; `vis` hides remote entries of hidden domains. Returns the `limit`
     /// results after `offset`: newest change first, or best match first when there are words.
     pub fn search(&self, f: &Filters, vis: &Visibility, offset: usize, limit: usize) -> Found {
         let d = &self.dict;
-        let kind = f.kind.map(Kind::position);
-        let industry = Want::of(&d.industry, f.industry.as_deref().map(facet_key));
-        let skill = Want::of(&d.skill, f.skill.as_deref().map(facet_key));
-        let city = Want::of(&d.city, f.city.as_deref().map(facet_key));
-        let country = Want::of(&d.country, f.country.as_ref().map(|c| c.to_uppercase()));
-        let space = Want::of(&d.space, f.space.as_ref().map(|s| s.to_ascii_lowercase()));
-        let hidden: Vec<bool> = (0..d.host.len() as u32)
-            .map(|h| vis.hides(d.host.key(h)))
-            .collect();
-
-        // With words, only the entries that have them all are considered at all.
-        let ranker = (!f.words.is_empty()).then(|| Ranker::new(&d.words, &f.words));
-        let mut tally = Tally::new(self);
-        let mut results: Vec<usize> = Vec::new();
-        let mut consider = |slot: usize| {
-            if self.flags[slot] & flag::LOCAL == 0 && hidden[self.host[slot] as usize] {
-                return;
-            }
-            if let Some(r) = &ranker {
-                if !r.matches(self.grams[slot], self.words.get(self.cold[slot].words)) {
-                    return;
-                }
-            }
-            if f.from.is_some() || f.to.is_some() {
-                let Some(starts) = self.starts_at[slot] else {
-                    return;
-                };
-                if f.from
-                    .is_some_and(|from| self.ends_at[slot].unwrap_or(starts) < from)
-                    || f.to.is_some_and(|to| starts > to)
-                {
-                    return;
-                }
-            }
-            let flags = self.flags[slot];
-            let mut failed = 0u8;
-            if kind.is_some_and(|k| k != self.kind[slot]) {
-                failed |= KIND;
-            }
-            if industry.fails(self.industry[slot]) {
-                failed |= INDUSTRY;
-            }
-            if skill != Want::Any && !self.skills_of(slot).iter().any(|&k| !skill.fails(k)) {
-                failed |= SKILL;
-            }
-            if city.fails(self.city[slot]) {
-                failed |= CITY;
-            }
-            if country.fails(self.country[slot]) {
-                failed |= COUNTRY;
-            }
-            if space.fails(self.space[slot]) {
-                failed |= SPACE;
-            }
-            if f.hiring && flags & flag::HIRING == 0 {
-                failed |= HIRING;
-            }
-            if f.collaborate && flags & flag::COLLABORATE == 0 {
-                failed |= COLLABORATE;
-            }
-            match failed.count_ones() {
-                0 => {
-                    tally.count(self, slot, u8::MAX);
-                    results.push(slot);
-                }
-                1 => tally.count(self, slot, failed),
-                _ => {}
-            }
+        let q = Query {
+            f,
+            kind: f.kind.map(Kind::position),
+            industry: Want::of(&d.industry, f.industry.as_deref().map(facet_key)),
+            skill: Want::of(&d.skill, f.skill.as_deref().map(facet_key)),
+            city: Want::of(&d.city, f.city.as_deref().map(facet_key)),
+            country: Want::of(&d.country, f.country.as_ref().map(|c| c.to_uppercase())),
+            space: Want::of(&d.space, f.space.as_ref().map(|s| s.to_ascii_lowercase())),
+            hidden: (0..d.host.len() as u32)
+                .map(|h| vis.hides(d.host.key(h)))
+                .collect(),
+            // With words, only the entries that have them all are considered at all.
+            ranker: (!f.words.is_empty()).then(|| Ranker::new(&d.words, &f.words)),
+            // Only the best `offset + limit` results are kept as they are found, so a search
+            // that matches most entries never holds (or sorts) a list of all of them.
+            keep: offset.saturating_add(limit),
         };
-        if !ranker.as_ref().is_some_and(Ranker::matches_nothing) {
-            (0..self.len()).for_each(&mut consider);
-        }
-
-        let total = results.len() as i64;
-        // Best match first when there are words, then (and otherwise) the newest change.
-        let mut keyed: Vec<(u32, i64, i64)> = results
-            .iter()
-            .map(|&slot| {
-                let score = ranker.as_ref().map_or(0, |r| {
-                    let (words, ends) = self.words_of(slot);
-                    r.score(words, ends)
-                });
-                (score, self.updated_at[slot], self.id[slot])
-            })
-            .collect();
-        let ids = page(&mut keyed, offset, limit, |a, b| b.cmp(a))
-            .iter()
+        let len = if q.ranker.as_ref().is_some_and(Ranker::matches_nothing) {
+            0
+        } else {
+            self.len()
+        };
+        let Part { tally, best, total } = if len < SPLIT_FROM {
+            self.scan(&q, 0..len)
+        } else {
+            let mid = len / 2;
+            let (mut first, second) = std::thread::scope(|scope| {
+                let second = scope.spawn(|| self.scan(&q, mid..len));
+                let first = self.scan(&q, 0..mid);
+                (
+                    first,
+                    second
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                )
+            });
+            first.tally.add(&second.tally);
+            for key in second.best.heap {
+                first.best.offer(key.0);
+            }
+            first.total += second.total;
+            first
+        };
+        let ids = best
+            .into_descending()
+            .into_iter()
+            .skip(offset)
             .map(|k| k.2)
             .collect();
 
@@ -287,21 +298,118 @@ impl Index {
     }
 }
 
-/// The `limit` items after `offset` in the order `cmp`, sorting only as much as that needs.
-fn page<T: Copy>(
-    items: &mut [T],
-    offset: usize,
-    limit: usize,
-    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
-) -> &[T] {
-    let end = offset.saturating_add(limit).min(items.len());
-    if offset >= end {
-        return &[];
+impl Index {
+    /// Scans the slots `slots`: an entry that fails no facet filter is a result and counts for
+    /// every facet; one that fails exactly one filter counts only for that filter's facet; one
+    /// that fails two counts for nothing.
+    fn scan(&self, q: &Query, slots: std::ops::Range<usize>) -> Part {
+        let f = q.f;
+        let mut part = Part {
+            tally: Tally::new(self),
+            best: Best::new(q.keep),
+            total: 0,
+        };
+        for slot in slots {
+            if self.flags[slot] & flag::LOCAL == 0 && q.hidden[self.host[slot] as usize] {
+                continue;
+            }
+            if let Some(r) = &q.ranker {
+                if !r.matches(self.grams[slot], self.words.get(self.cold[slot].words)) {
+                    continue;
+                }
+            }
+            if f.from.is_some() || f.to.is_some() {
+                let Some(starts) = self.starts_at[slot] else {
+                    continue;
+                };
+                if f.from
+                    .is_some_and(|from| self.ends_at[slot].unwrap_or(starts) < from)
+                    || f.to.is_some_and(|to| starts > to)
+                {
+                    continue;
+                }
+            }
+            let flags = self.flags[slot];
+            let mut failed = 0u8;
+            if q.kind.is_some_and(|k| k != self.kind[slot]) {
+                failed |= KIND;
+            }
+            if q.industry.fails(self.industry[slot]) {
+                failed |= INDUSTRY;
+            }
+            if q.skill != Want::Any && !self.skills_of(slot).iter().any(|&k| !q.skill.fails(k)) {
+                failed |= SKILL;
+            }
+            if q.city.fails(self.city[slot]) {
+                failed |= CITY;
+            }
+            if q.country.fails(self.country[slot]) {
+                failed |= COUNTRY;
+            }
+            if q.space.fails(self.space[slot]) {
+                failed |= SPACE;
+            }
+            if f.hiring && flags & flag::HIRING == 0 {
+                failed |= HIRING;
+            }
+            if f.collaborate && flags & flag::COLLABORATE == 0 {
+                failed |= COLLABORATE;
+            }
+            match failed.count_ones() {
+                0 => {
+                    part.tally.count(self, slot, u8::MAX);
+                    part.total += 1;
+                    // Best match first when there are words, then (and otherwise) the newest
+                    // change.
+                    let score = q.ranker.as_ref().map_or(0, |r| {
+                        let (words, ends) = self.words_of(slot);
+                        r.score(words, ends)
+                    });
+                    part.best
+                        .offer((score, self.updated_at[slot], self.id[slot]));
+                }
+                1 => part.tally.count(self, slot, failed),
+                _ => {}
+            }
+        }
+        part
     }
-    if end < items.len() {
-        items.select_nth_unstable_by(end - 1, &cmp);
+}
+
+/// A result's order: score, change time, id; greater first.
+type Key = (u32, i64, i64);
+
+/// The `k` greatest keys offered: a min-heap whose top is the one to beat.
+struct Best {
+    k: usize,
+    heap: BinaryHeap<Reverse<Key>>,
+}
+
+impl Best {
+    fn new(k: usize) -> Self {
+        Best {
+            k,
+            heap: BinaryHeap::with_capacity(k.min(1024)),
+        }
     }
-    let head = &mut items[..end];
-    head.sort_unstable_by(&cmp);
-    &head[offset..]
+
+    fn offer(&mut self, key: Key) {
+        if self.heap.len() < self.k {
+            self.heap.push(Reverse(key));
+        } else if let Some(mut least) = self.heap.peek_mut() {
+            if key > least.0 {
+                *least = Reverse(key);
+            }
+        }
+    }
+
+    /// The keys kept, greatest first.
+    fn into_descending(self) -> Vec<Key> {
+        // Ascending by `Reverse` is descending by key.
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
+    }
 }

@@ -224,19 +224,29 @@ fn as_map(counts: &[FacetCount]) -> BTreeMap<String, i64> {
 
 #[test]
 fn one_pass_counts_agree_with_a_plain_evaluation() {
+    agrees_with_a_plain_evaluation(400, 300);
+}
+
+/// Above `query::SPLIT_FROM` entries a search scans two halves side by side and merges them.
+#[test]
+fn a_split_scan_agrees_with_a_plain_evaluation() {
+    agrees_with_a_plain_evaluation(24_000, 12);
+}
+
+fn agrees_with_a_plain_evaluation(entries: i64, rounds: usize) {
     let mut rng = StdRng::seed_from_u64(7);
     let mut index = Index::default();
     let mut sources: BTreeMap<i64, Source> = BTreeMap::new();
-    for id in 1..=400 {
+    for id in 1..=entries {
         let s = random_source(&mut rng, id);
         index.apply(&s);
         sources.insert(id, s);
     }
     // Changes: some entries rewritten, some removed.
-    let mut seq = 400;
+    let mut seq = entries;
     for _ in 0..150 {
         seq += 1;
-        let id = rng.gen_range(1..=400);
+        let id = rng.gen_range(1..=entries);
         if rng.gen_bool(0.4) {
             let mut gone = source(id, seq);
             gone.deleted = true;
@@ -252,7 +262,7 @@ fn one_pass_counts_agree_with_a_plain_evaluation() {
     assert_eq!(index.len(), sources.len());
     assert_eq!(index.seq(), seq);
     let vis = Visibility::hiding(&["blocked.example"]);
-    for round in 0..300 {
+    for round in 0..rounds {
         let f = random_filters(&mut rng);
         let live: Vec<&Source> = sources
             .values()
@@ -260,7 +270,7 @@ fn one_pass_counts_agree_with_a_plain_evaluation() {
             .filter(|s| in_range(s, &f))
             .filter(|s| has_words(s, &f))
             .collect();
-        let found = index.search(&f, &vis, 0, 1000);
+        let found = index.search(&f, &vis, 0, entries as usize);
         let expected: Vec<i64> = {
             let mut hits: Vec<&&Source> =
                 live.iter().filter(|s| failures(s, &f).is_empty()).collect();
