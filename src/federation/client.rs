@@ -88,9 +88,7 @@ impl FedClient {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
             .redirect(redirect_policy(config.dev_http))
-            // Idle connections are kept for a while (deliveries to one host come in runs), not
-            // for long: after a fan-out to a thousand hosts each would hold its buffers.
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(90))
             // Proxy variables (`HTTPS_PROXY`…) would send requests past the resolver that keeps
             // them off private addresses: the federation client always connects directly.
             .no_proxy();
