@@ -247,14 +247,18 @@ impl Index {
         } else {
             let mid = len / 2;
             let (mut first, second) = std::thread::scope(|scope| {
-                let second = scope.spawn(|| self.scan(&q, mid..len));
+                // A thread the system cannot start leaves the second half to this one.
+                let second = std::thread::Builder::new()
+                    .name("directory-scan".into())
+                    .spawn_scoped(scope, || self.scan(&q, mid..len));
                 let first = self.scan(&q, 0..mid);
-                (
-                    first,
-                    second
+                let second = match second {
+                    Ok(handle) => handle
                         .join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                )
+                    Err(_) => self.scan(&q, mid..len),
+                };
+                (first, second)
             });
             first.tally.add(&second.tally);
             for key in second.best.heap {
