@@ -33,7 +33,7 @@ use std::sync::Mutex;
 pub use model::{Draft, Entry, Kind};
 
 /// Per-process state of the directory: what local sources looked like at the last
-/// reconciliation, the facet index, and the sync task's wake-up.
+/// reconciliation, the directory index, and the sync task's wake-up.
 #[derive(Default)]
 pub struct Runtime {
     signature: Mutex<Option<String>>,

@@ -381,7 +381,7 @@ const INDEX_COLUMNS: [&str; 23] = [
     "fts_d",
 ];
 
-/// What the facet index reads of the first `limit` entries changed after `after` (removed
+/// What the directory index reads of the first `limit` entries changed after `after` (removed
 /// ones included), oldest change first, along the change-number index.
 pub async fn index_sources(db: &Db, after: i64, limit: i64) -> Result<Vec<Source>> {
     let sql = format!(

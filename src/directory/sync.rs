@@ -61,7 +61,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                     tracing::warn!(error = %e, "directory sync round failed");
                 }
             }
-            // What the round changed reaches the facet index now rather than at the next
+            // What the round changed reaches the directory index now rather than at the next
             // search; at start-up this is the index's first full read.
             if let Err(e) = state.directory.index.refresh(&state.db).await {
                 tracing::warn!(error = %e, "directory index refresh failed");

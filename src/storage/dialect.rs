@@ -53,7 +53,7 @@ impl Dialect {
 
     /// An expression making one JSON array text of `columns`, in that order. Selecting it
     /// reads a wide row as one value: decoding value by value through the driver costs
-    /// microseconds each, and the directory's facet index reads every entry at start-up.
+    /// microseconds each, and the directory's index reads every entry at start-up.
     pub fn json_row(&self, columns: &[&str]) -> String {
         let list = columns.join(", ");
         match self.0 {

@@ -318,7 +318,7 @@ impl Index {
                 continue;
             }
             if let Some(r) = &q.ranker {
-                if !r.matches(self.grams[slot], self.words.get(self.cold[slot].words)) {
+                if !r.matches(self.grams[slot], self.words_of(slot).0) {
                     continue;
                 }
             }

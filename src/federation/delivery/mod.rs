@@ -5,11 +5,13 @@
 //! be delivered even if the process is killed a moment later. [`wake`] tells the dispatcher.
 //!
 //! [`spawn`] starts the dispatcher. It finds hosts with due deliveries (on a wake-up, or at
-//! least every second) and runs one worker per remote host. A worker claims due rows of its
-//! host with a lease (`lease_owner`, `lease_until`), sends them concurrently, and records each
-//! outcome only while it still holds that lease. Every process sharing the database claims the
-//! same way (`FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so a row is
-//! sent by one process at a time; the rows of a process that dies keep their lease until it
+//! least every second) and runs one worker per remote host. A worker asks for due rows of its
+//! host; the process's claimer leases them (`lease_owner`, `lease_until`) for every waiting
+//! worker in one transaction. The worker sends them concurrently and records each outcome only
+//! while it still holds that lease. Every process sharing the database claims the same way
+//! (`FOR UPDATE SKIP LOCKED` and the hosts' rows locked in name order on PostgreSQL, `BEGIN
+//! IMMEDIATE` on SQLite), so a row is sent by one process at a time and a host's limit holds
+//! over all of them; the rows of a process that dies keep their lease until it
 //! expires, then anyone picks them up again.
 //!
 //! Outcomes:

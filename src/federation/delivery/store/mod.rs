@@ -131,7 +131,8 @@ pub(super) struct ClaimedOfHost {
     pub(super) more: bool,
 }
 
-/// A host's state as a claim reads it.
+/// A host's state as a claim reads it (a host without a health row: healthy, nothing due).
+#[derive(Default)]
 struct HostNow {
     failures: i64,
     parked_until: i64,
@@ -208,7 +209,7 @@ async fn lock_hosts(tx: &mut Tx, db: &Db, wants: &[(&str, usize)]) -> Result<()>
     Ok(())
 }
 
-/// The state of each host of `wants`, in that order (a host without a health row is healthy).
+/// The state of each host of `wants`, in that order.
 async fn hosts_now(tx: &mut Tx, wants: &[(&str, usize)], now: i64) -> Result<Vec<HostNow>> {
     let sql = format!(
         "WITH w(host) AS (VALUES {}) \
@@ -241,14 +242,7 @@ async fn hosts_now(tx: &mut Tx, wants: &[(&str, usize)], now: i64) -> Result<Vec
     }
     Ok(wants
         .iter()
-        .map(|(host, _)| {
-            found.remove(*host).unwrap_or(HostNow {
-                failures: 0,
-                parked_until: 0,
-                busy: 0,
-                due: false,
-            })
-        })
+        .map(|(host, _)| found.remove(*host).unwrap_or_default())
         .collect())
 }
 
