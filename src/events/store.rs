@@ -326,6 +326,17 @@ pub async fn participants(db: &Db, event_id: i64) -> Result<Vec<Participant>> {
         .collect::<Result<_, _>>()?)
 }
 
+/// The seats taken at an event now. A page reads it after the participations it shows: a seat
+/// and its participation change in one transaction, so a count read later is never behind them.
+pub async fn seats_taken(db: &Db, event_id: i64) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT participant_count FROM events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
 pub async fn participant(db: &Db, event_id: i64, actor: &str) -> Result<Option<Participant>> {
     let sql = format!(
         "SELECT {PARTICIPANT_COLUMNS} FROM event_participants WHERE event_id = $1 AND actor = $2"

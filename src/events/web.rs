@@ -280,7 +280,7 @@ async fn event_page(
     ctx: PageCtx,
     account: Option<&Account>,
     viewer: &Viewer,
-    event: Event,
+    mut event: Event,
 ) -> Result<Response> {
     let urls = Urls::new(&state.config);
     let can_edit = match account {
@@ -294,6 +294,11 @@ async fn event_page(
         None => None,
     };
     let participants = store::participants(&state.db, event.id).await?;
+    // The count as it is after those reads, so the seats shown never lag the answer shown
+    // (an organiser's `Accept` may land between reading the event and reading its people).
+    if let Some(taken) = store::seats_taken(&state.db, event.id).await? {
+        event.participant_count = taken;
+    }
     let people = people::people(
         state,
         participants.iter().map(|p| p.actor.clone()).collect(),

@@ -1266,6 +1266,47 @@ async fn racing_joins_never_oversell_the_last_seat() {
     assert_eq!(e["remaining"], 0);
 }
 
+/// A seat and its participation change in one transaction; the event's page, read while a
+/// member joins, never shows the member going with the seat still free.
+#[tokio::test]
+async fn the_event_page_never_shows_a_seat_behind_its_participants() {
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let ada = alpha.member("ada").await;
+    for round in 0..6 {
+        let name = format!("bob{round}");
+        let bob = alpha.member(&name).await;
+        let browser = signed_in_browser(&alpha, &name).await;
+        let made = create(&alpha, &ada, json!({"capacity": 1})).await;
+        let uri = made["uri"].as_str().unwrap().to_string();
+        let page_url = alpha.url(&path_of(&uri));
+        let reader = async {
+            let mut seen = Vec::new();
+            for _ in 0..12 {
+                let page = browser.get(&page_url).send().await.unwrap();
+                assert_eq!(page.status(), StatusCode::OK);
+                seen.push(page.text().await.unwrap());
+            }
+            seen
+        };
+        let (pages, answers) = tokio::join!(
+            reader,
+            futures_join_all(&alpha, std::slice::from_ref(&bob), &uri)
+        );
+        assert_eq!(answers, ["accepted"], "round {round}");
+        for page in pages.iter().filter(|p| p.contains("You are going.")) {
+            assert!(
+                page.contains("1 going of 1 (full)"),
+                "round {round}: {page}"
+            );
+        }
+        let last = browser.get(&page_url).send().await.unwrap().text().await;
+        assert!(
+            last.unwrap().contains("1 going of 1 (full)"),
+            "round {round}"
+        );
+    }
+}
+
 /// Every member asks to join at once; each answer is "accepted" or "full".
 async fn futures_join_all(app: &TestApp, tokens: &[String], uri: &str) -> Vec<String> {
     let mut tasks = Vec::new();
