@@ -497,6 +497,82 @@ async fn a_host_that_is_down_gets_its_deliveries_when_it_comes_back() {
     inbox.assert_signatures_valid();
 }
 
+/// Outcomes arriving together are written together (deliveries in one statement, their healthy
+/// hosts in another, the rest row by row): each row and each host still ends as its own answer
+/// says. One host answers 202, one 410, one 503 and one that was failing answers 202 again.
+#[tokio::test]
+async fn outcomes_written_together_each_keep_their_own_answer() {
+    let (app, _, _dir) = start(&[("GUILDHALL_DELIVERY_RETRY_BASE_MS", "60000")]).await;
+    let answers = [202u16, 410, 503, 202];
+    let mut receivers = Vec::new();
+    for status in answers {
+        let inbox = inbox_for(&app).await;
+        inbox.answer(status);
+        receivers.push((Receiver::start(inbox.clone()).await, inbox));
+    }
+    let host = |i: usize| format!("127.0.0.1:{}", receivers[i].0.port);
+    // The last host had failed twice before (not parked): its answer resets it.
+    sqlx::query(
+        "INSERT INTO delivery_hosts (host, consecutive_failures, last_error) VALUES ($1, 2, 'down')",
+    )
+    .bind(host(3))
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    let targets: Vec<String> = receivers.iter().map(|(r, _)| r.inbox_url()).collect();
+    publish(&app.state, 2, &targets).await;
+
+    let rows = eventually(20, "every first answer recorded", || async {
+        let rows = deliveries(&app.state).await;
+        (rows.len() == 8 && rows.iter().all(|r| r.attempts == 1 && r.lease_until == 0))
+            .then_some(rows)
+    })
+    .await;
+    for (i, status) in answers.iter().enumerate() {
+        let mine: Vec<&DeliveryRow> = rows.iter().filter(|r| r.inbox == targets[i]).collect();
+        assert_eq!(mine.len(), 2, "{rows:?}");
+        for row in mine {
+            assert_eq!(row.last_status, Some(i64::from(*status)), "{row:?}");
+            match status {
+                202 => {
+                    assert_eq!(row.state, "delivered", "{row:?}");
+                    assert!(row.delivered_at.is_some_and(|t| t > 0), "{row:?}");
+                    assert_eq!(row.last_error, None);
+                }
+                410 => assert_eq!(row.state, "failed", "{row:?}"),
+                _ => {
+                    assert_eq!(row.state, "queued", "{row:?}");
+                    assert!(row.last_error.is_some(), "{row:?}");
+                }
+            }
+        }
+    }
+    assert_eq!(host_health(&app.state, &host(0)).await, (0, 0));
+    assert_eq!(
+        host_health(&app.state, &host(1)).await.0,
+        0,
+        "410 is an answer"
+    );
+    assert_eq!(host_health(&app.state, &host(2)).await.0, 2, "two 503s");
+    assert_eq!(
+        host_health(&app.state, &host(3)).await,
+        (0, 0),
+        "reset by its answer"
+    );
+    for i in [0, 3] {
+        let noted: i64 =
+            sqlx::query_scalar("SELECT last_success_at FROM delivery_hosts WHERE host = $1")
+                .bind(host(i))
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+        assert!(noted > 0, "host {i}'s success noted");
+    }
+    for (_, inbox) in &receivers {
+        inbox.assert_signatures_valid();
+    }
+}
+
 #[tokio::test]
 async fn gone_inboxes_fail_without_retries() {
     let (app, _, _dir) = start(&[QUICK]).await;

@@ -33,7 +33,11 @@ pub(super) async fn host_answered(
     success: bool,
 ) -> Result<bool> {
     // The common case, a healthy host that answered: one statement.
-    if success && hosts::note_success_if_healthy(tx, host, now).await? {
+    if success
+        && !hosts::note_success_if_healthy(tx, &[host], now)
+            .await?
+            .is_empty()
+    {
         return Ok(false);
     }
     let recovered = hosts::reset(tx, host).await?;

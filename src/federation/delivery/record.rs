@@ -1,7 +1,9 @@
 //! Recording outcomes, in groups. Each try's outcome goes to one writer task of the process
 //! ([`Recorder`]), which takes every outcome waiting at that moment (up to [`MAX_GROUP`]) and
 //! writes them in one transaction: for each, the row's new state if this process still holds its
-//! lease, and the host's health. The worker that sent the request waits until its outcome is
+//! lease, and the host's health. Delivered tries, most of any group, take two statements for
+//! the whole group (their rows, then their hosts if healthy); other outcomes are written one by
+//! one. The worker that sent the request waits until its outcome is
 //! committed, as it did when each outcome was its own transaction, so a row is never claimed
 //! again before its outcome is written.
 //!
@@ -11,10 +13,12 @@
 //! group's transaction fails as a whole, each of its outcomes is written on its own, so one bad
 //! row never loses the others.
 
+use std::collections::HashSet;
+
 use rand::Rng;
 use tokio::sync::{mpsc, oneshot};
 
-use super::store::{self, Claimed};
+use super::store::{self, hosts, Claimed};
 use super::{after_failure, backoff_ms, health, jittered, short, AfterFailure, Settings, JITTER};
 use crate::error::Result;
 use crate::federation::Context;
@@ -202,7 +206,10 @@ fn plan(settings: &Settings, item: &Claimed, outcome: &Outcome, now: i64) -> Pla
     }
 }
 
-/// Writes the outcomes `which` of a group in one transaction.
+/// Writes the outcomes `which` of a group in one transaction. Deliveries (the bulk of a
+/// fan-out) are written together: one statement for their rows, one for their hosts' health
+/// when the hosts are healthy; every other outcome row by row. On PostgreSQL the hosts' rows
+/// are locked first, in name order, as claims lock them.
 async fn write(
     ctx: &Context,
     settings: &Settings,
@@ -213,12 +220,94 @@ async fn write(
     now: i64,
 ) -> Result<Vec<Written>> {
     let mut tx = ctx.db.begin_write().await?;
-    let mut written = Vec::with_capacity(which.len());
-    for &i in which {
-        written.push(write_one(&mut tx, ctx, settings, owner, &group[i], &planned[i], now).await?);
+    let mut hosts: Vec<&str> = which.iter().map(|&i| group[i].item.host.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    store::lock_hosts(&mut tx, &ctx.db, &hosts).await?;
+    let mut written: Vec<Written> = vec![None; which.len()];
+    let delivered: Vec<usize> = (0..which.len())
+        .filter(|&k| matches!(group[which[k]].outcome, Outcome::Delivered(_)))
+        .collect();
+    write_delivered(
+        &mut tx,
+        ctx,
+        owner,
+        group,
+        which,
+        &delivered,
+        &mut written,
+        now,
+    )
+    .await?;
+    for (k, &i) in which.iter().enumerate() {
+        if !matches!(group[i].outcome, Outcome::Delivered(_)) {
+            written[k] =
+                write_one(&mut tx, ctx, settings, owner, &group[i], &planned[i], now).await?;
+        }
     }
     tx.commit().await?;
     Ok(written)
+}
+
+/// The delivered tries among `which` (positions `delivered`): their rows in one statement,
+/// then their hosts' health, in one statement for the healthy hosts.
+#[allow(clippy::too_many_arguments)]
+async fn write_delivered(
+    tx: &mut Tx,
+    ctx: &Context,
+    owner: &str,
+    group: &[Pending],
+    which: &[usize],
+    delivered: &[usize],
+    written: &mut [Written],
+    now: i64,
+) -> Result<()> {
+    let rows: Vec<store::Delivered> = delivered
+        .iter()
+        .map(|&k| {
+            let item = &group[which[k]].item;
+            let status = match group[which[k]].outcome {
+                Outcome::Delivered(status) => status,
+                _ => 0,
+            };
+            store::Delivered {
+                id: item.id,
+                lease_until: item.lease_until,
+                attempts: item.attempts + 1,
+                status,
+            }
+        })
+        .collect();
+    let finished: HashSet<i64> = store::finish_delivered(tx, owner, &rows, now)
+        .await?
+        .into_iter()
+        .collect();
+    let done: Vec<usize> = delivered
+        .iter()
+        .copied()
+        .filter(|&k| finished.contains(&group[which[k]].item.id))
+        .collect();
+    let mut hosts: Vec<&str> = done
+        .iter()
+        .map(|&k| group[which[k]].item.host.as_str())
+        .collect();
+    hosts.dedup();
+    let healthy: HashSet<String> = hosts::note_success_if_healthy(tx, &hosts, now)
+        .await?
+        .into_iter()
+        .collect();
+    let dialect = ctx.db.dialect();
+    for k in done {
+        let host = &group[which[k]].item.host;
+        written[k] = Some(if healthy.contains(host) {
+            false
+        } else {
+            // A failing or parked host answered: its health is reset (once; the next
+            // delivery to it finds it healthy).
+            health::host_answered(tx, dialect, host, now, true).await?
+        });
+    }
+    Ok(())
 }
 
 /// The row's new state, if this process still holds its lease, and the host's health.

@@ -7,7 +7,7 @@
 //! outcome settles them anyway.
 
 use crate::error::Result;
-use crate::storage::{value_rows, Dialect, Tx};
+use crate::storage::{placeholders, value_rows, Dialect, Tx};
 
 /// Makes sure a host has its health row.
 pub(in crate::federation::delivery) async fn ensure(tx: &mut Tx, host: &str) -> Result<()> {
@@ -46,23 +46,26 @@ pub(in crate::federation::delivery) async fn reset(tx: &mut Tx, host: &str) -> R
         > 0)
 }
 
-/// Notes a successful delivery to a host that is not failing, in one statement; returns false
-/// (and changes nothing) when the host is failing, parked or has no row.
+/// Notes a successful delivery to each host that is not failing, in one statement; returns the
+/// hosts it noted (the others are failing, parked or have no row, and are left unchanged).
 pub(in crate::federation::delivery) async fn note_success_if_healthy(
     tx: &mut Tx,
-    host: &str,
+    hosts: &[&str],
     now: i64,
-) -> Result<bool> {
-    Ok(sqlx::query(
+) -> Result<Vec<String>> {
+    if hosts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
         "UPDATE delivery_hosts SET last_success_at = $1 \
-         WHERE host = $2 AND consecutive_failures = 0 AND parked_until = 0",
-    )
-    .bind(now)
-    .bind(host)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        > 0)
+         WHERE host IN ({}) AND consecutive_failures = 0 AND parked_until = 0 RETURNING host",
+        placeholders(2, hosts.len())
+    );
+    let mut query = sqlx::query_scalar(&sql).bind(now);
+    for host in hosts {
+        query = query.bind(*host);
+    }
+    Ok(query.fetch_all(&mut **tx).await?)
 }
 
 /// Notes a successful delivery to a host (creating its row if needed).

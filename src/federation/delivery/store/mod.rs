@@ -157,7 +157,8 @@ pub(super) async fn claim_group(
     let now = now_ms();
     let lease_until = now + LEASE_MS;
     let mut tx = db.begin_write().await?;
-    lock_hosts(&mut tx, db, wants).await?;
+    let names: Vec<&str> = wants.iter().map(|(host, _)| *host).collect();
+    lock_hosts(&mut tx, db, &names).await?;
     let states = hosts_now(&mut tx, wants, now).await?;
     let mut out = Vec::with_capacity(wants.len());
     for (&(host, n), state) in wants.iter().zip(states) {
@@ -192,17 +193,17 @@ pub(super) async fn claim_group(
 /// take them: `record.rs`) until the claim commits, so two processes claiming for one host
 /// take turns and its rows in flight stay within the limit. SQLite's writer is one at a time
 /// already (`BEGIN IMMEDIATE`).
-async fn lock_hosts(tx: &mut Tx, db: &Db, wants: &[(&str, usize)]) -> Result<()> {
+pub(super) async fn lock_hosts(tx: &mut Tx, db: &Db, hosts: &[&str]) -> Result<()> {
     let lock = db.dialect().for_update();
     if lock.is_empty() {
         return Ok(());
     }
     let sql = format!(
         "SELECT host FROM delivery_hosts WHERE host IN ({}) ORDER BY host{lock}",
-        placeholders(1, wants.len())
+        placeholders(1, hosts.len())
     );
     let mut query = sqlx::query(&sql);
-    for (host, _) in wants {
+    for host in hosts {
         query = query.bind(*host);
     }
     query.fetch_all(&mut **tx).await?;
@@ -375,6 +376,46 @@ pub(super) async fn finish(
     .await?
     .rows_affected()
         > 0)
+}
+
+/// One delivered try, for [`finish_delivered`]: the row, the lease taken, its tries so far
+/// counting this one, and the status the receiver answered.
+pub(super) struct Delivered {
+    pub(super) id: i64,
+    pub(super) lease_until: i64,
+    pub(super) attempts: i64,
+    pub(super) status: u16,
+}
+
+/// [`finish`] for many delivered tries in one statement: each row whose lease is still this
+/// process's becomes `delivered`. Returns the ids of the rows it wrote.
+pub(super) async fn finish_delivered(
+    tx: &mut Tx,
+    owner: &str,
+    rows: &[Delivered],
+    now: i64,
+) -> Result<Vec<i64>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "WITH v(id, lease, attempts, status) AS (VALUES {}) \
+         UPDATE deliveries SET state = 'delivered', attempts = v.attempts, \
+         next_attempt_at = $1, lease_until = 0, last_status = v.status, last_error = NULL, \
+         delivered_at = $1 \
+         FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = $2 \
+         AND deliveries.lease_until = v.lease RETURNING deliveries.id",
+        value_rows("", 3, rows.len(), 4)
+    );
+    let mut query = sqlx::query_scalar(&sql).bind(now).bind(owner);
+    for row in rows {
+        query = query
+            .bind(row.id)
+            .bind(row.lease_until)
+            .bind(row.attempts)
+            .bind(i64::from(row.status));
+    }
+    Ok(query.fetch_all(&mut **tx).await?)
 }
 
 /// Hosts with queued deliveries whose lower-cased name matches the `LIKE` pattern.
