@@ -88,7 +88,7 @@ impl Db {
                         })
                 };
                 // The writer first: it creates the file and switches it to WAL.
-                let writer = open(1, 8000)
+                let writer = open(1, 4000)
                     .connect(&url)
                     .await
                     .context("cannot open the database")?;
