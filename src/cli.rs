@@ -205,7 +205,7 @@ fn tune_allocator() {
 /// Every ten seconds, hands the free memory inside the allocator's heaps back to the system
 /// (`malloc_trim`). Blocks under the mapping threshold are carved from heaps that glibc only
 /// shrinks from their top, so what a burst held and freed (the thousand connections of a
-/// fan-out to a thousand hosts, closed after 30 s idle) would otherwise stay resident as free
+/// fan-out to a thousand hosts, closed after 10 s idle) would otherwise stay resident as free
 /// space between live blocks: measured, about 20 MiB after such a fan-out (docs/benchmarks.md).
 /// A trim of a heap of some tens of MiB takes well under a millisecond.
 fn give_back_memory() {

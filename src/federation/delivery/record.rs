@@ -225,8 +225,13 @@ async fn write(
     hosts.dedup();
     store::lock_hosts(&mut tx, &ctx.db, &hosts).await?;
     let mut written: Vec<Written> = vec![None; which.len()];
-    let delivered: Vec<usize> = (0..which.len())
-        .filter(|&k| matches!(group[which[k]].outcome, Outcome::Delivered(_)))
+    let delivered: Vec<(usize, u16)> = which
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &i)| match group[i].outcome {
+            Outcome::Delivered(status) => Some((k, status)),
+            _ => None,
+        })
         .collect();
     write_delivered(
         &mut tx,
@@ -249,8 +254,9 @@ async fn write(
     Ok(written)
 }
 
-/// The delivered tries among `which` (positions `delivered`): their rows in one statement,
-/// then their hosts' health, in one statement for the healthy hosts.
+/// The delivered tries among `which` (`delivered`: their positions in `which` and the status
+/// each receiver answered): their rows in one statement, then their hosts' health, in one
+/// statement for the healthy hosts.
 #[allow(clippy::too_many_arguments)]
 async fn write_delivered(
     tx: &mut Tx,
@@ -258,18 +264,14 @@ async fn write_delivered(
     owner: &str,
     group: &[Pending],
     which: &[usize],
-    delivered: &[usize],
+    delivered: &[(usize, u16)],
     written: &mut [Written],
     now: i64,
 ) -> Result<()> {
     let rows: Vec<store::Delivered> = delivered
         .iter()
-        .map(|&k| {
+        .map(|&(k, status)| {
             let item = &group[which[k]].item;
-            let status = match group[which[k]].outcome {
-                Outcome::Delivered(status) => status,
-                _ => 0,
-            };
             store::Delivered {
                 id: item.id,
                 lease_until: item.lease_until,
@@ -284,7 +286,7 @@ async fn write_delivered(
         .collect();
     let done: Vec<usize> = delivered
         .iter()
-        .copied()
+        .map(|&(k, _)| k)
         .filter(|&k| finished.contains(&group[which[k]].item.id))
         .collect();
     let mut hosts: Vec<&str> = done
