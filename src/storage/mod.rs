@@ -61,11 +61,12 @@ impl Db {
         let (pool, writer) = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url);
-                // Reads go through a memory map of the file (no read system call per page,
-                // and no copy in SQLite's own page cache), so readers keep a small cache; the
-                // writer, whose pages go through its cache, a larger one. Each pooled
-                // connection has its own cache, held once filled (8 readers at 8 MB each could
-                // hold 64 MB). Sorting spills to memory, not a temporary file.
+                // Each pooled connection has its own page cache, held once filled: readers keep
+                // 2 MB each, the writer (whose changes go through its cache) 4 MB. A page
+                // missing from a cache is read from the file, usually from the kernel's cache.
+                // No memory map (`mmap_size = 0`): with one, every page read stayed resident in
+                // this process (8 MiB more at the inbox benchmark's peak) for no speed measured
+                // (docs/benchmarks.md). Sorting spills to memory, not a temporary file.
                 let open = |connections: u32, cache_kib: u32| {
                     AnyPoolOptions::new()
                         .max_connections(connections)
@@ -76,7 +77,7 @@ impl Db {
                                     format!(
                                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                          PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                                         PRAGMA mmap_size = 268435456; \
+                                         PRAGMA mmap_size = 0; \
                                          PRAGMA cache_size = -{cache_kib}; \
                                          PRAGMA temp_store = MEMORY;"
                                     )
