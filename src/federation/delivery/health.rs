@@ -24,7 +24,8 @@ pub(super) async fn ensure_hosts(tx: &mut Tx, mut hosts: Vec<&str>) -> Result<()
 }
 
 /// The host answered: reset its health. If it had been failing, its queued deliveries are due
-/// now; returns whether that happened.
+/// now; returns whether that happened. (Successes of healthy hosts, the common case, are
+/// noted for a whole group in one statement first: `record.rs`, `hosts::note_success_if_healthy`.)
 pub(super) async fn host_answered(
     tx: &mut Tx,
     dialect: Dialect,
@@ -32,14 +33,6 @@ pub(super) async fn host_answered(
     now: i64,
     success: bool,
 ) -> Result<bool> {
-    // The common case, a healthy host that answered: one statement.
-    if success
-        && !hosts::note_success_if_healthy(tx, &[host], now)
-            .await?
-            .is_empty()
-    {
-        return Ok(false);
-    }
     let recovered = hosts::reset(tx, host).await?;
     if success {
         hosts::note_success(tx, host, now).await?;

@@ -304,8 +304,8 @@ async fn write_delivered(
         written[k] = Some(if healthy.contains(host) {
             false
         } else {
-            // A failing or parked host answered: its health is reset (once; the next
-            // delivery to it finds it healthy).
+            // A failing or parked host (or one without a health row) answered: its health is
+            // reset once; the next delivery to it in this group finds it healthy.
             health::host_answered(tx, dialect, host, now, true).await?
         });
     }
@@ -340,9 +340,11 @@ async fn write_one(
     }
     let dialect = ctx.db.dialect();
     let woke_host = match &pending.outcome {
-        Outcome::Delivered(_) => health::host_answered(tx, dialect, &item.host, now, true).await?,
-        Outcome::Rejected { .. } => {
-            health::host_answered(tx, dialect, &item.host, now, false).await?
+        // (`write` sends delivered tries through `write_delivered`; a lone one is written
+        // the same way here.)
+        Outcome::Delivered(_) | Outcome::Rejected { .. } => {
+            let success = matches!(pending.outcome, Outcome::Delivered(_));
+            health::host_answered(tx, dialect, &item.host, now, success).await?
         }
         Outcome::Temporary { error, .. } => {
             health::host_failed(tx, dialect, settings, item, now, error).await?;
