@@ -17,25 +17,15 @@ use crate::{Params, Res};
 
 // --- measurements -------------------------------------------------------------------------------
 
-pub(crate) struct InboxResult {
-    pub(crate) accepted: usize,
-    pub(crate) statuses: HashMap<u16, usize>,
-    pub(crate) rate: f64,
-    pub(crate) p50: Duration,
-    pub(crate) p99: Duration,
-}
-
-/// Pre-signs `n` Create(Note) activities from `m` actors on `load_host`, warms the target's
-/// actor cache with one request per actor, then sends them `c` at a time.
-pub(crate) async fn inbox_load(
+/// Signs `total` Create(Note) activities addressed to `inbox_url`, the `i`-th from actor
+/// `i % m` on `load_host`, each with an id of its own; on every core.
+pub(crate) async fn presign(
     net: &Net,
-    http: &Client,
     inbox_url: &str,
     load_host: &str,
-    p: &Params,
-    rss_pid: Option<u32>,
-) -> Res<(InboxResult, Option<u64>)> {
-    let total = p.m + p.n;
+    m: usize,
+    total: usize,
+) -> Res<Vec<Signed>> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let run = rand::random::<u32>();
     let mut handles = Vec::new();
@@ -43,7 +33,6 @@ pub(crate) async fn inbox_load(
         let net = net.clone();
         let inbox_url = inbox_url.to_string();
         let load_host = load_host.to_string();
-        let m = p.m;
         handles.push(tokio::task::spawn_blocking(move || -> Res<Vec<Signed>> {
             let mut out = Vec::new();
             for i in (t..total).step_by(threads) {
@@ -77,7 +66,28 @@ pub(crate) async fn inbox_load(
             signed[t + j * threads] = Some(s);
         }
     }
-    let signed: Vec<Signed> = signed.into_iter().map(|s| s.expect("signed")).collect();
+    Ok(signed.into_iter().map(|s| s.expect("signed")).collect())
+}
+
+pub(crate) struct InboxResult {
+    pub(crate) accepted: usize,
+    pub(crate) statuses: HashMap<u16, usize>,
+    pub(crate) rate: f64,
+    pub(crate) p50: Duration,
+    pub(crate) p99: Duration,
+}
+
+/// Pre-signs `n` Create(Note) activities from `m` actors on `load_host`, warms the target's
+/// actor cache with one request per actor, then sends them `c` at a time.
+pub(crate) async fn inbox_load(
+    net: &Net,
+    http: &Client,
+    inbox_url: &str,
+    load_host: &str,
+    p: &Params,
+    rss_pid: Option<u32>,
+) -> Res<(InboxResult, Option<u64>)> {
+    let signed = presign(net, inbox_url, load_host, p.m, p.m + p.n).await?;
     let (warm, load) = signed.split_at(p.m);
     for s in warm {
         let status = send(http, s).await?;

@@ -96,6 +96,35 @@ pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
     status_kib(pid, "VmRSS:")
 }
 
+/// CPU time the process has used (user and system), in clock ticks.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let user: u64 = fields.get(11)?.parse().ok()?;
+    let system: u64 = fields.get(12)?.parse().ok()?;
+    Some(user + system)
+}
+
+/// Waits until the process is quiet (under a tenth of a core over half a second), at most
+/// `within`; returns how long that took, or `None` if it never was. Run after a load, this is
+/// how long the work the load left queued (the inbox's processor) kept the process busy.
+pub(crate) async fn until_quiet(pid: u32, within: Duration) -> Option<Duration> {
+    let start = std::time::Instant::now();
+    let mut before = cpu_ticks(pid)?;
+    while start.elapsed() < within {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = cpu_ticks(pid)?;
+        // Clock ticks are hundredths of a second: 5 in half a second is a tenth of a core.
+        if now - before < 5 {
+            return Some(start.elapsed());
+        }
+        before = now;
+    }
+    None
+}
+
 /// One `… kB` line of `/proc/PID/status`.
 fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -18,6 +18,7 @@ mod delivery;
 mod directory;
 mod http;
 mod inbox;
+mod inbox_wrk;
 mod instance;
 mod net;
 mod pages;
@@ -28,7 +29,8 @@ mod stats;
 use delivery::{fan_out, throughput};
 use http::client;
 use inbox::{inbox_load, print_inbox};
-use instance::{guildhall_binary, rss_kib, rss_parts, Instance};
+use inbox_wrk::inbox_wrk;
+use instance::{guildhall_binary, rss_kib, rss_parts, until_quiet, Instance};
 use net::{Key, Net};
 use pages::pages;
 use servers::{drop_database, fedify_peer, postgres_database};
@@ -297,6 +299,15 @@ async fn run(p: Params) -> Res<()> {
             rss_parts(a.pid())
         );
         let guildhall_rate = r.rate;
+        let guildhall_wrk = wrk_line(
+            &net,
+            &a.url("/inbox"),
+            &load_host,
+            &p,
+            a.pid(),
+            "guildhall, SQLite",
+        )
+        .await;
         drop(a);
 
         match postgres_database().await {
@@ -319,6 +330,15 @@ async fn run(p: Params) -> Res<()> {
                                     "  memory: peak during the load {:.1} MiB",
                                     peak.unwrap_or(0) as f64 / 1024.0
                                 );
+                                wrk_line(
+                                    &net,
+                                    &pg.url("/inbox"),
+                                    &load_host,
+                                    &p,
+                                    pg.pid(),
+                                    "guildhall, PostgreSQL",
+                                )
+                                .await;
                             }
                             Err(e) => println!("  guildhall, PostgreSQL: not measured: {e}"),
                         }
@@ -348,6 +368,23 @@ async fn run(p: Params) -> Res<()> {
                                 guildhall_rate / r.rate
                             );
                         }
+                        let peer_wrk = wrk_line(
+                            &net,
+                            &inbox,
+                            &load_host,
+                            &p,
+                            _guard.0.id(),
+                            "Fedify peer (Node)",
+                        )
+                        .await;
+                        if let (Some(g), Some(f)) = (guildhall_wrk, peer_wrk) {
+                            if f > 0.0 {
+                                println!(
+                                    "  ratio with wrk, guildhall (SQLite) / Fedify: {:.2}",
+                                    g / f
+                                );
+                            }
+                        }
                     }
                     Err(e) => println!("  Fedify peer: not measured: {e}"),
                 }
@@ -360,4 +397,42 @@ async fn run(p: Params) -> Res<()> {
         began.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The same inbox measured with wrk as the load generator; prints its line and returns the
+/// rate (`None` when wrk is not installed or the run failed).
+async fn wrk_line(
+    net: &Net,
+    inbox_url: &str,
+    load_host: &str,
+    p: &Params,
+    pid: u32,
+    label: &str,
+) -> Option<f64> {
+    // The load before left activities queued for the processor: wrk measures the inbox alone.
+    match until_quiet(pid, Duration::from_secs(300)).await {
+        Some(t) => println!(
+            "  {label}: quiet {:.1} s after that load (its queued activities processed)",
+            t.as_secs_f64()
+        ),
+        None => println!("  {label}: still busy 300 s after that load"),
+    }
+    match inbox_wrk(net, inbox_url, load_host, p, Some(pid)).await {
+        Ok(Some((r, peak))) => {
+            print_inbox(&format!("{label}, wrk"), &r, p.n);
+            println!(
+                "  memory: peak during the wrk load {:.1} MiB",
+                peak.unwrap_or(0) as f64 / 1024.0
+            );
+            Some(r.rate)
+        }
+        Ok(None) => {
+            println!("  {label}, wrk: not measured (wrk is not installed)");
+            None
+        }
+        Err(e) => {
+            println!("  {label}, wrk: not measured: {e}");
+            None
+        }
+    }
 }
