@@ -23,9 +23,13 @@ use crate::web::rate::RateLimits;
 /// Password reset requests allowed per address and per client within the throttle window.
 pub const RESET_REQUESTS: u32 = 5;
 
-/// Everything a handler may need, cheap to clone.
+/// Everything a handler may need, cheap to clone: one reference count (every request clones
+/// the state, through the router and each extractor that takes it).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds; reached through it (`state.media`, `state.fed`).
+pub struct Shared {
     pub fed: Context,
     pub media: MediaStore,
     pub throttle: Arc<LoginThrottle>,
@@ -37,14 +41,14 @@ pub struct AppState {
     pub mail: Arc<mail::Runtime>,
     /// Password reset requests, per address and per client (a brake on mail bombing).
     pub reset_throttle: Arc<LoginThrottle>,
-    set_up: Arc<AtomicBool>,
+    set_up: AtomicBool,
 }
 
 impl AppState {
     /// `actors` is how the floor finds the local actor an URI names: the composition layer's
     /// `crate::hub::actors::lookup` (the callers, app.rs and the demo seed, pass it).
     pub fn new(db: Db, config: Config, media: MediaStore, actors: Lookup) -> anyhow::Result<Self> {
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             directory: Arc::new(directory::Runtime::default()),
             mail: Arc::new(mail::Runtime::default()),
             reset_throttle: Arc::new(LoginThrottle::new(RESET_REQUESTS)),
@@ -52,8 +56,8 @@ impl AppState {
             limits: Arc::new(RateLimits::new(&config)),
             fed: Context::new(db, config, actors)?,
             media,
-            set_up: Arc::new(AtomicBool::new(false)),
-        })
+            set_up: AtomicBool::new(false),
+        })))
     }
 
     /// Whether the space exists yet; once true it is remembered.
@@ -74,6 +78,14 @@ impl AppState {
 }
 
 impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl Deref for Shared {
     type Target = Context;
 
     fn deref(&self) -> &Context {

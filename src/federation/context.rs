@@ -14,9 +14,13 @@ use crate::federation::inbox::limits::InboxLimits;
 use crate::metrics::Metrics;
 use crate::storage::Db;
 
-/// The floor's shared handles, cheap to clone.
+/// The floor's shared handles, cheap to clone: one reference count (the inbox and every
+/// federation route clone it per request).
 #[derive(Clone)]
-pub struct Context {
+pub struct Context(Arc<Handles>);
+
+/// What [`Context`] holds; reached through it (`ctx.db`, `ctx.config`).
+pub struct Handles {
     pub db: Db,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
@@ -42,7 +46,7 @@ pub struct Context {
 impl Context {
     pub fn new(db: Db, config: Config, actors: Lookup) -> anyhow::Result<Self> {
         let inbox_wakeup = Arc::new(Notify::new());
-        Ok(Context {
+        Ok(Context(Arc::new(Handles {
             actors,
             inbox_limits: Arc::new(InboxLimits::new(&config)),
             decisions: Arc::new(Default::default()),
@@ -57,6 +61,14 @@ impl Context {
             metrics: Arc::new(Metrics::new()),
             config: Arc::new(config),
             db,
-        })
+        })))
+    }
+}
+
+impl std::ops::Deref for Context {
+    type Target = Handles;
+
+    fn deref(&self) -> &Handles {
+        &self.0
     }
 }

@@ -311,7 +311,6 @@ async fn receive_post(
         );
         return Ok(());
     }
-    let content = sanitize_html(raw_content);
     let to = addresses(object);
     let followers = actor.followers.clone().unwrap_or_default();
     let visibility = if to.iter().any(|a| a == AS_PUBLIC) {
@@ -372,6 +371,8 @@ async fn receive_post(
         tracing::info!(post = uri, actor = %actor.uri, "a post nobody here follows was dropped");
         return Ok(());
     }
+    // Cleaned only once kept: most posts of actors nobody here follows are dropped above.
+    let content = sanitize_html(raw_content);
     let conversation = object
         .context
         .as_ref()

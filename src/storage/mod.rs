@@ -67,10 +67,15 @@ impl Db {
                 // No memory map (`mmap_size = 0`): with one, every page read stayed resident in
                 // this process (8 MiB more at the inbox benchmark's peak) for no speed measured
                 // (docs/benchmarks.md). Sorting spills to memory, not a temporary file.
+                // A connection to a local file cannot go stale while idle, so it is not pinged
+                // before each use (the pool's default): on SQLite a ping is a round trip to the
+                // connection's own thread, a third of the hand-offs of a one-statement read
+                // (the pool still tests each connection when it is given back).
                 let open = |connections: u32, cache_kib: u32| {
                     AnyPoolOptions::new()
                         .max_connections(connections)
                         .acquire_timeout(Duration::from_secs(30))
+                        .test_before_acquire(false)
                         .after_connect(move |conn, _meta| {
                             Box::pin(async move {
                                 conn.execute(

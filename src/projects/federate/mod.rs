@@ -174,13 +174,7 @@ pub async fn local_project_of(state: &AppState, object: &Note) -> Result<Option<
 
 /// The project URI of a task, note or file known here.
 pub async fn project_of_item(state: &AppState, uri: &str) -> Result<Option<String>> {
-    if let Some(t) = store::task_by_uri(&state.db, uri).await? {
-        return Ok(Some(t.project));
-    }
-    if let Some(n) = store::note_by_uri(&state.db, uri).await? {
-        return Ok(Some(n.project));
-    }
-    Ok(store::file_by_uri(&state.db, uri).await?.map(|f| f.project))
+    store::item_project(&state.db, uri).await
 }
 
 /// Plain text: tags and control characters (but new lines) taken out, at most `max` characters.
