@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
 use serde_json::json;
 
 use crate::http::{send, sign_post, Signed};
-use crate::instance::rss_kib;
+use crate::instance::with_peak_rss;
 use crate::net::Net;
 use crate::stats::{ms, percentile};
 use crate::{Params, Res};
@@ -105,62 +105,46 @@ pub(crate) async fn inbox_load(
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(Mutex::new(0u64));
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sampler = rss_pid.map(|pid| {
-        let peak = peak.clone();
-        let done = done.clone();
-        tokio::spawn(async move {
-            while !done.load(Ordering::Relaxed) {
-                if let Some(r) = rss_kib(pid) {
-                    let mut p = peak.lock().unwrap();
-                    *p = (*p).max(r);
+    let load_run = async {
+        let start = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..p.c {
+            let load = load.clone();
+            let next = next.clone();
+            let http = http.clone();
+            workers.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut statuses: HashMap<u16, usize> = HashMap::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(s) = load.get(i) else { break };
+                    let t = Instant::now();
+                    let status = send(&http, s).await.map(|s| s.as_u16()).unwrap_or(0);
+                    lat.push(t.elapsed());
+                    *statuses.entry(status).or_default() += 1;
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        })
-    });
-    let start = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..p.c {
-        let load = load.clone();
-        let next = next.clone();
-        let http = http.clone();
-        workers.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut statuses: HashMap<u16, usize> = HashMap::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(s) = load.get(i) else { break };
-                let t = Instant::now();
-                let status = send(&http, s).await.map(|s| s.as_u16()).unwrap_or(0);
-                lat.push(t.elapsed());
-                *statuses.entry(status).or_default() += 1;
-            }
-            (lat, statuses)
-        }));
-    }
-    let mut lat = Vec::new();
-    let mut statuses: HashMap<u16, usize> = HashMap::new();
-    for w in workers {
-        let (l, s) = w.await.map_err(|e| e.to_string())?;
-        lat.extend(l);
-        for (k, v) in s {
-            *statuses.entry(k).or_default() += v;
+                (lat, statuses)
+            }));
         }
-    }
-    let elapsed = start.elapsed();
-    done.store(true, Ordering::Relaxed);
-    if let Some(s) = sampler {
-        let _ = s.await;
-    }
+        let mut lat = Vec::new();
+        let mut statuses: HashMap<u16, usize> = HashMap::new();
+        for w in workers {
+            let (l, s) = w.await.map_err(|e| e.to_string())?;
+            lat.extend(l);
+            for (k, v) in s {
+                *statuses.entry(k).or_default() += v;
+            }
+        }
+        Res::Ok((lat, statuses, start.elapsed()))
+    };
+    let (run, peak) = with_peak_rss(rss_pid, load_run).await;
+    let (mut lat, statuses, elapsed) = run?;
     lat.sort();
     let accepted = statuses
         .iter()
         .filter(|(k, _)| (200..300).contains(*k))
         .map(|(_, v)| v)
         .sum();
-    let peak = *peak.lock().unwrap();
     Ok((
         InboxResult {
             accepted,
@@ -169,7 +153,7 @@ pub(crate) async fn inbox_load(
             p99: percentile(&lat, 0.99),
             statuses,
         },
-        rss_pid.map(|_| peak),
+        peak,
     ))
 }
 

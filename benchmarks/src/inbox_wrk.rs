@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::http::Signed;
 use crate::inbox::{presign, InboxResult};
-use crate::instance::rss_kib;
+use crate::instance::with_peak_rss;
 use crate::net::Net;
 use crate::{Params, Res};
 
@@ -119,15 +119,8 @@ pub(crate) async fn inbox_wrk(
     let connections = p.c.max(THREADS);
     let run =
         tokio::task::spawn_blocking(move || run_wrk(&script, &requests, &target, connections));
-    let mut peak = 0u64;
-    while !run.is_finished() {
-        if let Some(r) = rss_pid.and_then(rss_kib) {
-            peak = peak.max(r);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let r = run.await.map_err(|e| e.to_string())??;
-    Ok(Some((r, rss_pid.map(|_| peak))))
+    let (r, peak) = with_peak_rss(rss_pid, run).await;
+    Ok(Some((r.map_err(|e| e.to_string())??, peak)))
 }
 
 /// Each request as raw HTTP/1.1, preceded by its length on a line of its own.

@@ -96,6 +96,27 @@ pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
     status_kib(pid, "VmRSS:")
 }
 
+/// Runs `work` while sampling the resident memory of `pid` every 50 ms; returns what it
+/// returned and the peak seen (KiB), when a process is given.
+pub(crate) async fn with_peak_rss<F: std::future::Future>(
+    pid: Option<u32>,
+    work: F,
+) -> (F::Output, Option<u64>) {
+    tokio::pin!(work);
+    let mut peak = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            out = &mut work => return (out, pid.map(|_| peak)),
+            _ = tick.tick() => {
+                if let Some(r) = pid.and_then(rss_kib) {
+                    peak = peak.max(r);
+                }
+            }
+        }
+    }
+}
+
 /// CPU time the process has used (user and system), in clock ticks.
 fn cpu_ticks(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

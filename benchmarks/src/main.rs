@@ -399,8 +399,9 @@ async fn run(p: Params) -> Res<()> {
     Ok(())
 }
 
-/// The same inbox measured with wrk as the load generator; prints its line and returns the
-/// rate (`None` when wrk is not installed or the run failed).
+/// The same inbox measured with wrk as the load generator, once the instance is quiet again
+/// (how long that took is printed first); prints its line and returns the rate (`None` when
+/// wrk is not installed or the run failed).
 async fn wrk_line(
     net: &Net,
     inbox_url: &str,
