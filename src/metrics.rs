@@ -1,5 +1,5 @@
 //! The process's Prometheus metrics: request counts and latency, members and companies, the
-//! delivery queue. `ops.rs` serves them; the delivery queue counts its attempts here.
+//! inbox's queue of received activities, the delivery queue. `ops.rs` serves them; the delivery queue counts its attempts here.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -41,6 +41,9 @@ pub struct Metrics {
     latency: Histogram,
     members: Gauge<i64, AtomicI64Compat>,
     companies: Gauge<i64, AtomicI64Compat>,
+    inbox_queue: Gauge<i64, AtomicI64Compat>,
+    inbox_failed_once: Gauge<i64, AtomicI64Compat>,
+    inbox_oldest: Gauge<f64, AtomicU64>,
     delivery_queue: Family<HostLabels, Gauge<i64, AtomicI64Compat>>,
     delivery_parked_hosts: Gauge<i64, AtomicI64Compat>,
     delivery_failures: Family<HostLabels, Counter>,
@@ -49,6 +52,7 @@ pub struct Metrics {
 }
 
 type AtomicI64Compat = std::sync::atomic::AtomicI64;
+type AtomicU64 = std::sync::atomic::AtomicU64;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -71,6 +75,24 @@ impl Metrics {
         registry.register("members", "Accounts in this space", members.clone());
         let companies = Gauge::<i64, AtomicI64Compat>::default();
         registry.register("companies", "Companies in this space", companies.clone());
+        let inbox_queue = Gauge::<i64, AtomicI64Compat>::default();
+        registry.register(
+            "inbox_queue",
+            "Received activities stored and not processed yet",
+            inbox_queue.clone(),
+        );
+        let inbox_failed_once = Gauge::<i64, AtomicI64Compat>::default();
+        registry.register(
+            "inbox_retrying",
+            "Received activities waiting to be processed again after a failed try",
+            inbox_failed_once.clone(),
+        );
+        let inbox_oldest = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "inbox_oldest_waiting_seconds",
+            "Age of the oldest received activity not processed yet (0 when none waits)",
+            inbox_oldest.clone(),
+        );
         let delivery_queue = Family::<HostLabels, Gauge<i64, AtomicI64Compat>>::default();
         registry.register(
             "delivery_queue",
@@ -101,6 +123,9 @@ impl Metrics {
             latency,
             members,
             companies,
+            inbox_queue,
+            inbox_failed_once,
+            inbox_oldest,
             delivery_queue,
             delivery_parked_hosts,
             delivery_failures,
@@ -135,6 +160,14 @@ impl Metrics {
         self.delivery_failures
             .get_or_create(&HostLabels { host })
             .inc();
+    }
+
+    /// Sets the inbox gauges: activities waiting, how many of them failed once, and how long
+    /// the oldest has waited.
+    pub fn set_inbox_queue(&self, waiting: i64, failed_once: i64, oldest_seconds: f64) {
+        self.inbox_queue.set(waiting);
+        self.inbox_failed_once.set(failed_once);
+        self.inbox_oldest.set(oldest_seconds);
     }
 
     /// Replaces the queue gauge with fresh per-host depths.

@@ -92,6 +92,17 @@ async fn metrics(State(state): State<AppState>, request: Request) -> Response {
     if let Ok(n) = crate::companies::store::count(&state.db).await {
         state.metrics.set_companies(n);
     }
+    match crate::federation::inbox::waiting(&state.db).await {
+        Ok(w) => {
+            let age_ms = w
+                .oldest_received_at
+                .map_or(0, |at| (crate::storage::now_ms() - at).max(0));
+            state
+                .metrics
+                .set_inbox_queue(w.activities, w.failed_once, age_ms as f64 / 1000.0)
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot read the inbox queue"),
+    }
     match crate::federation::delivery::queue_depths(&state, DELIVERY_QUEUE_HOSTS).await {
         Ok((depths, parked)) => state.metrics.set_delivery_queue(&depths, parked),
         Err(e) => tracing::warn!(error = %e, "metrics: cannot read the delivery queue"),

@@ -16,6 +16,7 @@ use crate::federation::actors::Lookup;
 use crate::federation::Context;
 use crate::mail;
 use crate::media::MediaStore;
+use crate::moderation::cache::LimitsCache;
 use crate::spaces;
 use crate::storage::Db;
 use crate::web::rate::RateLimits;
@@ -39,6 +40,8 @@ pub struct Shared {
     pub directory: Arc<directory::Runtime>,
     /// The mail worker's wake-up.
     pub mail: Arc<mail::Runtime>,
+    /// The moderators' limits on actors and the suspended members, read at most once a second.
+    pub actor_limits: LimitsCache,
     /// Password reset requests, per address and per client (a brake on mail bombing).
     pub reset_throttle: Arc<LoginThrottle>,
     set_up: AtomicBool,
@@ -51,6 +54,7 @@ impl AppState {
         Ok(AppState(Arc::new(Shared {
             directory: Arc::new(directory::Runtime::default()),
             mail: Arc::new(mail::Runtime::default()),
+            actor_limits: LimitsCache::default(),
             reset_throttle: Arc::new(LoginThrottle::new(RESET_REQUESTS)),
             throttle: Arc::new(LoginThrottle::new(config.login_attempts)),
             limits: Arc::new(RateLimits::new(&config)),

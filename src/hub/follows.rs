@@ -234,7 +234,7 @@ pub async fn on_follow(
     // A member who blocked the follower, or a moderator who suspended it, refuses it outright
     // (as Mastodon does); a follower a moderator limited waits for approval even of an
     // unlocked actor.
-    let limit = moderation::store::actor_limit(&state.db, &from.uri).await?;
+    let limit = moderation::blocks::limit_of(state, &from.uri).await?;
     let blocked = match moderation::blocks::ensure_not_blocked(
         state,
         &[followee.as_str()],

@@ -11,7 +11,7 @@ use crate::federation::policy::{self, DomainName, Policy};
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, follows, outbound};
 use crate::moderation::model::{Actor, ActorLimit};
-use crate::moderation::{queue, store};
+use crate::moderation::{cache, queue, store};
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
 use crate::{events, posts, projects};
@@ -168,6 +168,7 @@ pub async fn act(
                     ));
                 }
                 let changed = accounts::store::set_suspended_tx(&mut tx, member.id, on).await?;
+                cache::changed();
                 // On the wire as Mastodon does it: other servers are sent `Delete` of the actor
                 // when it is suspended (in this transaction), `Update` when it is back.
                 if changed && on {

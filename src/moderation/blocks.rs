@@ -307,9 +307,10 @@ pub async fn hidden_for_viewer(
     };
     hidden.actors.extend(suspended_actors(state).await?);
     if public {
-        for (uri, limit) in store::actor_limits(&state.db).await? {
-            if limit == ActorLimit::Limit {
-                hidden.actors.insert(uri);
+        let limits = state.actor_limits.get(&state.db).await?;
+        for (uri, limit) in &limits.remote {
+            if *limit == ActorLimit::Limit {
+                hidden.actors.insert(uri.clone());
             }
         }
     }
@@ -320,17 +321,14 @@ pub async fn hidden_for_viewer(
 /// actors a moderator suspended.
 pub async fn suspended_actors(state: &AppState) -> Result<HashSet<String>> {
     let urls = Urls::new(&state.config);
-    let mut out: HashSet<String> = accounts::store::suspended_handles(&state.db)
-        .await?
+    let limits = state.actor_limits.get(&state.db).await?;
+    let members = limits.suspended_members.iter().map(|h| urls.member(h));
+    let remote = limits
+        .remote
         .iter()
-        .map(|h| urls.member(h))
-        .collect();
-    for (uri, limit) in store::actor_limits(&state.db).await? {
-        if limit == ActorLimit::Suspend {
-            out.insert(uri);
-        }
-    }
-    Ok(out)
+        .filter(|(_, limit)| **limit == ActorLimit::Suspend)
+        .map(|(uri, _)| uri.clone());
+    Ok(members.chain(remote).collect())
 }
 
 /// [`suspended_actors`] as a sorted list: what stores leave out of their lists in the query
@@ -344,10 +342,13 @@ pub async fn suspended_list(state: &AppState) -> Result<Vec<String>> {
 /// Whether a moderator suspended the actor `uri`: a member of this space, or a remote actor.
 pub async fn is_suspended(state: &AppState, uri: &str) -> Result<bool> {
     let urls = Urls::new(&state.config);
-    if let Some(handle) = local_member_handle(&urls, uri) {
-        return accounts::store::is_suspended(&state.db, handle).await;
-    }
-    Ok(store::actor_limit(&state.db, uri).await? == Some(ActorLimit::Suspend))
+    let limits = state.actor_limits.get(&state.db).await?;
+    Ok(match local_member_handle(&urls, uri) {
+        Some(handle) => limits
+            .suspended_members
+            .contains(handle.to_ascii_lowercase().as_str()),
+        None => limits.remote.get(uri) == Some(&ActorLimit::Suspend),
+    })
 }
 
 /// Whether what the actor `uri` wrote or organised is hidden from `reader` because the actor
@@ -365,7 +366,13 @@ pub async fn hidden_by_suspension(
 
 /// The limit a moderator set on the remote actor `uri`, if any.
 pub async fn limit_of(state: &AppState, uri: &str) -> Result<Option<ActorLimit>> {
-    store::actor_limit(&state.db, uri).await
+    Ok(state
+        .actor_limits
+        .get(&state.db)
+        .await?
+        .remote
+        .get(uri)
+        .copied())
 }
 
 /// The handle of the member of this space `uri` names, if it names one.

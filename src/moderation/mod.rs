@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod blocks;
+pub mod cache;
 pub mod model;
 pub mod queue;
 pub mod reports;

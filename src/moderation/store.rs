@@ -311,6 +311,7 @@ pub async fn set_actor_limit_tx(
     limit: ActorLimit,
     reason: &str,
 ) -> Result<()> {
+    super::cache::changed();
     sqlx::query(
         "INSERT INTO remote_actor_limits (actor_uri, severity, reason, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (actor_uri) DO UPDATE SET severity = $2, reason = $3",
@@ -325,27 +326,12 @@ pub async fn set_actor_limit_tx(
 }
 
 pub async fn remove_actor_limit_tx(tx: &mut Tx, uri: &str) -> Result<bool> {
+    super::cache::changed();
     let done = sqlx::query("DELETE FROM remote_actor_limits WHERE actor_uri = $1")
         .bind(uri)
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// The limit on a remote actor, if any.
-pub async fn actor_limit(db: &Db, uri: &str) -> Result<Option<ActorLimit>> {
-    let s: Option<String> =
-        sqlx::query_scalar("SELECT severity FROM remote_actor_limits WHERE actor_uri = $1")
-            .bind(uri)
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(s.map(|s| {
-        if s == "suspend" {
-            ActorLimit::Suspend
-        } else {
-            ActorLimit::Limit
-        }
-    }))
 }
 
 /// Every limited or suspended remote actor, with its limit.

@@ -3,6 +3,9 @@
 //! `$N` placeholders, and run unchanged on both backends through sqlx's `Any` driver.
 
 mod dialect;
+pub mod fresh;
+#[cfg(test)]
+pub(crate) mod test_db;
 
 pub use dialect::{search_text, search_words, Dialect};
 

@@ -705,6 +705,10 @@ async fn administrators_see_the_queue_and_retry_a_parked_host() {
         metrics.contains("guildhall_delivery_parked_hosts 1"),
         "{metrics}"
     );
+    // Nothing was received: the inbox's queue is empty.
+    for empty in ["guildhall_inbox_queue 0", "guildhall_inbox_retrying 0"] {
+        assert!(metrics.contains(empty), "{empty}: {metrics}");
+    }
     assert!(
         metrics.contains(&format!(
             "guildhall_delivery_failures_total{{host=\"{host}\"}} 2"

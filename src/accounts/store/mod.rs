@@ -388,16 +388,6 @@ pub async fn set_suspended_tx(tx: &mut Tx, account_id: i64, suspended: bool) -> 
     Ok(done.rows_affected() == 1)
 }
 
-/// Whether the account `handle` exists and is suspended.
-pub async fn is_suspended(db: &Db, handle: &str) -> Result<bool> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM accounts WHERE handle = $1 AND suspended_at IS NOT NULL")
-            .bind(handle.to_ascii_lowercase())
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(found.is_some())
-}
-
 /// The handles of suspended accounts.
 pub async fn suspended_handles(db: &Db) -> Result<Vec<String>> {
     Ok(

@@ -32,7 +32,7 @@ pub(super) async fn apply_capped(
 ) -> Result<Applied> {
     let d = listed.draft;
     // A remote actor the moderators limited or suspended stays out while the limit lasts.
-    let limited = crate::moderation::store::actor_limit(&state.db, d.uri.as_str())
+    let limited = crate::moderation::blocks::limit_of(state, d.uri.as_str())
         .await?
         .is_some();
     let mut tx = state.db.begin_write().await?;

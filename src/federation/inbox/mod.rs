@@ -31,7 +31,8 @@ mod store;
 pub use commit::GroupCommit;
 
 pub use store::{
-    claim, prune, received_activity, record_done, record_failure, Stored, KEEP_PROCESSED_MS,
+    claim, prune, received_activity, record_done, record_failure, waiting, Stored, Waiting,
+    KEEP_PROCESSED_MS,
 };
 
 use super::policy::{self, Decision};
@@ -294,5 +295,44 @@ mod tests {
             "a".repeat(2000)
         );
         assert!(refused(&long));
+    }
+
+    #[tokio::test]
+    async fn waiting_counts_what_is_not_processed_yet() {
+        let test = crate::storage::test_db::TestDb::new().await;
+        let db = &test.db;
+        assert_eq!(waiting(db).await.unwrap(), Waiting::default());
+        let rows: Vec<commit::Received> = (1..=3)
+            .map(|n| commit::Received {
+                id: format!("https://m.example/a/{n}"),
+                actor: "https://m.example/u/ann".into(),
+                kind: "Create".into(),
+                body: "{}".into(),
+            })
+            .collect();
+        let stored = store::insert_group(db, &rows.iter().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 3);
+        let w = waiting(db).await.unwrap();
+        assert_eq!((w.activities, w.failed_once), (3, 0));
+        assert!(w.oldest_received_at.is_some());
+
+        // One processed, one failed once (waiting to be tried again).
+        for (sql, uri) in [
+            (
+                "UPDATE inbox_activities SET processed_at = 1 WHERE activity_uri = $1",
+                "https://m.example/a/1",
+            ),
+            (
+                "UPDATE inbox_activities SET error = 'boom' WHERE activity_uri = $1",
+                "https://m.example/a/2",
+            ),
+        ] {
+            sqlx::query(sql).bind(uri).execute(db.writer()).await.unwrap();
+        }
+        let w = waiting(db).await.unwrap();
+        assert_eq!((w.activities, w.failed_once), (2, 1));
+        test.finish().await;
     }
 }

@@ -123,6 +123,32 @@ pub async fn record_failure(
     Ok(())
 }
 
+/// The received activities not processed yet, as the metrics show them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waiting {
+    /// Stored and not processed yet (due now, leased or waiting to be tried again).
+    pub activities: i64,
+    /// Of those, the ones whose last try failed (tried again later).
+    pub failed_once: i64,
+    /// When the oldest of them was received (ms), if any.
+    pub oldest_received_at: Option<i64>,
+}
+
+/// [`Waiting`] in one statement (on the index of pending rows).
+pub async fn waiting(db: &Db) -> Result<Waiting> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, COUNT(error) AS failed, MIN(received_at) AS oldest \
+         FROM inbox_activities WHERE processed_at IS NULL",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok(Waiting {
+        activities: row.try_get("n")?,
+        failed_once: row.try_get("failed")?,
+        oldest_received_at: row.try_get("oldest")?,
+    })
+}
+
 /// How long processed activities are kept (for dedupe of late repeats and for answering
 /// follow requests later).
 pub const KEEP_PROCESSED_MS: i64 = 30 * 86_400_000;
