@@ -120,7 +120,9 @@ mod tests {
         assert!(seen, "a limit written elsewhere applies within the TTL");
 
         let mut tx = db.begin_write().await.unwrap();
-        assert!(store::remove_actor_limit_tx(&mut tx, spammer).await.unwrap());
+        assert!(store::remove_actor_limit_tx(&mut tx, spammer)
+            .await
+            .unwrap());
         tx.commit().await.unwrap();
         assert_eq!(limit_of(&cache, db, spammer).await, None);
         test.finish().await;

@@ -1,7 +1,8 @@
 //! Concurrency: many requests at the same moment against one event, one task, one company or
 //! one join request, then the invariants checked through the API. Seated rows equal the count
 //! and never exceed the capacity; every taker of a task is an assignee; a company keeps an
-//! owner; an invitation or a join request is answered once; a handle has one holder.
+//! owner; an invitation or a join request is answered once; a handle has one holder. Remote
+//! senders delivering at once: each sender's order holds and each like counts once.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -862,4 +863,99 @@ async fn a_member_and_a_project_taking_one_handle_at_once_leave_it_to_one() {
         };
         assert_eq!((as_member, as_project), expected, "dock{i}");
     }
+}
+
+/// Remote actors sending at the same moment.
+const SENDERS: usize = 24;
+
+/// The inbox's processor works on several senders at a time: each sender's own order still
+/// holds (a reply created then deleted stays deleted, never brought back by a `Create` handled
+/// after its `Delete`) and every sender's like of one post is counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn activities_from_many_senders_at_once_keep_each_senders_order() {
+    use crate::federation::{eventually, port_of, rand_id, FakePeer};
+    use std::sync::Arc;
+
+    let (alpha, _) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    let ada = alpha.member("ada").await;
+    let r = alpha
+        .post_json(
+            Some(&ada),
+            "/api/v1/posts",
+            &json!({"text": "Who is in today?"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let post_uri = r.json::<Value>().await.unwrap()["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let names: Vec<String> = (0..SENDERS).map(|n| format!("s{n}")).collect();
+    let peer = Arc::new(
+        FakePeer::start_with_actors(&names.iter().map(String::as_str).collect::<Vec<_>>()).await,
+    );
+    let alpha = Arc::new(alpha);
+
+    let mut senders = Vec::new();
+    let mut replies = Vec::new();
+    for name in names {
+        let actor = peer.actor_named(&name);
+        let reply = format!("{}/notes/{}", peer.base, rand_id());
+        replies.push(reply.clone());
+        let activity = |kind: &str, object: Value| {
+            json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{}/activities/{}", peer.base, rand_id()),
+                "type": kind, "actor": actor, "object": object
+            })
+        };
+        let sent = [
+            activity("Like", json!(post_uri)),
+            activity(
+                "Create",
+                json!({"id": reply, "type": "Note", "attributedTo": actor,
+                    "content": "In at ten", "inReplyTo": post_uri,
+                    "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                    "published": "2026-11-24T10:00:00Z"}),
+            ),
+            activity("Delete", json!({"id": reply, "type": "Tombstone"})),
+        ];
+        let (peer, alpha, domain) = (peer.clone(), alpha.clone(), domain.clone());
+        senders.push(tokio::spawn(async move {
+            // One sender's activities one after another, as a server sends them.
+            for activity in &sent {
+                let status = peer
+                    .deliver_as(&name, &alpha, &domain, "/inbox", activity)
+                    .await;
+                assert_eq!(status, StatusCode::ACCEPTED, "{activity}");
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.unwrap();
+    }
+
+    let path = format!(
+        "/api/v1/posts?uri={}",
+        url::form_urlencoded::byte_serialize(post_uri.as_bytes()).collect::<String>()
+    );
+    let post = eventually("every like counted", || async {
+        let post: Value = alpha.get(Some(&ada), &path).await.json().await.unwrap();
+        (post["likes_count"] == SENDERS).then_some(post)
+    })
+    .await;
+    assert_eq!(post["likes_count"], SENDERS, "{post}");
+    for reply in &replies {
+        let path = format!(
+            "/api/v1/posts?uri={}",
+            url::form_urlencoded::byte_serialize(reply.as_bytes()).collect::<String>()
+        );
+        eventually("each reply created, then deleted", || async {
+            (alpha.get(Some(&ada), &path).await.status() == StatusCode::GONE).then_some(())
+        })
+        .await;
+    }
+    let post: Value = alpha.get(Some(&ada), &path).await.json().await.unwrap();
+    assert_eq!(post["replies_count"], 0, "{post}");
 }

@@ -329,7 +329,11 @@ mod tests {
                 "https://m.example/a/2",
             ),
         ] {
-            sqlx::query(sql).bind(uri).execute(db.writer()).await.unwrap();
+            sqlx::query(sql)
+                .bind(uri)
+                .execute(db.writer())
+                .await
+                .unwrap();
         }
         let w = waiting(db).await.unwrap();
         assert_eq!((w.activities, w.failed_once), (2, 1));
