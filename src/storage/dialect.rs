@@ -31,6 +31,17 @@ impl Dialect {
         }
     }
 
+    /// Like [`Dialect::for_update`], for a row the transaction updates after inserting or
+    /// deleting rows that refer to it by a foreign key: on PostgreSQL `FOR NO KEY UPDATE`,
+    /// which two such transactions take in turn, while the key-share locks their inserts took
+    /// do not make them wait on each other (with `FOR UPDATE` they would deadlock).
+    pub fn for_no_key_update(&self) -> &'static str {
+        match self.0 {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR NO KEY UPDATE",
+        }
+    }
+
     /// The dialect of the connection a transaction runs on.
     pub fn of(tx: &super::Tx) -> Dialect {
         match tx.backend_name() {

@@ -4,7 +4,7 @@ use sqlx::Row as _;
 
 use super::model::{NewPost, Post, COLUMNS};
 use crate::error::Result;
-use crate::storage::{now_ms, Db, Tx};
+use crate::storage::{now_ms, Db, Dialect, Tx};
 
 pub mod media;
 
@@ -141,11 +141,12 @@ pub async fn remove_author_tx(tx: &mut Tx, actor: &str) -> Result<()> {
     for row in &rows {
         mark_deleted(tx, &Post::from_row(row)?).await?;
     }
-    let reacted: Vec<i64> =
-        sqlx::query_scalar("SELECT DISTINCT post_id FROM post_reactions WHERE actor = $1")
-            .bind(actor)
-            .fetch_all(&mut **tx)
-            .await?;
+    let reacted: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT post_id FROM post_reactions WHERE actor = $1 ORDER BY post_id",
+    )
+    .bind(actor)
+    .fetch_all(&mut **tx)
+    .await?;
     sqlx::query("DELETE FROM post_reactions WHERE actor = $1")
         .bind(actor)
         .execute(&mut **tx)
@@ -432,6 +433,15 @@ pub async fn remove_reaction(
 /// The counts a post keeps of its reactions: plain likes, boosts, and emoji reactions by
 /// emoji (most used first, then the first used), written in the caller's transaction.
 async fn recount(tx: &mut Tx, post_id: i64) -> Result<()> {
+    // The post's row first: a concurrent reaction's transaction waits here until this one
+    // commits, and its counts (statements of its own, reading the latest commits) then include
+    // this reaction. Counted in one statement without the lock, two reactions at once on
+    // PostgreSQL each counted without the other's row: a like was lost from the count.
+    let lock = format!(
+        "SELECT id FROM posts WHERE id = $1{}",
+        Dialect::of(tx).for_no_key_update()
+    );
+    sqlx::query(&lock).bind(post_id).execute(&mut **tx).await?;
     let rows = sqlx::query(
         "SELECT emoji, COUNT(*) AS n, MIN(id) AS first FROM post_reactions \
          WHERE post_id = $1 AND kind = 'like' AND emoji <> '' \
