@@ -16,12 +16,14 @@
 //! bounded ([`QUEUE`]): when it is full, handlers wait for room (backpressure through the
 //! connection), they are not refused.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::store;
-use crate::storage::Db;
+use crate::storage::{fresh, Db};
 
 /// Rows waiting for the writer, at most; a handler finding it full waits for room.
 pub const QUEUE: usize = 4096;
@@ -60,6 +62,8 @@ pub struct GroupCommit {
     db: Db,
     wakeup: Arc<Notify>,
     sender: Arc<OnceLock<mpsc::Sender<Pending>>>,
+    /// When the last group was written (a `storage::fresh::stamp`; 0: never).
+    last_group: Arc<AtomicU64>,
 }
 
 impl GroupCommit {
@@ -70,14 +74,27 @@ impl GroupCommit {
             db,
             wakeup,
             sender: Arc::new(OnceLock::new()),
+            last_group: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Whether a group was written within `within`: the inbox is taking a burst (the
+    /// processor then leaves the cores to it, `crate::hub::inbound`).
+    pub fn wrote_within(&self, within: Duration) -> bool {
+        let last = self.last_group.load(Ordering::Relaxed);
+        last != 0 && fresh::stamp(Instant::now()) < last + within.as_micros() as u64
     }
 
     /// Stores `row` with the next group; returns once that group is committed.
     pub async fn store(&self, row: Received) -> Result<Outcome, sqlx::Error> {
         let sender = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(run(self.db.clone(), self.wakeup.clone(), rx));
+            tokio::spawn(run(
+                self.db.clone(),
+                self.wakeup.clone(),
+                self.last_group.clone(),
+                rx,
+            ));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -90,7 +107,12 @@ impl GroupCommit {
 }
 
 /// The writer: takes what is waiting, writes it in groups, answers, and again.
-async fn run(db: Db, wakeup: Arc<Notify>, mut rx: mpsc::Receiver<Pending>) {
+async fn run(
+    db: Db,
+    wakeup: Arc<Notify>,
+    last_group: Arc<AtomicU64>,
+    mut rx: mpsc::Receiver<Pending>,
+) {
     let mut waiting: Vec<Pending> = Vec::with_capacity(MAX_ROWS);
     while rx.recv_many(&mut waiting, MAX_ROWS).await > 0 {
         while !waiting.is_empty() {
@@ -102,6 +124,7 @@ async fn run(db: Db, wakeup: Arc<Notify>, mut rx: mpsc::Receiver<Pending>) {
             }
             let group: Vec<Pending> = waiting.drain(..end).collect();
             write_group(&db, &wakeup, group).await;
+            last_group.store(fresh::stamp(Instant::now()), Ordering::Relaxed);
         }
     }
 }

@@ -37,11 +37,15 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 
 /// Senders whose activities are processed at the same time, at most.
 const CONCURRENT_SENDERS: usize = 8;
+/// While the inbox wrote a group of accepted activities this recently, it is taking a burst:
+/// the processor then works on one sender at a time, leaving the cores to the requests other
+/// servers are waiting on, and catches up at full width once the burst is over.
+const BURST: Duration = Duration::from_millis(250);
 
 /// Claims and processes up to 50 stored activities; returns how many. Each sender's activities
 /// are processed one after another, in the order received (a `Create` before its `Delete`, a
-/// `Follow` before its `Undo`); up to [`CONCURRENT_SENDERS`] senders at a time, so that one
-/// activity's waits on the database overlap another's work. What different servers send was
+/// `Follow` before its `Undo`); up to [`CONCURRENT_SENDERS`] senders at a time (one during a
+/// burst, see [`BURST`]), so that one activity's waits on the database overlap another's work. What different servers send was
 /// never ordered between them, so no handler relies on an order across senders. The outcomes
 /// are recorded together at the end, the processed rows in one statement (a crash before that
 /// only means they are processed again once their lease ends, as a crash mid-activity would).
@@ -55,12 +59,17 @@ pub async fn process_batch(state: &AppState) -> Result<usize> {
             None => senders.push(vec![stored]),
         }
     }
+    let width = if state.inbox_commit.wrote_within(BURST) {
+        1
+    } else {
+        CONCURRENT_SENDERS
+    };
     let mut waiting = senders.into_iter();
     let mut running = tokio::task::JoinSet::new();
     let mut done = Vec::with_capacity(count);
     let mut failed = Vec::new();
     loop {
-        while running.len() < CONCURRENT_SENDERS {
+        while running.len() < width {
             let Some(group) = waiting.next() else { break };
             let state = state.clone();
             running.spawn(async move {
