@@ -199,4 +199,16 @@ mod tests {
             ]
         );
     }
+
+    #[tokio::test]
+    async fn a_written_group_marks_the_inbox_busy() {
+        let test = crate::storage::test_db::TestDb::new().await;
+        let commit = GroupCommit::new(test.db.clone(), Arc::new(Notify::new()));
+        assert!(!commit.wrote_within(Duration::from_secs(3600)));
+        assert_eq!(commit.store(row("a")).await.unwrap(), Outcome::Stored);
+        assert!(commit.wrote_within(Duration::from_secs(3600)));
+        assert!(!commit.wrote_within(Duration::ZERO));
+        drop(commit);
+        test.finish().await;
+    }
 }
