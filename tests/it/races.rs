@@ -2,7 +2,8 @@
 //! one join request, then the invariants checked through the API. Seated rows equal the count
 //! and never exceed the capacity; every taker of a task is an assignee; a company keeps an
 //! owner; an invitation or a join request is answered once; a handle has one holder. Remote
-//! senders delivering at once: each sender's order holds and each like counts once.
+//! senders delivering at once: each sender's order holds and each like counts once; members
+//! liking one post at once are each counted.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -868,9 +869,9 @@ async fn a_member_and_a_project_taking_one_handle_at_once_leave_it_to_one() {
 /// Remote actors sending at the same moment.
 const SENDERS: usize = 24;
 
-/// The inbox's processor works on several senders at a time: each sender's own order still
-/// holds (a reply created then deleted stays deleted, never brought back by a `Create` handled
-/// after its `Delete`) and every sender's like of one post is counted once.
+/// Many remote senders delivering at the same moment: each sender's own order holds (a reply
+/// created then deleted stays deleted, never brought back by a `Create` handled after its
+/// `Delete`) and every sender's like of one post is counted once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn activities_from_many_senders_at_once_keep_each_senders_order() {
     use crate::federation::{eventually, port_of, rand_id, FakePeer};
@@ -958,4 +959,40 @@ async fn activities_from_many_senders_at_once_keep_each_senders_order() {
     }
     let post: Value = alpha.get(Some(&ada), &path).await.json().await.unwrap();
     assert_eq!(post["replies_count"], 0, "{post}");
+}
+
+/// Fifty members liking one post at once: every like counted (each reaction's count is taken
+/// with the post's row held, so none counts without the others' rows), and a second like by
+/// one of them changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_members_liking_one_post_at_once_are_all_counted() {
+    let (app, _) = TestApp::spawn_named("alpha").await;
+    let ada = app.member("ada").await;
+    let r = app
+        .post_json(
+            Some(&ada),
+            "/api/v1/posts",
+            &json!({"text": "Lunch on the roof?"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let uri = r.json::<Value>().await.unwrap()["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let crowd = members(&app, "l", AT_ONCE).await;
+    let like = |token: &String| post("/api/v1/likes", token, json!({ "uri": uri }));
+    let answers = fire(&app, crowd.iter().map(like).collect()).await;
+    assert!(
+        answers.iter().all(|(s, _)| *s == StatusCode::OK),
+        "{answers:?}"
+    );
+    let again = fire(&app, vec![like(&crowd[0])]).await;
+    assert_eq!(again[0].0, StatusCode::OK);
+    let path = format!(
+        "/api/v1/posts?uri={}",
+        url::form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>()
+    );
+    let post: Value = app.get(Some(&ada), &path).await.json().await.unwrap();
+    assert_eq!(post["likes_count"], AT_ONCE, "{post}");
 }

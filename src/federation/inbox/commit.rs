@@ -16,14 +16,12 @@
 //! bounded ([`QUEUE`]): when it is full, handlers wait for room (backpressure through the
 //! connection), they are not refused.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::store;
-use crate::storage::{fresh, Db};
+use crate::storage::Db;
 
 /// Rows waiting for the writer, at most; a handler finding it full waits for room.
 pub const QUEUE: usize = 4096;
@@ -62,8 +60,6 @@ pub struct GroupCommit {
     db: Db,
     wakeup: Arc<Notify>,
     sender: Arc<OnceLock<mpsc::Sender<Pending>>>,
-    /// When the last group was written (a `storage::fresh::stamp`; 0: never).
-    last_group: Arc<AtomicU64>,
 }
 
 impl GroupCommit {
@@ -74,27 +70,14 @@ impl GroupCommit {
             db,
             wakeup,
             sender: Arc::new(OnceLock::new()),
-            last_group: Arc::new(AtomicU64::new(0)),
         }
-    }
-
-    /// Whether a group was written within `within`: the inbox is taking a burst (the
-    /// processor then leaves the cores to it, `crate::hub::inbound`).
-    pub fn wrote_within(&self, within: Duration) -> bool {
-        let last = self.last_group.load(Ordering::Relaxed);
-        last != 0 && fresh::stamp(Instant::now()) < last + within.as_micros() as u64
     }
 
     /// Stores `row` with the next group; returns once that group is committed.
     pub async fn store(&self, row: Received) -> Result<Outcome, sqlx::Error> {
         let sender = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(run(
-                self.db.clone(),
-                self.wakeup.clone(),
-                self.last_group.clone(),
-                rx,
-            ));
+            tokio::spawn(run(self.db.clone(), self.wakeup.clone(), rx));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -107,12 +90,7 @@ impl GroupCommit {
 }
 
 /// The writer: takes what is waiting, writes it in groups, answers, and again.
-async fn run(
-    db: Db,
-    wakeup: Arc<Notify>,
-    last_group: Arc<AtomicU64>,
-    mut rx: mpsc::Receiver<Pending>,
-) {
+async fn run(db: Db, wakeup: Arc<Notify>, mut rx: mpsc::Receiver<Pending>) {
     let mut waiting: Vec<Pending> = Vec::with_capacity(MAX_ROWS);
     while rx.recv_many(&mut waiting, MAX_ROWS).await > 0 {
         while !waiting.is_empty() {
@@ -124,7 +102,6 @@ async fn run(
             }
             let group: Vec<Pending> = waiting.drain(..end).collect();
             write_group(&db, &wakeup, group).await;
-            last_group.store(fresh::stamp(Instant::now()), Ordering::Relaxed);
         }
     }
 }
@@ -198,17 +175,5 @@ mod tests {
                 Outcome::Stored
             ]
         );
-    }
-
-    #[tokio::test]
-    async fn a_written_group_marks_the_inbox_busy() {
-        let test = crate::storage::test_db::TestDb::new().await;
-        let commit = GroupCommit::new(test.db.clone(), Arc::new(Notify::new()));
-        assert!(!commit.wrote_within(Duration::from_secs(3600)));
-        assert_eq!(commit.store(row("a")).await.unwrap(), Outcome::Stored);
-        assert!(commit.wrote_within(Duration::from_secs(3600)));
-        assert!(!commit.wrote_within(Duration::ZERO));
-        drop(commit);
-        test.finish().await;
     }
 }
