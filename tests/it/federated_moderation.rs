@@ -43,12 +43,7 @@ async fn reports(app: &TestApp, admin: &str) -> Vec<Value> {
 }
 
 async fn post(app: &TestApp, token: &str, text: &str) -> String {
-    let r = app
-        .post_json(Some(token), "/api/v1/posts", &json!({ "text": text }))
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: Value = r.json().await.unwrap();
-    body["uri"].as_str().unwrap().to_string()
+    app.post_text(token, text).await
 }
 
 fn flag(peer: &FakePeer, objects: Value, comment: &str) -> Value {

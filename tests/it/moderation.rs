@@ -18,12 +18,7 @@ async fn ok_json(app: &TestApp, token: &str, path: &str) -> Value {
 }
 
 async fn post(app: &TestApp, token: &str, text: &str) -> String {
-    let r = app
-        .post_json(Some(token), "/api/v1/posts", &json!({ "text": text }))
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: Value = r.json().await.unwrap();
-    body["uri"].as_str().unwrap().to_string()
+    app.post_text(token, text).await
 }
 
 fn encode(s: &str) -> String {

@@ -880,18 +880,7 @@ async fn activities_from_many_senders_at_once_keep_each_senders_order() {
     let (alpha, _) = TestApp::spawn_named("alpha").await;
     let domain = format!("alpha.test:{}", port_of(&alpha));
     let ada = alpha.member("ada").await;
-    let r = alpha
-        .post_json(
-            Some(&ada),
-            "/api/v1/posts",
-            &json!({"text": "Who is in today?"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let post_uri = r.json::<Value>().await.unwrap()["uri"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let post_uri = alpha.post_text(&ada, "Who is in today?").await;
     let names: Vec<String> = (0..SENDERS).map(|n| format!("s{n}")).collect();
     let peer = Arc::new(
         FakePeer::start_with_actors(&names.iter().map(String::as_str).collect::<Vec<_>>()).await,
@@ -968,18 +957,7 @@ async fn activities_from_many_senders_at_once_keep_each_senders_order() {
 async fn fifty_members_liking_one_post_at_once_are_all_counted() {
     let (app, _) = TestApp::spawn_named("alpha").await;
     let ada = app.member("ada").await;
-    let r = app
-        .post_json(
-            Some(&ada),
-            "/api/v1/posts",
-            &json!({"text": "Lunch on the roof?"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let uri = r.json::<Value>().await.unwrap()["uri"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let uri = app.post_text(&ada, "Lunch on the roof?").await;
     let crowd = members(&app, "l", AT_ONCE).await;
     let like = |token: &String| post("/api/v1/likes", token, json!({ "uri": uri }));
     let answers = fire(&app, crowd.iter().map(like).collect()).await;

@@ -278,6 +278,16 @@ impl TestApp {
         r.send().await.expect("request")
     }
 
+    /// Publishes a post of `text` as the member `token`; its URI.
+    pub async fn post_text(&self, token: &str, text: &str) -> String {
+        let r = self
+            .post_json(Some(token), "/api/v1/posts", &json!({ "text": text }))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+        let body: Value = r.json().await.unwrap();
+        body["uri"].as_str().unwrap().to_string()
+    }
+
     /// Opens sign-up to everyone (as the admin) so tests can add members.
     pub async fn open_registration(&self, admin_token: &str) {
         self.chain().open_registration(admin_token).await
