@@ -34,7 +34,9 @@ impl Dialect {
     /// Like [`Dialect::for_update`], for a row the transaction updates after inserting or
     /// deleting rows that refer to it by a foreign key: on PostgreSQL `FOR NO KEY UPDATE`,
     /// which two such transactions take in turn, while the key-share locks their inserts took
-    /// do not make them wait on each other (with `FOR UPDATE` they would deadlock).
+    /// do not make them wait on each other (with `FOR UPDATE`, two transactions that both
+    /// inserted before either locked would each wait for the other's key-share lock: a
+    /// deadlock).
     pub fn for_no_key_update(&self) -> &'static str {
         match self.0 {
             Backend::Sqlite => "",

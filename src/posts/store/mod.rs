@@ -584,3 +584,83 @@ pub async fn by_actor(
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::storage::test_db::TestDb;
+    use crate::storage::Backend;
+
+    /// Two reactions whose transactions overlap are both counted: the second's count waits for
+    /// the first's commit. (Counted without the post's row held, PostgreSQL's second count read
+    /// before the first commit and the post kept one like.)
+    #[tokio::test]
+    async fn overlapping_reactions_are_both_counted() {
+        let test = TestDb::new().await;
+        let db = test.db.clone();
+        let post: i64 = sqlx::query_scalar(
+            "INSERT INTO posts (uri, author, kind, visibility, conversation, published_at, \
+             received_at) VALUES ('https://h.example/p/1', 'https://h.example/u/a', 'Note', \
+             'public', 'https://h.example/p/1', 0, 0) RETURNING id",
+        )
+        .fetch_one(db.writer())
+        .await
+        .unwrap();
+        let like = |tx: &'static str| {
+            (
+                format!("https://r.example/u/{tx}"),
+                format!("https://r.example/like/{tx}"),
+            )
+        };
+
+        let mut first = db.begin_write().await.unwrap();
+        let (actor, activity) = like("1");
+        assert!(
+            add_reaction_with(&mut first, post, &actor, "like", &activity, "")
+                .await
+                .unwrap()
+        );
+        let second = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let (actor, activity) = like("2");
+                let mut tx = db.begin_write().await.unwrap();
+                add_reaction_with(&mut tx, post, &actor, "like", &activity, "")
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            })
+        };
+        // On PostgreSQL, the second transaction is let run until it waits on a row lock (held
+        // by the first); on SQLite it waits for the one writer connection anyway.
+        if db.backend() == Backend::Postgres {
+            let mut waiting = false;
+            for _ in 0..500 {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+                if n > 0 {
+                    waiting = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert!(waiting, "the second reaction never waited on the first");
+        }
+        first.commit().await.unwrap();
+        second.await.unwrap();
+        let likes: i64 = sqlx::query_scalar("SELECT likes_count FROM posts WHERE id = $1")
+            .bind(post)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(likes, 2);
+        test.finish().await;
+    }
+}
