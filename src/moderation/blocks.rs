@@ -16,6 +16,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+use super::cache::Limits;
 use super::model::{ActorLimit, BlockKind, MemberBlock};
 use super::store;
 use crate::accounts::{self, Account};
@@ -305,9 +306,11 @@ pub async fn hidden_for_viewer(
         Some(a) => store::hidden_for(&state.db, a.id).await?,
         None => store::Hidden::default(),
     };
-    hidden.actors.extend(suspended_actors(state).await?);
+    let limits = state.actor_limits.get(&state.db).await?;
+    hidden
+        .actors
+        .extend(suspended_in(&Urls::new(&state.config), &limits));
     if public {
-        let limits = state.actor_limits.get(&state.db).await?;
         for (uri, limit) in &limits.remote {
             if *limit == ActorLimit::Limit {
                 hidden.actors.insert(uri.clone());
@@ -320,15 +323,19 @@ pub async fn hidden_for_viewer(
 /// Every suspended actor: the members of this space a moderator suspended and the remote
 /// actors a moderator suspended.
 pub async fn suspended_actors(state: &AppState) -> Result<HashSet<String>> {
-    let urls = Urls::new(&state.config);
     let limits = state.actor_limits.get(&state.db).await?;
+    Ok(suspended_in(&Urls::new(&state.config), &limits).collect())
+}
+
+/// The suspended actors of one reading of the limits, as URIs.
+fn suspended_in<'a>(urls: &'a Urls, limits: &'a Limits) -> impl Iterator<Item = String> + 'a {
     let members = limits.suspended_members.iter().map(|h| urls.member(h));
     let remote = limits
         .remote
         .iter()
         .filter(|(_, limit)| **limit == ActorLimit::Suspend)
         .map(|(uri, _)| uri.clone());
-    Ok(members.chain(remote).collect())
+    members.chain(remote)
 }
 
 /// [`suspended_actors`] as a sorted list: what stores leave out of their lists in the query
