@@ -11,7 +11,7 @@ use crate::federation::policy::{self, DomainName, Policy};
 use crate::federation::urls::Urls;
 use crate::federation::{delivery, follows, outbound};
 use crate::moderation::model::{Actor, ActorLimit};
-use crate::moderation::{cache, queue, store};
+use crate::moderation::{blocks, queue, store};
 use crate::notifications::{store as notes, Kind, NewNotification};
 use crate::state::AppState;
 use crate::{events, posts, projects};
@@ -167,8 +167,7 @@ pub async fn act(
                         "Only an administrator can suspend an administrator.",
                     ));
                 }
-                let changed = accounts::store::set_suspended_tx(&mut tx, member.id, on).await?;
-                cache::changed();
+                let changed = blocks::set_suspended_tx(&mut tx, member.id, on).await?;
                 // On the wire as Mastodon does it: other servers are sent `Delete` of the actor
                 // when it is suspended (in this transaction), `Update` when it is back.
                 if changed && on {

@@ -346,6 +346,14 @@ pub async fn suspended_list(state: &AppState) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Suspends the member `account_id` (or lifts the suspension) inside the caller's transaction,
+/// marking the change for [`super::cache`]; `false` when it was in that state already. The one
+/// way a moderation action changes a suspension.
+pub async fn set_suspended_tx(tx: &mut Tx, account_id: i64, on: bool) -> Result<bool> {
+    super::cache::changed();
+    accounts::store::set_suspended_tx(tx, account_id, on).await
+}
+
 /// Whether a moderator suspended the actor `uri`: a member of this space, or a remote actor.
 pub async fn is_suspended(state: &AppState, uri: &str) -> Result<bool> {
     let urls = Urls::new(&state.config);

@@ -4,7 +4,7 @@
 //! each time. They change only when a moderator acts.
 //!
 //! The copy is read whole (two small queries) at most once per [`TTL`](fresh::TTL). Every
-//! write of a limit (`store.rs`) or of a member's suspension (`crate::hub::moderation`) marks a
+//! write of a limit (`store.rs`) or of a member's suspension (`blocks::set_suspended_tx`) marks a
 //! change before its transaction commits, so this process stops using an older copy at once;
 //! a change made by another process (a second server on the same PostgreSQL database) applies
 //! here within the TTL.
@@ -60,7 +60,11 @@ impl LimitsCache {
                 .into_iter()
                 .collect(),
         });
-        *self.lock() = Some((limits.clone(), read_at));
+        let mut current = self.lock();
+        // A slower reading that began earlier never replaces a newer one.
+        if !matches!(&*current, Some((_, newer)) if *newer > read_at) {
+            *current = Some((limits.clone(), read_at));
+        }
         Ok(limits)
     }
 
