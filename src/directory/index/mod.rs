@@ -28,6 +28,7 @@ use super::store;
 use crate::error::{Error, Result};
 use crate::storage::{json_list, Db};
 use arena::{Arena, Span};
+use rank::Sketch;
 use values::{Labels, Values, Vocabulary, NONE};
 
 /// An entry as the index reads it from the database: one JSON array per row, its values in
@@ -143,9 +144,9 @@ pub struct Index {
     /// Position in [`Kind::ALL`].
     kind: Vec<u8>,
     flags: Vec<u8>,
-    /// The first two letters of every word of the slot, one bit each (`rank::gram`): most
-    /// entries fail a search's words on this alone.
-    grams: Vec<u64>,
+    /// The beginnings of every word of the slot (`rank::Sketch`): most entries fail a
+    /// search's words on this alone.
+    sketches: Vec<Sketch>,
     host: Vec<u32>,
     industry: Vec<u32>,
     city: Vec<u32>,
@@ -161,6 +162,11 @@ pub struct Index {
     /// of an existing entry uses up a sequence number, so ids grow faster than entries.
     slot_of: HashMap<i64, u32, BuildHasherDefault<IdHasher>>,
     dict: Dictionaries,
+    /// Live entries of each kind (by position in [`Kind::ALL`]), hiring, open to
+    /// collaborate: with the dictionaries' uses, the counts of a search without filters.
+    kinds: [i64; Kind::ALL.len()],
+    hiring: i64,
+    collaborate: i64,
     /// The highest change number applied.
     seq: i64,
 }
@@ -238,13 +244,13 @@ impl Index {
         }
         let mut words: Vec<u32> = Vec::new();
         let mut ends = [0u16; 3];
-        let mut grams = 0u64;
+        let mut sketch = Sketch::default();
         for (field, text) in [&s.name_words, &s.skill_words, &s.place_words]
             .into_iter()
             .enumerate()
         {
             for word in text.split(' ').filter(|w| !w.is_empty()) {
-                grams |= rank::gram(word);
+                sketch.add(word);
                 words.push(d.words.id(word));
             }
             ends[field] = words.len().min(u16::MAX as usize) as u16;
@@ -254,7 +260,7 @@ impl Index {
         ranked.sort_unstable();
         let mut described: Vec<u32> = Vec::new();
         for word in s.summary_words.split(' ').filter(|w| !w.is_empty()) {
-            grams |= rank::gram(word);
+            sketch.add(word);
             described.push(d.words.id(word));
         }
         described.sort_unstable();
@@ -282,7 +288,7 @@ impl Index {
         self.ends_at.push(s.ends_at);
         self.kind.push(s.kind.position());
         self.flags.push(flags);
-        self.grams.push(grams);
+        self.sketches.push(sketch);
         self.host.push(d.host.add(&s.origin_host, NONE));
         self.industry.push(industry.key);
         self.city.push(city.key);
@@ -296,10 +302,23 @@ impl Index {
             words: self.words.push(&words),
             ends,
         });
+        self.count(s.kind.position(), flags, 1);
+    }
+
+    /// Adds `by` (1 or -1) to the counts of an entry of kind `kind` with `flags`.
+    fn count(&mut self, kind: u8, flags: u8, by: i64) {
+        self.kinds[kind as usize] += by;
+        if flags & flag::HIRING != 0 {
+            self.hiring += by;
+        }
+        if flags & flag::COLLABORATE != 0 {
+            self.collaborate += by;
+        }
     }
 
     /// Empties a slot by moving the last one into it.
     fn swap_remove(&mut self, slot: usize) {
+        self.count(self.kind[slot], self.flags[slot], -1);
         let id = self.id.swap_remove(slot);
         self.slot_of.remove(&id);
         self.updated_at.swap_remove(slot);
@@ -307,7 +326,7 @@ impl Index {
         self.ends_at.swap_remove(slot);
         self.kind.swap_remove(slot);
         self.flags.swap_remove(slot);
-        self.grams.swap_remove(slot);
+        self.sketches.swap_remove(slot);
         self.host.swap_remove(slot);
         self.industry.swap_remove(slot);
         self.city.swap_remove(slot);

@@ -242,7 +242,9 @@ impl Index {
         } else {
             self.len()
         };
-        let Part { tally, best, total } = if len < SPLIT_FROM {
+        let Part { tally, best, total } = if self.unfiltered(&q) {
+            self.browse(&q)
+        } else if len < SPLIT_FROM {
             self.scan(&q, 0..len)
         } else {
             let mid = len / 2;
@@ -303,6 +305,50 @@ impl Index {
 }
 
 impl Index {
+    /// Whether a search has no words and no filters, and hides no entry: every entry is a
+    /// result (the directory's first page, its most asked search).
+    fn unfiltered(&self, q: &Query) -> bool {
+        let f = q.f;
+        q.ranker.is_none()
+            && q.kind.is_none()
+            && [q.industry, q.skill, q.city, q.country, q.space]
+                .iter()
+                .all(|w| *w == Want::Any)
+            && !f.hiring
+            && !f.collaborate
+            && f.from.is_none()
+            && f.to.is_none()
+            && !q
+                .hidden
+                .iter()
+                .enumerate()
+                .any(|(host, &hidden)| hidden && self.dict.host.in_use(host as u32))
+    }
+
+    /// An unfiltered search: its counts are the index's own (kept as entries come and go),
+    /// so only the order is a pass, over two columns.
+    fn browse(&self, q: &Query) -> Part {
+        let d = &self.dict;
+        let mut best = Best::new(q.keep);
+        for (updated_at, id) in self.updated_at.iter().zip(&self.id) {
+            best.offer((0, *updated_at, *id));
+        }
+        Part {
+            tally: Tally {
+                kind: self.kinds,
+                industry: d.industry.counts(),
+                skill: d.skill.counts(),
+                city: d.city.counts(),
+                country: d.country.counts(),
+                space: d.space.counts(),
+                hiring: self.hiring,
+                collaborate: self.collaborate,
+            },
+            best,
+            total: self.len() as i64,
+        }
+    }
+
     /// Scans the slots `slots`: an entry that fails no facet filter is a result and counts for
     /// every facet; one that fails exactly one filter counts only for that filter's facet; one
     /// that fails two counts for nothing.
@@ -318,7 +364,7 @@ impl Index {
                 continue;
             }
             if let Some(r) = &q.ranker {
-                if !r.matches(self.grams[slot], self.words_of(slot).0) {
+                if !r.may_match(&self.sketches[slot]) || !r.matches(self.words_of(slot).0) {
                     continue;
                 }
             }

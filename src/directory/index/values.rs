@@ -109,6 +109,21 @@ impl Values {
     pub fn len(&self) -> usize {
         self.keys.len()
     }
+
+    /// How many live entries have each value, by number.
+    pub fn counts(&self) -> Vec<i64> {
+        self.uses
+            .iter()
+            .map(|uses| uses.iter().map(|&(_, n)| i64::from(n)).sum())
+            .collect()
+    }
+
+    /// Whether some live entry has the value `id`.
+    pub fn in_use(&self, id: u32) -> bool {
+        self.uses
+            .get(id as usize)
+            .is_some_and(|uses| !uses.is_empty())
+    }
 }
 
 /// The words of the ranked fields, numbered once and kept in order, so the words a prefix
