@@ -270,7 +270,7 @@ pub async fn run(state: &AppState, params: &SearchParams, signed_in: bool) -> Re
     };
     // The domain rules and bringing the index up to date are independent reads.
     let (vis, ()) = tokio::try_join!(
-        store::visibility(&state.db),
+        store::visibility(state),
         state.directory.index.refresh(&state.db)
     )?;
     let offset = ((page - 1) * PER_PAGE) as usize;

@@ -267,20 +267,30 @@ pub async fn generation(db: &Db) -> Result<i64> {
 /// they. Any profile, company, project, event or space edit bumps its `updated_at`, a
 /// deletion its count (events are kept when deleted: their `deleted_at` counts instead), and
 /// the number of this space's listable events still to come at `now` drops when one ends.
+/// Each source's part is its owner's (`CHANGE_STAMP` of accounts, companies, projects,
+/// events, spaces); they are asked in one statement.
 pub async fn local_sources_signature(db: &Db, now: i64) -> Result<String> {
-    // Each source asked of its owner, the six reads at once.
-    let (a, c, p, e, s, published) = tokio::try_join!(
-        crate::accounts::store::change_stamp(db),
-        crate::companies::store::change_stamp(db),
-        crate::projects::store::change_stamp(db),
-        crate::events::store::change_stamp(db, now),
-        crate::spaces::store::changed_at(db),
-        publishing(db),
-    )?;
-    Ok(format!(
-        "{}:{}:{}:{}:{}:{}:{}:{}:{}:{s}:{}",
-        a.0, a.1, c.0, c.1, p.0, p.1, e.0, e.1, e.2, published as i64
-    ))
+    let parts = [
+        crate::accounts::store::CHANGE_STAMP,
+        crate::companies::store::CHANGE_STAMP,
+        crate::projects::store::CHANGE_STAMP,
+        crate::events::store::CHANGE_STAMP,
+        crate::spaces::store::CHANGE_STAMP,
+        // Whether the administrator publishes the directory (as [`publishing`] reads it).
+        "SELECT CAST(COALESCE(MAX(directory_publish), 1) AS TEXT) FROM space WHERE id = 1",
+    ];
+    let sql = format!(
+        "SELECT {}",
+        parts
+            .iter()
+            .map(|part| format!("COALESCE(({part}), '')"))
+            .collect::<Vec<_>>()
+            .join(" || '/' || ")
+    );
+    Ok(sqlx::query_scalar(&sql)
+        .bind(now)
+        .fetch_one(db.pool())
+        .await?)
 }
 
 /// Whether the administrator publishes the directory (true before setup, when nothing is).
@@ -310,22 +320,23 @@ pub struct Visibility {
     allowlist: Option<HashSet<String>>,
 }
 
-pub async fn visibility(db: &Db) -> Result<Visibility> {
-    let rules = crate::federation::policy::list(db).await?;
-    let mode = crate::federation::policy::federation_mode(db).await?;
+/// What the rules hide: read through the rule cache of the floor (at most once a second while
+/// no rule changes; a change in this process applies at once).
+pub async fn visibility(ctx: &crate::federation::Context) -> Result<Visibility> {
+    let set = crate::federation::policy::rules_cached(ctx).await?;
     let mut v = Visibility::default();
     let mut allowed = HashSet::new();
-    for rule in rules {
+    for rule in &set.rules {
         match rule.policy {
             Policy::Block | Policy::Silence => {
-                v.hidden.insert(rule.domain);
+                v.hidden.insert(rule.domain.clone());
             }
             Policy::Allow => {
-                allowed.insert(rule.domain);
+                allowed.insert(rule.domain.clone());
             }
         }
     }
-    if mode == FederationMode::Allowlist {
+    if set.mode == FederationMode::Allowlist {
         v.allowlist = Some(allowed);
     }
     Ok(v)

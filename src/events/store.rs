@@ -486,18 +486,13 @@ pub async fn remove_actor_tx(tx: &mut Tx, actor: &str) -> Result<()> {
 }
 
 /// The inboxes of an event's remote participants (waiting or seated), one per server.
-/// The local events' change stamp for the directory's change detector: how many there are,
-/// a sum of their change and deletion times, and how many are still to come at `now`.
-pub async fn change_stamp(db: &Db, now: i64) -> Result<(i64, i64, i64)> {
-    Ok(sqlx::query_as(
-        "SELECT COUNT(*), CAST(COALESCE(SUM((updated_at + COALESCE(deleted_at, 0)) % 1000000007), 0) \
-         AS BIGINT), COALESCE(SUM(CASE WHEN deleted_at IS NULL AND ends_at >= $1 THEN 1 ELSE 0 END), 0) \
-         FROM events WHERE local = 1",
-    )
-    .bind(now)
-    .fetch_one(db.pool())
-    .await?)
-}
+/// The local events' change stamp for the directory's change detector, as one SQL value
+/// (text): how many there are, a sum of their change and deletion times, and how many are
+/// still to come at the statement's parameter `$1` (now, in ms).
+pub const CHANGE_STAMP: &str = "SELECT CAST(COUNT(*) AS TEXT) || ':' || \
+     CAST(COALESCE(SUM((updated_at + COALESCE(deleted_at, 0)) % 1000000007), 0) AS TEXT) || ':' || \
+     CAST(COALESCE(SUM(CASE WHEN deleted_at IS NULL AND ends_at >= $1 THEN 1 ELSE 0 END), 0) AS TEXT) \
+     FROM events WHERE local = 1";
 
 pub async fn participant_inboxes(db: &Db, event_id: i64) -> Result<Vec<String>> {
     let rows = sqlx::query(

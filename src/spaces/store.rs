@@ -153,14 +153,9 @@ pub async fn revoke_invite(db: &Db, code: &str) -> Result<bool> {
 
 /// Whether staff must use two-factor sign-in (`require_2fa_for_staff`, added by the TOTP
 /// migration).
-/// When the space's row last changed (0 before setup): the directory's change detector.
-pub async fn changed_at(db: &Db) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COALESCE(MAX(updated_at), 0) FROM space")
-            .fetch_one(db.pool())
-            .await?,
-    )
-}
+/// When the space's row last changed (0 before setup), as one SQL value (text): the
+/// directory's change detector.
+pub const CHANGE_STAMP: &str = "SELECT CAST(COALESCE(MAX(updated_at), 0) AS TEXT) FROM space";
 
 pub async fn require_2fa_for_staff(db: &Db) -> Result<bool> {
     let on: Option<i64> =

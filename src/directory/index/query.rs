@@ -5,9 +5,6 @@
 //! facet; one that fails exactly one filter counts only for that filter's facet; one that
 //! fails two counts for nothing.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use serde::Serialize;
 
 use super::rank::Ranker;
@@ -263,9 +260,7 @@ impl Index {
                 (first, second)
             });
             first.tally.add(&second.tally);
-            for key in second.best.heap {
-                first.best.offer(key.0);
-            }
+            first.best.merge(second.best);
             first.total += second.total;
             first
         };
@@ -330,7 +325,9 @@ impl Index {
     fn browse(&self, q: &Query) -> Part {
         let d = &self.dict;
         let mut best = Best::new(q.keep);
-        for (updated_at, id) in self.updated_at.iter().zip(&self.id) {
+        // Newest last, mostly (entries are appended as they change): from the end, the bar of
+        // `best` rises at once and most entries are turned away by one comparison.
+        for (updated_at, id) in self.updated_at.iter().zip(&self.id).rev() {
             best.offer((0, *updated_at, *id));
         }
         Part {
@@ -359,7 +356,8 @@ impl Index {
             best: Best::new(q.keep),
             total: 0,
         };
-        for slot in slots {
+        // From the end, for the reason given in `browse`.
+        for slot in slots.rev() {
             if self.flags[slot] & flag::LOCAL == 0 && q.hidden[self.host[slot] as usize] {
                 continue;
             }
@@ -429,37 +427,93 @@ impl Index {
 /// A result's order: score, change time, id; greater first.
 type Key = (u32, i64, i64);
 
-/// The `k` greatest keys offered: a min-heap whose top is the one to beat.
+/// The `k` greatest keys offered. Keys go to a buffer; when it holds `2k`, the `k` greatest
+/// are selected (linear time) and the rest dropped, and the least kept becomes the bar a key
+/// must pass to be buffered at all. Each key costs a comparison, whatever the order keys come
+/// in (a heap sifts on every key that beats its least, which is every key when they come
+/// oldest first, as the entries of a browse mostly do).
 struct Best {
     k: usize,
-    heap: BinaryHeap<Reverse<Key>>,
+    keys: Vec<Key>,
+    /// The least of the `k` greatest seen so far, once `k` were kept.
+    bar: Option<Key>,
 }
 
 impl Best {
     fn new(k: usize) -> Self {
         Best {
             k,
-            heap: BinaryHeap::with_capacity(k.min(1024)),
+            keys: Vec::with_capacity(2 * k.min(1024)),
+            bar: None,
         }
     }
 
     fn offer(&mut self, key: Key) {
-        if self.heap.len() < self.k {
-            self.heap.push(Reverse(key));
-        } else if let Some(mut least) = self.heap.peek_mut() {
-            if key > least.0 {
-                *least = Reverse(key);
-            }
+        if self.k == 0 || self.bar.is_some_and(|bar| key <= bar) {
+            return;
+        }
+        self.keys.push(key);
+        if self.keys.len() >= 2 * self.k {
+            self.keep_greatest();
+        }
+    }
+
+    /// Keeps the `k` greatest keys buffered, and raises the bar to the least of them.
+    fn keep_greatest(&mut self) {
+        if self.keys.len() > self.k {
+            self.keys
+                .select_nth_unstable_by(self.k - 1, |a, b| b.cmp(a));
+            self.keys.truncate(self.k);
+            // After the selection, the `k`th greatest is at `k - 1` and the greater before it.
+            self.bar = Some(self.keys[self.k - 1]);
+        }
+    }
+
+    /// Offers every key another part kept.
+    fn merge(&mut self, other: Best) {
+        for key in other.keys {
+            self.offer(key);
         }
     }
 
     /// The keys kept, greatest first.
-    fn into_descending(self) -> Vec<Key> {
-        // Ascending by `Reverse` is descending by key.
-        self.heap
-            .into_sorted_vec()
-            .into_iter()
-            .map(|r| r.0)
-            .collect()
+    fn into_descending(mut self) -> Vec<Key> {
+        self.keep_greatest();
+        self.keys.sort_unstable_by(|a, b| b.cmp(a));
+        self.keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::seq::SliceRandom;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    #[test]
+    fn best_keeps_the_greatest_whatever_the_order() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let keys: Vec<Key> = (0..1000)
+            .map(|i| ((i % 7) as u32, (i % 13) as i64, i as i64))
+            .collect();
+        let mut shuffled = keys.clone();
+        shuffled.shuffle(&mut rng);
+        let mut descending = keys.clone();
+        descending.sort_unstable_by(|a, b| b.cmp(a));
+        let mut ascending = descending.clone();
+        ascending.reverse();
+        for k in [0, 1, 2, 20, 60, 999, 1000, 5000] {
+            let expected: Vec<Key> = descending.iter().take(k).copied().collect();
+            for order in [&keys, &shuffled, &ascending, &descending] {
+                let mut best = Best::new(k);
+                // Offered in two parts, merged as a split scan does.
+                let (a, b) = order.split_at(order.len() / 3);
+                let mut other = Best::new(k);
+                a.iter().for_each(|&key| best.offer(key));
+                b.iter().for_each(|&key| other.offer(key));
+                best.merge(other);
+                assert_eq!(best.into_descending(), expected, "k = {k}");
+            }
+        }
     }
 }

@@ -1,16 +1,17 @@
 //! Decisions kept in memory for the hot paths (every inbox request, every delivery, every
 //! signed fetch ask what the rules say about a host): a host's decision is read from the
-//! database at most once per [`TTL`](fresh::TTL) while the rules do not change.
+//! database at most once per [`TTL`](fresh::TTL) while the rules do not change. The whole
+//! list of rules with the mode (what the directory's searches hide) is kept the same way.
 //!
 //! Every write of a rule or of the federation mode (all of them are in `store.rs`) marks a
 //! change (`crate::storage::fresh`): decisions read before it are dropped at once in this
 //! process; a rule written by another process applies here within [`TTL`](fresh::TTL).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use super::Decision;
+use super::{Decision, RuleSet};
 use crate::storage::fresh::{self, Changes};
 
 /// Hosts remembered at most; the map starts again when full.
@@ -28,6 +29,7 @@ pub(super) fn changed() {
 #[derive(Default)]
 pub struct DecisionCache {
     hosts: Mutex<HashMap<String, (Decision, u64)>>,
+    rules: Mutex<Option<(Arc<RuleSet>, u64)>>,
 }
 
 impl DecisionCache {
@@ -50,6 +52,18 @@ impl DecisionCache {
         }
         hosts.insert(host, (decision, fresh::stamp(read_at)));
     }
+
+    /// The rules and the mode, if read since the last change and fresh.
+    pub(super) fn rules(&self) -> Option<Arc<RuleSet>> {
+        let rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        let (set, read_at) = rules.as_ref()?;
+        RULES.trusts(*read_at).then(|| set.clone())
+    }
+
+    /// Remembers the rules and the mode read at `read_at` (taken before the read began).
+    pub(super) fn put_rules(&self, set: Arc<RuleSet>, read_at: Instant) {
+        *self.rules.lock().unwrap_or_else(|e| e.into_inner()) = Some((set, fresh::stamp(read_at)));
+    }
 }
 
 #[cfg(test)]
@@ -71,5 +85,8 @@ mod tests {
             None,
             "not trusted inside the window"
         );
+        let set = Arc::new(RuleSet::default());
+        cache.put_rules(set.clone(), before);
+        assert!(cache.rules().is_none(), "read before the change");
     }
 }

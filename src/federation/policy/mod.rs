@@ -11,6 +11,8 @@ mod store;
 
 pub use cache::DecisionCache;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::link::RemoteUrl;
@@ -62,6 +64,26 @@ pub async fn decide_cached(ctx: &super::Context, host: &str) -> Result<Decision>
     let decision = decide(&ctx.db, &host).await?;
     ctx.decisions.put(host, decision, read_at);
     Ok(decision)
+}
+
+/// Every rule and the federation mode, as one value: what the directory's searches hide.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub rules: Vec<DomainRule>,
+    pub mode: FederationMode,
+}
+
+/// [`list`] and [`federation_mode`] through the instance's [`DecisionCache`]: read at most
+/// once a second while the rules do not change (every directory search asks).
+pub async fn rules_cached(ctx: &super::Context) -> Result<Arc<RuleSet>> {
+    if let Some(set) = ctx.decisions.rules() {
+        return Ok(set);
+    }
+    let read_at = std::time::Instant::now();
+    let (rules, mode) = tokio::try_join!(list(&ctx.db), federation_mode(&ctx.db))?;
+    let set = Arc::new(RuleSet { rules, mode });
+    ctx.decisions.put_rules(set.clone(), read_at);
+    Ok(set)
 }
 
 /// Decides for a host (`host` or `host:port`), in one query: the rules for the host and each
