@@ -455,6 +455,9 @@ pub struct Peer {
     pub directory_url: Option<String>,
     #[serde(skip)]
     pub cursor: Option<String>,
+    /// How many times the peer was set to be read from its start ([`restart_peer`]).
+    #[serde(skip)]
+    pub restarts: i64,
     pub state: String,
     pub entries: i64,
     pub last_error: Option<String>,
@@ -465,7 +468,7 @@ pub struct Peer {
 
 impl Peer {
     const COLUMNS: &'static str = "domain, source, hops, software, version, name, users, \
-        directory_url, cursor, state, entries, last_error, last_sync_at, last_success_at, created_at";
+        directory_url, cursor, restarts, state, entries, last_error, last_sync_at, last_success_at, created_at";
 
     fn from_row(r: &Row) -> Result<Self, sqlx::Error> {
         Ok(Peer {
@@ -478,6 +481,7 @@ impl Peer {
             users: r.try_get("users")?,
             directory_url: r.try_get("directory_url")?,
             cursor: r.try_get("cursor")?,
+            restarts: r.try_get("restarts")?,
             state: r.try_get("state")?,
             entries: r.try_get("entries")?,
             last_error: r.try_get("last_error")?,
@@ -591,10 +595,15 @@ pub async fn set_peer_info(db: &Db, domain: &str, info: &PeerInfo) -> Result<()>
     Ok(())
 }
 
-/// Records a sync round's outcome and when to try next.
+/// Records a sync round's outcome and when to try next. The round began when the peer had
+/// been restarted `restarts` times: if it was restarted since (a limit lifted while the round
+/// pulled), the round's `cursor` is not saved, so the next round reads from the start as the
+/// restart asked (one conditional statement; the restart is never lost).
+#[allow(clippy::too_many_arguments)]
 pub async fn set_peer_outcome(
     db: &Db,
     domain: &str,
+    restarts: i64,
     state: &str,
     cursor: Option<&str>,
     error: Option<&str>,
@@ -603,8 +612,10 @@ pub async fn set_peer_outcome(
 ) -> Result<()> {
     let entries = count_of_origin(db, domain).await?;
     sqlx::query(
-        "UPDATE peers SET state = $1, cursor = COALESCE($2, cursor), last_error = $3, \
-         last_sync_at = $4, last_success_at = CASE WHEN $3 IS NULL THEN $4 ELSE last_success_at END, \
+        "UPDATE peers SET state = $1, \
+         cursor = CASE WHEN restarts = $8 THEN COALESCE($2, cursor) ELSE cursor END, \
+         last_error = $3, last_sync_at = $4, \
+         last_success_at = CASE WHEN $3 IS NULL THEN $4 ELSE last_success_at END, \
          next_sync_at = $5, entries = $6 WHERE domain = $7",
     )
     .bind(state)
@@ -614,6 +625,7 @@ pub async fn set_peer_outcome(
     .bind(next_sync_at)
     .bind(entries)
     .bind(domain)
+    .bind(restarts)
     .execute(db.writer())
     .await?;
     Ok(())
@@ -659,7 +671,7 @@ pub async fn peer_domains_tx(tx: &mut Tx) -> Result<Vec<String>> {
 
 /// Forgets a peer's cursor: its next pull reads its whole directory again.
 pub async fn restart_peer_tx(tx: &mut Tx, domain: &str) -> Result<()> {
-    sqlx::query("UPDATE peers SET cursor = NULL WHERE domain = $1")
+    sqlx::query("UPDATE peers SET cursor = NULL, restarts = restarts + 1 WHERE domain = $1")
         .bind(domain)
         .execute(&mut **tx)
         .await?;
@@ -667,7 +679,7 @@ pub async fn restart_peer_tx(tx: &mut Tx, domain: &str) -> Result<()> {
 }
 
 pub async fn restart_peer(db: &Db, domain: &str) -> Result<()> {
-    sqlx::query("UPDATE peers SET cursor = NULL WHERE domain = $1")
+    sqlx::query("UPDATE peers SET cursor = NULL, restarts = restarts + 1 WHERE domain = $1")
         .bind(domain)
         .execute(db.writer())
         .await?;
@@ -685,6 +697,47 @@ pub async fn make_all_peers_due(db: &Db) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_restart_during_a_round_is_never_lost() {
+        let test = crate::storage::test_db::TestDb::new().await;
+        let db = &test.db;
+        add_peer(db, "b.example", "admin", 0, 1).await.unwrap();
+        let cursor = |db: &Db| {
+            let db = db.clone();
+            async move { peer(&db, "b.example").await.unwrap().unwrap().cursor }
+        };
+        // A round with no restart meanwhile saves where it got to.
+        let begun = peer(db, "b.example").await.unwrap().unwrap();
+        set_peer_outcome(db, "b.example", begun.restarts, "ok", Some("A"), None, 2, 3)
+            .await
+            .unwrap();
+        assert_eq!(cursor(db).await.as_deref(), Some("A"));
+
+        // A limit lifted while a round pulls (the restart and the round's end at once, in
+        // either order): the next round reads from the start.
+        for _ in 0..20 {
+            let begun = peer(db, "b.example").await.unwrap().unwrap();
+            let (a, b) = (db.clone(), db.clone());
+            let (ended, restarted) = tokio::join!(
+                tokio::spawn(async move {
+                    set_peer_outcome(&a, "b.example", begun.restarts, "ok", Some("B"), None, 4, 5)
+                        .await
+                }),
+                tokio::spawn(async move { restart_peer(&b, "b.example").await }),
+            );
+            ended.unwrap().unwrap();
+            restarted.unwrap().unwrap();
+            assert_eq!(cursor(db).await, None, "the restart holds");
+            // The next round, begun after the restart, saves its cursor again.
+            let next = peer(db, "b.example").await.unwrap().unwrap();
+            set_peer_outcome(db, "b.example", next.restarts, "ok", Some("C"), None, 6, 7)
+                .await
+                .unwrap();
+            assert_eq!(cursor(db).await.as_deref(), Some("C"));
+        }
+        test.finish().await;
+    }
 
     #[test]
     fn domain_rules_hide_a_domain_and_what_is_under_it() {

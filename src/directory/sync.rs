@@ -108,6 +108,7 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
         store::set_peer_outcome(
             &state.db,
             &peer.domain,
+            peer.restarts,
             "error",
             None,
             Some("the domain is blocked"),
@@ -133,6 +134,7 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
                 store::set_peer_outcome(
                     &state.db,
                     &peer.domain,
+                    peer.restarts,
                     "error",
                     None,
                     Some(&message),
@@ -148,6 +150,7 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
         store::set_peer_outcome(
             &state.db,
             &peer.domain,
+            peer.restarts,
             "unsupported",
             None,
             Some("this server publishes no directory"),
@@ -163,6 +166,7 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
             store::set_peer_outcome(
                 &state.db,
                 &peer.domain,
+                peer.restarts,
                 "ok",
                 Some(&cursor),
                 None,
@@ -181,6 +185,7 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
             store::set_peer_outcome(
                 &state.db,
                 &peer.domain,
+                peer.restarts,
                 "error",
                 restart.then_some(directory.as_str()),
                 Some(&clip(&message, 300)),
