@@ -270,24 +270,27 @@ pub async fn generation(db: &Db) -> Result<i64> {
 /// Each source's part is its owner's (`CHANGE_STAMP` of accounts, companies, projects,
 /// events, spaces); they are asked in one statement.
 pub async fn local_sources_signature(db: &Db, now: i64) -> Result<String> {
-    let parts = [
-        crate::accounts::store::CHANGE_STAMP,
-        crate::companies::store::CHANGE_STAMP,
-        crate::projects::store::CHANGE_STAMP,
-        crate::events::store::CHANGE_STAMP,
-        crate::spaces::store::CHANGE_STAMP,
-        // Whether the administrator publishes the directory (as [`publishing`] reads it).
-        "SELECT CAST(COALESCE(MAX(directory_publish), 1) AS TEXT) FROM space WHERE id = 1",
-    ];
-    let sql = format!(
-        "SELECT {}",
-        parts
-            .iter()
-            .map(|part| format!("COALESCE(({part}), '')"))
-            .collect::<Vec<_>>()
-            .join(" || '/' || ")
-    );
-    Ok(sqlx::query_scalar(&sql)
+    // Built once: every directory search asks it.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let parts = [
+            crate::accounts::store::CHANGE_STAMP,
+            crate::companies::store::CHANGE_STAMP,
+            crate::projects::store::CHANGE_STAMP,
+            crate::events::store::CHANGE_STAMP,
+            crate::spaces::store::CHANGE_STAMP,
+            // Whether the administrator publishes the directory (as [`publishing`] reads it).
+            "SELECT CAST(COALESCE(MAX(directory_publish), 1) AS TEXT) FROM space WHERE id = 1",
+        ];
+        format!(
+            "SELECT {}",
+            parts
+                .iter()
+                .map(|part| format!("COALESCE(({part}), '')"))
+                .collect::<Vec<_>>()
+                .join(" || '/' || ")
+        )
+    });
+    Ok(sqlx::query_scalar(SQL.as_str())
         .bind(now)
         .fetch_one(db.pool())
         .await?)
@@ -669,9 +672,14 @@ pub async fn peer_domains_tx(tx: &mut Tx) -> Result<Vec<String>> {
         .await?)
 }
 
+/// Forgets a peer's cursor and counts the restart (a round under way then does not save its
+/// own over it, [`set_peer_outcome`]): its next pull reads its whole directory again.
+const RESTART_PEER: &str =
+    "UPDATE peers SET cursor = NULL, restarts = restarts + 1 WHERE domain = $1";
+
 /// Forgets a peer's cursor: its next pull reads its whole directory again.
 pub async fn restart_peer_tx(tx: &mut Tx, domain: &str) -> Result<()> {
-    sqlx::query("UPDATE peers SET cursor = NULL, restarts = restarts + 1 WHERE domain = $1")
+    sqlx::query(RESTART_PEER)
         .bind(domain)
         .execute(&mut **tx)
         .await?;
@@ -679,7 +687,7 @@ pub async fn restart_peer_tx(tx: &mut Tx, domain: &str) -> Result<()> {
 }
 
 pub async fn restart_peer(db: &Db, domain: &str) -> Result<()> {
-    sqlx::query("UPDATE peers SET cursor = NULL, restarts = restarts + 1 WHERE domain = $1")
+    sqlx::query(RESTART_PEER)
         .bind(domain)
         .execute(db.writer())
         .await?;

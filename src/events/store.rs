@@ -485,7 +485,6 @@ pub async fn remove_actor_tx(tx: &mut Tx, actor: &str) -> Result<()> {
     Ok(())
 }
 
-/// The inboxes of an event's remote participants (waiting or seated), one per server.
 /// The local events' change stamp for the directory's change detector, as one SQL value
 /// (text): how many there are, a sum of their change and deletion times, and how many are
 /// still to come at the statement's parameter `$1` (now, in ms).
@@ -494,6 +493,7 @@ pub const CHANGE_STAMP: &str = "SELECT CAST(COUNT(*) AS TEXT) || ':' || \
      CAST(COALESCE(SUM(CASE WHEN deleted_at IS NULL AND ends_at >= $1 THEN 1 ELSE 0 END), 0) AS TEXT) \
      FROM events WHERE local = 1";
 
+/// The inboxes of an event's remote participants (waiting or seated), one per server.
 pub async fn participant_inboxes(db: &Db, event_id: i64) -> Result<Vec<String>> {
     let rows = sqlx::query(
         "SELECT DISTINCT COALESCE(remote_actors.shared_inbox, remote_actors.inbox) AS inbox \

@@ -151,12 +151,12 @@ pub async fn revoke_invite(db: &Db, code: &str) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Whether staff must use two-factor sign-in (`require_2fa_for_staff`, added by the TOTP
-/// migration).
 /// When the space's row last changed (0 before setup), as one SQL value (text): the
 /// directory's change detector.
 pub const CHANGE_STAMP: &str = "SELECT CAST(COALESCE(MAX(updated_at), 0) AS TEXT) FROM space";
 
+/// Whether staff must use two-factor sign-in (`require_2fa_for_staff`, added by the TOTP
+/// migration).
 pub async fn require_2fa_for_staff(db: &Db) -> Result<bool> {
     let on: Option<i64> =
         sqlx::query_scalar("SELECT require_2fa_for_staff FROM space WHERE id = 1")
