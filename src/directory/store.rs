@@ -598,22 +598,66 @@ pub async fn set_peer_info(db: &Db, domain: &str, info: &PeerInfo) -> Result<()>
     Ok(())
 }
 
-/// Records a sync round's outcome and when to try next. The round began when the peer had
-/// been restarted `restarts` times: if it was restarted since (a limit lifted while the round
-/// pulled), the round's `cursor` is not saved, so the next round reads from the start as the
-/// restart asked (one conditional statement; the restart is never lost).
-#[allow(clippy::too_many_arguments)]
-pub async fn set_peer_outcome(
-    db: &Db,
-    domain: &str,
-    restarts: i64,
-    state: &str,
-    cursor: Option<&str>,
-    error: Option<&str>,
-    now: i64,
-    next_sync_at: i64,
-) -> Result<()> {
-    let entries = count_of_origin(db, domain).await?;
+/// How a sync round of a peer ended, as [`set_peer_outcome`] records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome<'a> {
+    /// `ok`, `error` or `unsupported` (the peer's `state`).
+    pub state: &'a str,
+    /// Where the next round starts, when the round moved it.
+    pub cursor: Option<&'a str>,
+    /// Why the round failed.
+    pub error: Option<&'a str>,
+    /// When the round ended, and when to sync the peer next.
+    pub at: i64,
+    pub next_sync_at: i64,
+}
+
+impl<'a> Outcome<'a> {
+    /// A round that read the peer up to `cursor`.
+    pub fn ok(cursor: &'a str, at: i64, next_sync_at: i64) -> Self {
+        Outcome {
+            state: "ok",
+            cursor: Some(cursor),
+            error: None,
+            at,
+            next_sync_at,
+        }
+    }
+
+    /// A round that failed with `error`, leaving the cursor where it was.
+    pub fn error(error: &'a str, at: i64, next_sync_at: i64) -> Self {
+        Outcome {
+            state: "error",
+            cursor: None,
+            error: Some(error),
+            at,
+            next_sync_at,
+        }
+    }
+
+    /// A peer that publishes no directory.
+    pub fn unsupported(error: &'a str, at: i64, next_sync_at: i64) -> Self {
+        Outcome {
+            state: "unsupported",
+            ..Outcome::error(error, at, next_sync_at)
+        }
+    }
+
+    /// The same, the next round starting at `cursor` (the peer refused the saved one).
+    pub fn starting_at(self, cursor: &'a str) -> Self {
+        Outcome {
+            cursor: Some(cursor),
+            ..self
+        }
+    }
+}
+
+/// Records how a sync round of `peer` ended, `peer` being the peer as the round read it at
+/// its start. If the peer was restarted since (a limit lifted while the round pulled), the
+/// round's cursor is not saved, so the next round reads from the start as the restart asked
+/// (one conditional statement on the restart count; the restart is never lost).
+pub async fn set_peer_outcome(db: &Db, peer: &Peer, outcome: Outcome<'_>) -> Result<()> {
+    let entries = count_of_origin(db, &peer.domain).await?;
     sqlx::query(
         "UPDATE peers SET state = $1, \
          cursor = CASE WHEN restarts = $8 THEN COALESCE($2, cursor) ELSE cursor END, \
@@ -621,14 +665,14 @@ pub async fn set_peer_outcome(
          last_success_at = CASE WHEN $3 IS NULL THEN $4 ELSE last_success_at END, \
          next_sync_at = $5, entries = $6 WHERE domain = $7",
     )
-    .bind(state)
-    .bind(cursor)
-    .bind(error)
-    .bind(now)
-    .bind(next_sync_at)
+    .bind(outcome.state)
+    .bind(outcome.cursor)
+    .bind(outcome.error)
+    .bind(outcome.at)
+    .bind(outcome.next_sync_at)
     .bind(entries)
-    .bind(domain)
-    .bind(restarts)
+    .bind(&peer.domain)
+    .bind(peer.restarts)
     .execute(db.writer())
     .await?;
     Ok(())
@@ -717,7 +761,7 @@ mod tests {
         };
         // A round with no restart meanwhile saves where it got to.
         let begun = peer(db, "b.example").await.unwrap().unwrap();
-        set_peer_outcome(db, "b.example", begun.restarts, "ok", Some("A"), None, 2, 3)
+        set_peer_outcome(db, &begun, Outcome::ok("A", 2, 3))
             .await
             .unwrap();
         assert_eq!(cursor(db).await.as_deref(), Some("A"));
@@ -728,10 +772,9 @@ mod tests {
             let begun = peer(db, "b.example").await.unwrap().unwrap();
             let (a, b) = (db.clone(), db.clone());
             let (ended, restarted) = tokio::join!(
-                tokio::spawn(async move {
-                    set_peer_outcome(&a, "b.example", begun.restarts, "ok", Some("B"), None, 4, 5)
-                        .await
-                }),
+                tokio::spawn(
+                    async move { set_peer_outcome(&a, &begun, Outcome::ok("B", 4, 5)).await }
+                ),
                 tokio::spawn(async move { restart_peer(&b, "b.example").await }),
             );
             ended.unwrap().unwrap();
@@ -739,7 +782,7 @@ mod tests {
             assert_eq!(cursor(db).await, None, "the restart holds");
             // The next round, begun after the restart, saves its cursor again.
             let next = peer(db, "b.example").await.unwrap().unwrap();
-            set_peer_outcome(db, "b.example", next.restarts, "ok", Some("C"), None, 6, 7)
+            set_peer_outcome(db, &next, Outcome::ok("C", 6, 7))
                 .await
                 .unwrap();
             assert_eq!(cursor(db).await.as_deref(), Some("C"));

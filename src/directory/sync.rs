@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::model::clip;
-use super::store::{self, Peer, PeerInfo};
+use super::store::{self, Outcome, Peer, PeerInfo};
 use crate::error::Result;
 use crate::federation::client::FetchError;
 use crate::federation::policy::{self, authority_of, Decision};
@@ -107,13 +107,8 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
         store::restart_peer(&state.db, &peer.domain).await?;
         store::set_peer_outcome(
             &state.db,
-            &peer.domain,
-            peer.restarts,
-            "error",
-            None,
-            Some("the domain is blocked"),
-            now,
-            next_at,
+            peer,
+            Outcome::error("the domain is blocked", now, next_at),
         )
         .await?;
         return Ok(());
@@ -131,17 +126,8 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
             }
             Err(message) => {
                 tracing::info!(peer = %peer.domain, error = %message, "NodeInfo unavailable");
-                store::set_peer_outcome(
-                    &state.db,
-                    &peer.domain,
-                    peer.restarts,
-                    "error",
-                    None,
-                    Some(&message),
-                    now,
-                    next_at,
-                )
-                .await?;
+                store::set_peer_outcome(&state.db, &peer, Outcome::error(&message, now, next_at))
+                    .await?;
                 return Ok(());
             }
         }
@@ -149,13 +135,12 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
     let Some(directory) = peer.directory_url.clone() else {
         store::set_peer_outcome(
             &state.db,
-            &peer.domain,
-            peer.restarts,
-            "unsupported",
-            None,
-            Some("this server publishes no directory"),
-            now,
-            now + NODEINFO_STALE_MS,
+            &peer,
+            Outcome::unsupported(
+                "this server publishes no directory",
+                now,
+                now + NODEINFO_STALE_MS,
+            ),
         )
         .await?;
         return Ok(());
@@ -163,17 +148,8 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
     let start = peer.cursor.clone().unwrap_or(directory.clone());
     match pull(state, &peer.domain, &start, &directory, deadline).await {
         Ok(cursor) => {
-            store::set_peer_outcome(
-                &state.db,
-                &peer.domain,
-                peer.restarts,
-                "ok",
-                Some(&cursor),
-                None,
-                now_ms(),
-                next_at,
-            )
-            .await?;
+            store::set_peer_outcome(&state.db, &peer, Outcome::ok(&cursor, now_ms(), next_at))
+                .await?;
         }
         Err(stop) => {
             let (message, restart) = match stop {
@@ -181,18 +157,13 @@ pub async fn sync_peer(state: &AppState, peer: &Peer, deadline: Instant) -> Resu
                 Stop::Restart(m) => (m, true),
             };
             tracing::info!(peer = %peer.domain, error = %message, "directory pull stopped");
+            let message = clip(&message, 300);
+            let mut outcome = Outcome::error(&message, now_ms(), next_at);
             // A cursor the peer no longer knows starts over from the collection next time.
-            store::set_peer_outcome(
-                &state.db,
-                &peer.domain,
-                peer.restarts,
-                "error",
-                restart.then_some(directory.as_str()),
-                Some(&clip(&message, 300)),
-                now_ms(),
-                next_at,
-            )
-            .await?;
+            if restart {
+                outcome = outcome.starting_at(&directory);
+            }
+            store::set_peer_outcome(&state.db, &peer, outcome).await?;
         }
     }
     Ok(())
