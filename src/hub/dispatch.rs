@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::events::inbound as events;
 use crate::federation::authority;
-use crate::federation::remote;
+use crate::federation::remote::RemoteActor;
 use crate::federation::wire::Activity;
 use crate::hub::inbound::actor;
 use crate::hub::inbound::classify::classify;
@@ -26,18 +26,16 @@ use crate::projects::federate as projects;
 use crate::state::AppState;
 use crate::visits;
 
-/// What a stored activity does here; `actor_uri` is the verified sender. `raw` is the body as
-/// received, read by no handler: it is only relayed (a group's `Announce` of a member's
-/// activity) or echoed (the `Follow` an `Accept` carries) unchanged.
+/// What a stored activity does here; `actor` is the verified sender as known here (read by the
+/// processor). `raw` is the body as received, read by no handler: it is only relayed (a
+/// group's `Announce` of a member's activity) or echoed (the `Follow` an `Accept` carries)
+/// unchanged.
 pub async fn handle(
     state: &AppState,
     activity: &Activity,
     raw: &Value,
-    actor_uri: &str,
+    actor: &RemoteActor,
 ) -> Result<()> {
-    let Some(actor) = remote::by_uri(&state.db, actor_uri).await? else {
-        return Ok(());
-    };
     let kind = activity.kind_name.as_str();
     if !suspended_may(kind) && moderation::blocks::is_suspended(state, &actor.uri).await? {
         tracing::info!(
@@ -47,8 +45,7 @@ pub async fn handle(
         );
         return Ok(());
     }
-    let inbound = classify(state, activity, &actor).await?;
-    let actor = &actor;
+    let inbound = classify(state, activity, actor).await?;
     match inbound {
         Inbound::Create(Object::Event(doc)) | Inbound::Update(Object::Event(doc)) => {
             events::on_create(state, &doc, actor).await

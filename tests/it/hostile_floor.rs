@@ -497,3 +497,81 @@ async fn a_parked_hosts_probe_answered_with_a_refusal_brings_the_host_back() {
     assert!(accepted.iter().all(|id| ids.contains(id)));
     inbox.assert_signatures_valid();
 }
+
+/// The processor reads the senders of a claimed batch at once; a sender's later activity in
+/// the same batch still sees what its earlier one did: after its own `Delete` (the actor gone
+/// here), its `Create` of a post to a member is not kept.
+#[tokio::test]
+async fn a_later_activity_of_a_batch_sees_its_senders_earlier_one() {
+    let (alpha, _admin) = TestApp::spawn_named("alpha").await;
+    let domain = format!("alpha.test:{}", port_of(&alpha));
+    alpha.member("ada").await;
+    let ada = format!("http://{domain}/members/ada");
+    let peer = FakePeer::start().await;
+    let actor = peer.actor();
+    let create = |n: u32| {
+        json!({
+            "id": format!("{}/activities/create-{n}", peer.base), "type": "Create",
+            "actor": actor, "to": [ada],
+            "object": {"id": format!("{}/notes/{n}", peer.base), "type": "Note",
+                       "attributedTo": actor, "to": [ada], "content": format!("note {n}")}
+        })
+    };
+    let held = |n: u32| {
+        let db = alpha.db.clone();
+        let uri = format!("{}/notes/{n}", peer.base);
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM posts WHERE uri = $1")
+                .bind(uri)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+        }
+    };
+    // Delivered (the inbox learns the actor), a post to a member is kept.
+    assert_eq!(
+        peer.deliver(&alpha, &domain, "/inbox", &create(1)).await,
+        StatusCode::ACCEPTED
+    );
+    eventually("the first post", || async {
+        (held(1).await == 1).then_some(())
+    })
+    .await;
+
+    // Its Delete of itself and then a Create, stored together: one batch.
+    let delete = json!({
+        "id": format!("{}/activities/delete", peer.base), "type": "Delete",
+        "actor": actor, "object": actor
+    });
+    let now = guildhall::storage::now_ms();
+    sqlx::query(
+        "INSERT INTO inbox_activities (activity_uri, actor, kind, body, received_at) \
+         VALUES ($1, $2, 'Delete', $3, $4), ($5, $2, 'Create', $6, $4)",
+    )
+    .bind(delete["id"].as_str().unwrap())
+    .bind(&actor)
+    .bind(delete.to_string())
+    .bind(now)
+    .bind(create(2)["id"].as_str().unwrap())
+    .bind(create(2).to_string())
+    .execute(alpha.db.writer())
+    .await
+    .unwrap();
+    eventually("both processed", || async {
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM inbox_activities WHERE processed_at IS NULL")
+                .fetch_one(alpha.db.pool())
+                .await
+                .unwrap();
+        (waiting == 0).then_some(())
+    })
+    .await;
+    let deleted: Option<i64> =
+        sqlx::query_scalar("SELECT deleted_at FROM remote_actors WHERE uri = $1")
+            .bind(&actor)
+            .fetch_one(alpha.db.pool())
+            .await
+            .unwrap();
+    assert!(deleted.is_some(), "the actor deleted itself");
+    assert_eq!(held(2).await, 0, "nothing kept from a deleted actor");
+}

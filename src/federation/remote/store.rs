@@ -58,6 +58,27 @@ pub async fn by_uri(db: &Db, uri: &str) -> Result<Option<RemoteActor>> {
     Ok(row.map(|r| RemoteActor::from_row(&r)).transpose()?)
 }
 
+/// The known, not deleted actors among `uris`, in one statement (any order).
+pub async fn by_uris(db: &Db, uris: &[&str]) -> Result<Vec<RemoteActor>> {
+    if uris.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {} FROM remote_actors WHERE uri IN ({}) AND deleted_at IS NULL",
+        RemoteActor::COLUMNS,
+        crate::storage::placeholders(1, uris.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for uri in uris {
+        query = query.bind(*uri);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    Ok(rows
+        .iter()
+        .map(RemoteActor::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 /// The outbox a remote actor's document named (on its own host), if any.
 pub async fn outbox_of(db: &Db, uri: &str) -> Result<Option<String>> {
     let outbox: Option<Option<String>> = sqlx::query_scalar(
