@@ -76,7 +76,7 @@ pub async fn handle(
         Inbound::Update(Object::Actor) => actor::updated(state, &actor.uri).await,
         Inbound::Delete(Deleted::Event(event)) => events::on_delete(state, &event, actor).await,
         Inbound::Delete(Deleted::Post(post)) => posts::on_delete(state, &post, actor).await,
-        Inbound::Delete(Deleted::Actor) => actor::deleted(state, &actor.uri).await,
+        Inbound::Delete(Deleted::Actor) => actor::deleted(state, actor).await,
         // An actor we know, deleted by someone else: only an actor deletes itself.
         Inbound::Delete(Deleted::OtherActor(target)) => {
             authority::is_owner(actor, &target, &target, "Delete");

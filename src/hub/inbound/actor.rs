@@ -2,6 +2,7 @@
 //! reaction, so it sits above the features.
 
 use crate::error::Result;
+use crate::federation::remote::RemoteActor;
 use crate::federation::{follows, remote};
 use crate::state::AppState;
 
@@ -20,12 +21,10 @@ pub async fn updated(state: &AppState, uri: &str) -> Result<()> {
 /// A remote actor deleted itself: everything it left here goes in one transaction (Mastodon
 /// does the same): its posts and comments become tombstones, and so do the events it
 /// organised (their local participants told), its likes, boosts, RSVPs and follows go, and
-/// the actor is marked deleted; then its directory entry.
-pub async fn deleted(state: &AppState, uri: &str) -> Result<()> {
-    let name = remote::by_uri(&state.db, uri)
-        .await?
-        .map(|a| a.handle())
-        .unwrap_or_else(|| uri.to_string());
+/// the actor is marked deleted; then its directory entry. `actor` is the sender as the
+/// processor read it.
+pub async fn deleted(state: &AppState, actor: &RemoteActor) -> Result<()> {
+    let (uri, name) = (actor.uri.as_str(), actor.handle());
     let mut tx = state.db.begin_write().await?;
     remote::mark_deleted_tx(&mut tx, uri).await?;
     crate::posts::store::remove_author_tx(&mut tx, uri).await?;
